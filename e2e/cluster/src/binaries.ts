@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The directory of this package (e2e/cluster), from either src/ or dist/. */
+export const clusterPackageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export const binaryNames = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "kustomize",
+  "helm",
+] as const;
+export type BinaryName = (typeof binaryNames)[number];
+
+export interface Binaries {
+  /** PATH fragment holding every pinned binary. */
+  path: string;
+  /** Absolute path of each binary. */
+  bin: Record<BinaryName, string>;
+}
+
+let cached: Promise<Binaries> | undefined;
+
+/**
+ * Resolves the pinned binaries, building whatever the cache lacks with build-binaries.sh (the single place that knows
+ * versions and cache keys). A warm cache answers in milliseconds; a cold build takes minutes.
+ */
+export function ensureBinaries(): Promise<Binaries> {
+  cached ??= build();
+  return cached;
+}
+
+async function build(): Promise<Binaries> {
+  const script = join(clusterPackageDir, "build-binaries.sh");
+  let stdout: string;
+  try {
+    ({ stdout } = await run("bash", [script], { maxBuffer: 16 * 1024 * 1024, timeout: 3_600_000 }));
+  } catch (cause) {
+    const stderr = (cause as { stderr?: string }).stderr ?? "";
+    throw new Error(`build the control-plane binaries: ${stderr.trim().split("\n").slice(-20).join("\n")}`, { cause });
+  }
+  const path = stdout.trim().split("\n").at(-1) ?? "";
+  const dirs = path.split(delimiter).filter(Boolean);
+  const bin = {} as Record<BinaryName, string>;
+  for (const name of binaryNames) {
+    const found = dirs.map((d) => join(d, name)).find((p) => existsSync(p));
+    if (!found) throw new Error(`build the control-plane binaries: ${name} missing from ${path}`);
+    bin[name] = found;
+  }
+  return { path, bin };
+}

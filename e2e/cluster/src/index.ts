@@ -1,0 +1,9 @@
+export { type Binaries, type BinaryName, binaryNames, ensureBinaries } from "./binaries.js";
+export {
+  type Component,
+  type ControlPlane,
+  type ControlPlaneOptions,
+  fakeNodeName,
+  startControlPlane,
+} from "./control-plane.js";
+export { freePort, isAlive } from "./processes.js";

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { startControlPlane } from "./control-plane.js";
+import { isAlive } from "./processes.js";
+import { loadKubeConfig, rawRequest } from "./testing.js";
+
+describe("Given a control plane started by a test", () => {
+  it("should report the real Kubernetes version, restart the apiserver, and leave no process or temp dir after stop", async () => {
+    const plane = await startControlPlane({ workloads: true });
+    let pids: number[] = [];
+    try {
+      pids = plane.pids();
+      expect(pids).toHaveLength(5);
+      const kc = loadKubeConfig(plane.kubeconfig);
+      const version = await rawRequest(kc, "GET", "/version");
+      expect(version.json<{ gitVersion: string }>().gitVersion).toBe("v1.37.2");
+
+      const before = plane.pids();
+      await plane.restart("kube-apiserver");
+      expect(plane.pids()).not.toEqual(before);
+      expect((await rawRequest(kc, "GET", "/readyz")).status).toBe(200);
+      pids = [...new Set([...pids, ...plane.pids()])];
+    } finally {
+      await plane.stop();
+    }
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
+    expect(existsSync(plane.dir)).toBe(false);
+  });
+});

@@ -1,0 +1,34 @@
+// One control plane per test run, shared by every project; tests read its kubeconfig with inject("capstanKubeconfig").
+import type { TestProject } from "vitest/node";
+import { ensureBinaries } from "../binaries.js";
+import { type ControlPlane, startControlPlane } from "../control-plane.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    capstanKubeconfig: string;
+    capstanBinPath: string;
+  }
+}
+
+let plane: ControlPlane | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { path } = await ensureBinaries();
+  project.provide("capstanBinPath", path);
+  if (process.env.CAPSTAN_NO_CLUSTER === "1") {
+    project.provide("capstanKubeconfig", "");
+    return async () => undefined;
+  }
+  if (process.env.CAPSTAN_TEST_KUBECONFIG) {
+    project.provide("capstanKubeconfig", process.env.CAPSTAN_TEST_KUBECONFIG);
+    return async () => undefined;
+  }
+  const started = Date.now();
+  plane = await startControlPlane();
+  console.log(`capstan: control plane ready at ${plane.server} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  project.provide("capstanKubeconfig", plane.kubeconfig);
+  return async () => {
+    await plane?.stop();
+    plane = undefined;
+  };
+}

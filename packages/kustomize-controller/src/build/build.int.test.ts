@@ -1,0 +1,133 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${var} is the substitution syntax itself
+// The real pinned kustomize binary over a base with dev/staging/prod overlays.
+
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureBinaries } from "@capstan/cluster";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BuildError } from "../errors.js";
+import { buildManifests } from "./build.js";
+
+let source: string;
+let binary: string;
+
+const base = {
+  "apps/base/kustomization.yaml": "resources: [deployment.yaml, service.yaml]\n",
+  "apps/base/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources: { limits: { cpu: 100m, memory: 64Mi } }
+`,
+  "apps/base/service.yaml": `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports: [{ port: 80 }]
+`,
+};
+
+function overlay(env: string, replicas: number, cpu: string, memory: string): Record<string, string> {
+  return {
+    [`apps/${env}/kustomization.yaml`]: `resources: [../base]
+patches:
+  - target: { kind: Deployment, name: web }
+    patch: |
+      - op: replace
+        path: /spec/replicas
+        value: ${replicas}
+      - op: replace
+        path: /spec/template/spec/containers/0/resources/limits
+        value: { cpu: ${cpu}, memory: ${memory} }
+`,
+  };
+}
+
+beforeAll(async () => {
+  binary = (await ensureBinaries()).bin.kustomize;
+  source = await mkdtemp(join(tmpdir(), "build-int-"));
+  const tree = {
+    ...base,
+    ...overlay("dev", 1, "100m", "64Mi"),
+    ...overlay("staging", 2, "250m", "128Mi"),
+    ...overlay("prod", 5, "1500m", "512Mi"),
+    "plain/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  env: ${ENV}\n",
+    "remote/kustomization.yaml": "resources: [https://github.com/org/repo//deploy?ref=v1]\n",
+    "broken/kustomization.yaml": "resources: [missing.yaml]\n",
+  };
+  for (const [path, text] of Object.entries(tree)) {
+    await mkdir(join(source, path, ".."), { recursive: true });
+    await writeFile(join(source, path), text);
+  }
+});
+afterAll(async () => {
+  await rm(source, { recursive: true, force: true });
+});
+
+type Dep = { kind: string; spec: { replicas: number; template: { spec: { containers: { resources: unknown }[] } } } };
+
+describe("buildManifests with the real kustomize", () => {
+  it.each([
+    ["dev", 1, { cpu: "100m", memory: "64Mi" }],
+    ["staging", 2, { cpu: "250m", memory: "128Mi" }],
+    ["prod", 5, { cpu: "1500m", memory: "512Mi" }],
+  ])("Given the %s overlay, should render its replicas and limits", async (env, replicas, limits) => {
+    const objects = await buildManifests({
+      sourceDir: source,
+      path: `./apps/${env}`,
+      overlay: { targetNamespace: `web-${env}`, namePrefix: `${env}-` },
+      kustomize: { binary },
+    });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      `Deployment/web-${env}/${env}-web`,
+      `Service/web-${env}/${env}-web`,
+    ]);
+    const dep = objects.find((o) => o.kind === "Deployment") as unknown as Dep;
+    expect(dep.spec.replicas).toBe(replicas);
+    expect(dep.spec.template.spec.containers[0]?.resources).toEqual({ limits });
+  });
+
+  it("Given a plain directory, should generate the kustomization and leave ${vars} for postBuild", async () => {
+    const objects = await buildManifests({ sourceDir: source, path: "plain", overlay: {}, kustomize: { binary } });
+    expect(objects).toHaveLength(1);
+    expect((objects[0] as { data?: { env?: string } }).data?.env).toBe("${ENV}");
+  });
+
+  it("Given the build, should never write into the source directory", async () => {
+    await buildManifests({ sourceDir: source, path: "plain", overlay: {}, kustomize: { binary } });
+    expect(await readdir(join(source, "plain"))).toEqual(["cm.yaml"]);
+  });
+
+  it("Given a remote base, should refuse it with BuildError", async () => {
+    await expect(
+      buildManifests({ sourceDir: source, path: "remote", overlay: {}, kustomize: { binary } }),
+    ).rejects.toThrowError(/remote reference/);
+  });
+
+  it("Given a missing resource, should fail with kustomize's error naming the file", async () => {
+    const err = await buildManifests({ sourceDir: source, path: "broken", overlay: {}, kustomize: { binary } }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as Error).message).toMatch(/missing\.yaml/);
+    expect((err as Error).message).not.toContain(tmpdir());
+  });
+
+  it("Given a path outside the source, should refuse it", async () => {
+    await expect(
+      buildManifests({ sourceDir: source, path: "../..", overlay: {}, kustomize: { binary } }),
+    ).rejects.toThrowError(/outside the source/);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Binaries, ensureBinaries } from "./binaries.js";
+import { type Binaries, clusterPackageDir, ensureBinaries } from "./binaries.js";
 import { adminKubeconfig, generatePki, type Pki } from "./pki.js";
 import { freePort, ManagedProcess } from "./processes.js";
 
@@ -94,6 +94,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log(`kube-apiserver on ${server}`);
     const apiserver = add("kube-apiserver", binaries.bin["kube-apiserver"], [
       "--advertise-address=127.0.0.1",
+      // Loopback cannot back the kubernetes Service endpoints; nothing in this cluster needs them.
+      "--endpoint-reconciler-type=none",
       "--bind-address=127.0.0.1",
       `--secure-port=${apiPort}`,
       `--cert-dir=${join(dir, "pki")}`,
@@ -137,6 +139,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
         `--server-address=127.0.0.1:${await freePort()}`,
         "--node-ip=127.0.0.1",
+        "--node-lease-duration-seconds=40",
+        `--config=${join(clusterPackageDir, "kwok-stages.yaml")}`,
       ]);
       await api.createFakeNode();
       await api.waitNodeReady(fakeNodeName, 60_000, () => processes.get("kwok"));

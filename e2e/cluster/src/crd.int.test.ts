@@ -1,10 +1,4 @@
-import {
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-} from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace, testKubeconfigPath } from "./testing.js";
 
@@ -65,16 +59,22 @@ describe("Given the real control plane", () => {
       { what: "CRD Established" },
     );
 
+    // Established can come a moment before the new resource is served; a list answers once it is.
+    const base = { group, version: "v1", namespace: ns.name, plural: "widgets" };
+    await eventually(() => objects.listNamespacedCustomObject(base), { what: "widgets served" });
+
     const seen: string[] = [];
+    let watchError: unknown;
     const watch = new Watch(kc);
     const req = await watch.watch(
       `/apis/${group}/v1/namespaces/${ns.name}/widgets`,
       {},
       (type, obj: { status?: { phase?: string } }) => seen.push(`${type}:${obj.status?.phase ?? "-"}`),
-      () => undefined,
+      (err) => {
+        watchError = err;
+      },
     );
     try {
-      const base = { group, version: "v1", namespace: ns.name, plural: "widgets" };
       await objects.createNamespacedCustomObject({
         ...base,
         body: { apiVersion: `${group}/v1`, kind: "Widget", metadata: { name: "one" }, spec: { size: 3 } },
@@ -99,7 +99,9 @@ describe("Given the real control plane", () => {
       expect(got.metadata.managedFields).toContainEqual(
         expect.objectContaining({ manager: "capstan-test", subresource: "status" }),
       );
-      await eventually(() => seen.length >= 3, { what: "three watch events" });
+      await eventually(() => seen.length >= 3, {
+        what: () => `three watch events (seen ${seen.join(", ")}; watch ended with ${String(watchError)})`,
+      });
       expect(seen).toEqual(["ADDED:-", "MODIFIED:Pending", "MODIFIED:Ready"]);
     } finally {
       req.abort();

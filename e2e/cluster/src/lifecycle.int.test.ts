@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { startControlPlane } from "./control-plane.js";
 import { isAlive } from "./processes.js";
 import { loadKubeConfig, rawRequest } from "./testing.js";

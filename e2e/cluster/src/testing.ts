@@ -49,7 +49,7 @@ export async function createTestNamespace(kc: KubeConfig, prefix = "test"): Prom
 /** Polls fn until it returns a value other than undefined/false, or throws the last error after timeoutMs. */
 export async function eventually<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 30_000, intervalMs = 200, what = "condition" } = {},
+  { timeoutMs = 30_000, intervalMs = 200, what = "condition" as string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -63,7 +63,8 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline) {
       const detail = last instanceof Error ? `: ${last.message}` : "";
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${detail}`, { cause: last });
+      const name = typeof what === "function" ? what() : what;
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${name}${detail}`, { cause: last });
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -98,7 +99,11 @@ export async function rawRequest(
   };
   await kc.applyToHTTPSOptions(opts);
   const payload =
-    options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    options.body === undefined
+      ? undefined
+      : typeof options.body === "string"
+        ? options.body
+        : JSON.stringify(options.body);
   if (payload !== undefined) {
     opts.headers = { ...opts.headers, "content-type": options.contentType ?? "application/json" };
   }
@@ -109,9 +114,7 @@ export async function rawRequest(
       res.on("data", (c: string) => {
         data += c;
       });
-      res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, body: data, json: <T>() => JSON.parse(data) as T }),
-      );
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data, json: <T>() => JSON.parse(data) as T }));
     });
     req.on("error", reject);
     req.end(payload);

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { clusterPackageDir, ensureBinaries } from "./binaries.js";
 
 const run = promisify(execFile);
@@ -24,7 +24,9 @@ describe("Given the pinned kustomize and helm binaries", () => {
   it("should render a chart with helm template", async () => {
     const { bin } = await ensureBinaries();
     const { stdout } = await run(bin.helm, ["template", "demo", join(fixtures, "chart"), "--set", "greeting=hi"]);
-    const docs = parseAllDocuments(stdout).map((d) => d.toJSON()).filter(Boolean);
+    const docs = parseAllDocuments(stdout)
+      .map((d) => d.toJSON())
+      .filter(Boolean);
     expect(docs).toEqual([
       { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "demo-greeting" }, data: { greeting: "hi" } },
     ]);

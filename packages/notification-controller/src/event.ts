@@ -1,0 +1,87 @@
+// The event that Flux's notification-controller hands to its notifiers (fluxcd/pkg/apis/event/v1beta1 Event), with the
+// metadata keys already stripped of their API-group prefix ("source.toolkit.fluxcd.io/revision" → "revision").
+import { createHash } from "node:crypto";
+
+export type EventSeverity = "info" | "error" | "trace";
+
+export interface InvolvedObject {
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+}
+
+export interface FluxEvent {
+  involvedObject: InvolvedObject;
+  severity: EventSeverity;
+  /** RFC 3339, seconds precision, UTC (metav1.Time). */
+  timestamp: string;
+  message: string;
+  reason: string;
+  metadata?: Record<string, string>;
+  reportingController: string;
+  reportingInstance?: string;
+}
+
+export const MetaRevisionKey = "revision";
+export const MetaSummaryKey = "summary";
+
+/** metav1.Time marshals to RFC 3339 at second precision in UTC. */
+export function fluxTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * JSON with Go's field order and omitempty rules, so a generic webhook receives byte-for-byte what Flux would send
+ * (which matters to receivers that verify an HMAC over the body).
+ */
+export function encodeEvent(event: FluxEvent): string {
+  const o = event.involvedObject;
+  const involvedObject: Record<string, string> = { kind: o.kind };
+  if (o.namespace) involvedObject.namespace = o.namespace;
+  involvedObject.name = o.name;
+  if (o.uid) involvedObject.uid = o.uid;
+  if (o.apiVersion) involvedObject.apiVersion = o.apiVersion;
+  if (o.resourceVersion) involvedObject.resourceVersion = o.resourceVersion;
+  const out: Record<string, unknown> = {
+    involvedObject,
+    severity: event.severity,
+    timestamp: event.timestamp,
+    message: event.message,
+    reason: event.reason,
+  };
+  if (event.metadata && Object.keys(event.metadata).length > 0) out.metadata = sortedRecord(event.metadata);
+  out.reportingController = event.reportingController;
+  if (event.reportingInstance) out.reportingInstance = event.reportingInstance;
+  return JSON.stringify(out);
+}
+
+/** Go marshals maps with sorted keys; so do we, which also makes payloads deterministic. */
+export function sortedRecord(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key] as string;
+  return out;
+}
+
+export function sortedEntries(record: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The identity of an event, as Flux computes it for rate limiting: object, message and revision. Two events with the
+ * same key within the rate-limit window are the same notification.
+ */
+export function eventKey(event: FluxEvent): string {
+  const comps = [
+    "event",
+    `name=${event.involvedObject.name}`,
+    `namespace=${event.involvedObject.namespace ?? ""}`,
+    `kind=${event.involvedObject.kind}`,
+    `message=${event.message}`,
+  ];
+  const revision = event.metadata?.[MetaRevisionKey];
+  if (revision !== undefined) comps.push(`revision=${revision}`);
+  return createHash("sha256").update(comps.join("/")).digest("hex");
+}

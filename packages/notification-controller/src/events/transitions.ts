@@ -1,0 +1,165 @@
+// Transition detection: given what was last notified about an object (its ObservedState) and the object now, which
+// events are new. Pure, so the live path (informer updates) and the restart path (stored high-water mark vs the first
+// list) run the same code.
+import { createHash } from "node:crypto";
+import { type FluxEvent, fluxTimestamp, MetaRevisionKey } from "../event.js";
+import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
+
+/**
+ * What has been notified about one object, compact enough for 1,000s of objects per ConfigMap: short hashes of the
+ * artifact revision, the applied revision and the Ready reason+message, plus the Ready and Stalled statuses.
+ */
+export interface ObservedState {
+  artifact?: string;
+  applied?: string;
+  ready?: string;
+  readyDigest?: string;
+  stalled?: string;
+}
+
+export function shortHash(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 12);
+}
+
+export function observe(obj: WatchedObject): ObservedState {
+  const state: ObservedState = {};
+  const artifact = obj.status?.artifact?.revision;
+  if (artifact) state.artifact = shortHash(artifact);
+  const applied = obj.status?.lastAppliedRevision;
+  if (applied) state.applied = shortHash(applied);
+  const ready = findCondition(obj, "Ready");
+  if (ready) {
+    state.ready = ready.status;
+    state.readyDigest = shortHash(`${ready.reason ?? ""}\n${ready.message ?? ""}`);
+  }
+  const stalled = findCondition(obj, "Stalled");
+  if (stalled) state.stalled = stalled.status;
+  return state;
+}
+
+const statusCode: Record<string, string> = { True: "T", False: "F", Unknown: "U" };
+const statusName: Record<string, string> = { T: "True", F: "False", U: "Unknown" };
+
+/** "artifact.applied.R.readyDigest.S" with empty fields for absent values. */
+export function encodeState(s: ObservedState): string {
+  const code = (v?: string) => (v ? (statusCode[v] ?? "U") : "");
+  return [s.artifact ?? "", s.applied ?? "", code(s.ready), s.readyDigest ?? "", code(s.stalled)].join(".");
+}
+
+export function decodeState(encoded: string): ObservedState {
+  const [artifact, applied, ready, readyDigest, stalled] = encoded.split(".");
+  const s: ObservedState = {};
+  if (artifact) s.artifact = artifact;
+  if (applied) s.applied = applied;
+  if (ready) s.ready = statusName[ready] ?? "Unknown";
+  if (readyDigest) s.readyDigest = readyDigest;
+  if (stalled) s.stalled = statusName[stalled] ?? "Unknown";
+  return s;
+}
+
+export interface DetectOptions {
+  now: Date;
+  reportingInstance?: string;
+}
+
+function changeSetMessage(changeSet: string | string[] | undefined): string | undefined {
+  if (changeSet === undefined) return undefined;
+  const text = Array.isArray(changeSet) ? changeSet.join("\n") : changeSet;
+  return text.trim() ? text : undefined;
+}
+
+function makeEvent(
+  obj: WatchedObject,
+  opts: DetectOptions,
+  fields: { severity: FluxEvent["severity"]; reason: string; message: string; at?: string; revision?: string },
+): FluxEvent {
+  const { severity, reason, message, at, revision } = fields;
+  return {
+    involvedObject: {
+      kind: obj.kind,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      name: obj.metadata.name,
+      ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+      apiVersion: obj.apiVersion,
+      ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}),
+    },
+    severity,
+    timestamp: at && !Number.isNaN(Date.parse(at)) ? fluxTimestamp(new Date(at)) : fluxTimestamp(opts.now),
+    message,
+    reason,
+    ...(revision ? { metadata: { [MetaRevisionKey]: revision } } : {}),
+    reportingController: reportingControllerFor(obj.apiVersion),
+    ...(opts.reportingInstance ? { reportingInstance: opts.reportingInstance } : {}),
+  };
+}
+
+/**
+ * The events for the step from `prev` to `obj`. `prev` undefined means nothing was ever notified about the object
+ * (it appeared, possibly while the controller was down): its current revision and failure, if any, are news.
+ */
+export function detectTransitions(
+  prev: ObservedState | undefined,
+  obj: WatchedObject,
+  opts: DetectOptions,
+): FluxEvent[] {
+  const before = prev ?? {};
+  const now = observe(obj);
+  const status = obj.status ?? {};
+  const events: FluxEvent[] = [];
+  const base = (severity: FluxEvent["severity"], reason: string, message: string, at?: string, revision?: string) => {
+    events.push(
+      makeEvent(obj, opts, { severity, reason, message, ...(at ? { at } : {}), ...(revision ? { revision } : {}) }),
+    );
+  };
+
+  const artifact = status.artifact?.revision;
+  if (artifact && now.artifact !== before.artifact) {
+    base(
+      "info",
+      "NewArtifact",
+      `stored artifact for revision '${artifact}'`,
+      status.artifact?.lastUpdateTime,
+      artifact,
+    );
+  }
+
+  const ready = findCondition(obj, "Ready");
+  const applied = status.lastAppliedRevision;
+  if (applied && now.applied !== before.applied) {
+    const message = changeSetMessage(status.lastAppliedChangeSet) ?? `Applied revision: ${applied}`;
+    base("info", "ReconciliationSucceeded", message, ready?.lastTransitionTime, applied);
+  }
+
+  const revision = status.lastAttemptedRevision || artifact || applied;
+  conditionEvents(obj, before, now, revision, applied || artifact, base);
+  return events;
+}
+
+type Emit = (severity: FluxEvent["severity"], reason: string, message: string, at?: string, revision?: string) => void;
+
+/** Stalled (error), Ready turning False or failing differently (error), Ready recovering from False (info). */
+function conditionEvents(
+  obj: WatchedObject,
+  before: ObservedState,
+  now: ObservedState,
+  revision: string | undefined,
+  goodRevision: string | undefined,
+  emit: Emit,
+): void {
+  const ready = findCondition(obj, "Ready");
+  const stalled = findCondition(obj, "Stalled");
+  const stalledNow = stalled?.status === "True" && before.stalled !== "True";
+  if (stalledNow && stalled) {
+    emit("error", stalled.reason || "Stalled", stalled.message ?? "", stalled.lastTransitionTime, revision);
+  }
+  if (ready?.status === "False" && (before.ready !== "False" || before.readyDigest !== now.readyDigest)) {
+    // A Stalled event with the same words already says it.
+    const sameAsStalled =
+      stalledNow && stalled?.reason === ready.reason && (stalled?.message ?? "") === (ready.message ?? "");
+    if (!sameAsStalled) {
+      emit("error", ready.reason || "ReconciliationFailed", ready.message ?? "", ready.lastTransitionTime, revision);
+    }
+  } else if (ready?.status === "True" && before.ready === "False") {
+    emit("info", ready.reason || "Succeeded", ready.message ?? "", ready.lastTransitionTime, goodRevision);
+  }
+}

@@ -1,0 +1,134 @@
+// The one place notifiers touch the network: undici with a per-Provider dispatcher (custom CA, proxy) and a per-attempt
+// timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
+// (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
+import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
+
+export interface HttpRequest {
+  method: "GET" | "POST";
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface HttpTransport {
+  send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export class DeliveryError extends Error {
+  override readonly name = "DeliveryError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    /** From a 429 (or 503) Retry-After header. */
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface TransportOptions {
+  timeoutMs: number;
+  caCert?: string;
+  proxy?: string;
+}
+
+export function createTransport(options: TransportOptions): HttpTransport {
+  const connect = options.caCert ? { ca: options.caCert } : undefined;
+  const dispatcher: Dispatcher = options.proxy
+    ? new ProxyAgent({ uri: options.proxy, ...(connect ? { requestTls: connect } : {}) })
+    : new Agent(connect ? { connect } : {});
+  return {
+    async send(request, signal) {
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const where = `${request.method} ${origin(request.url)}`;
+      let res: Awaited<ReturnType<typeof fetch>>;
+      try {
+        res = await fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.body !== undefined ? { body: request.body } : {}),
+          dispatcher,
+          signal: combined,
+        });
+      } catch (err) {
+        if (timeout.aborted) throw new DeliveryError(`${where}: timed out after ${options.timeoutMs}ms`, true);
+        if (signal?.aborted) throw new DeliveryError(`${where}: cancelled`, false);
+        // The cause's message can name the address; keep only its code.
+        throw new DeliveryError(`${where}: ${networkReason(err)}`, true);
+      }
+      const body = await res.text().catch(() => "");
+      return { status: res.status, headers: res.headers as unknown as Headers, body };
+    },
+    async close() {
+      await dispatcher.close();
+    },
+  };
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  if (cause?.code) return `network error (${cause.code})`;
+  return "network error";
+}
+
+/** Throws a DeliveryError unless the response is 2xx. 5xx, 408 and 429 are worth a retry; other 4xx are not. */
+export function expectSuccess(request: HttpRequest, res: HttpResponse): void {
+  if (res.status >= 200 && res.status < 300) return;
+  const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
+  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+  // The body of an error response is the provider's explanation; cap it so a hostile server cannot flood our Events.
+  const detail = res.body.trim().slice(0, 200);
+  throw new DeliveryError(
+    `${request.method} ${origin(request.url)}: status ${res.status}${detail ? `: ${detail}` : ""}`,
+    retryable,
+    res.status,
+    retryAfterMs,
+  );
+}
+
+/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+export async function sendExpectingSuccess(
+  transport: HttpTransport,
+  request: HttpRequest,
+  signal?: AbortSignal,
+): Promise<HttpResponse> {
+  const res = await transport.send(request, signal);
+  expectSuccess(request, res);
+  return res;
+}
+
+export function jsonPost(url: string, payload: unknown, headers: Record<string, string> = {}): HttpRequest {
+  return {
+    method: "POST",
+    url,
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof payload === "string" ? payload : JSON.stringify(payload),
+  };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { loadCrds } from "./crds.js";
+import { alertType, allKinds, gitRepositoryType, kustomizationType, providerType, receiverType } from "./kinds.js";
+
+const crds = loadCrds();
+const crdOf = (kind: string) => {
+  const crd = crds.find((c) => c.spec.names.kind === kind);
+  if (!crd) throw new Error(`no CRD for ${kind}`);
+  return crd;
+};
+const columns = (kind: string) =>
+  (crdOf(kind).spec.versions[0]?.additionalPrinterColumns ?? []).map((c) => `${c.name}=${c.jsonPath}`);
+
+describe("Given the CRDs shipped in crds/", () => {
+  it("should define exactly the five Flux kinds, one served storage version each", () => {
+    expect(
+      crds.map((c) => `${c.spec.group}/${c.spec.versions.map((v) => v.name).join(",")}/${c.spec.names.kind}`),
+    ).toEqual([
+      "kustomize.toolkit.fluxcd.io/v1/Kustomization",
+      "notification.toolkit.fluxcd.io/v1beta3/Alert",
+      "notification.toolkit.fluxcd.io/v1beta3/Provider",
+      "notification.toolkit.fluxcd.io/v1/Receiver",
+      "source.toolkit.fluxcd.io/v1/GitRepository",
+    ]);
+    for (const crd of crds) {
+      expect(crd.spec.versions).toEqual([expect.objectContaining({ served: true, storage: true })]);
+      expect(crd.spec.scope).toBe("Namespaced");
+      expect(crd.metadata?.name).toBe(`${crd.spec.names.plural}.${crd.spec.group}`);
+    }
+  });
+
+  it.each(allKinds.map((k) => [k.kind, k] as const))("should describe %s exactly as its CRD serves it", (_, desc) => {
+    const crd = crdOf(desc.kind);
+    expect(desc).toEqual({
+      group: crd.spec.group,
+      version: crd.spec.versions[0]?.name,
+      apiVersion: `${crd.spec.group}/${crd.spec.versions[0]?.name}`,
+      kind: crd.spec.names.kind,
+      plural: crd.spec.names.plural,
+      namespaced: true,
+    });
+  });
+
+  it("should give the short names and categories kubectl users type", () => {
+    expect(crdOf(gitRepositoryType.kind).spec.names.shortNames).toEqual(["gitrepo"]);
+    expect(crdOf(kustomizationType.kind).spec.names.shortNames).toEqual(["ks"]);
+    for (const crd of crds) expect(crd.spec.names.categories).toEqual(expect.arrayContaining(["all", "flux"]));
+    expect(crdOf(gitRepositoryType.kind).spec.names.categories).toEqual(
+      expect.arrayContaining(["fluxcd", "fluxcd-sources"]),
+    );
+  });
+
+  it("should print Flux's columns", () => {
+    const ready = '.status.conditions[?(@.type=="Ready")]';
+    expect(columns(gitRepositoryType.kind)).toEqual([
+      "URL=.spec.url",
+      "Age=.metadata.creationTimestamp",
+      `Ready=${ready}.status`,
+      `Status=${ready}.message`,
+    ]);
+    for (const kind of [kustomizationType.kind, receiverType.kind]) {
+      expect(columns(kind)).toEqual([
+        "Age=.metadata.creationTimestamp",
+        `Ready=${ready}.status`,
+        `Status=${ready}.message`,
+      ]);
+    }
+    for (const kind of [providerType.kind, alertType.kind]) {
+      expect(columns(kind)).toEqual(["Age=.metadata.creationTimestamp"]);
+    }
+  });
+
+  it("should have a status subresource, defaulting observedGeneration to -1, exactly on the kinds with a status", () => {
+    for (const crd of crds) {
+      const version = crd.spec.versions[0];
+      const status = version?.schema?.openAPIV3Schema?.properties?.status;
+      if (crd.spec.names.kind === "Provider" || crd.spec.names.kind === "Alert") {
+        expect(status).toBeUndefined();
+        expect(version?.subresources).toBeUndefined();
+      } else {
+        expect((status as { default?: unknown }).default).toEqual({ observedGeneration: -1 });
+        expect(version?.subresources).toEqual({ status: {} });
+      }
+    }
+  });
+});

@@ -1,0 +1,10 @@
+export { noQueueMetrics, type QueueMetrics } from "./metrics.js";
+export {
+  type BackoffOptions,
+  defaultBaseDelayMs,
+  defaultMaxDelayMs,
+  ExponentialBackoff,
+  type RateLimiter,
+} from "./rate-limiter.js";
+export { WorkQueue, type WorkQueueOptions } from "./work-queue.js";
+export { type Outcome, startWorkers, type WorkerPool } from "./workers.js";

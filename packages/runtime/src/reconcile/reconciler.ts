@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import type { Cache, Client, EventRecorder, ObjectKey } from "../contracts.js";
+import type { Outcome } from "../queue/workers.js";
+import { type Logger, reconcileLogger } from "../telemetry/logger.js";
+import type { Metrics } from "../telemetry/metrics.js";
+import {
+  getCondition,
+  markReconciling,
+  ReadyCondition,
+  Reasons,
+  ReconcilingCondition,
+  type WithConditions,
+} from "./conditions.js";
+import { describeError, ReconcileError } from "./errors.js";
+import { setFinalizer } from "./finalizers.js";
+import { defaultFinalizer, isNotFound, jittered, specDuration, specSuspended } from "./object.js";
+import { finishPass, type PassResult } from "./result.js";
+import { patchStatusIfChanged, recordReconcileRequest } from "./status.js";
+import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
+
+export interface ReconcileDeps<T extends WithConditions> {
+  client: Client;
+  cache: Cache<T>;
+  events: EventRecorder;
+  log: Logger;
+  metrics: Metrics;
+  /** The field manager of status applies and finalizer patches (the controller's name, as Flux uses). */
+  fieldManager: string;
+  signal?: AbortSignal;
+}
+
+/** Turns a definition into the queue's handler: one reconcile of one key, Flux's shape (GUIDE.md §4). */
+export function createReconcileHandler<T extends WithConditions, S>(
+  def: ReconcilerDefinition<T, S>,
+  deps: ReconcileDeps<T>,
+): (key: ObjectKey) => Promise<Outcome> {
+  const signal = deps.signal ?? new AbortController().signal;
+  const finalizer = def.finalizer === undefined ? defaultFinalizer : def.finalizer;
+  const kind = def.type.kind;
+  const [group] = [def.type.group];
+
+  return async (key) => {
+    const cached = deps.cache.get(key);
+    const [namespace, name] = key.includes("/") ? (key.split("/", 2) as [string, string]) : [undefined, key];
+    const ref = { kind, name, ...(namespace ? { namespace } : {}) };
+    if (!cached) {
+      deps.metrics.recordCondition(ref, ReadyCondition, "Deleted");
+      return { type: "done" };
+    }
+    const started = performance.now();
+    const reconcileID = randomUUID();
+    const log = reconcileLogger(deps.log, { controller: def.name, group, kind, name, namespace, reconcileID });
+    const ctx: ReconcileContext = { log, client: deps.client, events: deps.events, reconcileID, signal };
+    // The cache's object is shared with every reader: work on a copy.
+    let obj = structuredClone(cached);
+    let metricsResult: "success" | "error" | "requeue" | "requeue_after" = "success";
+    try {
+      if (obj.metadata.deletionTimestamp) {
+        if (finalizer && obj.metadata.finalizers?.includes(finalizer)) {
+          await def.finalize?.(ctx, obj);
+          await setFinalizer(deps.client, obj, finalizer, false, deps.fieldManager).catch(ignoreNotFound);
+          log.info({}, "finalizer removed");
+        }
+        deps.metrics.recordCondition(ref, ReadyCondition, "Deleted");
+        return { type: "done" };
+      }
+      if (finalizer && !obj.metadata.finalizers?.includes(finalizer)) {
+        obj = await setFinalizer(deps.client, obj, finalizer, true, deps.fieldManager);
+      }
+      if ((def.isSuspended ?? specSuspended)(obj)) {
+        log.info({}, "Reconciliation is suspended for this object");
+        return { type: "done" };
+      }
+      const result = await reconcileOnce(def, deps, ctx, obj);
+      metricsResult = result.metricsResult;
+      return result.outcome;
+    } catch (err) {
+      // Finalizer patches, finalize() and the status patch land here: retried with backoff.
+      if (isNotFound(err)) return { type: "done" };
+      metricsResult = "error";
+      log.error({ err: errorFields(err) }, "Reconciler error");
+      return { type: "retry" };
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      deps.metrics.recordDuration(ref, seconds);
+      deps.metrics.recordReconcile(def.name, metricsResult, seconds);
+    }
+  };
+}
+
+async function reconcileOnce<T extends WithConditions, S>(
+  def: ReconcilerDefinition<T, S>,
+  deps: ReconcileDeps<T>,
+  ctx: ReconcileContext,
+  obj: T,
+) {
+  const before = structuredClone(obj.status);
+  const wasReady = getCondition(obj, ReadyCondition)?.status === "True";
+  recordReconcileRequest(obj);
+  const generation = obj.metadata.generation ?? 0;
+  const observed = (obj.status?.observedGeneration as number | undefined) ?? -1;
+  if (observed !== generation) {
+    markReconciling(obj, Reasons.Progressing, `processing object: new generation ${observed} -> ${generation}`);
+  }
+
+  const pass = await runSteps(def, ctx, obj);
+  const finished = finishPass(obj, def.conditions, pass, {
+    intervalMs: jittered(intervalOf(def, obj), def.jitter ?? 0.05),
+    retryIntervalMs: def.retryInterval?.(obj),
+    readyWhenEmpty: def.readyWhenEmpty?.(obj) ?? { reason: Reasons.Succeeded, message: "Reconciliation succeeded" },
+  });
+  const patched = await patchStatusIfChanged(deps.client, obj, before, deps.fieldManager);
+
+  const ready = getCondition(obj, ReadyCondition);
+  if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);
+  if (pass.error !== undefined) {
+    const { reason, message } = describeError(pass.error);
+    ctx.log.error({ err: errorFields(pass.error), reason }, "Reconciler error");
+    if (!(pass.error instanceof ReconcileError) || pass.error.event) {
+      ctx.events.event(obj, "Warning", reason, message);
+    }
+  } else if (ready?.status === "True" && !wasReady) {
+    ctx.events.event(obj, "Normal", ready.reason, ready.message);
+  }
+  ctx.log.debug(
+    { patched, reconciling: getCondition(obj, ReconcilingCondition) !== undefined, outcome: finished.outcome },
+    "reconcile finished",
+  );
+  return finished;
+}
+
+async function runSteps<T extends WithConditions, S>(
+  def: ReconcilerDefinition<T, S>,
+  ctx: ReconcileContext,
+  obj: T,
+): Promise<PassResult> {
+  const state = def.newState ? def.newState(obj) : ({} as S);
+  try {
+    for (const step of def.steps) {
+      const result = await step(ctx, obj, state);
+      if (result.type === "requeue") return { requeueAfterMs: result.afterMs };
+    }
+    return {};
+  } catch (error) {
+    return { error };
+  }
+}
+
+function intervalOf<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>, obj: T): number {
+  if (def.interval) return def.interval(obj);
+  try {
+    return specDuration(obj, "interval") ?? 0;
+  } catch {
+    return 0; // an invalid interval is for a step to report; here it only means "no periodic requeue"
+  }
+}
+
+function ignoreNotFound(err: unknown): undefined {
+  if (isNotFound(err)) return undefined;
+  throw err;
+}
+
+/** Message and chain of causes for the log; never the error object itself (it might carry request options). */
+function errorFields(err: unknown): { message: string; causes?: string[] } {
+  const message = err instanceof Error ? err.message : String(err);
+  const causes: string[] = [];
+  let c = err instanceof Error ? err.cause : undefined;
+  while (c instanceof Error && causes.length < 5) {
+    causes.push(c.message);
+    c = c.cause;
+  }
+  return causes.length ? { message, causes } : { message };
+}

@@ -1,0 +1,72 @@
+import type { Cache, Client, EventRecorder, KubeObject, ObjectKey, ResourceType } from "../contracts.js";
+import type { Logger } from "../telemetry/logger.js";
+import type { WithConditions } from "./conditions.js";
+import type { ConditionPolicy } from "./summarize.js";
+
+/** What a sub-reconciler gets besides the object: a logger for this reconcile, the client, the event recorder. */
+export interface ReconcileContext {
+  readonly log: Logger;
+  readonly client: Client;
+  readonly events: EventRecorder;
+  /** Unique per reconcile; on every log line of it. */
+  readonly reconcileID: string;
+  /** Aborted when the process must stop now; a graceful drain lets reconciles finish and leaves it alone. */
+  readonly signal: AbortSignal;
+}
+
+/** What a sub-reconciler asks for when it returns (errors are thrown, see errors.ts). */
+export type StepResult =
+  /** Go on with the next step. */
+  | { type: "continue" }
+  /** Stop here, patch status and run again after `afterMs` (not a failure; observedGeneration stays). */
+  | { type: "requeue"; afterMs: number };
+
+export const stepContinue: StepResult = { type: "continue" };
+export function stepRequeue(afterMs = 0): StepResult {
+  return { type: "requeue", afterMs };
+}
+
+/** A sub-reconciler: it owns some conditions, sets them on `obj`, and may record what later steps need in `state`. */
+export type Step<T, S> = (ctx: ReconcileContext, obj: T, state: S) => Promise<StepResult>;
+
+/** Another kind whose changes enqueue objects of the controller's own kind. */
+export interface Watch<T extends KubeObject = KubeObject, O extends KubeObject = KubeObject> {
+  type: ResourceType;
+  /** Keys (namespace/name) of the controller's own objects that `obj` affects; `own` is their cache. */
+  map(obj: O, own: Cache<T>): ObjectKey[];
+  /** Which updates matter; default: any change. Adds and deletes always map. */
+  shouldEnqueue?(oldObj: O, newObj: O): boolean;
+}
+
+/** One controller: its kind, its condition bookkeeping, its ordered steps and its timing. */
+export interface ReconcilerDefinition<T extends WithConditions = WithConditions, S = Record<string, unknown>> {
+  /** Controller name in logs and metrics, as controller-runtime names it: the lower-case kind ("gitrepository"). */
+  name: string;
+  type: ResourceType;
+  /** Default "finalizers.fluxcd.io"; null for a kind that needs no finalizer. */
+  finalizer?: string | null;
+  conditions: ConditionPolicy;
+  steps: readonly Step<T, S>[];
+  newState?(obj: T): S;
+  /** Cleanup before the finalizer goes; a throw keeps the finalizer and retries. */
+  finalize?(ctx: ReconcileContext, obj: T): Promise<void>;
+  /** Requeue interval after success, in ms; default spec.interval (a Go duration). */
+  interval?(obj: T): number;
+  /**
+   * Requeue delay after a transient failure, in ms (kustomize-controller's spec.retryInterval). Undefined: the
+   * failure is retried with the queue's exponential backoff (source-controller's behaviour).
+   */
+  retryInterval?(obj: T): number | undefined;
+  /** Default spec.suspend === true. */
+  isSuspended?(obj: T): boolean;
+  /** ± fraction of the interval added at random so that objects created together spread out; default 0.05. */
+  jitter?: number;
+  /** Ready's reason and message when no summarized condition is present and nothing failed. */
+  readyWhenEmpty?(obj: T): { reason: string; message: string };
+  /**
+   * Which updates of the controller's own objects enqueue them. Default: generation changed (spec), the
+   * reconcile.fluxcd.io/requestedAt annotation changed, or deletion started (Flux's predicates).
+   */
+  shouldEnqueue?(oldObj: T, newObj: T): boolean;
+  watches?: readonly Watch<T>[];
+}

@@ -1,0 +1,93 @@
+// Resolves the spec's reference against the remote with one `git ls-remote`, so an unchanged remote costs no clone.
+import { GitError } from "../errors.js";
+import { runGit } from "./exec.js";
+import { type CheckoutStrategy, commitOf, parseLsRemote, type RemoteRef, selectSemverTag } from "./reference.js";
+import { formatRevision } from "./revision.js";
+import type { GitSession } from "./session.js";
+
+export interface ResolvedRef {
+  /** Full reference name ("refs/heads/main", "refs/tags/v1.0.0", "refs/pull/1/head"), or "" for a bare commit. */
+  reference: string;
+  /** The commit to check out; for a bare commit spec this may be abbreviated until checkout completes it. */
+  commit: string;
+  /** For annotated tags: the tag object's hash (what Tag verification checks). */
+  tagObject?: string;
+  /** Flux's revision string. */
+  revision: string;
+  /** Set when the spec pinned a commit: checkout fetches that commit rather than the reference's head. */
+  pinned?: boolean;
+}
+
+export interface RemoteOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const fullHash = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+export async function listRemote(
+  session: GitSession,
+  url: string,
+  options: RemoteOptions = {},
+): Promise<Map<string, RemoteRef>> {
+  const out = await runGit(session, ["ls-remote", "--", url], { ...options, operation: "git ls-remote" });
+  return parseLsRemote(out);
+}
+
+/** Resolves a strategy to a commit. A commit strategy needs no network round trip. */
+export async function resolveRemote(
+  session: GitSession,
+  url: string,
+  strategy: CheckoutStrategy,
+  options: RemoteOptions = {},
+): Promise<ResolvedRef> {
+  if (strategy.kind === "commit") {
+    const commit = strategy.commit.toLowerCase();
+    if (!/^[0-9a-f]{4,64}$/.test(commit)) {
+      throw new GitError("notFound", `invalid commit '${strategy.commit}': must be a hexadecimal SHA`, {
+        stalling: true,
+      });
+    }
+    const reference = strategy.branch ? `refs/heads/${strategy.branch}` : "";
+    return { reference, commit, revision: formatRevision(reference, commit), pinned: true };
+  }
+  const refs = await listRemote(session, url, options);
+  if (refs.size === 0) {
+    throw new GitError("emptyRepository", "remote repository is empty: push a first commit, then it will be fetched");
+  }
+  const pick = (reference: string, what: string): ResolvedRef => {
+    const ref = refs.get(reference);
+    if (!ref) throw new GitError("notFound", `${what} not found in the remote repository (check spec.ref)`);
+    const commit = commitOf(ref);
+    const resolved: ResolvedRef = { reference, commit, revision: formatRevision(reference, commit) };
+    if (ref.peeled) resolved.tagObject = ref.hash;
+    return resolved;
+  };
+  switch (strategy.kind) {
+    case "branch":
+      return pick(`refs/heads/${strategy.branch}`, `branch '${strategy.branch}'`);
+    case "tag":
+      return pick(`refs/tags/${strategy.tag}`, `tag '${strategy.tag}'`);
+    case "name":
+      if (!strategy.name.startsWith("refs/")) {
+        throw new GitError(
+          "notFound",
+          `invalid ref name '${strategy.name}': must be a full reference such as refs/heads/main`,
+          {
+            stalling: true,
+          },
+        );
+      }
+      return pick(strategy.name, `reference '${strategy.name}'`);
+    case "semver": {
+      const tags = [...refs.keys()].filter((r) => r.startsWith("refs/tags/")).map((r) => r.slice("refs/tags/".length));
+      const tag = selectSemverTag(strategy.range, tags);
+      if (!tag) throw new GitError("notFound", `no tag matches the semver range '${strategy.range}'`);
+      return pick(`refs/tags/${tag}`, `tag '${tag}'`);
+    }
+  }
+}
+
+export function isFullHash(commit: string): boolean {
+  return fullHash.test(commit);
+}

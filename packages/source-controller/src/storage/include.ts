@@ -1,0 +1,64 @@
+// spec.include: copies (part of) another GitRepository's artifact into this checkout at toPath, as Flux does, by
+// extracting the stored tarball. Paths are confined to their roots: neither fromPath nor toPath may climb out.
+import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, normalize, relative, sep } from "node:path";
+import { x as extract } from "tar";
+import { Reasons, SourceError, StorageError } from "../errors.js";
+import type { Storage } from "./storage.js";
+
+/** Joins a user-given relative path under root, refusing to leave it (like Go's securejoin, but strict). */
+export function confinedJoin(root: string, userPath: string): string {
+  const clean = normalize(`/${userPath}`).slice(1);
+  const abs = join(root, clean);
+  const rel = relative(root, abs);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new SourceError("IncludeUnavailable", Reasons.InvalidPath, `path '${userPath}' leaves its root`, {
+      stalling: true,
+    });
+  }
+  return abs;
+}
+
+/** Extracts a stored artifact into `dir` (created if needed). */
+export async function extractArtifact(storage: Storage, artifactPath: string, dir: string): Promise<void> {
+  const file = storage.localPath(artifactPath);
+  await mkdir(dir, { recursive: true });
+  try {
+    await extract({ file, cwd: dir, strict: true, preservePaths: false, noChmod: false });
+  } catch (err) {
+    throw new StorageError(Reasons.ArchiveOperationFailed, `extract artifact '${artifactPath}'`, { cause: err });
+  }
+}
+
+/**
+ * Copies `fromPath` of the artifact into `workDir/toPath`, replacing what was there. The included content wins over
+ * files of the same name in the checkout, as in Flux.
+ */
+export async function copyArtifactToPath(
+  storage: Storage,
+  artifactPath: string,
+  fromPath: string,
+  workDir: string,
+  toPath: string,
+): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), "capstan-include-"));
+  try {
+    await extractArtifact(storage, artifactPath, scratch);
+    const source = confinedJoin(scratch, fromPath);
+    const dest = confinedJoin(workDir, toPath);
+    const st = await stat(source).catch(() => undefined);
+    if (!st) {
+      throw new SourceError(
+        "IncludeUnavailable",
+        "CopyOperationFailed",
+        `path '${fromPath}' does not exist in the included artifact`,
+      );
+    }
+    await rm(dest, { recursive: true, force: true });
+    await mkdir(join(dest, ".."), { recursive: true });
+    await cp(source, dest, { recursive: true, verbatimSymlinks: true });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

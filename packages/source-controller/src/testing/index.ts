@@ -1,0 +1,7 @@
+// Test helpers: real git servers on loopback and repositories to serve. Not part of the controller's runtime API.
+export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
+export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
+export { freePort } from "./ports.js";
+export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
+export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";
+export { createTestPki, type TestPki } from "./tls.js";

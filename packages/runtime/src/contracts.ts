@@ -52,6 +52,11 @@ export interface ListOptions {
   resourceVersion?: string;
   limit?: number;
   continue?: string;
+  /**
+   * Ask for PartialObjectMetadata (apiVersion meta.k8s.io/v1, kind PartialObjectMetadata, metadata only): cheap lists
+   * and watches for controllers that need names, labels and resourceVersions but not specs. Added by the client half.
+   */
+  metadataOnly?: boolean;
 }
 
 export interface ApplyOptions {
@@ -85,8 +90,15 @@ export interface Client {
   /** Server-side apply on the status subresource. `obj` carries apiVersion, kind, metadata.name/namespace and status. */
   applyStatus<T extends KubeObject = KubeObject>(obj: KubeObject, options: ApplyOptions): Promise<T>;
   /** JSON merge patch (used for finalizers and annotations with resourceVersion preconditions). */
-  mergePatch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: unknown, options?: { fieldManager?: string }): Promise<T>;
-  create<T extends KubeObject = KubeObject>(obj: KubeObject, options?: { fieldManager?: string; dryRun?: boolean }): Promise<T>;
+  mergePatch<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    options?: { fieldManager?: string },
+  ): Promise<T>;
+  create<T extends KubeObject = KubeObject>(
+    obj: KubeObject,
+    options?: { fieldManager?: string; dryRun?: boolean },
+  ): Promise<T>;
   delete(ref: ObjectRef, options?: { propagationPolicy?: "Background" | "Foreground" | "Orphan" }): Promise<boolean>; // false on 404
   /** Streams watch events until the returned stop() or an error; onDone(err) is called once either way. */
   watch(
@@ -116,6 +128,17 @@ export interface Informer<T extends KubeObject = KubeObject> {
   start(): Promise<void>; // resolves after the first list is in the cache (hasSynced)
   stop(): void;
   hasSynced(): boolean;
+}
+
+/**
+ * The slice of a logger the Kubernetes half writes to (events that failed to post, watch restarts, leader changes).
+ * A pino Logger satisfies it; so does a test's recording stub.
+ */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 /** Events for transitions, aggregated. Implemented in events/. */

@@ -1,0 +1,83 @@
+// Turns a KubeConfig into what each request needs: a keep-alive agent holding the TLS material, and auth headers.
+// client-node's applyToHTTPSOptions does the resolving (certificates, tokens, token files, exec plugins); this keeps
+// the result for a short while so a request does not re-read files, and refreshes it when the server says 401.
+import http from "node:http";
+import https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+
+export interface Credentials {
+  server: URL;
+  agent: http.Agent;
+  headers: Record<string, string>;
+}
+
+const tlsFields = ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const;
+
+export class CredentialSource {
+  private current: { at: number; value: Promise<Credentials> } | undefined;
+  private agent: { fingerprint: string; agent: http.Agent } | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly refreshMs = 10_000,
+  ) {}
+
+  get(): Promise<Credentials> {
+    const now = Date.now();
+    if (!this.current || now - this.current.at > this.refreshMs) {
+      const value = this.resolve();
+      this.current = { at: now, value };
+      value.catch(() => {
+        if (this.current?.value === value) this.current = undefined;
+      });
+    }
+    return this.current.value;
+  }
+
+  /** Forget cached auth (after a 401, a rotated token may be waiting in its file). */
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  close(): void {
+    this.agent?.agent.destroy();
+    this.agent = undefined;
+  }
+
+  private async resolve(): Promise<Credentials> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    const opts: https.RequestOptions = {};
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (cause) {
+      // The cause may be an exec plugin's output; keep only that resolving failed.
+      throw new Error(`resolve credentials for ${cluster.server}: ${(cause as Error).message ?? "failed"}`);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      if (typeof v === "string") headers[k] = v;
+      else if (typeof v === "number") headers[k] = String(v);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    const server = new URL(cluster.server);
+    return { server, agent: this.agentFor(server, opts), headers };
+  }
+
+  // One agent per TLS identity: reused while the material is unchanged, replaced when a certificate rotates.
+  private agentFor(server: URL, opts: https.RequestOptions): http.Agent {
+    const tls: Record<string, unknown> = {};
+    for (const f of tlsFields) if (opts[f] !== undefined) tls[f] = opts[f];
+    const fingerprint = JSON.stringify(tls, (_k, v: unknown) =>
+      Buffer.isBuffer(v) ? v.toString("base64") : (v as object),
+    );
+    if (this.agent?.fingerprint === fingerprint) return this.agent.agent;
+    const old = this.agent?.agent;
+    const base = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 100, maxFreeSockets: 20 };
+    const agent = server.protocol === "http:" ? new http.Agent(base) : new https.Agent({ ...base, ...tls });
+    this.agent = { fingerprint, agent };
+    // Let requests in flight on the old agent finish; idle sockets go now.
+    if (old) setTimeout(() => old.destroy(), 120_000).unref();
+    return agent;
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { TokenBucket } from "./rate-limiter.js";
+
+function clock(start = 0) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+describe("TokenBucket", () => {
+  it("Given a full bucket, should let `burst` requests through at once and make the next one wait 1/qps", () => {
+    const c = clock();
+    const bucket = new TokenBucket({ qps: 10, burst: 3, now: c.now });
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
+    expect(bucket.reserve()).toBe(100);
+  });
+
+  it("Given callers queued on an empty bucket, should serve them in order, each 1/qps after the previous", () => {
+    const c = clock();
+    const bucket = new TokenBucket({ qps: 50, burst: 1, now: c.now });
+    expect(bucket.reserve()).toBe(0);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([20, 40, 60]);
+  });
+
+  it("Given time passes, should refill at qps but never beyond burst", () => {
+    const c = clock();
+    const bucket = new TokenBucket({ qps: 1, burst: 2, now: c.now });
+    bucket.reserve();
+    bucket.reserve();
+    c.advance(10_000);
+    expect([bucket.reserve(), bucket.reserve()]).toEqual([0, 0]);
+    expect(bucket.reserve()).toBe(1000);
+  });
+
+  it("Given qps 0, should never make a caller wait", () => {
+    const bucket = new TokenBucket({ qps: 0, burst: 1 });
+    for (let i = 0; i < 1000; i++) expect(bucket.reserve()).toBe(0);
+  });
+});

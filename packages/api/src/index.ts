@@ -34,3 +34,4 @@ export {
   providerType,
   receiverType,
 } from "./kinds.js";
+export type { ObjectMeta } from "./meta.js";

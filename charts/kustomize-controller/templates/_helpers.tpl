@@ -1,0 +1,97 @@
+{{- define "capstan.name" -}}
+{{- .Chart.Name -}}
+{{- end -}}
+
+{{- define "capstan.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: capstan
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "capstan.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "capstan.serviceAccountName" -}}
+{{- default .Chart.Name .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "capstan.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "capstan.commonArgs" -}}
+- --health-addr=:9440
+- --metrics-addr=:8080
+- --log-level={{ .Values.logLevel }}
+- --log-encoding={{ .Values.logEncoding }}
+- --watch-all-namespaces={{ .Values.watchAllNamespaces }}
+- --concurrent={{ .Values.concurrent }}
+- --leader-elect={{ .Values.leaderElection.enabled }}
+{{- range .Values.extraArgs }}
+- {{ . }}
+{{- end }}
+{{- end -}}
+
+{{- define "capstan.env" -}}
+- name: RUNTIME_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end -}}
+
+{{- define "capstan.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "capstan.probes" -}}
+livenessProbe:
+  httpGet: { path: /healthz, port: healthz }
+  periodSeconds: 10
+readinessProbe:
+  httpGet: { path: /readyz, port: healthz }
+  periodSeconds: 5
+{{- end -}}
+
+{{- define "capstan.podScheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "capstan.leaderElectionRules" -}}
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

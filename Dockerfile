@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# One file, one target per controller:
+#   docker build --target source-controller       -t capstan/source-controller .
+#   docker build --target kustomize-controller    -t capstan/kustomize-controller .
+#   docker build --target notification-controller -t capstan/notification-controller .
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# The pinned kustomize, built from the same Go module the tests use (e2e/cluster/go/kustomize).
+FROM golang:1.26-bookworm AS kustomize
+WORKDIR /src
+COPY e2e/cluster/go/kustomize/ ./
+RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=v5.8.2" \
+      -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5
+
+FROM ${NODE_IMAGE} AS build
+RUN npm install -g pnpm@10.34.9
+WORKDIR /src
+COPY . .
+RUN pnpm install --frozen-lockfile \
+ && pnpm turbo run build --filter='./packages/*' \
+ && for c in source kustomize notification; do \
+      pnpm --filter "@capstan/$c-controller" deploy --legacy --prod "/out/$c-controller"; \
+    done
+
+FROM ${NODE_IMAGE} AS base
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+# The charts run with a read-only root filesystem: everything writable lives in /tmp (and /data for artifacts).
+ENV NODE_ENV=production HOME=/tmp TMPDIR=/tmp
+WORKDIR /app
+
+FROM base AS source-controller
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client gnupg \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/source-controller /app
+USER 65532:65532
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+
+FROM base AS kustomize-controller
+COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
+COPY --from=build /out/kustomize-controller /app
+USER 65532:65532
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+
+FROM base AS notification-controller
+COPY --from=build /out/notification-controller /app
+USER 65532:65532
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]

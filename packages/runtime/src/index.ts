@@ -1,1 +1,9 @@
-export {};
+// @capstan/runtime: what every Capstan controller shares.
+export * from "./client/index.js";
+export * from "./contracts.js";
+export * from "./flags/index.js";
+export * from "./manager/index.js";
+export * from "./queue/index.js";
+export * from "./reconcile/index.js";
+export * from "./server/index.js";
+export * from "./telemetry/index.js";

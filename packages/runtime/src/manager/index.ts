@@ -1,0 +1,10 @@
+export { Manager, type ManagerOptions } from "./manager.js";
+export type {
+  Elector,
+  ElectorFactory,
+  EventRecorderFactory,
+  InformerFactory,
+  InformerOptions,
+  LeaderCallbacks,
+  LeaderElectionConfig,
+} from "./types.js";

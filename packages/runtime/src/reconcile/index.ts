@@ -1,0 +1,51 @@
+export {
+  type Condition,
+  type ConditionStatus,
+  getCondition,
+  getConditions,
+  hasCondition,
+  isFalse,
+  isReady,
+  isReconciling,
+  isStalled,
+  isTrue,
+  markFalse,
+  markReconciling,
+  markStalled,
+  markTrue,
+  markUnknown,
+  ReadyCondition,
+  Reasons,
+  ReconcilingCondition,
+  removeCondition,
+  rfc3339,
+  StalledCondition,
+  setCondition,
+  type WithConditions,
+} from "./conditions.js";
+export { Controller, type ControllerDeps } from "./controller.js";
+export { describeError, type ReasonedErrorOptions, ReconcileError, StallingError, WaitingError } from "./errors.js";
+export { setFinalizer } from "./finalizers.js";
+export {
+  apiVersionOf,
+  defaultFinalizer,
+  jittered,
+  reconcileRequestAnnotation,
+  refOf,
+  specDuration,
+  specOrRequestChanged,
+  specSuspended,
+} from "./object.js";
+export { createReconcileHandler, type ReconcileDeps } from "./reconciler.js";
+export { type Finished, finishPass, type PassResult, type Timing } from "./result.js";
+export { patchStatusIfChanged, recordReconcileRequest, sameStatus } from "./status.js";
+export { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./summarize.js";
+export {
+  type ReconcileContext,
+  type ReconcilerDefinition,
+  type Step,
+  type StepResult,
+  stepContinue,
+  stepRequeue,
+  type Watch,
+} from "./types.js";

@@ -1,7 +1,7 @@
 export {
   createLogger,
   type LogEncoding,
-  type Logger,
+  type Logger as PinoLogger,
   type LoggerOptions,
   type LogLevel,
   logEncodings,

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { sampleEvent } from "../testing/fixtures.js";
+import {
+  type AlertSpec,
+  alertAccepts,
+  compileAlert,
+  compileGoRegex,
+  InvalidRegexError,
+  notificationFor,
+} from "./matching.js";
+
+const alert = (spec: Partial<AlertSpec>) =>
+  compileAlert({
+    namespace: "flux-system",
+    name: "a",
+    spec: { providerRef: { name: "p" }, eventSources: [{ kind: "GitRepository", name: "*" }], ...spec },
+  });
+
+describe("alert matching", () => {
+  it.each([
+    ["name *", [{ kind: "GitRepository", name: "*" }], true],
+    ["exact name", [{ kind: "GitRepository", name: "webapp" }], true],
+    ["other name", [{ kind: "GitRepository", name: "api" }], false],
+    ["name pattern", [{ kind: "GitRepository", name: "web*" }], true],
+    ["other kind", [{ kind: "Kustomization", name: "*" }], false],
+    ["other namespace", [{ kind: "GitRepository", name: "*", namespace: "apps" }], false],
+    ["explicit same namespace", [{ kind: "GitRepository", name: "*", namespace: "flux-system" }], true],
+    ["matchLabels hit", [{ kind: "GitRepository", name: "*", matchLabels: { team: "web" } }], true],
+    ["matchLabels miss", [{ kind: "GitRepository", name: "*", matchLabels: { team: "db" } }], false],
+  ])("Given eventSources with %s / should match: %s", (_n, eventSources, want) => {
+    expect(alertAccepts(alert({ eventSources }), sampleEvent(), { team: "web" })).toBe(want);
+  });
+
+  it.each([
+    ["info alert, info event", "info", "info", true],
+    ["info alert, error event", "info", "error", true],
+    ["error alert, info event", "error", "info", false],
+    ["error alert, error event", "error", "error", true],
+  ])("Given %s / should match: %s", (_n, eventSeverity, severity, want) => {
+    expect(alertAccepts(alert({ eventSeverity }), sampleEvent({ severity: severity as "info" }))).toBe(want);
+  });
+
+  it.each([
+    ["inclusion hit", { inclusionList: ["^stored artifact"] }, true],
+    ["inclusion miss", { inclusionList: ["^deleted"] }, false],
+    ["exclusion hit", { exclusionList: ["main@sha1"] }, false],
+    ["both, excluded wins", { inclusionList: [".*"], exclusionList: ["stored"] }, false],
+    ["Go case-insensitive flag", { inclusionList: ["(?i)STORED ARTIFACT"] }, true],
+  ])("Given %s / should match: %s", (_n, lists, want) => {
+    expect(alertAccepts(alert(lists), sampleEvent())).toBe(want);
+  });
+
+  it("Given a suspended alert / should match nothing", () => {
+    expect(alertAccepts(alert({ suspend: true }), sampleEvent())).toBe(false);
+  });
+
+  it("Given invalid regexes / should name each in one error", () => {
+    expect(() => alert({ inclusionList: ["("], exclusionList: ["[a-"] })).toThrow(InvalidRegexError);
+    expect(() => alert({ inclusionList: ["("], exclusionList: ["[a-"] })).toThrow(
+      "invalid regular expression(s): inclusionList '(', exclusionList '[a-'",
+    );
+    expect(compileGoRegex("(?i)abc").flags).toContain("i");
+  });
+
+  it("Given eventMetadata and summary / should add them without overriding the event's own metadata", () => {
+    const n = notificationFor(
+      alert({ summary: "prod impacted", eventMetadata: { env: "prod", revision: "ignored" } }),
+      sampleEvent(),
+    );
+    expect(n.metadata).toEqual({
+      summary: "prod impacted",
+      env: "prod",
+      revision: "main@sha1:0123456789abcdef0123456789abcdef01234567",
+    });
+  });
+});

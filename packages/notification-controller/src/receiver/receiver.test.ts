@@ -1,0 +1,211 @@
+// The Receiver server over real HTTP on loopback, with an in-memory backend standing in for the Kubernetes lookups.
+import { createHmac } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
+import { parseListenAddress, type ReceiverServer, startReceiverServer } from "./server.js";
+import { constantTimeEqual, verifyHmacSignature } from "./signature.js";
+import { webhookPath } from "./webhook-path.js";
+
+const token = "my-token";
+
+// A trimmed real GitHub push delivery.
+const pushPayload = JSON.stringify({
+  ref: "refs/heads/main",
+  before: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+  after: "59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5",
+  repository: {
+    id: 17,
+    name: "podinfo",
+    full_name: "stefanprodan/podinfo",
+    clone_url: "https://github.com/stefanprodan/podinfo.git",
+  },
+  pusher: { name: "stefanprodan" },
+  head_commit: { id: "59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5", message: "Update README" },
+});
+
+const sign = (body: string, key = token, algo = "sha256") =>
+  `${algo}=${createHmac(algo, key).update(body).digest("hex")}`;
+
+class MemoryBackend implements ReceiverBackend {
+  receivers = new Map<string, ReceiverView>();
+  annotated: ReconcileTarget[] = [];
+  failFor = new Set<string>();
+  add(r: ReceiverView) {
+    this.receivers.set(webhookPath(token, r.name, r.namespace), r);
+    return webhookPath(token, r.name, r.namespace);
+  }
+  async findByPath(path: string) {
+    return this.receivers.get(path);
+  }
+  async token() {
+    return token;
+  }
+  async requestReconcile(_r: ReceiverView, target: ReconcileTarget) {
+    if (this.failFor.has(target.name)) throw new Error(`GitRepository "${target.name}" not found`);
+    this.annotated.push(target);
+    return 1;
+  }
+}
+
+function receiver(type: string, extra: Partial<ReceiverView> = {}): ReceiverView {
+  return {
+    namespace: "flux-system",
+    name: `${type}-receiver`,
+    type,
+    resources: [{ kind: "GitRepository", name: "podinfo" }],
+    suspended: false,
+    ready: true,
+    ...extra,
+  };
+}
+
+let server: ReceiverServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(maxBodyBytes?: number) {
+  const backend = new MemoryBackend();
+  server = await startReceiverServer(
+    { host: "127.0.0.1", port: 0 },
+    { backend, ...(maxBodyBytes ? { maxBodyBytes } : {}) },
+  );
+  const base = `http://${server.address()}`;
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }).then(
+      (r) => r.status,
+    );
+  return { backend, post };
+}
+
+describe("webhook path", () => {
+  it("Given token, name and namespace / should be /hook/ + sha256 hex of their concatenation, as Flux computes it", () => {
+    expect(webhookPath("my-token", "github-receiver", "flux-system")).toBe(
+      "/hook/a2a6463004a2a90fe82fde8ec65ef36d55f7277536579e55ef858b1bf5f8483c",
+    );
+  });
+});
+
+describe("signatures", () => {
+  it("Given sha1, sha256 and sha512 signatures / should accept each and reject a tampered body", () => {
+    for (const algo of ["sha1", "sha256", "sha512"]) {
+      expect(() => verifyHmacSignature(sign("x", "k", algo), Buffer.from("x"), "k")).not.toThrow();
+      expect(() => verifyHmacSignature(sign("x", "k", algo), Buffer.from("y"), "k")).toThrow(/does not match/);
+    }
+    expect(() => verifyHmacSignature(undefined, Buffer.from("x"), "k")).toThrow(/missing/);
+    expect(() => verifyHmacSignature("md5=00", Buffer.from("x"), "k")).toThrow(/algorithm/);
+    expect(constantTimeEqual("abc", "abc")).toBe(true);
+    expect(constantTimeEqual("abd", "abc")).toBe(false);
+    expect(constantTimeEqual("ab", "abc")).toBe(false);
+  });
+});
+
+describe("receiver server", () => {
+  it("Given a real GitHub push with a valid signature / should annotate the selected GitRepository", async () => {
+    const { backend, post } = await setup();
+    const path = backend.add(receiver("github", { events: ["push"] }));
+    const status = await post(path, pushPayload, {
+      "x-github-event": "push",
+      "x-hub-signature-256": sign(pushPayload),
+    });
+    expect(status).toBe(200);
+    expect(backend.annotated).toEqual([
+      { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", namespace: "flux-system", name: "podinfo" },
+    ]);
+  });
+
+  it("Given a GitHub push with a wrong or missing signature / should answer 400 and annotate nothing", async () => {
+    const { backend, post } = await setup();
+    const path = backend.add(receiver("github"));
+    expect(
+      await post(path, pushPayload, { "x-github-event": "push", "x-hub-signature-256": sign(pushPayload, "nope") }),
+    ).toBe(400);
+    expect(
+      await post(path, pushPayload, { "x-github-event": "push", "x-hub-signature-256": sign(`${pushPayload} `) }),
+    ).toBe(400);
+    expect(await post(path, pushPayload, { "x-github-event": "push" })).toBe(400);
+    expect(backend.annotated).toEqual([]);
+  });
+
+  it("Given a GitHub event the Receiver does not list / should answer 400; a ping answers 200 without annotating", async () => {
+    const { backend, post } = await setup();
+    const path = backend.add(receiver("github", { events: ["push"] }));
+    const body = '{"zen":"Keep it logically awesome."}';
+    expect(await post(path, body, { "x-github-event": "issues", "x-hub-signature-256": sign(body) })).toBe(400);
+    expect(await post(path, body, { "x-github-event": "ping", "x-hub-signature-256": sign(body) })).toBe(200);
+    expect(backend.annotated).toEqual([]);
+  });
+
+  it("Given GitLab and Bitbucket requests / should check X-Gitlab-Token and X-Hub-Signature", async () => {
+    const { backend, post } = await setup();
+    const gitlab = backend.add(receiver("gitlab", { events: ["Push Hook"] }));
+    expect(await post(gitlab, "{}", { "x-gitlab-token": token, "x-gitlab-event": "Push Hook" })).toBe(200);
+    expect(await post(gitlab, "{}", { "x-gitlab-token": "wrong", "x-gitlab-event": "Push Hook" })).toBe(400);
+    expect(await post(gitlab, "{}", { "x-gitlab-token": token, "x-gitlab-event": "Tag Push Hook" })).toBe(400);
+    const bitbucket = backend.add(receiver("bitbucket"));
+    expect(await post(bitbucket, "{}", { "x-hub-signature": sign("{}"), "x-event-key": "repo:refs_changed" })).toBe(
+      200,
+    );
+    expect(await post(bitbucket, "{}", { "x-hub-signature": sign("{}", "bad") })).toBe(400);
+    expect(backend.annotated).toHaveLength(2);
+  });
+
+  it("Given generic and generic-hmac receivers / should accept generic as is and generic-hmac only when signed", async () => {
+    const { backend, post } = await setup();
+    expect(await post(backend.add(receiver("generic")), "")).toBe(200);
+    const hmac = backend.add(receiver("generic-hmac"));
+    expect(await post(hmac, '{"a":1}', { "x-signature": sign('{"a":1}') })).toBe(200);
+    expect(await post(hmac, '{"a":1}', { "x-signature": sign('{"a":2}') })).toBe(400);
+    expect(backend.annotated).toHaveLength(2);
+  });
+
+  it("Given unknown paths, suspended and not-ready Receivers / should answer 404 and 503", async () => {
+    const { backend, post } = await setup();
+    expect(await post(`/hook/${"0".repeat(64)}`, "")).toBe(404);
+    expect(await post("/other", "")).toBe(404);
+    expect(await post(backend.add(receiver("generic", { name: "s", suspended: true })), "")).toBe(503);
+    expect(await post(backend.add(receiver("generic", { name: "n", ready: false })), "")).toBe(503);
+    expect(backend.annotated).toEqual([]);
+  });
+
+  it("Given a body over the cap / should answer 400 without validating or annotating", async () => {
+    const { backend, post } = await setup(1024);
+    const path = backend.add(receiver("github"));
+    const big = JSON.stringify({ pad: "x".repeat(4096) });
+    expect(await post(path, big, { "x-github-event": "push", "x-hub-signature-256": sign(big) })).toBe(400);
+    const small = JSON.stringify({ pad: "x" });
+    expect(await post(path, small, { "x-github-event": "push", "x-hub-signature-256": sign(small) })).toBe(200);
+    expect(backend.annotated).toHaveLength(1);
+  });
+
+  it("Given a resource that cannot be annotated / should annotate the others and answer 500", async () => {
+    const { backend, post } = await setup();
+    backend.failFor.add("missing");
+    const path = backend.add(
+      receiver("generic", {
+        resources: [
+          { kind: "GitRepository", name: "missing" },
+          { kind: "GitRepository", name: "*", matchLabels: { team: "web" } },
+          { kind: "Kustomization", name: "apps" },
+        ],
+      }),
+    );
+    expect(await post(path, "")).toBe(500);
+    expect(backend.annotated).toEqual([
+      {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "GitRepository",
+        namespace: "flux-system",
+        name: "*",
+        matchLabels: { team: "web" },
+      },
+    ]);
+  });
+
+  it("Given listen addresses as Flux flags take them / should parse host and port", () => {
+    expect(parseListenAddress(":9292")).toEqual({ host: "0.0.0.0", port: 9292 });
+    expect(parseListenAddress("127.0.0.1:8080")).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(() => parseListenAddress("nope")).toThrow(/invalid listen address/);
+  });
+});

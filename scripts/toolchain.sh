@@ -27,3 +27,4 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$c
   export PATH="$ptools/node_modules/.bin:$PATH"
 fi
 export PATH="/usr/local/go/bin:$PATH"
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1

@@ -2,6 +2,14 @@
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 
+// What the global setup provides to every test (read with inject("capstanKubeconfig")).
+declare module "vitest" {
+  export interface ProvidedContext {
+    capstanKubeconfig: string;
+    capstanBinPath: string;
+  }
+}
+
 /** The kubeconfig path that the global setup provided, or CAPSTAN_TEST_KUBECONFIG for an outside cluster. */
 export function testKubeconfigPath(injected?: string): string {
   const path = injected || process.env.CAPSTAN_TEST_KUBECONFIG;

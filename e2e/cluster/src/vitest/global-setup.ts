@@ -1,14 +1,8 @@
 // One control plane per test run, shared by every project; tests read its kubeconfig with inject("capstanKubeconfig").
 import type { TestProject } from "vitest/node";
 import { ensureBinaries } from "../binaries.js";
+import "../testing.js";
 import { type ControlPlane, startControlPlane } from "../control-plane.js";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    capstanKubeconfig: string;
-    capstanBinPath: string;
-  }
-}
 
 let plane: ControlPlane | undefined;
 

@@ -6,4 +6,4 @@ export {
   fakeNodeName,
   startControlPlane,
 } from "./control-plane.js";
-export { freePort, isAlive } from "./processes.js";
+export { freePort, isAlive, ManagedProcess, type ProcessSpec } from "./processes.js";

@@ -1,0 +1,147 @@
+// Starts the controllers as local processes with the args and env their rendered chart gives them. The only changes
+// are the ones a laptop forces, listed in localOverrides(): loopback ports instead of fixed container ports, a temp dir
+// instead of the pod's /data volume, an explicit kubeconfig instead of the in-cluster service account.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureBinaries, freePort, ManagedProcess } from "@capstan/cluster";
+import { type ContainerSpec, type ControllerName, expand, renderControllers, repoRoot, resolveEnv } from "./charts.js";
+
+export interface RunningController {
+  name: ControllerName;
+  args: string[];
+  /** 127.0.0.1:<port> for each address flag, e.g. addresses["storage-addr"]. */
+  addresses: Record<string, string>;
+  process: ManagedProcess;
+  logTail(lines?: number): string;
+}
+
+export interface Controllers {
+  namespace: string;
+  dir: string;
+  byName: Map<ControllerName, RunningController>;
+  get(name: ControllerName): RunningController;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  kubeconfig: string;
+  /** The namespace the charts would be installed in (RUNTIME_NAMESPACE); it must exist. */
+  namespace: string;
+  only?: ControllerName[];
+  /** Extra `--set` values for the chart, e.g. "kustomize-controller.multitenancy.enabled=false". */
+  set?: string[];
+}
+
+/** Rewrites address and storage flags for a local run; everything else is passed through unchanged. */
+export async function localOverrides(
+  args: string[],
+  dir: string,
+): Promise<{ args: string[]; addresses: Record<string, string> }> {
+  const addresses: Record<string, string> = {};
+  const out: string[] = [];
+  for (const arg of args) {
+    const m = /^--([a-z-]+-addr)=:(\d+)$/.exec(arg);
+    if (m?.[1]) {
+      const address = `127.0.0.1:${await freePort()}`;
+      addresses[m[1]] = address;
+      out.push(`--${m[1]}=${address}`);
+    } else if (arg.startsWith("--storage-path=")) {
+      out.push(`--storage-path=${join(dir, "storage")}`);
+    } else {
+      out.push(arg);
+    }
+  }
+  // Artifacts are fetched from the advertised address: on a laptop, the storage server's own loopback address.
+  const storage = addresses["storage-addr"];
+  return {
+    args: out.map((a) => (storage && a.startsWith("--storage-adv-addr=") ? `--storage-adv-addr=${storage}` : a)),
+    addresses,
+  };
+}
+
+export async function startControllers(options: StartOptions): Promise<Controllers> {
+  const specs = await renderControllers(options.namespace, options.set);
+  const wanted = specs.filter((s) => !options.only || options.only.includes(s.controller));
+  const { path } = await ensureBinaries();
+  const dir = mkdtempSync(join(tmpdir(), "capstan-controllers-"));
+  const byName = new Map<ControllerName, RunningController>();
+  const stop = async () => {
+    await Promise.all([...byName.values()].map((c) => c.process.stop(10_000)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const spec of wanted) byName.set(spec.controller, await startOne(spec, options, dir, path));
+    for (const c of byName.values()) await waitReady(c);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    namespace: options.namespace,
+    dir,
+    byName,
+    get(name) {
+      const c = byName.get(name);
+      if (!c) throw new Error(`${name} was not started`);
+      return c;
+    },
+    stop,
+  };
+}
+
+async function startOne(
+  spec: ContainerSpec,
+  options: StartOptions,
+  dir: string,
+  binPath: string,
+): Promise<RunningController> {
+  const main = join(repoRoot, "packages", spec.controller, "dist", "main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: run pnpm build first`);
+  const env = resolveEnv(spec.env, options.namespace, `${spec.controller}-local`);
+  const local = await localOverrides(
+    spec.args.map((a) => expand(a, env)),
+    dir,
+  );
+  const args = [...local.args, `--kubeconfig=${options.kubeconfig}`];
+  const process_ = new ManagedProcess({
+    name: spec.controller,
+    command: process.execPath,
+    args: [main, ...args],
+    logFile: join(dir, `${spec.controller}.log`),
+    env: { ...process.env, ...env, PATH: `${binPath}:${process.env.PATH ?? ""}`, TMPDIR: dir },
+  });
+  process_.start();
+  return {
+    name: spec.controller,
+    args,
+    addresses: local.addresses,
+    process: process_,
+    logTail: (lines) => process_.logTail(lines),
+  };
+}
+
+async function waitReady(c: RunningController, timeoutMs = 60_000): Promise<void> {
+  const health = c.addresses["health-addr"];
+  if (!health) throw new Error(`${c.name}: its chart gives no --health-addr`);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!c.process.running) throw new Error(`${c.name} exited during start:\n${c.logTail()}`);
+    if ((await get(`http://${health}/readyz`).catch(() => 0)) === 200) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${c.name} not ready after ${timeoutMs}ms:\n${c.logTail()}`);
+}
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end();
+  });
+}

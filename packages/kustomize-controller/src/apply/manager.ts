@@ -1,0 +1,286 @@
+// Server-side apply of a set of objects as fluxcd/pkg/ssa's ResourceManager: dry-run every object, patch only those
+// that drifted, recreate on immutable-field errors when forced, in stages (cluster definitions, then *Class kinds,
+// then the rest) with a wait between them so CRDs are Established before their custom resources arrive.
+import { setTimeout as sleep } from "node:timers/promises";
+import { ApplyError, PruneError } from "../errors.js";
+import { waitForSet } from "../health/wait.js";
+import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
+import { anyInMetadata, fmtObject } from "../object.js";
+import { type ChangeSetEntry, entry } from "./changeset.js";
+import { type CleanupOptions, cleanupPatch } from "./cleanup.js";
+import { hasDrifted, type IgnoreRule } from "./drift.js";
+import { isImmutableError, isNotFound, reasonOf } from "./errors.js";
+import { compareObjects, sortObjects, stageObjects } from "./sort.js";
+
+export interface ResourceManagerOptions {
+  client: Client;
+  /** Field manager of every apply: `kustomize-controller`. */
+  fieldManager: string;
+  /** Prefix of the owner labels: `kustomize.toolkit.fluxcd.io`. */
+  ownerGroup: string;
+  /** Parallel dry-runs per stage. */
+  concurrency?: number;
+}
+
+export interface ApplyOptions {
+  /** Recreate objects whose immutable fields changed (spec.force). */
+  force?: boolean;
+  /** Objects (desired or live) carrying any of these are left alone. */
+  exclusionSelector?: Record<string, string>;
+  /** Desired objects carrying any of these are only created, never patched. */
+  ifNotPresentSelector?: Record<string, string>;
+  /** Objects carrying any of these are recreated on immutable-field errors even without force. */
+  forceSelector?: Record<string, string>;
+  cleanup?: CleanupOptions & { exclusions?: Record<string, string> };
+  ignore?: IgnoreRule[];
+  /** How long to wait for cluster definitions and class kinds to become ready between stages. */
+  waitTimeoutMs?: number;
+  waitIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  /** All of these must be on the live object: only our own objects are deleted. */
+  inclusions: Record<string, string>;
+  /** Any of these on the live object keeps it. */
+  exclusions?: Record<string, string>;
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+}
+
+/** An aggregate failure that still carries what was done before it. */
+export class ApplySetError extends ApplyError {
+  constructor(
+    message: string,
+    readonly changeSet: ChangeSetEntry[],
+    readonly errors: Error[],
+  ) {
+    super(message, { cause: errors[0] });
+  }
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+type Planned = { entry: ChangeSetEntry; apply?: KubeObject } | { error: Error };
+
+export class ResourceManager {
+  constructor(private readonly options: ResourceManagerOptions) {}
+
+  get client(): Client {
+    return this.options.client;
+  }
+
+  ownerLabels(name: string, namespace: string): Record<string, string> {
+    return { [`${this.options.ownerGroup}/name`]: name, [`${this.options.ownerGroup}/namespace`]: namespace };
+  }
+
+  /** Copies of the objects carrying the owner labels, the mark that makes them ours to prune. */
+  withOwnerLabels(objects: readonly KubeObject[], name: string, namespace: string): KubeObject[] {
+    const labels = this.ownerLabels(name, namespace);
+    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...labels } } }));
+  }
+
+  /** Applies in stages; throws ApplySetError listing every object that failed, with the entries that succeeded. */
+  async applyAllStaged(objects: readonly KubeObject[], opts: ApplyOptions = {}): Promise<ChangeSetEntry[]> {
+    const stages = stageObjects(objects);
+    const result: ChangeSetEntry[] = [];
+    for (const [stage, wait] of [
+      [stages.definitions, true],
+      [stages.classes, true],
+      [stages.resources, false],
+    ] as const) {
+      if (stage.length === 0) continue;
+      try {
+        result.push(...(await this.applyAll(stage, opts)));
+      } catch (err) {
+        if (err instanceof ApplySetError)
+          throw new ApplySetError(err.message, [...result, ...err.changeSet], err.errors);
+        throw err;
+      }
+      if (wait) {
+        await waitForSet(this.client, stage.map(refOf), {
+          timeoutMs: opts.waitTimeoutMs ?? 60_000,
+          intervalMs: opts.waitIntervalMs ?? 500,
+          signal: opts.signal,
+        }).catch((cause: unknown) => {
+          throw new ApplySetError(`${(cause as Error).message}`, result, [cause as Error]);
+        });
+      }
+    }
+    return result;
+  }
+
+  /** Dry-runs every object, then applies those that drifted; errors of all objects are reported together. */
+  async applyAll(objects: readonly KubeObject[], opts: ApplyOptions = {}): Promise<ChangeSetEntry[]> {
+    const sorted = sortObjects(objects);
+    const planned = await mapLimit(sorted, this.options.concurrency ?? 4, (o) =>
+      this.plan(o, opts).catch((error: unknown): Planned => ({ error: error as Error })),
+    );
+    const errors = planned.flatMap((p) => ("error" in p ? [p.error] : []));
+    const entries = planned.flatMap((p) => ("entry" in p ? [p.entry] : []));
+    if (errors.length > 0) {
+      throw new ApplySetError(errors.map((e) => e.message).join("\n"), entries, errors);
+    }
+    for (const p of planned) {
+      if (!("apply" in p) || !p.apply) continue;
+      try {
+        await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
+      } catch (cause) {
+        errors.push(new ApplyError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, { cause }));
+      }
+    }
+    if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), entries, errors);
+    return entries;
+  }
+
+  private async plan(desired: KubeObject, opts: ApplyOptions): Promise<Planned> {
+    const ref = refOf(desired);
+    const existing = await this.client.get(ref).catch(() => undefined);
+    if (this.shouldSkip(desired, existing, opts)) return { entry: entry(existing ?? desired, "skipped") };
+
+    let dryRun: KubeObject;
+    try {
+      dryRun = await this.dryRun(desired);
+    } catch (err) {
+      if (!existing || !this.shouldForce(desired, existing, opts, err)) {
+        return {
+          error: new ApplyError(`${fmtObject(desired)} dry-run failed (${reasonOf(err)}): ${(err as Error).message}`, {
+            cause: err,
+          }),
+        };
+      }
+      await this.recreate(existing, opts);
+      return this.plan(desired, opts);
+    }
+
+    const patched = existing ? await this.cleanup(desired, existing, opts) : false;
+    if (!patched && !hasDrifted(existing, dryRun, opts.ignore)) return { entry: entry(desired, "unchanged") };
+    return { entry: entry(desired, dryRun.metadata.resourceVersion ? "configured" : "created"), apply: desired };
+  }
+
+  private dryRun(obj: KubeObject): Promise<KubeObject> {
+    return this.client.apply(obj, { fieldManager: this.options.fieldManager, force: true, dryRun: true });
+  }
+
+  private shouldSkip(desired: KubeObject, existing: KubeObject | undefined, opts: ApplyOptions): boolean {
+    const exclusion = opts.exclusionSelector ?? {};
+    if (anyInMetadata(desired, exclusion) || anyInMetadata(existing, exclusion)) return true;
+    return !!existing?.metadata.uid && anyInMetadata(desired, opts.ifNotPresentSelector ?? {});
+  }
+
+  private shouldForce(desired: KubeObject, existing: KubeObject, opts: ApplyOptions, err: unknown): boolean {
+    if (!isImmutableError(err)) return false;
+    const selector = opts.forceSelector ?? {};
+    return !!opts.force || anyInMetadata(desired, selector) || anyInMetadata(existing, selector);
+  }
+
+  /** Deletes and waits until the object is gone (finalizers included), so the next apply creates it anew. */
+  private async recreate(existing: KubeObject, opts: ApplyOptions): Promise<void> {
+    const ref = refOf(existing);
+    try {
+      await this.client.delete(ref, { propagationPolicy: "Background" });
+    } catch (cause) {
+      if (!isNotFound(cause)) {
+        throw new ApplyError(
+          `${fmtObject(existing)} immutable field detected, failed to delete object: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+    }
+    const deadline = Date.now() + (opts.waitTimeoutMs ?? 60_000);
+    while (await this.client.get(ref)) {
+      if (Date.now() > deadline) {
+        throw new ApplyError(
+          `${fmtObject(existing)} immutable field detected, timed out waiting for the object to be deleted`,
+        );
+      }
+      await sleep(opts.waitIntervalMs ?? 500, undefined, { signal: opts.signal });
+    }
+  }
+
+  private async cleanup(desired: KubeObject, existing: KubeObject, opts: ApplyOptions): Promise<boolean> {
+    const c = opts.cleanup;
+    if (!c) return false;
+    const exclusions = c.exclusions ?? {};
+    if (anyInMetadata(desired, exclusions) || anyInMetadata(existing, exclusions)) return false;
+    const patch = cleanupPatch(existing, this.options.fieldManager, c);
+    if (!patch) return false;
+    try {
+      await this.client.mergePatch(refOf(existing), patch, { fieldManager: this.options.fieldManager });
+    } catch (cause) {
+      throw new ApplyError(
+        `${fmtObject(existing)} metadata.managedFields cleanup failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    return true;
+  }
+
+  /** Deletes our objects among refs, in reverse apply order; objects gone, foreign or excluded are not touched. */
+  async deleteAll(refs: readonly ObjectRef[], opts: DeleteOptions): Promise<ChangeSetEntry[]> {
+    const asObjects = refs.map(
+      (r): KubeObject => ({
+        apiVersion: r.apiVersion,
+        kind: r.kind,
+        metadata: r.namespace ? { name: r.name, namespace: r.namespace } : { name: r.name },
+      }),
+    );
+    const ordered = [...asObjects].sort(compareObjects).reverse();
+    const entries: ChangeSetEntry[] = [];
+    const errors: Error[] = [];
+    for (const o of ordered) {
+      try {
+        const live = await this.client.get(refOf(o));
+        if (!live || live.metadata.deletionTimestamp) continue;
+        const labels = live.metadata.labels ?? {};
+        const ours = Object.entries(opts.inclusions).every(([k, v]) => labels[k] === v);
+        if (!ours || anyInMetadata(live, opts.exclusions ?? {})) {
+          entries.push(entry(live, "skipped"));
+          continue;
+        }
+        if (await this.client.delete(refOf(o), { propagationPolicy: opts.propagationPolicy ?? "Background" })) {
+          entries.push(entry(o, "deleted"));
+        }
+      } catch (cause) {
+        errors.push(new PruneError(`${fmtObject(o)} deletion failed: ${(cause as Error).message}`, { cause }));
+      }
+    }
+    if (errors.length > 0) throw new PruneError(errors.map((e) => e.message).join("\n"), { cause: errors[0] });
+    return entries;
+  }
+
+  /** Resolves once none of refs exists any more (deletionPolicy WaitForTermination). */
+  async waitForTermination(
+    refs: readonly ObjectRef[],
+    timeoutMs: number,
+    intervalMs = 1000,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const remaining = (await Promise.all(refs.map(async (r) => ((await this.client.get(r)) ? r : undefined)))).filter(
+        (r): r is ObjectRef => r !== undefined,
+      );
+      if (remaining.length === 0) return;
+      if (Date.now() > deadline) {
+        const names = remaining.map((r) => fmtObject({ kind: r.kind, metadata: r })).join(", ");
+        throw new PruneError(`timeout waiting for termination of: [${names}]`);
+      }
+      await sleep(intervalMs, undefined, { signal });
+    }
+  }
+}

@@ -1,1 +1,47 @@
-export {};
+// @capstan/notification-controller: derives Flux events from status transitions, sends them to Providers, and serves
+// Receiver webhooks. main.ts wires these from flags.
+export {
+  type DeliveryJob,
+  type DeliveryOutcome,
+  DeliveryQueues,
+  type DeliveryQueuesOptions,
+} from "./delivery/queues.js";
+export { defaultRetryPolicy, type RetryPolicy, withRetries } from "./delivery/retry.js";
+export { encodeEvent, eventKey, type FluxEvent, type InvolvedObject } from "./event.js";
+export {
+  type AlertSpec,
+  alertAccepts,
+  type CompiledAlert,
+  compileAlert,
+  InvalidRegexError,
+  notificationFor,
+} from "./events/matching.js";
+export { type AlertBinding, EventPipeline, type PipelineOptions, type ProviderBinding } from "./events/pipeline.js";
+export { EventRateLimiter } from "./events/ratelimit.js";
+export { detectTransitions, type ObservedState, observe } from "./events/transitions.js";
+export type { WatchedObject } from "./events/watched.js";
+export {
+  ConfigMapWatermarkStore,
+  MemoryWatermarkStore,
+  type WatermarkStore,
+  watermarkConfigMapName,
+} from "./events/watermark-store.js";
+export { DeliveryError } from "./providers/http.js";
+export { createNotifier, type Notifier } from "./providers/notifier.js";
+export {
+  isProviderType,
+  ProviderConfigError,
+  type ProviderSettings,
+  providerTypes,
+  secretValues,
+} from "./providers/settings.js";
+export {
+  handleReceiverRequest,
+  type ReceiverBackend,
+  type ReceiverView,
+  receiverTypes,
+} from "./receiver/handler.js";
+export { createKubeReceiverBackend, goTimeNow, readToken } from "./receiver/kube-backend.js";
+export { parseListenAddress, type ReceiverServer, startReceiverServer } from "./receiver/server.js";
+export { receiverStatus, TokenNotFoundReason } from "./receiver/status.js";
+export { webhookPath } from "./receiver/webhook-path.js";

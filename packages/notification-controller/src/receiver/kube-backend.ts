@@ -1,0 +1,101 @@
+// The Receiver handler's Kubernetes side: finds Receivers by status.webhookPath, reads the token Secret, and annotates
+// resources with reconcile.fluxcd.io/requestedAt (a merge patch of that one annotation, nothing else).
+import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
+import type { Client, KubeObject } from "@capstan/runtime";
+import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
+
+export interface KubeReceiverBackendOptions {
+  client: Client;
+  /** All Receivers: from the informer cache when there is one, else a list call. */
+  listReceivers: () => Promise<Receiver[]> | Receiver[];
+  fieldManager?: string;
+  now?: () => Date;
+}
+
+/** metav1.Now().String(), which is what Flux writes into the annotation: "2006-01-02 15:04:05.999999999 +0000 UTC". */
+export function goTimeNow(date: Date): string {
+  const iso = date.toISOString();
+  const frac = iso.slice(20, 23).replace(/0+$/, "");
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ""} +0000 UTC`;
+}
+
+export function receiverView(r: Receiver): ReceiverView {
+  const ready = r.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  return {
+    namespace: r.metadata.namespace ?? "",
+    name: r.metadata.name ?? "",
+    type: r.spec.type,
+    ...(r.spec.events ? { events: r.spec.events } : {}),
+    resources: r.spec.resources.map((res) => ({
+      kind: res.kind,
+      name: res.name,
+      ...(res.apiVersion ? { apiVersion: res.apiVersion } : {}),
+      ...(res.namespace ? { namespace: res.namespace } : {}),
+      ...(res.matchLabels ? { matchLabels: res.matchLabels } : {}),
+    })),
+    suspended: r.spec.suspend === true,
+    ready,
+  };
+}
+
+/** Reads the `token` key of a Secret; errors name the Secret, never its content. */
+export async function readToken(client: Client, namespace: string, secretName: string | undefined): Promise<string> {
+  if (!secretName) throw new Error("spec.secretRef is not set");
+  const secret = await client.get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    namespace,
+    name: secretName,
+  });
+  if (!secret) throw new Error(`Secret '${namespace}/${secretName}' not found`);
+  const token = secret.data?.token;
+  if (token === undefined) throw new Error(`invalid '${namespace}/${secretName}' secret data: required field 'token'`);
+  return Buffer.from(token, "base64").toString("utf8");
+}
+
+export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): ReceiverBackend {
+  const { client } = options;
+  const fieldManager = options.fieldManager ?? "notification-controller";
+  const now = options.now ?? (() => new Date());
+  const byView = new WeakMap<ReceiverView, Receiver>();
+  const annotate = (ref: { apiVersion: string; kind: string; namespace: string; name: string }) =>
+    client.mergePatch(
+      ref,
+      { metadata: { annotations: { [reconcileRequestAnnotation]: goTimeNow(now()) } } },
+      { fieldManager },
+    );
+  return {
+    async findByPath(path) {
+      const receivers = await options.listReceivers();
+      const found = receivers.find((r) => r.status?.webhookPath === path);
+      if (!found) return undefined;
+      const view = receiverView(found);
+      byView.set(view, found);
+      return view;
+    },
+    async token(view) {
+      const r = byView.get(view);
+      return readToken(client, view.namespace, r?.spec.secretRef?.name);
+    },
+    async requestReconcile(_view, target: ReconcileTarget) {
+      if (target.name !== "*") {
+        await annotate(target);
+        return 1;
+      }
+      const type = await client.resourceFor(target.apiVersion, target.kind);
+      const selector = Object.entries(target.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+      const { items } = await client.list(type, { namespace: target.namespace, labelSelector: selector });
+      for (const item of items) {
+        await annotate({
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          namespace: target.namespace,
+          name: item.metadata.name,
+        });
+      }
+      return items.length;
+    },
+  };
+}

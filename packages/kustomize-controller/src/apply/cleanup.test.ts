@@ -41,7 +41,7 @@ describe("cleanupPatch", () => {
       { manager: "kubectl", operation: "Update", apiVersion: "v1", subresource: "status", fieldsV1: {} },
     ]);
     // The input object is not modified.
-    expect((obj.metadata.managedFields?.[0] as { fieldsV1: unknown }).fieldsV1).toEqual({ "f:data": { "f:a": {} } });
+    expect((obj.metadata.managedFields![0] as { fieldsV1: unknown }).fieldsV1).toEqual({ "f:data": { "f:a": {} } });
   });
 
   it("Given a kubectl entry and no entry of ours, should rename it", () => {

@@ -89,15 +89,15 @@ async function fetchCommit(
   if (resolved.reference) {
     // Commit within a branch: fetch the branch's history and insist the commit is on it, as Flux does.
     await run(["fetch", "--no-tags", "origin", `+${resolved.reference}:${target}`], "git fetch");
-    const commit = await revParse(run, wanted);
     try {
+      const commit = await revParse(run, wanted);
       await run(["merge-base", "--is-ancestor", commit, target], "git merge-base");
+      return commit;
     } catch (cause) {
       throw new GitError("notFound", `commit '${wanted}' is not in branch '${resolved.reference.slice(11)}'`, {
         cause,
       });
     }
-    return commit;
   }
   if (isFullHash(wanted)) {
     try {

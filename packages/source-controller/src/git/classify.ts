@@ -12,7 +12,7 @@ const rules: [GitErrorKind, RegExp][] = [
   ],
   [
     "notFound",
-    /Repository not found|returned error: 404|does not appear to be a git repository|couldn't find remote ref|not our ref|no such remote ref|unadvertised object/i,
+    /Repository not found|repository '[^']*' not found|returned error: 404|does not appear to be a git repository|couldn't find remote ref|not our ref|no such remote ref|unadvertised object/i,
   ],
   [
     "unreachable",

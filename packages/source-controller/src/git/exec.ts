@@ -14,30 +14,55 @@ export interface RunOptions {
 
 export async function runGit(session: GitSession, args: string[], options: RunOptions = {}): Promise<string> {
   const operation = options.operation ?? `git ${args[0] ?? ""}`.trim();
-  const result = await execa(options.gitBinary ?? "git", args, {
+  // git hands the transport to helpers (git-remote-https, ssh) that keep the output pipes open: on timeout or cancel
+  // the whole process group must go, or we would wait on the pipes forever.
+  const subprocess = execa(options.gitBinary ?? "git", args, {
     cwd: options.cwd,
     env: session.env,
     extendEnv: false,
     reject: false,
     stdin: "ignore",
-    timeout: options.timeoutMs,
-    cancelSignal: options.signal,
-    forceKillAfterDelay: 2_000,
+    detached: true,
+    cleanup: true,
     stripFinalNewline: false,
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (result.failed) {
+  let timedOut = false;
+  let canceled = false;
+  const killGroup = () => {
+    if (subprocess.pid !== undefined) {
+      try {
+        process.kill(-subprocess.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const timer =
+    options.timeoutMs && options.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup();
+        }, options.timeoutMs)
+      : undefined;
+  const onAbort = () => {
+    canceled = true;
+    killGroup();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  let result: Awaited<typeof subprocess>;
+  try {
+    result = await subprocess;
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  if (canceled) throw gitFailure(`${operation}: canceled`, "", session.secrets);
+  if (result.failed || timedOut) {
     const stderr = typeof result.stderr === "string" ? result.stderr : "";
-    if (result.isCanceled) throw gitFailure(`${operation}: canceled`, "", session.secrets);
-    throw gitFailure(
-      operation,
-      stderr || (result.code === "ENOENT" ? "git binary not found on PATH" : ""),
-      session.secrets,
-      {
-        timedOut: result.timedOut,
-        timeoutMs: options.timeoutMs ?? 0,
-      },
-    );
+    const missing = result.code === "ENOENT" ? "git binary not found on PATH" : "";
+    throw gitFailure(operation, stderr || missing, session.secrets, { timedOut, timeoutMs: options.timeoutMs ?? 0 });
   }
   return typeof result.stdout === "string" ? result.stdout : "";
 }

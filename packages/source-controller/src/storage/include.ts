@@ -1,5 +1,6 @@
 // spec.include: copies (part of) another GitRepository's artifact into this checkout at toPath, as Flux does, by
-// extracting the stored tarball. Paths are confined to their roots: neither fromPath nor toPath may climb out.
+// extracting the stored tarball. Paths are confined to their roots like Go's securejoin: ".." cannot climb above
+// the root, it is clamped to it.
 import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
@@ -7,7 +8,7 @@ import { x as extract } from "tar";
 import { Reasons, SourceError, StorageError } from "../errors.js";
 import type { Storage } from "./storage.js";
 
-/** Joins a user-given relative path under root, refusing to leave it (like Go's securejoin, but strict). */
+/** Joins a user-given relative path under root; leading ".." segments are clamped at the root. */
 export function confinedJoin(root: string, userPath: string): string {
   const clean = normalize(`/${userPath}`).slice(1);
   const abs = join(root, clean);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
+import { createInformer } from "../informer/index.js";
 import type { WithConditions } from "../reconcile/conditions.js";
 import { Controller } from "../reconcile/controller.js";
 import type { ReconcilerDefinition } from "../reconcile/types.js";
@@ -17,8 +18,10 @@ export interface ManagerOptions {
   name: string;
   flags: CommonFlags;
   client: Client;
-  informers: InformerFactory;
-  events: EventRecorderFactory;
+  /** Default: informer/'s createInformer, logging through the manager's logger. */
+  informers?: InformerFactory;
+  /** Default: a recorder that only logs (events/ has not landed yet; see the runtime report). */
+  events?: EventRecorderFactory;
   /** Required with --leader-elect. */
   elector?: ElectorFactory;
   logger?: Logger;
@@ -77,7 +80,9 @@ export class Manager {
     const key = `${type.group}/${type.version}/${type.plural}`;
     let informer = this.#informers.get(key);
     if (!informer) {
-      informer = this.#opts.informers<KubeObject>(this.client, type, {
+      const factory: InformerFactory =
+        this.#opts.informers ?? ((client, t, o) => createInformer(client, t, { ...o, logger: this.log }));
+      informer = factory<KubeObject>(this.client, type, {
         ...(type.namespaced && this.watchNamespace ? { namespace: this.watchNamespace } : {}),
         ...(this.flags.watchLabelSelector ? { labelSelector: this.flags.watchLabelSelector } : {}),
       });
@@ -90,7 +95,7 @@ export class Manager {
   /** Adds a controller; call before start(). */
   register<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>): Controller<T, S> {
     if (this.#state !== "new") throw new Error(`manager: register ${def.name} before start()`);
-    const events: EventRecorder = this.#opts.events(this.client, this.name);
+    const events: EventRecorder = (this.#opts.events ?? loggingRecorder(this.log))(this.client, this.name);
     const controller = new Controller<T, S>(def, {
       client: this.client,
       informer: this.informer<T>(def.type),
@@ -235,4 +240,15 @@ export class Manager {
     })();
     return this.#stopping;
   }
+}
+
+/** Writes Events to the log instead of the API: the fallback until a recorder factory is given. */
+function loggingRecorder(log: Logger): EventRecorderFactory {
+  return (_client, controller) => ({
+    event: (obj, type, reason, message) => {
+      const { kind } = obj;
+      const { name, namespace } = obj.metadata;
+      log.info({ controller, event: { type, reason }, object: { kind, name, namespace } }, message);
+    },
+  });
 }

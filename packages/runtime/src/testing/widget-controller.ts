@@ -59,6 +59,7 @@ export function widgetDefinition(ledger: ReconcileLedger): ReconcilerDefinition<
     const active = (ledger.active.get(key) ?? 0) + 1;
     ledger.active.set(key, active);
     if (active > 1) ledger.overlaps++;
+    ctx.log.info({ generation: obj.metadata.generation }, "publishing widget");
     try {
       await publish(ledger, ctx.signal, obj, key);
       return stepContinue;

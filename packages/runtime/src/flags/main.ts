@@ -1,0 +1,21 @@
+import { FlagError, type FlagSpecs, type FlagValues, parseFlags } from "./flags.js";
+
+/** For a controller's main.ts: parsed flags, or the usage on stdout and exit 0 for --help, or exit 2 on a bad flag. */
+export function parseFlagsOrExit<S extends FlagSpecs>(
+  program: string,
+  specs: S,
+  argv: readonly string[],
+): FlagValues<S> {
+  try {
+    const parsed = parseFlags(program, specs, argv);
+    if (parsed.help) {
+      process.stdout.write(`${parsed.usage}\n`);
+      process.exit(0);
+    }
+    return parsed.values;
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,2 @@
+export { type LeaderElectionOptions, LeaderElector } from "./elector.js";
+export { acquiredSpec, formatMicroTime, heldByOther, type LeaseSpec } from "./lease-record.js";

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
 import { createInformer } from "../informer/index.js";
+import { LeaderElector } from "../leader/index.js";
 import type { WithConditions } from "../reconcile/conditions.js";
 import { Controller } from "../reconcile/controller.js";
 import type { ReconcilerDefinition } from "../reconcile/types.js";
@@ -22,7 +23,7 @@ export interface ManagerOptions {
   informers?: InformerFactory;
   /** Default: a recorder that only logs (events/ has not landed yet; see the runtime report). */
   events?: EventRecorderFactory;
-  /** Required with --leader-elect. */
+  /** Default: leader/'s LeaderElector on a coordination.k8s.io Lease. */
   elector?: ElectorFactory;
   logger?: Logger;
   metrics?: Metrics;
@@ -148,10 +149,9 @@ export class Manager {
       this.#startControllers();
       return;
     }
-    if (!this.#opts.elector) throw new Error("manager: --leader-elect needs an elector factory");
     const namespace = runtimeNamespace(this.flags, this.#opts.env ?? process.env);
     const identity = `${hostname()}_${randomUUID()}`;
-    this.#elector = this.#opts.elector(this.client, {
+    this.#elector = (this.#opts.elector ?? leaseElector(this.log))(this.client, {
       name: `${this.name}-leader-election`,
       namespace,
       identity,
@@ -169,6 +169,7 @@ export class Manager {
         this.#startControllers();
       },
       onStoppedLeading: () => {
+        if (this.#state === "stopping" || this.#state === "stopped") return; // our own release()
         // Another replica may be leading already: stop at once, without waiting for a drain.
         this.log.error({ identity }, "leader election lost");
         this.#abort.abort(new Error("leader election lost"));
@@ -251,4 +252,31 @@ function loggingRecorder(log: Logger): EventRecorderFactory {
       log.info({ controller, event: { type, reason }, object: { kind, name, namespace } }, message);
     },
   });
+}
+
+/** The default elector: leader/'s LeaderElector, releasing the Lease on a clean stop. */
+function leaseElector(log: Logger): ElectorFactory {
+  return (client, config) => {
+    let elector: LeaderElector | undefined;
+    return {
+      run: (callbacks) => {
+        elector = new LeaderElector(client, {
+          leaseName: config.name,
+          namespace: config.namespace,
+          identity: config.identity,
+          leaseDurationMs: config.leaseDurationMs,
+          renewDeadlineMs: config.renewDeadlineMs,
+          retryPeriodMs: config.retryPeriodMs,
+          releaseOnStop: true,
+          onStartedLeading: callbacks.onStartedLeading,
+          onStoppedLeading: callbacks.onStoppedLeading,
+          logger: log,
+        });
+        elector.start();
+      },
+      release: async () => {
+        await elector?.stop({ release: true });
+      },
+    };
+  };
 }

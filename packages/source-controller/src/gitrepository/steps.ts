@@ -1,0 +1,289 @@
+// The GitRepository sub-reconcilers, in Flux's order: storage, source, include, artifact. Each owns its conditions.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gitRepositoryType } from "@capstan/api";
+import {
+  markFalse,
+  markReconciling,
+  markTrue,
+  ReconcileError,
+  removeCondition,
+  StallingError,
+  type Step,
+  specDuration,
+  stepContinue,
+  WaitingError,
+} from "@capstan/runtime";
+import { SourceError } from "../errors.js";
+import type { GitSourceSpec } from "../git/source.js";
+import { fetchSource, resolveSource } from "../git/source.js";
+import { loadIgnoreMatcher } from "../storage/ignore.js";
+import { copyArtifactToPath } from "../storage/include.js";
+import type { Storage } from "../storage/storage.js";
+import { normalizeMode, verifyCheckout } from "../verify/verify.js";
+import { readSecret } from "./secrets.js";
+import { contentConfigUnchanged, type GitRepoState, type GitRepositoryObject, normalizeIncludes } from "./state.js";
+
+export const Condition = {
+  ArtifactInStorage: "ArtifactInStorage",
+  ArtifactOutdated: "ArtifactOutdated",
+  FetchFailed: "FetchFailed",
+  BuildFailed: "BuildFailed",
+  StorageOperationFailed: "StorageOperationFailed",
+  IncludeUnavailable: "IncludeUnavailable",
+  SourceVerified: "SourceVerified",
+} as const;
+
+export interface StepDeps {
+  storage: Storage;
+  /** Upper bound on an artifact's compressed size in bytes (undefined: none). */
+  artifactMaxSize?: number;
+  /** Delay before retrying when an included GitRepository has no artifact yet (Flux's --requeue-dependency). */
+  requeueDependencyMs: number;
+}
+
+type GitStep = Step<GitRepositoryObject, GitRepoState>;
+
+const identity = (obj: GitRepositoryObject) => ({
+  kind: gitRepositoryType.kind,
+  namespace: obj.metadata.namespace ?? "default",
+  name: obj.metadata.name,
+});
+
+/** Records a SourceError on its condition and turns it into the runtime's error types. */
+function fail(obj: GitRepositoryObject, err: unknown, prefix: string): never {
+  if (err instanceof SourceError) {
+    const message = `${prefix}: ${err.message}`;
+    if (err.condition === "SourceVerified") markFalse(obj, err.condition, err.reason, message);
+    else markTrue(obj, err.condition, err.reason, message);
+    const Err = err.stalling ? StallingError : ReconcileError;
+    throw new Err(message, { reason: err.reason, cause: err });
+  }
+  if (err instanceof ReconcileError) throw err;
+  throw new ReconcileError(`${prefix}: ${err instanceof Error ? err.message : String(err)}`, {
+    reason: "ReconciliationFailed",
+    cause: err,
+  });
+}
+
+/** Storage: drop a recorded artifact whose file is gone, refresh its URL (the advertised address may change). */
+export function reconcileStorage(deps: StepDeps): GitStep {
+  return async (_ctx, obj) => {
+    const artifact = obj.status?.artifact;
+    if (artifact && !(await deps.storage.exists(artifact.path))) {
+      delete obj.status?.artifact;
+      removeCondition(obj, Condition.ArtifactInStorage);
+      markReconciling(obj, "NoArtifact", "no artifact for resource in storage");
+      return stepContinue;
+    }
+    if (artifact) {
+      artifact.url = deps.storage.url(artifact.path);
+      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${artifact.revision}'`);
+    }
+    return stepContinue;
+  };
+}
+
+async function sourceSpec(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject): Promise<GitSourceSpec> {
+  const ns = obj.metadata.namespace ?? "default";
+  const spec: GitSourceSpec = { url: obj.spec.url };
+  if (obj.spec.ref) spec.ref = obj.spec.ref;
+  if (obj.spec.provider) spec.provider = obj.spec.provider;
+  if (obj.spec.secretRef) spec.secret = await readSecret(ctx.client, ns, obj.spec.secretRef.name, "authentication");
+  if (obj.spec.proxySecretRef)
+    spec.proxySecret = await readSecret(ctx.client, ns, obj.spec.proxySecretRef.name, "proxy");
+  spec.timeoutMs = specDuration(obj, "timeout") ?? 60_000;
+  if (obj.spec.recurseSubmodules) spec.recurseSubmodules = true;
+  if (obj.spec.sparseCheckout?.length) spec.sparseCheckout = obj.spec.sparseCheckout;
+  return spec;
+}
+
+/** Included GitRepositories and their artifacts; missing ones make the reconcile wait (IncludeUnavailable). */
+async function resolveIncludes(
+  ctx: Parameters<GitStep>[0],
+  obj: GitRepositoryObject,
+  state: GitRepoState,
+  deps: StepDeps,
+) {
+  state.includes = [];
+  for (const include of normalizeIncludes(obj.spec.include)) {
+    const ref = {
+      apiVersion: gitRepositoryType.apiVersion,
+      kind: gitRepositoryType.kind,
+      namespace: obj.metadata.namespace ?? "default",
+      name: include.repository.name,
+    };
+    const included = (await ctx.client.get(ref)) as GitRepositoryObject | undefined;
+    const artifact = included?.status?.artifact;
+    if (!artifact) {
+      const reason = included ? "NoArtifact" : "NotFound";
+      const message = included
+        ? `no artifact available for include '${include.repository.name}'`
+        : `could not get resource for include '${include.repository.name}': not found`;
+      markTrue(obj, Condition.IncludeUnavailable, reason, message);
+      throw new WaitingError(message, { reason, requeueAfterMs: deps.requeueDependencyMs });
+    }
+    state.includes.push({ include, artifact });
+  }
+  removeCondition(obj, Condition.IncludeUnavailable);
+}
+
+/** Source: one ls-remote; a clone only when the revision or the content settings changed; then verification. */
+export function reconcileSource(deps: StepDeps): GitStep {
+  return async (ctx, obj, state) => {
+    let spec: GitSourceSpec;
+    try {
+      spec = await sourceSpec(ctx, obj);
+      state.resolved = await resolveSource(spec, ctx.signal);
+    } catch (err) {
+      fail(obj, err, "failed to checkout and determine revision");
+    }
+    const resolved = state.resolved;
+    await resolveIncludes(ctx, obj, state, deps);
+    const artifact = obj.status?.artifact;
+    const verifyUnchanged =
+      (obj.status?.sourceVerificationMode ?? undefined) ===
+      (obj.spec.verify ? normalizeMode(obj.spec.verify.mode) : undefined);
+    if (artifact?.revision === resolved.revision && contentConfigUnchanged(obj, state.includes) && verifyUnchanged) {
+      state.upToDate = true;
+      removeCondition(obj, Condition.FetchFailed);
+      return stepContinue;
+    }
+    if (artifact?.revision !== resolved.revision) {
+      const message = `new upstream revision '${resolved.revision}'`;
+      markTrue(obj, Condition.ArtifactOutdated, "NewRevision", message);
+      markReconciling(obj, "Progressing", `building artifact: ${message}`);
+    }
+    state.tmp = await mkdtemp(join(tmpdir(), "capstan-gitrepository-"));
+    try {
+      state.checkout = await fetchSource(spec, join(state.tmp, "checkout"), resolved, ctx.signal);
+    } catch (err) {
+      fail(obj, err, "failed to checkout and determine revision");
+    }
+    removeCondition(obj, Condition.FetchFailed);
+    await verify(ctx, obj, state);
+    return stepContinue;
+  };
+}
+
+async function verify(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject, state: GitRepoState): Promise<void> {
+  const v = obj.spec.verify;
+  if (!v || !state.checkout) {
+    removeCondition(obj, Condition.SourceVerified);
+    if (obj.status) delete obj.status.sourceVerificationMode;
+    return;
+  }
+  try {
+    const keys = await readSecret(ctx.client, obj.metadata.namespace ?? "default", v.secretRef.name, "verification");
+    const message = await verifyCheckout(state.checkout, v.mode, keys);
+    markTrue(obj, Condition.SourceVerified, "Succeeded", message);
+    obj.status ??= {};
+    obj.status.sourceVerificationMode = normalizeMode(v.mode);
+  } catch (err) {
+    fail(obj, err, "failed to verify source");
+  }
+}
+
+/** Include: copy each included artifact into the checkout at its toPath. */
+export function reconcileInclude(deps: StepDeps): GitStep {
+  return async (_ctx, obj, state) => {
+    if (state.upToDate || !state.checkout) return stepContinue;
+    for (const { include, artifact } of state.includes) {
+      try {
+        await copyArtifactToPath(
+          deps.storage,
+          artifact.path,
+          include.fromPath ?? "",
+          state.checkout.dir,
+          include.toPath ?? include.repository.name,
+        );
+      } catch (err) {
+        fail(obj, err, `failed to copy include '${include.repository.name}'`);
+      }
+    }
+    return stepContinue;
+  };
+}
+
+/** Artifact: archive the checkout, record status.artifact and the observed settings, emit NewArtifact, collect garbage. */
+export function reconcileArtifact(deps: StepDeps): GitStep {
+  return async (ctx, obj, state) => {
+    try {
+      const artifact = obj.status?.artifact;
+      if (state.upToDate && artifact) {
+        removeCondition(obj, Condition.ArtifactOutdated);
+        markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${artifact.revision}'`);
+        await deps.storage.garbageCollect(identity(obj), artifact.path).catch(() => undefined);
+        return stepContinue;
+      }
+      const checkout = state.checkout;
+      if (!checkout) throw new ReconcileError("no checkout to build an artifact from", { reason: "BuildFailed" });
+      const path = deps.storage.artifactPath(identity(obj), `${checkout.commit}.tar.gz`);
+      let result: { digest: string; size: number };
+      try {
+        const matcher = await loadIgnoreMatcher(checkout.dir, obj.spec.ignore);
+        const options = {
+          exclude: (p: string, isDir: boolean) => matcher.ignores(p, isDir),
+          ...(deps.artifactMaxSize ? { maxSize: deps.artifactMaxSize } : {}),
+        };
+        result = await deps.storage.archive(path, checkout.dir, options);
+      } catch (err) {
+        fail(obj, err, "failed to build artifact");
+      }
+      removeCondition(obj, Condition.BuildFailed);
+      removeCondition(obj, Condition.StorageOperationFailed);
+      obj.status ??= {};
+      obj.status.artifact = {
+        path,
+        url: deps.storage.url(path),
+        revision: checkout.revision,
+        digest: result.digest,
+        lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        size: result.size,
+      };
+      recordObserved(obj, state);
+      removeCondition(obj, Condition.ArtifactOutdated);
+      const message = `stored artifact for revision '${checkout.revision}'`;
+      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", message);
+      ctx.events.event(obj, "Normal", "NewArtifact", message, {
+        "source.toolkit.fluxcd.io/revision": checkout.revision,
+        "source.toolkit.fluxcd.io/digest": result.digest,
+      });
+      await deps.storage.garbageCollect(identity(obj), path).catch((err: unknown) => {
+        ctx.log.info({ err: { message: (err as Error).message } }, "garbage collection of old artifacts failed");
+      });
+      return stepContinue;
+    } finally {
+      if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
+    }
+  };
+}
+
+function recordObserved(obj: GitRepositoryObject, state: GitRepoState): void {
+  obj.status ??= {};
+  const status = obj.status;
+  if (obj.spec.ignore !== undefined) status.observedIgnore = obj.spec.ignore;
+  else delete status.observedIgnore;
+  if (obj.spec.recurseSubmodules) status.observedRecurseSubmodules = true;
+  else delete status.observedRecurseSubmodules;
+  const includes = normalizeIncludes(obj.spec.include);
+  if (includes.length) status.observedInclude = includes;
+  else delete status.observedInclude;
+  if (obj.spec.sparseCheckout?.length) status.observedSparseCheckout = [...obj.spec.sparseCheckout];
+  else delete status.observedSparseCheckout;
+  if (state.includes.length) status.includedArtifacts = state.includes.map((i) => i.artifact);
+  else delete status.includedArtifacts;
+}
+
+/** Removes the scratch directory when a step before the artifact step fails. */
+export function cleaningUp(step: GitStep): GitStep {
+  return async (ctx, obj, state) => {
+    try {
+      return await step(ctx, obj, state);
+    } catch (err) {
+      if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
+      throw err;
+    }
+  };
+}

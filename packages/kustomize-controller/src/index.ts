@@ -1,1 +1,37 @@
-export {};
+// @capstan/kustomize-controller: the Kustomization reconciler and the engines it is built from.
+export { type Action, type ChangeSetEntry, changeLog, hasChanged } from "./apply/changeset.js";
+export type { IgnoreRule } from "./apply/drift.js";
+export {
+  type ApplyOptions,
+  ApplySetError,
+  type DeleteOptions,
+  ResourceManager,
+  type ResourceManagerOptions,
+} from "./apply/manager.js";
+export { kustomizeApplyOptions, pruneExclusions } from "./apply/options.js";
+export { type BuildInput, buildManifests } from "./build/build.js";
+export { envsubst, SubstitutionError, VariableNotSetError } from "./build/envsubst.js";
+export type { OverlaySpec } from "./build/overlay.js";
+export { substituteObjects } from "./build/substitute.js";
+export { loadVariables } from "./build/variables.js";
+export {
+  controllerName,
+  type KustomizeControllerOptions,
+  ownerGroup,
+  registerKustomizeController,
+} from "./controller.js";
+export { ApplyError, ArtifactError, BuildError, HealthCheckError, PruneError } from "./errors.js";
+export { type Artifact, ArtifactFetcher, type FetcherOptions } from "./fetch/fetcher.js";
+export { enabledGates, kustomizeControllerFlags } from "./flags.js";
+export { compileExprs, evaluateExprs, type HealthCheckExpr } from "./health/cel.js";
+export { computeStatus, type Status, type StatusResult } from "./health/kstatus.js";
+export { type WaitOptions, waitForSet } from "./health/wait.js";
+export {
+  formatId,
+  type Inventory,
+  type InventoryEntry,
+  inventoryOf,
+  parseId,
+  staleEntries,
+} from "./inventory/inventory.js";
+export { type KustomizationReconcilerDeps, kustomizationReconciler } from "./kustomization/reconciler.js";

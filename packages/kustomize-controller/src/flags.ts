@@ -1,0 +1,49 @@
+// kustomize-controller's flags: the runtime's common ones plus Flux's own (names and defaults as Flux), and the
+// Capstan additions (marked so) that locate the kustomize binary and the artifact cache.
+import { controllerFlags } from "@capstan/runtime";
+
+export const kustomizeControllerFlags = controllerFlags({
+  "requeue-dependency": {
+    type: "duration",
+    default: 30_000,
+    description: "The interval at which failing dependencies are reevaluated.",
+  },
+  "default-service-account": {
+    type: "string",
+    default: "",
+    description: "Default service account used for impersonation when a Kustomization names none.",
+  },
+  "http-retry": {
+    type: "number",
+    default: 9,
+    integer: true,
+    min: 0,
+    description: "The maximum number of retries when failing to fetch artifacts over HTTP.",
+  },
+  "feature-gates": {
+    type: "string",
+    default: "",
+    description: "Comma-separated feature gates, e.g. StrictPostBuildSubstitutions=true.",
+  },
+  "kustomize-path": {
+    type: "string",
+    default: "kustomize",
+    description: "(Capstan) Path of the kustomize binary to build with.",
+  },
+  "artifact-cache-dir": {
+    type: "string",
+    default: "/tmp/kustomize-controller/artifacts",
+    description: "(Capstan) Directory where downloaded artifacts are extracted and cached by digest.",
+  },
+});
+
+/** `A=true,B=false` → the set of enabled gates. */
+export function enabledGates(text: string): Set<string> {
+  return new Set(
+    text
+      .split(",")
+      .map((g) => g.trim().split("="))
+      .filter(([name, value]) => name && (value === undefined || value.toLowerCase() === "true"))
+      .map(([name]) => name!),
+  );
+}

@@ -1,0 +1,71 @@
+// The client a Kustomization applies with: the controller's own, one impersonating spec.serviceAccountName (or
+// --default-service-account), or one for the remote cluster of spec.kubeConfig.secretRef.
+import type { Client as RuntimeClient } from "@capstan/runtime";
+import { StallingError } from "@capstan/runtime";
+import type { KustomizationObject } from "./types.js";
+
+/** What the provider needs of the runtime's KubeClient. */
+export interface ImpersonatingClient extends RuntimeClient {
+  impersonate(impersonation: { user: string; groups?: string[] }): RuntimeClient;
+}
+
+export interface ClientProviderOptions {
+  root: ImpersonatingClient;
+  /** --default-service-account: impersonated when the object names none. */
+  defaultServiceAccount?: string;
+  /** Builds a client from kubeconfig YAML (KubeClient.fromKubeconfig). */
+  fromKubeconfig(yaml: string): ImpersonatingClient;
+}
+
+export class ClientProvider {
+  private readonly remote = new Map<string, { version: string; client: ImpersonatingClient }>();
+  constructor(private readonly options: ClientProviderOptions) {}
+
+  async forObject(obj: KustomizationObject): Promise<RuntimeClient> {
+    const namespace = obj.metadata.namespace ?? "default";
+    let base: ImpersonatingClient = this.options.root;
+    const kubeConfig = obj.spec.kubeConfig;
+    if (kubeConfig?.configMapRef) {
+      throw new StallingError("spec.kubeConfig.configMapRef (workload identity) is not supported yet", {
+        reason: "ReconciliationFailed",
+      });
+    }
+    if (kubeConfig?.secretRef) base = await this.remoteClient(namespace, kubeConfig.secretRef);
+    const account = obj.spec.serviceAccountName || this.options.defaultServiceAccount;
+    if (!account) return base;
+    return base.impersonate({
+      user: `system:serviceaccount:${namespace}:${account}`,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
+    });
+  }
+
+  private async remoteClient(namespace: string, ref: { name: string; key?: string }): Promise<ImpersonatingClient> {
+    const secret = await this.options.root.get<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; resourceVersion?: string };
+      data?: Record<string, string>;
+    }>({
+      apiVersion: "v1",
+      kind: "Secret",
+      name: ref.name,
+      namespace,
+    });
+    const id = `Secret/${namespace}/${ref.name}`;
+    if (!secret) throw new StallingError(`kubeconfig ${id} not found`, { reason: "ReconciliationFailed" });
+    const keys = ref.key ? [ref.key] : ["value", "value.yaml"];
+    const key = keys.find((k) => secret.data?.[k]);
+    if (!key) {
+      throw new StallingError(`kubeconfig ${id} has no key ${keys.map((k) => `'${k}'`).join(" or ")}`, {
+        reason: "ReconciliationFailed",
+      });
+    }
+    const cacheKey = `${namespace}/${ref.name}/${key}`;
+    const version = secret.metadata.resourceVersion ?? "";
+    const cached = this.remote.get(cacheKey);
+    if (cached?.version === version) return cached.client;
+    const client = this.options.fromKubeconfig(Buffer.from(secret.data![key]!, "base64").toString("utf8"));
+    this.remote.set(cacheKey, { version, client });
+    return client;
+  }
+}

@@ -1,0 +1,143 @@
+// The Kustomization reconciler: Flux's kustomize-controller as a list of steps over the runtime's reconcile loop.
+import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import {
+  type Cache,
+  parseDuration,
+  type ReconcileContext,
+  type ReconcilerDefinition,
+  StallingError,
+  type Step,
+  stepContinue,
+  type Watch,
+} from "@capstan/runtime";
+import { pruneExclusions } from "../apply/options.js";
+import { refOfEntry } from "../inventory/inventory.js";
+import { refOf } from "../kube.js";
+import type { ClientProvider } from "./clients.js";
+import { checkDependencies } from "./dependencies.js";
+import { type ResourcesDeps, reconcileResources } from "./resources.js";
+import { resolveSource, sourceKey } from "./source.js";
+import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
+
+export interface KustomizationReconcilerDeps extends ResourcesDeps {
+  clients: ClientProvider;
+  /** --requeue-dependency: how soon to look again at a dependency or source that is not ready. */
+  requeueDependencyMs: number;
+}
+
+function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
+  const text = obj.spec[field];
+  if (!text) return undefined;
+  try {
+    return parseDuration(text);
+  } catch (cause) {
+    throw new StallingError(`invalid spec.${field} '${text}'`, { reason: "ReconciliationFailed", cause });
+  }
+}
+
+/** spec.timeout, else the interval, as Flux's GetTimeout. */
+export function timeoutOf(obj: KustomizationObject): number {
+  return duration(obj, "timeout") ?? duration(obj, "interval") ?? 300_000;
+}
+
+const validateSpec: Step<KustomizationObject, State> = async (_ctx, obj) => {
+  if (obj.spec.decryption) {
+    throw new StallingError("spec.decryption (SOPS) is not supported yet", { reason: "BuildFailed" });
+  }
+  timeoutOf(obj);
+  duration(obj, "retryInterval");
+  return stepContinue;
+};
+
+function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, State>[] {
+  return [
+    validateSpec,
+    async (ctx, obj) => {
+      await checkDependencies(ctx.client, obj, deps.requeueDependencyMs);
+      return stepContinue;
+    },
+    async (ctx, obj, state) => {
+      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs);
+      return stepContinue;
+    },
+    async (_ctx, obj, state) => {
+      state.client = await deps.clients.forObject(obj);
+      return stepContinue;
+    },
+    async (ctx, obj, state) => {
+      await reconcileResources(deps, ctx, obj, state.client!, state.artifact!, timeoutOf(obj));
+      return stepContinue;
+    },
+  ];
+}
+
+/** deletionPolicy: MirrorPrune follows spec.prune; Delete and WaitForTermination delete; Orphan keeps. */
+export function shouldDeleteOnFinalize(obj: KustomizationObject): boolean {
+  const policy = obj.spec.deletionPolicy ?? "MirrorPrune";
+  if (policy === "MirrorPrune") return obj.spec.prune;
+  return policy === "Delete" || policy === "WaitForTermination";
+}
+
+async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext, obj: KustomizationObject) {
+  const entries = obj.status?.inventory?.entries ?? [];
+  if (!shouldDeleteOnFinalize(obj) || obj.spec.suspend || entries.length === 0) return;
+  const client = await deps.clients.forObject(obj);
+  const manager = deps.newManager(client);
+  const refs = entries.map(refOfEntry);
+  const deleted = await manager.deleteAll(refs, {
+    inclusions: manager.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
+    exclusions: pruneExclusions,
+  });
+  const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
+  if (log.length > 0) ctx.events.event(obj, "Normal", "Progressing", log.join("\n"));
+  if (obj.spec.deletionPolicy === "WaitForTermination") {
+    await manager.waitForTermination(
+      deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
+      timeoutOf(obj),
+      1000,
+      ctx.signal,
+    );
+  }
+}
+
+/** A new artifact revision of a source enqueues the Kustomizations built from it. */
+export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
+  type: gitRepositoryType,
+  map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
+    const key = `${source.metadata.namespace}/${source.metadata.name}`;
+    return own
+      .list()
+      .filter((k) => k.spec.sourceRef.kind === "GitRepository" && sourceKey(k) === key)
+      .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
+  },
+  shouldEnqueue(oldObj, newObj) {
+    const a = oldObj.status?.artifact;
+    const b = newObj.status?.artifact;
+    return a?.revision !== b?.revision || a?.digest !== b?.digest;
+  },
+};
+
+export function kustomizationReconciler(
+  deps: KustomizationReconcilerDeps,
+): ReconcilerDefinition<KustomizationObject, State> {
+  return {
+    name: "kustomization",
+    type: kustomizationType,
+    conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
+    steps: steps(deps),
+    newState: () => ({}),
+    finalize: (ctx, obj) => finalize(deps, ctx, obj),
+    retryInterval: (obj) => {
+      try {
+        return duration(obj, "retryInterval") ?? duration(obj, "interval");
+      } catch {
+        return undefined;
+      }
+    },
+    readyWhenEmpty: (obj) => ({
+      reason: "ReconciliationSucceeded",
+      message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
+    }),
+    watches: [sourceWatch as unknown as Watch<KustomizationObject>],
+  };
+}

@@ -1,0 +1,224 @@
+// The heart of a reconcile: artifact → build → substitute → apply → inventory → prune → health, each failure with
+// the reason Flux reports for it (ArtifactFailed, BuildFailed, ReconciliationFailed, PruneFailed, HealthCheckFailed).
+import { createHash } from "node:crypto";
+import type { ResourceInventory } from "@capstan/api";
+import { markFalse, markTrue, type ReconcileContext, ReconcileError, removeCondition } from "@capstan/runtime";
+import { type ChangeSetEntry, changeLog } from "../apply/changeset.js";
+import { ApplySetError, type ResourceManager } from "../apply/manager.js";
+import { kustomizeApplyOptions, pruneExclusions } from "../apply/options.js";
+import { buildManifests } from "../build/build.js";
+import { setCommonMetadata } from "../build/metadata.js";
+import { substituteObjects } from "../build/substitute.js";
+import { loadVariables } from "../build/variables.js";
+import { BuildError } from "../errors.js";
+import type { ArtifactFetcher } from "../fetch/fetcher.js";
+import { compileExprs } from "../health/cel.js";
+import { waitForSet } from "../health/wait.js";
+import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
+import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
+import { fmtObject } from "../object.js";
+import { recordHistory } from "./history.js";
+import type { KustomizationObject } from "./types.js";
+
+export const revisionAnnotation = "kustomize.toolkit.fluxcd.io/revision";
+
+export interface ResourcesDeps {
+  fetcher: ArtifactFetcher;
+  kustomizeBinary: string;
+  newManager(client: Client): ResourceManager;
+  fieldManager: string;
+  strictSubstitutions?: boolean;
+  scratchDir?: string;
+  healthIntervalMs?: number;
+}
+
+interface Attempt {
+  ctx: ReconcileContext;
+  obj: KustomizationObject;
+  client: Client;
+  revision: string;
+  timeoutMs: number;
+  started: number;
+}
+
+function fail(reason: string, what: string, cause: unknown): never {
+  throw new ReconcileError(`${what}${cause instanceof Error ? `: ${cause.message}` : ""}`, { reason, cause });
+}
+
+function isSopsEncrypted(o: KubeObject): boolean {
+  return o.kind === "Secret" && o.apiVersion === "v1" && typeof o.sops === "object" && o.sops !== null;
+}
+
+async function build(
+  deps: ResourcesDeps,
+  a: Attempt,
+  artifact: { url: string; digest: string },
+): Promise<KubeObject[]> {
+  let dir: string;
+  try {
+    dir = await deps.fetcher.fetch(artifact, a.ctx.signal);
+  } catch (cause) {
+    fail("ArtifactFailed", "failed to fetch artifact", cause);
+  }
+  const spec = a.obj.spec;
+  let objects: KubeObject[];
+  try {
+    objects = await buildManifests({
+      sourceDir: dir,
+      path: spec.path,
+      overlay: spec,
+      kustomize: { binary: deps.kustomizeBinary, timeoutMs: a.timeoutMs, signal: a.ctx.signal },
+      ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+    });
+    if (spec.postBuild) {
+      const vars = await loadVariables(a.client, a.obj.metadata.namespace ?? "default", spec.postBuild);
+      objects = substituteObjects(objects, vars, { strict: deps.strictSubstitutions ?? false });
+    }
+  } catch (cause) {
+    // BuildErrors already say what failed and where; anything else gets the generic prefix.
+    if (cause instanceof BuildError) throw new ReconcileError(cause.message, { reason: "BuildFailed", cause });
+    fail("BuildFailed", "kustomize build failed", cause);
+  }
+  const encrypted = objects.find(isSopsEncrypted);
+  if (encrypted) {
+    throw new ReconcileError(
+      `${fmtObject(encrypted)} is SOPS encrypted, configuring decryption is required for this secret to be reconciled`,
+      { reason: "BuildFailed" },
+    );
+  }
+  return setCommonMetadata(objects, spec.commonMetadata);
+}
+
+function digestOf(objects: readonly KubeObject[]): string {
+  return `sha256:${createHash("sha256").update(JSON.stringify(objects)).digest("hex")}`;
+}
+
+function record(a: Attempt, digest: string, status: string): void {
+  a.obj.status ??= {};
+  a.obj.status.history = recordHistory(a.obj.status.history, {
+    digest,
+    revision: a.revision,
+    status,
+    at: new Date(),
+    durationMs: Date.now() - a.started,
+  });
+}
+
+function event(a: Attempt, type: "Normal" | "Warning", reason: string, message: string): void {
+  if (message) a.ctx.events.event(a.obj, type, reason, message, { [revisionAnnotation]: a.revision });
+}
+
+async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, objects: KubeObject[], digest: string) {
+  try {
+    const changeSet = await manager.applyAllStaged(
+      objects,
+      kustomizeApplyOptions(deps.fieldManager, {
+        force: a.obj.spec.force ?? false,
+        ignore: a.obj.spec.driftIgnoreRules ?? [],
+        timeoutMs: a.timeoutMs,
+      }),
+    );
+    event(a, "Normal", "Progressing", changeLog(changeSet));
+    return changeSet;
+  } catch (cause) {
+    record(a, digest, "ReconciliationFailed");
+    const done = cause instanceof ApplySetError ? changeLog(cause.changeSet) : "";
+    fail(
+      "ReconciliationFailed",
+      done ? `${(cause as Error).message}\n${done}` : "apply failed",
+      done ? undefined : cause,
+    );
+  }
+}
+
+async function prune(
+  a: Attempt,
+  manager: ResourceManager,
+  previous: ResourceInventory | undefined,
+  current: ResourceInventory,
+) {
+  const stale = staleEntries(previous, current);
+  if (!a.obj.spec.prune || stale.length === 0) return current;
+  try {
+    const deleted = await manager.deleteAll(stale.map(refOfEntry), {
+      inclusions: manager.ownerLabels(a.obj.metadata.name, a.obj.metadata.namespace ?? ""),
+      exclusions: pruneExclusions,
+    });
+    event(a, "Normal", "Progressing", changeLog(deleted));
+    return current;
+  } catch (cause) {
+    // Keep the stale entries so the next attempt prunes them again.
+    a.obj.status ??= {};
+    a.obj.status.inventory = { entries: [...current.entries, ...stale] };
+    fail("PruneFailed", "pruning failed", cause);
+  }
+}
+
+function healthRefs(a: Attempt, applied: readonly ChangeSetEntry[]): ObjectRef[] {
+  const self = (r: ObjectRef) =>
+    r.kind === "Kustomization" && r.name === a.obj.metadata.name && r.namespace === a.obj.metadata.namespace;
+  if (a.obj.spec.wait)
+    return applied
+      .filter((e) => e.action !== "skipped")
+      .map((e) => refOf(e.object))
+      .filter((r) => !self(r));
+  return (a.obj.spec.healthChecks ?? []).map((h) => {
+    if (!h.apiVersion) {
+      throw new ReconcileError(`healthChecks entry ${h.kind}/${h.name} needs an apiVersion`, {
+        reason: "HealthCheckFailed",
+      });
+    }
+    const namespace = h.namespace || a.obj.metadata.namespace;
+    return { apiVersion: h.apiVersion, kind: h.kind, name: h.name, ...(namespace ? { namespace } : {}) };
+  });
+}
+
+async function checkHealth(deps: ResourcesDeps, a: Attempt, applied: readonly ChangeSetEntry[], digest: string) {
+  const refs = healthRefs(a, applied);
+  if (refs.length === 0) {
+    removeCondition(a.obj, "Healthy");
+    return;
+  }
+  const started = Date.now();
+  try {
+    await waitForSet(a.client, refs, {
+      timeoutMs: a.timeoutMs,
+      intervalMs: deps.healthIntervalMs ?? 5000,
+      failFast: true,
+      exprs: compileExprs(a.obj.spec.healthCheckExprs ?? []),
+      signal: a.ctx.signal,
+    });
+  } catch (cause) {
+    const message = `health check failed after ${((Date.now() - started) / 1000).toFixed(1)}s: ${(cause as Error).message}`;
+    markFalse(a.obj, "Healthy", "HealthCheckFailed", message);
+    record(a, digest, "HealthCheckFailed");
+    throw new ReconcileError(message, { reason: "HealthCheckFailed", cause });
+  }
+  markTrue(a.obj, "Healthy", "Succeeded", `Health check passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+export async function reconcileResources(
+  deps: ResourcesDeps,
+  ctx: ReconcileContext,
+  obj: KustomizationObject,
+  client: Client,
+  artifact: { url: string; digest: string; revision: string; originRevision?: string },
+  timeoutMs: number,
+): Promise<void> {
+  obj.status ??= {};
+  obj.status.lastAttemptedRevision = artifact.revision;
+  const a: Attempt = { ctx, obj, client, revision: artifact.revision, timeoutMs, started: Date.now() };
+  const manager = deps.newManager(client);
+  const built = await build(deps, a, artifact);
+  const objects = manager.withOwnerLabels(built, obj.metadata.name, obj.metadata.namespace ?? "");
+  const digest = digestOf(objects);
+  const changeSet = await apply(deps, a, manager, objects, digest);
+  const previous = obj.status.inventory;
+  const current = inventoryOf(changeSet.map((e) => e.object));
+  obj.status.inventory = current;
+  await prune(a, manager, previous, current);
+  await checkHealth(deps, a, changeSet, digest);
+  obj.status.lastAppliedRevision = artifact.revision;
+  if (artifact.originRevision) obj.status.lastAppliedOriginRevision = artifact.originRevision;
+  record(a, digest, "ReconciliationSucceeded");
+}

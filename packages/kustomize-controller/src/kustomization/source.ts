@@ -1,0 +1,60 @@
+// Resolves spec.sourceRef to the Artifact the source publishes in status. Only GitRepository is served by Capstan;
+// other kinds are reported as unsupported rather than waited on forever.
+import { gitRepositoryType } from "@capstan/api";
+import { ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
+import type { Client } from "../kube.js";
+import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
+
+export const artifactFailed = "ArtifactFailed";
+
+export function sourceKey(obj: KustomizationObject): string {
+  const ref = obj.spec.sourceRef;
+  return `${ref.namespace || obj.metadata.namespace}/${ref.name}`;
+}
+
+export async function resolveSource(
+  client: Client,
+  obj: KustomizationObject,
+  requeueAfterMs: number,
+): Promise<NonNullable<State["artifact"]>> {
+  const ref = obj.spec.sourceRef;
+  if (ref.kind !== "GitRepository") {
+    throw new StallingError(`source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository only`, {
+      reason: artifactFailed,
+    });
+  }
+  const namespace = ref.namespace || obj.metadata.namespace;
+  const id = `${ref.kind}/${namespace}/${ref.name}`;
+  let source: GitRepositoryObject | undefined;
+  try {
+    source = await client.get<GitRepositoryObject>({
+      apiVersion: gitRepositoryType.apiVersion,
+      kind: gitRepositoryType.kind,
+      name: ref.name,
+      ...(namespace ? { namespace } : {}),
+    });
+  } catch (cause) {
+    throw new ReconcileError(`failed to get source '${id}': ${(cause as Error).message}`, {
+      reason: artifactFailed,
+      cause,
+    });
+  }
+  if (!source) {
+    throw new WaitingError(`Source '${id}' not found`, { reason: artifactFailed, requeueAfterMs, event: true });
+  }
+  const artifact = source.status?.artifact;
+  if (!artifact?.url || !artifact.digest) {
+    throw new WaitingError(`Source '${id}' is not ready, artifact not found`, {
+      reason: artifactFailed,
+      requeueAfterMs,
+    });
+  }
+  const resolved: NonNullable<State["artifact"]> = {
+    url: artifact.url,
+    digest: artifact.digest,
+    revision: artifact.revision,
+  };
+  const origin = artifact.metadata?.["org.opencontainers.image.revision"];
+  if (origin) resolved.originRevision = origin;
+  return resolved;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// kustomize-controller: flags → wiring.
+import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
+import { controllerName, registerKustomizeController } from "./controller.js";
+import { enabledGates, kustomizeControllerFlags } from "./flags.js";
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseFlags(controllerName, kustomizeControllerFlags, argv);
+  if (parsed.help) {
+    process.stdout.write(parsed.usage);
+    return 0;
+  }
+  const flags = parsed.values;
+  const client = new KubeClient({
+    ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+    qps: flags.kubeApiQps,
+    burst: flags.kubeApiBurst,
+    userAgent: controllerName,
+  });
+  const manager = new Manager({ name: controllerName, flags, client });
+  registerKustomizeController({
+    manager,
+    client,
+    fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml, { userAgent: controllerName }),
+    kustomizeBinary: flags.kustomizePath,
+    artifactCacheDir: flags.artifactCacheDir,
+    httpRetry: flags.httpRetry,
+    requeueDependencyMs: flags.requeueDependency,
+    defaultServiceAccount: flags.defaultServiceAccount,
+    strictSubstitutions: enabledGates(flags.featureGates).has("StrictPostBuildSubstitutions"),
+  });
+  try {
+    await manager.start();
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${controllerName}: ${err instanceof FlagError ? err.message : String(err)}\n`);
+    process.exit(err instanceof FlagError ? 2 : 1);
+  },
+);

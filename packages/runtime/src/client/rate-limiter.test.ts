@@ -35,4 +35,14 @@ describe("TokenBucket", () => {
     const bucket = new TokenBucket({ qps: 0, burst: 1 });
     for (let i = 0; i < 1000; i++) expect(bucket.reserve()).toBe(0);
   });
+
+  it("Given tryTake on an empty bucket, should refuse without going into debt", () => {
+    const c = clock();
+    const bucket = new TokenBucket({ qps: 1, burst: 2, now: c.now });
+    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([true, true, false]);
+    c.advance(999);
+    expect(bucket.tryTake()).toBe(false);
+    c.advance(1);
+    expect(bucket.tryTake()).toBe(true);
+  });
 });

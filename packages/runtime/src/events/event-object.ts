@@ -1,0 +1,117 @@
+// The core/v1 Event a recorder writes, and the keys that decide when two events are "the same" (aggregation) and
+// whose budget an event spends (spam filter). Pure, so the rules are testable on their own.
+import type { KubeObject } from "../contracts.js";
+
+export type EventType = "Normal" | "Warning";
+
+export interface EventSource {
+  controller: string;
+  instance: string;
+}
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+// The apiserver refuses longer messages on newer Event APIs; client-go truncates at the same length.
+const maxMessageLength = 1024;
+
+export function involvedObjectOf(obj: KubeObject): InvolvedObject {
+  const m = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name: m.name,
+    ...(m.namespace ? { namespace: m.namespace } : {}),
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+  };
+}
+
+/** Events about cluster-scoped objects live in "default", as client-go's recorder puts them. */
+export function eventNamespace(involved: InvolvedObject): string {
+  return involved.namespace || "default";
+}
+
+export function truncateMessage(message: string): string {
+  return message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
+}
+
+/**
+ * Events with equal keys are one Event whose count grows. The resourceVersion is left out (every status write
+ * changes it); annotations are in (a new revision is news, not a repeat).
+ */
+export function aggregationKey(
+  source: EventSource,
+  involved: InvolvedObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  annotations: Record<string, string> | undefined,
+): string {
+  const sortedAnnotations = Object.entries(annotations ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([
+    source.controller,
+    source.instance,
+    involved.apiVersion,
+    involved.kind,
+    involved.namespace ?? "",
+    involved.name,
+    involved.uid ?? "",
+    type,
+    reason,
+    message,
+    sortedAnnotations,
+  ]);
+}
+
+/** Every event about one object from one controller draws from the same spam budget. */
+export function spamKey(source: EventSource, involved: InvolvedObject): string {
+  return JSON.stringify([
+    source.controller,
+    source.instance,
+    involved.apiVersion,
+    involved.kind,
+    involved.namespace ?? "",
+    involved.name,
+    involved.uid ?? "",
+  ]);
+}
+
+export function newEvent(
+  source: EventSource,
+  involved: InvolvedObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  annotations: Record<string, string> | undefined,
+  now: Date,
+): KubeObject {
+  const timestamp = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // client-go names Events <object>.<hex nanoseconds>: unique enough, and sorted by time in listings.
+  const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      name: `${involved.name}.${nanos.toString(16)}`,
+      namespace: eventNamespace(involved),
+      ...(annotations && Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
+    },
+    involvedObject: involved,
+    type,
+    reason,
+    message: truncateMessage(message),
+    source: { component: source.controller },
+    reportingComponent: source.controller,
+    reportingInstance: source.instance,
+    firstTimestamp: timestamp,
+    lastTimestamp: timestamp,
+    count: 1,
+  };
+}

@@ -40,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${controllerName}: ${err instanceof FlagError ? err.message : String(err)}\n`);
+    process.stderr.write(err instanceof FlagError ? `${err.message}\n` : `${controllerName}: ${String(err)}\n`);
     process.exit(err instanceof FlagError ? 2 : 1);
   },
 );

@@ -1,6 +1,7 @@
 // The seams between the Kubernetes-facing half of the runtime (client/, informer/, leader/, events/) and the
 // controller half (queue/, reconcile/, telemetry/, server/, flags/, manager). Each half is written against these
 // types, so either can change its insides without touching the other.
+// Changes since the first version are additive only: ListOptions.metadataOnly, the Logger interface.
 
 /** Any Kubernetes object, as JSON. */
 export interface KubeObject {
@@ -109,7 +110,10 @@ export interface Client {
   ): Promise<{ stop(): void }>;
 }
 
-/** A read-only view of an informer's cache. Implemented in informer/. */
+/**
+ * A read-only view of an informer's cache. Implemented in informer/. Cached objects are deep-frozen: writing to one
+ * throws a TypeError, so clone (structuredClone) before changing an object read from the cache.
+ */
 export interface Cache<T extends KubeObject = KubeObject> {
   get(key: ObjectKey): T | undefined;
   list(namespace?: string): T[];

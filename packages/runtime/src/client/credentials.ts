@@ -51,8 +51,11 @@ export class CredentialSource {
     try {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (cause) {
-      // The cause may be an exec plugin's output; keep only that resolving failed.
-      throw new Error(`resolve credentials for ${cluster.server}: ${(cause as Error).message ?? "failed"}`);
+      // The cause may carry an exec plugin's output or a token file's content: keep only its code, never its text.
+      const code = (cause as { code?: unknown }).code;
+      throw new Error(
+        `resolve credentials for ${cluster.server}: failed${typeof code === "string" ? ` (${code})` : ""}`,
+      );
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   createTestNamespace,
   eventually,
@@ -253,5 +254,15 @@ describe("KubeClient against a real kube-apiserver", () => {
     );
     const allowed = await eventually(() => asSa.get(ref), { what: "read allowed by the RoleBinding" });
     expect(allowed.metadata.name).toBe("ssa");
+  });
+
+  it("Given a kubeconfig's content (a remote cluster's), should build a working client from it", async () => {
+    const remote = KubeClient.fromKubeconfig(readFileSync(kubeconfigPath, "utf8"), { qps: 5, burst: 5 });
+    try {
+      const got = await remote.get({ apiVersion: "v1", kind: "Namespace", name: ns.name });
+      expect(got?.metadata.uid).toBeTruthy();
+    } finally {
+      remote.close();
+    }
   });
 });

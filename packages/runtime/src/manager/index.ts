@@ -4,7 +4,7 @@ export type {
   ElectorFactory,
   EventRecorderFactory,
   InformerFactory,
-  InformerOptions,
+  InformerOptions as ManagedInformerOptions,
   LeaderCallbacks,
   LeaderElectionConfig,
 } from "./types.js";

@@ -1,6 +1,6 @@
 export { noQueueMetrics, type QueueMetrics } from "./metrics.js";
 export {
-  type BackoffOptions,
+  type BackoffOptions as RetryBackoffOptions,
   defaultBaseDelayMs,
   defaultMaxDelayMs,
   ExponentialBackoff,

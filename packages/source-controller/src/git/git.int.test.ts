@@ -40,6 +40,7 @@ let bearer: GitHttpServer;
 let mtls: GitHttpServer;
 let sshd: SshServer;
 let repo: TestRepo;
+let emptyRepo: TestRepo | undefined;
 let commits: Record<string, string>;
 const errors: string[] = [];
 
@@ -70,7 +71,7 @@ beforeAll(async () => {
   commits.dev = await repo.commit({ "deploy/app.yaml": "v: dev\n" });
   await repo.pushRef("refs/pull/1/head");
   await repo.branch("main");
-  await createTestRepo(root, "empty.git", "main");
+  emptyRepo = await createTestRepo(root, "empty.git", "main");
 }, 120_000);
 
 afterAll(async () => {
@@ -79,6 +80,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
   await rm(repo?.work ?? "/nonexistent", { recursive: true, force: true });
+  await rm(emptyRepo?.work ?? "/nonexistent", { recursive: true, force: true });
 });
 
 const basicSecret = (): SecretData => ({ username: b(user), password: b(password) });

@@ -1,6 +1,7 @@
 // @capstan/runtime: what every Capstan controller shares.
 export * from "./client/index.js";
 export * from "./contracts.js";
+export * from "./events/index.js";
 export * from "./flags/index.js";
 export * from "./informer/index.js";
 export * from "./leader/index.js";

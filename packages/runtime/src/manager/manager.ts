@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
+import { createEventRecorder, type KubeEventRecorder } from "../events/index.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
 import { createInformer } from "../informer/index.js";
 import { LeaderElector } from "../leader/index.js";
@@ -21,7 +22,7 @@ export interface ManagerOptions {
   client: Client;
   /** Default: informer/'s createInformer, logging through the manager's logger. */
   informers?: InformerFactory;
-  /** Default: a recorder that only logs (events/ has not landed yet; see the runtime report). */
+  /** Default: events/'s createEventRecorder (core/v1 Events, aggregated, spam-filtered). */
   events?: EventRecorderFactory;
   /** Default: leader/'s LeaderElector on a coordination.k8s.io Lease. */
   elector?: ElectorFactory;
@@ -52,6 +53,7 @@ export class Manager {
   readonly #informers = new Map<string, Informer>();
   readonly #controllers: Controller<WithConditions, unknown>[] = [];
   readonly #servers: RunningServer[] = [];
+  readonly #recorders: EventRecorder[] = [];
   readonly #abort = new AbortController();
   #elector: Elector | undefined;
   #state: State = "new";
@@ -96,7 +98,10 @@ export class Manager {
   /** Adds a controller; call before start(). */
   register<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>): Controller<T, S> {
     if (this.#state !== "new") throw new Error(`manager: register ${def.name} before start()`);
-    const events: EventRecorder = (this.#opts.events ?? loggingRecorder(this.log))(this.client, this.name);
+    const factory: EventRecorderFactory =
+      this.#opts.events ?? ((client, controller) => createEventRecorder(client, { controller, logger: this.log }));
+    const events: EventRecorder = factory(this.client, this.name);
+    this.#recorders.push(events);
     const controller = new Controller<T, S>(def, {
       client: this.client,
       informer: this.informer<T>(def.type),
@@ -233,6 +238,8 @@ export class Manager {
           this.log.error({ err: (err as Error).message }, "release leader lease");
         });
       for (const informer of this.#informers.values()) informer.stop();
+      // Events are written in the background; the last reconciles' ones should not be lost on exit.
+      await Promise.all(this.#recorders.map((r) => (r as Partial<KubeEventRecorder>).flush?.().catch(() => undefined)));
       await Promise.all(this.#servers.map((s) => s.close()));
       this.#state = "stopped";
       this.log.info({}, failure ? "stopped after failure" : "stopped");
@@ -241,17 +248,6 @@ export class Manager {
     })();
     return this.#stopping;
   }
-}
-
-/** Writes Events to the log instead of the API: the fallback until a recorder factory is given. */
-function loggingRecorder(log: Logger): EventRecorderFactory {
-  return (_client, controller) => ({
-    event: (obj, type, reason, message) => {
-      const { kind } = obj;
-      const { name, namespace } = obj.metadata;
-      log.info({ controller, event: { type, reason }, object: { kind, name, namespace } }, message);
-    },
-  });
 }
 
 /** The default elector: leader/'s LeaderElector, releasing the Lease on a clean stop. */

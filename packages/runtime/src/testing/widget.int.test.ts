@@ -122,6 +122,19 @@ describe("Widget controller (in process, real kube-apiserver)", () => {
     const w = await eventually(() => readyAt("flaky"), { what: "flaky recovered" });
     expect(w.status?.message).toBe("ok");
     expect(h.ledger.count(key("flaky"))).toBe(4);
+    const eventType = await h.client.resourceFor("v1", "Event");
+    const events = await eventually(async () => {
+      const { items } = await h.client.list<KubeObject & { type: string; reason: string; message: string }>(eventType, {
+        namespace: ns.name,
+        fieldSelector: "involvedObject.name=flaky",
+      });
+      return items.some((e) => e.type === "Normal") ? items : undefined;
+    });
+    expect(events.find((e) => e.type === "Warning")).toMatchObject({ reason: "SimulatedFailure" });
+    expect(events.find((e) => e.type === "Normal")).toMatchObject({
+      reason: "Succeeded",
+      message: 'published message "ok"',
+    });
     const families = parsePrometheusText(await h.manager.metrics.text());
     expect(sampleValue(families, "workqueue_retries_total", { name: "widget" })).toBeGreaterThanOrEqual(3);
     expect(

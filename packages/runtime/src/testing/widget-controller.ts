@@ -21,6 +21,9 @@ export class ReconcileLedger {
   }
 }
 
+/** The label that ties a ConfigMap to a Widget of the same namespace. */
+export const widgetLabel = "testing.capstan.dev/widget";
+
 interface WidgetState {
   key: string;
 }
@@ -73,5 +76,17 @@ export function widgetDefinition(ledger: ReconcileLedger): ReconcilerDefinition<
     conditions: { owned: ["Published"], summarize: ["Published"], negativePolarity: [] },
     newState: (obj) => ({ key: objectKey(obj) }),
     steps: [widget],
+    watches: [
+      {
+        // A ConfigMap labelled with a widget's name triggers that widget (as a GitRepository triggers the
+        // Kustomizations that reference it).
+        type: { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true },
+        map: (cm) => {
+          const widget = cm.metadata.labels?.[widgetLabel];
+          return widget && cm.metadata.namespace ? [`${cm.metadata.namespace}/${widget}`] : [];
+        },
+        shouldEnqueue: (oldCm, newCm) => oldCm.metadata.resourceVersion !== newCm.metadata.resourceVersion,
+      },
+    ],
   };
 }

@@ -4,6 +4,7 @@ import type { KubeObject, ObjectRef } from "../contracts.js";
 import { getCondition } from "../reconcile/conditions.js";
 import { type Harness, startWidgetController } from "./harness.js";
 import { histogramCount, parsePrometheusText, sampleValue } from "./prometheus-text.js";
+import { widgetLabel } from "./widget-controller.js";
 import type { Widget, WidgetSpec } from "./widget-crd.js";
 
 const apiVersion = "testing.capstan.dev/v1";
@@ -200,6 +201,32 @@ describe("Widget controller (in process, real kube-apiserver)", () => {
     const labels = { kind: "Widget", name: "doomed", namespace: ns.name, type: "Ready" };
     expect(sampleValue(families, "gotk_reconcile_condition", { ...labels, status: "Deleted" })).toBe(1);
     expect(sampleValue(families, "gotk_reconcile_condition", { ...labels, status: "True" })).toBe(0);
+  });
+
+  it("Given a watched ConfigMap labelled for a Widget, should enqueue that Widget on its changes", async () => {
+    await create("watcher", { message: "w" });
+    await eventually(() => readyAt("watcher"));
+    const count = h.ledger.count(key("watcher"));
+    await h.client.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "trigger", namespace: ns.name, labels: { [widgetLabel]: "watcher" } },
+      data: { a: "1" },
+    });
+    await eventually(() => h.ledger.count(key("watcher")) === count + 1, { what: "reconcile on ConfigMap add" });
+    await h.client.mergePatch(
+      { apiVersion: "v1", kind: "ConfigMap", name: "trigger", namespace: ns.name },
+      { data: { a: "2" } },
+    );
+    await eventually(() => h.ledger.count(key("watcher")) === count + 2, { what: "reconcile on ConfigMap update" });
+    await h.client.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "unrelated", namespace: ns.name },
+      data: { a: "1" },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.ledger.count(key("watcher"))).toBe(count + 2);
   });
 
   it("Given reconciles, should log them with Flux's fields and a reconcileID", () => {

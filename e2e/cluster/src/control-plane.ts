@@ -35,6 +35,13 @@ export interface ControlPlane {
   pids(): number[];
   /** Stops one component and starts it again with the same flags; waits until the API answers /readyz again. */
   restart(component: Component): Promise<void>;
+  /** etcd's client URL (http://127.0.0.1:<port>). */
+  etcdUrl: string;
+  /**
+   * Compacts etcd up to `revision` (a resourceVersion), as the apiserver itself does every five minutes, so that a
+   * watch from an older resourceVersion gets a real 410 Gone. Uses etcd's JSON gateway.
+   */
+  compactEtcd(revision: string): Promise<void>;
   /** Stops one component (for fault tests); start it again with restart(). */
   kill(component: Component): Promise<void>;
   /** Stops every process group and removes the temp dir. Safe to call twice. */
@@ -152,6 +159,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       server,
       dir,
       binaries,
+      etcdUrl,
+      compactEtcd: async (revision) => {
+        const res = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+          method: "POST",
+          body: JSON.stringify({ revision, physical: true }),
+        });
+        if (!res.ok) throw new Error(`compact etcd: HTTP ${res.status}: ${await res.text()}`);
+      },
       pids: () => [...processes.values()].flatMap((p) => (p.running && p.pid !== undefined ? [p.pid] : [])),
       kill: async (component) => {
         await processes.get(component)?.stop();

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { type ControlPlane, startControlPlane } from "@capstan/cluster";
 import { eventually } from "@capstan/cluster/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -6,22 +5,6 @@ import { KubeClient } from "../client/kube-client.js";
 import type { KubeObject, ResourceType } from "../contracts.js";
 import { createInformer } from "./informer.js";
 import { recordHandlers } from "./testing-recorder.js";
-
-// Compacts etcd up to `revision`, as the apiserver does on its own every five minutes, so that a watch from an older
-// resourceVersion gets a real 410 Gone. etcd's JSON gateway needs no client library.
-async function compactEtcd(plane: ControlPlane, revision: string): Promise<void> {
-  const urls = plane
-    .pids()
-    .map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"))
-    .flatMap((args) => args.filter((a) => a.startsWith("--listen-client-urls=")));
-  const url = urls[0]?.slice("--listen-client-urls=".length).split(",")[0];
-  if (!url) throw new Error("compact etcd: etcd's client URL not found among the control plane's processes");
-  const res = await fetch(`${url}/v3/kv/compaction`, {
-    method: "POST",
-    body: JSON.stringify({ revision, physical: true }),
-  });
-  if (!res.ok) throw new Error(`compact etcd: HTTP ${res.status}: ${await res.text()}`);
-}
 
 // Core Events are the one built-in resource the apiserver does not keep in its watch cache, so their watches are
 // served by etcd and a compacted resourceVersion is answered with 410 (cached resources replay their snapshot).
@@ -72,7 +55,7 @@ describe("Informer when the API server misbehaves", () => {
 
     await put("marker", "1");
     await eventually(() => informer.cache.get(`${ns}/marker`), { what: "marker seen" });
-    await compactEtcd(plane, informer.lastSyncResourceVersion());
+    await plane.compactEtcd(informer.lastSyncResourceVersion());
 
     informer.testing.forceStaleResourceVersion("1");
     await put("change", "2");
@@ -95,7 +78,7 @@ describe("Informer when the API server misbehaves", () => {
 
   it("Given a watch from a compacted resourceVersion, the client should end it with a 410 ApiError", async () => {
     const { resourceVersion } = await client.list(events, { namespace: "gone", limit: 1 });
-    await compactEtcd(plane, resourceVersion);
+    await plane.compactEtcd(resourceVersion);
     const err = await new Promise<Error | undefined>((resolve) => {
       void client.watch(events, { namespace: "gone", resourceVersion: "2" }, () => undefined, resolve);
     });

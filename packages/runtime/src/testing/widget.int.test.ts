@@ -197,9 +197,12 @@ describe("Widget controller (in process, real kube-apiserver)", () => {
     await eventually(async () => ((await h.client.get(ref("doomed"))) === undefined ? true : undefined), {
       what: "doomed gone",
     });
-    const families = parsePrometheusText(await h.manager.metrics.text());
     const labels = { kind: "Widget", name: "doomed", namespace: ns.name, type: "Ready" };
-    expect(sampleValue(families, "gotk_reconcile_condition", { ...labels, status: "Deleted" })).toBe(1);
+    // The object can be gone before the controller has handled the response to its finalizer patch.
+    const families = await eventually(async () => {
+      const f = parsePrometheusText(await h.manager.metrics.text());
+      return sampleValue(f, "gotk_reconcile_condition", { ...labels, status: "Deleted" }) === 1 ? f : undefined;
+    });
     expect(sampleValue(families, "gotk_reconcile_condition", { ...labels, status: "True" })).toBe(0);
   });
 

@@ -1,5 +1,22 @@
 // @capstan/notification-controller: derives Flux events from status transitions, sends them to Providers, and serves
 // Receiver webhooks. main.ts wires these from flags.
+
+export { AlertBinder, type AlertBinderOptions, InvalidConfigReason } from "./alerts/binder.js";
+export { NotifierCache } from "./alerts/notifiers.js";
+export {
+  decodeSecretData,
+  ProviderResolutionError,
+  resolveProvider,
+  type SecretReader,
+} from "./alerts/resolve-provider.js";
+export { WatchedSources } from "./alerts/sources.js";
+export {
+  controllerName,
+  type NotificationController,
+  type NotificationControllerOptions,
+  startNotificationController,
+} from "./controller/app.js";
+export { type NotificationFlags, notificationFlagSpecs, parseNotificationFlags } from "./controller/flags.js";
 export {
   type DeliveryJob,
   type DeliveryOutcome,
@@ -26,6 +43,7 @@ export {
   type WatermarkStore,
   watermarkConfigMapName,
 } from "./events/watermark-store.js";
+export { createKubeEventRecorder } from "./kube/event-recorder.js";
 export { DeliveryError } from "./providers/http.js";
 export { createNotifier, type Notifier } from "./providers/notifier.js";
 export {
@@ -42,6 +60,7 @@ export {
   receiverTypes,
 } from "./receiver/handler.js";
 export { createKubeReceiverBackend, goTimeNow, readToken } from "./receiver/kube-backend.js";
+export { type ReceiverObject, receiverDefinition, ValidationFailedReason } from "./receiver/reconciler.js";
 export { parseListenAddress, type ReceiverServer, startReceiverServer } from "./receiver/server.js";
 export { receiverStatus, TokenNotFoundReason } from "./receiver/status.js";
 export { webhookPath } from "./receiver/webhook-path.js";

@@ -132,6 +132,14 @@ export class EventPipeline {
     if (specChanged) this.scheduleFlush(state, true);
   }
 
+  /** Writes the Alert's pending mark changes, then stops notifying for it (its Provider became unusable, say). */
+  async releaseAlert(key: string): Promise<void> {
+    const state = this.alerts.get(key);
+    if (!state) return;
+    await this.flushState(state);
+    this.removeAlert(key);
+  }
+
   removeAlert(key: string): void {
     const state = this.alerts.get(key);
     if (!state) return;
@@ -212,7 +220,9 @@ export class EventPipeline {
       for (const event of events) {
         if (!severityAccepted(alert, event) || !messageAccepted(alert, event.message)) continue;
         const notification = notificationFor(alert, event);
-        if (!this.opts.limiter.allow(`${alertKey(identity)}/${eventKey(notification)}`)) {
+        // Flux's key (object, message, revision) plus the reason: derived events can share a message (a recovery's Ready
+        // message often repeats the NewArtifact one), and a recovery must not be collapsed into the artifact event.
+        if (!this.opts.limiter.allow(`${alertKey(identity)}/${event.reason}/${eventKey(notification)}`)) {
           this.opts.onCollapsed?.(identity, notification);
           continue;
         }

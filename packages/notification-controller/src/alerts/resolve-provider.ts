@@ -1,0 +1,103 @@
+// A Provider's settings from its spec and the Secrets it names (secretRef, certSecretRef, proxySecretRef), as Flux's
+// notification-controller reads them. Errors name Secrets and keys, never values.
+import type { Provider } from "@capstan/api";
+import { parseDuration } from "@capstan/runtime";
+import { parse as parseYaml } from "yaml";
+import type { ProviderSettings } from "../providers/settings.js";
+
+/** Decoded Secret data by key; undefined when the Secret does not exist. */
+export type SecretReader = (namespace: string, name: string) => Record<string, string> | undefined;
+
+/** The Provider cannot be used as it stands; `reason` is Flux's (InvalidConfig). */
+export class ProviderResolutionError extends Error {
+  override readonly name = "ProviderResolutionError";
+  readonly reason = "InvalidConfig";
+}
+
+const defaultTimeoutMs = 15_000;
+
+export function resolveProvider(provider: Provider, readSecret: SecretReader): ProviderSettings {
+  const spec = provider.spec;
+  const namespace = provider.metadata.namespace ?? "";
+  const settings: ProviderSettings = {
+    type: spec.type,
+    uid: provider.metadata.uid ?? "",
+    timeoutMs: timeoutOf(spec.timeout),
+    ...(spec.address ? { address: spec.address } : {}),
+    ...(spec.channel ? { channel: spec.channel } : {}),
+    ...(spec.username ? { username: spec.username } : {}),
+    ...(spec.proxy ? { proxy: spec.proxy } : {}),
+  };
+  const read = (ref: { name: string }, field: string) => {
+    const data = readSecret(namespace, ref.name);
+    if (!data) throw new ProviderResolutionError(`${field}: Secret '${namespace}/${ref.name}' not found`);
+    return data;
+  };
+  if (spec.secretRef) {
+    const data = read(spec.secretRef, "spec.secretRef");
+    if (data.address) settings.address = data.address.trim();
+    if (data.proxy) settings.proxy = data.proxy.trim();
+    if (data.token) settings.token = data.token.trim();
+    if (data.username) settings.username = data.username;
+    if (data.password) settings.password = data.password;
+    if (data.headers) settings.headers = parseHeaders(data.headers, `${namespace}/${spec.secretRef.name}`);
+  }
+  if (spec.certSecretRef) {
+    const data = read(spec.certSecretRef, "spec.certSecretRef");
+    const ca = data["ca.crt"] ?? data.caFile;
+    if (!ca) {
+      throw new ProviderResolutionError(
+        `spec.certSecretRef: no 'ca.crt' key in Secret '${namespace}/${spec.certSecretRef.name}'`,
+      );
+    }
+    settings.caCert = ca;
+  }
+  if (spec.proxySecretRef) {
+    const data = read(spec.proxySecretRef, "spec.proxySecretRef");
+    settings.proxy = proxyUrl(data, `${namespace}/${spec.proxySecretRef.name}`);
+  }
+  return settings;
+}
+
+function timeoutOf(timeout: string | undefined): number {
+  if (!timeout) return defaultTimeoutMs;
+  try {
+    return parseDuration(timeout);
+  } catch (cause) {
+    throw new ProviderResolutionError(`spec.timeout: invalid duration '${timeout}'`, { cause });
+  }
+}
+
+function parseHeaders(text: string, secret: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (cause) {
+    throw new ProviderResolutionError(`invalid 'headers' in Secret '${secret}': not a YAML map`, { cause });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ProviderResolutionError(`invalid 'headers' in Secret '${secret}': not a YAML map`);
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+}
+
+function proxyUrl(data: Record<string, string>, secret: string): string {
+  const address = data.address?.trim();
+  if (!address) throw new ProviderResolutionError(`spec.proxySecretRef: no 'address' key in Secret '${secret}'`);
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch (cause) {
+    throw new ProviderResolutionError(`spec.proxySecretRef: 'address' in Secret '${secret}' is not a URL`, { cause });
+  }
+  if (data.username) url.username = encodeURIComponent(data.username);
+  if (data.password) url.password = encodeURIComponent(data.password);
+  return url.toString();
+}
+
+/** Secret data from an informer's cached Secret: base64 values decoded. */
+export function decodeSecretData(data: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+  return out;
+}

@@ -1,0 +1,59 @@
+// Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
+// them), feeding every add/update/delete to the EventPipeline.
+import type { Informer, KubeObject, ResourceType } from "@capstan/runtime";
+import type { WatchedObject } from "../events/watched.js";
+
+export interface SourceSink {
+  observe(obj: WatchedObject): void;
+  forget(obj: WatchedObject): void;
+}
+
+export type WatchedInformer = Informer<KubeObject & WatchedObject>;
+
+export class WatchedSources {
+  readonly #informers = new Map<string, WatchedInformer>();
+  readonly #sink: () => SourceSink | undefined;
+
+  /**
+   * `informerFor` returns the shared informer of a kind (the Manager's); `sink` is read at each event, so the
+   * pipeline can be built after this.
+   */
+  constructor(
+    private readonly kinds: Readonly<Record<string, ResourceType>>,
+    private readonly informerFor: (type: ResourceType) => WatchedInformer,
+    sink: () => SourceSink | undefined,
+  ) {
+    this.#sink = sink;
+  }
+
+  isWatchable(kind: string): boolean {
+    return kind in this.kinds;
+  }
+
+  /** Starts watching `kind` if needed and resolves once its cache is synced. */
+  async ensure(kind: string): Promise<void> {
+    const informer = this.#informer(kind);
+    if (!informer) throw new Error(`kind ${kind} is not watched by Capstan`);
+    await informer.start();
+  }
+
+  /** Every cached object of every watched kind. */
+  list(): WatchedObject[] {
+    return [...this.#informers.values()].flatMap((i) => i.cache.list());
+  }
+
+  #informer(kind: string): WatchedInformer | undefined {
+    const existing = this.#informers.get(kind);
+    if (existing) return existing;
+    const type = this.kinds[kind];
+    if (!type) return undefined;
+    const informer = this.informerFor(type);
+    informer.addHandlers({
+      onAdd: (obj) => this.#sink()?.observe(obj),
+      onUpdate: (_old, obj) => this.#sink()?.observe(obj),
+      onDelete: (obj) => this.#sink()?.forget(obj),
+    });
+    this.#informers.set(kind, informer);
+    return informer;
+  }
+}

@@ -1,0 +1,210 @@
+// Wires the notification-controller from its flags: the Manager (informers, the Receiver reconciler, health, metrics,
+// leader election), the Alert/Provider binder and EventPipeline (only while leading), and the Receiver HTTP server
+// (on every replica: it only reads the cache and annotates objects).
+import { createLogger, KubeClient, type LogEncoding, type LogLevel, Manager, type PinoLogger } from "@capstan/runtime";
+import { AlertBinder, type AlertObject, type ProviderObject } from "../alerts/binder.js";
+import { NotifierCache } from "../alerts/notifiers.js";
+import { WatchedSources } from "../alerts/sources.js";
+import { DeliveryQueues } from "../delivery/queues.js";
+import { EventPipeline, type NotificationRecord } from "../events/pipeline.js";
+import { EventRateLimiter } from "../events/ratelimit.js";
+import { ConfigMapWatermarkStore } from "../events/watermark-store.js";
+import { createKubeEventRecorder } from "../kube/event-recorder.js";
+import {
+  alertResource,
+  providerResource,
+  receiverResource,
+  type SecretObject,
+  secretType,
+  watchableKinds,
+} from "../kube/types.js";
+import { createKubeReceiverBackend } from "../receiver/kube-backend.js";
+import { type ReceiverObject, receiverDefinition } from "../receiver/reconciler.js";
+import { parseListenAddress, type ReceiverServer, startReceiverServer } from "../receiver/server.js";
+import type { NotificationFlags } from "./flags.js";
+import { hookedLeaseElector } from "./leader.js";
+
+export const controllerName = "notification-controller";
+
+export interface NotificationControllerOptions {
+  flags: NotificationFlags;
+  env?: NodeJS.ProcessEnv;
+  logger?: PinoLogger;
+  /** Stop on SIGTERM/SIGINT (default true). */
+  handleSignals?: boolean;
+  /** How long a shutdown waits for notifications in flight before cancelling them. Default 20s. */
+  drainTimeoutMs?: number;
+}
+
+export interface NotificationController {
+  readonly manager: Manager;
+  /** Resolves after a clean stop; rejects when startup fails or leadership is lost. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startNotificationController(options: NotificationControllerOptions): NotificationController {
+  const { flags } = options;
+  const env = options.env ?? process.env;
+  const log =
+    options.logger ?? createLogger({ level: flags.logLevel as LogLevel, encoding: flags.logEncoding as LogEncoding });
+  const client = new KubeClient({
+    ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+    qps: flags.kubeApiQps,
+    burst: flags.kubeApiBurst,
+    userAgent: controllerName,
+  });
+  const recorder = createKubeEventRecorder({
+    client,
+    component: controllerName,
+    ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
+    log,
+  });
+
+  const queues = new DeliveryQueues();
+  let sending = false;
+  let binder: AlertBinder | undefined;
+  const startSending = () => {
+    if (sending || !binder) return;
+    sending = true;
+    log.info({}, "starting alert bindings");
+    binder.start();
+  };
+  const abortSending = () => {
+    sending = false;
+    void queues.stop();
+    void binder?.stop();
+  };
+
+  const manager = new Manager({
+    name: controllerName,
+    flags,
+    client,
+    logger: log,
+    env,
+    handleSignals: false,
+    events: () => recorder,
+    elector: hookedLeaseElector(log, { onStartedLeading: startSending, onStoppedLeading: abortSending }),
+  });
+  const secrets = manager.informer<SecretObject>(secretType);
+  const alerts = manager.informer<AlertObject>(alertResource);
+  const providers = manager.informer<ProviderObject>(providerResource);
+  const receivers = manager.informer<ReceiverObject>(receiverResource);
+
+  let pipeline: EventPipeline | undefined;
+  const sources = new WatchedSources(
+    watchableKinds,
+    (type) => manager.informer(type),
+    () => (sending ? pipeline : undefined),
+  );
+  pipeline = new EventPipeline({
+    store: new ConfigMapWatermarkStore(client, controllerName),
+    queues,
+    limiter: new EventRateLimiter(flags.rateLimitInterval),
+    listObjects: () => sources.list(),
+    onSettled: (record) => reportDelivery(record),
+    onCollapsed: (alert, event) =>
+      log.debug(
+        { alert: `${alert.namespace}/${alert.name}`, reason: event.reason, object: event.involvedObject.name },
+        "notification collapsed by the rate limit",
+      ),
+    onError: (err, what) => log.error({ err: (err as Error).message }, what),
+  });
+  const reportDelivery = (record: NotificationRecord) => {
+    const { alert, event, outcome } = record;
+    const involved = `${event.involvedObject.kind}/${event.involvedObject.namespace ?? ""}/${event.involvedObject.name}`;
+    const fields = { alert: `${alert.namespace}/${alert.name}`, provider: record.providerKey, object: involved };
+    if (outcome.delivered) {
+      log.debug({ ...fields, reason: event.reason, attempts: outcome.attempts }, "notification sent");
+      return;
+    }
+    const message = `failed to send notification for ${involved}: ${outcome.error ?? "unknown error"}`;
+    log.error({ ...fields, attempts: outcome.attempts }, message);
+    recorder.event(
+      {
+        apiVersion: alert.apiVersion,
+        kind: "Alert",
+        metadata: { name: alert.name, namespace: alert.namespace, uid: alert.uid },
+      },
+      "Warning",
+      "NotificationDispatchFailed",
+      message,
+    );
+  };
+  const notifiers = new NotifierCache((key) => queues.pending(key));
+  binder = new AlertBinder({
+    alerts,
+    providers,
+    secrets,
+    sources,
+    pipeline,
+    notifiers,
+    events: recorder,
+    log,
+    noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
+    concurrency: flags.concurrent,
+    backoff: { baseDelayMs: flags.minRetryDelay, maxDelayMs: flags.maxRetryDelay },
+  });
+  manager.register(receiverDefinition({ secrets: secrets.cache }));
+
+  let receiverServer: ReceiverServer | undefined;
+  let stopping: Promise<void> | undefined;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
+  // Order matters: stop detecting and binding, let notifications in flight land and their marks be written, and only
+  // then give up the Lease (manager.stop), so a successor starts from marks that include them.
+  const stop = () => {
+    stopping ??= (async () => {
+      sending = false;
+      await binder?.stop();
+      if (!(await queues.drain(drainTimeoutMs)))
+        log.error({ drainTimeoutMs }, "notifications still in flight were cancelled");
+      await queues.stop();
+      await pipeline
+        ?.flush()
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, "write notification marks"));
+      await manager.stop();
+      await receiverServer?.close();
+      await notifiers.closeAll();
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "shutdown signal received, draining");
+    void stop();
+  };
+  if (options.handleSignals ?? true) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+
+  const done = (async () => {
+    try {
+      const listen = parseListenAddress(flags.receiverAddr);
+      receiverServer = await startReceiverServer(listen, {
+        backend: createKubeReceiverBackend({
+          client,
+          listReceivers: () => receivers.cache.list(),
+          fieldManager: controllerName,
+        }),
+        noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
+        onRequest: (path, result) =>
+          log.info({ path: path.slice(0, 12), status: result.status, annotated: result.annotated }, result.detail),
+      });
+      log.info({ addr: flags.receiverAddr, url: `http://${receiverServer.address()}`, paths: ["/hook/"] }, "serving");
+      const running = manager.start();
+      if (!flags.leaderElect && !flags.enableLeaderElection) {
+        void Promise.all([alerts.start(), providers.start(), secrets.start()]).then(startSending, () => undefined);
+      }
+      await running;
+    } catch (err) {
+      await stop().catch(() => undefined);
+      throw err;
+    } finally {
+      await stop();
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      client.close();
+    }
+  })();
+  return { manager, done, stop };
+}

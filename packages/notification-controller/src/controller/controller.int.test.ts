@@ -1,0 +1,404 @@
+// The notification-controller as a process (the chart's arguments, from source or from dist with
+// CAPSTAN_NOTIFICATION_FROM_DIST=1) against the real control plane, with loopback webhook servers.
+import { createHmac } from "node:crypto";
+import { gitRepositoryType, receiverType } from "@capstan/api";
+import { ensureCrds } from "@capstan/api/testing";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  type TestNamespace,
+  testKubeconfigPath,
+} from "@capstan/cluster/testing";
+import { KubeClient, type KubeObject } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
+import { watermarkConfigMapName } from "../events/watermark-store.js";
+import { webhookPath } from "../receiver/webhook-path.js";
+import {
+  createAlert,
+  createProvider,
+  createSecret,
+  eventsFor,
+  type KubeEvent,
+  type RepoObject,
+  rev,
+  setRepo,
+} from "../testing/cluster.js";
+import { type ControllerProcess, startControllerProcess } from "../testing/process.js";
+import { type RecorderServer, startRecorder } from "../testing/recorder.js";
+
+let kubeconfig: string;
+let client: KubeClient;
+
+beforeAll(async () => {
+  kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
+  await ensureCrds(kubeconfig);
+  client = new KubeClient({ kubeconfigPath: kubeconfig });
+});
+afterAll(() => client?.close());
+
+const fromDist = process.env.CAPSTAN_NOTIFICATION_FROM_DIST === "1";
+
+/** A namespace, a webhook recorder and a running controller, all cleaned up when the test ends. */
+async function setup(prefix: string, args: string[] = []) {
+  const ns: TestNamespace = await createTestNamespace(loadKubeConfig(kubeconfig), prefix);
+  const hook: RecorderServer = await startRecorder();
+  const procs: ControllerProcess[] = [];
+  const start = async (extra: string[] = []) => {
+    const proc = await startControllerProcess({ kubeconfig, namespace: ns.name, args: [...args, ...extra], fromDist });
+    procs.push(proc);
+    await proc.ready();
+    return proc;
+  };
+  onTestFinished(async () => {
+    for (const p of procs) await p.kill();
+    await hook.close();
+    await ns.delete();
+  });
+  return { ns: ns.name, hook, start, procs };
+}
+
+const T = (s: number) => `2024-03-01T10:00:${String(s).padStart(2, "0")}Z`;
+const readyTrue = (revision: string, at: string) => ({
+  status: "True" as const,
+  reason: "Succeeded",
+  message: `stored artifact for revision '${revision}'`,
+  at,
+});
+
+async function markExists(ns: string, alert: string): Promise<boolean> {
+  const cm = await client.get({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace: ns,
+    name: watermarkConfigMapName(alert),
+  });
+  return cm !== undefined;
+}
+
+/** Waits for `n` requests, then a quiet second, and returns the bodies parsed (duplicates would show up here). */
+async function settledBodies(hook: RecorderServer, n: number): Promise<Record<string, unknown>[]> {
+  await eventually(() => hook.requests.length >= n, { what: () => `${n} requests (have ${hook.requests.length})` });
+  await new Promise((r) => setTimeout(r, 1_000));
+  return hook.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+}
+
+/** Flux's event JSON, in Go's field order. */
+function expectedBody(
+  repo: RepoObject,
+  e: { severity: string; timestamp: string; message: string; reason: string; metadata: Record<string, string> },
+): string {
+  return JSON.stringify({
+    involvedObject: {
+      kind: "GitRepository",
+      namespace: repo.metadata.namespace,
+      name: repo.metadata.name,
+      uid: repo.metadata.uid,
+      apiVersion: gitRepositoryType.apiVersion,
+      resourceVersion: repo.metadata.resourceVersion,
+    },
+    severity: e.severity,
+    timestamp: e.timestamp,
+    message: e.message,
+    reason: e.reason,
+    metadata: e.metadata,
+    reportingController: "source-controller",
+  });
+}
+
+describe("notification-controller process: alerts", () => {
+  it("Given an Alert and a generic-hmac Provider / should POST exactly Flux's events for a new revision, Ready False, then Ready True", async () => {
+    const { ns, hook, start } = await setup("notif-payload");
+    const token = "hmac-s3cr3t-token-9f1c";
+    const headerSecret = "Bearer hdr-s3cr3t-7d2e";
+    const pathSecret = "path-s3cr3t-41ab";
+    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    const proc = await start();
+    await createSecret(client, ns, "webhook", {
+      address: `${hook.url}/hooks/${pathSecret}`,
+      token,
+      headers: `Authorization: ${headerSecret}\nX-Cluster: staging\n`,
+    });
+    await createProvider(client, ns, "webhook", { type: "generic-hmac", secretRef: { name: "webhook" } });
+    await createAlert(client, ns, "podinfo", {
+      providerRef: { name: "webhook" },
+      eventSeverity: "info",
+      eventSources: [{ kind: "GitRepository", name: "*" }],
+      eventMetadata: { env: "staging" },
+      summary: "podinfo in staging",
+    });
+    await eventually(() => markExists(ns, "podinfo"), { what: "the Alert's notification mark" });
+    const metadata = (revision: string) => ({ env: "staging", revision, summary: "podinfo in staging" });
+
+    const r2 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
+    await settledBodies(hook, 1);
+    const failure = {
+      status: "False" as const,
+      reason: "GitOperationFailed",
+      message: "failed to checkout and determine revision: unable to clone: authentication required",
+      at: T(20),
+    };
+    const r3 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: failure });
+    await settledBodies(hook, 2);
+    const r4 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(30)) });
+    await settledBodies(hook, 3);
+
+    expect(hook.requests.map((r) => r.body)).toEqual([
+      expectedBody(r2, {
+        severity: "info",
+        timestamp: T(10),
+        message: `stored artifact for revision '${rev(2)}'`,
+        reason: "NewArtifact",
+        metadata: metadata(rev(2)),
+      }),
+      expectedBody(r3, {
+        severity: "error",
+        timestamp: T(20),
+        message: failure.message,
+        reason: "GitOperationFailed",
+        metadata: metadata(rev(2)),
+      }),
+      expectedBody(r4, {
+        severity: "info",
+        timestamp: T(30),
+        message: `stored artifact for revision '${rev(2)}'`,
+        reason: "Succeeded",
+        metadata: metadata(rev(2)),
+      }),
+    ]);
+    for (const r of hook.requests) {
+      expect(r.path).toBe(`/hooks/${pathSecret}`);
+      expect(r.headers["gotk-component"]).toBe("source-controller");
+      expect(r.headers.authorization).toBe(headerSecret);
+      expect(r.headers["x-cluster"]).toBe("staging");
+      expect(r.headers["x-signature"]).toBe(`sha256=${createHmac("sha256", token).update(r.body).digest("hex")}`);
+    }
+    expect((await fetch(`${proc.healthUrl}/readyz`)).status).toBe(200);
+    const { code } = await proc.terminate();
+    expect(code).toBe(0);
+    for (const secret of [token, headerSecret, pathSecret]) expect(proc.output()).not.toContain(secret);
+  });
+
+  it("Given a controller restarted in the middle of a stream of revisions / should notify every revision exactly once, in order", async () => {
+    const { ns, hook, start } = await setup("notif-restart");
+    await createProvider(client, ns, "webhook", { type: "generic", address: hook.url });
+    await createAlert(client, ns, "stream", {
+      providerRef: { name: "webhook" },
+      eventSources: [{ kind: "GitRepository", name: "app" }],
+      inclusionList: ["^stored artifact"],
+    });
+    const set = (n: number) =>
+      setRepo(client, ns, "app", { revision: rev(n), at: T(n), ready: readyTrue(rev(n), T(0)) });
+    await set(0);
+    let proc = await start();
+    await eventually(() => markExists(ns, "stream"), { what: "the Alert's notification mark" });
+    const delivered = () =>
+      hook.requests.map((r) => (JSON.parse(r.body) as { metadata: { revision: string } }).metadata.revision);
+
+    await set(1);
+    await eventually(() => delivered().length === 1);
+    await set(2);
+    await eventually(() => delivered().length === 2);
+    // Patched as the shutdown begins: delivered before the exit, or on the next start; once either way.
+    await set(3);
+    expect((await proc.terminate()).code).toBe(0);
+    proc = await start();
+    await proc.waitForLog((l) => l.msg === "alert bound");
+    await set(4);
+    await eventually(() => delivered().length === 4, { what: () => `4 revisions (have ${delivered().join(", ")})` });
+    expect((await proc.terminate()).code).toBe(0);
+    // Changed while no controller runs: found on start by comparing with the stored mark.
+    await set(5);
+    proc = await start();
+    await proc.waitForLog((l) => l.msg === "alert bound");
+    await set(6);
+    await eventually(() => delivered().length >= 6, { what: () => `6 revisions (have ${delivered().join(", ")})` });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(delivered()).toEqual([1, 2, 3, 4, 5, 6].map(rev));
+  });
+
+  it("Given an object flapping between failing and ready / should notify the first failure and the first recovery only", async () => {
+    const { ns, hook, start } = await setup("notif-flap", ["--log-level=debug"]);
+    await createProvider(client, ns, "webhook", { type: "generic", address: hook.url });
+    await createAlert(client, ns, "flap", {
+      providerRef: { name: "webhook" },
+      eventSources: [{ kind: "GitRepository", name: "flappy" }],
+    });
+    await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    const proc = await start();
+    await eventually(() => markExists(ns, "flap"), { what: "the Alert's notification mark" });
+    const failing = { status: "False" as const, reason: "GitOperationFailed", message: "connection reset", at: T(1) };
+    const collapsed = () => proc.logs.filter((l) => l.msg === "notification collapsed by the rate limit").length;
+    for (let i = 0; i < 3; i++) {
+      await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: { ...failing, at: T(10 * i + 1) } });
+      await eventually(() => hook.requests.length + collapsed() === 2 * i + 1);
+      await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(10 * i + 5)) });
+      await eventually(() => hook.requests.length + collapsed() === 2 * i + 2);
+    }
+    const bodies = await settledBodies(hook, 2);
+    expect(bodies.map((b) => [b.severity, b.reason, b.timestamp])).toEqual([
+      ["error", "GitOperationFailed", T(1)],
+      ["info", "Succeeded", T(5)],
+    ]);
+    expect(collapsed()).toBe(4);
+  });
+});
+
+describe("notification-controller process: receivers and invalid objects", () => {
+  it("Given a github Receiver / should publish its webhook path and annotate the GitRepository after a signed push", async () => {
+    const { ns, start } = await setup("notif-receiver");
+    const token = "gh-receiver-s3cr3t-55e0";
+    const proc = await start();
+    await createSecret(client, ns, "github-token", { token });
+    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await client.apply(
+      {
+        apiVersion: receiverType.apiVersion,
+        kind: "Receiver",
+        metadata: { name: "github", namespace: ns },
+        spec: {
+          type: "github",
+          events: ["push"],
+          secretRef: { name: "github-token" },
+          resources: [{ kind: "GitRepository", name: "podinfo" }],
+        },
+      },
+      { fieldManager: "capstan-test", force: true },
+    );
+    const path = webhookPath(token, "github", ns);
+    const receiver = await eventually(
+      async () => {
+        const r = await client.get<
+          KubeObject & {
+            status?: {
+              webhookPath?: string;
+              observedGeneration?: number;
+              conditions?: { type: string; status: string; reason: string; message: string }[];
+            };
+          }
+        >({
+          apiVersion: receiverType.apiVersion,
+          kind: "Receiver",
+          namespace: ns,
+          name: "github",
+        });
+        return r?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") && r;
+      },
+      { what: "Receiver Ready" },
+    );
+    expect(receiver.status?.webhookPath).toBe(path);
+    expect(receiver.status?.observedGeneration).toBe(receiver.metadata.generation);
+    expect(receiver.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      reason: "Succeeded",
+      message: `Receiver initialized for path: ${path}`,
+    });
+    const body = JSON.stringify({ ref: "refs/heads/main", after: "59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5" });
+    const post = (key: string) =>
+      fetch(`${proc.receiverUrl}${path}`, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-hub-signature-256": `sha256=${createHmac("sha256", key).update(body).digest("hex")}`,
+        },
+      }).then((r) => r.status);
+    expect(await post("not-the-token")).toBe(400);
+    const before = Date.now();
+    expect(await post(token)).toBe(200);
+    const repo = await client.get({
+      apiVersion: gitRepositoryType.apiVersion,
+      kind: "GitRepository",
+      namespace: ns,
+      name: "podinfo",
+    });
+    const requestedAt = repo?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"] ?? "";
+    expect(requestedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/);
+    expect(Date.parse(requestedAt.replace(" +0000 UTC", "Z").replace(" ", "T"))).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000) * 1000,
+    );
+    expect((await proc.terminate()).code).toBe(0);
+    expect(proc.output()).not.toContain(token);
+  });
+
+  it("Given invalid Alerts, Providers and a Receiver without its Secret / should report each with a reason and message, keep running, and recover when fixed", async () => {
+    const { ns, hook, start } = await setup("notif-invalid");
+    const proc = await start();
+    await createProvider(client, ns, "good", { type: "generic", address: hook.url });
+    await createProvider(client, ns, "no-secret", { type: "generic", secretRef: { name: "late-secret" } });
+    await createProvider(client, ns, "unknown-type", { type: "sentry", address: "https://sentry.example.com" });
+    await createProvider(client, ns, "bad-address", { type: "generic", address: "not a url" });
+    const sources = [{ kind: "GitRepository", name: "*" }];
+    await createAlert(client, ns, "bad-regex", {
+      providerRef: { name: "good" },
+      eventSources: sources,
+      exclusionList: ["(unclosed"],
+    });
+    await createAlert(client, ns, "no-provider", { providerRef: { name: "missing" }, eventSources: sources });
+    await createAlert(client, ns, "waits-for-secret", { providerRef: { name: "no-secret" }, eventSources: sources });
+    await client.apply(
+      {
+        apiVersion: receiverType.apiVersion,
+        kind: "Receiver",
+        metadata: { name: "no-token", namespace: ns },
+        spec: { type: "generic", secretRef: { name: "absent" }, resources: [{ kind: "GitRepository", name: "x" }] },
+      },
+      { fieldManager: "capstan-test", force: true },
+    );
+
+    const warning = (kind: string, name: string) =>
+      eventually(
+        async () =>
+          (await eventsFor(client, ns, kind, name)).find(
+            (e: KubeEvent) => e.type === "Warning" && e.reason === "InvalidConfig",
+          ),
+        { what: `a Warning Event on ${kind} ${name}` },
+      );
+    expect((await warning("Alert", "bad-regex")).message).toBe(
+      "failed to compile filters: invalid regular expression(s): exclusionList '(unclosed'",
+    );
+    expect((await warning("Alert", "no-provider")).message).toBe(`Provider '${ns}/missing' not found`);
+    expect((await warning("Provider", "no-secret")).message).toBe(
+      `spec.secretRef: Secret '${ns}/late-secret' not found`,
+    );
+    expect((await warning("Alert", "waits-for-secret")).message).toBe(
+      `Provider '${ns}/no-secret' cannot be used: spec.secretRef: Secret '${ns}/late-secret' not found`,
+    );
+    expect((await warning("Provider", "unknown-type")).message).toBe("unsupported provider type 'sentry'");
+    expect((await warning("Provider", "bad-address")).message).toBe(
+      "generic provider address is not a valid http(s) URL",
+    );
+    const receiver = await eventually(
+      async () => {
+        const r = await client.get<
+          KubeObject & { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
+        >({
+          apiVersion: receiverType.apiVersion,
+          kind: "Receiver",
+          namespace: ns,
+          name: "no-token",
+        });
+        return r?.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
+      },
+      { what: "Receiver Ready=False" },
+    );
+    expect(receiver).toMatchObject({
+      reason: "TokenNotFound",
+      message: `unable to read token from secret '${ns}/absent': Secret not found`,
+    });
+    expect((await fetch(`${proc.healthUrl}/readyz`)).status).toBe(200);
+
+    // The Secret appears: the Provider and its Alert are re-resolved, and notifications flow.
+    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await createSecret(client, ns, "late-secret", { address: hook.url });
+    await eventually(() => markExists(ns, "waits-for-secret"), { what: "the Alert bound once its Secret exists" });
+    const normal = await eventually(async () =>
+      (await eventsFor(client, ns, "Alert", "waits-for-secret")).find((e) => e.type === "Normal"),
+    );
+    expect(normal.message).toBe(`Alert ${ns}/waits-for-secret is bound to Provider ${ns}/no-secret`);
+    await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(5), ready: readyTrue(rev(2), T(0)) });
+    const bodies = await settledBodies(hook, 1);
+    expect(bodies.map((b) => b.reason)).toEqual(["NewArtifact"]);
+    expect(proc.child.exitCode).toBeNull();
+  });
+});

@@ -1,0 +1,87 @@
+// The Receiver reconciler (notification.toolkit.fluxcd.io/v1), Flux's shape: read the token Secret, publish
+// status.webhookPath, Ready=True "Receiver initialized for path: ..."; a missing Secret or token is Ready=False
+// TokenNotFound and retried; a type this controller cannot serve is Stalled (ValidationFailed) until the spec changes.
+// Secret changes re-run the Receivers that name them.
+import type { Receiver } from "@capstan/api";
+import {
+  type Cache,
+  type KubeObject,
+  objectKey,
+  ReconcileError,
+  type ReconcilerDefinition,
+  StallingError,
+  type Step,
+  stepContinue,
+  type WithConditions,
+} from "@capstan/runtime";
+import { decodeSecretData } from "../alerts/resolve-provider.js";
+import { receiverResource, type SecretObject, secretType } from "../kube/types.js";
+import { receiverTypes } from "./handler.js";
+import { TokenNotFoundReason } from "./status.js";
+import { webhookPath } from "./webhook-path.js";
+
+export type ReceiverObject = Receiver & WithConditions;
+
+export const ValidationFailedReason = "ValidationFailed";
+
+export interface ReceiverReconcilerOptions {
+  /** The Secret cache (the Manager's Secret informer). */
+  secrets: Cache<SecretObject>;
+}
+
+const validate: Step<ReceiverObject, unknown> = async (_ctx, obj) => {
+  if (!(receiverTypes as readonly string[]).includes(obj.spec.type)) {
+    throw new StallingError(
+      `receiver type '${obj.spec.type}' is not supported by Capstan (supported: ${receiverTypes.join(", ")})`,
+      { reason: ValidationFailedReason },
+    );
+  }
+  return stepContinue;
+};
+
+function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> {
+  return async (_ctx, obj) => {
+    const namespace = obj.metadata.namespace ?? "";
+    const name = obj.spec.secretRef?.name;
+    if (!name) throw new StallingError("spec.secretRef is required", { reason: TokenNotFoundReason });
+    const secret = secrets.get(`${namespace}/${name}`);
+    if (!secret) {
+      throw new ReconcileError(`unable to read token from secret '${namespace}/${name}': Secret not found`, {
+        reason: TokenNotFoundReason,
+      });
+    }
+    const token = decodeSecretData(secret.data).token;
+    if (token === undefined) {
+      throw new ReconcileError(`invalid '${namespace}/${name}' secret data: required field 'token'`, {
+        reason: TokenNotFoundReason,
+      });
+    }
+    obj.status ??= {};
+    obj.status.webhookPath = webhookPath(token, obj.metadata.name, namespace);
+    return stepContinue;
+  };
+}
+
+export function receiverDefinition(options: ReceiverReconcilerOptions): ReconcilerDefinition<ReceiverObject, unknown> {
+  return {
+    name: "receiver",
+    type: receiverResource,
+    conditions: { owned: [], summarize: [], negativePolarity: [] },
+    steps: [validate, tokenStep(options.secrets)],
+    readyWhenEmpty: (obj) => ({
+      reason: "Succeeded",
+      message: `Receiver initialized for path: ${String(obj.status?.webhookPath ?? "")}`,
+    }),
+    watches: [
+      {
+        type: secretType,
+        map: (secret: KubeObject, own: Cache<ReceiverObject>) =>
+          own
+            .list(secret.metadata.namespace)
+            .filter((r) => r.spec.secretRef?.name === secret.metadata.name)
+            .map((r) => objectKey(r)),
+        shouldEnqueue: (oldObj, newObj) => oldObj.metadata.resourceVersion !== newObj.metadata.resourceVersion,
+      },
+    ],
+  };
+}

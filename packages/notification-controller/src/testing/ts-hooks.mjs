@@ -1,0 +1,15 @@
+// Lets node run this package's TypeScript sources as a process (tests): imports are written with .js extensions
+// (nodenext) and resolve to the .ts file next to them.
+import { registerHooks } from "node:module";
+
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context);
+    } catch (err) {
+      const relative = specifier.startsWith(".") || specifier.startsWith("file:");
+      if (relative && specifier.endsWith(".js")) return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
+      throw err;
+    }
+  },
+});

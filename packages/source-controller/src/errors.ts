@@ -43,7 +43,6 @@ export const Reasons = {
   InvalidPath: "InvalidPath",
   StorageOperationFailed: "StorageOperationFailed",
   InvalidProviderConfiguration: "InvalidProviderConfiguration",
-  InvalidProxyConfiguration: "InvalidProxyConfiguration",
 } as const;
 
 export class GitError extends SourceError {
@@ -51,15 +50,13 @@ export class GitError extends SourceError {
   readonly kind: GitErrorKind;
   constructor(kind: GitErrorKind, message: string, options: SourceErrorOptions = {}) {
     const reason =
-      kind === "auth" || kind === "credentials"
+      kind === "auth" || kind === "credentials" || kind === "proxy"
         ? Reasons.AuthenticationFailed
         : kind === "url"
           ? Reasons.URLInvalid
           : kind === "provider"
             ? Reasons.InvalidProviderConfiguration
-            : kind === "proxy"
-              ? Reasons.InvalidProxyConfiguration
-              : Reasons.GitOperationFailed;
+            : Reasons.GitOperationFailed;
     super("FetchFailed", reason, message, options);
     this.name = "GitError";
     this.kind = kind;
@@ -71,7 +68,7 @@ export type GitErrorKind =
   | "credentials" // the Secret is missing fields or holds unusable data
   | "url" // the URL cannot be used
   | "provider" // spec.provider is not supported
-  | "proxy" // the proxy Secret is unusable
+  | "proxy" // the proxy Secret is unusable (AuthenticationFailed, as Flux reports it)
   | "notFound" // repository or reference does not exist
   | "emptyRepository"
   | "unreachable" // DNS, connection refused, TLS failures

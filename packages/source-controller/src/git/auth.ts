@@ -75,8 +75,9 @@ export function authFromSecret(url: URL, data: SecretData | undefined): GitAuth 
   return url.protocol === "ssh:" ? sshAuth(url, data) : httpAuth(url, data ?? {});
 }
 
+// Not stalling, as in Flux: the Secret is not watched, so only a retry notices that it was fixed.
 function invalid(message: string): GitError {
-  return new GitError("credentials", message, { stalling: true });
+  return new GitError("credentials", message);
 }
 
 function sshAuth(url: URL, data: SecretData | undefined): SshAuth {
@@ -122,12 +123,12 @@ function httpAuth(url: URL, d: SecretData): HttpAuth {
 export function proxyFromSecret(data: SecretData): ProxyConfig {
   const address = text(data, "address");
   if (!address) {
-    throw new GitError("proxy", "invalid proxy Secret: 'address' is required", { stalling: true });
+    throw new GitError("proxy", "invalid proxy Secret: 'address' is required");
   }
   try {
     new URL(address);
   } catch (cause) {
-    throw new GitError("proxy", "invalid proxy Secret: 'address' is not a URL", { cause, stalling: true });
+    throw new GitError("proxy", "invalid proxy Secret: 'address' is not a URL", { cause });
   }
   const proxy: ProxyConfig = { address };
   const username = text(data, "username");

@@ -21,6 +21,8 @@ export interface CheckoutResult {
   reference: string;
   commit: string;
   revision: string;
+  /** The first line of the commit message (Flux puts its first 50 characters in the NewArtifact event). */
+  subject: string;
   /** The local name to pass to `git verify-tag` when the reference is an annotated tag. */
   tagObject?: string;
 }
@@ -61,8 +63,11 @@ export async function checkoutResolved(
   if (!resolved.pinned) {
     // Named refs: fetch the ref itself (any server allows it), then use whatever it points to now.
     await run(["fetch", "--depth=1", "--no-tags", "origin", `+${resolved.reference}:${target}`], "git fetch");
-    commit = (await run(["rev-parse", `${target}^{commit}`], "git rev-parse")).trim();
-    const object = (await run(["rev-parse", target], "git rev-parse")).trim();
+    // One process for both: the object the ref names (a tag object for annotated tags) and the commit under it.
+    const [object = "", peeled = ""] = (await run(["rev-parse", target, `${target}^{commit}`], "git rev-parse"))
+      .trim()
+      .split("\n");
+    commit = peeled;
     if (object !== commit) tagObject = object;
   } else {
     commit = await fetchCommit(run, resolved);
@@ -71,11 +76,14 @@ export async function checkoutResolved(
   if (options.recurseSubmodules) {
     await run(["submodule", "update", "--init", "--recursive", "--depth=1"], "git submodule update");
   }
+  const message = await run(["log", "-1", "--format=%B", commit], "git log");
+  const subject = message.split("\n")[0] ?? "";
   const result: CheckoutResult = {
     dir,
     reference: resolved.reference,
     commit,
     revision: formatRevision(resolved.reference, commit),
+    subject,
   };
   if (tagObject) result.tagObject = tagObject;
   return result;

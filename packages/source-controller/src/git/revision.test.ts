@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRevision, parseRevision, shortRef } from "./revision.js";
+import { formatRevision, parseRevision, shortMessage, shortRef } from "./revision.js";
 
 const sha = "a".repeat(40);
 
@@ -39,5 +39,17 @@ describe("parseRevision", () => {
 
   it("Given a tag ref / should shorten it", () => {
     expect(shortRef("refs/tags/v1")).toBe("v1");
+  });
+});
+
+describe("shortMessage", () => {
+  it.each([
+    ["Given a one-line message / should keep it", "fix: typo", "fix: typo"],
+    ["Given a body / should keep only the first line", "feat: x\n\nlong body\n", "feat: x"],
+    ["Given exactly 50 characters / should keep them all", "a".repeat(50), "a".repeat(50)],
+    ["Given 51 characters / should cut to 50 and add an ellipsis", "b".repeat(51), `${"b".repeat(50)}...`],
+    ["Given multi-byte characters / should count characters, not bytes", "é".repeat(51), `${"é".repeat(50)}...`],
+  ])("%s", (_name, input, expected) => {
+    expect(shortMessage(input)).toBe(expected);
   });
 });

@@ -47,3 +47,9 @@ export function parseRevision(revision: string): ParsedRevision | undefined {
   }
   return undefined;
 }
+
+/** A commit subject as Flux's git.Commit.ShortMessage gives it: the first line, cut to 50 characters plus "...". */
+export function shortMessage(message: string): string {
+  const subject = [...(message.split("\n")[0] ?? "")];
+  return subject.length > 50 ? `${subject.slice(0, 50).join("")}...` : subject.join("");
+}

@@ -17,6 +17,8 @@ export interface GitRepoState {
   resolved?: ResolvedRef;
   checkout?: CheckoutResult;
   includes: IncludeSource[];
+  /** The artifact digest in status when this reconcile began (even if the storage step then dropped it). */
+  previousDigest?: string;
   /** The remote revision and content settings match the stored artifact: nothing to fetch or build. */
   upToDate: boolean;
 }

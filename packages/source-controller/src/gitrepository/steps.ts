@@ -16,6 +16,7 @@ import {
   WaitingError,
 } from "@capstan/runtime";
 import { SourceError } from "../errors.js";
+import { shortMessage } from "../git/revision.js";
 import type { GitSourceSpec } from "../git/source.js";
 import { fetchSource, resolveSource } from "../git/source.js";
 import { loadIgnoreMatcher } from "../storage/ignore.js";
@@ -67,20 +68,46 @@ function fail(obj: GitRepositoryObject, err: unknown, prefix: string): never {
   });
 }
 
-/** Storage: drop a recorded artifact whose file is gone, refresh its URL (the advertised address may change). */
+/**
+ * Storage: a recorded artifact whose file is gone, or whose bytes no longer match its digest, is dropped (and the
+ * corrupt file removed) so this reconcile builds it again; the URL is refreshed (the advertised address may change).
+ */
 export function reconcileStorage(deps: StepDeps): GitStep {
-  return async (_ctx, obj) => {
+  return async (ctx, obj, state) => {
     const artifact = obj.status?.artifact;
-    if (artifact && !(await deps.storage.exists(artifact.path))) {
-      delete obj.status?.artifact;
+    if (artifact?.digest) state.previousDigest = artifact.digest;
+    let missing = false;
+    if (artifact) {
+      missing = !(await deps.storage.exists(artifact.path));
+      const mismatch = missing ? undefined : await deps.storage.verify(artifact.path, artifact.digest);
+      if (mismatch) {
+        ctx.events.event(
+          obj,
+          "Warning",
+          "ArtifactVerificationFailed",
+          `failed to verify integrity of artifact: ${mismatch}`,
+        );
+        try {
+          await deps.storage.remove(artifact.path);
+        } catch (err) {
+          fail(obj, err, "failed to remove artifact after digest mismatch");
+        }
+        missing = true;
+      }
+      if (missing) delete obj.status?.artifact;
+    }
+    const current = obj.status?.artifact;
+    if (!current) {
       removeCondition(obj, Condition.ArtifactInStorage);
-      markReconciling(obj, "NoArtifact", "no artifact for resource in storage");
+      markReconciling(
+        obj,
+        "Progressing",
+        missing ? "building artifact: disappeared from storage" : "building artifact",
+      );
       return stepContinue;
     }
-    if (artifact) {
-      artifact.url = deps.storage.url(artifact.path);
-      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${artifact.revision}'`);
-    }
+    current.url = deps.storage.url(current.path);
+    markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${current.revision}'`);
     return stepContinue;
   };
 }
@@ -150,7 +177,7 @@ export function reconcileSource(deps: StepDeps): GitStep {
       removeCondition(obj, Condition.FetchFailed);
       return stepContinue;
     }
-    if (artifact?.revision !== resolved.revision) {
+    if (artifact && artifact.revision !== resolved.revision) {
       const message = `new upstream revision '${resolved.revision}'`;
       markTrue(obj, Condition.ArtifactOutdated, "NewRevision", message);
       markReconciling(obj, "Progressing", `building artifact: ${message}`);
@@ -244,12 +271,20 @@ export function reconcileArtifact(deps: StepDeps): GitStep {
       };
       recordObserved(obj, state);
       removeCondition(obj, Condition.ArtifactOutdated);
-      const message = `stored artifact for revision '${checkout.revision}'`;
-      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", message);
-      ctx.events.event(obj, "Normal", "NewArtifact", message, {
-        "source.toolkit.fluxcd.io/revision": checkout.revision,
-        "source.toolkit.fluxcd.io/digest": result.digest,
-      });
+      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${checkout.revision}'`);
+      // Flux announces an artifact only when its digest is new: a rebuild of the same bytes is no news.
+      if (state.previousDigest !== result.digest) {
+        ctx.events.event(
+          obj,
+          "Normal",
+          "NewArtifact",
+          `stored artifact for commit '${shortMessage(checkout.subject)}'`,
+          {
+            "source.toolkit.fluxcd.io/revision": checkout.revision,
+            "source.toolkit.fluxcd.io/digest": result.digest,
+          },
+        );
+      }
       await deps.storage.garbageCollect(identity(obj), path).catch((err: unknown) => {
         ctx.log.info({ err: { message: (err as Error).message } }, "garbage collection of old artifacts failed");
       });

@@ -1,8 +1,11 @@
 // The artifact store on local disk: <root>/<kind>/<namespace>/<name>/<file>, served over HTTP by server/. File
 // system failures (disk full, permissions, read-only) become StorageErrors so the reconciler reports them under the
 // StorageOperationFailed condition.
-import { access, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { Reasons, SourceError, StorageError } from "../errors.js";
 import { type ArchiveOptions, type ArchiveResult, archiveDirectory } from "./archive.js";
 
@@ -88,12 +91,39 @@ export class Storage {
     return `http://${this.advertisedAddress}/${artifactPath.split("/").map(encodeURIComponent).join("/")}`;
   }
 
+  /** Whether the artifact is a regular file in storage (a symlink or directory in its place does not count). */
   async exists(artifactPath: string): Promise<boolean> {
     try {
-      await access(this.localPath(artifactPath));
-      return true;
+      return (await lstat(this.localPath(artifactPath))).isFile();
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * Re-reads a stored artifact and compares it with the digest recorded in status, as Flux's VerifyArtifact does:
+   * undefined when it matches, else why not. A corrupted or tampered file must not be served as that digest.
+   */
+  async verify(artifactPath: string, digest: string | undefined): Promise<string | undefined> {
+    if (!digest) return "artifact has no digest";
+    const match = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(digest);
+    if (!match?.[1]) return `failed to parse artifact digest '${digest}'`;
+    const hash = createHash(match[1]);
+    try {
+      await pipeline(createReadStream(this.localPath(artifactPath)), hash);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return `failed to read artifact: ${(code && fsReasons[code]) || code || "unexpected error"}`;
+    }
+    return hash.digest("hex") === match[2] ? undefined : `computed digest doesn't match '${digest}'`;
+  }
+
+  /** Removes one artifact file. */
+  async remove(artifactPath: string): Promise<void> {
+    try {
+      await rm(this.localPath(artifactPath), { force: true });
+    } catch (err) {
+      throw storageError(Reasons.StorageOperationFailed, "remove artifact", err);
     }
   }
 

@@ -2,6 +2,7 @@
 export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
 export { freePort } from "./ports.js";
+export { startTestProxy, type TestProxy } from "./proxy.js";
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
 export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";
 export { createTestPki, type TestPki } from "./tls.js";

@@ -43,7 +43,6 @@ export {
   type WatermarkStore,
   watermarkConfigMapName,
 } from "./events/watermark-store.js";
-export { createKubeEventRecorder } from "./kube/event-recorder.js";
 export { DeliveryError } from "./providers/http.js";
 export { createNotifier, type Notifier } from "./providers/notifier.js";
 export {

@@ -1,7 +1,15 @@
 // Wires the notification-controller from its flags: the Manager (informers, the Receiver reconciler, health, metrics,
 // leader election), the Alert/Provider binder and EventPipeline (only while leading), and the Receiver HTTP server
 // (on every replica: it only reads the cache and annotates objects).
-import { createLogger, KubeClient, type LogEncoding, type LogLevel, Manager, type PinoLogger } from "@capstan/runtime";
+import {
+  createEventRecorder,
+  createLogger,
+  KubeClient,
+  type LogEncoding,
+  type LogLevel,
+  Manager,
+  type PinoLogger,
+} from "@capstan/runtime";
 import { AlertBinder, type AlertObject, type ProviderObject } from "../alerts/binder.js";
 import { NotifierCache } from "../alerts/notifiers.js";
 import { WatchedSources } from "../alerts/sources.js";
@@ -9,7 +17,6 @@ import { DeliveryQueues } from "../delivery/queues.js";
 import { EventPipeline, type NotificationRecord } from "../events/pipeline.js";
 import { EventRateLimiter } from "../events/ratelimit.js";
 import { ConfigMapWatermarkStore } from "../events/watermark-store.js";
-import { createKubeEventRecorder } from "../kube/event-recorder.js";
 import {
   alertResource,
   providerResource,
@@ -54,11 +61,10 @@ export function startNotificationController(options: NotificationControllerOptio
     burst: flags.kubeApiBurst,
     userAgent: controllerName,
   });
-  const recorder = createKubeEventRecorder({
-    client,
-    component: controllerName,
+  const recorder = createEventRecorder(client, {
+    controller: controllerName,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
-    log,
+    logger: log,
   });
 
   const queues = new DeliveryQueues();
@@ -165,6 +171,7 @@ export function startNotificationController(options: NotificationControllerOptio
       await manager.stop();
       await receiverServer?.close();
       await notifiers.closeAll();
+      await recorder.flush();
     })();
     return stopping;
   };

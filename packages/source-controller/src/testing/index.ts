@@ -1,5 +1,6 @@
 // Test helpers: real git servers on loopback and repositories to serve. Not part of the controller's runtime API.
 export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
+export { createGitShim, type GitShim } from "./git-shim.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
 export { freePort } from "./ports.js";
 export { startTestProxy, type TestProxy } from "./proxy.js";

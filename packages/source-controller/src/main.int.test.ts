@@ -1,0 +1,179 @@
+// dist/main.js as the Helm chart runs it (see testing/process.ts for the local rewrites) against the control plane:
+// leader election on, artifacts served and downloadable at status.artifact.url, SIGTERM → exit 0, and a restart that
+// keeps serving what is in storage without fetching an unchanged revision again.
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gitRepositoryType } from "@capstan/api";
+import { ensureCrds } from "@capstan/api/testing";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  type TestNamespace,
+  testKubeconfigPath,
+} from "@capstan/cluster/testing";
+import type {} from "@capstan/cluster/vitest-setup";
+import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { GitRepositoryObject } from "./gitrepository/state.js";
+import {
+  createGitShim,
+  createTestRepo,
+  type GitHttpServer,
+  type GitShim,
+  startGitHttpServer,
+  type TestRepo,
+} from "./testing/index.js";
+import { buildDist, type ControllerProcess, startControllerProcess } from "./testing/process.js";
+
+let kubeconfig: string;
+let work: string;
+let git: GitHttpServer;
+let repo: TestRepo;
+let shim: GitShim;
+let client: KubeClient;
+let ns: TestNamespace;
+const processes: ControllerProcess[] = [];
+// The chart watches all namespaces; the shared test cluster holds other tests' GitRepositories, so this run only
+// takes objects carrying its own label (the chart's extraArgs would pass the same flag).
+const runLabel = "capstan.dev/test-run";
+
+beforeAll(async () => {
+  kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
+  await buildDist();
+  await ensureCrds(kubeconfig);
+  work = await mkdtemp(join(tmpdir(), "capstan-source-main-"));
+  await mkdir(join(work, "bin"));
+  await mkdir(join(work, "storage"));
+  await mkdir(join(work, "tmp"));
+  shim = await createGitShim(join(work, "bin"));
+  git = await startGitHttpServer({ root: join(work, "git") });
+  repo = await createTestRepo(join(work, "git"), "app.git", "main");
+  client = new KubeClient({ kubeconfigPath: kubeconfig });
+  ns = await createTestNamespace(loadKubeConfig(kubeconfig), "source-main");
+}, 300_000);
+
+afterAll(async () => {
+  for (const p of processes) await p.kill();
+  await ns?.delete();
+  client?.close();
+  await git?.close();
+  if (repo) await rm(repo.work, { recursive: true, force: true });
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function start(storagePort?: number): Promise<ControllerProcess> {
+  return startControllerProcess({
+    kubeconfig,
+    namespace: ns.name,
+    storagePath: join(work, "storage"),
+    tmpDir: join(work, "tmp"),
+    pathPrefix: shim.binDir,
+    extraArgs: [`--watch-label-selector=${runLabel}=${ns.name}`],
+    ...(storagePort ? { storagePort } : {}),
+  }).then((p) => {
+    processes.push(p);
+    return p;
+  });
+}
+
+const ref = { apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", name: "app" };
+const get = () => client.get<GitRepositoryObject>({ ...ref, namespace: ns.name });
+
+async function download(url: string): Promise<string> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  return `sha256:${createHash("sha256")
+    .update(Buffer.from(await res.arrayBuffer()))
+    .digest("hex")}`;
+}
+
+describe("source-controller process (dist/main.js, chart arguments)", () => {
+  let first: GitRepositoryObject;
+  let storagePort: number;
+
+  it("Given the chart's arguments / should elect itself, make a GitRepository Ready, serve the artifact, and exit 0 on SIGTERM", async () => {
+    const controller = await start();
+    storagePort = Number(controller.storageAddress.split(":")[1]);
+    await controller.ready();
+    const head = await repo.commit({ "deploy/app.yaml": "v: 1\n" });
+    await client.create({
+      ...ref,
+      metadata: { name: "app", namespace: ns.name, labels: { [runLabel]: ns.name } },
+      spec: { interval: "10m", url: `${git.url}/app.git`, ref: { branch: "main" } },
+    });
+    first = await eventually(
+      async () => {
+        const obj = await get();
+        return obj && getCondition(obj, "Ready")?.status === "True" ? obj : undefined;
+      },
+      { timeoutMs: 60_000, what: () => `app Ready; log:\n${controller.output().slice(-2000)}` },
+    );
+    const artifact = first.status?.artifact;
+    expect(artifact?.revision).toBe(`main@sha1:${head}`);
+    expect(artifact?.url).toBe(`http://${controller.storageAddress}/gitrepository/${ns.name}/app/${head}.tar.gz`);
+    expect(await download(artifact?.url ?? "")).toBe(artifact?.digest);
+
+    const lease = await client.get<KubeObject & { spec?: { holderIdentity?: string } }>({
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      namespace: ns.name,
+      name: "source-controller-leader-election",
+    });
+    expect(lease?.spec?.holderIdentity).toBeTruthy();
+    const logs = controller.logs();
+    expect(logs.some((l) => l.msg === "successfully acquired lease")).toBe(true);
+
+    expect(await controller.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  it("Given a restart on the same storage / should keep serving the artifact and not fetch the unchanged revision", async () => {
+    const artifact = first.status?.artifact;
+    if (!artifact) throw new Error("the first test did not store an artifact");
+    const fetches = await shim.count("fetch");
+    const lsRemotes = await shim.count("ls-remote");
+
+    const controller = await start(storagePort);
+    await controller.ready();
+    // Served from storage as soon as the process is up, before any reconcile.
+    expect(await download(artifact.url)).toBe(artifact.digest);
+
+    await client.mergePatch(
+      { ...ref, namespace: ns.name },
+      { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "after-restart" } } },
+    );
+    const after = await eventually(
+      async () => {
+        const obj = await get();
+        return obj?.status?.lastHandledReconcileAt === "after-restart" ? obj : undefined;
+      },
+      { timeoutMs: 90_000, what: () => `request handled; log:\n${controller.output().slice(-2000)}` },
+    );
+    expect(await shim.count("ls-remote")).toBeGreaterThan(lsRemotes);
+    expect(await shim.count("fetch")).toBe(fetches);
+    expect(after.status?.artifact).toEqual(artifact);
+    expect(getCondition(after, "Ready")?.status).toBe("True");
+
+    expect(await controller.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  it("Given two replicas on one shared storage volume / should reconcile on the leader only, serve artifacts from both, and fail over on SIGTERM", async () => {
+    const artifact = first.status?.artifact;
+    if (!artifact) throw new Error("the first test did not store an artifact");
+    const leads = (p: ControllerProcess) => p.logs().some((l) => l.msg === "successfully acquired lease");
+    const leader = await start(storagePort);
+    await eventually(() => leads(leader), { timeoutMs: 60_000, what: "first replica leading" });
+    const standby = await start();
+    await standby.ready();
+    expect(leads(standby)).toBe(false);
+    // The URL in status names the leader's address; behind a Service any replica may answer it.
+    expect(await download(`http://${standby.storageAddress}/${artifact.path}`)).toBe(artifact.digest);
+
+    expect(await leader.terminate()).toEqual({ code: 0, signal: null });
+    // The leader released the Lease on its way out: the standby takes over without waiting for it to expire.
+    await eventually(() => leads(standby), { timeoutMs: 30_000, what: "standby leading after failover" });
+    expect(await standby.terminate()).toEqual({ code: 0, signal: null });
+  });
+});

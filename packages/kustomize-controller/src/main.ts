@@ -2,6 +2,7 @@
 // kustomize-controller: flags → wiring.
 import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
 import { controllerName, registerKustomizeController } from "./controller.js";
+import { resolveExecutable } from "./build/executable.js";
 import { enabledGates, kustomizeControllerFlags } from "./flags.js";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -22,7 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
     manager,
     client,
     fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml, { userAgent: controllerName }),
-    kustomizeBinary: flags.kustomizePath,
+    kustomizeBinary: resolveExecutable(flags.kustomizePath),
     artifactCacheDir: flags.artifactCacheDir,
     httpRetry: flags.httpRetry,
     requeueDependencyMs: flags.requeueDependency,

@@ -62,6 +62,20 @@ describe("parseFlags", () => {
     expect(() => parse(argv)).toThrow(message);
   });
 
+  it.each([
+    [[], false],
+    [["--no-cross-namespace-refs"], true],
+    [["--no-cross-namespace-refs=true"], true],
+    [["--no-cross-namespace-refs=false"], false],
+  ])("Given a boolean flag whose own name starts with no- and %j, should read %s", (argv, expected) => {
+    const specs = {
+      ...commonFlags,
+      "no-cross-namespace-refs": { type: "boolean", default: false, description: "Flux's flag." },
+    } as const;
+    const r = parseFlags("test-controller", specs, argv);
+    expect(r.help === false && r.values.noCrossNamespaceRefs).toBe(expected);
+  });
+
   it("Given --help, should list every flag with its default", () => {
     const r = parseFlags("test-controller", commonFlags, ["--help"]);
     expect(r.help).toBe(true);

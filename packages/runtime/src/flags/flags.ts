@@ -37,31 +37,43 @@ const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c
  */
 export function parseFlags<S extends FlagSpecs>(program: string, specs: S, argv: readonly string[]): ParsedFlags<S> {
   if ("help" in specs) throw new FlagError("flags: --help is reserved");
+  // Booleans are read here, not by parseArgs: its negation (--no-x) would swallow flags whose own name starts with
+  // "no-" (Flux's --no-cross-namespace-refs), and it has no --bool=false.
+  const booleans: Record<string, boolean> = {};
+  const rest: string[] = [];
+  for (const arg of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    const name = m?.[1] ?? "";
+    if (m && specs[name]?.type === "boolean") {
+      booleans[name] = parseBoolean(name, m[2]);
+    } else if (m && m[2] === undefined && name.startsWith("no-") && specs[name.slice(3)]?.type === "boolean") {
+      booleans[name.slice(3)] = false;
+    } else {
+      rest.push(arg);
+    }
+  }
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const [name, spec] of Object.entries(specs))
-    options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
-  const args = argv.map((arg) => {
-    // parseArgs has no --bool=false; rewrite it to --bool / --no-bool.
-    const m = /^--([^=]+)=(.*)$/.exec(arg);
-    if (!m || specs[m[1] as string]?.type !== "boolean") return arg;
-    const v = (m[2] as string).toLowerCase();
-    if (v === "true" || v === "1") return `--${m[1]}`;
-    if (v === "false" || v === "0") return `--no-${m[1]}`;
-    throw new FlagError(`invalid value ${JSON.stringify(m[2])} for --${m[1]}: want true or false`);
-  });
+  for (const [name, spec] of Object.entries(specs)) if (spec.type !== "boolean") options[name] = { type: "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true });
+    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: false });
   } catch (cause) {
     throw new FlagError(`${program}: ${(cause as Error).message}; see --help`, { cause });
   }
   if (parsed.values.help === true) return { help: true, usage: formatUsage(program, specs) };
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = parsed.values[name];
+    const raw = spec.type === "boolean" ? booleans[name] : parsed.values[name];
     values[camel(name)] = raw === undefined ? spec.default : convert(name, spec, raw);
   }
   return { help: false, values: values as FlagValues<S> };
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean {
+  const v = (value ?? "true").toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new FlagError(`invalid value ${JSON.stringify(value)} for --${name}: want true or false`);
 }
 
 function convert(name: string, spec: FlagSpec, raw: string | boolean | (string | boolean)[]): unknown {

@@ -11,7 +11,7 @@ import {
   ReconcilingCondition,
   type WithConditions,
 } from "./conditions.js";
-import { describeError, ReconcileError } from "./errors.js";
+import { describeError, ReconcileError, WaitingError } from "./errors.js";
 import { setFinalizer } from "./finalizers.js";
 import { defaultFinalizer, isNotFound, jittered, specDuration, specSuspended } from "./object.js";
 import { finishPass, type PassResult } from "./result.js";
@@ -115,7 +115,9 @@ async function reconcileOnce<T extends WithConditions, S>(
   if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);
   if (pass.error !== undefined) {
     const { reason, message } = describeError(pass.error);
-    ctx.log.error({ err: errorFields(pass.error), reason }, "Reconciler error");
+    // A wait is expected (a dependency not ready yet) and retried on its own: info, as Flux logs it, not an error.
+    if (pass.error instanceof WaitingError) ctx.log.info({ reason }, message);
+    else ctx.log.error({ err: errorFields(pass.error), reason }, "Reconciler error");
     if (!(pass.error instanceof ReconcileError) || pass.error.event) {
       ctx.events.event(obj, "Warning", reason, message);
     }

@@ -188,6 +188,10 @@ describe("Widget controller (in process, real kube-apiserver)", () => {
     expect(
       histogramCount(text, "gotk_reconcile_duration_seconds", { kind: "Widget", name: "waiting", namespace: ns.name }),
     ).toBeGreaterThanOrEqual(3);
+    // Waiting is logged at info with its reason, never as a "Reconciler error".
+    const mine = h.logs.filter((l) => (l.Widget as { name?: string } | undefined)?.name === "waiting");
+    expect(mine.some((l) => l.level === "info" && l.reason === "DependencyNotReady")).toBe(true);
+    expect(mine.filter((l) => l.msg === "Reconciler error")).toEqual([]);
   });
 
   it("Given a deleted Widget, should run the finalizer and let it go, recording Deleted", async () => {

@@ -1,10 +1,20 @@
-// Wires the Kustomization reconciler to a runtime Manager: the artifact fetcher, the apply engine, the client
-// provider. main.ts parses flags and calls this; tests call it with a manager of their own.
-import type { Manager } from "@capstan/runtime";
+// Wires the Kustomization reconciler to a runtime Manager: the artifact fetcher and its cache janitor, the apply
+// engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
+// call it with a manager of their own.
+import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import type { Controller, Manager } from "@capstan/runtime";
+import { defaultCleanup } from "./apply/cleanup.js";
 import { ResourceManager } from "./apply/manager.js";
+import { SelfWrites } from "./drift/self-writes.js";
+import { ApplyShortcut } from "./drift/shortcut.js";
+import { DriftWatcher } from "./drift/watcher.js";
 import { ArtifactFetcher } from "./fetch/fetcher.js";
+import { CacheJanitor } from "./fetch/janitor.js";
+import { PreferredVersions } from "./health/preferred.js";
 import { ClientProvider, type ImpersonatingClient } from "./kustomization/clients.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
+import { sourceKey } from "./kustomization/source.js";
+import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
 
 export const controllerName = "kustomize-controller";
 export const ownerGroup = "kustomize.toolkit.fluxcd.io";
@@ -24,9 +34,29 @@ export interface KustomizeControllerOptions {
   healthIntervalMs?: number;
   /** Backoff of artifact download retries (tests shorten it). */
   minBackoffMs?: number;
+  /**
+   * (Capstan) Watch inventory objects and reconcile on drift within seconds; default true. Off, drift is corrected
+   * at the next interval only, as in Flux, and every interval dry-runs every object.
+   */
+  driftWatch?: boolean;
+  /** Debounce of drift events (default 1s). */
+  driftDebounceMs?: number;
+  /** With the drift watch, every Nth reconcile of an unchanged set dry-runs all objects (default 10; 1: always). */
+  fullApplyEvery?: number;
+  /** Quiet time before the artifact cache is collected after a new revision (default 10s). */
+  cacheCollectDelayMs?: number;
 }
 
-export function registerKustomizeController(options: KustomizeControllerOptions) {
+export interface KustomizeController {
+  controller: Controller<KustomizationObject, State>;
+  drift: DriftWatcher | undefined;
+  janitor: CacheJanitor;
+  /** Stops what the manager does not own: drift informers and timers. Call after the manager stopped. */
+  stop(): void;
+}
+
+export function registerKustomizeController(options: KustomizeControllerOptions): KustomizeController {
+  const { manager } = options;
   const fetcher = new ArtifactFetcher({
     cacheDir: options.artifactCacheDir,
     retries: options.httpRetry ?? 9,
@@ -37,16 +67,70 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     fromKubeconfig: options.fromKubeconfig,
     ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
   });
-  return options.manager.register(
+  const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
+  const sources = manager.informer<GitRepositoryObject>(gitRepositoryType);
+  const janitor = new CacheJanitor({
+    fetcher,
+    referenced: () =>
+      kustomizations.cache
+        .list()
+        .map((k) => sources.cache.get(sourceKey(k))?.status?.artifact?.digest)
+        .filter((d): d is string => !!d),
+    ...(options.cacheCollectDelayMs !== undefined ? { delayMs: options.cacheCollectDelayMs } : {}),
+    onError: (err) => manager.log.warn({ error: (err as Error).message }, "artifact cache collection failed"),
+  });
+
+  const selfWrites = new SelfWrites();
+  let controller: Controller<KustomizationObject, State> | undefined;
+  const drift =
+    options.driftWatch === false
+      ? undefined
+      : new DriftWatcher({
+          client: options.client,
+          fieldManager: controllerName,
+          controlPrefix: `${ownerGroup}/`,
+          cleanupManagers: defaultCleanup(controllerName).fieldManagers,
+          ownerGroup,
+          selfWrites,
+          enqueue: (key) => controller?.queue.add(key),
+          log: manager.log,
+          ...(options.driftDebounceMs !== undefined ? { debounceMs: options.driftDebounceMs } : {}),
+        });
+  const shortcut = drift ? new ApplyShortcut(drift, options.fullApplyEvery ?? 10) : undefined;
+
+  controller = manager.register(
     kustomizationReconciler({
       fetcher,
       clients,
       kustomizeBinary: options.kustomizeBinary,
       fieldManager: controllerName,
-      newManager: (client) => new ResourceManager({ client, fieldManager: controllerName, ownerGroup }),
+      newManager: (client) =>
+        new ResourceManager({
+          client,
+          fieldManager: controllerName,
+          ownerGroup,
+          onWrite: (obj) => selfWrites.wrote(obj),
+          onDelete: (obj) => selfWrites.deletedByUs(obj),
+        }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       strictSubstitutions: options.strictSubstitutions ?? false,
+      janitor,
+      preferredVersions: new PreferredVersions(options.client),
+      ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
     }),
   );
+  drift?.attach(kustomizations);
+  kustomizations.addHandlers({
+    onDelete: (k) => shortcut?.forget(`${k.metadata.namespace ?? ""}/${k.metadata.name}`),
+  });
+  return {
+    controller,
+    drift,
+    janitor,
+    stop: () => {
+      drift?.stop();
+      janitor.stop();
+    },
+  };
 }

@@ -35,6 +35,20 @@ export const kustomizeControllerFlags = controllerFlags({
     default: "/tmp/kustomize-controller/artifacts",
     description: "(Capstan) Directory where downloaded artifacts are extracted and cached by digest.",
   },
+  "drift-watch": {
+    type: "boolean",
+    default: true,
+    description:
+      "(Capstan) Watch the objects of every inventory and correct drift within seconds, not at the next interval.",
+  },
+  "full-apply-every": {
+    type: "number",
+    default: 10,
+    integer: true,
+    min: 1,
+    description:
+      "(Capstan) With --drift-watch, an unchanged, undrifted Kustomization dry-runs all its objects only every Nth reconcile.",
+  },
 });
 
 /** `A=true,B=false` → the set of enabled gates. */

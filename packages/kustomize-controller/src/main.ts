@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // kustomize-controller: flags → wiring.
 import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
-import { controllerName, registerKustomizeController } from "./controller.js";
 import { resolveExecutable } from "./build/executable.js";
+import { controllerName, registerKustomizeController } from "./controller.js";
 import { enabledGates, kustomizeControllerFlags } from "./flags.js";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -19,7 +19,7 @@ async function main(argv: readonly string[]): Promise<number> {
     userAgent: controllerName,
   });
   const manager = new Manager({ name: controllerName, flags, client });
-  registerKustomizeController({
+  const kustomize = registerKustomizeController({
     manager,
     client,
     fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml, { userAgent: controllerName }),
@@ -29,11 +29,14 @@ async function main(argv: readonly string[]): Promise<number> {
     requeueDependencyMs: flags.requeueDependency,
     defaultServiceAccount: flags.defaultServiceAccount,
     strictSubstitutions: enabledGates(flags.featureGates).has("StrictPostBuildSubstitutions"),
+    driftWatch: flags.driftWatch,
+    fullApplyEvery: flags.fullApplyEvery,
   });
   try {
     await manager.start();
     return 0;
   } finally {
+    kustomize.stop();
     client.close();
   }
 }

@@ -20,6 +20,10 @@ export interface ResourceManagerOptions {
   ownerGroup: string;
   /** Parallel dry-runs per stage. */
   concurrency?: number;
+  /** Told of every object this manager wrote (as the apiserver returned it), so a watch can tell our writes apart. */
+  onWrite?(obj: KubeObject): void;
+  /** Told of every object this manager deleted. */
+  onDelete?(obj: KubeObject): void;
 }
 
 export interface ApplyOptions {
@@ -138,7 +142,8 @@ export class ResourceManager {
     for (const p of planned) {
       if (!("apply" in p) || !p.apply) continue;
       try {
-        await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
+        const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
+        this.options.onWrite?.(applied);
       } catch (cause) {
         errors.push(new ApplyError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, { cause }));
       }
@@ -147,7 +152,7 @@ export class ResourceManager {
     return entries;
   }
 
-  private async plan(desired: KubeObject, opts: ApplyOptions): Promise<Planned> {
+  private async plan(desired: KubeObject, opts: ApplyOptions, attempt = 0): Promise<Planned> {
     const ref = refOf(desired);
     const existing = await this.client.get(ref).catch(() => undefined);
     if (this.shouldSkip(desired, existing, opts)) return { entry: entry(existing ?? desired, "skipped") };
@@ -167,6 +172,12 @@ export class ResourceManager {
       return this.plan(desired, opts);
     }
 
+    // The object changed between the read and the dry-run (a controller annotating a fresh Deployment, say): the
+    // comparison would see that change as drift. Read again, once.
+    const liveVersion = existing?.metadata.resourceVersion;
+    if (liveVersion && dryRun.metadata.resourceVersion !== liveVersion && attempt === 0) {
+      return this.plan(desired, opts, attempt + 1);
+    }
     const patched = existing ? await this.cleanup(desired, existing, opts) : false;
     if (!patched && !hasDrifted(existing, dryRun, opts.ignore)) return { entry: entry(desired, "unchanged") };
     return { entry: entry(desired, dryRun.metadata.resourceVersion ? "configured" : "created"), apply: desired };
@@ -192,6 +203,7 @@ export class ResourceManager {
   private async recreate(existing: KubeObject, opts: ApplyOptions): Promise<void> {
     const ref = refOf(existing);
     try {
+      this.options.onDelete?.(existing);
       await this.client.delete(ref, { propagationPolicy: "Background" });
     } catch (cause) {
       if (!isNotFound(cause)) {
@@ -220,7 +232,8 @@ export class ResourceManager {
     const patch = cleanupPatch(existing, this.options.fieldManager, c);
     if (!patch) return false;
     try {
-      await this.client.mergePatch(refOf(existing), patch, { fieldManager: this.options.fieldManager });
+      const patched = await this.client.mergePatch(refOf(existing), patch, { fieldManager: this.options.fieldManager });
+      this.options.onWrite?.(patched);
     } catch (cause) {
       throw new ApplyError(
         `${fmtObject(existing)} metadata.managedFields cleanup failed: ${(cause as Error).message}`,
@@ -252,6 +265,8 @@ export class ResourceManager {
           entries.push(entry(live, "skipped"));
           continue;
         }
+        // Noted before the request: the watch event may arrive before the response does.
+        this.options.onDelete?.(live);
         if (await this.client.delete(refOf(o), { propagationPolicy: opts.propagationPolicy ?? "Background" })) {
           entries.push(entry(o, "deleted"));
         }

@@ -84,3 +84,9 @@ export function stageObjects(objects: readonly KubeObject[]): Stages {
     resources: sortObjects(stages.resources),
   };
 }
+
+/** The order applyAllStaged reports objects in: stage by stage, each sorted. */
+export function appliedOrder(objects: readonly KubeObject[]): KubeObject[] {
+  const s = stageObjects(objects);
+  return [...sortObjects(s.definitions), ...sortObjects(s.classes), ...sortObjects(s.resources)];
+}

@@ -3,24 +3,31 @@
 import { createHash } from "node:crypto";
 import type { ResourceInventory } from "@capstan/api";
 import { markFalse, markTrue, type ReconcileContext, ReconcileError, removeCondition } from "@capstan/runtime";
-import { type ChangeSetEntry, changeLog } from "../apply/changeset.js";
+import { type ChangeSetEntry, changeLog, entry } from "../apply/changeset.js";
 import { ApplySetError, type ResourceManager } from "../apply/manager.js";
 import { kustomizeApplyOptions, pruneExclusions } from "../apply/options.js";
+import { appliedOrder } from "../apply/sort.js";
 import { buildManifests } from "../build/build.js";
 import { setCommonMetadata } from "../build/metadata.js";
 import { substituteObjects } from "../build/substitute.js";
 import { loadVariables } from "../build/variables.js";
+import { groupKindOf } from "../drift/inventory-index.js";
+import type { ApplyShortcut } from "../drift/shortcut.js";
 import { BuildError } from "../errors.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
+import type { CacheJanitor } from "../fetch/janitor.js";
 import { compileExprs } from "../health/cel.js";
+import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
 import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
-import { fmtObject } from "../object.js";
+import { fmtObject, groupOf } from "../object.js";
 import { recordHistory } from "./history.js";
 import type { KustomizationObject } from "./types.js";
 
 export const revisionAnnotation = "kustomize.toolkit.fluxcd.io/revision";
+export const originRevisionAnnotation = "kustomize.toolkit.fluxcd.io/originRevision";
+const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
 export interface ResourcesDeps {
   fetcher: ArtifactFetcher;
@@ -30,6 +37,12 @@ export interface ResourcesDeps {
   strictSubstitutions?: boolean;
   scratchDir?: string;
   healthIntervalMs?: number;
+  /** Skips the dry-runs of an unchanged, undrifted set (needs the drift watch). */
+  shortcut?: ApplyShortcut;
+  /** Keeps artifacts in use out of cache collections, and collects after a new artifact was fetched. */
+  janitor?: CacheJanitor;
+  /** Resolves healthChecks entries without apiVersion. */
+  preferredVersions?: PreferredVersions;
 }
 
 interface Attempt {
@@ -37,6 +50,7 @@ interface Attempt {
   obj: KustomizationObject;
   client: Client;
   revision: string;
+  originRevision: string | undefined;
   timeoutMs: number;
   started: number;
 }
@@ -104,8 +118,12 @@ function record(a: Attempt, digest: string, status: string): void {
   });
 }
 
+/** An Event as Flux's: the revision (and origin revision) as annotations, for notification-controller. */
 function event(a: Attempt, type: "Normal" | "Warning", reason: string, message: string): void {
-  if (message) a.ctx.events.event(a.obj, type, reason, message, { [revisionAnnotation]: a.revision });
+  if (!message) return;
+  const annotations: Record<string, string> = { [revisionAnnotation]: a.revision };
+  if (a.originRevision) annotations[originRevisionAnnotation] = a.originRevision;
+  a.ctx.events.event(a.obj, type, reason, message, annotations);
 }
 
 async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, objects: KubeObject[], digest: string) {
@@ -154,7 +172,32 @@ async function prune(
   }
 }
 
-function healthRefs(a: Attempt, applied: readonly ChangeSetEntry[]): ObjectRef[] {
+/** Flux reads a healthChecks entry by group and kind; no apiVersion means group `apps` (kept from v1beta1). */
+async function healthCheckRef(
+  deps: ResourcesDeps,
+  a: Attempt,
+  h: { apiVersion?: string; kind: string; name: string; namespace?: string },
+): Promise<ObjectRef> {
+  const namespace = h.namespace || a.obj.metadata.namespace;
+  let apiVersion = h.apiVersion;
+  if (!apiVersion) {
+    if (!deps.preferredVersions) apiVersion = "apps/v1";
+    else {
+      try {
+        apiVersion = `apps/${await deps.preferredVersions.of("apps")}`;
+      } catch (cause) {
+        fail(
+          "HealthCheckFailed",
+          `healthChecks entry ${h.kind}/${h.name}: cannot resolve the version of group apps`,
+          cause,
+        );
+      }
+    }
+  }
+  return { apiVersion, kind: h.kind, name: h.name, ...(namespace ? { namespace } : {}) };
+}
+
+async function healthRefs(deps: ResourcesDeps, a: Attempt, applied: readonly ChangeSetEntry[]): Promise<ObjectRef[]> {
   const self = (r: ObjectRef) =>
     r.kind === "Kustomization" && r.name === a.obj.metadata.name && r.namespace === a.obj.metadata.namespace;
   if (a.obj.spec.wait)
@@ -162,23 +205,17 @@ function healthRefs(a: Attempt, applied: readonly ChangeSetEntry[]): ObjectRef[]
       .filter((e) => e.action !== "skipped")
       .map((e) => refOf(e.object))
       .filter((r) => !self(r));
-  return (a.obj.spec.healthChecks ?? []).map((h) => {
-    if (!h.apiVersion) {
-      throw new ReconcileError(`healthChecks entry ${h.kind}/${h.name} needs an apiVersion`, {
-        reason: "HealthCheckFailed",
-      });
-    }
-    const namespace = h.namespace || a.obj.metadata.namespace;
-    return { apiVersion: h.apiVersion, kind: h.kind, name: h.name, ...(namespace ? { namespace } : {}) };
-  });
+  const refs = await Promise.all((a.obj.spec.healthChecks ?? []).map((h) => healthCheckRef(deps, a, h)));
+  return refs.filter((r) => !self(r));
 }
 
 async function checkHealth(deps: ResourcesDeps, a: Attempt, applied: readonly ChangeSetEntry[], digest: string) {
-  const refs = healthRefs(a, applied);
+  const refs = await healthRefs(deps, a, applied);
   if (refs.length === 0) {
     removeCondition(a.obj, "Healthy");
     return;
   }
+  const wasHealthy = a.obj.status?.conditions?.some((c) => c.type === "Healthy" && c.status === "True") ?? false;
   const started = Date.now();
   try {
     await waitForSet(a.client, refs, {
@@ -194,7 +231,54 @@ async function checkHealth(deps: ResourcesDeps, a: Attempt, applied: readonly Ch
     record(a, digest, "HealthCheckFailed");
     throw new ReconcileError(message, { reason: "HealthCheckFailed", cause });
   }
-  markTrue(a.obj, "Healthy", "Succeeded", `Health check passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const message = `Health check passed in ${((Date.now() - started) / 1000).toFixed(1)}s`;
+  // Flux tells of a recovery, and of a changed revision that is healthy again.
+  if (!wasHealthy || (a.obj.status?.lastAppliedRevision !== a.revision && changeLog(applied) !== "")) {
+    event(a, "Normal", "Progressing", message);
+  }
+  markTrue(a.obj, "Healthy", "Succeeded", message);
+}
+
+function keyOf(obj: KustomizationObject): string {
+  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+}
+
+function sameIds(a: ResourceInventory | undefined, b: ResourceInventory): boolean {
+  const ids = (a?.entries ?? []).map((e) => `${e.id}@${e.v}`);
+  return ids.length === b.entries.length && b.entries.every((e, i) => ids[i] === `${e.id}@${e.v}`);
+}
+
+/**
+ * Applies, unless the apply shortcut (drift/shortcut.ts) says that the cluster already holds this exact set: then
+ * every object counts as unchanged and no object is read or dry-run.
+ */
+async function applyOrSkip(
+  deps: ResourcesDeps,
+  a: Attempt,
+  manager: ResourceManager,
+  objects: KubeObject[],
+  digest: string,
+): Promise<{ changeSet: ChangeSetEntry[]; commit?: () => void }> {
+  const obj = a.obj;
+  const shortcut = deps.shortcut;
+  const key = keyOf(obj);
+  const facts = {
+    uid: obj.metadata.uid ?? "",
+    generation: obj.metadata.generation ?? 0,
+    requestedAt: obj.metadata.annotations?.[requestedAtAnnotation],
+    digest,
+    kinds: [...new Set(objects.map((o) => groupKindOf(groupOf(o.apiVersion), o.kind)))],
+  };
+  // A remote cluster (spec.kubeConfig) is not watched; a hand-edited inventory is repaired by a full apply.
+  const eligible = !!shortcut && !obj.spec.kubeConfig;
+  const ordered = eligible ? appliedOrder(objects) : [];
+  if (eligible && sameIds(obj.status?.inventory, inventoryOf(ordered)) && shortcut.trySkip(key, facts)) {
+    a.ctx.log.debug({ objects: objects.length }, "apply skipped: same objects, no drift seen by the watch");
+    return { changeSet: ordered.map((o) => entry(o, "unchanged")) };
+  }
+  const ticket = eligible ? shortcut.begin(key, facts.kinds) : undefined;
+  const changeSet = await apply(deps, a, manager, objects, digest);
+  return { changeSet, ...(ticket ? { commit: () => shortcut?.commit(key, ticket, facts) } : {}) };
 }
 
 export async function reconcileResources(
@@ -207,18 +291,30 @@ export async function reconcileResources(
 ): Promise<void> {
   obj.status ??= {};
   obj.status.lastAttemptedRevision = artifact.revision;
-  const a: Attempt = { ctx, obj, client, revision: artifact.revision, timeoutMs, started: Date.now() };
+  const a: Attempt = {
+    ctx,
+    obj,
+    client,
+    revision: artifact.revision,
+    originRevision: artifact.originRevision,
+    timeoutMs,
+    started: Date.now(),
+  };
   const manager = deps.newManager(client);
-  const built = await build(deps, a, artifact);
+  const built = deps.janitor
+    ? await deps.janitor.using(artifact.digest, () => build(deps, a, artifact))
+    : await build(deps, a, artifact);
   const objects = manager.withOwnerLabels(built, obj.metadata.name, obj.metadata.namespace ?? "");
   const digest = digestOf(objects);
-  const changeSet = await apply(deps, a, manager, objects, digest);
+  const { changeSet, commit } = await applyOrSkip(deps, a, manager, objects, digest);
   const previous = obj.status.inventory;
   const current = inventoryOf(changeSet.map((e) => e.object));
   obj.status.inventory = current;
   await prune(a, manager, previous, current);
   await checkHealth(deps, a, changeSet, digest);
+  if (obj.status.lastAppliedRevision !== artifact.revision) deps.janitor?.schedule();
   obj.status.lastAppliedRevision = artifact.revision;
   if (artifact.originRevision) obj.status.lastAppliedOriginRevision = artifact.originRevision;
   record(a, digest, "ReconciliationSucceeded");
+  commit?.();
 }

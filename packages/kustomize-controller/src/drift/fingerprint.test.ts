@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../kube.js";
+import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
+
+const o: FingerprintOptions = {
+  fieldManager: "kustomize-controller",
+  controlPrefix: "kustomize.toolkit.fluxcd.io/",
+  cleanupManagers: [
+    { name: "kubectl", operation: "Apply" },
+    { name: "kubectl", operation: "Update" },
+  ],
+};
+
+const ours = (fields: Record<string, unknown>) => ({
+  manager: "kustomize-controller",
+  operation: "Apply",
+  apiVersion: "apps/v1",
+  time: "2026-01-01T00:00:00Z",
+  fieldsV1: fields,
+});
+
+function deploy(rv: string, meta: Partial<KubeObject["metadata"]> = {}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: "web",
+      namespace: "apps",
+      resourceVersion: rv,
+      labels: { "kustomize.toolkit.fluxcd.io/name": "apps" },
+      managedFields: [ours({ "f:spec": { "f:replicas": {} } })],
+      ...meta,
+    },
+  };
+}
+
+describe("mayHaveDrifted", () => {
+  it.each([
+    [
+      "someone took a field from our Apply entry (kubectl scale)",
+      { managedFields: [ours({ "f:spec": {} }), { manager: "kubectl", operation: "Update", subresource: "scale" }] },
+      true,
+    ],
+    [
+      "a kubectl edit entry appeared (its fields are handed back to us by the apply)",
+      {
+        managedFields: [
+          ours({ "f:spec": { "f:replicas": {} } }),
+          { manager: "kubectl-edit", operation: "Update", time: "t", fieldsV1: { "f:data": {} } },
+        ],
+      },
+      true,
+    ],
+    ["deletion started", { deletionTimestamp: "2026-01-01T00:00:00Z" }, true],
+    ["a control annotation was added", { annotations: { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } }, true],
+    ["our owner label was removed", { labels: {} }, true],
+    [
+      "another controller wrote status",
+      {
+        managedFields: [
+          ours({ "f:spec": { "f:replicas": {} } }),
+          {
+            manager: "kube-controller-manager",
+            operation: "Update",
+            subresource: "status",
+            fieldsV1: { "f:status": {} },
+          },
+        ],
+      },
+      false,
+    ],
+    [
+      "another tool added an annotation we do not manage",
+      {
+        annotations: { "deployment.kubernetes.io/revision": "2" },
+        managedFields: [
+          ours({ "f:spec": { "f:replicas": {} } }),
+          { manager: "kube-controller-manager", operation: "Update", fieldsV1: { "f:metadata": {} } },
+        ],
+      },
+      false,
+    ],
+  ])("Given an update where %s, should answer %s", (_what, meta, expected) => {
+    expect(mayHaveDrifted(deploy("1"), deploy("2", meta as Partial<KubeObject["metadata"]>), o)).toBe(expected);
+  });
+
+  it("Given the same resourceVersion (a replayed event), should answer false", () => {
+    expect(mayHaveDrifted(deploy("1"), deploy("1", { labels: {} }), o)).toBe(false);
+  });
+
+  it("Given objects without managedFields, should treat every new version as a possible drift", () => {
+    expect(mayHaveDrifted(deploy("1", { managedFields: [] }), deploy("2", { managedFields: [] }), o)).toBe(true);
+  });
+});

@@ -1,0 +1,225 @@
+// Drift seen in seconds (a Capstan addition; Flux corrects drift only at the next interval). One metadata-only
+// informer per kind that any Kustomization's inventory holds, shared by all Kustomizations, started when the first
+// inventory holds the kind and stopped when the last lets go. A change that may be drift (see fingerprint.ts) or a
+// deletion, not caused by our own writes, enqueues the owning Kustomizations after a short debounce; the reconcile's
+// dry-run then decides what, if anything, to revert.
+import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
+import { entryOf } from "../inventory/inventory.js";
+import { fmtObject } from "../object.js";
+import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
+import { type GroupKind, InventoryIndex, type KindVersion } from "./inventory-index.js";
+import type { SelfWrites } from "./self-writes.js";
+
+export interface DriftWatcherOptions extends FingerprintOptions {
+  client: Pick<Client, "resourceFor" | "list" | "watch">;
+  /** Owner label prefix: `kustomize.toolkit.fluxcd.io` (labels `<prefix>/name`, `<prefix>/namespace`). */
+  ownerGroup: string;
+  selfWrites: SelfWrites;
+  /** Enqueues a Kustomization by key (namespace/name). */
+  enqueue(key: string): void;
+  log: Logger;
+  /** Events for one Kustomization within this window make one reconcile. Default 1s. */
+  debounceMs?: number;
+  /** Retry delay for kinds whose resource could not be resolved (a CRD not served yet). Default 30s. */
+  retryMs?: number;
+  /** Tests may shorten the informer's timings. */
+  informer?: { watchdogMs?: number; resyncPeriodMs?: number };
+}
+
+/** The view of the watcher the apply shortcut needs. */
+export interface DriftView {
+  /** Counts drift events delivered for a Kustomization; a change means "something may have drifted since". */
+  seq(key: string): number;
+  /** Identifies the set of running, synced informers covering kinds; undefined when any is missing or unsynced. */
+  token(kinds: Iterable<GroupKind>): string | undefined;
+}
+
+interface Watched {
+  informer: Informer;
+  instance: number;
+}
+
+interface Pending {
+  type: "MODIFIED" | "DELETED";
+  obj: KubeObject;
+}
+
+type Inventoried = KubeObject & { status?: { inventory?: { entries?: { id: string; v: string }[] } } };
+
+export class DriftWatcher implements DriftView {
+  private readonly index = new InventoryIndex();
+  private readonly watched = new Map<GroupKind, Watched>();
+  private readonly pending = new Map<string, Pending[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly seqs = new Map<string, number>();
+  private instances = 0;
+  private syncing: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: DriftWatcherOptions) {}
+
+  /** Follows the Kustomizations' inventories through their informer. */
+  attach(kustomizations: Informer<Inventoried>): void {
+    kustomizations.addHandlers({
+      onAdd: (k) => this.setInventory(k),
+      onUpdate: (_old, k) => this.setInventory(k),
+      onDelete: (k) => {
+        const key = keyOf(k);
+        this.index.remove(key);
+        this.seqs.delete(key);
+        this.scheduleSync();
+      },
+    });
+  }
+
+  seq(key: string): number {
+    return this.seqs.get(key) ?? 0;
+  }
+
+  token(kinds: Iterable<GroupKind>): string | undefined {
+    const parts: string[] = [];
+    for (const gk of new Set(kinds)) {
+      const w = this.watched.get(gk);
+      if (!w?.informer.hasSynced()) return undefined;
+      parts.push(`${gk}#${w.instance}`);
+    }
+    return parts.sort().join(",");
+  }
+
+  /** The kinds being watched (for tests and diagnostics). */
+  watchedKinds(): GroupKind[] {
+    return [...this.watched.keys()].sort();
+  }
+
+  /** Waits for pending informer starts and stops (tests). */
+  settled(): Promise<void> {
+    return this.syncing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.pending.clear();
+    for (const w of this.watched.values()) w.informer.stop();
+    this.watched.clear();
+  }
+
+  private setInventory(k: Inventoried): void {
+    this.index.set(keyOf(k), k.status?.inventory?.entries ?? []);
+    this.scheduleSync();
+  }
+
+  private scheduleSync(): void {
+    if (this.stopped) return;
+    this.syncing = this.syncing.then(() => this.syncInformers()).catch((err: unknown) => this.warn("drift watch", err));
+  }
+
+  private async syncInformers(): Promise<void> {
+    if (this.stopped) return;
+    const wanted = this.index.kinds();
+    for (const [gk, w] of this.watched) {
+      if (wanted.has(gk)) continue;
+      w.informer.stop();
+      this.watched.delete(gk);
+      this.o.log.debug({ kind: gk }, "drift watch stopped");
+    }
+    let failed = false;
+    for (const [gk, kv] of wanted) {
+      if (this.watched.has(gk)) continue;
+      if (!(await this.startInformer(gk, kv))) failed = true;
+    }
+    if (failed && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.scheduleSync();
+      }, this.o.retryMs ?? 30_000);
+      this.retryTimer.unref();
+    }
+  }
+
+  private async startInformer(gk: GroupKind, kv: KindVersion): Promise<boolean> {
+    let type: Awaited<ReturnType<Client["resourceFor"]>>;
+    try {
+      type = await this.o.client.resourceFor(kv.apiVersion, kv.kind);
+    } catch (err) {
+      this.warn(`drift watch: cannot resolve ${kv.kind} in ${kv.apiVersion}`, err);
+      return false;
+    }
+    if (this.stopped) return true;
+    const informer = createInformer(this.o.client as Client, type, {
+      metadataOnly: true,
+      // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
+      labelSelector: `${this.o.ownerGroup}/name`,
+      logger: this.o.log,
+      ...this.o.informer,
+    });
+    informer.addHandlers({
+      onUpdate: (oldObj, newObj) => {
+        if (informer.hasSynced() && mayHaveDrifted(oldObj, newObj, this.o)) this.note("MODIFIED", newObj, oldObj);
+      },
+      onDelete: (obj) => {
+        if (informer.hasSynced()) this.note("DELETED", obj, obj);
+      },
+    });
+    this.watched.set(gk, { informer, instance: ++this.instances });
+    informer.start().catch((err: unknown) => {
+      if (!this.stopped) this.warn(`drift watch ${gk}`, err);
+    });
+    this.o.log.debug({ kind: gk }, "drift watch started");
+    return true;
+  }
+
+  /** Owners of the object: by inventory, and by owner labels (which the event's previous version still has). */
+  private ownersOf(obj: KubeObject, previous: KubeObject): string[] {
+    const owners = new Set(this.index.ownersOf(entryOf(obj).id));
+    for (const o of [obj, previous]) {
+      const name = o.metadata.labels?.[`${this.o.ownerGroup}/name`];
+      const namespace = o.metadata.labels?.[`${this.o.ownerGroup}/namespace`];
+      if (name) owners.add(namespace ? `${namespace}/${name}` : name);
+    }
+    return [...owners];
+  }
+
+  private note(type: Pending["type"], obj: KubeObject, previous: KubeObject): void {
+    for (const owner of this.ownersOf(obj, previous)) {
+      const list = this.pending.get(owner) ?? [];
+      list.push({ type, obj });
+      this.pending.set(owner, list);
+      if (this.timers.has(owner)) continue;
+      const timer = setTimeout(() => this.fire(owner), this.o.debounceMs ?? 1000);
+      timer.unref();
+      this.timers.set(owner, timer);
+    }
+  }
+
+  // Runs after the debounce, when the responses of our own writes have long arrived: only then can an event be
+  // told apart from the echo of our apply.
+  private fire(owner: string): void {
+    this.timers.delete(owner);
+    const events = this.pending.get(owner) ?? [];
+    this.pending.delete(owner);
+    const drifted = events.filter(
+      (e) =>
+        !this.o.selfWrites.isOwn(e.type, e.obj) &&
+        (e.type === "MODIFIED" || this.index.holds(owner, entryOf(e.obj).id)),
+    );
+    if (drifted.length === 0 || this.stopped) return;
+    this.seqs.set(owner, this.seq(owner) + 1);
+    const subjects = [
+      ...new Set(drifted.map((e) => `${fmtObject(e.obj)} ${e.type === "DELETED" ? "deleted" : "changed"}`)),
+    ];
+    this.o.log.info({ kustomization: owner, objects: subjects.slice(0, 10) }, "drift detected, reconciling");
+    this.o.enqueue(owner);
+  }
+
+  private warn(message: string, err: unknown): void {
+    this.o.log.warn({ error: err instanceof Error ? err.message : String(err) }, message);
+  }
+}
+
+function keyOf(obj: KubeObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}

@@ -58,6 +58,33 @@ describe("transition detection", () => {
       [],
     ],
     [
+      "a first attempt waiting for its source (Reconciling, Progressing)",
+      {},
+      {
+        ready: { status: "False", reason: "ArtifactFailed", message: "Source is not ready, artifact not found" },
+        reconciling: { reason: "Progressing", message: "processing object: new generation -1 -> 1" },
+      },
+      [],
+    ],
+    [
+      "a first attempt that failed and is retrying (Reconciling, ProgressingWithRetry)",
+      {},
+      {
+        ready: { status: "False", reason: "BuildFailed", message: "kustomize build failed" },
+        reconciling: { reason: "ProgressingWithRetry", message: "processing object: new generation -1 -> 1" },
+      },
+      [["error", "BuildFailed", "kustomize build failed"]],
+    ],
+    [
+      "a dependency not ready",
+      { revision: rev(1), ready: {} },
+      {
+        revision: rev(1),
+        ready: { status: "False", reason: "DependencyNotReady", message: "dependency 'ns/a' is not ready" },
+      },
+      [["info", "DependencyNotReady", "dependency 'ns/a' is not ready"]],
+    ],
+    [
       "Stalled with the same words as Ready",
       { revision: rev(1), ready: {} },
       {

@@ -137,7 +137,12 @@ export function detectTransitions(
 
 type Emit = (severity: FluxEvent["severity"], reason: string, message: string, at?: string, revision?: string) => void;
 
-/** Stalled (error), Ready turning False or failing differently (error), Ready recovering from False (info). */
+/**
+ * Stalled (error), Ready turning False or failing differently (error), Ready recovering from False (info).
+ * Two kinds of Ready=False are not failures, as in Flux, which emits no error event for them: a first attempt still
+ * waiting for what it needs (Reconciling=True with reason Progressing, kstatus InProgress, e.g. a source without an
+ * artifact yet), and a dependency not ready yet (DependencyNotReady, an info event in Flux).
+ */
 function conditionEvents(
   obj: WatchedObject,
   before: ObservedState,
@@ -156,8 +161,11 @@ function conditionEvents(
     // A Stalled event with the same words already says it.
     const sameAsStalled =
       stalledNow && stalled?.reason === ready.reason && (stalled?.message ?? "") === (ready.message ?? "");
-    if (!sameAsStalled) {
-      emit("error", ready.reason || "ReconciliationFailed", ready.message ?? "", ready.lastTransitionTime, revision);
+    const reconciling = findCondition(obj, "Reconciling");
+    const inProgress = reconciling?.status === "True" && reconciling.reason === "Progressing";
+    if (!sameAsStalled && !inProgress) {
+      const severity = ready.reason === "DependencyNotReady" ? "info" : "error";
+      emit(severity, ready.reason || "ReconciliationFailed", ready.message ?? "", ready.lastTransitionTime, revision);
     }
   } else if (ready?.status === "True" && before.ready === "False") {
     emit("info", ready.reason || "Succeeded", ready.message ?? "", ready.lastTransitionTime, goodRevision);

@@ -121,4 +121,21 @@ describe("archiveDirectory", () => {
     const { readdir } = await import("node:fs/promises");
     expect(await readdir(out)).toEqual([]);
   });
+
+  it("Given many small files and one larger than a MiB / should archive every byte of each, in order", async () => {
+    const root = await tmp();
+    const content: Record<string, string> = { "big/blob.bin": `${"0123456789abcdef".repeat(100_000)}end` };
+    for (let i = 0; i < 300; i++) content[`small/f-${String(i).padStart(3, "0")}.yaml`] = `i: ${i}\n`.repeat(i + 1);
+    await write(root, content);
+    const out = await tmp();
+    await archiveDirectory(root, join(out, "a.tar.gz"));
+    const extracted = await tmp();
+    const { x } = await import("tar");
+    await x({ file: join(out, "a.tar.gz"), cwd: extracted });
+    for (const [path, text] of Object.entries(content)) {
+      expect(await readFile(join(extracted, path), "utf8")).toBe(text);
+    }
+    const names = (await entriesOf(join(out, "a.tar.gz"))).map((e) => e.path);
+    expect(names).toEqual([...names].sort());
+  });
 });

@@ -4,7 +4,7 @@
 // tree is an error (it would mean the checkout tried to reach the controller's file system).
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, readdir, readlink, rename, rm } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink, rename, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -34,6 +34,7 @@ interface Entry {
 }
 
 const epoch = new Date(0);
+const smallFile = 1024 * 1024;
 
 /** Lists what goes into the archive, in archive order, checking symlinks on the way. */
 export async function collectEntries(root: string, options: ArchiveOptions = {}): Promise<Entry[]> {
@@ -75,9 +76,27 @@ async function checkSymlink(root: string, rel: string, abs: string): Promise<voi
   }
 }
 
+const readAhead = 32;
+// Buffered entries are not awaited one by one (each wait is a round trip through the stream machinery); waiting for
+// one every few MiB keeps memory bounded when gzip or the disk is slower than reading.
+const flushBytes = 4 * 1024 * 1024;
+
 function pipeEntries(pack: tarStream.Pack, entries: Entry[]): Promise<void> {
+  // Small files are read a window ahead of the packer (reads run in parallel in libuv's pool while entries are
+  // written in order): one read per file instead of a stream per file, and no waiting on each read in turn.
+  const reads = new Map<number, Promise<Buffer>>();
+  const readSmall = (i: number) => {
+    const e = entries[i];
+    if (!e || e.dir || e.size > smallFile) return;
+    const read = readFile(e.abs);
+    read.catch(() => undefined); // awaited in order below; an abandoned read must not be an unhandled rejection
+    reads.set(i, read);
+  };
+  for (let i = 0; i < readAhead; i++) readSmall(i);
+  let pending = 0;
   return (async () => {
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
+      readSmall(i + readAhead);
       const header = {
         name: e.dir ? `${e.rel}/` : e.rel,
         mode: e.mode,
@@ -88,9 +107,22 @@ function pipeEntries(pack: tarStream.Pack, entries: Entry[]): Promise<void> {
         gname: "",
       };
       if (e.dir) {
-        await new Promise<void>((ok, fail) =>
-          pack.entry({ ...header, type: "directory" }, (err) => (err ? fail(err) : ok())),
+        pack.entry({ ...header, type: "directory" });
+        continue;
+      }
+      const read = reads.get(i);
+      if (read) {
+        reads.delete(i);
+        const content = await read;
+        if (content.length !== e.size) throw new Error(`'${e.rel}' changed while it was archived`);
+        const written = new Promise<void>((ok, fail) =>
+          pack.entry({ ...header, type: "file", size: e.size }, content, (err) => (err ? fail(err) : ok())),
         );
+        pending += e.size;
+        if (pending >= flushBytes) {
+          await written;
+          pending = 0;
+        } else written.catch(() => undefined);
         continue;
       }
       await new Promise<void>((ok, fail) => {

@@ -1,0 +1,140 @@
+// What users and other controllers see around a reconcile: core/v1 Events with Flux's change-set message and
+// revision annotation, healthChecks entries without apiVersion, and the artifact cache dropping old revisions.
+import { readdir } from "node:fs/promises";
+import { ensureCrds } from "@capstan/api/testing";
+import { ensureBinaries } from "@capstan/cluster";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  type TestNamespace,
+  testKubeconfigPath,
+} from "@capstan/cluster/testing";
+import type {} from "@capstan/cluster/vitest-setup";
+import type { KubeObject } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Harness, readyOf } from "../testing/harness.js";
+
+let ns: TestNamespace;
+let h: Harness;
+
+const cm = (name: string, value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 0
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+        - name: web
+          image: registry.invalid/web:1
+`;
+
+const eventType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
+
+async function eventsOf(name: string) {
+  const { items } = await h.client.list<KubeObject & { message?: string; reason?: string; type?: string }>(eventType, {
+    namespace: ns.name,
+    fieldSelector: `involvedObject.name=${name},involvedObject.kind=Kustomization`,
+  });
+  return items;
+}
+
+async function applied(name: string, revision: string) {
+  return eventually(
+    async () => {
+      const k = await h.getKustomization(name);
+      return k?.status?.lastAppliedRevision === revision && readyOf(k)?.status === "True" && k;
+    },
+    { what: `${name} at ${revision}`, timeoutMs: 60_000 },
+  );
+}
+
+beforeAll(async () => {
+  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
+  await ensureCrds(kubeconfigPath);
+  ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "ks-events");
+  h = await new Harness({
+    kubeconfigPath,
+    namespace: ns.name,
+    kustomizeBinary: (await ensureBinaries()).bin.kustomize,
+    options: { cacheCollectDelayMs: 100 },
+  }).start();
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await ns?.delete();
+});
+
+describe("Kustomization events, health checks and artifact cache", () => {
+  it("Given an apply that changed objects, should record a core/v1 Event listing them, annotated with the revision", async () => {
+    const a = await h.artifact({ "a.yaml": cm("a", "1"), "b.yaml": cm("b", "1") });
+    await h.publish("events-repo", a);
+    await h.kustomization("events", {
+      sourceRef: { kind: "GitRepository", name: "events-repo" },
+      targetNamespace: ns.name,
+    });
+    await applied("events", a.revision);
+    const event = await eventually(
+      async () => (await eventsOf("events")).find((e) => e.message?.includes(`ConfigMap/${ns.name}/a created`)),
+      { what: "change-set Event" },
+    );
+    expect(event.message).toBe(`ConfigMap/${ns.name}/a created\nConfigMap/${ns.name}/b created`);
+    expect(event).toMatchObject({ type: "Normal", reason: "Progressing" });
+    expect(event.metadata.annotations).toEqual({ "kustomize.toolkit.fluxcd.io/revision": a.revision });
+    expect(event.source).toMatchObject({ component: "kustomize-controller" });
+  });
+
+  it("Given a healthChecks entry without apiVersion, should check it as a Deployment of the apps group", async () => {
+    const a = await h.artifact({ "deploy.yaml": deployment });
+    await h.publish("health-repo", a);
+    await h.kustomization("health", {
+      sourceRef: { kind: "GitRepository", name: "health-repo" },
+      targetNamespace: ns.name,
+      healthChecks: [{ kind: "Deployment", name: "web", namespace: ns.name }],
+    });
+    const k = await applied("health", a.revision);
+    expect(k.status?.conditions?.find((c) => c.type === "Healthy")).toMatchObject({
+      status: "True",
+      reason: "Succeeded",
+    });
+    const passed = await eventually(
+      async () => (await eventsOf("health")).find((e) => e.message?.startsWith("Health check passed")),
+      { what: "health Event" },
+    );
+    expect(passed.metadata.annotations?.["kustomize.toolkit.fluxcd.io/revision"]).toBe(a.revision);
+  });
+
+  it("Given a new revision, should drop the previous artifact from the cache and keep the current one", async () => {
+    const v1 = await h.artifact({ "gc.yaml": cm("gc", "1") });
+    await h.publish("gc-repo", v1);
+    await h.kustomization("gc", { sourceRef: { kind: "GitRepository", name: "gc-repo" }, targetNamespace: ns.name });
+    await applied("gc", v1.revision);
+    const dirOf = (digest: string) => digest.replace(":", "-");
+    expect(await readdir(h.cacheDir)).toContain(dirOf(v1.digest));
+
+    const v2 = await h.artifact({ "gc.yaml": cm("gc", "2") });
+    await h.publish("gc-repo", v2);
+    await applied("gc", v2.revision);
+    const entries = await eventually(
+      async () => {
+        const list = await readdir(h.cacheDir);
+        return !list.includes(dirOf(v1.digest)) && list;
+      },
+      { what: "v1 evicted" },
+    );
+    expect(entries).toContain(dirOf(v2.digest));
+    // The other Kustomizations' sources are still referenced: their artifacts stay.
+    const events = await h.getKustomization("events");
+    expect(events?.status?.lastAppliedRevision).toBeDefined();
+    expect(entries.filter((e) => !e.startsWith(".")).length).toBeGreaterThanOrEqual(3);
+  });
+});

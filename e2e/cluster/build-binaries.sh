@@ -15,7 +15,7 @@ command -v go >/dev/null 2>&1 || { echo "build-binaries: Go is required (go 1.26
 
 # tool | module whose version names the build | packages to build | ldflags (VERSION is replaced)
 specs=(
-  "kubernetes|k8s.io/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler|K8S"
+  "kubernetes|k8s.io/kubernetes|k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl|K8S"
   "etcd|go.etcd.io/etcd/server/v3|go.etcd.io/etcd/server/v3:etcd|"
   "kwok|sigs.k8s.io/kwok|sigs.k8s.io/kwok/cmd/kwok|-X sigs.k8s.io/kwok/pkg/consts.Version=VERSION"
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5:kustomize|-X sigs.k8s.io/kustomize/api/provenance.version=VERSION"
@@ -46,7 +46,7 @@ for spec in "${specs[@]}"; do
   version=$(awk -v m="$mod" '$1=="require" && $2==m {print $3; exit} $1==m {print $2; exit}' "$dir/go.mod")
   [ -n "$version" ] || { echo "build-binaries: no version of $mod in $dir/go.mod" >&2; exit 1; }
   if [ "$ldflags" = K8S ]; then ldflags=$(k8s_ldflags "$version"); else ldflags=${ldflags//VERSION/$version}; fi
-  hash=$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$ldflags") | sha256sum | cut -c1-12)
+  hash=$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$pkgs $ldflags") | sha256sum | cut -c1-12)
   out="$cache/$tool-$version-$hash"
   path_parts+=("$out")
   [ -f "$out/.complete" ] && continue

@@ -14,6 +14,7 @@ export const binaryNames = [
   "kube-apiserver",
   "kube-controller-manager",
   "kube-scheduler",
+  "kubectl",
   "kwok",
   "kustomize",
   "helm",

@@ -36,5 +36,6 @@ describe("Given the pinned kustomize and helm binaries", () => {
     const { bin } = await ensureBinaries();
     expect((await run(bin.kustomize, ["version"])).stdout).toContain("v5.8.2");
     expect((await run(bin.helm, ["version", "--short"])).stdout).toContain("v4.3.1");
+    expect((await run(bin.kubectl, ["version", "--client"])).stdout).toContain("v1.37.2");
   });
 });

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// pnpm demo [up] | status | down — the quickstart: a local control plane, the three controllers, a git server with
+// an example repository, and Capstan syncing it.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { isAlive } from "@capstan/cluster";
+import { KubeClient } from "@capstan/runtime";
+import { repoRoot } from "../harness/charts.js";
+import { clusterKubeconfig, demoDir, demoLog, demoStateFile, readDemoState, workDir } from "./state.js";
+import { collectRows, formatTable, progressLine } from "./table.js";
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const clusterCli = join(repoRoot, "e2e", "cluster", "dist", "cli.js");
+
+async function clusterCommand(command: string): Promise<void> {
+  const { stdout } = await run(process.execPath, [clusterCli, command]);
+  process.stdout.write(stdout);
+}
+
+async function up(): Promise<number> {
+  const existing = readDemoState();
+  if (existing && isAlive(existing.supervisorPid)) {
+    console.log("the demo is already running:");
+    return status();
+  }
+  console.log("1/4 local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)");
+  await clusterCommand("up");
+
+  console.log("2/4 git server, controllers and the objects that point Capstan at the demo repository");
+  mkdirSync(demoDir, { recursive: true });
+  rmSync(demoStateFile, { force: true });
+  const out = openSync(demoLog, "w");
+  const child = spawn(process.execPath, [join(import.meta.dirname, "supervisor.js")], {
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
+  child.unref();
+  const started = Date.now();
+  for (;;) {
+    await sleep(300);
+    const state = readDemoState();
+    if (state?.ready) break;
+    if (state?.error || (child.pid !== undefined && !isAlive(child.pid))) {
+      console.error(`the demo failed to start (log: ${demoLog}):\n${state?.error ?? ""}`);
+      return 1;
+    }
+    if (Date.now() - started > 180_000) {
+      console.error(`the demo did not start within 180s (log: ${demoLog})`);
+      return 1;
+    }
+  }
+
+  console.log("3/4 syncing (each line is a change of state)");
+  const client = new KubeClient({ kubeconfigPath: clusterKubeconfig });
+  const seen = new Map<string, string>();
+  const deadline = Date.now() + 180_000;
+  let rows = await collectRows(client);
+  for (;;) {
+    for (const row of rows) {
+      const line = progressLine(row);
+      if (seen.get(row.name) !== line) {
+        seen.set(row.name, line);
+        console.log(`    ${line}`);
+      }
+    }
+    if (rows.length > 0 && rows.every((r) => r.ready === "True")) break;
+    if (Date.now() > deadline) {
+      console.log("    (not all Ready after 3 minutes; the table below shows where they are)");
+      break;
+    }
+    await sleep(1000);
+    rows = await collectRows(client);
+  }
+  client.close();
+
+  console.log("4/4 done\n");
+  await status();
+  console.log(`
+Change the desired state and watch the cluster follow:
+  cd ${workDir}
+  sed -i 's/count: 3/count: 5/' apps/web/overlays/prod/kustomization.yaml
+  git commit -qam "Scale web in prod to 5" && git push -q
+  cd - && ./dev demo status        # web-prod shows the new revision and 5/5 replicas within seconds
+
+Look around with kubectl:   eval "$(./dev cluster env)"; kubectl get gitrepositories,kustomizations -A
+Logs:                       ${demoLog} and ${readDemoState()?.controllerLogs ?? "(controllers' log dir)"}
+Stop everything:            ./dev demo down
+`);
+  return 0;
+}
+
+async function status(): Promise<number> {
+  if (!existsSync(clusterKubeconfig)) {
+    console.log("no control plane: run ./dev demo");
+    return 1;
+  }
+  const client = new KubeClient({ kubeconfigPath: clusterKubeconfig });
+  try {
+    console.log(formatTable(await collectRows(client)));
+  } finally {
+    client.close();
+  }
+  const state = readDemoState();
+  if (state?.gitUrl) console.log(`\ngit: ${state.gitUrl}   working copy: ${workDir}`);
+  return 0;
+}
+
+async function down(): Promise<number> {
+  const state = readDemoState();
+  if (state && isAlive(state.supervisorPid)) {
+    process.kill(state.supervisorPid, "SIGTERM");
+    for (let i = 0; i < 60 && isAlive(state.supervisorPid); i++) await sleep(250);
+    for (const pid of [state.supervisorPid, ...(state.pids ?? [])]) {
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+  }
+  rmSync(demoStateFile, { force: true });
+  await clusterCommand("down");
+  return 0;
+}
+
+const commands: Record<string, () => Promise<number>> = { up, status, down };
+const name = process.argv[2] ?? "up";
+const command = commands[name];
+if (!command) {
+  console.error(`usage: pnpm demo [up|status|down] (unknown command ${name})`);
+  process.exit(2);
+}
+process.exit(await command());

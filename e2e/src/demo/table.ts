@@ -1,0 +1,109 @@
+// The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas.
+import { kustomizationType } from "@capstan/api";
+import type { KubeClient, KubeObject } from "@capstan/runtime";
+import { demoNamespace, kustomizationNames } from "./state.js";
+
+export interface Row {
+  name: string;
+  revision: string;
+  ready: string;
+  reason: string;
+  objects: number;
+  replicas: string;
+}
+
+interface KustomizationLike extends KubeObject {
+  spec?: { path?: string };
+  status?: {
+    lastAppliedRevision?: string;
+    inventory?: { entries?: { id: string }[] };
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+export async function collectRows(client: KubeClient): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of kustomizationNames) {
+    const ks = await client.get<KustomizationLike>({
+      apiVersion: kustomizationType.apiVersion,
+      kind: kustomizationType.kind,
+      name,
+      namespace: demoNamespace,
+    });
+    if (!ks) continue;
+    const ready = ks.status?.conditions?.find((c) => c.type === "Ready");
+    const entries = ks.status?.inventory?.entries ?? [];
+    rows.push({
+      name,
+      revision: shortRevision(ks.status?.lastAppliedRevision),
+      ready: ready?.status ?? "Unknown",
+      reason: ready?.reason ?? "",
+      objects: entries.length,
+      replicas: await replicas(
+        client,
+        entries.map((e) => e.id),
+      ),
+    });
+  }
+  return rows;
+}
+
+/** ready/desired over the Deployments in an inventory ("-" when it has none). */
+async function replicas(client: KubeClient, ids: string[]): Promise<string> {
+  let ready = 0;
+  let desired = 0;
+  let any = false;
+  for (const id of ids) {
+    // Flux's inventory id: <namespace>_<name>_<group>_<kind>
+    const [namespace, name, group, kind] = id.split("_");
+    if (kind !== "Deployment" || group !== "apps" || !name) continue;
+    any = true;
+    const d = await client.get<KubeObject & { spec?: { replicas?: number }; status?: { readyReplicas?: number } }>({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name,
+      ...(namespace ? { namespace } : {}),
+    });
+    desired += d?.spec?.replicas ?? 0;
+    ready += d?.status?.readyReplicas ?? 0;
+  }
+  return any ? `${ready}/${desired}` : "-";
+}
+
+function shortRevision(revision: string | undefined): string {
+  if (!revision) return "-";
+  const at = revision.lastIndexOf("@sha1:");
+  return at < 0 ? revision : `${revision.slice(0, at)}@sha1:${revision.slice(at + 6, at + 6 + 7)}`;
+}
+
+export function progressLine(row: Row): string {
+  return `${row.name.padEnd(12)} Ready=${row.ready.padEnd(7)} ${row.reason}${row.revision !== "-" ? ` ${row.revision}` : ""}`;
+}
+
+export function formatTable(rows: Row[]): string {
+  const header: Row = {
+    name: "KUSTOMIZATION",
+    revision: "REVISION",
+    ready: "READY",
+    reason: "REASON",
+    objects: 0,
+    replicas: "REPLICAS",
+  };
+  const cells = [header, ...rows].map((r, i) => [
+    r.name,
+    r.revision,
+    r.ready,
+    i === 0 ? "OBJECTS" : String(r.objects),
+    r.replicas,
+    r.reason,
+  ]);
+  const widths = cells[0]?.map((_, c) => Math.max(...cells.map((row) => row[c]?.length ?? 0))) ?? [];
+  return cells
+    .map((row) =>
+      row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

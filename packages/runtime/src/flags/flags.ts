@@ -125,5 +125,5 @@ export function formatUsage(program: string, specs: FlagSpecs): string {
     const choices = spec.type === "string" && spec.choices ? ` (one of: ${spec.choices.join(", ")})` : "";
     return `  --${name}${kind}\n        ${spec.description}${choices} (default ${def})`;
   });
-  return [`Usage of ${program}:`, ...rows, "  --help\n        Print this help and exit."].join("\n");
+  return `${[`Usage of ${program}:`, ...rows, "  --help\n        Print this help and exit."].join("\n")}\n`;
 }

@@ -91,6 +91,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           controlPrefix: `${ownerGroup}/`,
           cleanupManagers: defaultCleanup(controllerName).fieldManagers,
           ownerGroup,
+          ...(manager.watchNamespace ? { ownerNamespace: manager.watchNamespace } : {}),
           selfWrites,
           enqueue: (key) => controller?.queue.add(key),
           log: manager.log,

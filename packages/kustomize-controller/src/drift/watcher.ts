@@ -14,6 +14,11 @@ export interface DriftWatcherOptions extends FingerprintOptions {
   client: Pick<Client, "resourceFor" | "list" | "watch">;
   /** Owner label prefix: `kustomize.toolkit.fluxcd.io` (labels `<prefix>/name`, `<prefix>/namespace`). */
   ownerGroup: string;
+  /**
+   * The one namespace whose Kustomizations this controller reconciles (--watch-all-namespaces=false); their objects
+   * carry it in the owner namespace label, so only those are watched. Undefined: every owner.
+   */
+  ownerNamespace?: string;
   selfWrites: SelfWrites;
   /** Enqueues a Kustomization by key (namespace/name). */
   enqueue(key: string): void;
@@ -152,7 +157,9 @@ export class DriftWatcher implements DriftView {
     const informer = createInformer(this.o.client as Client, type, {
       metadataOnly: true,
       // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
-      labelSelector: `${this.o.ownerGroup}/name`,
+      labelSelector: this.o.ownerNamespace
+        ? `${this.o.ownerGroup}/name,${this.o.ownerGroup}/namespace=${this.o.ownerNamespace}`
+        : `${this.o.ownerGroup}/name`,
       logger: this.o.log,
       ...this.o.informer,
     });

@@ -18,6 +18,8 @@ import {
 import { kustomizeControllerFlags } from "../flags.js";
 import type { KustomizationObject } from "../kustomization/types.js";
 
+export { ensureCrds } from "@capstan/api/testing";
+
 export interface PublishedArtifact {
   url: string;
   digest: string;
@@ -35,6 +37,9 @@ export interface HarnessOptions {
   options?: Partial<KustomizeControllerOptions>;
   /** Watch only `namespace` (default) or all namespaces. */
   allNamespaces?: boolean;
+  /** Client-side rate limit of the controller's client; default none (tests), the chart's is qps 50, burst 300. */
+  qps?: number;
+  burst?: number;
 }
 
 /** API requests of the controller's client, by verb and resource ("apply deployments"). */
@@ -77,7 +82,8 @@ export class Harness {
       kubeconfigPath: o.kubeconfigPath,
       userAgent: controllerName,
       onRequest: this.requests.hook,
-      qps: 0,
+      qps: o.qps ?? 0,
+      ...(o.burst !== undefined ? { burst: o.burst } : {}),
     });
   }
 

@@ -1,0 +1,65 @@
+// source-controller benchmarks. Prints one table (Markdown) on stdout, progress on stderr; see README.md.
+//   pnpm --filter @capstan/bench bench:source [-- --quick] [-- --only=push,scale,build] [-- --scale=100,1000]
+// Starts its own control plane unless CAPSTAN_BENCH_KUBECONFIG names a running cluster.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type ControlPlane, startControlPlane } from "@capstan/cluster";
+import { KubeClient } from "@capstan/runtime";
+import { ensureCrds } from "../../packages/api/src/testing/index.js";
+import { startGitHttpServer } from "../../packages/source-controller/src/testing/index.js";
+import { buildDist } from "../../packages/source-controller/src/testing/process.js";
+import { benchBuild } from "./build.js";
+import { createContext } from "./context.js";
+import { Report } from "./env.js";
+import { benchPush } from "./push.js";
+import { benchScale } from "./scale.js";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string", default: "push,scale,build" },
+    scale: { type: "string" },
+    files: { type: "string" },
+  },
+});
+const quick = values.quick ?? false;
+const only = new Set((values.only ?? "").split(","));
+const scales = (values.scale ?? (quick ? "100" : "100,1000")).split(",").map(Number);
+const files = Number(values.files ?? (quick ? 2_000 : 20_000));
+
+process.stderr.write("building dist/ (turbo)...\n");
+await buildDist();
+const external = process.env.CAPSTAN_BENCH_KUBECONFIG;
+const plane: ControlPlane | undefined = external ? undefined : await startControlPlane({ workloads: false });
+const kubeconfig = external ?? (plane as ControlPlane).kubeconfig;
+const work = await mkdtemp(join(tmpdir(), "capstan-bench-source-"));
+const git = await startGitHttpServer({ root: join(work, "git") });
+const client = new KubeClient({ kubeconfigPath: kubeconfig, qps: 0 });
+const report = new Report();
+const ctx = await (async () => {
+  await ensureCrds(kubeconfig);
+  return createContext({
+    client,
+    kubeconfig,
+    report,
+    work,
+    gitRoot: join(work, "git"),
+    gitUrl: git.url,
+    runId: Date.now().toString(36),
+  });
+})();
+try {
+  if (only.has("push"))
+    await benchPush(ctx, quick ? { samples: 3, intervalSeconds: 5 } : { samples: 8, intervalSeconds: 10 });
+  if (only.has("scale")) for (const n of scales) await benchScale(ctx, n);
+  if (only.has("build")) await benchBuild(ctx, { files, runs: quick ? 2 : 3 });
+  report.print();
+} finally {
+  await ctx.dispose();
+  client.close();
+  await git.close();
+  await plane?.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,15 +1,10 @@
 // Which Git reference a GitRepository's spec.ref selects, with Flux's precedence:
 // commit > name > semver > tag > branch (default "master").
+import type { GitRepositoryRef } from "@capstan/api";
 import semver from "semver";
 import { GitError } from "../errors.js";
 
-export interface GitRepositoryRef {
-  branch?: string;
-  tag?: string;
-  semver?: string;
-  name?: string;
-  commit?: string;
-}
+export type { GitRepositoryRef };
 
 export const defaultBranch = "master";
 

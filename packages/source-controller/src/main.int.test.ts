@@ -123,7 +123,7 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
       name: "source-controller-leader-election",
     });
     expect(lease?.spec?.holderIdentity).toBeTruthy();
-    const logs = controller.logs();
+    const logs = controller.logs;
     expect(logs.some((l) => l.msg === "successfully acquired lease")).toBe(true);
 
     expect(await controller.terminate()).toEqual({ code: 0, signal: null });
@@ -162,7 +162,7 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
   it("Given two replicas on one shared storage volume / should reconcile on the leader only, serve artifacts from both, and fail over on SIGTERM", async () => {
     const artifact = first.status?.artifact;
     if (!artifact) throw new Error("the first test did not store an artifact");
-    const leads = (p: ControllerProcess) => p.logs().some((l) => l.msg === "successfully acquired lease");
+    const leads = (p: ControllerProcess) => p.logs.some((l) => l.msg === "successfully acquired lease");
     const leader = await start(storagePort);
     await eventually(() => leads(leader), { timeoutMs: 60_000, what: "first replica leading" });
     const standby = await start();

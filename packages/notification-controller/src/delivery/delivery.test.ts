@@ -1,13 +1,14 @@
 // Delivery against real HTTP servers on loopback.
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
+import { freePort } from "@capstan/cluster/process";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeEvent } from "../event.js";
 import { createNotifier } from "../providers/notifier.js";
 import type { ProviderSettings } from "../providers/settings.js";
 import { secretValues } from "../providers/settings.js";
 import { sampleEvent } from "../testing/fixtures.js";
-import { freePort, type RecorderServer, startRecorder } from "../testing/recorder.js";
+import { type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { type DeliveryOutcome, DeliveryQueues } from "./queues.js";
 import { withRetries } from "./retry.js";
 

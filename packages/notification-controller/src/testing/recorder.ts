@@ -47,12 +47,3 @@ export async function startRecorder(respond: Responder = () => ({ status: 200 })
     });
   return state;
 }
-
-/** A port that nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}

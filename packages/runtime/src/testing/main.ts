@@ -1,6 +1,6 @@
 // The Widget controller as a process, for tests of lifecycle, leader election and /metrics with real child
 // processes. Run from source with:
-//   node --experimental-transform-types --conditions=capstan-source --import ./ts-hooks.mjs main.ts [flags]
+//   node --experimental-transform-types --conditions=capstan-source --import @capstan/cluster/ts-hooks.mjs main.ts [flags]
 import { KubeClient } from "../client/kube-client.js";
 import { commonFlags } from "../flags/common.js";
 import { parseFlagsOrExit } from "../flags/main.js";

@@ -1,16 +1,3 @@
-// Lets `node --experimental-transform-types --conditions=capstan-source --import <this file> main.ts` run the
-// TypeScript sources directly: imports are written with .js extensions (nodenext) and resolve to the .ts file.
-import { registerHooks } from "node:module";
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (err) {
-      if (specifier.endsWith(".js") && (specifier.startsWith(".") || specifier.startsWith("file:"))) {
-        return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
-      }
-      throw err;
-    }
-  },
-});
+// Kept only because bench/package.json's bench:kustomize script still imports this path; the hook itself is
+// @capstan/cluster's. Delete this file once that script imports @capstan/cluster/ts-hooks.mjs.
+import "@capstan/cluster/ts-hooks.mjs";

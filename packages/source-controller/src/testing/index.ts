@@ -1,8 +1,8 @@
 // Test helpers: real git servers on loopback and repositories to serve. Not part of the controller's runtime API.
+export { freePort } from "@capstan/cluster/process";
 export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
 export { createGitShim, type GitShim } from "./git-shim.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
-export { freePort } from "./ports.js";
 export { startTestProxy, type TestProxy } from "./proxy.js";
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
 export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";

@@ -1,12 +1,11 @@
 // The built source-controller (dist/main.js) as a child process, started with its Helm chart's arguments and
 // environment after the e2e harness's local rewrites: each `--*-addr=:port` becomes 127.0.0.1:<free port>, the
 // storage path a temp dir, the advertised address the storage server's loopback address, plus --kubeconfig.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+// The process handling (JSON log, output, lifecycle) is @capstan/cluster's.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ControllerProcess as BaseProcess, freePort, spawnController } from "@capstan/cluster/process";
 import { execa } from "execa";
-import { freePort } from "./ports.js";
 
 export const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const repoRoot = join(packageDir, "..", "..");
@@ -41,23 +40,10 @@ export interface ControllerProcessOptions {
   storagePort?: number;
 }
 
-export interface ControllerProcess {
-  child: ChildProcess;
-  args: string[];
+export interface ControllerProcess extends BaseProcess {
   healthUrl: string;
   metricsUrl: string;
   storageAddress: string;
-  /** Every line written to stdout and stderr. */
-  output(): string;
-  /** Parsed JSON log lines so far. */
-  logs(): Record<string, unknown>[];
-  /** Resolves once /readyz answers 200. */
-  ready(timeoutMs?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then the exit. */
-  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL if still running; for cleanup. */
-  kill(): Promise<void>;
 }
 
 /** The chart's container args (charts/source-controller, default values) with the local rewrites. */
@@ -85,67 +71,18 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     ...(options.extraArgs ?? []),
   ];
   const path = options.pathPrefix ? `${options.pathPrefix}:${process.env.PATH ?? ""}` : (process.env.PATH ?? "");
-  const child = spawn(process.execPath, [distMain, ...args], {
+  const healthUrl = `http://127.0.0.1:${health}`;
+  const proc = spawnController({
+    name: "source-controller",
+    entry: [distMain],
+    args,
     env: {
-      ...process.env,
       PATH: path,
       RUNTIME_NAMESPACE: options.namespace,
       POD_NAME: options.podName ?? `source-controller-${process.pid}`,
       TMPDIR: options.tmpDir,
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let raw = "";
-  child.stdout?.setEncoding("utf8").on("data", (c: string) => {
-    raw += c;
-  });
-  child.stderr?.setEncoding("utf8").on("data", (c: string) => {
-    raw += c;
-  });
-  const exited = once(child, "exit").then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
-  const healthUrl = `http://127.0.0.1:${health}`;
-  const running = () => child.exitCode === null && child.signalCode === null;
-  return {
-    child,
-    args,
     healthUrl,
-    metricsUrl: `http://127.0.0.1:${metrics}`,
-    storageAddress: `127.0.0.1:${storage}`,
-    output: () => raw,
-    logs: () =>
-      raw.split("\n").flatMap((line) => {
-        try {
-          return [JSON.parse(line) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      }),
-    exited,
-    async ready(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (!running()) throw new Error(`source-controller exited early:\n${raw.slice(-3000)}`);
-        const status = await fetch(`${healthUrl}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 200) return;
-        if (Date.now() > deadline)
-          throw new Error(`source-controller not ready in ${timeoutMs}ms:\n${raw.slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async terminate() {
-      if (running()) child.kill("SIGTERM");
-      return exited;
-    },
-    async kill() {
-      if (!running()) return;
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
+  });
+  return { ...proc, healthUrl, metricsUrl: `http://127.0.0.1:${metrics}`, storageAddress: `127.0.0.1:${storage}` };
 }

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@capstan/cluster/process";
 import { execa } from "execa";
-import { freePort } from "./ports.js";
 
 export interface SshServer {
   port: number;

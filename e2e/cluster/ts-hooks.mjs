@@ -1,5 +1,6 @@
-// Lets node run this package's TypeScript sources as a process (tests): imports are written with .js extensions
-// (nodenext) and resolve to the .ts file next to them.
+// Lets `node --experimental-transform-types --conditions=capstan-source --import @capstan/cluster/ts-hooks.mjs main.ts`
+// run a package's TypeScript sources as a process (process tests, benchmarks): imports are written with .js extensions
+// (nodenext) and resolve to the .ts file next to them when no .js file is there.
 import { registerHooks } from "node:module";
 
 registerHooks({

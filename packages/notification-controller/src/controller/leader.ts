@@ -1,6 +1,6 @@
-// Leader election through the runtime's LeaderElector, with hooks: the EventPipeline and its Alert bindings are not a
-// Manager controller (v1beta3 Alerts have no status to reconcile), so they start and stop with leadership here.
-import { type ElectorFactory, LeaderElector, type Logger } from "@capstan/runtime";
+// The Manager's lease elector with hooks: the EventPipeline and its Alert bindings are not a Manager controller
+// (v1beta3 Alerts have no status to reconcile), so they start and stop with leadership here.
+import { type ElectorFactory, type Logger, leaseElector } from "@capstan/runtime";
 
 export interface LeadershipHooks {
   onStartedLeading(): void;
@@ -9,19 +9,14 @@ export interface LeadershipHooks {
 }
 
 export function hookedLeaseElector(log: Logger, hooks: LeadershipHooks): ElectorFactory {
+  const lease = leaseElector(log);
   return (client, config) => {
-    let elector: LeaderElector | undefined;
+    const elector = lease(client, config);
+    // Our own release also ends leadership; the hook is only for losing it.
     let releasing = false;
     return {
-      run: (callbacks) => {
-        elector = new LeaderElector(client, {
-          leaseName: config.name,
-          namespace: config.namespace,
-          identity: config.identity,
-          leaseDurationMs: config.leaseDurationMs,
-          renewDeadlineMs: config.renewDeadlineMs,
-          retryPeriodMs: config.retryPeriodMs,
-          releaseOnStop: true,
+      run: (callbacks) =>
+        elector.run({
           onStartedLeading: () => {
             callbacks.onStartedLeading();
             hooks.onStartedLeading();
@@ -30,13 +25,10 @@ export function hookedLeaseElector(log: Logger, hooks: LeadershipHooks): Elector
             if (!releasing) hooks.onStoppedLeading();
             callbacks.onStoppedLeading();
           },
-          logger: log,
-        });
-        elector.start();
-      },
+        }),
       release: async () => {
         releasing = true;
-        await elector?.stop({ release: true });
+        await elector.release();
       },
     };
   };

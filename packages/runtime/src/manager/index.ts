@@ -1,3 +1,4 @@
+export { leaseElector } from "./lease-elector.js";
 export { Manager, type ManagerOptions } from "./manager.js";
 export type {
   Elector,

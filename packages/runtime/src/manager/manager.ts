@@ -4,7 +4,6 @@ import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "
 import { createEventRecorder, type KubeEventRecorder } from "../events/index.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
 import { createInformer } from "../informer/index.js";
-import { LeaderElector } from "../leader/index.js";
 import type { WithConditions } from "../reconcile/conditions.js";
 import { Controller } from "../reconcile/controller.js";
 import type { ReconcilerDefinition } from "../reconcile/types.js";
@@ -13,6 +12,7 @@ import { type RunningServer, serve } from "../server/http.js";
 import { metricsRoute } from "../server/metrics.js";
 import { createLogger, type LogEncoding, type Logger, type LogLevel } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
+import { leaseElector } from "./lease-elector.js";
 import type { Elector, ElectorFactory, EventRecorderFactory, InformerFactory } from "./types.js";
 
 export interface ManagerOptions {
@@ -248,31 +248,4 @@ export class Manager {
     })();
     return this.#stopping;
   }
-}
-
-/** The default elector: leader/'s LeaderElector, releasing the Lease on a clean stop. */
-function leaseElector(log: Logger): ElectorFactory {
-  return (client, config) => {
-    let elector: LeaderElector | undefined;
-    return {
-      run: (callbacks) => {
-        elector = new LeaderElector(client, {
-          leaseName: config.name,
-          namespace: config.namespace,
-          identity: config.identity,
-          leaseDurationMs: config.leaseDurationMs,
-          renewDeadlineMs: config.renewDeadlineMs,
-          retryPeriodMs: config.retryPeriodMs,
-          releaseOnStop: true,
-          onStartedLeading: callbacks.onStartedLeading,
-          onStoppedLeading: callbacks.onStoppedLeading,
-          logger: log,
-        });
-        elector.start();
-      },
-      release: async () => {
-        await elector?.stop({ release: true });
-      },
-    };
-  };
 }

@@ -55,24 +55,17 @@ export function aggregationKey(
   annotations: Record<string, string> | undefined,
 ): string {
   const sortedAnnotations = Object.entries(annotations ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([
-    source.controller,
-    source.instance,
-    involved.apiVersion,
-    involved.kind,
-    involved.namespace ?? "",
-    involved.name,
-    involved.uid ?? "",
-    type,
-    reason,
-    message,
-    sortedAnnotations,
-  ]);
+  return JSON.stringify([...objectKeyParts(source, involved), type, reason, message, sortedAnnotations]);
 }
 
 /** Every event about one object from one controller draws from the same spam budget. */
 export function spamKey(source: EventSource, involved: InvolvedObject): string {
-  return JSON.stringify([
+  return JSON.stringify(objectKeyParts(source, involved));
+}
+
+/** One controller instance and one object: the part both keys share. */
+function objectKeyParts(source: EventSource, involved: InvolvedObject): unknown[] {
+  return [
     source.controller,
     source.instance,
     involved.apiVersion,
@@ -80,7 +73,7 @@ export function spamKey(source: EventSource, involved: InvolvedObject): string {
     involved.namespace ?? "",
     involved.name,
     involved.uid ?? "",
-  ]);
+  ];
 }
 
 export function newEvent(

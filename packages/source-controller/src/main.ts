@@ -31,12 +31,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     retentionRecords: flags.artifactRetentionRecords,
     retentionTtlMs: flags.artifactRetentionTtl,
   });
-  const client = new KubeClient({
-    ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
-    qps: flags.kubeApiQps,
-    burst: flags.kubeApiBurst,
-    userAgent: controllerName,
-  });
+  const client = KubeClient.fromFlags(flags, controllerName);
   const manager = new Manager({ name: controllerName, flags, client });
   manager.register(
     gitRepositoryReconciler({

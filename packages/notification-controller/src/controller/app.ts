@@ -55,12 +55,7 @@ export function startNotificationController(options: NotificationControllerOptio
   const env = options.env ?? process.env;
   const log =
     options.logger ?? createLogger({ level: flags.logLevel as LogLevel, encoding: flags.logEncoding as LogEncoding });
-  const client = new KubeClient({
-    ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
-    qps: flags.kubeApiQps,
-    burst: flags.kubeApiBurst,
-    userAgent: controllerName,
-  });
+  const client = KubeClient.fromFlags(flags, controllerName);
   const recorder = createEventRecorder(client, {
     controller: controllerName,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),

@@ -10,6 +10,7 @@ import type {
   ResourceType,
   WatchEventType,
 } from "../contracts.js";
+import type { CommonFlags } from "../flags/common.js";
 import { type KubeConfigSource, loadKubeConfig } from "./config.js";
 import { CredentialSource } from "./credentials.js";
 import { type APIResourceList, Discovery } from "./discovery.js";
@@ -61,6 +62,16 @@ export class KubeClient implements Client {
     });
     this.discovery = new Discovery((group, version) => this.fetchGroupVersion(group, version));
     this.pageSize = options.listPageSize ?? 500;
+  }
+
+  /** The client a controller's main builds from its common flags: --kubeconfig, --kube-api-qps, --kube-api-burst. */
+  static fromFlags(flags: Pick<CommonFlags, "kubeconfig" | "kubeApiQps" | "kubeApiBurst">, userAgent: string) {
+    return new KubeClient({
+      ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+      qps: flags.kubeApiQps,
+      burst: flags.kubeApiBurst,
+      userAgent,
+    });
   }
 
   /** A client for another cluster, from a kubeconfig's content (for example spec.kubeConfig's Secret). */

@@ -8,12 +8,7 @@ import { Manager } from "../manager/manager.js";
 import { ReconcileLedger, widgetDefinition } from "./widget-controller.js";
 
 const flags = parseFlagsOrExit("widget-controller", commonFlags, process.argv.slice(2));
-const client = new KubeClient({
-  ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
-  qps: flags.kubeApiQps,
-  burst: flags.kubeApiBurst,
-  userAgent: "widget-controller",
-});
+const client = KubeClient.fromFlags(flags, "widget-controller");
 const manager = new Manager({ name: "widget-controller", flags, client });
 manager.register(widgetDefinition(new ReconcileLedger()));
 try {

@@ -19,6 +19,8 @@ import {
 import { startControllerProcess } from "../../packages/notification-controller/src/testing/process.js";
 
 const { values } = parseArgs({
+  // `pnpm bench:x -- --flag` hands the "--" through; it separates nothing here.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
   options: {
     objects: { type: "string", default: "1000" },
     alerts: { type: "string", default: "10" },

@@ -7,6 +7,8 @@ import { type ControlPlane, startControlPlane } from "@capstan/cluster";
 import { createInformer, KubeClient, type KubeObject, objectKey, startWorkers, WorkQueue } from "@capstan/runtime";
 
 const { values } = parseArgs({
+  // `pnpm bench:x -- --flag` hands the "--" through; it separates nothing here.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
   options: { objects: { type: "string", default: "10000" }, workers: { type: "string", default: "4" } },
 });
 const count = Number(values.objects);

@@ -17,6 +17,8 @@ import { benchPush } from "./push.js";
 import { benchScale } from "./scale.js";
 
 const { values } = parseArgs({
+  // `pnpm bench:x -- --flag` hands the "--" through; it separates nothing here.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
   options: {
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "push,scale,build" },

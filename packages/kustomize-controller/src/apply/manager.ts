@@ -139,16 +139,20 @@ export class ResourceManager {
     if (errors.length > 0) {
       throw new ApplySetError(errors.map((e) => e.message).join("\n"), entries, errors);
     }
+    const failed = new Set<ChangeSetEntry>();
     for (const p of planned) {
       if (!("apply" in p) || !p.apply) continue;
       try {
         const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
         this.options.onWrite?.(applied);
       } catch (cause) {
+        failed.add(p.entry);
         errors.push(new ApplyError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, { cause }));
       }
     }
-    if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), entries, errors);
+    // What failed was not created or configured: the change set (and the Event) tell only what was done.
+    const done = entries.filter((e) => !failed.has(e));
+    if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), done, errors);
     return entries;
   }
 

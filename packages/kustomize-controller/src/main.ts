@@ -12,12 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const flags = parsed.values;
-  const client = new KubeClient({
-    ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
-    qps: flags.kubeApiQps,
-    burst: flags.kubeApiBurst,
-    userAgent: controllerName,
-  });
+  const client = KubeClient.fromFlags(flags, controllerName);
   const manager = new Manager({ name: controllerName, flags, client });
   const kustomize = registerKustomizeController({
     manager,

@@ -126,6 +126,15 @@ async function parent(): Promise<void> {
       `${fluxPer.join(", ")} (mean ${avg(fluxPer).toFixed(0)})`,
     ]);
     const r = await scenario(env, ["--scenario=ratio", `--objects=${objects}`]);
+    const div = (a: unknown, b: unknown) => ((a as number) / (b as number)).toFixed(2);
+    rows.push([
+      `apply ${objects} new objects: staged apply / kubectl apply --server-side`,
+      `${s(r.createOurs)} / ${s(r.createKubectl)} = ${div(r.createOurs, r.createKubectl)}`,
+    ]);
+    rows.push([
+      `apply ${objects} unchanged objects: staged apply / kubectl apply --server-side`,
+      `${s(r.againOurs)} / ${s(r.againKubectl)} = ${div(r.againOurs, r.againKubectl)}`,
+    ]);
     rows.push([
       `apply ${objects} new objects: staged apply / plain SSA loop`,
       `${s(r.createOurs)} / ${s(r.createLoop)} = ${((r.createOurs as number) / (r.createLoop as number)).toFixed(2)}`,

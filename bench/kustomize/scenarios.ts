@@ -1,8 +1,15 @@
 // One measured scenario per child process, so that each peak RSS is its own. Every scenario runs the real
 // kustomize-controller (reconciler, runtime Manager, drift watch) in this process through the package's test harness.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { ensureBinaries } from "@capstan/cluster";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
+import { stringify } from "yaml";
 import { ResourceManager } from "../../packages/kustomize-controller/src/apply/manager.js";
 import { kustomizeApplyOptions } from "../../packages/kustomize-controller/src/apply/options.js";
 import { Harness } from "../../packages/kustomize-controller/src/testing/harness.js";
@@ -161,15 +168,17 @@ export async function noop(env: Env, objects: number, intervals: number, driftWa
 }
 
 /**
- * Apply time of `objects` objects: Capstan's staged apply (read, dry-run, apply what drifted) against a plain loop of
- * one server-side apply request per object, which is what `kubectl apply --server-side` sends (no kubectl is built
- * here). Both with an unlimited client, on fresh namespaces, creating first, then again with nothing changed.
+ * Apply time of `objects` objects: Capstan's staged apply (read, dry-run, apply what drifted) against the pinned
+ * `kubectl apply --server-side` of the same objects as one YAML file, and against a plain loop of one server-side apply
+ * request per object through the runtime client (unlimited). Each on a fresh namespace, creating first, then again
+ * with nothing changed.
  */
 export async function ratio(env: Env, objects: number) {
   const client = new KubeClient({ kubeconfigPath: env.kubeconfig, qps: 0 });
   try {
     const nsOurs = await namespace(client, "bench-apply-ours");
     const nsLoop = await namespace(client, "bench-apply-loop");
+    const nsKubectl = await namespace(client, "bench-apply-kubectl");
     const manager = new ResourceManager({
       client,
       fieldManager: "kustomize-controller",
@@ -177,6 +186,20 @@ export async function ratio(env: Env, objects: number) {
     });
     const ours = manager.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsOurs).slice(0, objects), "bench", nsOurs);
     const loop = manager.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsLoop).slice(0, objects), "bench", nsLoop);
+    const viaKubectl = manager.withOwnerLabels(
+      manyApps(Math.ceil(objects / 4), nsKubectl).slice(0, objects),
+      "bench",
+      nsKubectl,
+    );
+    const file = join(tmpdir(), `bench-kubectl-${randomBytes(4).toString("hex")}.yaml`);
+    writeFileSync(file, viaKubectl.map((o) => stringify(o)).join("---\n"));
+    const { bin } = await ensureBinaries();
+    const kubectl = () =>
+      promisify(execFile)(
+        bin.kubectl,
+        ["apply", "--server-side", "--force-conflicts", "-f", file, `--kubeconfig=${env.kubeconfig}`],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
     const opts = kustomizeApplyOptions("kustomize-controller", { timeoutMs: 300_000 });
     const timed = async (fn: () => Promise<unknown>) => {
       const t = performance.now();
@@ -190,7 +213,10 @@ export async function ratio(env: Env, objects: number) {
     const createLoop = await timed(plain);
     const againOurs = await timed(() => manager.applyAllStaged(ours, opts));
     const againLoop = await timed(plain);
-    return { scenario: "ratio", objects, createOurs, createLoop, againOurs, againLoop };
+    const createKubectl = await timed(kubectl);
+    const againKubectl = await timed(kubectl);
+    rmSync(file, { force: true });
+    return { scenario: "ratio", objects, createOurs, createLoop, againOurs, againLoop, createKubectl, againKubectl };
   } finally {
     client.close();
   }

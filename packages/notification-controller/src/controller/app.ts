@@ -30,6 +30,7 @@ import { type ReceiverObject, receiverDefinition } from "../receiver/reconciler.
 import { parseListenAddress, type ReceiverServer, startReceiverServer } from "../receiver/server.js";
 import type { NotificationFlags } from "./flags.js";
 import { hookedLeaseElector } from "./leader.js";
+import { notificationMetrics } from "./metrics.js";
 
 export const controllerName = "notification-controller";
 
@@ -87,6 +88,7 @@ export function startNotificationController(options: NotificationControllerOptio
     events: () => recorder,
     elector: hookedLeaseElector(log, { onStartedLeading: startSending, onStoppedLeading: abortSending }),
   });
+  const metrics = notificationMetrics(manager.metrics.registry);
   const secrets = manager.informer<SecretObject>(secretType);
   const alerts = manager.informer<AlertObject>(alertResource);
   const providers = manager.informer<ProviderObject>(providerResource);
@@ -104,17 +106,21 @@ export function startNotificationController(options: NotificationControllerOptio
     limiter: new EventRateLimiter(flags.rateLimitInterval),
     listObjects: () => sources.list(),
     onSettled: (record) => reportDelivery(record),
-    onCollapsed: (alert, event) =>
+    onCollapsed: (alert, event) => {
+      metrics.collapsed(alert);
       log.debug(
         { alert: `${alert.namespace}/${alert.name}`, reason: event.reason, object: event.involvedObject.name },
         "notification collapsed by the rate limit",
-      ),
+      );
+    },
     onError: (err, what) => log.error({ err: (err as Error).message }, what),
   });
   const reportDelivery = (record: NotificationRecord) => {
     const { alert, event, outcome } = record;
     const involved = `${event.involvedObject.kind}/${event.involvedObject.namespace ?? ""}/${event.involvedObject.name}`;
     const fields = { alert: `${alert.namespace}/${alert.name}`, provider: record.providerKey, object: involved };
+    if (outcome.delivered) metrics.delivered(alert, record.providerKey);
+    else metrics.failed(alert, record.providerKey);
     if (outcome.delivered) {
       log.debug({ ...fields, reason: event.reason, attempts: outcome.attempts }, "notification sent");
       return;

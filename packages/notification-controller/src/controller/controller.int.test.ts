@@ -174,6 +174,13 @@ describe("notification-controller process: alerts", () => {
       expect(r.headers["x-signature"]).toBe(`sha256=${createHmac("sha256", token).update(r.body).digest("hex")}`);
     }
     expect((await fetch(`${proc.healthUrl}/readyz`)).status).toBe(200);
+    const { metrics } = await proc.urls();
+    const text = await (await fetch(`${metrics}/metrics`)).text();
+    expect(text).toMatch(
+      new RegExp(
+        `capstan_notifications_total\\{namespace="${ns}",alert="[^"]+",provider="${ns}/[^"]+",outcome="delivered"\\} 3`,
+      ),
+    );
     const { code } = await proc.terminate();
     expect(code).toBe(0);
     for (const secret of [token, headerSecret, pathSecret]) expect(proc.output()).not.toContain(secret);
@@ -241,6 +248,9 @@ describe("notification-controller process: alerts", () => {
       ["info", "Succeeded", T(5)],
     ]);
     expect(collapsed()).toBe(4);
+    const { metrics } = await proc.urls();
+    const text = await (await fetch(`${metrics}/metrics`)).text();
+    expect(text).toContain(`capstan_notifications_collapsed_total{namespace="${ns}",alert="flap"} 4`);
   });
 });
 

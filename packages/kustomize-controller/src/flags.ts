@@ -1,6 +1,6 @@
 // kustomize-controller's flags: the runtime's common ones plus Flux's own (names and defaults as Flux), and the
 // Capstan additions (marked so) that locate the kustomize binary and the artifact cache.
-import { controllerFlags } from "@capstan/runtime";
+import { controllerFlags, type FlagValues } from "@capstan/runtime";
 
 export const kustomizeControllerFlags = controllerFlags({
   "requeue-dependency": {
@@ -60,4 +60,18 @@ export function enabledGates(text: string): Set<string> {
       .filter(([name, value]) => name && (value === undefined || value.toLowerCase() === "true"))
       .map(([name]) => name!),
   );
+}
+
+export type KustomizeControllerFlags = FlagValues<typeof kustomizeControllerFlags>;
+
+/** The reconcile behaviour the flags select, as registerKustomizeController takes it (main.ts and the test harness). */
+export function behaviourFromFlags(flags: KustomizeControllerFlags) {
+  return {
+    httpRetry: flags.httpRetry,
+    requeueDependencyMs: flags.requeueDependency,
+    defaultServiceAccount: flags.defaultServiceAccount,
+    strictSubstitutions: enabledGates(flags.featureGates).has("StrictPostBuildSubstitutions"),
+    driftWatch: flags.driftWatch,
+    fullApplyEvery: flags.fullApplyEvery,
+  };
 }

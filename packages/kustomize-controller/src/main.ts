@@ -3,7 +3,7 @@
 import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
 import { resolveExecutable } from "./build/executable.js";
 import { controllerName, registerKustomizeController } from "./controller.js";
-import { enabledGates, kustomizeControllerFlags } from "./flags.js";
+import { behaviourFromFlags, kustomizeControllerFlags } from "./flags.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(controllerName, kustomizeControllerFlags, argv);
@@ -20,12 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
     fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml, { userAgent: controllerName }),
     kustomizeBinary: resolveExecutable(flags.kustomizePath),
     artifactCacheDir: flags.artifactCacheDir,
-    httpRetry: flags.httpRetry,
-    requeueDependencyMs: flags.requeueDependency,
-    defaultServiceAccount: flags.defaultServiceAccount,
-    strictSubstitutions: enabledGates(flags.featureGates).has("StrictPostBuildSubstitutions"),
-    driftWatch: flags.driftWatch,
-    fullApplyEvery: flags.fullApplyEvery,
+    ...behaviourFromFlags(flags),
   });
   try {
     await manager.start();

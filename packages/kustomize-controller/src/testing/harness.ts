@@ -15,7 +15,7 @@ import {
   type KustomizeControllerOptions,
   registerKustomizeController,
 } from "../controller.js";
-import { kustomizeControllerFlags } from "../flags.js";
+import { behaviourFromFlags, kustomizeControllerFlags } from "../flags.js";
 import type { KustomizationObject } from "../kustomization/types.js";
 
 export { ensureCrds } from "@capstan/api/testing";
@@ -31,7 +31,11 @@ export interface HarnessOptions {
   kustomizeBinary: string;
   /** Namespace the Kustomizations and GitRepositories live in (created by the caller). */
   namespace: string;
-  /** Extra controller flags (the harness sets addresses, namespace and log level). */
+  /**
+   * Extra controller flags (the harness sets addresses, namespace and log level). They select behaviour as main.ts
+   * does (--default-service-account, --feature-gates, --drift-watch...), except the short artifact retries and
+   * dependency requeue the harness always uses: change those through `options`.
+   */
   flags?: string[];
   /** Overrides of registerKustomizeController's options. */
   options?: Partial<KustomizeControllerOptions>;
@@ -122,6 +126,7 @@ export class Harness {
       fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml),
       kustomizeBinary: this.o.kustomizeBinary,
       artifactCacheDir: join(this.work, "cache"),
+      ...behaviourFromFlags(parsed.values),
       httpRetry: 2,
       minBackoffMs: 50,
       requeueDependencyMs: 500,

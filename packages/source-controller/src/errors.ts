@@ -43,6 +43,7 @@ export const Reasons = {
   InvalidPath: "InvalidPath",
   StorageOperationFailed: "StorageOperationFailed",
   InvalidProviderConfiguration: "InvalidProviderConfiguration",
+  EmptyGitRepository: "EmptyGitRepository",
 } as const;
 
 export class GitError extends SourceError {
@@ -56,7 +57,9 @@ export class GitError extends SourceError {
           ? Reasons.URLInvalid
           : kind === "provider"
             ? Reasons.InvalidProviderConfiguration
-            : Reasons.GitOperationFailed;
+            : kind === "emptyRepository"
+              ? Reasons.EmptyGitRepository
+              : Reasons.GitOperationFailed;
     super("FetchFailed", reason, message, options);
     this.name = "GitError";
     this.kind = kind;
@@ -90,10 +93,14 @@ export class StorageError extends SourceError {
   }
 }
 
-/** The archive could not be built from the checkout (a symlink escaping the tree, too large, ...). */
+/**
+ * The archive could not be built from the checkout (a symlink escaping the tree, too large, ...). Flux's
+ * GitRepository has no BuildFailed condition: it records every archive failure under StorageOperationFailed
+ * (reason ArchiveOperationFailed), so kstatus and the flux CLI see the condition they know.
+ */
 export class BuildError extends SourceError {
   constructor(reason: string, message: string, options: SourceErrorOptions = {}) {
-    super("BuildFailed", reason, message, options);
+    super("StorageOperationFailed", reason, message, options);
     this.name = "BuildError";
   }
 }

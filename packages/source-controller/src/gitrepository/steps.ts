@@ -74,6 +74,12 @@ function fail(obj: GitRepositoryObject, err: unknown, prefix: string): never {
  */
 export function reconcileStorage(deps: StepDeps): GitStep {
   return async (ctx, obj, state) => {
+    // As Flux does before its sub-reconcilers run: a storage failure of an earlier reconcile is forgotten, so that it
+    // cannot mask (in the Ready summary) what fails now; the step that hits one again records it again.
+    removeCondition(obj, Condition.StorageOperationFailed);
+    // Nothing records BuildFailed any more (archive failures are StorageOperationFailed, as in Flux); an object
+    // carrying one from an older Capstan drops it here.
+    removeCondition(obj, Condition.BuildFailed);
     const artifact = obj.status?.artifact;
     if (artifact?.digest) state.previousDigest = artifact.digest;
     let missing = false;

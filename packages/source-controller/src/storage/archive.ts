@@ -72,7 +72,10 @@ async function checkSymlink(root: string, rel: string, abs: string): Promise<voi
   const target = resolve(dirname(abs), await readlink(abs));
   const inside = relative(root, target);
   if (inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw new BuildError(Reasons.InvalidPath, `symlink '${rel}' points outside the repository`);
+    throw new BuildError(
+      Reasons.InvalidPath,
+      `symlink '${rel}' points outside the repository: make it relative and inside the repository, or exclude it with .sourceignore or spec.ignore`,
+    );
   }
 }
 
@@ -155,7 +158,10 @@ export async function archiveDirectory(
       size += chunk.length;
       if (options.maxSize !== undefined && size > options.maxSize) {
         done(
-          new BuildError(Reasons.ArchiveOperationFailed, `artifact exceeds the size limit of ${options.maxSize} bytes`),
+          new BuildError(
+            Reasons.ArchiveOperationFailed,
+            `artifact exceeds the size limit of ${options.maxSize} bytes (--artifact-max-size): exclude large files with .sourceignore or spec.ignore`,
+          ),
         );
         return;
       }

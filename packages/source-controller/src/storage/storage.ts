@@ -33,6 +33,7 @@ const fsReasons: Record<string, string> = {
   EPERM: "operation not permitted",
   EROFS: "read-only file system",
   ENOTDIR: "a path component is not a directory",
+  EEXIST: "a file is in the way of a directory",
 };
 
 /** Wraps a file system error as a StorageError with Flux's reason and the errno's plain meaning. */

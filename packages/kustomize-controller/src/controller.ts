@@ -30,6 +30,8 @@ export interface KustomizeControllerOptions {
   requeueDependencyMs?: number;
   defaultServiceAccount?: string;
   strictSubstitutions?: boolean;
+  /** Feature gate AdditiveCELDependencyCheck: a dependsOn readyExpr adds to the built-in readiness check. */
+  additiveCelDependencyCheck?: boolean;
   /** Health polling interval (Flux polls every 5s). */
   healthIntervalMs?: number;
   /** Backoff of artifact download retries (tests shorten it). */
@@ -115,6 +117,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       strictSubstitutions: options.strictSubstitutions ?? false,
+      additiveCelDependencyCheck: options.additiveCelDependencyCheck ?? false,
       janitor,
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),

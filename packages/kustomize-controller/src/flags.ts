@@ -23,7 +23,8 @@ export const kustomizeControllerFlags = controllerFlags({
   "feature-gates": {
     type: "string",
     default: "",
-    description: "Comma-separated feature gates, e.g. StrictPostBuildSubstitutions=true.",
+    description:
+      "Comma-separated feature gates, e.g. StrictPostBuildSubstitutions=true,AdditiveCELDependencyCheck=true.",
   },
   "kustomize-path": {
     type: "string",
@@ -66,11 +67,13 @@ export type KustomizeControllerFlags = FlagValues<typeof kustomizeControllerFlag
 
 /** The reconcile behaviour the flags select, as registerKustomizeController takes it (main.ts and the test harness). */
 export function behaviourFromFlags(flags: KustomizeControllerFlags) {
+  const gates = enabledGates(flags.featureGates);
   return {
     httpRetry: flags.httpRetry,
     requeueDependencyMs: flags.requeueDependency,
     defaultServiceAccount: flags.defaultServiceAccount,
-    strictSubstitutions: enabledGates(flags.featureGates).has("StrictPostBuildSubstitutions"),
+    strictSubstitutions: gates.has("StrictPostBuildSubstitutions"),
+    additiveCelDependencyCheck: gates.has("AdditiveCELDependencyCheck"),
     driftWatch: flags.driftWatch,
     fullApplyEvery: flags.fullApplyEvery,
   };

@@ -1,5 +1,6 @@
-// spec.dependsOn: every listed Kustomization must be ready (Ready=True for its current generation) or satisfy its
-// readyExpr before this one is built.
+// spec.dependsOn: every listed Kustomization must be ready before this one is built, as Flux's checkDependencies:
+// Ready=True for its current generation and, when it is built from the same source, at the revision this one is
+// about to apply. A readyExpr replaces that built-in check, or adds to it with AdditiveCELDependencyCheck.
 import { kustomizationType } from "@capstan/api";
 import { isTrue, StallingError, WaitingError } from "@capstan/runtime";
 import { Environment } from "@marcbachmann/cel-js";
@@ -15,7 +16,31 @@ function toCel(v: unknown): unknown {
   return v;
 }
 
-function evaluateReadyExpr(expr: string, self: KustomizationObject, dep: KustomizationObject): boolean {
+export interface DependencyCheckOptions {
+  /** How soon to look again (--requeue-dependency). */
+  requeueAfterMs: number;
+  /** The revision of this Kustomization's source artifact: a dependency on the same source must have applied it. */
+  sourceRevision: string;
+  /** Feature gate AdditiveCELDependencyCheck: run the built-in check as well as a readyExpr. */
+  additiveCel?: boolean;
+}
+
+function sameSource(a: KustomizationObject, b: KustomizationObject): boolean {
+  const ra = a.spec.sourceRef;
+  const rb = b.spec.sourceRef;
+  return (
+    ra.kind === rb.kind &&
+    ra.name === rb.name &&
+    (ra.namespace || a.metadata.namespace) === (rb.namespace || b.metadata.namespace)
+  );
+}
+
+/** Evaluates a readyExpr; a runtime error (a missing field, say) reads as not ready and says why. */
+function evaluateReadyExpr(
+  expr: string,
+  self: KustomizationObject,
+  dep: KustomizationObject,
+): { ready: boolean; error?: string } {
   let program: (vars: Record<string, unknown>) => unknown;
   try {
     program = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true }).parse(expr);
@@ -25,19 +50,27 @@ function evaluateReadyExpr(expr: string, self: KustomizationObject, dep: Kustomi
       cause,
     });
   }
+  let result: unknown;
   try {
-    return program({ self: toCel(self), dep: toCel(dep) }) === true;
-  } catch {
-    return false;
+    result = program({ self: toCel(self), dep: toCel(dep) });
+  } catch (cause) {
+    return { ready: false, error: (cause as Error).message };
   }
+  if (typeof result !== "boolean") {
+    throw new StallingError(`invalid readyExpr '${expr}': it must evaluate to a bool, got ${typeof result}`, {
+      reason: "InvalidCELExpression",
+    });
+  }
+  return { ready: result };
 }
 
 /** Throws WaitingError (DependencyNotReady) naming the first dependency that is not ready. */
 export async function checkDependencies(
   client: Client,
   obj: KustomizationObject,
-  requeueAfterMs: number,
+  options: DependencyCheckOptions,
 ): Promise<void> {
+  const { requeueAfterMs } = options;
   for (const d of obj.spec.dependsOn ?? []) {
     const namespace = d.namespace || obj.metadata.namespace;
     const id = `${namespace}/${d.name}`;
@@ -47,14 +80,22 @@ export async function checkDependencies(
       name: d.name,
       ...(namespace ? { namespace } : {}),
     });
-    const notReady = (why: string) =>
-      new WaitingError(`dependency '${id}' is not ready: ${why}`, { reason: dependencyNotReady, requeueAfterMs });
-    if (!dep) throw notReady("not found");
+    const notReady = (message: string) => new WaitingError(message, { reason: dependencyNotReady, requeueAfterMs });
+    if (!dep) throw notReady(`dependency '${id}' is not ready: not found`);
     if (d.readyExpr) {
-      if (!evaluateReadyExpr(d.readyExpr, obj, dep)) throw notReady("readyExpr is false");
-      continue;
+      const { ready, error } = evaluateReadyExpr(d.readyExpr, obj, dep);
+      if (!ready) {
+        throw notReady(`dependency '${id}' is not ready according to readyExpr eval${error ? `: ${error}` : ""}`);
+      }
+      if (!options.additiveCel) continue;
     }
-    if (dep.status?.observedGeneration !== dep.metadata.generation) throw notReady("generation not yet reconciled");
-    if (!isTrue(dep, "Ready")) throw notReady("Ready condition is not True");
+    if (dep.status?.observedGeneration !== dep.metadata.generation) {
+      throw notReady(`dependency '${id}' is not ready: generation not yet reconciled`);
+    }
+    if (!isTrue(dep, "Ready")) throw notReady(`dependency '${id}' is not ready: Ready condition is not True`);
+    // Built from the same source: applying this revision before the dependency did would break the ordering.
+    if (sameSource(obj, dep) && dep.status?.lastAppliedRevision !== options.sourceRevision) {
+      throw notReady(`dependency '${id}' revision is not up to date`);
+    }
   }
 }

@@ -23,6 +23,8 @@ export interface KustomizationReconcilerDeps extends ResourcesDeps {
   clients: ClientProvider;
   /** --requeue-dependency: how soon to look again at a dependency or source that is not ready. */
   requeueDependencyMs: number;
+  /** Feature gate AdditiveCELDependencyCheck: a readyExpr adds to the built-in readiness check. */
+  additiveCelDependencyCheck?: boolean;
 }
 
 function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
@@ -52,12 +54,17 @@ const validateSpec: Step<KustomizationObject, State> = async (_ctx, obj) => {
 function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, State>[] {
   return [
     validateSpec,
-    async (ctx, obj) => {
-      await checkDependencies(ctx.client, obj, deps.requeueDependencyMs);
+    // The source comes first, as in Flux: a dependency on the same source must have applied its revision.
+    async (ctx, obj, state) => {
+      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs);
       return stepContinue;
     },
     async (ctx, obj, state) => {
-      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs);
+      await checkDependencies(ctx.client, obj, {
+        requeueAfterMs: deps.requeueDependencyMs,
+        sourceRevision: state.artifact!.revision,
+        additiveCel: deps.additiveCelDependencyCheck ?? false,
+      });
       return stepContinue;
     },
     async (_ctx, obj, state) => {

@@ -64,13 +64,36 @@ function evaluateReadyExpr(
   return { ready: result };
 }
 
+/** Why one dependency is not ready yet, or undefined when it is. */
+function whyNotReady(
+  obj: KustomizationObject,
+  ref: { readyExpr?: string },
+  dep: KustomizationObject,
+  id: string,
+  options: DependencyCheckOptions,
+): string | undefined {
+  if (ref.readyExpr) {
+    const { ready, error } = evaluateReadyExpr(ref.readyExpr, obj, dep);
+    if (!ready) return `dependency '${id}' is not ready according to readyExpr eval${error ? `: ${error}` : ""}`;
+    if (!options.additiveCel) return undefined;
+  }
+  if (dep.status?.observedGeneration !== dep.metadata.generation) {
+    return `dependency '${id}' is not ready: generation not yet reconciled`;
+  }
+  if (!isTrue(dep, "Ready")) return `dependency '${id}' is not ready: Ready condition is not True`;
+  // Built from the same source: applying this revision before the dependency did would break the ordering.
+  if (sameSource(obj, dep) && dep.status?.lastAppliedRevision !== options.sourceRevision) {
+    return `dependency '${id}' revision is not up to date`;
+  }
+  return undefined;
+}
+
 /** Throws WaitingError (DependencyNotReady) naming the first dependency that is not ready. */
 export async function checkDependencies(
   client: Client,
   obj: KustomizationObject,
   options: DependencyCheckOptions,
 ): Promise<void> {
-  const { requeueAfterMs } = options;
   for (const d of obj.spec.dependsOn ?? []) {
     const namespace = d.namespace || obj.metadata.namespace;
     const id = `${namespace}/${d.name}`;
@@ -80,22 +103,7 @@ export async function checkDependencies(
       name: d.name,
       ...(namespace ? { namespace } : {}),
     });
-    const notReady = (message: string) => new WaitingError(message, { reason: dependencyNotReady, requeueAfterMs });
-    if (!dep) throw notReady(`dependency '${id}' is not ready: not found`);
-    if (d.readyExpr) {
-      const { ready, error } = evaluateReadyExpr(d.readyExpr, obj, dep);
-      if (!ready) {
-        throw notReady(`dependency '${id}' is not ready according to readyExpr eval${error ? `: ${error}` : ""}`);
-      }
-      if (!options.additiveCel) continue;
-    }
-    if (dep.status?.observedGeneration !== dep.metadata.generation) {
-      throw notReady(`dependency '${id}' is not ready: generation not yet reconciled`);
-    }
-    if (!isTrue(dep, "Ready")) throw notReady(`dependency '${id}' is not ready: Ready condition is not True`);
-    // Built from the same source: applying this revision before the dependency did would break the ordering.
-    if (sameSource(obj, dep) && dep.status?.lastAppliedRevision !== options.sourceRevision) {
-      throw notReady(`dependency '${id}' revision is not up to date`);
-    }
+    const why = dep ? whyNotReady(obj, d, dep, id, options) : `dependency '${id}' is not ready: not found`;
+    if (why) throw new WaitingError(why, { reason: dependencyNotReady, requeueAfterMs: options.requeueAfterMs });
   }
 }

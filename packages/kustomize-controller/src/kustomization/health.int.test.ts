@@ -1,0 +1,75 @@
+// wait / healthChecks through the reconciler against workloads that kwok runs: a Deployment that becomes
+// Available makes the Kustomization Healthy; one that cannot be scheduled fails the health check within
+// spec.timeout naming the Deployment, and a fixed revision recovers.
+import { testKubeconfigPath } from "@capstan/cluster/testing";
+import type {} from "@capstan/cluster/vitest-setup";
+import { describe, expect, inject, it } from "vitest";
+import { readyOf } from "../testing/harness.js";
+import { failedWith, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import type { KustomizationObject } from "./types.js";
+
+const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
+
+const deployment = (nodeSelector?: Record<string, string>) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+${nodeSelector ? `      nodeSelector: ${JSON.stringify(nodeSelector)}\n` : ""}      containers:
+        - name: web
+          image: registry.invalid/web:1
+`;
+
+const healthy = (k: KustomizationObject) => k.status?.conditions?.find((c) => c.type === "Healthy");
+
+describe("Kustomization wait and healthChecks", () => {
+  it("Given wait: true and a Deployment that becomes Available, should be Ready with Healthy True", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-wait");
+    const a = await h.artifact({ "deploy.yaml": deployment() });
+    await h.publish("repo", a);
+    await h.kustomization("app", { targetNamespace: h.namespace, wait: true, timeout: "60s" });
+    const k = await untilKustomization(h, "app", "ready", readyAt(a.revision), 90_000);
+    expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
+    expect(healthy(k)?.message).toMatch(/^Health check passed in /);
+    const live = await h.client.get<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string };
+      status?: { availableReplicas?: number };
+    }>({ apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: h.namespace });
+    expect(live?.status?.availableReplicas).toBe(1);
+  });
+
+  it("Given a Deployment that never becomes Available, should fail HealthCheckFailed naming it after the timeout, and recover on a fixed revision", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-wait-fail");
+    const bad = await h.artifact({ "deploy.yaml": deployment({ "capstan.dev/no-such-node": "true" }) });
+    await h.publish("repo", bad);
+    await h.kustomization("app", {
+      targetNamespace: ns.name,
+      wait: true,
+      timeout: "10s",
+      retryInterval: "1s",
+    });
+    const failed = await untilKustomization(h, "app", "health check failed", failedWith("HealthCheckFailed"));
+    const message = readyOf(failed)?.message ?? "";
+    expect(message).toMatch(/^health check failed after \d+(\.\d+)?s: timeout waiting for: \[/);
+    expect(message).toContain(`Deployment/${ns.name}/web status: 'InProgress'`);
+    expect(healthy(failed)).toMatchObject({ status: "False", reason: "HealthCheckFailed" });
+    // The objects were applied; only their health failed.
+    expect(failed.status?.inventory?.entries).toEqual([{ id: `${ns.name}_web_apps_Deployment`, v: "v1" }]);
+    expect(failed.status?.lastAttemptedRevision).toBe(bad.revision);
+    expect(failed.status?.lastAppliedRevision).toBeUndefined();
+
+    const fixed = await h.artifact({ "deploy.yaml": deployment() });
+    await h.publish("repo", fixed);
+    const k = await untilKustomization(h, "app", "recovered", readyAt(fixed.revision), 90_000);
+    expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
+  });
+});

@@ -1,7 +1,7 @@
 // The client a Kustomization applies with: the controller's own, one impersonating spec.serviceAccountName (or
 // --default-service-account), or one for the remote cluster of spec.kubeConfig.secretRef.
 import type { Client as RuntimeClient } from "@capstan/runtime";
-import { StallingError } from "@capstan/runtime";
+import { ReconcileError, StallingError } from "@capstan/runtime";
 import type { KustomizationObject } from "./types.js";
 
 /** What the provider needs of the runtime's KubeClient. */
@@ -52,11 +52,12 @@ export class ClientProvider {
       namespace,
     });
     const id = `Secret/${namespace}/${ref.name}`;
-    if (!secret) throw new StallingError(`kubeconfig ${id} not found`, { reason: "ReconciliationFailed" });
+    // Retried, not stalled: the Secret may be created or fixed after the Kustomization (Cluster API writes it later).
+    if (!secret) throw new ReconcileError(`kubeconfig ${id} not found`, { reason: "ReconciliationFailed" });
     const keys = ref.key ? [ref.key] : ["value", "value.yaml"];
     const key = keys.find((k) => secret.data?.[k]);
     if (!key) {
-      throw new StallingError(`kubeconfig ${id} has no key ${keys.map((k) => `'${k}'`).join(" or ")}`, {
+      throw new ReconcileError(`kubeconfig ${id} has no key ${keys.map((k) => `'${k}'`).join(" or ")}`, {
         reason: "ReconciliationFailed",
       });
     }
@@ -64,8 +65,31 @@ export class ClientProvider {
     const version = secret.metadata.resourceVersion ?? "";
     const cached = this.remote.get(cacheKey);
     if (cached?.version === version) return cached.client;
-    const client = this.options.fromKubeconfig(Buffer.from(secret.data![key]!, "base64").toString("utf8"));
+    const client = loadKubeconfig(this.options, secret.data![key]!, `${id} key '${key}'`);
     this.remote.set(cacheKey, { version, client });
     return client;
   }
+}
+
+/**
+ * Builds the remote client. The parser's own message can quote the text around a syntax error, which is the
+ * kubeconfig's credentials: only its reason and position are kept, and the cause is dropped so logs cannot show it.
+ */
+function loadKubeconfig(options: ClientProviderOptions, data: string, where: string): ImpersonatingClient {
+  try {
+    return options.fromKubeconfig(Buffer.from(data, "base64").toString("utf8"));
+  } catch (err) {
+    throw new ReconcileError(`kubeconfig ${where} cannot be loaded: ${safeDetail(err)}`, {
+      reason: "ReconciliationFailed",
+    });
+  }
+}
+
+/** js-yaml's YAMLException carries the reason and position apart from the quoted snippet. */
+function safeDetail(err: unknown): string {
+  const e = err as { reason?: unknown; mark?: { line?: unknown; column?: unknown } } | undefined;
+  if (typeof e?.reason === "string" && typeof e.mark?.line === "number" && typeof e.mark.column === "number") {
+    return `invalid YAML: ${e.reason} at line ${e.mark.line + 1}, column ${e.mark.column + 1}`;
+  }
+  return "not a valid kubeconfig";
 }

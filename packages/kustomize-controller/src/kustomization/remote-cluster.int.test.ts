@@ -1,0 +1,114 @@
+// spec.kubeConfig.secretRef: the Kustomization applies through the kubeconfig a Secret holds (here the test control
+// plane's own, a legitimate "remote" target). A broken kubeconfig fails clearly and its credentials never reach the
+// Kustomization's status or the namespace's Events.
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { testKubeconfigPath } from "@capstan/cluster/testing";
+import type {} from "@capstan/cluster/vitest-setup";
+import { describe, expect, inject, it } from "vitest";
+import { parse, stringify } from "yaml";
+import type { Harness } from "../testing/harness.js";
+import { readyOf } from "../testing/harness.js";
+import {
+  configMap,
+  failedWith,
+  getConfigMap,
+  namespaceEvents,
+  readyAt,
+  scenario,
+  untilKustomization,
+} from "../testing/scenario.js";
+
+const kubeconfigPath = () => testKubeconfigPath(inject("capstanKubeconfig"));
+
+interface Kubeconfig {
+  clusters: { cluster: { server: string } }[];
+  users: { name: string; user: Record<string, string> }[];
+}
+
+async function putKubeconfig(h: Harness, name: string, text: string): Promise<void> {
+  await h.client.apply(
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace: h.namespace },
+      data: { "value.yaml": Buffer.from(text).toString("base64") },
+    },
+    { fieldManager: "test", force: true },
+  );
+}
+
+/** Pieces of a credential that must not show anywhere: the value, its decoded PEM body lines, long prefixes. */
+function fragments(secret: string): string[] {
+  const decoded = Buffer.from(secret, "base64").toString("utf8");
+  const pemLines = decoded.split("\n").filter((l) => l.length >= 32 && !l.startsWith("-----"));
+  return [secret.slice(0, 32), ...pemLines.map((l) => l.slice(0, 32))];
+}
+
+async function expectNoLeak(h: Harness, name: string, secrets: string[]): Promise<void> {
+  const k = await h.getKustomization(name);
+  const events = await namespaceEvents(h);
+  const visible = JSON.stringify(k?.status) + JSON.stringify(events.map((e) => [e.message, e.metadata.annotations]));
+  for (const s of secrets) expect(visible).not.toContain(s);
+}
+
+describe("Kustomization kubeConfig.secretRef", () => {
+  it("Given a Secret with a working kubeconfig, should apply through it", async () => {
+    const { ns, h } = await scenario(kubeconfigPath(), "ks-remote");
+    await putKubeconfig(h, "remote", await readFile(kubeconfigPath(), "utf8"));
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("remote", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "remote" } } });
+    const k = await untilKustomization(h, "remote", "applied", readyAt(a.revision));
+    expect(k.status?.inventory?.entries).toEqual([{ id: `${ns.name}_remote__ConfigMap`, v: "v1" }]);
+    expect((await getConfigMap(h, "remote"))?.data).toEqual({ value: "1" });
+  });
+
+  it("Given broken kubeconfigs, should fail clearly without their credentials in status or Events", async () => {
+    const { ns, h } = await scenario(kubeconfigPath(), "ks-remote-broken");
+    const text = await readFile(kubeconfigPath(), "utf8");
+    const config = parse(text) as Kubeconfig;
+    const user = config.users[0]!.user;
+    const key = user["client-key-data"]!;
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+
+    // Real credentials, unreachable server.
+    const unreachable = structuredClone(config);
+    unreachable.clusters[0]!.cluster.server = "https://127.0.0.1:1";
+    await putKubeconfig(h, "unreachable", stringify(unreachable));
+    // Credentials in a kubeconfig that does not parse: a parser quoting the text near the error would leak them.
+    const token = randomBytes(24).toString("hex");
+    const malformed = structuredClone(config);
+    malformed.users[0]!.user = { token };
+    await putKubeconfig(h, "malformed", stringify(malformed).replace(`token: ${token}`, `token: "${token}\n:`));
+    // A bearer token the apiserver rejects.
+    const rejected = structuredClone(config);
+    rejected.users[0]!.user = { token };
+    await putKubeconfig(h, "rejected", stringify(rejected));
+
+    const cases = [
+      ["unreachable", /127\.0\.0\.1:1|ECONNREFUSED|connect/],
+      [
+        "malformed",
+        /^kubeconfig Secret\/\S+\/malformed key 'value.yaml' cannot be loaded: invalid YAML: .* at line \d+/,
+      ],
+      ["rejected", /Unauthorized/i],
+    ] as const;
+    for (const [name] of cases) {
+      await h.kustomization(name, {
+        targetNamespace: ns.name,
+        retryInterval: "1s",
+        kubeConfig: { secretRef: { name } },
+      });
+    }
+    for (const [name, pattern] of cases) {
+      const k = await untilKustomization(h, name, "failed", failedWith("ReconciliationFailed"));
+      const message = readyOf(k)?.message ?? "";
+      expect(message, name).toMatch(pattern);
+      expect(message, name).not.toBe("");
+    }
+    expect(await getConfigMap(h, "remote")).toBeUndefined();
+    for (const [name] of cases) await expectNoLeak(h, name, [...fragments(key), token.slice(0, 12)]);
+  });
+});

@@ -148,6 +148,9 @@ describe("ResourceManager against a real kube-apiserver", () => {
     expect((err as ApplySetError).errors).toHaveLength(2);
     expect((err as Error).message).toContain(`ConfigMap/${ns.name}/bad-1 dry-run failed`);
     expect((err as Error).message).toContain(`Deployment/${ns.name}/bad-2 dry-run failed`);
+    // The stage stopped before writing: the valid object was not created and is not reported as such.
+    expect((err as ApplySetError).changeSet).toEqual([]);
+    expect(await client.get(refOf(configMap("fine", { a: "1" })))).toBeUndefined();
   });
 
   it("Given ssa annotations, should honour IfNotPresent and reconcile: disabled", async () => {

@@ -136,9 +136,9 @@ export class ResourceManager {
     );
     const errors = planned.flatMap((p) => ("error" in p ? [p.error] : []));
     const entries = planned.flatMap((p) => ("entry" in p ? [p.entry] : []));
-    if (errors.length > 0) {
-      throw new ApplySetError(errors.map((e) => e.message).join("\n"), entries, errors);
-    }
+    // Any dry-run failure stops the stage before a single write: nothing of it was created or configured, so the
+    // change set (and the Event and message built from it) is empty.
+    if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), [], errors);
     const failed = new Set<ChangeSetEntry>();
     for (const p of planned) {
       if (!("apply" in p) || !p.apply) continue;

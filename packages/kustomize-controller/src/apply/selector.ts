@@ -1,17 +1,10 @@
 // Target selectors of ignore rules (kustomize's Selector: group/version/kind, name and namespace as anchored regular
 // expressions, label and annotation selectors in Kubernetes' syntax).
+import type { Selector } from "@capstan/api";
 import type { KubeObject } from "../kube.js";
 import { groupOf, versionOf } from "../object.js";
 
-export interface Selector {
-  group?: string;
-  version?: string;
-  kind?: string;
-  name?: string;
-  namespace?: string;
-  labelSelector?: string;
-  annotationSelector?: string;
-}
+export type { Selector } from "@capstan/api";
 
 type Requirement = (labels: Record<string, string>) => boolean;
 

@@ -2,6 +2,7 @@
 // none, then layer the Kustomization's targetNamespace, namePrefix/nameSuffix, patches, images and components on it.
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+import type { Image, Patch, Selector } from "@capstan/api";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { BuildError } from "../errors.js";
 import { isRecord } from "../object.js";
@@ -9,27 +10,7 @@ import { isRemoteReference, resolveInside } from "./paths.js";
 
 export const kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
 
-export interface Selector {
-  group?: string;
-  version?: string;
-  kind?: string;
-  name?: string;
-  namespace?: string;
-  labelSelector?: string;
-  annotationSelector?: string;
-}
-
-export interface Patch {
-  patch: string;
-  target?: Selector;
-}
-
-export interface Image {
-  name: string;
-  newName?: string;
-  newTag?: string;
-  digest?: string;
-}
+export type { Image, Patch, Selector } from "@capstan/api";
 
 /** The spec fields of a Kustomization that shape the overlay. */
 export interface OverlaySpec {

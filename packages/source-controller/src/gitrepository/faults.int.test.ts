@@ -2,28 +2,16 @@
 // row, each must end Ready=False with Flux's reason on Flux's condition and a message a user can act on, Stalled only
 // where a retry cannot help; meanwhile the controller keeps serving the last good artifact, keeps reconciling other
 // objects, recovers by itself once a transient fault is gone, and never prints a credential.
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
-import { ensureCrds } from "@capstan/api/testing";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
+import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { createLogger, getCondition, KubeClient, type KubeObject, Manager, parseFlags } from "@capstan/runtime";
-import { x as extract } from "tar";
+import { createLogger, getCondition, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { controllerName, sourceControllerFlags } from "../flags.js";
-import { type ArtifactServer, startArtifactServer } from "../server/server.js";
-import { Storage } from "../storage/storage.js";
-import { createTestRepo, freePort, type GitHttpServer, startGitHttpServer, type TestRepo } from "../testing/index.js";
-import { gitRepositoryReconciler } from "./definition.js";
+import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
+import { freePort, type TestRepo } from "../testing/index.js";
 import type { GitRepositoryObject } from "./state.js";
 
 const username = "capstan";
@@ -31,125 +19,40 @@ const password = "faults-pass-do-not-leak";
 const wrongPassword = "faults-wrong-pass-do-not-leak";
 const maxSize = 64 * 1024;
 
-let work: string;
-let gitRoot: string;
-let git: GitHttpServer;
+let h: GitRepositoryHarness;
 const repos = new Map<string, TestRepo>();
-let artifacts: ArtifactServer;
-let storage: Storage;
-let client: KubeClient;
-let ns: TestNamespace;
-let manager: Manager;
-let running: Promise<void>;
 const logLines: string[] = [];
 
 async function repo(name: string, files: Record<string, string> | undefined): Promise<TestRepo> {
-  const r = await createTestRepo(gitRoot, `${name}.git`, "main");
+  const r = await h.repo(`${name}.git`);
   repos.set(name, r);
   if (files) await r.commit(files, { message: `first commit of ${name}` });
   return r;
 }
 
 beforeAll(async () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfigPath);
-  work = await mkdtemp(join(tmpdir(), "capstan-faults-int-"));
-  gitRoot = join(work, "git");
-  git = await startGitHttpServer({ root: gitRoot, basicAuth: { username, password } });
-  await mkdir(join(work, "storage"), { recursive: true });
-  artifacts = await startArtifactServer({ root: join(work, "storage"), address: "127.0.0.1:0" });
-  storage = new Storage({ root: join(work, "storage"), advertisedAddress: `127.0.0.1:${artifacts.port}` });
-  client = new KubeClient({ kubeconfigPath });
-  ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "gitrepo-faults");
-  await client.create({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "git-auth", namespace: ns.name },
-    stringData: { username, password },
+  h = await GitRepositoryHarness.start({
+    kubeconfigPath: testKubeconfigPath(inject("capstanKubeconfig")),
+    prefix: "gitrepo-faults",
+    basicAuth: { username, password },
+    secrets: {
+      "git-auth": { username, password },
+      "bad-auth": { username, password: wrongPassword },
+    },
+    specDefaults: { ref: { branch: "main" }, secretRef: { name: "git-auth" } },
+    artifactMaxSize: maxSize,
+    // Debug level: every line the controller could print is searched for credentials at the end.
+    logger: createLogger({ level: "debug", destination: { write: (line: string) => logLines.push(line) } }),
   });
-  await client.create({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "bad-auth", namespace: ns.name },
-    stringData: { username, password: wrongPassword },
-  });
-  const parsed = parseFlags(controllerName, sourceControllerFlags, [
-    "--health-addr=127.0.0.1:0",
-    "--metrics-addr=127.0.0.1:0",
-    "--watch-all-namespaces=false",
-    `--namespace=${ns.name}`,
-    "--min-retry-delay=100ms",
-    "--max-retry-delay=2s",
-  ]);
-  if (parsed.help) throw new Error("unexpected --help");
-  // Debug level: every line the controller could print is searched for credentials at the end.
-  const logger = createLogger({ level: "debug", destination: { write: (line: string) => logLines.push(line) } });
-  manager = new Manager({ name: controllerName, flags: parsed.values, client, logger, handleSignals: false });
-  manager.register(gitRepositoryReconciler({ storage, requeueDependencyMs: 500, artifactMaxSize: maxSize }));
-  running = manager.start();
-  running.catch(() => undefined);
 }, 120_000);
 
 afterAll(async () => {
-  await manager?.stop();
-  await running?.catch(() => undefined);
-  await ns?.delete();
-  client?.close();
-  await artifacts?.close();
-  await git?.close();
-  for (const r of repos.values()) await rm(r.work, { recursive: true, force: true });
-  if (work) await rm(work, { recursive: true, force: true });
+  await h?.stop();
 });
-
-const ref = (name: string) => ({
-  apiVersion: gitRepositoryType.apiVersion,
-  kind: "GitRepository",
-  namespace: ns.name,
-  name,
-});
-const get = (name: string) => client.get<GitRepositoryObject>(ref(name));
-
-async function create(name: string, spec: Record<string, unknown>): Promise<void> {
-  await client.create({
-    apiVersion: gitRepositoryType.apiVersion,
-    kind: "GitRepository",
-    metadata: { name, namespace: ns.name },
-    spec: { interval: "10m", ref: { branch: "main" }, secretRef: { name: "git-auth" }, ...spec },
-  });
-}
-
-async function ready(name: string, what = "Ready"): Promise<GitRepositoryObject> {
-  return eventually(
-    async () => {
-      const o = await get(name);
-      return o && getCondition(o, "Ready")?.status === "True" && o.status?.artifact ? o : undefined;
-    },
-    { timeoutMs: 30_000, what: `${name} ${what}` },
-  );
-}
-
-async function failing(name: string, reason: string): Promise<GitRepositoryObject> {
-  return eventually(
-    async () => {
-      const o = await get(name);
-      const r = o && getCondition(o, "Ready");
-      return r?.status === "False" && r.reason === reason ? o : undefined;
-    },
-    { timeoutMs: 30_000, what: `${name} Ready=False with ${reason}` },
-  );
-}
 
 /** info/refs requests the git server saw for one repository: one per ls-remote, i.e. one per reconcile. */
 const lsRemotes = (repoName: string) =>
-  git.requests.filter((r) => r.path.startsWith(`/${repoName}.git/info/refs`)).length;
-
-async function download(url: string): Promise<Buffer> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  return Buffer.from(await res.arrayBuffer());
-}
-
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+  h.git.requests.filter((r) => r.path.startsWith(`/${repoName}.git/info/refs`)).length;
 
 interface Row {
   name: string;
@@ -189,7 +92,7 @@ const rows: Row[] = [
     given: "wrong credentials",
     setup: async () => {
       await repo("bad-creds", { "a.yaml": "a: 1\n" });
-      return { url: `${git.url}/bad-creds.git`, secretRef: { name: "bad-auth" } };
+      return { url: `${h.git.url}/bad-creds.git`, secretRef: { name: "bad-auth" } };
     },
     condition: "FetchFailed",
     reason: "AuthenticationFailed",
@@ -201,7 +104,7 @@ const rows: Row[] = [
     given: "a branch that does not exist",
     setup: async () => {
       await repo("no-branch", { "a.yaml": "a: 1\n" });
-      return { url: `${git.url}/no-branch.git`, ref: { branch: "nope" } };
+      return { url: `${h.git.url}/no-branch.git`, ref: { branch: "nope" } };
     },
     condition: "FetchFailed",
     reason: "GitOperationFailed",
@@ -213,7 +116,7 @@ const rows: Row[] = [
     given: "a tag that does not exist",
     setup: async () => {
       await repo("no-tag", { "a.yaml": "a: 1\n" });
-      return { url: `${git.url}/no-tag.git`, ref: { tag: "v9.9.9" } };
+      return { url: `${h.git.url}/no-tag.git`, ref: { tag: "v9.9.9" } };
     },
     condition: "FetchFailed",
     reason: "GitOperationFailed",
@@ -225,7 +128,7 @@ const rows: Row[] = [
     given: "an empty repository",
     setup: async () => {
       await repo("empty", undefined);
-      return { url: `${git.url}/empty.git` };
+      return { url: `${h.git.url}/empty.git` };
     },
     condition: "FetchFailed",
     reason: "EmptyGitRepository",
@@ -238,7 +141,7 @@ const rows: Row[] = [
     setup: async () => {
       const r = await repo("bad-semver", { "a.yaml": "a: 1\n" });
       await r.tag("v1.0.0");
-      return { url: `${git.url}/bad-semver.git`, ref: { semver: ">= one.two" } };
+      return { url: `${h.git.url}/bad-semver.git`, ref: { semver: ">= one.two" } };
     },
     condition: "FetchFailed",
     reason: "GitOperationFailed",
@@ -251,7 +154,7 @@ const rows: Row[] = [
     setup: async () => {
       const r = await repo("no-semver-match", { "a.yaml": "a: 1\n" });
       await r.tag("v1.0.0");
-      return { url: `${git.url}/no-semver-match.git`, ref: { semver: ">=9.0.0" } };
+      return { url: `${h.git.url}/no-semver-match.git`, ref: { semver: ">=9.0.0" } };
     },
     condition: "FetchFailed",
     reason: "GitOperationFailed",
@@ -265,7 +168,7 @@ const rows: Row[] = [
       const r = await repo("symlink-escape", { "a.yaml": "a: 1\n" });
       await symlink("/etc/passwd", join(r.work, "passwd"));
       await r.commit({}, { message: "link out" });
-      return { url: `${git.url}/symlink-escape.git` };
+      return { url: `${h.git.url}/symlink-escape.git` };
     },
     condition: "StorageOperationFailed",
     reason: "InvalidPath",
@@ -277,7 +180,7 @@ const rows: Row[] = [
     given: "a repository larger than --artifact-max-size",
     setup: async () => {
       await repo("too-large", { "blob.yaml": randomBytes(maxSize * 2).toString("base64") });
-      return { url: `${git.url}/too-large.git` };
+      return { url: `${h.git.url}/too-large.git` };
     },
     condition: "StorageOperationFailed",
     reason: "ArchiveOperationFailed",
@@ -289,10 +192,10 @@ const rows: Row[] = [
     given: "a file where the artifact directory must go",
     setup: async () => {
       await repo("storage-blocked", { "a.yaml": "a: 1\n" });
-      const blocker = storage.localPath(`gitrepository/${ns.name}/storage-blocked`);
+      const blocker = h.storage.localPath(`gitrepository/${h.ns.name}/storage-blocked`);
       await mkdir(dirname(blocker), { recursive: true });
       await writeFile(blocker, "not a directory");
-      return { url: `${git.url}/storage-blocked.git` };
+      return { url: `${h.git.url}/storage-blocked.git` };
     },
     condition: "StorageOperationFailed",
     reason: "DirectoryCreationFailed",
@@ -304,14 +207,14 @@ const rows: Row[] = [
 describe("GitRepository faults", () => {
   it("Given a healthy repository / should become Ready (the control for every row below)", async () => {
     await repo("healthy", { "a.yaml": "a: 1\n" });
-    await create("healthy", { url: `${git.url}/healthy.git` });
-    await ready("healthy");
+    await h.create("healthy", { url: `${h.git.url}/healthy.git` });
+    await h.ready("healthy");
   });
 
   it.each(rows)("Given $given / should be Ready=False with $reason on $condition", async (row) => {
     const spec = { ...(row.spec ?? {}), ...((await row.setup?.()) ?? {}) };
-    await create(row.name, spec);
-    const obj = await failing(row.name, row.reason);
+    await h.create(row.name, spec);
+    const obj = await h.failing(row.name, row.reason);
     expect(getCondition(obj, row.condition)).toMatchObject({ status: "True", reason: row.reason });
     expect(getCondition(obj, row.condition)?.message).toMatch(row.message);
     expect(getCondition(obj, "Ready")?.message).toMatch(row.message);
@@ -332,44 +235,41 @@ describe("GitRepository faults", () => {
     const r = await repo("garbage-ignore", { "app.yaml": "app: 1\n", "secret.yaml": "s: 1\n" });
     await writeFile(join(r.work, ".sourceignore"), junk);
     await r.commit({}, { message: "junk ignore" });
-    await create("garbage-ignore", { url: `${git.url}/garbage-ignore.git` });
-    const obj = await ready("garbage-ignore");
-    const out = join(work, "extract-garbage-ignore");
-    await mkdir(out);
-    await writeFile(join(work, "garbage.tgz"), await download(obj.status?.artifact?.url ?? ""));
-    await extract({ file: join(work, "garbage.tgz"), cwd: out });
+    await h.create("garbage-ignore", { url: `${h.git.url}/garbage-ignore.git` });
+    const obj = await h.ready("garbage-ignore");
+    const out = await h.extractArtifact(obj, "extract-garbage-ignore");
     expect(await readFile(join(out, "app.yaml"), "utf8")).toBe("app: 1\n");
     await expect(readFile(join(out, "secret.yaml"))).rejects.toThrow();
   });
 
   it("Given a secretRef naming a missing Secret / should fail with AuthenticationFailed, then recover by itself once the Secret exists", async () => {
     await repo("late-secret", { "a.yaml": "a: 1\n" });
-    await create("late-secret", { url: `${git.url}/late-secret.git`, secretRef: { name: "late-auth" } });
-    const obj = await failing("late-secret", "AuthenticationFailed");
+    await h.create("late-secret", { url: `${h.git.url}/late-secret.git`, secretRef: { name: "late-auth" } });
+    const obj = await h.failing("late-secret", "AuthenticationFailed");
     expect(getCondition(obj, "FetchFailed")?.message).toMatch(/authentication secret '.*\/late-auth' not found/);
     expect(getCondition(obj, "Stalled")).toBeUndefined();
     const generation = obj.metadata.generation;
-    await client.create({
+    await h.client.create({
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { name: "late-auth", namespace: ns.name },
+      metadata: { name: "late-auth", namespace: h.ns.name },
       stringData: { username, password },
     });
-    const recovered = await ready("late-secret", "recovered without a spec change");
+    const recovered = await h.ready("late-secret", "recovered without a spec change");
     expect(recovered.metadata.generation).toBe(generation);
     expect(getCondition(recovered, "FetchFailed")).toBeUndefined();
   });
 
   it("Given a storage directory blocked by a file / should recover by itself once the file is gone", async () => {
-    await failing("storage-blocked", "DirectoryCreationFailed");
-    await rm(storage.localPath(`gitrepository/${ns.name}/storage-blocked`));
-    const obj = await ready("storage-blocked", "recovered without a spec change");
+    await h.failing("storage-blocked", "DirectoryCreationFailed");
+    await rm(h.storage.localPath(`gitrepository/${h.ns.name}/storage-blocked`));
+    const obj = await h.ready("storage-blocked", "recovered without a spec change");
     expect(getCondition(obj, "StorageOperationFailed")).toBeUndefined();
-    expect(sha256(await download(obj.status?.artifact?.url ?? ""))).toBe(obj.status?.artifact?.digest);
+    expect(sha256(await h.download(obj.status?.artifact?.url ?? ""))).toBe(obj.status?.artifact?.digest);
   });
 
   it("Given a transient failure / should retry with backoff until the fault is fixed upstream, while a stalled object is not retried", async () => {
-    await failing("no-branch", "GitOperationFailed");
+    await h.failing("no-branch", "GitOperationFailed");
     const stalledAt = lsRemotes("bad-semver");
     const before = lsRemotes("no-branch");
     await eventually(() => lsRemotes("no-branch") >= before + 3, { what: "no-branch retried" });
@@ -378,7 +278,7 @@ describe("GitRepository faults", () => {
     const r = repos.get("no-branch");
     await r?.branch("nope");
     const head = await r?.commit({ "b.yaml": "b: 1\n" });
-    const obj = await ready("no-branch", "recovered without a spec change");
+    const obj = await h.ready("no-branch", "recovered without a spec change");
     expect(obj.status?.artifact?.revision).toBe(`nope@sha1:${head}`);
   });
 
@@ -387,16 +287,18 @@ describe("GitRepository faults", () => {
     const r = await repo("keep", { "a.yaml": "a: 1\n" });
     await r.branch("release");
     await r.commit({ "b.yaml": "b: 1\n" });
-    await create("keep", { url: `${git.url}/keep.git`, ref: { branch: "release" } });
-    const good = (await ready("keep")).status?.artifact;
+    await h.create("keep", { url: `${h.git.url}/keep.git`, ref: { branch: "release" } });
+    const good = (await h.ready("keep")).status?.artifact;
     const stillServed = async (obj: GitRepositoryObject) => {
       expect(obj.status?.artifact).toEqual(good);
-      expect(sha256(await download(good?.url ?? ""))).toBe(good?.digest);
+      expect(sha256(await h.download(good?.url ?? ""))).toBe(good?.digest);
     };
 
     const big = await r.commit({ "blob.yaml": randomBytes(maxSize * 2).toString("base64") });
-    await client.mergePatch(ref("keep"), { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "big" } } });
-    const tooBig = await failing("keep", "ArchiveOperationFailed");
+    await h.client.mergePatch(h.ref("keep"), {
+      metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "big" } },
+    });
+    const tooBig = await h.failing("keep", "ArchiveOperationFailed");
     expect(getCondition(tooBig, "ArtifactOutdated")).toMatchObject({
       status: "True",
       reason: "NewRevision",
@@ -406,28 +308,30 @@ describe("GitRepository faults", () => {
     await stillServed(tooBig);
 
     await r.git(["push", "-q", "origin", ":refs/heads/release"]);
-    await client.mergePatch(ref("keep"), { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "gone" } } });
-    const gone = await failing("keep", "GitOperationFailed");
+    await h.client.mergePatch(h.ref("keep"), {
+      metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "gone" } },
+    });
+    const gone = await h.failing("keep", "GitOperationFailed");
     expect(getCondition(gone, "FetchFailed")?.message).toMatch(/branch 'release' not found/);
     await stillServed(gone);
   });
 
   it("Given all the failing objects above / should keep reconciling the healthy one", async () => {
     const head = await repos.get("healthy")?.commit({ "a.yaml": "a: 2\n" });
-    await client.mergePatch(ref("healthy"), {
+    await h.client.mergePatch(h.ref("healthy"), {
       metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "next" } },
     });
-    await eventually(async () => (await get("healthy"))?.status?.artifact?.revision === `main@sha1:${head}`, {
+    await eventually(async () => (await h.get("healthy"))?.status?.artifact?.revision === `main@sha1:${head}`, {
       what: "healthy follows its new commit",
     });
   });
 
   it("Given credentials in Secrets / should never show them in status, Events or the controller's log", async () => {
-    const objects = (await client.list<GitRepositoryObject>(gitRepositoryType, { namespace: ns.name })).items;
+    const objects = (await h.client.list<GitRepositoryObject>(gitRepositoryType, { namespace: h.ns.name })).items;
     const events = (
-      await client.list<KubeObject>(
+      await h.client.list<KubeObject>(
         { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
-        { namespace: ns.name },
+        { namespace: h.ns.name },
       )
     ).items;
     expect(objects.length).toBeGreaterThan(rows.length);

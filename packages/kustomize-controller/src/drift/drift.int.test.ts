@@ -1,40 +1,13 @@
 // Drift seen in seconds (a Capstan addition): with the interval at 10m, a manual scale, edit or delete of an
 // inventory object is reverted long before the next interval, because the drift watch enqueues the Kustomization.
-import { ensureCrds } from "@capstan/api/testing";
-import { ensureBinaries } from "@capstan/cluster";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  rawRequest,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Harness, type PublishedArtifact, readyOf } from "../testing/harness.js";
+import { eventually, loadKubeConfig, rawRequest } from "@capstan/cluster/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type PublishedArtifact, readyOf } from "../testing/harness.js";
+import { deployment, fileScenario, kubeconfig } from "../testing/scenario.js";
 
-let kc: ReturnType<typeof loadKubeConfig>;
-let ns: TestNamespace;
-let h: Harness;
+const s = fileScenario("ks-drift", { options: { driftDebounceMs: 200 } });
 let v1: PublishedArtifact;
 
-const deployment = (replicas: number) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: registry.invalid/web:1
-`;
 const configMap = `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -52,28 +25,19 @@ spec:
     - port: 80
 `;
 
-const ref = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, name, namespace: ns.name });
+const ref = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, name, namespace: s.ns.name });
 
 async function color(): Promise<string | undefined> {
-  const cm = await h.client.get(ref("v1", "ConfigMap", "settings"));
+  const cm = await s.h.client.get(ref("v1", "ConfigMap", "settings"));
   return (cm?.data as Record<string, string> | undefined)?.color;
 }
 
 async function reconciles(): Promise<number> {
-  return (await h.getKustomization("apps"))?.status?.history?.[0]?.totalReconciliations ?? 0;
+  return (await s.h.getKustomization("apps"))?.status?.history?.[0]?.totalReconciliations ?? 0;
 }
 
 beforeAll(async () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfigPath);
-  kc = loadKubeConfig(kubeconfigPath);
-  ns = await createTestNamespace(kc, "ks-drift");
-  h = await new Harness({
-    kubeconfigPath,
-    namespace: ns.name,
-    kustomizeBinary: (await ensureBinaries()).bin.kustomize,
-    options: { driftDebounceMs: 200 },
-  }).start();
+  const { ns, h } = s;
   v1 = await h.artifact({ "deploy.yaml": deployment(1), "cm.yaml": configMap, "svc.yaml": service });
   await h.publish("repo", v1);
   await h.kustomization("apps", { targetNamespace: ns.name, interval: "10m" });
@@ -87,15 +51,11 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await ns?.delete();
-});
-
 describe("drift watch", () => {
   it("Given a manual scale of a Deployment (kubectl scale), should revert the replicas within seconds", async () => {
+    const { ns, h } = s;
     const res = await rawRequest(
-      kc,
+      loadKubeConfig(kubeconfig()),
       "PATCH",
       `/apis/apps/v1/namespaces/${ns.name}/deployments/web/scale?fieldManager=kubectl`,
       {
@@ -117,6 +77,7 @@ describe("drift watch", () => {
   });
 
   it("Given a manual edit of a ConfigMap (kubectl edit), should restore the applied data within seconds", async () => {
+    const { h } = s;
     await h.client.mergePatch(
       ref("v1", "ConfigMap", "settings"),
       { data: { color: "red" } },
@@ -133,6 +94,7 @@ describe("drift watch", () => {
   });
 
   it("Given a deleted Service, should recreate it within seconds", async () => {
+    const { h } = s;
     const before = await h.client.get(ref("v1", "Service", "web"));
     expect(await h.client.delete(ref("v1", "Service", "web"))).toBe(true);
     const after = await eventually(
@@ -147,6 +109,7 @@ describe("drift watch", () => {
   });
 
   it("Given a change to a field the Kustomization does not manage, should not reconcile", async () => {
+    const { h } = s;
     const before = await reconciles();
     // A foreign annotation is never drift: the dry-run keeps it too. Follow it with a drift so that the test waits
     // for a reconcile that must come, then count: exactly one more, the one for the ConfigMap.
@@ -170,6 +133,7 @@ describe("drift watch", () => {
   });
 
   it("Given a revision without Deployments, should stop watching Deployments", async () => {
+    const { h } = s;
     expect(h.kustomize.drift?.watchedKinds()).toContain("apps/Deployment");
     const v2 = await h.artifact({ "cm.yaml": configMap });
     await h.publish("repo", v2);

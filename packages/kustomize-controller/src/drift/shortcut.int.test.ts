@@ -1,43 +1,17 @@
 // The apply shortcut against the real apiserver: with the drift watch covering a Kustomization's objects, an
 // interval that finds the same rendered set and no drift dry-runs nothing, except every Nth (fullApplyEvery).
-import { ensureCrds } from "@capstan/api/testing";
-import { ensureBinaries } from "@capstan/cluster";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Harness } from "../testing/harness.js";
+import { eventually } from "@capstan/cluster/testing";
+import { describe, expect, it } from "vitest";
+import { fileScenario } from "../testing/scenario.js";
 
-let ns: TestNamespace;
-let h: Harness;
+const s = fileScenario("ks-shortcut", { options: { fullApplyEvery: 4, driftDebounceMs: 200 } });
 const objects = 5;
 
-const reconciles = async () => (await h.getKustomization("apps"))?.status?.history?.[0]?.totalReconciliations ?? 0;
-
-beforeAll(async () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfigPath);
-  ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "ks-shortcut");
-  h = await new Harness({
-    kubeconfigPath,
-    namespace: ns.name,
-    kustomizeBinary: (await ensureBinaries()).bin.kustomize,
-    options: { fullApplyEvery: 4, driftDebounceMs: 200 },
-  }).start();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await ns?.delete();
-});
+const reconciles = async () => (await s.h.getKustomization("apps"))?.status?.history?.[0]?.totalReconciliations ?? 0;
 
 describe("apply shortcut", () => {
   it("Given an unchanged source and no drift, should dry-run the objects only every 4th interval", async () => {
+    const { ns, h } = s;
     const tree: Record<string, string> = {};
     for (let i = 0; i < objects; i++) {
       tree[`cm${i}.yaml`] = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm${i}\ndata:\n  i: "${i}"\n`;
@@ -67,6 +41,7 @@ describe("apply shortcut", () => {
   });
 
   it("Given a drift while the shortcut is in use, should still revert it", async () => {
+    const { ns, h } = s;
     const ref = { apiVersion: "v1", kind: "ConfigMap", name: "cm1", namespace: ns.name };
     await h.client.mergePatch(ref, { data: { i: "changed" } }, { fieldManager: "kubectl-edit" });
     await eventually(async () => ((await h.client.get(ref))?.data as Record<string, string> | undefined)?.i === "1", {

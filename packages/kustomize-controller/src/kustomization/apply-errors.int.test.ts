@@ -1,13 +1,17 @@
 // What a user sees when the repository holds something the cluster cannot take: YAML that does not parse, a kind
 // whose CRD is not installed, a namespace that does not exist. Each names the object at fault, one bad object does
 // not hide another's error, and a failed build or apply never prunes what the last good revision applied.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readyOf } from "../testing/harness.js";
-import { configMap, failedWith, getConfigMap, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
-
-const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
+import {
+  configMap,
+  failedWith,
+  getConfigMap,
+  kubeconfig,
+  readyAt,
+  scenario,
+  untilKustomization,
+} from "../testing/scenario.js";
 
 const inNamespace = (name: string, namespace: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\ndata:\n  value: "1"\n`;

@@ -1,16 +1,21 @@
 // spec.dependsOn through the reconciler: a chain A ← B ← C becomes Ready in order, a dependency on the same source
 // must have applied the new revision first, and readyExpr replaces (or, gated, adds to) the built-in check.
 import { kustomizationType } from "@capstan/api";
-import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
+import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
-import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
-import { configMap, failedWith, getConfigMap, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import {
+  configMap,
+  failedWith,
+  getConfigMap,
+  kubeconfig,
+  readyAt,
+  scenario,
+  untilKustomization,
+} from "../testing/scenario.js";
 import type { KustomizationObject } from "./types.js";
-
-const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
 
 /**
  * Records, in the apiserver's order (one watch stream, resumed where it stopped), which Kustomizations turned
@@ -52,6 +57,21 @@ const gate = (h: Harness) =>
     { fieldManager: "test" },
   );
 
+/**
+ * Kustomization "a" (path ./a of "repo"), healthy only once the test creates ConfigMap "gate", which nothing applies,
+ * and "b" (./b) depending on it. Returns the spec fields both share, for further links of the chain.
+ */
+async function gatedChain(h: Harness): Promise<{ targetNamespace: string; retryInterval: string }> {
+  const common = { targetNamespace: h.namespace, retryInterval: "1s" };
+  await h.kustomization("a", {
+    ...common,
+    path: "./a",
+    healthChecks: [{ apiVersion: "v1", kind: "ConfigMap", name: "gate", namespace: h.namespace }],
+  });
+  await h.kustomization("b", { ...common, path: "./b", dependsOn: [{ name: "a" }] });
+  return common;
+}
+
 const message = (k: KustomizationObject) => readyOf(k)?.message ?? "";
 
 describe("Kustomization dependsOn", () => {
@@ -64,14 +84,7 @@ describe("Kustomization dependsOn", () => {
       "c/cm.yaml": configMap("c", "1"),
     });
     await h.publish("repo", v1);
-    const common = { targetNamespace: ns.name, retryInterval: "1s" };
-    // A is healthy only once the test creates ConfigMap "gate", which nothing applies.
-    await h.kustomization("a", {
-      ...common,
-      path: "./a",
-      healthChecks: [{ apiVersion: "v1", kind: "ConfigMap", name: "gate", namespace: ns.name }],
-    });
-    await h.kustomization("b", { ...common, path: "./b", dependsOn: [{ name: "a" }] });
+    const common = await gatedChain(h);
     await h.kustomization("c", { ...common, path: "./c", dependsOn: [{ name: "b" }] });
 
     const b = await untilKustomization(h, "b", "waiting on a", failedWith("DependencyNotReady"));
@@ -100,13 +113,7 @@ describe("Kustomization dependsOn", () => {
     const tree = (v: string) => ({ "a/cm.yaml": configMap("a", v), "b/cm.yaml": configMap("b", v) });
     const v1 = await h.artifact(tree("1"));
     await h.publish("repo", v1);
-    const common = { targetNamespace: ns.name, retryInterval: "1s" };
-    await h.kustomization("a", {
-      ...common,
-      path: "./a",
-      healthChecks: [{ apiVersion: "v1", kind: "ConfigMap", name: "gate", namespace: ns.name }],
-    });
-    await h.kustomization("b", { ...common, path: "./b", dependsOn: [{ name: "a" }] });
+    await gatedChain(h);
     await untilKustomization(h, "b", "ready at v1", readyAt(v1.revision));
 
     // A stays Ready at v1 while its v2 health check waits for the gate: B must not run ahead of it.

@@ -1,81 +1,32 @@
 // What users and other controllers see around a reconcile: core/v1 Events with Flux's change-set message and
 // revision annotation, healthChecks entries without apiVersion, and the artifact cache dropping old revisions.
 import { readdir } from "node:fs/promises";
-import { ensureCrds } from "@capstan/api/testing";
-import { ensureBinaries } from "@capstan/cluster";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
+import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Harness, readyOf } from "../testing/harness.js";
+import { describe, expect, it } from "vitest";
+import { configMap as cm, deployment, fileScenario, readyAt, untilKustomization } from "../testing/scenario.js";
 
-let ns: TestNamespace;
-let h: Harness;
-
-const cm = (name: string, value: string) =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 0
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: registry.invalid/web:1
-`;
+const s = fileScenario("ks-events", { options: { cacheCollectDelayMs: 100 } });
 
 const eventType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
 
 async function eventsOf(name: string) {
-  const { items } = await h.client.list<KubeObject & { message?: string; reason?: string; type?: string }>(eventType, {
-    namespace: ns.name,
-    fieldSelector: `involvedObject.name=${name},involvedObject.kind=Kustomization`,
-  });
+  const { items } = await s.h.client.list<KubeObject & { message?: string; reason?: string; type?: string }>(
+    eventType,
+    {
+      namespace: s.ns.name,
+      fieldSelector: `involvedObject.name=${name},involvedObject.kind=Kustomization`,
+    },
+  );
   return items;
 }
 
-async function applied(name: string, revision: string) {
-  return eventually(
-    async () => {
-      const k = await h.getKustomization(name);
-      return k?.status?.lastAppliedRevision === revision && readyOf(k)?.status === "True" && k;
-    },
-    { what: `${name} at ${revision}`, timeoutMs: 60_000 },
-  );
-}
-
-beforeAll(async () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfigPath);
-  ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "ks-events");
-  h = await new Harness({
-    kubeconfigPath,
-    namespace: ns.name,
-    kustomizeBinary: (await ensureBinaries()).bin.kustomize,
-    options: { cacheCollectDelayMs: 100 },
-  }).start();
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await ns?.delete();
-});
+const applied = (name: string, revision: string) =>
+  untilKustomization(s.h, name, `${name} at ${revision}`, readyAt(revision));
 
 describe("Kustomization events, health checks and artifact cache", () => {
   it("Given an apply that changed objects, should record a core/v1 Event listing them, annotated with the revision", async () => {
+    const { ns, h } = s;
     const a = await h.artifact({ "a.yaml": cm("a", "1"), "b.yaml": cm("b", "1") });
     await h.publish("events-repo", a);
     await h.kustomization("events", {
@@ -94,7 +45,8 @@ describe("Kustomization events, health checks and artifact cache", () => {
   });
 
   it("Given a healthChecks entry without apiVersion, should check it as a Deployment of the apps group", async () => {
-    const a = await h.artifact({ "deploy.yaml": deployment });
+    const { ns, h } = s;
+    const a = await h.artifact({ "deploy.yaml": deployment(0) });
     await h.publish("health-repo", a);
     await h.kustomization("health", {
       sourceRef: { kind: "GitRepository", name: "health-repo" },
@@ -114,6 +66,7 @@ describe("Kustomization events, health checks and artifact cache", () => {
   });
 
   it("Given a new revision, should drop the previous artifact from the cache and keep the current one", async () => {
+    const { ns, h } = s;
     const v1 = await h.artifact({ "gc.yaml": cm("gc", "1") });
     await h.publish("gc-repo", v1);
     await h.kustomization("gc", { sourceRef: { kind: "GitRepository", name: "gc-repo" }, targetNamespace: ns.name });

@@ -1,31 +1,10 @@
 // wait / healthChecks through the reconciler against workloads that kwok runs: a Deployment that becomes
 // Available makes the Kustomization Healthy; one that cannot be scheduled fails the health check within
 // spec.timeout naming the Deployment, and a fixed revision recovers.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readyOf } from "../testing/harness.js";
-import { failedWith, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import { deployment, failedWith, kubeconfig, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
 import type { KustomizationObject } from "./types.js";
-
-const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
-
-const deployment = (nodeSelector?: Record<string, string>) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-${nodeSelector ? `      nodeSelector: ${JSON.stringify(nodeSelector)}\n` : ""}      containers:
-        - name: web
-          image: registry.invalid/web:1
-`;
 
 const healthy = (k: KustomizationObject) => k.status?.conditions?.find((c) => c.type === "Healthy");
 
@@ -49,7 +28,7 @@ describe("Kustomization wait and healthChecks", () => {
 
   it("Given a Deployment that never becomes Available, should fail HealthCheckFailed naming it after the timeout, and recover on a fixed revision", async () => {
     const { ns, h } = await scenario(kubeconfig(), "ks-wait-fail");
-    const bad = await h.artifact({ "deploy.yaml": deployment({ "capstan.dev/no-such-node": "true" }) });
+    const bad = await h.artifact({ "deploy.yaml": deployment(1, { "capstan.dev/no-such-node": "true" }) });
     await h.publish("repo", bad);
     await h.kustomization("app", {
       targetNamespace: ns.name,

@@ -1,12 +1,17 @@
 // Multi-tenancy: with --default-service-account (the chart's multi-tenant setting) or spec.serviceAccountName the
 // Kustomization applies, prunes and health-checks as that ServiceAccount, so RBAC decides what a tenant may change.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Harness } from "../testing/harness.js";
-import { configMap, failedWith, getConfigMap, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import {
+  configMap,
+  failedWith,
+  getConfigMap,
+  kubeconfig,
+  readyAt,
+  scenario,
+  untilKustomization,
+} from "../testing/scenario.js";
 
-const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
 const rbac = "rbac.authorization.k8s.io/v1";
 
 /** Lets `account` manage ConfigMaps in the namespace (what a platform team grants a tenant). */

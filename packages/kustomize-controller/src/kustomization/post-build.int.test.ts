@@ -2,14 +2,10 @@
 // postBuild variable substitution through the reconciler: inline values over ConfigMap and Secret ones, an optional
 // source that is absent, `$${var}` kept literally, a missing variable left empty (or, with the
 // StrictPostBuildSubstitutions gate, a failure naming it).
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
-import { failedWith, getConfigMap, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
-
-const kubeconfig = () => testKubeconfigPath(inject("capstanKubeconfig"));
+import { failedWith, getConfigMap, kubeconfig, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
 
 const manifest = `apiVersion: v1
 kind: ConfigMap

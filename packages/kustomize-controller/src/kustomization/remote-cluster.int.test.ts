@@ -3,9 +3,7 @@
 // Kustomization's status or the namespace's Events.
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type {} from "@capstan/cluster/vitest-setup";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
@@ -13,13 +11,12 @@ import {
   configMap,
   failedWith,
   getConfigMap,
+  kubeconfig,
   namespaceEvents,
   readyAt,
   scenario,
   untilKustomization,
 } from "../testing/scenario.js";
-
-const kubeconfigPath = () => testKubeconfigPath(inject("capstanKubeconfig"));
 
 interface Kubeconfig {
   clusters: { cluster: { server: string } }[];
@@ -54,8 +51,8 @@ async function expectNoLeak(h: Harness, name: string, secrets: string[]): Promis
 
 describe("Kustomization kubeConfig.secretRef", () => {
   it("Given a Secret with a working kubeconfig, should apply through it", async () => {
-    const { ns, h } = await scenario(kubeconfigPath(), "ks-remote");
-    await putKubeconfig(h, "remote", await readFile(kubeconfigPath(), "utf8"));
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote");
+    await putKubeconfig(h, "remote", await readFile(kubeconfig(), "utf8"));
     const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
     await h.publish("repo", a);
     await h.kustomization("remote", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "remote" } } });
@@ -65,8 +62,8 @@ describe("Kustomization kubeConfig.secretRef", () => {
   });
 
   it("Given broken kubeconfigs, should fail clearly without their credentials in status or Events", async () => {
-    const { ns, h } = await scenario(kubeconfigPath(), "ks-remote-broken");
-    const text = await readFile(kubeconfigPath(), "utf8");
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-broken");
+    const text = await readFile(kubeconfig(), "utf8");
     const config = parse(text) as Kubeconfig;
     const user = config.users[0]!.user;
     const key = user["client-key-data"]!;

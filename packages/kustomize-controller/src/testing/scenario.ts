@@ -1,8 +1,16 @@
-// One integration scenario: a fresh namespace and a harness controller watching only it, removed when the test ends.
+// One integration scenario: a fresh namespace and a harness controller watching only it, removed when the test
+// (scenario) or the file (fileScenario) ends.
 import { ensureBinaries } from "@capstan/cluster";
-import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  type TestNamespace,
+  testKubeconfigPath,
+} from "@capstan/cluster/testing";
+import type {} from "@capstan/cluster/vitest-setup";
 import type { KubeObject } from "@capstan/runtime";
-import { onTestFinished } from "vitest";
+import { afterAll, beforeAll, inject, onTestFinished } from "vitest";
 import type { KustomizationObject } from "../kustomization/types.js";
 import { ensureCrds, Harness, type HarnessOptions, readyOf } from "./harness.js";
 
@@ -11,11 +19,17 @@ export interface Scenario {
   h: Harness;
 }
 
-/** Starts a controller on a new namespace for the current test; both go away when the test finishes. */
-export async function scenario(
+export type ScenarioOptions = Pick<HarnessOptions, "flags" | "options">;
+
+/** The kubeconfig of the control plane the vitest global setup started. */
+export const kubeconfig = (): string => testKubeconfigPath(inject("capstanKubeconfig"));
+
+/** Creates the namespace and starts the controller; `cleanup` is handed the teardown before the controller starts. */
+async function open(
   kubeconfigPath: string,
   prefix: string,
-  o: Pick<HarnessOptions, "flags" | "options"> = {},
+  o: ScenarioOptions,
+  cleanup: (close: () => Promise<void>) => void,
 ): Promise<Scenario> {
   await ensureCrds(kubeconfigPath);
   const ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), prefix);
@@ -25,7 +39,7 @@ export async function scenario(
     kustomizeBinary: (await ensureBinaries()).bin.kustomize,
     ...o,
   });
-  onTestFinished(async () => {
+  cleanup(async () => {
     await h.stop();
     await ns.delete();
   });
@@ -33,8 +47,60 @@ export async function scenario(
   return { ns, h };
 }
 
+/** Starts a controller on a new namespace for the current test; both go away when the test finishes. */
+export function scenario(kubeconfigPath: string, prefix: string, o: ScenarioOptions = {}): Promise<Scenario> {
+  return open(kubeconfigPath, prefix, o, onTestFinished);
+}
+
+/**
+ * One controller on one namespace shared by the tests of a file (or of the describe block it is called in): started
+ * before the first test, removed after the last. Read `ns` and `h` inside hooks and tests, not at collection time.
+ */
+export function fileScenario(prefix: string, o: ScenarioOptions = {}): Scenario {
+  let current: Scenario | undefined;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    current = await open(kubeconfig(), prefix, o, (c) => {
+      close = c;
+    });
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+  const started = (): Scenario => {
+    if (!current) throw new Error(`fileScenario ${prefix}: read before its beforeAll ran (or it failed)`);
+    return current;
+  };
+  return {
+    get ns() {
+      return started().ns;
+    },
+    get h() {
+      return started().h;
+    },
+  };
+}
+
 export const configMap = (name: string, value: string, extra = "") =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}data:\n  value: "${value}"\n`;
+
+/** A Deployment "web" (image on registry.invalid: kwok runs it, nothing pulls it), optionally pinned by nodeSelector. */
+export const deployment = (replicas = 1, nodeSelector?: Record<string, string>) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+${nodeSelector ? `      nodeSelector: ${JSON.stringify(nodeSelector)}\n` : ""}      containers:
+        - name: web
+          image: registry.invalid/web:1
+`;
 
 /** Polls the Kustomization until pred holds, saying what was last seen when it times out. */
 export async function untilKustomization(

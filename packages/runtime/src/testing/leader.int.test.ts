@@ -1,55 +1,25 @@
-import { createTestNamespace, eventually, loadKubeConfig, testKubeconfigPath } from "@capstan/cluster/testing";
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { KubeClient } from "../client/kube-client.js";
-import type { KubeObject, ObjectRef } from "../contracts.js";
+import { eventually } from "@capstan/cluster/testing";
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../contracts.js";
 import { getCondition } from "../reconcile/conditions.js";
-import { type ControllerProcess, startControllerProcess } from "./process.js";
-import { installWidgetCrd, type Widget } from "./widget-crd.js";
-
-const apiVersion = "testing.capstan.dev/v1";
+import type { ControllerProcess } from "./process.js";
+import { processSuite } from "./process-suite.js";
+import type { Widget } from "./widget-crd.js";
 
 describe("Widget controller with --leader-elect, two processes", () => {
-  let kubeconfig: string;
-  let client: KubeClient;
-  let ns: { name: string; delete(): Promise<void> };
-
-  beforeAll(async () => {
-    kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
-    client = new KubeClient({ kubeconfigPath: kubeconfig });
-    await installWidgetCrd(client);
-    ns = await createTestNamespace(loadKubeConfig(kubeconfig), "widget-leader");
-  });
-  afterAll(async () => {
-    await ns?.delete();
-    client?.close();
-  });
-
-  const start = () => {
-    const p = startControllerProcess([
-      `--kubeconfig=${kubeconfig}`,
-      "--health-addr=127.0.0.1:0",
-      "--metrics-addr=127.0.0.1:0",
-      "--watch-all-namespaces=false",
-      `--namespace=${ns.name}`,
+  const suite = processSuite("widget-leader");
+  const start = () =>
+    suite.start([
       "--leader-elect",
       "--leader-election-lease-duration=4s",
       "--leader-election-renew-deadline=3s",
       "--leader-election-retry-period=500ms",
     ]);
-    onTestFinished(() => p.kill());
-    return p;
-  };
-  const ref = (name: string): ObjectRef => ({ apiVersion, kind: "Widget", name, namespace: ns.name });
   const createAndWait = async (name: string) => {
-    await client.create({
-      apiVersion,
-      kind: "Widget",
-      metadata: { name, namespace: ns.name },
-      spec: { message: name },
-    } as KubeObject);
+    await suite.create(name, { message: name });
     return eventually(
       async () => {
-        const w = await client.get<Widget>(ref(name));
+        const w = await suite.client.get<Widget>(suite.ref(name));
         return w && getCondition(w, "Ready")?.status === "True" ? w : undefined;
       },
       { what: `${name} Ready` },
@@ -75,11 +45,11 @@ describe("Widget controller with --leader-elect, two processes", () => {
     expect(acquired(standby)).toBe(false);
     expect(standby.logs.some((l) => l.msg === "Starting workers")).toBe(false);
 
-    const lease = await client.get<KubeObject & { spec: { holderIdentity?: string } }>({
+    const lease = await suite.client.get<KubeObject & { spec: { holderIdentity?: string } }>({
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       name: "widget-controller-leader-election",
-      namespace: ns.name,
+      namespace: suite.ns.name,
     });
     const leaderIdentity = leader.logs.find((l) => l.msg === "successfully acquired lease")?.identity;
     expect(lease?.spec.holderIdentity).toBe(leaderIdentity);
@@ -98,11 +68,11 @@ describe("Widget controller with --leader-elect, two processes", () => {
     await b.waitForLog((l) => l.msg === "attempting to acquire leader lease");
     leader.child.kill("SIGTERM");
     expect(await leader.exited).toEqual({ code: 0, signal: null });
-    const lease = await client.get<KubeObject & { spec: { holderIdentity?: string } }>({
+    const lease = await suite.client.get<KubeObject & { spec: { holderIdentity?: string } }>({
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       name: "widget-controller-leader-election",
-      namespace: ns.name,
+      namespace: suite.ns.name,
     });
     expect(lease?.spec.holderIdentity ?? "").not.toBe(
       leader.logs.find((l) => l.msg === "successfully acquired lease")?.identity,

@@ -1,47 +1,16 @@
-import { createTestNamespace, eventually, loadKubeConfig, testKubeconfigPath } from "@capstan/cluster/testing";
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { KubeClient } from "../client/kube-client.js";
-import type { KubeObject, ObjectRef } from "../contracts.js";
+import { eventually } from "@capstan/cluster/testing";
+import { describe, expect, it } from "vitest";
 import { getCondition } from "../reconcile/conditions.js";
-import { type ControllerProcess, startControllerProcess } from "./process.js";
+import type { ControllerProcess } from "./process.js";
+import { processSuite } from "./process-suite.js";
 import { histogramCount, parsePrometheusText, sampleValue } from "./prometheus-text.js";
-import { installWidgetCrd, type Widget } from "./widget-crd.js";
-
-const apiVersion = "testing.capstan.dev/v1";
+import type { Widget } from "./widget-crd.js";
 
 describe("Widget controller as a process", () => {
-  let kubeconfig: string;
-  let client: KubeClient;
-  let ns: { name: string; delete(): Promise<void> };
-
-  beforeAll(async () => {
-    kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
-    client = new KubeClient({ kubeconfigPath: kubeconfig });
-    await installWidgetCrd(client);
-    ns = await createTestNamespace(loadKubeConfig(kubeconfig), "widget-proc");
-  });
-  afterAll(async () => {
-    await ns?.delete();
-    client?.close();
-  });
-
-  const ref = (name: string): ObjectRef => ({ apiVersion, kind: "Widget", name, namespace: ns.name });
-  const start = (extra: string[] = []) => {
-    const p = startControllerProcess([
-      `--kubeconfig=${kubeconfig}`,
-      "--health-addr=127.0.0.1:0",
-      "--metrics-addr=127.0.0.1:0",
-      "--watch-all-namespaces=false",
-      `--namespace=${ns.name}`,
-      ...extra,
-    ]);
-    onTestFinished(() => p.kill());
-    return p;
-  };
-  const create = (name: string, spec: Widget["spec"]) =>
-    client.create({ apiVersion, kind: "Widget", metadata: { name, namespace: ns.name }, spec } as KubeObject);
+  const suite = processSuite("widget-proc");
+  const { start, create, ref } = suite;
   const ready = async (name: string) => {
-    const w = await client.get<Widget>(ref(name));
+    const w = await suite.client.get<Widget>(ref(name));
     return w && getCondition(w, "Ready")?.status === "True" && w.status?.observedGeneration === w.metadata.generation
       ? w
       : undefined;
@@ -55,7 +24,7 @@ describe("Widget controller as a process", () => {
     await p.waitForLog((l) => l.msg === "publishing widget" && l.name === "slow");
     p.child.kill("SIGTERM");
     expect(await p.exited).toEqual({ code: 0, signal: null });
-    const w = await client.get<Widget>(ref("slow"));
+    const w = await suite.client.get<Widget>(ref("slow"));
     expect(w?.status?.message).toBe("drained");
     expect(getCondition(w!, "Ready")?.status).toBe("True");
     expect(p.logs.some((l) => l.msg === "shutdown signal received, draining")).toBe(true);
@@ -73,7 +42,7 @@ describe("Widget controller as a process", () => {
       return t.includes('name="counted"') ? t : undefined;
     });
     const families = parsePrometheusText(text);
-    const obj = { kind: "Widget", name: "counted", namespace: ns.name };
+    const obj = { kind: "Widget", name: "counted", namespace: suite.ns.name };
     expect(sampleValue(families, "gotk_reconcile_condition", { ...obj, type: "Ready", status: "True" })).toBe(1);
     expect(histogramCount(text, "gotk_reconcile_duration_seconds", obj)).toBeGreaterThanOrEqual(1);
     expect(

@@ -4,14 +4,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ControllerProcess, spawnController } from "./controller-process.js";
 
 // A stand-in controller: logs JSON lines (and one that is not JSON) to stderr, prints to stdout, exits 0 on SIGTERM.
+// The SIGTERM handler is installed before the first line, so a test that waits for "starting" may signal at once.
 const fakeController = `
   const log = (o) => process.stderr.write(JSON.stringify(o) + "\\n");
+  process.on("SIGTERM", () => { log({ msg: "stopped" }); process.exit(0); });
   log({ msg: "starting", args: process.argv.slice(1), token: process.env.FAKE_TOKEN });
   process.stderr.write("not json\\n");
   process.stdout.write("plain stdout\\n");
   setTimeout(() => log({ msg: "serving", url: "http://127.0.0.1:1", paths: ["/readyz", "/healthz"] }), 200);
   setTimeout(() => log({ msg: "serving", url: "http://127.0.0.1:2", paths: ["/metrics"] }), 250);
-  process.on("SIGTERM", () => { log({ msg: "stopped" }); process.exit(0); });
   setInterval(() => {}, 1000);
 `;
 
@@ -59,6 +60,8 @@ describe("spawnController", () => {
 
   it("Given no matching line in time / should reject naming the process and showing the log tail", async () => {
     const p = start();
+    // The short deadline starts once the process has logged, so a slow start on a loaded machine cannot fail it.
+    await p.waitForLog((l) => l.msg === "starting");
     await expect(p.waitForLog((l) => l.msg === "never", 300)).rejects.toThrow(/fake-controller pid \d+: .*starting/s);
   });
 

@@ -6,6 +6,10 @@ import type { ControllerProcess } from "./process.js";
 import { processSuite } from "./process-suite.js";
 import type { Widget } from "./widget-crd.js";
 
+// Every wait here is on a state or a log line, with deadlines long enough for a loaded 2-core machine; the lease
+// timings only bound how fast a failover may happen, never how fast the test must be.
+const slow = { timeoutMs: 90_000 };
+
 describe("Widget controller with --leader-elect, two processes", () => {
   const suite = processSuite("widget-leader");
   const start = () =>
@@ -22,7 +26,7 @@ describe("Widget controller with --leader-elect, two processes", () => {
         const w = await suite.client.get<Widget>(suite.ref(name));
         return w && getCondition(w, "Ready")?.status === "True" ? w : undefined;
       },
-      { what: `${name} Ready` },
+      { what: `${name} Ready`, ...slow },
     );
   };
   const acquired = (p: ControllerProcess) => p.logs.some((l) => l.msg === "successfully acquired lease");
@@ -32,12 +36,18 @@ describe("Widget controller with --leader-elect, two processes", () => {
   it("Given two replicas, should elect one leader that alone reconciles, and fail over when it is SIGKILLed", async () => {
     const a = start();
     const b = start();
-    const leader = await eventually(() => (acquired(a) ? a : acquired(b) ? b : undefined), { what: "a leader" });
+    const leader = await eventually(() => (acquired(a) ? a : acquired(b) ? b : undefined), {
+      what: "a leader",
+      ...slow,
+    });
     const standby = leader === a ? b : a;
     // Both replicas run informers and become ready; only the leader starts workers.
     for (const p of [a, b]) {
       const { health } = await p.urls();
-      await eventually(async () => (await fetch(`${health}/readyz`)).status === 200, { what: `readyz of ${p.pid}` });
+      await eventually(async () => (await fetch(`${health}/readyz`)).status === 200, {
+        what: `readyz of ${p.pid}`,
+        ...slow,
+      });
     }
     await createAndWait("first");
     expect(reconciled(leader, "first")).toBe(true);
@@ -56,16 +66,16 @@ describe("Widget controller with --leader-elect, two processes", () => {
 
     leader.child.kill("SIGKILL");
     expect((await leader.exited).signal).toBe("SIGKILL");
-    await eventually(() => acquired(standby), { what: "standby takes over", timeoutMs: 30_000 });
+    await eventually(() => acquired(standby), { what: "standby takes over", ...slow });
     await createAndWait("second");
     expect(reconciled(standby, "second")).toBe(true);
-  });
+  }, 300_000);
 
   it("Given the leader is stopped with SIGTERM, should release the Lease so the standby takes over without waiting for expiry", async () => {
     const a = start();
-    const leader = await eventually(() => (acquired(a) ? a : undefined), { what: "a leads alone" });
+    const leader = await eventually(() => (acquired(a) ? a : undefined), { what: "a leads alone", ...slow });
     const b = start();
-    await b.waitForLog((l) => l.msg === "attempting to acquire leader lease");
+    await b.waitForLog((l) => l.msg === "attempting to acquire leader lease", slow.timeoutMs);
     leader.child.kill("SIGTERM");
     expect(await leader.exited).toEqual({ code: 0, signal: null });
     const lease = await suite.client.get<KubeObject & { spec: { holderIdentity?: string } }>({
@@ -77,6 +87,6 @@ describe("Widget controller with --leader-elect, two processes", () => {
     expect(lease?.spec.holderIdentity ?? "").not.toBe(
       leader.logs.find((l) => l.msg === "successfully acquired lease")?.identity,
     );
-    await eventually(() => acquired(b), { what: "b takes over", timeoutMs: 30_000 });
-  });
+    await eventually(() => acquired(b), { what: "b takes over", ...slow });
+  }, 300_000);
 });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { KubeconfigRefusedError, maxKubeconfigBytes, parseInlineKubeconfig } from "./inline-kubeconfig.js";
@@ -158,5 +159,43 @@ describe("parseInlineKubeconfig", () => {
           .join(", ")}]`,
       );
     expect(refusal(lines.join("\n")).field).toBe("kubeconfig");
+  });
+});
+
+describe("parseInlineKubeconfig, property", () => {
+  const secret = fc.stringMatching(/^[A-Za-z0-9._~+/-]{16,64}$/);
+  const refusedUser = fc.constantFrom(
+    (s: string) => ({ token: s, exec: { command: "/bin/sh", args: ["-c", s] } }),
+    (s: string) => ({ password: s, username: "u", "auth-provider": { name: "oidc", config: { "id-token": s } } }),
+    (s: string) => ({ tokenFile: `/tmp/${s}` }),
+    (s: string) => ({ "client-certificate": `/tmp/${s}`, "client-key-data": Buffer.from(s).toString("base64") }),
+    (s: string) => ({ token: s, as: s }),
+  );
+
+  it("Given any refused user holding a secret, should name the field and never the secret", () => {
+    fc.assert(
+      fc.property(secret, refusedUser, (s, user) => {
+        const err = refusal(kubeconfig(user(s)));
+        expect(err.field).toMatch(/^user 'tenant' /);
+        expect(err.message).not.toContain(s);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("Given malformed YAML anywhere after a secret, should never quote the secret", () => {
+    fc.assert(
+      fc.property(secret, fc.constantFrom(":", '"', "[", "{", "- x\n  y: :"), (s, junk) => {
+        const text = kubeconfig({ token: s }).replace(`token: ${s}`, `token: "${s}\n${junk}`);
+        let message = "";
+        try {
+          parseInlineKubeconfig(text);
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message).not.toContain(s);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

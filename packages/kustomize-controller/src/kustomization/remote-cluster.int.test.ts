@@ -196,3 +196,41 @@ describe("Kustomization kubeConfig.secretRef written by a tenant", () => {
     await expectNoLeak(h, "file", [secret]);
   });
 });
+
+describe("Kustomization kubeConfig insecure-skip-tls-verify", () => {
+  /** The test control plane's kubeconfig without its CA, asking to skip verification instead. */
+  async function insecure(): Promise<string> {
+    const config = parse(await readFile(kubeconfig(), "utf8")) as {
+      clusters: { name: string; cluster: Record<string, unknown> }[];
+    };
+    const cluster = config.clusters[0]!;
+    delete cluster.cluster["certificate-authority-data"];
+    cluster.cluster["insecure-skip-tls-verify"] = true;
+    return stringify(config);
+  }
+
+  it("Given no --insecure-kubeconfig-tls, should stall naming insecure-skip-tls-verify and the flag", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-tls");
+    const clusterName = (parse(await readFile(kubeconfig(), "utf8")) as { clusters: { name: string }[] }).clusters[0]!
+      .name;
+    await putKubeconfig(h, "insecure", await insecure());
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("insecure", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "insecure" } } });
+    const k = await untilKustomization(h, "insecure", "stalled", (k) => stalledOf(k)?.status === "True");
+    expect(readyOf(k)?.message).toContain(
+      `cluster '${clusterName}' insecure-skip-tls-verify is not allowed unless the controller runs with --insecure-kubeconfig-tls`,
+    );
+    expect(await getConfigMap(h, "remote")).toBeUndefined();
+  });
+
+  it("Given --insecure-kubeconfig-tls=true, should apply through the unverified connection", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-tls-ok", { flags: ["--insecure-kubeconfig-tls=true"] });
+    await putKubeconfig(h, "insecure", await insecure());
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("insecure", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "insecure" } } });
+    await untilKustomization(h, "insecure", "applied", readyAt(a.revision));
+    expect((await getConfigMap(h, "remote"))?.data).toEqual({ value: "1" });
+  });
+});

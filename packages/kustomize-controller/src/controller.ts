@@ -11,7 +11,7 @@ import { DriftWatcher } from "./drift/watcher.js";
 import { ArtifactFetcher } from "./fetch/fetcher.js";
 import { CacheJanitor } from "./fetch/janitor.js";
 import { PreferredVersions } from "./health/preferred.js";
-import { ClientProvider, type ImpersonatingClient } from "./kustomization/clients.js";
+import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from "./kustomization/clients.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
@@ -23,12 +23,17 @@ export interface KustomizeControllerOptions {
   manager: Manager;
   /** The manager's client, which can impersonate (KubeClient). */
   client: ImpersonatingClient;
-  fromKubeconfig(yaml: string): ImpersonatingClient;
+  /** Builds a remote cluster's client from a Secret's kubeconfig (KubeClient.fromKubeconfig: inline credentials only). */
+  fromKubeconfig: FromKubeconfig;
   kustomizeBinary: string;
   artifactCacheDir: string;
   httpRetry?: number;
   requeueDependencyMs?: number;
   defaultServiceAccount?: string;
+  /** --no-cross-namespace-refs: a sourceRef or dependsOn in another namespace is refused (AccessDenied). */
+  noCrossNamespaceRefs?: boolean;
+  /** --insecure-kubeconfig-tls: a kubeconfig from a Secret may set insecure-skip-tls-verify. */
+  insecureKubeconfigTls?: boolean;
   strictSubstitutions?: boolean;
   /** Feature gate AdditiveCELDependencyCheck: a dependsOn readyExpr adds to the built-in readiness check. */
   additiveCelDependencyCheck?: boolean;
@@ -67,6 +72,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
   const clients = new ClientProvider({
     root: options.client,
     fromKubeconfig: options.fromKubeconfig,
+    insecureKubeconfigTls: options.insecureKubeconfigTls ?? false,
     ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
   });
   const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
@@ -116,6 +122,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           onDelete: (obj) => selfWrites.deletedByUs(obj),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
+      noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       strictSubstitutions: options.strictSubstitutions ?? false,
       additiveCelDependencyCheck: options.additiveCelDependencyCheck ?? false,
       janitor,

@@ -13,6 +13,23 @@ export const kustomizeControllerFlags = controllerFlags({
     default: "",
     description: "Default service account used for impersonation when a Kustomization names none.",
   },
+  "no-cross-namespace-refs": {
+    type: "boolean",
+    default: false,
+    description:
+      "When set to true, references between custom resources are allowed only if the reference and the referee are in the same namespace.",
+  },
+  "insecure-kubeconfig-tls": {
+    type: "boolean",
+    default: false,
+    description: "Allow that kubeconfigs provided for remote apply can disable TLS verification.",
+  },
+  "insecure-kubeconfig-exec": {
+    type: "boolean",
+    default: false,
+    description:
+      "Accepted for Flux compatibility, but not supported yet: a kubeconfig's user.exec is always refused (Capstan).",
+  },
   "http-retry": {
     type: "number",
     default: 9,
@@ -72,6 +89,8 @@ export function behaviourFromFlags(flags: KustomizeControllerFlags) {
     httpRetry: flags.httpRetry,
     requeueDependencyMs: flags.requeueDependency,
     defaultServiceAccount: flags.defaultServiceAccount,
+    noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
+    insecureKubeconfigTls: flags.insecureKubeconfigTls,
     strictSubstitutions: gates.has("StrictPostBuildSubstitutions"),
     additiveCelDependencyCheck: gates.has("AdditiveCELDependencyCheck"),
     driftWatch: flags.driftWatch,

@@ -14,10 +14,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = parsed.values;
   const client = KubeClient.fromFlags(flags, controllerName);
   const manager = new Manager({ name: controllerName, flags, client });
+  if (flags.insecureKubeconfigExec) {
+    manager.log.warn(
+      "--insecure-kubeconfig-exec is not supported yet: kubeconfigs with user.exec are still refused (Capstan never runs them)",
+    );
+  }
   const kustomize = registerKustomizeController({
     manager,
     client,
-    fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml, { userAgent: controllerName }),
+    fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, { ...o, userAgent: controllerName }),
     kustomizeBinary: resolveExecutable(flags.kustomizePath),
     artifactCacheDir: flags.artifactCacheDir,
     ...behaviourFromFlags(flags),

@@ -1,7 +1,9 @@
 // The client a Kustomization applies with: the controller's own, one impersonating spec.serviceAccountName (or
-// --default-service-account), or one for the remote cluster of spec.kubeConfig.secretRef.
+// --default-service-account), or one for the remote cluster of spec.kubeConfig.secretRef. The Secret is the
+// tenant's: its kubeconfig is parsed by the runtime's inline-only parser, and a field it refuses (exec, auth-provider,
+// file paths) stalls the Kustomization with a message naming the field, never its value.
 import type { Client as RuntimeClient } from "@capstan/runtime";
-import { ReconcileError, StallingError } from "@capstan/runtime";
+import { KubeconfigRefusedError, ReconcileError, StallingError } from "@capstan/runtime";
 import type { KustomizationObject } from "./types.js";
 
 /** What the provider needs of the runtime's KubeClient. */
@@ -14,8 +16,13 @@ export interface ClientProviderOptions {
   /** --default-service-account: impersonated when the object names none. */
   defaultServiceAccount?: string;
   /** Builds a client from kubeconfig YAML (KubeClient.fromKubeconfig). */
-  fromKubeconfig(yaml: string): ImpersonatingClient;
+  fromKubeconfig: FromKubeconfig;
+  /** --insecure-kubeconfig-tls: a kubeconfig may set insecure-skip-tls-verify. */
+  insecureKubeconfigTls?: boolean;
 }
+
+/** KubeClient.fromKubeconfig's shape: inline credentials only, KubeconfigRefusedError for anything else. */
+export type FromKubeconfig = (yaml: string, options: { allowInsecureTls: boolean }) => ImpersonatingClient;
 
 export class ClientProvider {
   private readonly remote = new Map<string, { version: string; client: ImpersonatingClient }>();
@@ -72,24 +79,24 @@ export class ClientProvider {
 }
 
 /**
- * Builds the remote client. The parser's own message can quote the text around a syntax error, which is the
- * kubeconfig's credentials: only its reason and position are kept, and the cause is dropped so logs cannot show it.
+ * Builds the remote client. A refused kubeconfig stalls (Flux's reason ReconciliationFailed, but Stalled: retrying
+ * cannot help until the Secret changes; the fixed Secret is read at the next reconcile, after a spec change or
+ * `flux reconcile`). The message names
+ * the field only; any other error is reduced to a fixed text and its cause dropped, so logs cannot show credentials.
  */
 function loadKubeconfig(options: ClientProviderOptions, data: string, where: string): ImpersonatingClient {
   try {
-    return options.fromKubeconfig(Buffer.from(data, "base64").toString("utf8"));
+    return options.fromKubeconfig(Buffer.from(data, "base64").toString("utf8"), {
+      allowInsecureTls: options.insecureKubeconfigTls ?? false,
+    });
   } catch (err) {
-    throw new ReconcileError(`kubeconfig ${where} cannot be loaded: ${safeDetail(err)}`, {
+    if (err instanceof KubeconfigRefusedError) {
+      throw new StallingError(`kubeconfig ${where} cannot be used: ${err.message}`, {
+        reason: "ReconciliationFailed",
+      });
+    }
+    throw new ReconcileError(`kubeconfig ${where} cannot be loaded: not a valid kubeconfig`, {
       reason: "ReconciliationFailed",
     });
   }
-}
-
-/** js-yaml's YAMLException carries the reason and position apart from the quoted snippet. */
-function safeDetail(err: unknown): string {
-  const e = err as { reason?: unknown; mark?: { line?: unknown; column?: unknown } } | undefined;
-  if (typeof e?.reason === "string" && typeof e.mark?.line === "number" && typeof e.mark.column === "number") {
-    return `invalid YAML: ${e.reason} at line ${e.mark.line + 1}, column ${e.mark.column + 1}`;
-  }
-  return "not a valid kubeconfig";
 }

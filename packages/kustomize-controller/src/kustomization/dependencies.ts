@@ -5,6 +5,7 @@ import { kustomizationType } from "@capstan/api";
 import { isTrue, StallingError, WaitingError } from "@capstan/runtime";
 import { Environment } from "@marcbachmann/cel-js";
 import type { Client } from "../kube.js";
+import { denyCrossNamespace } from "./source.js";
 import type { KustomizationObject } from "./types.js";
 
 export const dependencyNotReady = "DependencyNotReady";
@@ -23,6 +24,12 @@ export interface DependencyCheckOptions {
   sourceRevision: string;
   /** Feature gate AdditiveCELDependencyCheck: run the built-in check as well as a readyExpr. */
   additiveCel?: boolean;
+  /**
+   * (Capstan) --no-cross-namespace-refs covers dependsOn too: a dependency in another namespace is refused
+   * (AccessDenied) before it is read, so a tenant cannot probe another namespace's Kustomizations (Flux checks only
+   * sourceRef).
+   */
+  noCrossNamespaceRefs?: boolean;
 }
 
 function sameSource(a: KustomizationObject, b: KustomizationObject): boolean {
@@ -94,7 +101,11 @@ export async function checkDependencies(
   obj: KustomizationObject,
   options: DependencyCheckOptions,
 ): Promise<void> {
-  for (const d of obj.spec.dependsOn ?? []) {
+  const deps = obj.spec.dependsOn ?? [];
+  if (options.noCrossNamespaceRefs) {
+    for (const d of deps) denyCrossNamespace(obj, "Kustomization", d.namespace || obj.metadata.namespace || "", d.name);
+  }
+  for (const d of deps) {
     const namespace = d.namespace || obj.metadata.namespace;
     const id = `${namespace}/${d.name}`;
     const dep = await client.get<KustomizationObject>({

@@ -25,6 +25,8 @@ export interface KustomizationReconcilerDeps extends ResourcesDeps {
   requeueDependencyMs: number;
   /** Feature gate AdditiveCELDependencyCheck: a readyExpr adds to the built-in readiness check. */
   additiveCelDependencyCheck?: boolean;
+  /** --no-cross-namespace-refs: sourceRef and dependsOn must name this Kustomization's namespace. */
+  noCrossNamespaceRefs?: boolean;
 }
 
 function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
@@ -56,7 +58,7 @@ function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, Sta
     validateSpec,
     // The source comes first, as in Flux: a dependency on the same source must have applied its revision.
     async (ctx, obj, state) => {
-      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs);
+      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs, deps.noCrossNamespaceRefs);
       return stepContinue;
     },
     async (ctx, obj, state) => {
@@ -64,6 +66,7 @@ function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, Sta
         requeueAfterMs: deps.requeueDependencyMs,
         sourceRevision: state.artifact!.revision,
         additiveCel: deps.additiveCelDependencyCheck ?? false,
+        noCrossNamespaceRefs: deps.noCrossNamespaceRefs ?? false,
       });
       return stepContinue;
     },

@@ -2,8 +2,13 @@
 // plane's own, a legitimate "remote" target). A broken kubeconfig fails clearly and its credentials never reach the
 // Kustomization's status or the namespace's Events.
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parse, stringify } from "yaml";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
@@ -17,6 +22,7 @@ import {
   scenario,
   untilKustomization,
 } from "../testing/scenario.js";
+import type { KustomizationObject } from "./types.js";
 
 interface Kubeconfig {
   clusters: { cluster: { server: string } }[];
@@ -88,7 +94,7 @@ describe("Kustomization kubeConfig.secretRef", () => {
       ["unreachable", /127\.0\.0\.1:1|ECONNREFUSED|connect/],
       [
         "malformed",
-        /^kubeconfig Secret\/\S+\/malformed key 'value.yaml' cannot be loaded: invalid YAML: .* at line \d+/,
+        /^kubeconfig Secret\/\S+\/malformed key 'value.yaml' cannot be used: kubeconfig is not valid YAML: .* at line \d+/,
       ],
       ["rejected", /Unauthorized/i],
     ] as const;
@@ -107,5 +113,124 @@ describe("Kustomization kubeConfig.secretRef", () => {
     }
     expect(await getConfigMap(h, "remote")).toBeUndefined();
     for (const [name] of cases) await expectNoLeak(h, name, [...fragments(key), token.slice(0, 12)]);
+  });
+});
+
+const stalledOf = (k: KustomizationObject) => k.status?.conditions?.find((c) => c.type === "Stalled");
+
+/** A temp dir for marker and secret files, removed when the test ends. */
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "ks-kubeconfig-"));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe("Kustomization kubeConfig.secretRef written by a tenant", () => {
+  it("Given a kubeconfig whose user runs an exec command, should stall naming user.exec and never run it", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-exec");
+    const dir = await scratch();
+    const marker = join(dir, "exec-ran");
+    const config = parse(await readFile(kubeconfig(), "utf8")) as Kubeconfig;
+    const userName = config.users[0]!.name;
+    (config.users[0] as { user: unknown }).user = {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: "/bin/sh",
+        args: [
+          "-c",
+          `touch ${marker}; echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"x"}}'`,
+        ],
+        interactiveMode: "Never",
+      },
+    };
+    await putKubeconfig(h, "exec", stringify(config));
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("exec", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "exec" } } });
+
+    const k = await untilKustomization(h, "exec", "stalled", (k) => stalledOf(k)?.status === "True");
+    expect(readyOf(k)).toMatchObject({ status: "False", reason: "ReconciliationFailed" });
+    expect(readyOf(k)?.message).toContain(`user '${userName}' exec is not allowed`);
+    expect(stalledOf(k)?.reason).toBe("ReconciliationFailed");
+    expect(existsSync(marker)).toBe(false);
+    expect(await getConfigMap(h, "remote")).toBeUndefined();
+  });
+
+  it("Given a kubeconfig with a tokenFile, should stall naming it and never send the file to the server it names", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-file");
+    const dir = await scratch();
+    const secret = `host-secret-${randomBytes(16).toString("hex")}`;
+    const file = join(dir, "token");
+    await writeFile(file, secret);
+    // The "remote cluster": records everything it is sent.
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(JSON.stringify(req.headers));
+      req.on("data", (c: Buffer) => received.push(c.toString()));
+      req.on("end", () => {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Unauthorized","code":401}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const text = stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "attacker", cluster: { server: url } }],
+      users: [{ name: "thief", user: { tokenFile: file } }],
+      contexts: [{ name: "c", context: { cluster: "attacker", user: "thief" } }],
+      "current-context": "c",
+    });
+    await putKubeconfig(h, "file", text);
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("file", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "file" } } });
+
+    const k = await untilKustomization(h, "file", "stalled", (k) => stalledOf(k)?.status === "True");
+    expect(readyOf(k)?.message).toContain("user 'thief' tokenFile is not allowed");
+    expect(readyOf(k)?.message).not.toContain(file);
+    expect(received.join("\n")).not.toContain(secret);
+    expect(received).toEqual([]);
+    await expectNoLeak(h, "file", [secret]);
+  });
+});
+
+describe("Kustomization kubeConfig insecure-skip-tls-verify", () => {
+  /** The test control plane's kubeconfig without its CA, asking to skip verification instead. */
+  async function insecure(): Promise<string> {
+    const config = parse(await readFile(kubeconfig(), "utf8")) as {
+      clusters: { name: string; cluster: Record<string, unknown> }[];
+    };
+    const cluster = config.clusters[0]!;
+    delete cluster.cluster["certificate-authority-data"];
+    cluster.cluster["insecure-skip-tls-verify"] = true;
+    return stringify(config);
+  }
+
+  it("Given no --insecure-kubeconfig-tls, should stall naming insecure-skip-tls-verify and the flag", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-tls");
+    const clusterName = (parse(await readFile(kubeconfig(), "utf8")) as { clusters: { name: string }[] }).clusters[0]!
+      .name;
+    await putKubeconfig(h, "insecure", await insecure());
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("insecure", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "insecure" } } });
+    const k = await untilKustomization(h, "insecure", "stalled", (k) => stalledOf(k)?.status === "True");
+    expect(readyOf(k)?.message).toContain(
+      `cluster '${clusterName}' insecure-skip-tls-verify is not allowed unless the controller runs with --insecure-kubeconfig-tls`,
+    );
+    expect(await getConfigMap(h, "remote")).toBeUndefined();
+  });
+
+  it("Given --insecure-kubeconfig-tls=true, should apply through the unverified connection", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-remote-tls-ok", { flags: ["--insecure-kubeconfig-tls=true"] });
+    await putKubeconfig(h, "insecure", await insecure());
+    const a = await h.artifact({ "cm.yaml": configMap("remote", "1") });
+    await h.publish("repo", a);
+    await h.kustomization("insecure", { targetNamespace: ns.name, kubeConfig: { secretRef: { name: "insecure" } } });
+    await untilKustomization(h, "insecure", "applied", readyAt(a.revision));
+    expect((await getConfigMap(h, "remote"))?.data).toEqual({ value: "1" });
   });
 });

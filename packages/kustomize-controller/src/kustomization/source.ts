@@ -6,6 +6,19 @@ import type { Client } from "../kube.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
 export const artifactFailed = "ArtifactFailed";
+/** Flux's acl.AccessDeniedReason. */
+export const accessDenied = "AccessDenied";
+
+/**
+ * --no-cross-namespace-refs: a reference to another namespace is refused before anything is read from it, as Flux's
+ * acl.AccessDeniedError (Ready=False and Stalled=True, reason AccessDenied, a Warning event).
+ */
+export function denyCrossNamespace(obj: KustomizationObject, kind: string, namespace: string, name: string): void {
+  if (namespace === obj.metadata.namespace) return;
+  throw new StallingError(`can't access '${kind}/${namespace}/${name}', cross-namespace references have been blocked`, {
+    reason: accessDenied,
+  });
+}
 
 export function sourceKey(obj: KustomizationObject): string {
   const ref = obj.spec.sourceRef;
@@ -16,8 +29,10 @@ export async function resolveSource(
   client: Client,
   obj: KustomizationObject,
   requeueAfterMs: number,
+  noCrossNamespaceRefs = false,
 ): Promise<NonNullable<State["artifact"]>> {
   const ref = obj.spec.sourceRef;
+  if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
   if (ref.kind !== "GitRepository") {
     throw new StallingError(`source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository only`, {
       reason: artifactFailed,

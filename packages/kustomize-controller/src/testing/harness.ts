@@ -123,7 +123,7 @@ export class Harness {
     this.kustomize = registerKustomizeController({
       manager: this.manager,
       client: this.controllerClient,
-      fromKubeconfig: (yaml) => KubeClient.fromKubeconfig(yaml),
+      fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, o),
       kustomizeBinary: this.o.kustomizeBinary,
       artifactCacheDir: join(this.work, "cache"),
       ...behaviourFromFlags(parsed.values),

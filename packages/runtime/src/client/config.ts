@@ -7,8 +7,6 @@ import { KubeConfig } from "@kubernetes/client-node";
 export interface KubeConfigSource {
   /** A kubeconfig file given explicitly (a --kubeconfig flag). */
   kubeconfigPath?: string;
-  /** A kubeconfig's content (for example a remote cluster's, read from a Secret). */
-  kubeconfigYaml?: string;
   /** Context to use instead of the kubeconfig's current-context. */
   context?: string;
   /** Environment to consult (defaults to process.env, read when called, never at import). */
@@ -20,9 +18,9 @@ const serviceAccountTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/t
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const env = source.env ?? process.env;
   const kc = new KubeConfig();
-  if (source.kubeconfigYaml !== undefined) {
-    kc.loadFromString(source.kubeconfigYaml);
-  } else if (source.kubeconfigPath) {
+  // Only the operator's own kubeconfig comes this way: client-node acts on it as kubectl would (exec plugins, files).
+  // A kubeconfig someone else wrote goes through KubeClient.fromKubeconfig, which never hands it to client-node.
+  if (source.kubeconfigPath) {
     kc.loadFromFile(source.kubeconfigPath);
   } else if (env.KUBECONFIG) {
     loadFiles(kc, env.KUBECONFIG.split(delimiter).filter(Boolean));

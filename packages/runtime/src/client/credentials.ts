@@ -1,9 +1,12 @@
 // Turns a KubeConfig into what each request needs: a keep-alive agent holding the TLS material, and auth headers.
-// client-node's applyToHTTPSOptions does the resolving (certificates, tokens, token files, exec plugins); this keeps
-// the result for a short while so a request does not re-read files, and refreshes it when the server says 401.
+// For the operator's own kubeconfig, client-node's applyToHTTPSOptions does the resolving (certificates, tokens,
+// token files, exec plugins); this keeps the result for a short while so a request does not re-read files, and
+// refreshes it when the server says 401. A kubeconfig from a Secret is never given to client-node: it arrives as an
+// InlineKubeconfig (validated, inline data only) and is turned into options here.
 import http from "node:http";
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { InlineKubeconfig } from "./inline-kubeconfig.js";
 
 export interface Credentials {
   server: URL;
@@ -18,7 +21,7 @@ export class CredentialSource {
   private agent: { fingerprint: string; agent: http.Agent } | undefined;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeConfig | InlineKubeconfig,
     private readonly refreshMs = 10_000,
   ) {}
 
@@ -45,6 +48,7 @@ export class CredentialSource {
   }
 
   private async resolve(): Promise<Credentials> {
+    if (!(this.kc instanceof KubeConfig)) return this.fromInline(this.kc);
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     const opts: https.RequestOptions = {};
@@ -65,6 +69,19 @@ export class CredentialSource {
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
     const server = new URL(cluster.server);
     return { server, agent: this.agentFor(server, opts), headers };
+  }
+
+  private fromInline(cfg: InlineKubeconfig): Credentials {
+    const opts: https.RequestOptions = { rejectUnauthorized: !cfg.insecureSkipTlsVerify };
+    if (cfg.ca) opts.ca = cfg.ca;
+    if (cfg.cert && cfg.key) Object.assign(opts, { cert: cfg.cert, key: cfg.key });
+    if (cfg.tlsServerName) opts.servername = cfg.tlsServerName;
+    const headers: Record<string, string> = {};
+    if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`;
+    else if (cfg.username !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ""}`).toString("base64")}`;
+    }
+    return { server: cfg.server, agent: this.agentFor(cfg.server, opts), headers };
   }
 
   // One agent per TLS identity: reused while the material is unchanged, replaced when a certificate rotates.

@@ -13,6 +13,13 @@ export {
   isNotFound,
   type StatusCause,
 } from "./errors.js";
+export {
+  type InlineKubeconfig,
+  type InlineKubeconfigOptions,
+  KubeconfigRefusedError,
+  maxKubeconfigBytes,
+  parseInlineKubeconfig,
+} from "./inline-kubeconfig.js";
 export { KubeClient, type KubeClientOptions } from "./kube-client.js";
 export { collectionPath, describeObject, formatApiVersion, objectPath, parseApiVersion } from "./paths.js";
 export { type RateLimiterOptions, TokenBucket } from "./rate-limiter.js";

@@ -15,6 +15,7 @@ import { type KubeConfigSource, loadKubeConfig } from "./config.js";
 import { CredentialSource } from "./credentials.js";
 import { type APIResourceList, Discovery } from "./discovery.js";
 import { isGone, isNotFound } from "./errors.js";
+import { type InlineKubeconfigOptions, parseInlineKubeconfig } from "./inline-kubeconfig.js";
 import {
   collectionPath,
   describeObject,
@@ -28,7 +29,7 @@ import { type Impersonation, type RequestHook, Transport, type TransportRequest 
 import { decodeWatchLine } from "./watch-events.js";
 
 export interface KubeClientOptions extends KubeConfigSource {
-  /** A KubeConfig already loaded; takes precedence over kubeconfigPath/kubeconfigYaml. */
+  /** A KubeConfig already loaded; takes precedence over kubeconfigPath. */
   kubeConfig?: KubeConfig;
   /** Client-side rate limit, requests per second (Flux default 50; 0 disables). */
   qps?: number;
@@ -51,10 +52,9 @@ export class KubeClient implements Client {
   private readonly discovery: Discovery;
   private readonly pageSize: number;
 
-  constructor(options: KubeClientOptions = {}) {
-    const kc = options.kubeConfig ?? loadKubeConfig(options);
+  constructor(options: KubeClientOptions = {}, credentials?: CredentialSource) {
     this.transport = new Transport({
-      credentials: new CredentialSource(kc),
+      credentials: credentials ?? new CredentialSource(options.kubeConfig ?? loadKubeConfig(options)),
       limiter: new TokenBucket({ qps: options.qps ?? 50, burst: options.burst ?? 300 }),
       userAgent: options.userAgent ?? "capstan",
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
@@ -74,9 +74,19 @@ export class KubeClient implements Client {
     });
   }
 
-  /** A client for another cluster, from a kubeconfig's content (for example spec.kubeConfig's Secret). */
-  static fromKubeconfig(yaml: string, options: Omit<KubeClientOptions, "kubeConfig" | "kubeconfigYaml"> = {}) {
-    return new KubeClient({ ...options, kubeconfigYaml: yaml });
+  /**
+   * A client for another cluster, from a kubeconfig's content that someone else wrote (spec.kubeConfig's Secret).
+   * Only inline credentials are accepted: exec, auth-provider and file paths throw KubeconfigRefusedError naming the
+   * field, and the text never reaches client-node (which would run the command or read the file).
+   */
+  static fromKubeconfig(
+    yaml: string,
+    options: Omit<KubeClientOptions, "kubeConfig" | "kubeconfigPath" | "context" | "env"> &
+      InlineKubeconfigOptions = {},
+  ) {
+    const { allowInsecureTls, ...rest } = options;
+    const inline = parseInlineKubeconfig(yaml, { allowInsecureTls: allowInsecureTls ?? false });
+    return new KubeClient(rest, new CredentialSource(inline));
   }
 
   /**

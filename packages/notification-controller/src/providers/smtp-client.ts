@@ -152,14 +152,17 @@ class Connection {
       ...(options.caCert ? { ca: options.caCert } : {}),
     });
     this.#socket = secure;
-    this.#attach(secure);
+    // The server says nothing until our next EHLO, so listening for replies can wait for the handshake.
     await new Promise<void>((resolve, reject) => {
       secure.once("secureConnect", () => resolve());
       secure.once("error", reject);
+      secure.once("close", () => reject(new Error("connection closed")));
     }).catch((err: Error) => {
+      secure.on("error", () => undefined);
       this.#fail(new SmtpError(`${this.where}: TLS handshake failed: ${networkReason(err)}`, true));
       throw this.#failure;
     });
+    this.#attach(secure);
   }
 
   get secure(): boolean {

@@ -27,6 +27,7 @@ export function resolveProvider(provider: Provider, readSecret: SecretReader): P
     ...(spec.channel ? { channel: spec.channel } : {}),
     ...(spec.username ? { username: spec.username } : {}),
     ...(spec.proxy ? { proxy: spec.proxy } : {}),
+    ...(spec.commitStatusExpr ? { commitStatusExpr: spec.commitStatusExpr } : {}),
   };
   const read = (ref: { name: string }, field: string) => {
     const data = readSecret(namespace, ref.name);

@@ -7,6 +7,7 @@ import { sampleEvent } from "../testing/fixtures.js";
 import { type Recorded, type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
 import { commentBody } from "./change-request.js";
+import { maxResponseBytes } from "./http.js";
 import { createNotifier } from "./notifier.js";
 import { type ProviderSettings, secretValues } from "./settings.js";
 
@@ -101,6 +102,16 @@ describe("gitea commit status", () => {
     expect(calls(gitea)).toEqual([`GET ${list}`]);
   });
 
+  it("Given a status list larger than the response limit / should stop reading and fail without posting", async () => {
+    const huge = `[${'{"context":"x","state":"success","description":"padding padding padding"},'.repeat(80_000)}{}]`;
+    const gitea = await api((req) => (req.method === "GET" ? { status: 200, body: huge } : undefined));
+    const outcome = await deliver(settings({ type: "gitea", address: `${gitea.url}/org/app`, token: "t0k3n" }));
+    expect(huge.length).toBeGreaterThan(maxResponseBytes);
+    expect(outcome).toMatchObject({ delivered: false, attempts: 1 });
+    expect(outcome.error).toMatch(/commit status list larger than 4194304 bytes/);
+    expect(calls(gitea)).toEqual([`GET ${list}`]);
+  });
+
   it("Given a 503 on create / should retry and report the failure without the token", async () => {
     const gitea = await api(
       on("GET", list, 200, []),
@@ -146,6 +157,20 @@ describe("bitbucket commit status", () => {
     expect(() =>
       createNotifier(settings({ type: "bitbucket", address: "https://bitbucket.org/o/r", token: "x" })),
     ).toThrow(/<user>:<password>/);
+  });
+});
+
+describe("commitStatusExpr", () => {
+  it("Given a commit status Provider with commitStatusExpr / should refuse it as not supported yet", () => {
+    for (const type of ["github", "gitlab", "gitea", "bitbucket", "bitbucketserver"]) {
+      const s = settings({
+        type,
+        address: "https://git.example.com/scm/o/r",
+        token: "u:p",
+        commitStatusExpr: "'flux'",
+      });
+      expect(() => createNotifier(s)).toThrow(/commitStatusExpr is not supported by Capstan yet/);
+    }
   });
 });
 

@@ -70,6 +70,9 @@ function single(build: (event: FluxEvent) => HttpRequest | undefined): PostFn {
 }
 
 function requireRepoAddress(s: ProviderSettings): string {
+  if (s.commitStatusExpr) {
+    throw new ProviderConfigError("spec.commitStatusExpr is not supported by Capstan yet (CEL commit status ids)");
+  }
   if (!s.address) throw new ProviderConfigError(`${s.type} provider has no repository address`);
   return s.address;
 }

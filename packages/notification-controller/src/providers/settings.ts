@@ -49,6 +49,8 @@ export interface ProviderSettings {
   caCert?: string;
   /** Proxy URL from proxySecretRef (`address`, optionally with username/password). */
   proxy?: string;
+  /** spec.commitStatusExpr (CEL): not evaluated yet, so commit status Providers that set it are refused. */
+  commitStatusExpr?: string;
   /** spec.timeout, per request attempt. */
   timeoutMs: number;
 }

@@ -5,7 +5,7 @@ import { DeliveryQueues } from "../delivery/queues.js";
 import type { FluxEvent } from "../event.js";
 import { sampleEvent } from "../testing/fixtures.js";
 import { type Recorded, type RecorderServer, startRecorder } from "../testing/recorder.js";
-import { bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
+import { bitbucketRepo, bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
 import { commentBody } from "./change-request.js";
 import { maxResponseBytes } from "./http.js";
 import { createNotifier } from "./notifier.js";
@@ -151,6 +151,20 @@ describe("bitbucket commit status", () => {
       sampleEvent({ severity: "error", reason: "BuildFailed" }),
     );
     expect(calls(bb)).toEqual([`GET ${base}/${key}`]);
+  });
+
+  it("Given a bitbucket.org address in any form / should call api.bitbucket.org", () => {
+    for (const address of [
+      "git@bitbucket.org:org/app.git",
+      "https://bitbucket.org/org/app",
+      "ssh://git@bitbucket.org/org/app",
+    ]) {
+      expect(bitbucketRepo(address, "u:p")).toMatchObject({
+        api: "https://api.bitbucket.org/2.0",
+        owner: "org",
+        repo: "app",
+      });
+    }
   });
 
   it("Given a token without user:password / should refuse the Provider", () => {

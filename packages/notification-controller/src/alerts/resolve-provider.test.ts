@@ -26,6 +26,7 @@ describe("resolveProvider", () => {
           token: "t0ken",
           username: "bot",
           password: "pw",
+          from: "flux@example.com\n",
           headers: "X-A: one\nX-B: 2\n",
         },
       }),
@@ -38,6 +39,7 @@ describe("resolveProvider", () => {
       username: "bot",
       token: "t0ken",
       password: "pw",
+      from: "flux@example.com",
       headers: { "X-A": "one", "X-B": "2" },
     });
   });

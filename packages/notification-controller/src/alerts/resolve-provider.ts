@@ -27,6 +27,7 @@ export function resolveProvider(provider: Provider, readSecret: SecretReader): P
     ...(spec.channel ? { channel: spec.channel } : {}),
     ...(spec.username ? { username: spec.username } : {}),
     ...(spec.proxy ? { proxy: spec.proxy } : {}),
+    ...(spec.commitStatusExpr ? { commitStatusExpr: spec.commitStatusExpr } : {}),
   };
   const read = (ref: { name: string }, field: string) => {
     const data = readSecret(namespace, ref.name);
@@ -34,13 +35,7 @@ export function resolveProvider(provider: Provider, readSecret: SecretReader): P
     return data;
   };
   if (spec.secretRef) {
-    const data = read(spec.secretRef, "spec.secretRef");
-    if (data.address) settings.address = data.address.trim();
-    if (data.proxy) settings.proxy = data.proxy.trim();
-    if (data.token) settings.token = data.token.trim();
-    if (data.username) settings.username = data.username;
-    if (data.password) settings.password = data.password;
-    if (data.headers) settings.headers = parseHeaders(data.headers, `${namespace}/${spec.secretRef.name}`);
+    applySecretRef(settings, read(spec.secretRef, "spec.secretRef"), `${namespace}/${spec.secretRef.name}`);
   }
   if (spec.certSecretRef) {
     const data = read(spec.certSecretRef, "spec.certSecretRef");
@@ -57,6 +52,17 @@ export function resolveProvider(provider: Provider, readSecret: SecretReader): P
     settings.proxy = proxyUrl(data, `${namespace}/${spec.proxySecretRef.name}`);
   }
   return settings;
+}
+
+function applySecretRef(settings: ProviderSettings, data: Record<string, string>, secret: string): void {
+  if (data.address) settings.address = data.address.trim();
+  if (data.proxy) settings.proxy = data.proxy.trim();
+  if (data.token) settings.token = data.token.trim();
+  if (data.username) settings.username = data.username;
+  if (data.password) settings.password = data.password;
+  // smtp (Capstan): the sender address.
+  if (data.from) settings.from = data.from.trim();
+  if (data.headers) settings.headers = parseHeaders(data.headers, secret);
 }
 
 function timeoutOf(timeout: string | undefined): number {

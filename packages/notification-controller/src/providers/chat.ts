@@ -81,3 +81,53 @@ export function telegramPayload(event: FluxEvent, channel: string) {
   }
   return payload;
 }
+
+/**
+ * Flux picks the format from the address: a host ending in `.webhook.office.com` is a legacy Office 365 connector
+ * (MessageCard); anything else (Power Automate Workflows, `*.logic.azure.com`) gets an Adaptive Card message.
+ */
+export function msteamsUsesConnector(address: string): boolean {
+  try {
+    return new URL(address).hostname.toLowerCase().endsWith(".webhook.office.com");
+  } catch {
+    return false;
+  }
+}
+
+export function msteamsAdaptiveCardPayload(event: FluxEvent) {
+  const title = objectTitle(event);
+  const message: { type: string; text: string; color?: string; wrap: boolean } =
+    event.severity === "error"
+      ? { type: "TextBlock", text: event.message, color: "attention", wrap: true }
+      : { type: "TextBlock", text: event.message, wrap: true };
+  // `summary` first, then the other metadata sorted by key.
+  const facts = sortedEntries(event.metadata)
+    .sort(([a], [b]) => (a === "summary" ? -1 : b === "summary" ? 1 : 0))
+    .map(([title, value]) => ({ title, value }));
+  const factSet: { type: string; facts?: { title: string; value: string }[] } = { type: "FactSet" };
+  if (facts.length > 0) factSet.facts = facts;
+  return {
+    type: "message",
+    attachments: [
+      {
+        contentType: "application/vnd.microsoft.card.adaptive",
+        content: {
+          $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          version: "1.4",
+          body: [
+            {
+              type: "Container",
+              items: [
+                { type: "TextBlock", text: title, size: "large", weight: "bolder", wrap: true },
+                message,
+                factSet,
+              ],
+            },
+          ],
+          msteams: { width: "Full" },
+        },
+      },
+    ],
+  };
+}

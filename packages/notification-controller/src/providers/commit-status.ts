@@ -80,13 +80,14 @@ export function commitStatusId(providerUid: string, event: FluxEvent): string {
   return `${event.involvedObject.kind}/${event.involvedObject.name}/${uidPart}`.toLowerCase();
 }
 
-function revisionOf(event: FluxEvent): string {
-  const revision = event.metadata?.[MetaRevisionKey];
+/** The commit of the event: `originRevision` (an OCI artifact built from Git) wins over `revision`, as in Flux. */
+export function revisionOf(event: FluxEvent): string {
+  const revision = event.metadata?.originRevision ?? event.metadata?.[MetaRevisionKey];
   if (!revision) throw new DeliveryError("missing revision metadata", false);
   return parseRevision(revision);
 }
 
-function stateFor(event: FluxEvent, success: string, failure: string): string {
+export function stateFor(event: FluxEvent, success: string, failure: string): string {
   if (event.severity === "info") return success;
   if (event.severity === "error") return failure;
   throw new DeliveryError(`can't convert severity '${event.severity}' to a commit status state`, false);

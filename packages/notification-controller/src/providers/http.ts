@@ -4,7 +4,7 @@
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
 
 export interface HttpRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT" | "PATCH";
   url: string;
   headers: Record<string, string>;
   body?: string;
@@ -14,7 +14,12 @@ export interface HttpResponse {
   status: number;
   headers: Headers;
   body: string;
+  /** The provider sent more than maxResponseBytes; `body` holds only the first part. */
+  truncated?: boolean;
 }
+
+/** A provider's answer is read up to this size: enough for a page of 100 comments, not a way to exhaust memory. */
+export const maxResponseBytes = 4 * 1024 * 1024;
 
 export interface HttpTransport {
   send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse>;
@@ -66,13 +71,45 @@ export function createTransport(options: TransportOptions): HttpTransport {
         // The cause's message can name the address; keep only its code.
         throw new DeliveryError(`${where}: ${networkReason(err)}`, true);
       }
-      const body = await res.text().catch(() => "");
-      return { status: res.status, headers: res.headers as unknown as Headers, body };
+      const { body, truncated } = await readBounded(res.body, maxResponseBytes).catch(() => ({
+        body: "",
+        truncated: false,
+      }));
+      return {
+        status: res.status,
+        headers: res.headers as unknown as Headers,
+        body,
+        ...(truncated ? { truncated } : {}),
+      };
     },
     async close() {
       await dispatcher.close();
     },
   };
+}
+
+async function readBounded(
+  stream: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<{ body: string; truncated: boolean }> {
+  if (!stream) return { body: "", truncated: false };
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > limit) {
+      chunks.push(value.subarray(0, limit - size));
+      truncated = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { body: Buffer.concat(chunks).toString("utf8"), truncated };
 }
 
 function origin(url: string): string {
@@ -131,4 +168,31 @@ export function jsonPost(url: string, payload: unknown, headers: Record<string, 
     headers: { "content-type": "application/json", ...headers },
     body: typeof payload === "string" ? payload : JSON.stringify(payload),
   };
+}
+
+/** A provider's JSON answer, refused when it was cut at maxResponseBytes or is not JSON (the message names `what`). */
+export function parseJsonResponse(request: HttpRequest, res: HttpResponse, what: string): unknown {
+  if (res.truncated) {
+    throw new DeliveryError(
+      `${request.method} ${origin(request.url)}: ${what} larger than ${maxResponseBytes} bytes`,
+      false,
+    );
+  }
+  try {
+    return JSON.parse(res.body);
+  } catch (cause) {
+    throw new DeliveryError(
+      `${request.method} ${origin(request.url)}: ${what} is not JSON`,
+      false,
+      res.status,
+      undefined,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }

@@ -12,6 +12,18 @@ export const providerTypes = [
   "telegram",
   "github",
   "gitlab",
+  "gitea",
+  "bitbucket",
+  "bitbucketserver",
+  "giteapullrequestcomment",
+  "gitlabmergerequestcomment",
+  "opsgenie",
+  "pagerduty",
+  "alertmanager",
+  "datadog",
+  "grafana",
+  // Capstan addition: Flux has no e-mail provider.
+  "smtp",
 ] as const;
 export type ProviderType = (typeof providerTypes)[number];
 
@@ -30,11 +42,15 @@ export interface ProviderSettings {
   /** Secret keys. */
   token?: string;
   password?: string;
+  /** smtp (Capstan): the Secret's `from` key, the envelope and header sender. */
+  from?: string;
   headers?: Record<string, string>;
   /** PEM bundle from certSecretRef (`ca.crt`). */
   caCert?: string;
   /** Proxy URL from proxySecretRef (`address`, optionally with username/password). */
   proxy?: string;
+  /** spec.commitStatusExpr (CEL): not evaluated yet, so commit status Providers that set it are refused. */
+  commitStatusExpr?: string;
   /** spec.timeout, per request attempt. */
   timeoutMs: number;
 }
@@ -57,6 +73,8 @@ export function secretValues(settings: ProviderSettings): string[] {
   }
   // Secret-sourced addresses (Slack and Discord webhook URLs) are credentials in themselves.
   if (settings.address) values.push(settings.address);
+  // A PagerDuty routing key sits in spec.channel, but it is what lets anyone open incidents on the service.
+  if (settings.type === "pagerduty" && settings.channel) values.push(settings.channel);
   return values.filter((v): v is string => typeof v === "string" && v.length >= 4);
 }
 

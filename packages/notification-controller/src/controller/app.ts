@@ -42,6 +42,8 @@ export interface NotificationControllerOptions {
   handleSignals?: boolean;
   /** How long a shutdown waits for notifications in flight before cancelling them. Default 20s. */
   drainTimeoutMs?: number;
+  /** The Kubernetes client (default: from the flags); tests pass one with a request hook to count API calls. */
+  client?: KubeClient;
 }
 
 export interface NotificationController {
@@ -56,7 +58,7 @@ export function startNotificationController(options: NotificationControllerOptio
   const env = options.env ?? process.env;
   const log =
     options.logger ?? createLogger({ level: flags.logLevel as LogLevel, encoding: flags.logEncoding as LogEncoding });
-  const client = KubeClient.fromFlags(flags, controllerName);
+  const client = options.client ?? KubeClient.fromFlags(flags, controllerName);
   const recorder = createEventRecorder(client, {
     controller: controllerName,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
@@ -192,6 +194,7 @@ export function startNotificationController(options: NotificationControllerOptio
         backend: createKubeReceiverBackend({
           client,
           listReceivers: () => receivers.cache.list(),
+          secrets: secrets.cache,
           fieldManager: controllerName,
         }),
         noCrossNamespaceRefs: flags.noCrossNamespaceRefs,

@@ -122,13 +122,16 @@ export function startNotificationController(options: NotificationControllerOptio
     const involved = `${event.involvedObject.kind}/${event.involvedObject.namespace ?? ""}/${event.involvedObject.name}`;
     const fields = { alert: `${alert.namespace}/${alert.name}`, provider: record.providerKey, object: involved };
     if (outcome.delivered) metrics.delivered(alert, record.providerKey);
+    else if (outcome.dropped) metrics.dropped(alert, record.providerKey);
     else metrics.failed(alert, record.providerKey);
     if (outcome.delivered) {
       log.debug({ ...fields, reason: event.reason, attempts: outcome.attempts }, "notification sent");
       return;
     }
-    const message = `failed to send notification for ${involved}: ${outcome.error ?? "unknown error"}`;
-    log.error({ ...fields, attempts: outcome.attempts }, message);
+    // Flux's words: "dispatch" when no notifier could be made for the Provider, "send" when the provider refused.
+    const verb = outcome.dropped ? "dispatch" : "send";
+    const message = `failed to ${verb} notification for ${involved}: ${outcome.error ?? "unknown error"}`;
+    log.error({ ...fields, attempts: outcome.attempts, outcome: outcome.dropped ? "dropped" : "failed" }, message);
     recorder.event(
       {
         apiVersion: alert.apiVersion,

@@ -2,6 +2,7 @@
 // timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
 // (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
+import { eventIdHeaders } from "../event.js";
 
 export interface HttpRequest {
   method: "GET" | "POST";
@@ -130,5 +131,22 @@ export function jsonPost(url: string, payload: unknown, headers: Record<string, 
     url,
     headers: { "content-type": "application/json", ...headers },
     body: typeof payload === "string" ? payload : JSON.stringify(payload),
+  };
+}
+
+/**
+ * The transport with the notification's id added to every request (X-Capstan-Event-Id and Idempotency-Key), so a
+ * receiver can drop the copy a restart sends again. A header the Provider's Secret sets itself is left as it is.
+ */
+export function withEventId(transport: HttpTransport, id: string): HttpTransport {
+  const extra = eventIdHeaders(id);
+  return {
+    send(request, signal) {
+      const present = new Set(Object.keys(request.headers).map((k) => k.toLowerCase()));
+      const headers = { ...request.headers };
+      for (const [k, v] of Object.entries(extra)) if (!present.has(k)) headers[k] = v;
+      return transport.send({ ...request, headers }, signal);
+    },
+    close: () => transport.close(),
   };
 }

@@ -4,9 +4,17 @@ import type { FluxEvent } from "../event.js";
 import { googleChatPayload, msteamsPayload, telegramPayload } from "./chat.js";
 import { postCommitStatus } from "./commit-status.js";
 import { genericRequest, requireAddress } from "./generic.js";
-import { createTransport, DeliveryError, type HttpTransport, jsonPost, sendExpectingSuccess } from "./http.js";
+import {
+  createTransport,
+  DeliveryError,
+  type HttpTransport,
+  jsonPost,
+  sendExpectingSuccess,
+  withEventId,
+} from "./http.js";
 import { isProviderType, ProviderConfigError, type ProviderSettings } from "./settings.js";
 import { discordPayload, discordUrl, rocketPayload, slackPayload } from "./slack.js";
+import { UnsupportedProviderTypeError } from "./unsupported.js";
 
 export interface Notifier {
   readonly type: string;
@@ -28,7 +36,8 @@ export function createNotifier(settings: ProviderSettings, transport?: HttpTrans
     });
   return {
     type: settings.type,
-    post: (event, signal) => post(event, http, signal),
+    // Every request a notifier makes carries the notification's idempotency key (Capstan): see withEventId.
+    post: (event, signal) => post(event, event.id ? withEventId(http, event.id) : http, signal),
     close: () => http.close(),
   };
 }
@@ -36,7 +45,7 @@ export function createNotifier(settings: ProviderSettings, transport?: HttpTrans
 type PostFn = (event: FluxEvent, http: HttpTransport, signal?: AbortSignal) => Promise<void>;
 
 function postFunction(s: ProviderSettings): PostFn {
-  if (!isProviderType(s.type)) throw new ProviderConfigError(`unsupported provider type '${s.type}'`);
+  if (!isProviderType(s.type)) throw new UnsupportedProviderTypeError(s.type);
   switch (s.type) {
     case "generic":
     case "generic-hmac":

@@ -23,6 +23,26 @@ export interface FluxEvent {
   metadata?: Record<string, string>;
   reportingController: string;
   reportingInstance?: string;
+  /**
+   * Capstan: the notification's idempotency key, the same on every retry and after a restart (events/event-id.ts).
+   * Not a field of Flux's event: providers send it as headers (eventIdHeaders), and the generic payload carries it in
+   * metadata under eventIdMetadataKey.
+   */
+  id?: string;
+}
+
+/** Capstan: the headers every provider request carries the notification's id in. */
+export const EventIdHeader = "X-Capstan-Event-Id";
+export const IdempotencyKeyHeader = "Idempotency-Key";
+/** Capstan: the key of the id in the generic payload's metadata (added beside Flux's keys, which are unchanged). */
+export const eventIdMetadataKey = "notification.capstan.dev/event-id";
+
+/**
+ * The id headers for a request, lower-cased as our requests' headers are. Idempotency-Key is quoted as the IETF
+ * draft (a Structured Field string) has it; servers that take the raw value still see the same value on every retry.
+ */
+export function eventIdHeaders(id: string): Record<string, string> {
+  return { [EventIdHeader.toLowerCase()]: id, [IdempotencyKeyHeader.toLowerCase()]: `"${id}"` };
 }
 
 export const MetaRevisionKey = "revision";
@@ -52,7 +72,8 @@ export function encodeEvent(event: FluxEvent): string {
     message: event.message,
     reason: event.reason,
   };
-  if (event.metadata && Object.keys(event.metadata).length > 0) out.metadata = sortedRecord(event.metadata);
+  const metadata = event.id ? { ...event.metadata, [eventIdMetadataKey]: event.id } : event.metadata;
+  if (metadata && Object.keys(metadata).length > 0) out.metadata = sortedRecord(metadata);
   out.reportingController = event.reportingController;
   if (event.reportingInstance) out.reportingInstance = event.reportingInstance;
   return JSON.stringify(out);

@@ -3,8 +3,14 @@
 import { createHmac } from "node:crypto";
 import { alertType, gitRepositoryType, type Receiver, receiverType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
-import { createTestNamespace, loadKubeConfig, type TestNamespace, testKubeconfigPath } from "@capstan/cluster/testing";
-import { KubeClient, type KubeObject } from "@capstan/runtime";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  type TestNamespace,
+  testKubeconfigPath,
+} from "@capstan/cluster/testing";
+import { createInformer, KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DeliveryQueues } from "./delivery/queues.js";
 import { compileAlert } from "./events/matching.js";
@@ -12,6 +18,7 @@ import { EventPipeline } from "./events/pipeline.js";
 import { EventRateLimiter } from "./events/ratelimit.js";
 import type { WatchedObject } from "./events/watched.js";
 import { ConfigMapWatermarkStore, watermarkConfigMapName } from "./events/watermark-store.js";
+import { type SecretObject, secretType } from "./kube/types.js";
 import { createNotifier } from "./providers/notifier.js";
 import { createKubeReceiverBackend } from "./receiver/kube-backend.js";
 import { startReceiverServer } from "./receiver/server.js";
@@ -102,9 +109,13 @@ describe("receiver against the control plane", () => {
       fm,
     );
     const type = await client.resourceFor(receiverType.apiVersion, "Receiver");
+    const secrets = createInformer<SecretObject>(client, secretType, { namespace: ns.name });
+    await secrets.start();
+    await eventually(() => secrets.cache.get(`${ns.name}/webhook-token`), { what: "the token Secret in the cache" });
     const backend = createKubeReceiverBackend({
       client,
       listReceivers: async () => (await client.list<Receiver & KubeObject>(type, { namespace: ns.name })).items,
+      secrets: secrets.cache,
       now: () => new Date("2024-03-01T10:20:30.125Z"),
     });
     const server = await startReceiverServer({ host: "127.0.0.1", port: 0 }, { backend });
@@ -134,6 +145,7 @@ describe("receiver against the control plane", () => {
       expect(repo?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBe("2024-03-01 10:20:30.125 +0000 UTC");
     } finally {
       await server.close();
+      secrets.stop();
     }
   });
 });

@@ -3,6 +3,9 @@
 // cannot work (an invalid regex, a missing Provider or Secret, an unknown provider type, a bad address) becomes a
 // Warning Event on the object, reason InvalidConfig as Flux's, once per distinct problem, and the Alert stops
 // notifying until it is fixed. Never a crash. Provider and Secret changes re-resolve the Alerts that depend on them.
+// A Provider of a type Capstan cannot send to is the exception: its Alerts stay bound to a notifier that drops each
+// notification with a NotificationDispatchFailed Event (providers/unsupported.ts), as Flux reports every notification
+// it fails to dispatch, so the loss is visible where `flux get` cannot show it.
 import type { Alert, Provider } from "@capstan/api";
 import {
   type EventRecorder,
@@ -18,6 +21,7 @@ import {
 import { compileAlert } from "../events/matching.js";
 import type { EventPipeline } from "../events/pipeline.js";
 import type { SecretObject } from "../kube/types.js";
+import { UnsupportedProviderTypeError, undeliverableNotifier } from "../providers/unsupported.js";
 import type { NotifierCache } from "./notifiers.js";
 import { decodeSecretData, resolveProvider } from "./resolve-provider.js";
 import type { WatchedSources } from "./sources.js";
@@ -44,6 +48,19 @@ export const InvalidConfigReason = "InvalidConfig";
 
 /** A problem that only a change of the Alert, its Provider or a Secret can fix: reported, not retried. */
 class ConfigProblem extends Error {}
+
+/** The Provider's type has no notifier: the Alert is bound, and each notification dropped visibly. */
+class UnsupportedType extends ConfigProblem {
+  constructor(
+    message: string,
+    readonly providerType: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the pipeline needs, and why the Alert cannot deliver when its Provider's type is not supported. */
+type Binding = Parameters<EventPipeline["setAlert"]>[0] & { cannotDeliver?: string };
 
 const alertPrefix = "Alert/";
 const providerPrefix = "Provider/";
@@ -144,7 +161,7 @@ export class AlertBinder {
       pipeline.removeAlert(key);
       return;
     }
-    let binding: Parameters<EventPipeline["setAlert"]>[0];
+    let binding: Binding;
     try {
       binding = await this.#bindingFor(alert);
     } catch (err) {
@@ -156,10 +173,11 @@ export class AlertBinder {
     const fresh = !pipeline.has(key);
     await pipeline.setAlert(binding);
     if (fresh) this.#o.log.info({ alert: key, provider: binding.provider.key }, "alert bound");
-    this.#resolved(alertPrefix + key, alert, `Alert ${key} is bound to Provider ${binding.provider.key}`);
+    if (binding.cannotDeliver) this.#problem(alertPrefix + key, alert, binding.cannotDeliver);
+    else this.#resolved(alertPrefix + key, alert, `Alert ${key} is bound to Provider ${binding.provider.key}`);
   }
 
-  async #bindingFor(alert: AlertObject): Promise<Parameters<EventPipeline["setAlert"]>[0]> {
+  async #bindingFor(alert: AlertObject): Promise<Binding> {
     const namespace = alert.metadata.namespace ?? "";
     let compiled: ReturnType<typeof compileAlert>;
     try {
@@ -177,11 +195,16 @@ export class AlertBinder {
     const provider = this.#o.providers.cache.get(providerKey);
     if (!provider) throw new ConfigProblem(`Provider '${providerKey}' not found`);
     let cached: ReturnType<NotifierCache["get"]>;
+    let cannotDeliver: string | undefined;
     try {
       cached = this.#notifierFor(provider);
     } catch (err) {
       if (!(err instanceof ConfigProblem)) throw err;
-      throw new ConfigProblem(`Provider '${providerKey}' cannot be used: ${err.message}`);
+      if (!(err instanceof UnsupportedType)) {
+        throw new ConfigProblem(`Provider '${providerKey}' cannot be used: ${err.message}`);
+      }
+      cached = { notifier: undeliverableNotifier(providerKey, err.providerType), secrets: [] };
+      cannotDeliver = `Provider '${providerKey}' cannot be used: ${err.message}; every notification of this Alert is dropped`;
     }
     for (const kind of new Set(alert.spec.eventSources.map((s) => s.kind))) {
       if (this.#o.sources.isWatchable(kind)) await this.#o.sources.ensure(kind);
@@ -199,6 +222,7 @@ export class AlertBinder {
       // A suspended Provider holds its Alerts' notifications the way a suspended Alert does.
       alert: suspended ? { ...compiled, spec: { ...compiled.spec, suspend: true } } : compiled,
       provider: { key: providerKey, notifier: cached.notifier, secrets: cached.secrets },
+      ...(cannotDeliver ? { cannotDeliver } : {}),
     };
   }
 
@@ -210,6 +234,7 @@ export class AlertBinder {
     try {
       return this.#o.notifiers.get(objectKey(provider), resolveProvider(provider, read));
     } catch (err) {
+      if (err instanceof UnsupportedProviderTypeError) throw new UnsupportedType(err.message, err.providerType);
       // ProviderResolutionError and ProviderConfigError: both say what to fix, neither carries a secret.
       throw new ConfigProblem((err as Error).message);
     }

@@ -42,6 +42,8 @@ export interface NotificationControllerOptions {
   handleSignals?: boolean;
   /** How long a shutdown waits for notifications in flight before cancelling them. Default 20s. */
   drainTimeoutMs?: number;
+  /** The Kubernetes client (default: from the flags); tests pass one with a request hook to count API calls. */
+  client?: KubeClient;
 }
 
 export interface NotificationController {
@@ -56,7 +58,7 @@ export function startNotificationController(options: NotificationControllerOptio
   const env = options.env ?? process.env;
   const log =
     options.logger ?? createLogger({ level: flags.logLevel as LogLevel, encoding: flags.logEncoding as LogEncoding });
-  const client = KubeClient.fromFlags(flags, controllerName);
+  const client = options.client ?? KubeClient.fromFlags(flags, controllerName);
   const recorder = createEventRecorder(client, {
     controller: controllerName,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
@@ -120,13 +122,16 @@ export function startNotificationController(options: NotificationControllerOptio
     const involved = `${event.involvedObject.kind}/${event.involvedObject.namespace ?? ""}/${event.involvedObject.name}`;
     const fields = { alert: `${alert.namespace}/${alert.name}`, provider: record.providerKey, object: involved };
     if (outcome.delivered) metrics.delivered(alert, record.providerKey);
+    else if (outcome.dropped) metrics.dropped(alert, record.providerKey);
     else metrics.failed(alert, record.providerKey);
     if (outcome.delivered) {
       log.debug({ ...fields, reason: event.reason, attempts: outcome.attempts }, "notification sent");
       return;
     }
-    const message = `failed to send notification for ${involved}: ${outcome.error ?? "unknown error"}`;
-    log.error({ ...fields, attempts: outcome.attempts }, message);
+    // Flux's words: "dispatch" when no notifier could be made for the Provider, "send" when the provider refused.
+    const verb = outcome.dropped ? "dispatch" : "send";
+    const message = `failed to ${verb} notification for ${involved}: ${outcome.error ?? "unknown error"}`;
+    log.error({ ...fields, attempts: outcome.attempts, outcome: outcome.dropped ? "dropped" : "failed" }, message);
     recorder.event(
       {
         apiVersion: alert.apiVersion,
@@ -192,6 +197,7 @@ export function startNotificationController(options: NotificationControllerOptio
         backend: createKubeReceiverBackend({
           client,
           listReceivers: () => receivers.cache.list(),
+          secrets: secrets.cache,
           fieldManager: controllerName,
         }),
         noCrossNamespaceRefs: flags.noCrossNamespaceRefs,

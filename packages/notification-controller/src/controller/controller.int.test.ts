@@ -12,6 +12,7 @@ import {
 } from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
+import { eventIdMetadataKey } from "../event.js";
 import { watermarkConfigMapName } from "../events/watermark-store.js";
 import { webhookPath } from "../receiver/webhook-path.js";
 import {
@@ -143,7 +144,20 @@ describe("notification-controller process: alerts", () => {
     const r4 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(30)) });
     await settledBodies(hook, 3);
 
-    expect(hook.requests.map((r) => r.body)).toEqual([
+    // Each body is Flux's event plus (Capstan) the notification id in metadata, which the headers repeat.
+    const ids = hook.requests.map((r) => {
+      const id = (JSON.parse(r.body) as { metadata: Record<string, string> }).metadata[eventIdMetadataKey];
+      expect(r.headers["x-capstan-event-id"]).toBe(id);
+      expect(r.headers["idempotency-key"]).toBe(`"${id}"`);
+      return id;
+    });
+    expect(new Set(ids).size).toBe(3);
+    const withoutId = (body: string) => {
+      const parsed = JSON.parse(body) as { metadata: Record<string, string> };
+      delete parsed.metadata[eventIdMetadataKey];
+      return JSON.stringify(parsed);
+    };
+    expect(hook.requests.map((r) => withoutId(r.body))).toEqual([
       expectedBody(r2, {
         severity: "info",
         timestamp: T(10),
@@ -329,6 +343,47 @@ describe("notification-controller process: receivers and invalid objects", () =>
     );
     expect((await proc.terminate()).code).toBe(0);
     expect(proc.output()).not.toContain(token);
+  });
+
+  it("Given a Provider of a type Capstan cannot send to / should drop each notification visibly: a Warning Event, a log line and a metric count each", async () => {
+    const { ns, start } = await setup("notif-unsupported");
+    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    const proc = await start();
+    await createProvider(client, ns, "pager", { type: "webex", address: "https://webexapis.example.com" });
+    await createAlert(client, ns, "on-call", {
+      providerRef: { name: "pager" },
+      eventSources: [{ kind: "GitRepository", name: "*" }],
+    });
+    await eventually(() => markExists(ns, "on-call"), { what: "the Alert bound although its Provider cannot deliver" });
+    const warnings = async (kind: string, name: string, reason: string) =>
+      (await eventsFor(client, ns, kind, name)).filter((e) => e.type === "Warning" && e.reason === reason);
+    expect((await eventually(() => warnings("Provider", "pager", "InvalidConfig")))[0]?.message).toBe(
+      "unsupported provider type 'webex'",
+    );
+    expect((await eventually(() => warnings("Alert", "on-call", "InvalidConfig")))[0]?.message).toBe(
+      `Provider '${ns}/pager' cannot be used: unsupported provider type 'webex'; every notification of this Alert is dropped`,
+    );
+
+    await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
+    await setRepo(client, ns, "podinfo", { revision: rev(3), at: T(20), ready: readyTrue(rev(3), T(0)) });
+    const message = `failed to dispatch notification for GitRepository/${ns}/podinfo: Provider '${ns}/pager' has type 'webex', which Capstan cannot send to: notification dropped`;
+    // One Event per dropped notification (the recorder aggregates repeats of the same message into its count).
+    const dropped = await eventually(
+      async () => {
+        const events = await warnings("Alert", "on-call", "NotificationDispatchFailed");
+        const total = events.reduce((n, e) => n + (e.count ?? 1), 0);
+        return total >= 2 && events;
+      },
+      { what: "a NotificationDispatchFailed Event per dropped notification" },
+    );
+    expect(dropped.map((e) => e.message)).toEqual([message]);
+    expect(dropped.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(2);
+    expect(proc.logs.filter((l) => l.msg === message && l.outcome === "dropped")).toHaveLength(2);
+    const { metrics } = await proc.urls();
+    const text = await (await fetch(`${metrics}/metrics`)).text();
+    expect(text).toContain(
+      `capstan_notifications_total{namespace="${ns}",alert="on-call",provider="${ns}/pager",outcome="dropped"} 2`,
+    );
   });
 
   it("Given invalid Alerts, Providers and a Receiver without its Secret / should report each with a reason and message, keep running, and recover when fixed", async () => {

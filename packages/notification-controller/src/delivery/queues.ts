@@ -3,6 +3,7 @@
 import type { FluxEvent } from "../event.js";
 import type { Notifier } from "../providers/notifier.js";
 import { redact } from "../providers/settings.js";
+import { UndeliverableError } from "../providers/unsupported.js";
 import { defaultRetryPolicy, RetriesExhaustedError, type RetryPolicy, withRetries } from "./retry.js";
 
 export interface DeliveryJob {
@@ -19,6 +20,8 @@ export interface DeliveryJob {
 export interface DeliveryOutcome {
   delivered: boolean;
   attempts: number;
+  /** Not sent at all: the Provider cannot deliver (its type is not supported). */
+  dropped?: boolean;
   /** Redacted. */
   error?: string;
   /** Enqueue to settle, in ms. */
@@ -119,6 +122,11 @@ export class DeliveryQueues {
         });
         this.settle(entry, { delivered: true, attempts });
       } catch (err) {
+        const cause = err instanceof RetriesExhaustedError ? err.cause : err;
+        if (cause instanceof UndeliverableError) {
+          this.settle(entry, { delivered: false, dropped: true, attempts: 0, error: cause.message });
+          continue;
+        }
         const attempts = err instanceof RetriesExhaustedError ? err.attempts : 1;
         const message = err instanceof Error ? err.message : String(err);
         this.settle(entry, { delivered: false, attempts, error: redact(message, job.secrets) });

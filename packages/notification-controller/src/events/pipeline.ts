@@ -5,11 +5,13 @@
 // been settled: delivered, given up on, filtered or collapsed; persisted to the Alert's mark). An object's durable entry
 // advances only when all of its notifications in flight have settled, so a crash re-sends at most the notifications
 // in flight (at-least-once), and a restart compares the first list with the durable mark, so a transition that
-// happened while down is notified on start.
+// happened while down is notified on start. Each notification carries an id (events/event-id.ts) that is the same
+// when it is sent again after a crash, so a receiver can drop the duplicate.
 
 import type { DeliveryOutcome, DeliveryQueues } from "../delivery/queues.js";
 import { eventKey, type FluxEvent } from "../event.js";
 import type { Notifier } from "../providers/notifier.js";
+import { notificationId } from "./event-id.js";
 import { alertWatches, type CompiledAlert, messageAccepted, notificationFor, severityAccepted } from "./matching.js";
 import type { EventRateLimiter } from "./ratelimit.js";
 import { decodeState, detectTransitions, encodeState, observe } from "./transitions.js";
@@ -220,6 +222,7 @@ export class EventPipeline {
       for (const event of events) {
         if (!severityAccepted(alert, event) || !messageAccepted(alert, event.message)) continue;
         const notification = notificationFor(alert, event);
+        notification.id = notificationId(identity.uid, event.id ?? eventKey(event));
         // Flux's key (object, message, revision) plus the reason: derived events can share a message (a recovery's Ready
         // message often repeats the NewArtifact one), and a recovery must not be collapsed into the artifact event.
         if (!this.opts.limiter.allow(`${alertKey(identity)}/${event.reason}/${eventKey(notification)}`)) {

@@ -3,6 +3,7 @@
 // list) run the same code.
 import { createHash } from "node:crypto";
 import { type FluxEvent, fluxTimestamp, MetaRevisionKey } from "../event.js";
+import { transitionKey } from "./event-id.js";
 import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
 
 /**
@@ -72,8 +73,22 @@ function makeEvent(
   obj: WatchedObject,
   opts: DetectOptions,
   fields: { severity: FluxEvent["severity"]; reason: string; message: string; at?: string; revision?: string },
+  state: string,
 ): FluxEvent {
   const { severity, reason, message, at, revision } = fields;
+  const statusTime = at && !Number.isNaN(Date.parse(at)) ? fluxTimestamp(new Date(at)) : undefined;
+  const id = transitionKey({
+    kind: obj.kind,
+    name: obj.metadata.name,
+    ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+    ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+    severity,
+    reason,
+    message,
+    ...(revision ? { revision } : {}),
+    ...(statusTime ? { at: statusTime } : {}),
+    state,
+  });
   return {
     involvedObject: {
       kind: obj.kind,
@@ -84,12 +99,14 @@ function makeEvent(
       ...(obj.metadata.resourceVersion ? { resourceVersion: obj.metadata.resourceVersion } : {}),
     },
     severity,
-    timestamp: at && !Number.isNaN(Date.parse(at)) ? fluxTimestamp(new Date(at)) : fluxTimestamp(opts.now),
+    timestamp: statusTime ?? fluxTimestamp(opts.now),
     message,
     reason,
     ...(revision ? { metadata: { [MetaRevisionKey]: revision } } : {}),
     reportingController: reportingControllerFor(obj.apiVersion),
     ...(opts.reportingInstance ? { reportingInstance: opts.reportingInstance } : {}),
+    // The object-level transition key; the pipeline turns it into the per-Alert notification id.
+    id,
   };
 }
 
@@ -104,12 +121,12 @@ export function detectTransitions(
 ): FluxEvent[] {
   const before = prev ?? {};
   const now = observe(obj);
+  const state = encodeState(now);
   const status = obj.status ?? {};
   const events: FluxEvent[] = [];
   const base = (severity: FluxEvent["severity"], reason: string, message: string, at?: string, revision?: string) => {
-    events.push(
-      makeEvent(obj, opts, { severity, reason, message, ...(at ? { at } : {}), ...(revision ? { revision } : {}) }),
-    );
+    const fields = { severity, reason, message, ...(at ? { at } : {}), ...(revision ? { revision } : {}) };
+    events.push(makeEvent(obj, opts, fields, state));
   };
 
   const artifact = status.artifact?.revision;

@@ -2,6 +2,7 @@
 // timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
 // (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
+import { eventIdHeaders } from "../event.js";
 
 export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "PATCH";
@@ -195,4 +196,21 @@ export function parseJsonResponse(request: HttpRequest, res: HttpResponse, what:
 
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+}
+
+/**
+ * The transport with the notification's id added to every request (X-Capstan-Event-Id and Idempotency-Key), so a
+ * receiver can drop the copy a restart sends again. A header the Provider's Secret sets itself is left as it is.
+ */
+export function withEventId(transport: HttpTransport, id: string): HttpTransport {
+  const extra = eventIdHeaders(id);
+  return {
+    send(request, signal) {
+      const present = new Set(Object.keys(request.headers).map((k) => k.toLowerCase()));
+      const headers = { ...request.headers };
+      for (const [k, v] of Object.entries(extra)) if (!present.has(k)) headers[k] = v;
+      return transport.send({ ...request, headers }, signal);
+    },
+    close: () => transport.close(),
+  };
 }

@@ -21,12 +21,14 @@ import {
   type HttpTransport,
   jsonPost,
   sendExpectingSuccess,
+  withEventId,
 } from "./http.js";
 import { alertmanagerRequest, opsgenieRequest, pagerDutyEndpoint, pagerDutyRequests } from "./incident.js";
 import { datadogEventsUrl, datadogRequest, grafanaRequest } from "./observability.js";
 import { isProviderType, ProviderConfigError, type ProviderSettings, type ProviderType } from "./settings.js";
 import { discordPayload, discordUrl, rocketPayload, slackPayload } from "./slack.js";
 import { smtpSender } from "./smtp.js";
+import { UnsupportedProviderTypeError } from "./unsupported.js";
 
 export interface Notifier {
   readonly type: string;
@@ -48,7 +50,8 @@ export function createNotifier(settings: ProviderSettings, transport?: HttpTrans
     });
   return {
     type: settings.type,
-    post: (event, signal) => post(event, http, signal),
+    // Every request a notifier makes carries the notification's idempotency key (Capstan): see withEventId.
+    post: (event, signal) => post(event, event.id ? withEventId(http, event.id) : http, signal),
     close: () => http.close(),
   };
 }
@@ -57,7 +60,7 @@ type PostFn = (event: FluxEvent, http: HttpTransport, signal?: AbortSignal) => P
 type Factory = (s: ProviderSettings) => PostFn;
 
 function postFunction(s: ProviderSettings): PostFn {
-  if (!isProviderType(s.type)) throw new ProviderConfigError(`unsupported provider type '${s.type}'`);
+  if (!isProviderType(s.type)) throw new UnsupportedProviderTypeError(s.type);
   return registry[s.type](s);
 }
 

@@ -253,6 +253,14 @@ describe("smtp settings and message", () => {
     expect(head).toContain("Subject: [Flux] info gitrepository/webapp.flux-system: Bad Bcc: evil@example.com");
   });
 
+  it("Given a notification id / should use it as the Message-ID, so a mail sent again after a crash is the same mail", () => {
+    const id = "0b7e6f0e-8d1c-8a2b-9c3d-4e5f60718293";
+    const first = mailMessage(sampleEvent({ id }), "f@example.com", ["a@example.com"]);
+    const again = mailMessage(sampleEvent({ id }), "f@example.com", ["a@example.com"]);
+    expect(first).toContain(`\r\nMessage-ID: <${id}@capstan.notification-controller>\r\n`);
+    expect(again).toContain(`\r\nMessage-ID: <${id}@capstan.notification-controller>\r\n`);
+  });
+
   it("Given non-ASCII text / should encode the subject as an RFC 2047 word and the body as quoted-printable", () => {
     const msg = mailMessage(sampleEvent({ reason: "Réconcilié" }), "f@example.com", ["a@example.com"]);
     expect(msg).toMatch(/\r\nSubject: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=\r\n/);

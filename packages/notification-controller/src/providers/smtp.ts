@@ -135,7 +135,8 @@ export function mailMessage(event: FluxEvent, from: string, recipients: string[]
     `To: ${recipients.join(", ")}`,
     `Subject: ${headerValue(mailSubject(event))}`,
     `Date: ${now.toUTCString().replace(/GMT$/, "+0000")}`,
-    `Message-ID: <${randomUUID()}@capstan.notification-controller>`,
+    // The notification's id makes a mail sent again after a crash carry the same Message-ID (at-least-once delivery).
+    `Message-ID: <${event.id ?? randomUUID()}@capstan.notification-controller>`,
     "MIME-Version: 1.0",
     "Content-Type: text/plain; charset=utf-8",
     "Content-Transfer-Encoding: quoted-printable",

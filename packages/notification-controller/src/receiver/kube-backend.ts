@@ -1,13 +1,22 @@
 // The Receiver handler's Kubernetes side: finds Receivers by status.webhookPath, reads the token Secret, and annotates
 // resources with reconcile.fluxcd.io/requestedAt (a merge patch of that one annotation, nothing else).
+// Receivers and their token Secrets come from informer caches, never from the API: whoever can reach the webhook port
+// can send any number of requests, and a request that fails validation must cost no API call (a GET per request would
+// queue behind the client's rate limit, and a flood of bad requests would delay the good ones by seconds). Only a
+// request that passed validation reaches the API, to annotate what its Receiver selects.
 import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
-import type { Client, KubeObject } from "@capstan/runtime";
+import type { Cache, Client } from "@capstan/runtime";
+import { decodeSecretData } from "../alerts/resolve-provider.js";
+import type { SecretObject } from "../kube/types.js";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
 
 export interface KubeReceiverBackendOptions {
+  /** For the annotation patches only (and the list behind a wildcard resource). */
   client: Client;
-  /** All Receivers: from the informer cache when there is one, else a list call. */
+  /** All Receivers, from the informer cache. */
   listReceivers: () => Promise<Receiver[]> | Receiver[];
+  /** The Secret informer's cache (the one the Receiver reconciler reads too): token rotation is seen through it. */
+  secrets: Cache<SecretObject>;
   fieldManager?: string;
   now?: () => Date;
 }
@@ -38,19 +47,14 @@ export function receiverView(r: Receiver): ReceiverView {
   };
 }
 
-/** Reads the `token` key of a Secret; errors name the Secret, never its content. */
-export async function readToken(client: Client, namespace: string, secretName: string | undefined): Promise<string> {
+/** Reads the `token` key of a cached Secret; errors name the Secret, never its content. */
+export function readToken(secrets: Cache<SecretObject>, namespace: string, secretName: string | undefined): string {
   if (!secretName) throw new Error("spec.secretRef is not set");
-  const secret = await client.get<KubeObject & { data?: Record<string, string> }>({
-    apiVersion: "v1",
-    kind: "Secret",
-    namespace,
-    name: secretName,
-  });
+  const secret = secrets.get(`${namespace}/${secretName}`);
   if (!secret) throw new Error(`Secret '${namespace}/${secretName}' not found`);
-  const token = secret.data?.token;
+  const token = decodeSecretData(secret.data).token;
   if (token === undefined) throw new Error(`invalid '${namespace}/${secretName}' secret data: required field 'token'`);
-  return Buffer.from(token, "base64").toString("utf8");
+  return token;
 }
 
 export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): ReceiverBackend {
@@ -75,7 +79,7 @@ export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): 
     },
     async token(view) {
       const r = byView.get(view);
-      return readToken(client, view.namespace, r?.spec.secretRef?.name);
+      return readToken(options.secrets, view.namespace, r?.spec.secretRef?.name);
     },
     async requestReconcile(_view, target: ReconcileTarget) {
       if (target.name !== "*") {

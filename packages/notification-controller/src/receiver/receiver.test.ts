@@ -209,3 +209,34 @@ describe("receiver server", () => {
     expect(() => parseListenAddress("nope")).toThrow(/invalid listen address/);
   });
 });
+
+describe("receiver server under a path-guessing flood", () => {
+  it("Given an unknown path with a body that never comes / should answer 404 without waiting for the body", async () => {
+    const { backend } = await setup();
+    backend.add(receiver("generic"));
+    const { request } = await import("node:http");
+    const address = server?.address() ?? "";
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(":")),
+      Number(address.slice(address.lastIndexOf(":") + 1)),
+    ];
+    // Declares 3 MiB and sends none of it: only an answer that does not read the body can arrive.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({
+        host,
+        port,
+        method: "POST",
+        path: "/hook/0000000000000000000000000000000000000000000000000000000000000000",
+        headers: { "content-length": String(3 * 1024 * 1024) },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(404);
+  });
+});

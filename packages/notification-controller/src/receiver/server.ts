@@ -54,6 +54,14 @@ export async function startReceiverServer(
       return;
     }
     try {
+      // An unknown path is answered before its body is read (and the connection closed): whoever guesses paths spends
+      // no memory of ours on bodies. The lookup is in the Receiver cache, so it costs no API call either.
+      if ((await options.backend.findByPath(path).catch(() => null)) === undefined) {
+        res.setHeader("connection", "close");
+        res.writeHead(404).end();
+        options.onRequest?.(path, { status: 404, detail: "no receiver for this path" });
+        return;
+      }
       const declared = Number(req.headers["content-length"]);
       let body: Buffer = Buffer.alloc(0);
       let tooLarge = Number.isFinite(declared) && declared > max;

@@ -52,16 +52,31 @@ export function tgz(entries: RawEntry[]): Buffer {
   return gzipSync(tar(entries));
 }
 
-/** A gzip stream of `bytes` zero bytes, compressed without ever holding them (about 1 KiB per MiB). */
-export async function gzipOfZeros(bytes: number, prefix: Uint8Array = Buffer.alloc(0)): Promise<Buffer> {
+/**
+ * A gzip stream of the segments, compressed without ever holding them: a number stands for that many zero bytes
+ * (about 1 KiB of gzip per MiB), so a bomb of gigabytes is cheap to make.
+ */
+export async function gzipSegments(segments: Iterable<Uint8Array | number>): Promise<Buffer> {
   const chunk = Buffer.alloc(1024 * 1024);
-  async function* zeros() {
-    yield prefix;
-    for (let left = bytes; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+  async function* bytes() {
+    for (const s of segments) {
+      if (typeof s !== "number") yield s;
+      else
+        for (let left = s; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+    }
   }
   const parts: Buffer[] = [];
-  await pipeline(Readable.from(zeros()), createGzip({ level: 9 }), async (source: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(bytes()), createGzip({ level: 9 }), async (source: AsyncIterable<Buffer>) => {
     for await (const c of source) parts.push(c);
   });
   return Buffer.concat(parts);
+}
+
+/** A tar header block alone: what precedes a body of `size` bytes. */
+export function headerBlock(entry: RawEntry): Buffer {
+  return tar([entry]).subarray(0, 512);
+}
+
+export async function gzipOfZeros(bytes: number, prefix: Uint8Array = Buffer.alloc(0)): Promise<Buffer> {
+  return gzipSegments([prefix, bytes]);
 }

@@ -79,17 +79,55 @@ async function* metered(source: AsyncIterable<Buffer>, max: number, limits: Extr
   }
 }
 
+const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /** Writes a body into a new file; O_EXCL and O_NOFOLLOW: never through a symlink, never over an existing file. */
-async function writeBody(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+async function writeBody(path: string, body: AsyncIterable<Buffer> | Buffer): Promise<void> {
+  const fh = await open(path, createFlags, 0o644);
   try {
-    for await (const chunk of body) {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-    }
+    if (Buffer.isBuffer(body)) await fh.writeFile(body);
+    else for await (const chunk of body) await fh.writeFile(chunk);
   } finally {
     await fh.close();
   }
+}
+
+/** Files up to this size are read whole and written concurrently (a repository is mostly small files). */
+const smallFile = 128 * 1024;
+const concurrentWrites = 16;
+
+/** Up to `concurrentWrites` small-file writes in flight: memory stays under 2 MiB, the thread pool stays busy. */
+class Writes {
+  private readonly inflight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  async add(write: Promise<void>): Promise<void> {
+    const tracked = write.then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+    if (this.inflight.size >= concurrentWrites) await Promise.race(this.inflight);
+    this.check();
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inflight);
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of body) parts.push(c);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
 function inside(root: string, abs: string): boolean {
@@ -118,6 +156,7 @@ export async function extractArchive(
   const streamCap = limits.maxBytes + (limits.maxEntries + 2) * framingPerEntry;
   const vetter = new ArchiveVetter();
   const dirs = new Set<string>([""]);
+  const writes = new Writes();
   const symlinks: { path: string; target: string }[] = [];
   let entries = 0;
   let content = 0;
@@ -155,9 +194,11 @@ export async function extractArchive(
         case "file":
           addContent(entry.size, verdict.path);
           await ensureDir(parentOf(verdict.path));
-          await writeBody(join(root, verdict.path), body());
+          if (entry.size <= smallFile) await writes.add(writeBody(join(root, verdict.path), await collect(body())));
+          else await writeBody(join(root, verdict.path), body());
           break;
         case "hardlink": {
+          await writes.drain(); // its target may still be in flight
           // A copy, counted again: a thousand links to one large file must not dodge the content cap.
           const { size } = await open(join(root, verdict.target), constants.O_RDONLY | constants.O_NOFOLLOW).then(
             async (fh) => {
@@ -178,7 +219,9 @@ export async function extractArchive(
           break;
       }
     }
+    await writes.drain();
   } catch (cause) {
+    await writes.drain().catch(() => undefined);
     if (cause instanceof ArtifactError) throw cause;
     if (cause instanceof TarFormatError) throw refused(cause.message);
     const code = (cause as NodeJS.ErrnoException).code;

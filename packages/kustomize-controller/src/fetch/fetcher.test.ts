@@ -128,6 +128,26 @@ describe("ArtifactFetcher", () => {
     );
   });
 
+  it("Given an artifact refused for its content, should refuse its digest again without downloading it", async () => {
+    const body = await tarball({ "ok.yaml": "a: 1\n" }, (dir) => symlink("/etc/passwd", join(dir, "evil.yaml")));
+    routes.set("/refused", () => ({ status: 200, body }));
+    const f = fetcher();
+    const first = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
+    const second = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
+    expect((first as Error).message).toMatch(/symlink 'evil\.yaml' points outside the archive root \(absolute\)/);
+    expect(second).toBeInstanceOf(ArtifactError);
+    expect((second as Error).message).toBe((first as Error).message);
+    expect(attempts.get("/refused")).toBe(1);
+  });
+
+  it("Given a server declaring a body larger than the cap, should refuse it before reading it", async () => {
+    routes.set("/declared", () => ({ status: 200, body: Buffer.alloc(5000) }));
+    await expect(
+      fetcher({ maxDownloadBytes: 1000 }).fetch({ url: `${base}/declared`, digest: `sha256:${"b".repeat(64)}` }),
+    ).rejects.toThrowError(/artifact download exceeds the cap of 1000 bytes; raise it with --artifact-max-size/);
+    expect(attempts.get("/declared")).toBe(1);
+  });
+
   it("Given a symlink inside the archive, should keep it", async () => {
     const body = await tarball({ "a/real.yaml": "a: 1\n" }, (dir) => symlink("real.yaml", join(dir, "a", "link.yaml")));
     routes.set("/link", () => ({ status: 200, body }));

@@ -83,20 +83,21 @@ async function pluginConfigRefs(kus: Record<string, unknown>, dir: string, root:
   const out: string[] = [];
   for (const key of pluginKeys) {
     const list = kus[key];
-    if (!Array.isArray(list)) continue;
-    for (const item of list) {
-      if (isRecord(item)) pluginFileRefs(item, out);
-      else if (typeof item === "string" && item.includes("\n")) for (const d of docsOf(item)) pluginFileRefs(d, out);
-      else if (typeof item === "string" && !isRemoteReference(item) && !item.startsWith("/")) {
-        const abs = await resolveRealInside(root, join(dir, item));
-        const st = abs === undefined ? undefined : await stat(abs).catch(() => undefined);
-        if (abs === undefined || !st?.isFile()) continue; // refused or walked as a directory elsewhere
-        if (st.size > maxPluginConfigBytes) throw new BuildError(`${key} config '${item}' is larger than 1 MiB`);
-        for (const d of docsOf(await readFile(abs, "utf8"))) pluginFileRefs(d, out);
-      }
-    }
+    if (Array.isArray(list)) for (const item of list) out.push(...(await pluginItemRefs(key, item, dir, root)));
   }
   return out;
+}
+
+async function pluginItemRefs(key: string, item: unknown, dir: string, root: string): Promise<string[]> {
+  if (isRecord(item)) return pluginFileRefs(item);
+  if (typeof item !== "string") return [];
+  if (item.includes("\n")) return docsOf(item).flatMap((d) => pluginFileRefs(d));
+  if (isRemoteReference(item) || item.startsWith("/")) return []; // refused as a reference of its own
+  const abs = await resolveRealInside(root, join(dir, item));
+  const st = abs === undefined ? undefined : await stat(abs).catch(() => undefined);
+  if (abs === undefined || !st?.isFile()) return []; // refused, or walked as a directory
+  if (st.size > maxPluginConfigBytes) throw new BuildError(`${key} config '${item}' is larger than 1 MiB`);
+  return docsOf(await readFile(abs, "utf8")).flatMap((d) => pluginFileRefs(d));
 }
 
 async function kustomizationFileIn(dir: string): Promise<string | undefined> {
@@ -115,34 +116,40 @@ export async function assertLocalOnly(root: string, dir: string): Promise<void> 
   const seen = new Set<string>();
   const pending = [dir];
   while (pending.length > 0) {
-    const current = pending.pop()!;
+    const current = pending.pop() as string;
     if (seen.has(current)) continue;
     seen.add(current);
     const file = await kustomizationFileIn(current);
-    if (!file) continue;
-    const rel = relative(root, file);
-    let kus: unknown;
-    try {
-      kus = parse(await readFile(file, "utf8"));
-    } catch (cause) {
-      throw new BuildError(`${rel}: invalid YAML: ${(cause as Error).message}`, { cause });
-    }
-    if (!isRecord(kus)) continue;
-    let refs: string[];
-    try {
-      refs = [...referencedPaths(kus), ...(await pluginConfigRefs(kus, dirname(file), root))];
-    } catch (cause) {
-      if (cause instanceof BuildError) throw new BuildError(`${rel}: ${cause.message}`, { cause });
-      throw new BuildError(`${rel}: invalid plugin config: ${(cause as Error).message}`, { cause });
-    }
-    for (const ref of refs) {
-      if (ref === "helmCharts://") throw new BuildError(`${rel}: helmCharts are not supported (remote fetch)`);
-      if (isRemoteReference(ref)) throw new BuildError(`${rel}: remote reference '${ref}' is not allowed`);
-      if (ref.startsWith("/")) throw new BuildError(`${rel}: path '${ref}' points outside the source (absolute)`);
-      // The real path: a directory reached through a symlink is where kustomize continues from, as it does.
-      const abs = await resolveRealInside(root, join(dirname(file), ref));
-      if (abs === undefined) throw new BuildError(`${rel}: path '${ref}' points outside the source`);
-      if ((await stat(abs).catch(() => undefined))?.isDirectory()) pending.push(abs);
-    }
+    if (file) pending.push(...(await checkKustomization(root, file)));
   }
+}
+
+/** Checks one kustomization file's references; returns the directories it reaches (real paths) to walk next. */
+async function checkKustomization(root: string, file: string): Promise<string[]> {
+  const rel = relative(root, file);
+  let kus: unknown;
+  try {
+    kus = parse(await readFile(file, "utf8"));
+  } catch (cause) {
+    throw new BuildError(`${rel}: invalid YAML: ${(cause as Error).message}`, { cause });
+  }
+  if (!isRecord(kus)) return [];
+  let refs: string[];
+  try {
+    refs = [...referencedPaths(kus), ...(await pluginConfigRefs(kus, dirname(file), root))];
+  } catch (cause) {
+    if (cause instanceof BuildError) throw new BuildError(`${rel}: ${cause.message}`, { cause });
+    throw new BuildError(`${rel}: invalid plugin config: ${(cause as Error).message}`, { cause });
+  }
+  const dirs: string[] = [];
+  for (const ref of refs) {
+    if (ref === "helmCharts://") throw new BuildError(`${rel}: helmCharts are not supported (remote fetch)`);
+    if (isRemoteReference(ref)) throw new BuildError(`${rel}: remote reference '${ref}' is not allowed`);
+    if (ref.startsWith("/")) throw new BuildError(`${rel}: path '${ref}' points outside the source (absolute)`);
+    // The real path: a directory reached through a symlink is where kustomize continues from, as it does.
+    const abs = await resolveRealInside(root, join(dirname(file), ref));
+    if (abs === undefined) throw new BuildError(`${rel}: path '${ref}' points outside the source`);
+    if ((await stat(abs).catch(() => undefined))?.isDirectory()) dirs.push(abs);
+  }
+  return dirs;
 }

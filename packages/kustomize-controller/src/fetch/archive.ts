@@ -8,7 +8,7 @@ import { copyFile, mkdir, open, realpath, symlink } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { createGunzip } from "node:zlib";
 import { ArtifactError } from "../errors.js";
-import { readTar, TarFormatError } from "./tar-reader.js";
+import { readTar, type TarEntry, TarFormatError } from "./tar-reader.js";
 import { ArchiveVetter } from "./vet.js";
 
 export interface ExtractLimits {
@@ -135,6 +135,109 @@ function inside(root: string, abs: string): boolean {
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !rel.startsWith(sep));
 }
 
+const parentOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "");
+
+/** One extraction's state: what is created, counted and left to link. */
+class Extraction {
+  private readonly vetter = new ArchiveVetter();
+  private readonly dirs = new Set<string>([""]);
+  readonly writes = new Writes();
+  private readonly symlinks: { path: string; target: string }[] = [];
+  private entries = 0;
+  private content = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly limits: ExtractLimits,
+  ) {}
+
+  async add(entry: TarEntry, body: () => AsyncGenerator<Buffer>): Promise<void> {
+    const { limits, root } = this;
+    if (++this.entries > limits.maxEntries)
+      throw refused(
+        `it holds more than ${limits.maxEntries} entries, ${capText(limits.maxEntries, "artifact-max-entries", false)}`,
+      );
+    const verdict = this.vetter.vet(entry);
+    if (!verdict.ok) throw refused(verdict.reason);
+    switch (verdict.kind) {
+      case "root":
+        return;
+      case "dir":
+        return this.ensureDir(verdict.path);
+      case "file":
+        this.count(entry.size, verdict.path);
+        await this.ensureDir(parentOf(verdict.path));
+        if (entry.size <= smallFile) await this.writes.add(writeBody(join(root, verdict.path), await collect(body())));
+        else await writeBody(join(root, verdict.path), body());
+        return;
+      case "hardlink":
+        return this.hardLink(verdict.path, verdict.target);
+      case "symlink":
+        this.symlinks.push(verdict);
+        return;
+    }
+  }
+
+  /** A copy, counted again: a thousand links to one large file must not dodge the content cap. */
+  private async hardLink(path: string, target: string): Promise<void> {
+    await this.writes.drain(); // its target may still be in flight
+    const fh = await open(join(this.root, target), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const { size } = await fh.stat().finally(() => fh.close());
+    this.count(size, path);
+    await this.ensureDir(parentOf(path));
+    await copyFile(join(this.root, target), join(this.root, path), constants.COPYFILE_EXCL);
+  }
+
+  private count(bytes: number, path: string): void {
+    const { limits } = this;
+    if (bytes > limits.maxFileBytes)
+      throw refused(`file '${path}' is ${bytes} bytes, over ${capText(limits.maxFileBytes, "artifact-max-file-size")}`);
+    this.content += bytes;
+    if (this.content > limits.maxBytes)
+      throw refused(`its content exceeds ${capText(limits.maxBytes, "artifact-max-extracted-size")} (at '${path}')`);
+  }
+
+  private async ensureDir(rel: string): Promise<void> {
+    if (this.dirs.has(rel)) return;
+    // recursive mkdir never meets a symlink here: none exists until every file is written.
+    await mkdir(join(this.root, rel), { recursive: true, mode: 0o755 });
+    for (let p = rel; p && !this.dirs.has(p); p = parentOf(p)) this.dirs.add(p);
+  }
+
+  /** Every file is written: only now may symlinks exist. The kernel then decides where each one leads. */
+  async linkAndCheck(): Promise<void> {
+    try {
+      for (const link of this.symlinks) {
+        await this.ensureDir(parentOf(link.path));
+        await symlink(link.target, join(this.root, link.path));
+      }
+    } catch (cause) {
+      throw new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
+    }
+    for (const link of this.symlinks) {
+      let resolved: string;
+      try {
+        resolved = await realpath(join(this.root, link.path));
+      } catch (cause) {
+        const code = (cause as NodeJS.ErrnoException).code;
+        const why = code === "ELOOP" ? "is part of a symlink loop" : "points to nothing in the archive";
+        throw refused(`symlink '${link.path}' -> '${link.target}' ${why}`);
+      }
+      if (!inside(this.root, resolved))
+        throw refused(`symlink '${link.path}' -> '${link.target}' resolves outside the archive root`);
+    }
+  }
+}
+
+function asArtifactError(cause: unknown): ArtifactError {
+  if (cause instanceof ArtifactError) return cause;
+  if (cause instanceof TarFormatError) return refused(cause.message);
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR")
+    return refused(`invalid gzip data: ${(cause as Error).message}`);
+  return new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
+}
+
 /**
  * Extracts `file` (a gzip-compressed or plain tarball) into `dest` (created; it must not exist or be empty). Throws
  * ArchiveRefusedError naming the rule or cap at fault, ArtifactError for I/O failures. On failure `dest` may hold a
@@ -146,7 +249,7 @@ export async function extractArchive(
   limits: ExtractLimits = defaultExtractLimits,
 ): Promise<void> {
   await mkdir(dest, { recursive: true });
-  const root = await realpath(dest);
+  const extraction = new Extraction(await realpath(dest), limits);
   const input = createReadStream(file, { highWaterMark: 64 * 1024 });
   const gunzip = (await isGzip(file)) ? createGunzip({ chunkSize: 64 * 1024 }) : undefined;
   if (gunzip) {
@@ -154,104 +257,17 @@ export async function extractArchive(
     input.pipe(gunzip);
   }
   const streamCap = limits.maxBytes + (limits.maxEntries + 2) * framingPerEntry;
-  const vetter = new ArchiveVetter();
-  const dirs = new Set<string>([""]);
-  const writes = new Writes();
-  const symlinks: { path: string; target: string }[] = [];
-  let entries = 0;
-  let content = 0;
-
-  const ensureDir = async (rel: string) => {
-    if (dirs.has(rel)) return;
-    // recursive mkdir never meets a symlink here: none exists until every file is written.
-    await mkdir(join(root, rel), { recursive: true, mode: 0o755 });
-    for (let p = rel; p && !dirs.has(p); p = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "") dirs.add(p);
-  };
-  const parentOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "");
-  const addContent = (bytes: number, path: string) => {
-    if (bytes > limits.maxFileBytes)
-      throw refused(`file '${path}' is ${bytes} bytes, over ${capText(limits.maxFileBytes, "artifact-max-file-size")}`);
-    content += bytes;
-    if (content > limits.maxBytes)
-      throw refused(`its content exceeds ${capText(limits.maxBytes, "artifact-max-extracted-size")} (at '${path}')`);
-  };
-
   try {
     for await (const { entry, body } of readTar(metered(gunzip ?? input, streamCap, limits))) {
-      entries++;
-      if (entries > limits.maxEntries)
-        throw refused(
-          `it holds more than ${limits.maxEntries} entries, ${capText(limits.maxEntries, "artifact-max-entries", false)}`,
-        );
-      const verdict = vetter.vet(entry);
-      if (!verdict.ok) throw refused(verdict.reason);
-      switch (verdict.kind) {
-        case "root":
-          break;
-        case "dir":
-          await ensureDir(verdict.path);
-          break;
-        case "file":
-          addContent(entry.size, verdict.path);
-          await ensureDir(parentOf(verdict.path));
-          if (entry.size <= smallFile) await writes.add(writeBody(join(root, verdict.path), await collect(body())));
-          else await writeBody(join(root, verdict.path), body());
-          break;
-        case "hardlink": {
-          await writes.drain(); // its target may still be in flight
-          // A copy, counted again: a thousand links to one large file must not dodge the content cap.
-          const { size } = await open(join(root, verdict.target), constants.O_RDONLY | constants.O_NOFOLLOW).then(
-            async (fh) => {
-              try {
-                return await fh.stat();
-              } finally {
-                await fh.close();
-              }
-            },
-          );
-          addContent(size, verdict.path);
-          await ensureDir(parentOf(verdict.path));
-          await copyFile(join(root, verdict.target), join(root, verdict.path), constants.COPYFILE_EXCL);
-          break;
-        }
-        case "symlink":
-          symlinks.push(verdict);
-          break;
-      }
+      await extraction.add(entry, body);
     }
-    await writes.drain();
+    await extraction.writes.drain();
   } catch (cause) {
-    await writes.drain().catch(() => undefined);
-    if (cause instanceof ArtifactError) throw cause;
-    if (cause instanceof TarFormatError) throw refused(cause.message);
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR")
-      throw refused(`invalid gzip data: ${(cause as Error).message}`);
-    throw new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
+    await extraction.writes.drain().catch(() => undefined);
+    throw asArtifactError(cause);
   } finally {
     input.destroy();
     gunzip?.destroy();
   }
-
-  // Every file is written: only now may symlinks exist. The kernel then decides where each one leads.
-  try {
-    for (const link of symlinks) {
-      await ensureDir(parentOf(link.path));
-      await symlink(link.target, join(root, link.path));
-    }
-  } catch (cause) {
-    throw new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
-  }
-  for (const link of symlinks) {
-    let resolved: string;
-    try {
-      resolved = await realpath(join(root, link.path));
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      const why = code === "ELOOP" ? "is part of a symlink loop" : "points to nothing in the archive";
-      throw refused(`symlink '${link.path}' -> '${link.target}' ${why}`);
-    }
-    if (!inside(root, resolved))
-      throw refused(`symlink '${link.path}' -> '${link.target}' resolves outside the archive root`);
-  }
+  await extraction.linkAndCheck();
 }

@@ -81,6 +81,54 @@ class Bytes {
 
 const padding = (size: number) => (512 - (size % 512)) % 512;
 
+type Fields = Record<string, unknown> | undefined;
+
+/** The local (pax `x`, GNU `L`/`K`) value of a field over the global (pax `g`) one. */
+function pick(key: string, ex: Fields, gex: Fields): unknown {
+  return ex?.[key] ?? gex?.[key];
+}
+
+/** Folds a metadata header into the fields that apply to the next entry (local) or to all that follow (global). */
+function applyMeta(type: string, text: string, ex: Fields, gex: Fields): { ex: Fields; gex: Fields } {
+  switch (type) {
+    case "ExtendedHeader":
+      return { ex: { ...Pax.parse(text, ex as never, false) }, gex };
+    case "GlobalExtendedHeader":
+      return { ex, gex: { ...Pax.parse(text, gex as never, true) } };
+    case "NextFileHasLongPath":
+      return { ex: { ...ex, path: text.replace(/\0.*/s, "") }, gex };
+    default:
+      return { ex: { ...ex, linkpath: text.replace(/\0.*/s, "") }, gex };
+  }
+}
+
+function sizeOf(header: Header, ex: Fields, gex: Fields): number {
+  const size = (pick("size", ex, gex) as number | undefined) ?? header.size;
+  if (size === undefined || !Number.isSafeInteger(size) || size < 0)
+    throw new TarFormatError(`invalid tar header: bad size for '${header.path ?? ""}'`);
+  return size;
+}
+
+/** An entry's body, read from the archive as asked for; what is left unread is skipped by the reader. */
+class Body {
+  remain: number;
+  constructor(
+    private readonly bytes: Bytes,
+    private readonly entry: TarEntry,
+  ) {
+    this.remain = entry.size;
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    while (this.remain > 0) {
+      const c = await this.bytes.chunk(Math.min(this.remain, 1024 * 1024));
+      if (!c) throw new TarFormatError(`truncated archive: '${this.entry.path}' ends early`);
+      this.remain -= c.length;
+      yield c;
+    }
+  }
+}
+
 /**
  * Yields each file-system entry with a `body` to read it; a body the consumer leaves unread is skipped (read and
  * dropped, never buffered). Stops at the end-of-archive marker without reading what follows it.
@@ -89,8 +137,8 @@ export async function* readTar(
   source: AsyncIterable<Buffer>,
 ): AsyncGenerator<{ entry: TarEntry; body: () => AsyncGenerator<Buffer> }> {
   const bytes = new Bytes(source[Symbol.asyncIterator]());
-  let ex: Record<string, unknown> | undefined;
-  let gex: Record<string, unknown> | undefined;
+  let ex: Fields;
+  let gex: Fields;
   let sawNull = false;
   for (;;) {
     const block = await bytes.read(512);
@@ -104,9 +152,7 @@ export async function* readTar(
     sawNull = false;
     if (!header.cksumValid) throw new TarFormatError("invalid tar header (checksum mismatch)");
     const type = header.type;
-    const size = (ex?.size as number | undefined) ?? (gex?.size as number | undefined) ?? header.size;
-    if (size === undefined || !Number.isSafeInteger(size) || size < 0)
-      throw new TarFormatError(`invalid tar header: bad size for '${header.path ?? ""}'`);
+    const size = sizeOf(header, ex, gex);
 
     if (metaTypes.has(type)) {
       if (size > maxMetaBytes)
@@ -114,31 +160,19 @@ export async function* readTar(
       const body = size > 0 ? await bytes.read(size) : Buffer.alloc(0);
       if (!body) throw new TarFormatError("truncated archive");
       await bytes.skip(padding(size));
-      const text = body.toString("utf8");
-      if (type === "ExtendedHeader") ex = { ...Pax.parse(text, ex as never, false) };
-      else if (type === "GlobalExtendedHeader") gex = { ...Pax.parse(text, gex as never, true) };
-      else if (type === "NextFileHasLongPath") ex = { ...ex, path: text.replace(/\0.*/s, "") };
-      else ex = { ...ex, linkpath: text.replace(/\0.*/s, "") };
+      ({ ex, gex } = applyMeta(type, body.toString("utf8"), ex, gex));
       continue;
     }
 
     const entry: TarEntry = {
-      path: ((ex?.path as string | undefined) ?? (gex?.path as string | undefined) ?? header.path ?? "").toString(),
+      path: String(pick("path", ex, gex) ?? header.path ?? ""),
       type,
       size,
-      linkpath: (ex?.linkpath as string | undefined) ?? (gex?.linkpath as string | undefined) ?? header.linkpath,
+      linkpath: (pick("linkpath", ex, gex) as string | undefined) ?? header.linkpath,
     };
     ex = undefined;
-    let remain = size;
-    const body = async function* (): AsyncGenerator<Buffer> {
-      while (remain > 0) {
-        const c = await bytes.chunk(Math.min(remain, 1024 * 1024));
-        if (!c) throw new TarFormatError(`truncated archive: '${entry.path}' ends early`);
-        remain -= c.length;
-        yield c;
-      }
-    };
-    yield { entry, body };
-    await bytes.skip(remain + padding(size));
+    const body = new Body(bytes, entry);
+    yield { entry, body: () => body.read() };
+    await bytes.skip(body.remain + padding(size));
   }
 }

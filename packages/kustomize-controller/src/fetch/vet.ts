@@ -56,35 +56,37 @@ export class ArchiveVetter {
         if (existing && existing !== "dir") return refuse(`directory '${path}' replaces the ${existing} '${path}'`);
         this.seen.set(path, "dir");
         return { ok: true, kind: "dir", path };
-      case "SymbolicLink": {
-        if (existing) return refuse(`symlink '${path}' replaces the ${existing} '${path}'`);
-        const target = entry.linkpath ?? "";
-        if (target === "" || target.length > maxLinkLength || target.includes("\0"))
-          return refuse(`symlink '${path}' has an invalid target`);
-        if (posix.isAbsolute(target)) return refuse(`symlink '${path}' points outside the archive root (absolute)`);
-        if (components(posix.join(posix.dirname(path), target)) === undefined)
-          return refuse(`symlink '${path}' points outside the archive root`);
-        this.seen.set(path, "symlink");
-        return { ok: true, kind: "symlink", path, target };
-      }
-      case "Link": {
-        if (existing) return refuse(`hard link '${path}' replaces the ${existing} '${path}'`);
-        const targetParts = components(entry.linkpath ?? "");
-        if (targetParts === undefined) return refuse(`hard link '${path}' points outside the archive root`);
-        const target = targetParts.join("/");
-        if (this.seen.get(target) !== "file")
-          return refuse(
-            `hard link '${path}' points to '${entry.linkpath ?? ""}', which is not a file extracted before it`,
-          );
-        this.seen.set(path, "file");
-        return { ok: true, kind: "hardlink", path, target };
-      }
+      case "SymbolicLink":
+        return existing ? refuse(`symlink '${path}' replaces the ${existing} '${path}'`) : this.symlink(path, entry);
+      case "Link":
+        return existing ? refuse(`hard link '${path}' replaces the ${existing} '${path}'`) : this.hardLink(path, entry);
       default:
         if (!fileTypes.has(entry.type)) return refuse(`entry '${path}' has unsupported type ${entry.type}`);
         if (existing) return refuse(`file '${path}' replaces the ${existing} '${path}'`);
         this.seen.set(path, "file");
         return { ok: true, kind: "file", path };
     }
+  }
+
+  private symlink(path: string, entry: ArchiveEntry): Verdict {
+    const target = entry.linkpath ?? "";
+    if (target === "" || target.length > maxLinkLength || target.includes("\0"))
+      return refuse(`symlink '${path}' has an invalid target`);
+    if (posix.isAbsolute(target)) return refuse(`symlink '${path}' points outside the archive root (absolute)`);
+    if (components(posix.join(posix.dirname(path), target)) === undefined)
+      return refuse(`symlink '${path}' points outside the archive root`);
+    this.seen.set(path, "symlink");
+    return { ok: true, kind: "symlink", path, target };
+  }
+
+  private hardLink(path: string, entry: ArchiveEntry): Verdict {
+    const targetParts = components(entry.linkpath ?? "");
+    if (targetParts === undefined) return refuse(`hard link '${path}' points outside the archive root`);
+    const target = targetParts.join("/");
+    if (this.seen.get(target) !== "file")
+      return refuse(`hard link '${path}' points to '${entry.linkpath ?? ""}', which is not a file extracted before it`);
+    this.seen.set(path, "file");
+    return { ok: true, kind: "hardlink", path, target };
   }
 
   /** Every parent must be, or become, a plain directory: never a file or a symlink. */

@@ -8,6 +8,7 @@ import { ResourceManager } from "./apply/manager.js";
 import { SelfWrites } from "./drift/self-writes.js";
 import { ApplyShortcut } from "./drift/shortcut.js";
 import { DriftWatcher } from "./drift/watcher.js";
+import type { ExtractLimits } from "./fetch/archive.js";
 import { ArtifactFetcher } from "./fetch/fetcher.js";
 import { CacheJanitor } from "./fetch/janitor.js";
 import { PreferredVersions } from "./health/preferred.js";
@@ -52,6 +53,8 @@ export interface KustomizeControllerOptions {
   fullApplyEvery?: number;
   /** Quiet time before the artifact cache is collected after a new revision (default 10s). */
   cacheCollectDelayMs?: number;
+  /** (Capstan) Caps on artifacts: --artifact-max-size and --artifact-max-{extracted-size,file-size,entries}. */
+  artifactLimits?: { maxDownloadBytes?: number; extract?: ExtractLimits };
 }
 
 export interface KustomizeController {
@@ -68,6 +71,10 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     cacheDir: options.artifactCacheDir,
     retries: options.httpRetry ?? 9,
     ...(options.minBackoffMs !== undefined ? { minBackoffMs: options.minBackoffMs } : {}),
+    ...(options.artifactLimits?.maxDownloadBytes !== undefined
+      ? { maxDownloadBytes: options.artifactLimits.maxDownloadBytes }
+      : {}),
+    ...(options.artifactLimits?.extract ? { extractLimits: options.artifactLimits.extract } : {}),
   });
   const clients = new ClientProvider({
     root: options.client,

@@ -1,6 +1,8 @@
 // kustomize-controller's flags: the runtime's common ones plus Flux's own (names and defaults as Flux), and the
 // Capstan additions (marked so) that locate the kustomize binary and the artifact cache.
 import { controllerFlags, type FlagValues } from "@capstan/runtime";
+import { defaultExtractLimits } from "./fetch/archive.js";
+import { defaultMaxDownloadBytes } from "./fetch/fetcher.js";
 
 export const kustomizeControllerFlags = controllerFlags({
   "requeue-dependency": {
@@ -53,6 +55,34 @@ export const kustomizeControllerFlags = controllerFlags({
     default: "/tmp/kustomize-controller/artifacts",
     description: "(Capstan) Directory where downloaded artifacts are extracted and cached by digest.",
   },
+  "artifact-max-size": {
+    type: "number",
+    default: defaultMaxDownloadBytes,
+    integer: true,
+    min: 1,
+    description: "(Capstan) Largest artifact download accepted, in bytes (compressed).",
+  },
+  "artifact-max-extracted-size": {
+    type: "number",
+    default: defaultExtractLimits.maxBytes,
+    integer: true,
+    min: 1,
+    description: "(Capstan) Largest total size of an artifact's files after decompression, in bytes.",
+  },
+  "artifact-max-file-size": {
+    type: "number",
+    default: defaultExtractLimits.maxFileBytes,
+    integer: true,
+    min: 1,
+    description: "(Capstan) Largest single file in an artifact, in bytes.",
+  },
+  "artifact-max-entries": {
+    type: "number",
+    default: defaultExtractLimits.maxEntries,
+    integer: true,
+    min: 1,
+    description: "(Capstan) Most entries (files, directories, links) in an artifact.",
+  },
   "drift-watch": {
     type: "boolean",
     default: true,
@@ -95,5 +125,13 @@ export function behaviourFromFlags(flags: KustomizeControllerFlags) {
     additiveCelDependencyCheck: gates.has("AdditiveCELDependencyCheck"),
     driftWatch: flags.driftWatch,
     fullApplyEvery: flags.fullApplyEvery,
+    artifactLimits: {
+      maxDownloadBytes: flags.artifactMaxSize,
+      extract: {
+        maxBytes: flags.artifactMaxExtractedSize,
+        maxFileBytes: flags.artifactMaxFileSize,
+        maxEntries: flags.artifactMaxEntries,
+      },
+    },
   };
 }

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${var} is the substitution syntax itself
 // The real pinned kustomize binary over a base with dev/staging/prod overlays.
 
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries } from "@capstan/cluster";
@@ -129,5 +129,64 @@ describe("buildManifests with the real kustomize", () => {
     await expect(
       buildManifests({ sourceDir: source, path: "../..", overlay: {}, kustomize: { binary } }),
     ).rejects.toThrowError(/outside the source/);
+  });
+
+  describe("symlinks planted in the source (defence behind extraction)", () => {
+    let outside: string;
+    beforeAll(async () => {
+      outside = await mkdtemp(join(tmpdir(), "build-outside-"));
+      await writeFile(join(outside, "kustomization.yaml"), "resources: []\n");
+      await writeFile(join(outside, "passwd"), "root:x:0:0::/root:/bin/sh\n");
+      await mkdir(join(source, "planted", "kfile"), { recursive: true });
+      await symlink(join(outside, "kustomization.yaml"), join(source, "planted", "kfile", "kustomization.yaml"));
+      await symlink(outside, join(source, "planted", "dir"));
+      await mkdir(join(source, "planted", "gen"), { recursive: true });
+      await symlink(outside, join(source, "planted", "gen", "l"));
+      await writeFile(
+        join(source, "planted", "gen", "kustomization.yaml"),
+        "configMapGenerator:\n  - name: stolen\n    files: [l/passwd]\n",
+      );
+    });
+    afterAll(async () => {
+      await rm(outside, { recursive: true, force: true });
+    });
+
+    it.each([
+      [
+        "a kustomization.yaml symlinked outside",
+        "planted/kfile",
+        /kustomization\.yaml is a symlink that points outside/,
+      ],
+      ["a spec.path that is a symlink outside", "planted/dir", /kustomization path 'planted\/dir' points outside/],
+      ["a generator reading a file through a symlink", "planted/gen", /'l\/passwd' points outside the source/],
+    ])("Given %s, should refuse it and leave the outside file untouched", async (_what, path, error) => {
+      await expect(
+        buildManifests({ sourceDir: source, path, overlay: { namePrefix: "p-" }, kustomize: { binary } }),
+      ).rejects.toThrowError(error);
+      expect(await readFile(join(outside, "kustomization.yaml"), "utf8")).toBe("resources: []\n");
+      expect(await readdir(outside)).toEqual(["kustomization.yaml", "passwd"]);
+    });
+  });
+
+  it("Given 10,000 documents that kustomize cannot build within the timeout, should say it is a size problem", async () => {
+    const doc = (i: number) => `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  k: v\n`;
+    const big = await mkdtemp(join(tmpdir(), "build-big-"));
+    try {
+      await mkdir(join(big, "apps"));
+      await writeFile(join(big, "apps", "all.yaml"), Array.from({ length: 10_000 }, (_, i) => doc(i)).join(""));
+      const err = await buildManifests({
+        sourceDir: big,
+        path: "./apps",
+        overlay: {},
+        kustomize: { binary, timeoutMs: 2000 },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BuildError);
+      expect((err as Error).message).toBe(
+        "kustomize build timed out after 2s; the source holds 10,000 resource documents under ./apps, beyond what " +
+          "kustomize builds in that time; split it or raise spec.timeout",
+      );
+    } finally {
+      await rm(big, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // From an extracted artifact to objects: copy to a scratch dir (the artifact cache stays pristine), write the overlay,
 // refuse remote or escaping references, run kustomize.
-import { cp, mkdtemp, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../errors.js";
@@ -8,7 +8,7 @@ import type { KubeObject } from "../kube.js";
 import { assertLocalOnly } from "./guard.js";
 import { type KustomizeOptions, kustomizeBuild } from "./kustomize.js";
 import { type OverlaySpec, writeOverlay } from "./overlay.js";
-import { resolveInside } from "./paths.js";
+import { resolveInside, resolveRealInside } from "./paths.js";
 
 export interface BuildInput {
   /** The extracted artifact; read, never written. */
@@ -24,17 +24,20 @@ export interface BuildInput {
 export async function buildManifests(input: BuildInput): Promise<KubeObject[]> {
   const scratch = await mkdtemp(join(input.scratchDir ?? tmpdir(), "kustomize-build-"));
   try {
-    const root = join(scratch, "src");
-    await cp(input.sourceDir, root, { recursive: true, verbatimSymlinks: true });
+    await cp(input.sourceDir, join(scratch, "src"), { recursive: true, verbatimSymlinks: true });
+    // Real paths from here on: kustomize resolves symlinks, so the checks must see what it will open.
+    const root = await realpath(join(scratch, "src"));
     const path = input.path?.trim() || "./";
-    const dir = resolveInside(root, path);
+    if (resolveInside(root, path) === undefined)
+      throw new BuildError(`kustomization path '${path}' points outside the source`);
+    const dir = await resolveRealInside(root, path);
     if (dir === undefined) throw new BuildError(`kustomization path '${path}' points outside the source`);
     const s = await stat(dir).catch(() => undefined);
     if (!s?.isDirectory()) throw new BuildError(`kustomization path not found: '${path}'`);
     const overlay = await writeOverlay(root, dir, input.overlay);
     if (overlay.generated && overlay.resources.length === 0) return [];
     await assertLocalOnly(root, dir);
-    return await kustomizeBuild(dir, input.kustomize);
+    return await kustomizeBuild(dir, { ...input.kustomize, label: path });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

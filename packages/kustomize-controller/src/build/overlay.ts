@@ -1,12 +1,12 @@
 // Writes the kustomization.yaml that Flux's generator would: generate one listing the resources when the path has
 // none, then layer the Kustomization's targetNamespace, namePrefix/nameSuffix, patches, images and components on it.
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Image, Patch, Selector } from "@capstan/api";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { BuildError } from "../errors.js";
 import { isRecord } from "../object.js";
-import { isRemoteReference, resolveInside } from "./paths.js";
+import { isRemoteReference, resolveInside, resolveRealInside } from "./paths.js";
 
 export const kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
 
@@ -83,6 +83,8 @@ function asSelector(t: Selector | undefined): Record<string, string> | undefined
  */
 export async function writeOverlay(root: string, dir: string, spec: OverlaySpec): Promise<OverlayResult> {
   let file = await existingKustomization(dir);
+  if (file !== undefined && (await resolveRealInside(root, file)) === undefined)
+    throw new BuildError(`${relative(root, file)} is a symlink that points outside the source`);
   const generated = file === undefined;
   let kus: Record<string, unknown>;
   const resources: string[] = [];
@@ -111,7 +113,9 @@ export async function writeOverlay(root: string, dir: string, spec: OverlaySpec)
   if (spec.images?.length) kus.images = mergeImages(kus.images, spec.images);
   if (spec.components?.length) kus.components = await mergeComponents(root, dir, kus.components, spec);
 
-  await writeFile(file, stringify(kus, { lineWidth: 0 }));
+  // Replace, never write through: if the kustomization file is a symlink, the write must not land where it points.
+  await rm(file, { force: true });
+  await writeFile(file, stringify(kus, { lineWidth: 0 }), { flag: "wx" });
   return { generated, resources, file };
 }
 

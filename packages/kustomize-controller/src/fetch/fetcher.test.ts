@@ -104,18 +104,18 @@ describe("ArtifactFetcher", () => {
     routes.set("/big", () => ({ status: 200, body }));
     await expect(
       fetcher({ maxDownloadBytes: 1000 }).fetch({ url: `${base}/big`, digest: sha256(body) }),
-    ).rejects.toThrowError(/exceeds 1000 bytes/);
+    ).rejects.toThrowError(/download exceeds the cap of 1000 bytes; raise it with --artifact-max-size/);
   });
 
   it("Given content beyond the extraction cap, should refuse it", async () => {
     const body = await tarball({ "big.yaml": "x".repeat(200_000) });
     routes.set("/bomb", () => ({ status: 200, body }));
     await expect(
-      fetcher({ extractLimits: { maxBytes: 10_000, maxEntries: 100 } }).fetch({
+      fetcher({ extractLimits: { maxBytes: 10_000, maxEntries: 100, maxFileBytes: 1_000_000 } }).fetch({
         url: `${base}/bomb`,
         digest: sha256(body),
       }),
-    ).rejects.toThrowError(/exceeds 10000 bytes/);
+    ).rejects.toThrowError(/exceeds the cap of 10000 bytes; raise it with --artifact-max-extracted-size/);
   });
 
   it("Given a symlink escaping the archive, should refuse the artifact", async () => {
@@ -124,8 +124,28 @@ describe("ArtifactFetcher", () => {
     );
     routes.set("/evil", () => ({ status: 200, body }));
     await expect(fetcher().fetch({ url: `${base}/evil`, digest: sha256(body) })).rejects.toThrowError(
-      /symlink '.*evil\.yaml' points outside/,
+      /symlink 'evil\.yaml' points outside/,
     );
+  });
+
+  it("Given an artifact refused for its content, should refuse its digest again without downloading it", async () => {
+    const body = await tarball({ "ok.yaml": "a: 1\n" }, (dir) => symlink("/etc/passwd", join(dir, "evil.yaml")));
+    routes.set("/refused", () => ({ status: 200, body }));
+    const f = fetcher();
+    const first = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
+    const second = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
+    expect((first as Error).message).toMatch(/symlink 'evil\.yaml' points outside the archive root \(absolute\)/);
+    expect(second).toBeInstanceOf(ArtifactError);
+    expect((second as Error).message).toBe((first as Error).message);
+    expect(attempts.get("/refused")).toBe(1);
+  });
+
+  it("Given a server declaring a body larger than the cap, should refuse it before reading it", async () => {
+    routes.set("/declared", () => ({ status: 200, body: Buffer.alloc(5000) }));
+    await expect(
+      fetcher({ maxDownloadBytes: 1000 }).fetch({ url: `${base}/declared`, digest: `sha256:${"b".repeat(64)}` }),
+    ).rejects.toThrowError(/artifact download exceeds the cap of 1000 bytes; raise it with --artifact-max-size/);
+    expect(attempts.get("/declared")).toBe(1);
   });
 
   it("Given a symlink inside the archive, should keep it", async () => {

@@ -5,9 +5,10 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/pr
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { LRUCache } from "lru-cache";
 import pRetry, { AbortError } from "p-retry";
 import { ArtifactError } from "../errors.js";
-import { defaultExtractLimits, type ExtractLimits, extractArchive } from "./archive.js";
+import { ArchiveRefusedError, capText, defaultExtractLimits, type ExtractLimits, extractArchive } from "./archive.js";
 import { hasherFor, parseDigest } from "./digest.js";
 
 export interface Artifact {
@@ -25,7 +26,7 @@ export interface FetcherOptions {
   maxBackoffMs?: number;
   /** Per-attempt timeout. */
   timeoutMs?: number;
-  /** Compressed download size cap. */
+  /** Compressed download size cap (--artifact-max-size). */
   maxDownloadBytes?: number;
   extractLimits?: ExtractLimits;
 }
@@ -46,8 +47,17 @@ function redact(url: string): string {
   }
 }
 
+/** Default of --artifact-max-size: compressed artifacts of real repositories are a few MiB. */
+export const defaultMaxDownloadBytes = 64 * 1024 * 1024;
+
 export class ArtifactFetcher {
   private readonly inflight = new Map<string, Promise<string>>();
+  /**
+   * Digests whose content was refused (a path rule or a cap): content-addressed, so they would be refused again.
+   * Remembering them keeps every retry of every Kustomization on a hostile source from downloading and inflating it
+   * anew. The caps are flags, so a restart with higher ones forgets.
+   */
+  private readonly refused = new LRUCache<string, ArchiveRefusedError>({ max: 1000 });
   constructor(private readonly options: FetcherOptions) {}
 
   private dirFor(hex: string, algorithm: string): string {
@@ -61,6 +71,8 @@ export class ArtifactFetcher {
     const dir = this.dirFor(d.hex, d.algorithm);
     if (await isComplete(dir)) return dir;
     const key = `${d.algorithm}:${d.hex}`;
+    const known = this.refused.get(refusalKey(artifact.digest));
+    if (known) throw new ArchiveRefusedError(known.message);
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = this.download(artifact.url, artifact.digest, dir, signal).finally(() => this.inflight.delete(key));
@@ -98,7 +110,12 @@ export class ArtifactFetcher {
         });
       });
       const extracted = join(tmp, "tree");
-      await extractArchive(file, extracted, this.options.extractLimits ?? defaultExtractLimits);
+      await extractArchive(file, extracted, this.options.extractLimits ?? defaultExtractLimits).catch(
+        (err: unknown) => {
+          if (err instanceof ArchiveRefusedError) this.refused.set(refusalKey(digest), err);
+          throw err;
+        },
+      );
       await writeFile(join(extracted, ".capstan-complete"), digest);
       await rename(extracted, dir).catch(async (cause: NodeJS.ErrnoException) => {
         // Another process filled the cache first: theirs is as good as ours.
@@ -122,12 +139,21 @@ export class ArtifactFetcher {
     }
     const d = parseDigest(digest);
     const hash = hasherFor(d);
-    const max = this.options.maxDownloadBytes ?? 256 * 1024 * 1024;
+    const max = this.options.maxDownloadBytes ?? defaultMaxDownloadBytes;
+    const declared = Number(res.headers.get("content-length") ?? Number.NaN);
+    if (declared > max) {
+      await res.body.cancel();
+      throw new AbortError(new ArtifactError(`artifact download exceeds ${capText(max, "artifact-max-size")}`));
+    }
     let size = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
-        if (size > max) return cb(new AbortError(new ArtifactError(`artifact exceeds ${max} bytes`)));
+        if (size > max) {
+          return cb(
+            new AbortError(new ArtifactError(`artifact download exceeds ${capText(max, "artifact-max-size")}`)),
+          );
+        }
         hash.update(chunk);
         cb(null, chunk);
       },
@@ -141,6 +167,11 @@ export class ArtifactFetcher {
       );
     }
   }
+}
+
+function refusalKey(digest: string): string {
+  const d = parseDigest(digest);
+  return `${d.algorithm}:${d.hex}`;
 }
 
 async function isComplete(dir: string): Promise<boolean> {

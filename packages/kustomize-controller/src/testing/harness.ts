@@ -162,6 +162,17 @@ export class Harness {
     };
   }
 
+  /** Serves a tarball exactly as given (a hostile one, say); returns what a GitRepository's status.artifact carries. */
+  rawArtifact(body: Buffer): PublishedArtifact {
+    const sha = createHash("sha256").update(body).digest("hex");
+    this.files.set(`/${sha}.tar.gz`, body);
+    return {
+      url: `${this.base}/${sha}.tar.gz`,
+      digest: `sha256:${sha}`,
+      revision: `main@sha1:${randomBytes(20).toString("hex")}`,
+    };
+  }
+
   /** Creates or updates a GitRepository and sets its status as source-controller would. */
   async publish(name: string, a: PublishedArtifact): Promise<void> {
     const ref = { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" };

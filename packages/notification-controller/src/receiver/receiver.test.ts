@@ -1,5 +1,6 @@
 // The Receiver server over real HTTP on loopback, with an in-memory backend standing in for the Kubernetes lookups.
 import { createHmac } from "node:crypto";
+import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
 import { parseListenAddress, type ReceiverServer, startReceiverServer } from "./server.js";
@@ -65,11 +66,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(maxBodyBytes?: number) {
+async function setup(maxBodyBytes?: number, requestTimeoutMs?: number) {
   const backend = new MemoryBackend();
   server = await startReceiverServer(
     { host: "127.0.0.1", port: 0 },
-    { backend, ...(maxBodyBytes ? { maxBodyBytes } : {}) },
+    { backend, ...(maxBodyBytes ? { maxBodyBytes } : {}), ...(requestTimeoutMs ? { requestTimeoutMs } : {}) },
   );
   const base = `http://${server.address()}`;
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
@@ -178,6 +179,42 @@ describe("receiver server", () => {
     expect(await post(path, small, { "x-github-event": "push", "x-hub-signature-256": sign(small) })).toBe(200);
     expect(backend.annotated).toHaveLength(1);
   });
+
+  it.each([
+    ["headers", (path: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nX-Slow: `],
+    ["body", (path: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{`],
+  ])(
+    "Given slowloris clients trickling their %s / should drop them at the request timeout while serving a valid request",
+    async (_part, opening) => {
+      const { backend, post } = await setup(undefined, 1_000);
+      const path = backend.add(receiver("generic"));
+      const address = server?.address() ?? "";
+      const [host, port] = [
+        address.slice(0, address.lastIndexOf(":")),
+        Number(address.slice(address.lastIndexOf(":") + 1)),
+      ];
+      const slow: Socket[] = [];
+      const trickles: NodeJS.Timeout[] = [];
+      const closed = Array.from({ length: 20 }, () => {
+        const socket = connect(port, host);
+        slow.push(socket);
+        socket.on("error", () => undefined);
+        socket.write(opening(path));
+        trickles.push(setInterval(() => socket.writable && socket.write("a"), 100));
+        return new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      });
+      try {
+        // Meanwhile a valid request is served, and every slow connection is closed by the server, never completed.
+        expect(await post(path, "")).toBe(200);
+        await Promise.all(closed);
+        expect(slow.every((s) => s.destroyed)).toBe(true);
+        expect(backend.annotated).toHaveLength(1);
+      } finally {
+        for (const t of trickles) clearInterval(t);
+        for (const s of slow) s.destroy();
+      }
+    },
+  );
 
   it("Given a resource that cannot be annotated / should annotate the others and answer 500", async () => {
     const { backend, post } = await setup();

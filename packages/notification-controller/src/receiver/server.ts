@@ -15,6 +15,8 @@ import { ReceiverWebhookPath } from "./webhook-path.js";
 export interface ReceiverServerOptions extends HandlerOptions {
   backend: ReceiverBackend;
   onRequest?: (path: string, result: HandlerResult) => void;
+  /** How long one request (headers and body) may take before its connection is dropped; 30 s by default. */
+  requestTimeoutMs?: number;
 }
 
 export interface ReceiverServer {
@@ -47,7 +49,11 @@ export async function startReceiverServer(
   options: ReceiverServerOptions,
 ): Promise<ReceiverServer> {
   const max = options.maxBodyBytes ?? defaultMaxBodyBytes;
-  const server = createServer(async (req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks request timeouts every connectionsCheckingInterval (30 s by default), which would double how long a
+  // slowloris client holds a connection: check at least every second.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 4)));
+  const server = createServer({ connectionsCheckingInterval }, async (req, res) => {
     const path = (req.url ?? "/").split("?")[0] as string;
     if (!path.startsWith(ReceiverWebhookPath)) {
       res.writeHead(404).end();
@@ -76,7 +82,10 @@ export async function startReceiverServer(
       res.writeHead(500).end();
     }
   });
-  server.requestTimeout = 30_000;
+  // A slowloris client (headers or body a byte at a time) holds a connection at most this long; the headers timeout
+  // follows it, so neither half of a request can be stretched past it.
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = server.requestTimeout;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {

@@ -106,7 +106,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     expect(got.status).toEqual(status);
   });
 
-  it("should serve gitrepo and ks short names and the all, flux categories through discovery", async () => {
+  it("should serve gitrepo and ks short names and Flux's categories (plus flux) through discovery", async () => {
     const resources = async (t: KindDescriptor) => {
       const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}`);
       const list = res.json<{ resources: { name: string; shortNames?: string[]; categories?: string[] }[] }>();
@@ -114,8 +114,11 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     };
     expect(await resources(gitRepositoryType)).toMatchObject({ shortNames: ["gitrepo"] });
     expect(await resources(kustomizationType)).toMatchObject({ shortNames: ["ks"] });
-    for (const t of [gitRepositoryType, kustomizationType, providerType, alertType, receiverType]) {
-      expect((await resources(t))?.categories).toEqual(expect.arrayContaining(["all", "flux"]));
+    const categories = (kindCategory: string) => ["all", "flux", "fluxcd", kindCategory];
+    expect((await resources(gitRepositoryType))?.categories).toEqual(categories("fluxcd-sources"));
+    expect((await resources(kustomizationType))?.categories).toEqual(categories("fluxcd-appliers"));
+    for (const t of [providerType, alertType, receiverType]) {
+      expect((await resources(t))?.categories).toEqual(categories("fluxcd-notifications"));
     }
   });
 

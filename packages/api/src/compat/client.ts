@@ -12,8 +12,9 @@ export function objectsClient(kc: KubeConfig, namespace: string) {
   const api = kc.makeApiClient(CustomObjectsApi);
   const base = (t: KindDescriptor) => ({ group: t.group, version: t.version, plural: t.plural, namespace });
   return {
+    /** Creates as `kubectl apply` does: strict field validation, so an unknown field is an error, not pruned. */
     create: async (t: KindDescriptor, body: object): Promise<Stored> =>
-      (await api.createNamespacedCustomObject({ ...base(t), body })) as Stored,
+      (await api.createNamespacedCustomObject({ ...base(t), body, fieldValidation: "Strict" })) as Stored,
     get: async (t: KindDescriptor, name: string): Promise<Stored> =>
       (await api.getNamespacedCustomObject({ ...base(t), name })) as Stored,
     /** Writes status the way a controller does: server-side apply on the status subresource. */

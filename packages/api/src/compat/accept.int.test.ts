@@ -92,6 +92,15 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     },
   );
 
+  it.each(cases.map(([t, f, spec]) => [`${t.kind} ${f.metadata.name}`, t, f, spec] as const))(
+    "should accept %s through server-side apply, as a parent Kustomization applies it from Git",
+    async (_, t, fixture, spec) => {
+      const name = `${fixture.metadata.name}-applied`;
+      const got = await objects.apply(t, { ...fixture, metadata: { name } });
+      expect(got.spec).toEqual(spec);
+    },
+  );
+
   it("should leave GitRepository ref unset when omitted, as Flux does (the controller then checks out master)", async () => {
     const got = await objects.get(gitRepositoryType, "podinfo");
     expect(got.spec).not.toHaveProperty("ref");

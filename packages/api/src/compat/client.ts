@@ -17,6 +17,19 @@ export function objectsClient(kc: KubeConfig, namespace: string) {
       (await api.createNamespacedCustomObject({ ...base(t), body, fieldValidation: "Strict" })) as Stored,
     get: async (t: KindDescriptor, name: string): Promise<Stored> =>
       (await api.getNamespacedCustomObject({ ...base(t), name })) as Stored,
+    /** Applies the way kustomize-controller applies a child object from Git: server-side apply, which refuses
+     * fields the schema does not declare. */
+    apply: async (t: KindDescriptor, body: object & { metadata: { name?: string } }): Promise<Stored> =>
+      (await api.patchNamespacedCustomObject(
+        {
+          ...base(t),
+          name: body.metadata.name ?? "",
+          fieldManager: "capstan-api-test",
+          force: true,
+          body: { apiVersion: t.apiVersion, kind: t.kind, ...body },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      )) as Stored,
     /** Writes status the way a controller does: server-side apply on the status subresource. */
     applyStatus: async (t: KindDescriptor, name: string, status: object): Promise<Stored> =>
       (await api.patchNamespacedCustomObjectStatus(

@@ -504,6 +504,10 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     expect(await rejectionMessage(objects.create(kustomizationType, renamed))).toMatch(
       /^400: .*unknown field "spec\.driftIgnoreRules"/,
     );
+    // Server-side apply (how a parent Kustomization applies a child) refuses it too.
+    expect(await rejectionMessage(objects.apply(kustomizationType, renamed))).toMatch(
+      /^500: failed to create typed patch object .*: \.spec\.driftIgnoreRules: field not declared in schema/,
+    );
   });
 
   it.each(statusCases.map(([what, t, name, status, message]) => [t.kind, what, t, name, status, message] as const))(

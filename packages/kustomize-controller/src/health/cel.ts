@@ -53,7 +53,8 @@ export function compileExprs(exprs: readonly HealthCheckExpr[]): CompiledExprs[]
   const seen = new Set<string>();
   return exprs.map((e, i) => {
     const group = groupOfApiVersion(e.apiVersion);
-    const groupKind = e.kind ? `${e.kind}${group ? `.${group}` : ""}` : group;
+    // Named as Go's GroupKind.String() names it in Flux's message: "Kind.group", ".group" for a whole group.
+    const groupKind = `${e.kind ?? ""}${group ? `.${group}` : ""}`;
     if (seen.has(groupKind)) {
       throw new CelExprError(`duplicate custom health check for GroupKind ${groupKind} at healthchecks[${i}]`);
     }

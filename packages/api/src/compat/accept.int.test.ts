@@ -92,6 +92,15 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     },
   );
 
+  it.each(cases.map(([t, f, spec]) => [`${t.kind} ${f.metadata.name}`, t, f, spec] as const))(
+    "should accept %s through server-side apply, as a parent Kustomization applies it from Git",
+    async (_, t, fixture, spec) => {
+      const name = `${fixture.metadata.name}-applied`;
+      const got = await objects.apply(t, { ...fixture, metadata: { name } });
+      expect(got.spec).toEqual(spec);
+    },
+  );
+
   it("should leave GitRepository ref unset when omitted, as Flux does (the controller then checks out master)", async () => {
     const got = await objects.get(gitRepositoryType, "podinfo");
     expect(got.spec).not.toHaveProperty("ref");
@@ -106,7 +115,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     expect(got.status).toEqual(status);
   });
 
-  it("should serve gitrepo and ks short names and the all, flux categories through discovery", async () => {
+  it("should serve gitrepo and ks short names and Flux's categories (plus flux) through discovery", async () => {
     const resources = async (t: KindDescriptor) => {
       const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}`);
       const list = res.json<{ resources: { name: string; shortNames?: string[]; categories?: string[] }[] }>();
@@ -114,8 +123,11 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     };
     expect(await resources(gitRepositoryType)).toMatchObject({ shortNames: ["gitrepo"] });
     expect(await resources(kustomizationType)).toMatchObject({ shortNames: ["ks"] });
-    for (const t of [gitRepositoryType, kustomizationType, providerType, alertType, receiverType]) {
-      expect((await resources(t))?.categories).toEqual(expect.arrayContaining(["all", "flux"]));
+    const categories = (kindCategory: string) => ["all", "flux", "fluxcd", kindCategory];
+    expect((await resources(gitRepositoryType))?.categories).toEqual(categories("fluxcd-sources"));
+    expect((await resources(kustomizationType))?.categories).toEqual(categories("fluxcd-appliers"));
+    for (const t of [providerType, alertType, receiverType]) {
+      expect((await resources(t))?.categories).toEqual(categories("fluxcd-notifications"));
     }
   });
 

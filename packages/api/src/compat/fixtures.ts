@@ -78,6 +78,7 @@ export function kustomizations(): Kustomization[] {
             { kind: "ConfigMap", name: "cluster-vars" },
             { kind: "Secret", name: "cluster-secret-vars", optional: true },
           ],
+          substituteStrategy: "WithVariables",
         },
         prune: false,
         deletionPolicy: "WaitForTermination",
@@ -129,10 +130,25 @@ export function kustomizations(): Kustomization[] {
             failed: "status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'False')",
           },
         ],
-        driftIgnoreRules: [
+        ignore: [
           { paths: ["/spec/replicas"], target: { kind: "Deployment" } },
           { paths: ["/metadata/annotations/ignored"] },
         ],
+        buildMetadata: ["originAnnotations", "transformerAnnotations"],
+      },
+    },
+    {
+      // Flux's newer fields on their own: substitution without variables, build metadata, a group-wide health check.
+      ...base,
+      metadata: { name: "defaults-substituted" },
+      spec: {
+        interval: "10m",
+        prune: true,
+        sourceRef: { kind: "GitRepository", name: "podinfo" },
+        postBuild: { substituteStrategy: "Always" },
+        buildMetadata: ["originAnnotations"],
+        wait: true,
+        healthCheckExprs: [{ apiVersion: "cert-manager.io/v1", current: "status.ready == true" }],
       },
     },
     {
@@ -179,6 +195,30 @@ export function providers(): Provider[] {
         suspend: false,
         commitStatusExpr: "(event.involvedObject.kind + '/' + event.involvedObject.name).lowerAscii()",
       },
+    },
+    {
+      ...base,
+      metadata: { name: "gitea-pr-comment" },
+      spec: {
+        type: "giteapullrequestcomment",
+        address: "https://gitea.example.com/org/repo",
+        secretRef: { name: "gitea-token" },
+      },
+    },
+    {
+      ...base,
+      metadata: { name: "gitlab-mr-comment" },
+      spec: {
+        type: "gitlabmergerequestcomment",
+        address: "https://gitlab.com/org/repo",
+        secretRef: { name: "gitlab-token" },
+      },
+    },
+    {
+      // Capstan: smtp is not a Flux provider type.
+      ...base,
+      metadata: { name: "smtp" },
+      spec: { type: "smtp", address: "smtp://mail.example.com:587", channel: "ops@example.com" },
     },
   ];
 }
@@ -243,6 +283,7 @@ export function receivers(): Receiver[] {
             name: "*",
             namespace: "flux-system",
             matchLabels: { repo: "apps" },
+            filter: "req.repository.name == res.metadata.name",
           },
         ],
         resourceFilter: "has(res.metadata.annotations) && res.metadata.annotations['team'] == 'apps'",

@@ -80,10 +80,14 @@ describe("Given @kubernetes-models/flux-cd as an independent reading of Flux's A
     ...gitRepositories().map(
       (f) => [f.kind, f.metadata.name, () => new FluxGitRepository(plain(f)).validate()] as const,
     ),
-    ...kustomizations().map(
-      (f) => [f.kind, f.metadata.name, () => new FluxKustomization(plain(f)).validate()] as const,
-    ),
-    ...providers().map((f) => [f.kind, f.metadata.name, () => new FluxProvider(plain(f)).validate()] as const),
+    // defaults-substituted is left out: a healthCheckExprs entry without kind is newer than that release.
+    ...kustomizations()
+      .filter((f) => f.metadata.name !== "defaults-substituted")
+      .map((f) => [f.kind, f.metadata.name, () => new FluxKustomization(plain(f)).validate()] as const),
+    // smtp is left out: it is a Capstan provider type, not Flux's.
+    ...providers()
+      .filter((f) => f.spec.type !== "smtp")
+      .map((f) => [f.kind, f.metadata.name, () => new FluxProvider(plain(f)).validate()] as const),
     ...alerts().map((f) => [f.kind, f.metadata.name, () => new FluxAlert(plain(f)).validate()] as const),
     // actions-oidc is left out: generic-oidc is newer than the release @kubernetes-models/flux-cd 4.0.0 was made from.
     ...receivers()

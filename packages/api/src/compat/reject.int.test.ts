@@ -215,6 +215,46 @@ const cases: [string, KindDescriptor, object, RegExp][] = [
     }),
     /spec\.prune: Invalid value: "string": spec\.prune in body must be of type boolean: "string"/,
   ],
+  [
+    "kubeConfig with both secretRef and configMapRef (CEL)",
+    kustomizationType,
+    breaking(ksMinimal, (s) => {
+      s.kubeConfig = { secretRef: { name: "kubeconfig" }, configMapRef: { name: "eks" } };
+    }),
+    /spec\.kubeConfig: Invalid value: exactly one of spec\.kubeConfig\.configMapRef or spec\.kubeConfig\.secretRef must be specified/,
+  ],
+  [
+    "empty kubeConfig (CEL)",
+    kustomizationType,
+    breaking(ksMinimal, (s) => {
+      s.kubeConfig = {};
+    }),
+    /spec\.kubeConfig: Invalid value: exactly one of spec\.kubeConfig\.configMapRef or spec\.kubeConfig\.secretRef must be specified/,
+  ],
+  [
+    "unknown buildMetadata option",
+    kustomizationType,
+    breaking(ksMinimal, (s) => {
+      s.buildMetadata = ["managedByLabel"];
+    }),
+    /spec\.buildMetadata\[0\]: Unsupported value: "managedByLabel": supported values: "originAnnotations", "transformerAnnotations"/,
+  ],
+  [
+    "unknown substituteStrategy",
+    kustomizationType,
+    breaking(ksMinimal, (s) => {
+      s.postBuild = { substituteStrategy: "Never" };
+    }),
+    /spec\.postBuild\.substituteStrategy: Unsupported value: "Never": supported values: "WithVariables", "Always"/,
+  ],
+  [
+    "health check expression without current",
+    kustomizationType,
+    breaking(ksMinimal, (s) => {
+      s.healthCheckExprs = [{ apiVersion: "example.com/v1", kind: "Thing" }];
+    }),
+    /spec\.healthCheckExprs\[0\]\.current: Required value/,
+  ],
   // Provider
   [
     "unknown provider type",
@@ -329,6 +369,14 @@ const cases: [string, KindDescriptor, object, RegExp][] = [
       delete s.secretRef;
     }),
     /spec: Invalid value: secretRef is required when type is not generic-oidc/,
+  ],
+  [
+    "generic-oidc with a secretRef (CEL)",
+    receiverType,
+    breaking(oidcReceiver, (s) => {
+      s.secretRef = { name: "webhook-token" };
+    }),
+    /spec: Invalid value: secretRef cannot be set when type is generic-oidc/,
   ],
   [
     "generic-oidc without oidcProviders (CEL)",
@@ -447,6 +495,20 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
       expect(await rejectionMessage(objects.create(t, renamed))).toMatch(new RegExp(`^422: .*${message.source}`));
     },
   );
+
+  it("should refuse a field Flux does not have, as kubectl apply's strict decoding does (driftIgnoreRules is Flux's ignore)", async () => {
+    const obj = breaking(ksMinimal, (s) => {
+      s.driftIgnoreRules = [{ paths: ["/spec/replicas"] }];
+    });
+    const renamed = { ...obj, metadata: { name: "invalid" } };
+    expect(await rejectionMessage(objects.create(kustomizationType, renamed))).toMatch(
+      /^400: .*unknown field "spec\.driftIgnoreRules"/,
+    );
+    // Server-side apply (how a parent Kustomization applies a child) refuses it too.
+    expect(await rejectionMessage(objects.apply(kustomizationType, renamed))).toMatch(
+      /^500: failed to create typed patch object .*: \.spec\.driftIgnoreRules: field not declared in schema/,
+    );
+  });
 
   it.each(statusCases.map(([what, t, name, status, message]) => [t.kind, what, t, name, status, message] as const))(
     "should reject a %s status with %s",

@@ -242,6 +242,8 @@ export interface PostBuild {
   substitute?: Record<string, string>;
   /** ConfigMaps and Secrets whose data keys are variables to substitute. */
   substituteFrom?: SubstituteReference[];
+  /** When substitution runs: WithVariables (the default) only when at least one variable is defined, inline or from the referents; Always also without variables, so that ${var:=default} expands. */
+  substituteStrategy?: "WithVariables" | "Always";
 }
 
 export interface NamespacedObjectKindReference {
@@ -302,10 +304,10 @@ export interface CrossNamespaceSourceReference {
 }
 
 export interface CustomHealthCheck {
-  /** API version of the custom resource. */
+  /** API version of the custom resource; only its group is matched. */
   apiVersion: string;
-  /** Kind of the custom resource. */
-  kind: string;
+  /** Kind of the custom resource; when unset, every kind of the API group. */
+  kind?: string;
   /** CEL expression true when the resource reached its desired state. */
   current: string;
   /** CEL expression true while the resource is still progressing. */
@@ -314,7 +316,7 @@ export interface CustomHealthCheck {
   failed?: string;
 }
 
-export interface DriftIgnoreRule {
+export interface IgnoreRule {
   /** JSON Pointer (RFC 6901) paths to ignore. */
   paths: string[];
   /** Objects the rule applies to; all objects when unset. */
@@ -322,6 +324,8 @@ export interface DriftIgnoreRule {
 }
 
 export interface KustomizationSpec {
+  /** Kustomize build metadata added to the built objects, written into the kustomization's buildMetadata list (replacing the list it has): originAnnotations (each object's source origin) and transformerAnnotations (the transformers that changed it). */
+  buildMetadata?: ("originAnnotations" | "transformerAnnotations")[];
   /** Labels and annotations set on every applied object, overriding keys it already has. */
   commonMetadata?: CommonMetadata;
   /** Kustomizations that must be ready before this one is reconciled. */
@@ -332,7 +336,7 @@ export interface KustomizationSpec {
   interval: string;
   /** How soon a failed reconciliation is retried; the interval when unset. */
   retryInterval?: string;
-  /** Remote cluster to apply to. Set exactly one of secretRef and configMapRef (the controller checks this). With serviceAccountName, the controller impersonates that account on the remote cluster. */
+  /** Remote cluster to apply to. Set exactly one of secretRef and configMapRef. With serviceAccountName, the controller impersonates that account on the remote cluster. */
   kubeConfig?: KubeConfigReference;
   /** Directory in the Artifact with the kustomization.yaml or plain manifests; the root when unset. */
   path?: string;
@@ -376,7 +380,7 @@ export interface KustomizationSpec {
   /** CEL expressions assessing the health of custom resources, used when wait or healthChecks apply. */
   healthCheckExprs?: CustomHealthCheck[];
   /** JSON pointers excluded from drift detection and apply. */
-  driftIgnoreRules?: DriftIgnoreRule[];
+  ignore?: IgnoreRule[];
 }
 
 export interface ResourceRef {
@@ -443,7 +447,7 @@ export interface Kustomization {
 
 export interface ProviderSpec {
   /** Provider implementation. */
-  type: "slack" | "discord" | "msteams" | "rocket" | "generic" | "generic-hmac" | "github" | "gitlab" | "gitea" | "bitbucketserver" | "bitbucket" | "azuredevops" | "googlechat" | "googlepubsub" | "webex" | "sentry" | "azureeventhub" | "telegram" | "lark" | "matrix" | "opsgenie" | "alertmanager" | "grafana" | "githubdispatch" | "githubpullrequestcomment" | "pagerduty" | "datadog" | "nats" | "zulip" | "otel";
+  type: "slack" | "discord" | "msteams" | "rocket" | "generic" | "generic-hmac" | "github" | "gitlab" | "gitea" | "giteapullrequestcomment" | "bitbucketserver" | "bitbucket" | "azuredevops" | "googlechat" | "googlepubsub" | "webex" | "sentry" | "azureeventhub" | "telegram" | "lark" | "matrix" | "opsgenie" | "alertmanager" | "grafana" | "githubdispatch" | "githubpullrequestcomment" | "gitlabmergerequestcomment" | "pagerduty" | "datadog" | "nats" | "zulip" | "otel" | "smtp";
   /** Deprecated and unused in v1beta3. */
   interval?: string;
   /** Destination channel. */
@@ -477,6 +481,21 @@ export interface Provider {
   metadata: ObjectMeta;
   /** Where and how alerts are sent. */
   spec: ProviderSpec;
+}
+
+export interface ReceiverResource {
+  /** API version of the referent. */
+  apiVersion?: string;
+  /** Kind of the referent. */
+  kind: "Bucket" | "GitRepository" | "Kustomization" | "HelmRelease" | "HelmChart" | "HelmRepository" | "ImageRepository" | "ImagePolicy" | "ImageUpdateAutomation" | "OCIRepository" | "ArtifactGenerator" | "ExternalArtifact";
+  /** Name of the referent, or * for all. */
+  name: string;
+  /** Namespace of the referent, or * for all (with name *). */
+  namespace?: string;
+  /** Labels the referents must carry; requires name *. */
+  matchLabels?: Record<string, string>;
+  /** CEL expression evaluated for each object this entry selects when a webhook is accepted, with 'res' (the object) and 'req' (the JSON request body); the object is reconciled only when both it and resourceFilter (when set) return true. An invalid expression stalls the Receiver. */
+  filter?: string;
 }
 
 export interface OIDCVariable {
@@ -515,7 +534,7 @@ export interface ReceiverSpec {
   /** Event types handled, e.g. 'push' for GitHub or 'Push Hook' for GitLab; all when unset. */
   events?: string[];
   /** Objects annotated with a reconcile request when a webhook is accepted. */
-  resources: CrossNamespaceObjectReference[];
+  resources: ReceiverResource[];
   /** CEL expression evaluated per resource; false skips the reconcile request. */
   resourceFilter?: string;
   /** Secret with the 'token' that authenticates webhooks (for gcr also 'email' and 'audience'); required unless type is generic-oidc. */

@@ -105,6 +105,18 @@ describe("buildManifests with the real kustomize", () => {
     expect((objects[0] as { data?: { env?: string } }).data?.env).toBe("${ENV}");
   });
 
+  it("Given buildMetadata originAnnotations, should annotate each object with its origin in the source", async () => {
+    const objects = await buildManifests({
+      sourceDir: source,
+      path: "plain",
+      overlay: { buildMetadata: ["originAnnotations"] },
+      kustomize: { binary },
+    });
+    expect(objects[0]?.metadata.annotations?.["config.kubernetes.io/origin"]).toBe("path: cm.yaml\n");
+    const without = await buildManifests({ sourceDir: source, path: "plain", overlay: {}, kustomize: { binary } });
+    expect(without[0]?.metadata.annotations?.["config.kubernetes.io/origin"]).toBeUndefined();
+  });
+
   it("Given the build, should never write into the source directory", async () => {
     await buildManifests({ sourceDir: source, path: "plain", overlay: {}, kustomize: { binary } });
     expect(await readdir(join(source, "plain"))).toEqual(["cm.yaml"]);

@@ -38,6 +38,20 @@ describe("writeOverlay", () => {
     expect(kus.resources).toEqual(["./a.yaml", "./base", "./nested/b.yml"]);
   });
 
+  it("Given spec.buildMetadata, should replace the kustomization's buildMetadata list with it, as Flux does", async () => {
+    await files({ "kustomization.yaml": "resources: [a.yaml]\nbuildMetadata: [managedByLabel]\n", "a.yaml": cm("a") });
+    await writeOverlay(root, root, { buildMetadata: ["originAnnotations", "transformerAnnotations"] });
+    const kus = parse(await readFile(join(root, "kustomization.yaml"), "utf8"));
+    expect(kus.buildMetadata).toEqual(["originAnnotations", "transformerAnnotations"]);
+  });
+
+  it("Given no spec.buildMetadata, should keep the kustomization's own list", async () => {
+    await files({ "kustomization.yaml": "resources: [a.yaml]\nbuildMetadata: [managedByLabel]\n", "a.yaml": cm("a") });
+    await writeOverlay(root, root, {});
+    const kus = parse(await readFile(join(root, "kustomization.yaml"), "utf8"));
+    expect(kus.buildMetadata).toEqual(["managedByLabel"]);
+  });
+
   it("Given a YAML file that is not a Kubernetes object, should fail naming the file", async () => {
     await files({ "ci.yaml": "stages: [build]\n" });
     await expect(writeOverlay(root, root, {})).rejects.toThrowError(/ci\.yaml/);

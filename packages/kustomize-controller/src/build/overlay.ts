@@ -1,5 +1,6 @@
 // Writes the kustomization.yaml that Flux's generator would: generate one listing the resources when the path has
-// none, then layer the Kustomization's targetNamespace, namePrefix/nameSuffix, patches, images and components on it.
+// none, then layer the Kustomization's targetNamespace, namePrefix/nameSuffix, patches, images, components and
+// buildMetadata on it.
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Image, Patch, Selector } from "@capstan/api";
@@ -21,6 +22,8 @@ export interface OverlaySpec {
   images?: Image[];
   components?: string[];
   ignoreMissingComponents?: boolean;
+  /** kustomize build metadata options; when set they replace the kustomization's own list, as in Flux. */
+  buildMetadata?: string[];
 }
 
 export interface OverlayResult {
@@ -112,6 +115,7 @@ export async function writeOverlay(root: string, dir: string, spec: OverlaySpec)
   if (spec.patches?.length) kus.patches = mergePatches(kus.patches, spec.patches);
   if (spec.images?.length) kus.images = mergeImages(kus.images, spec.images);
   if (spec.components?.length) kus.components = await mergeComponents(root, dir, kus.components, spec);
+  if (spec.buildMetadata?.length) kus.buildMetadata = [...spec.buildMetadata];
 
   // Replace, never write through: if the kustomization file is a symlink, the write must not land where it points.
   await rm(file, { force: true });

@@ -24,6 +24,23 @@ describe("substituteObjects", () => {
     expect((out!.spec as { replicas: unknown }).replicas).toBe(1);
   });
 
+  it("Given no variables (substituteStrategy WithVariables, the default), should not substitute at all", () => {
+    const obj = deployment();
+    const [out] = substituteObjects([obj], {}, { strict: true });
+    expect(out).toEqual(obj);
+  });
+
+  it("Given no variables and substituteStrategy Always, should expand defaults and empty the rest", () => {
+    const cm: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c" },
+      data: { region: "${region:=eu-central-1}", missing: "[${missing}]" },
+    };
+    const [out] = substituteObjects([cm], {}, { always: true });
+    expect((out as unknown as { data: unknown }).data).toEqual({ region: "eu-central-1", missing: "[]" });
+  });
+
   it("Given the $${var} escape, should keep the literal ${var}", () => {
     const cm: KubeObject = {
       apiVersion: "v1",

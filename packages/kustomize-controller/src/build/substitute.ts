@@ -14,6 +14,11 @@ const varName = /^[_\p{L}][_\p{L}\p{N}]*$/u;
 export interface SubstituteOptions {
   /** Fail on `${var}` with no value and no default (Flux's StrictPostBuildSubstitutions). */
   strict?: boolean;
+  /**
+   * Substitute even when no variable is defined (postBuild.substituteStrategy Always), so `${var:=default}` expands.
+   * Otherwise (WithVariables, the default) no variable means no substitution at all, as in Flux.
+   */
+  always?: boolean;
 }
 
 /** Checks names as Flux does, so a typo in a key fails loudly rather than never matching. */
@@ -39,6 +44,7 @@ export function substituteObjects(
   options: SubstituteOptions = {},
 ): KubeObject[] {
   validateVariables(vars);
+  if (Object.keys(vars).length === 0 && !options.always) return [...objects];
   const lookup = (name: string) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
   return objects.map((obj) => {
     if (substitutionDisabled(obj)) return obj;

@@ -1,5 +1,7 @@
-// spec.healthCheckExprs: CEL expressions per apiVersion/kind that replace the built-in rules, evaluated in Flux's
-// order (inProgress, then failed, then current) against the object's top-level fields.
+// spec.healthCheckExprs: CEL expressions per API group and kind that replace the built-in rules, evaluated in Flux's
+// order (inProgress, then failed, then current) against the object's top-level fields. As in Flux, only the group of
+// apiVersion is matched (any version), and an entry without kind covers every kind of its group unless an entry names
+// the object's kind.
 import { Environment } from "@marcbachmann/cel-js";
 import type { KubeObject } from "../kube.js";
 import { isRecord } from "../object.js";
@@ -7,7 +9,7 @@ import type { StatusResult } from "./kstatus.js";
 
 export interface HealthCheckExpr {
   apiVersion: string;
-  kind: string;
+  kind?: string;
   current: string;
   inProgress?: string;
   failed?: string;
@@ -16,8 +18,9 @@ export interface HealthCheckExpr {
 type Program = (vars: Record<string, unknown>) => unknown;
 
 export interface CompiledExprs {
-  apiVersion: string;
-  kind: string;
+  group: string;
+  /** Unset: every kind of the group. */
+  kind?: string;
   current: Program;
   inProgress?: Program;
   failed?: Program;
@@ -47,16 +50,27 @@ function compile(env: Environment, source: string, what: string): Program {
 /** Parses every expression up front, so a typo is a spec error and not a health check that never passes. */
 export function compileExprs(exprs: readonly HealthCheckExpr[]): CompiledExprs[] {
   const env = newEnvironment();
-  return exprs.map((e) => {
-    const compiled: CompiledExprs = {
-      apiVersion: e.apiVersion,
-      kind: e.kind,
-      current: compile(env, e.current, `${e.kind} current`),
-    };
-    if (e.inProgress) compiled.inProgress = compile(env, e.inProgress, `${e.kind} inProgress`);
-    if (e.failed) compiled.failed = compile(env, e.failed, `${e.kind} failed`);
+  const seen = new Set<string>();
+  return exprs.map((e, i) => {
+    const group = groupOfApiVersion(e.apiVersion);
+    // Named as Go's GroupKind.String() names it in Flux's message: "Kind.group", ".group" for a whole group.
+    const groupKind = `${e.kind ?? ""}${group ? `.${group}` : ""}`;
+    if (seen.has(groupKind)) {
+      throw new CelExprError(`duplicate custom health check for GroupKind ${groupKind} at healthchecks[${i}]`);
+    }
+    seen.add(groupKind);
+    const what = e.kind ?? e.apiVersion;
+    const compiled: CompiledExprs = { group, current: compile(env, e.current, `${what} current`) };
+    if (e.kind) compiled.kind = e.kind;
+    if (e.inProgress) compiled.inProgress = compile(env, e.inProgress, `${what} inProgress`);
+    if (e.failed) compiled.failed = compile(env, e.failed, `${what} failed`);
     return compiled;
   });
+}
+
+function groupOfApiVersion(apiVersion: string): string {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
 /** JSON integers become CEL ints, so `status.replicas == 1` compares int with int. */
@@ -73,8 +87,13 @@ function truthy(program: Program, vars: Record<string, unknown>, what: string): 
   return result;
 }
 
+/** The entry naming the object's group and kind, else the group-wide entry of its group. */
 export function findExprs(all: readonly CompiledExprs[], obj: KubeObject): CompiledExprs | undefined {
-  return all.find((e) => e.apiVersion === obj.apiVersion && e.kind === obj.kind);
+  const group = groupOfApiVersion(obj.apiVersion);
+  return (
+    all.find((e) => e.group === group && e.kind === obj.kind) ??
+    all.find((e) => e.group === group && e.kind === undefined)
+  );
 }
 
 /** Evaluates the expressions; an evaluation error leaves the object InProgress with the error as its message. */

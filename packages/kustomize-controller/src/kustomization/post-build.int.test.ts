@@ -1,7 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${var} is the substitution syntax under test
 // postBuild variable substitution through the reconciler: inline values over ConfigMap and Secret ones, an optional
 // source that is absent, `$${var}` kept literally, a missing variable left empty (or, with the
-// StrictPostBuildSubstitutions gate, a failure naming it).
+// StrictPostBuildSubstitutions gate, a failure naming it), and substituteStrategy (no variables: nothing substituted
+// unless Always).
+import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
@@ -68,6 +70,38 @@ describe("Kustomization postBuild substitution", () => {
       defaulted: "fallback",
     });
     expect(cm?.metadata.labels?.env).toBe("prod");
+  });
+
+  it("Given no variables, should substitute nothing (WithVariables) until substituteStrategy is Always", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-postbuild-strategy");
+    const a = await h.artifact({
+      "vars.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vars
+data:
+  defaulted: "\${region:=eu-central-1}"
+  missing: "[\${missing}]"
+`,
+    });
+    await h.publish("repo", a);
+    const noVariables = { substituteFrom: [{ kind: "ConfigMap", name: "absent-vars", optional: true }] };
+    await h.kustomization("vars", { targetNamespace: h.namespace, postBuild: noVariables });
+    await untilKustomization(h, "vars", "applied", readyAt(a.revision));
+    expect((await getConfigMap(h, "vars"))?.data).toEqual({
+      defaulted: "${region:=eu-central-1}",
+      missing: "[${missing}]",
+    });
+
+    await h.kustomization("vars", {
+      targetNamespace: h.namespace,
+      postBuild: { ...noVariables, substituteStrategy: "Always" },
+    });
+    await eventually(async () => (await getConfigMap(h, "vars"))?.data?.defaulted === "eu-central-1", {
+      what: "the default substituted once substituteStrategy is Always",
+      timeoutMs: 60_000,
+    });
+    expect((await getConfigMap(h, "vars"))?.data?.missing).toBe("[]");
   });
 
   it("Given a required substituteFrom that does not exist, should fail BuildFailed naming it", async () => {

@@ -86,7 +86,10 @@ async function build(
     });
     if (spec.postBuild) {
       const vars = await loadVariables(a.client, a.obj.metadata.namespace ?? "default", spec.postBuild);
-      objects = substituteObjects(objects, vars, { strict: deps.strictSubstitutions ?? false });
+      objects = substituteObjects(objects, vars, {
+        strict: deps.strictSubstitutions ?? false,
+        always: spec.postBuild.substituteStrategy === "Always",
+      });
     }
   } catch (cause) {
     // BuildErrors already say what failed and where; anything else gets the generic prefix.
@@ -132,7 +135,7 @@ async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, 
       objects,
       kustomizeApplyOptions(deps.fieldManager, {
         force: a.obj.spec.force ?? false,
-        ignore: a.obj.spec.driftIgnoreRules ?? [],
+        ignore: a.obj.spec.ignore ?? [],
         timeoutMs: a.timeoutMs,
       }),
     );

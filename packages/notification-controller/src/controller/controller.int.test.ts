@@ -386,6 +386,71 @@ describe("notification-controller process: receivers and invalid objects", () =>
     );
   });
 
+  it("Given a Receiver with resources[].filter / should annotate only the GitRepositories it accepts; an invalid filter stalls", async () => {
+    const { ns, start } = await setup("notif-filter");
+    const token = "filter-receiver-s3cr3t-7c1a";
+    const proc = await start();
+    await createSecret(client, ns, "token", { token });
+    for (const name of ["podinfo", "other"]) {
+      await client.apply(
+        {
+          apiVersion: gitRepositoryType.apiVersion,
+          kind: "GitRepository",
+          metadata: { name, namespace: ns, labels: { app: "web" } },
+          spec: { url: `https://git.example.com/${name}.git`, interval: "1m" },
+        },
+        { fieldManager: "capstan-test", force: true },
+      );
+    }
+    const receiver = (name: string, filter: string) =>
+      client.apply(
+        {
+          apiVersion: receiverType.apiVersion,
+          kind: "Receiver",
+          metadata: { name, namespace: ns },
+          spec: {
+            type: "generic",
+            secretRef: { name: "token" },
+            resources: [{ kind: "GitRepository", name: "*", matchLabels: { app: "web" }, filter }],
+          },
+        },
+        { fieldManager: "capstan-test", force: true },
+      );
+    await receiver("by-repository", "req.repository.name == res.metadata.name");
+    await receiver("not-boolean", "res.metadata.name");
+    const readyOf = async (name: string) => {
+      const r = await client.get<
+        KubeObject & { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
+      >({ apiVersion: receiverType.apiVersion, kind: "Receiver", namespace: ns, name });
+      return r?.status?.conditions?.find((c) => c.type === "Ready");
+    };
+    await eventually(async () => (await readyOf("by-repository"))?.status === "True", { what: "Receiver Ready" });
+    const stalled = await eventually(
+      async () => {
+        const ready = await readyOf("not-boolean");
+        return ready?.status === "False" && ready;
+      },
+      { what: "the Receiver with a non-boolean filter Ready=False" },
+    );
+    expect(stalled).toMatchObject({
+      reason: "InvalidCELExpression",
+      message:
+        'invalid filter expression for resources[0] (kind="GitRepository", name="*"): CEL expression output type mismatch: expected bool, got dyn',
+    });
+
+    const response = await fetch(`${proc.receiverUrl}${webhookPath(token, "by-repository", ns)}`, {
+      method: "POST",
+      body: JSON.stringify({ repository: { name: "podinfo" } }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(response.status).toBe(200);
+    const requestedAt = async (name: string) =>
+      (await client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns, name }))
+        ?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
+    expect(await requestedAt("podinfo")).toMatch(/ \+0000 UTC$/);
+    expect(await requestedAt("other")).toBeUndefined();
+  });
+
   it("Given invalid Alerts, Providers and a Receiver without its Secret / should report each with a reason and message, keep running, and recover when fixed", async () => {
     const { ns, hook, start } = await setup("notif-invalid");
     const proc = await start();

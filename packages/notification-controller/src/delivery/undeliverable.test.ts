@@ -6,9 +6,7 @@ import { type DeliveryOutcome, DeliveryQueues } from "./queues.js";
 
 describe("a Provider that cannot deliver", () => {
   it("Given a type createNotifier has no notifier for / should say so with its own error, which the binder keys on", () => {
-    expect(() => createNotifier({ type: "webex", uid: "u", timeoutMs: 1_000 })).toThrow(
-      UnsupportedProviderTypeError,
-    );
+    expect(() => createNotifier({ type: "webex", uid: "u", timeoutMs: 1_000 })).toThrow(UnsupportedProviderTypeError);
     expect(() => createNotifier({ type: "generic", uid: "u", timeoutMs: 1_000 })).not.toThrow(
       UnsupportedProviderTypeError,
     );

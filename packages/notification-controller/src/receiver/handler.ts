@@ -1,6 +1,7 @@
 // The Receiver's request handling, apart from Kubernetes: the backend finds the Receiver by path, reads its token and
 // requests reconciliation of resources; this file decides status codes as Flux does (404 unknown path, 503 suspended
 // or not ready, 400 invalid request or signature, 500 when a resource could not be annotated, 200 otherwise).
+import { type ResourcePredicate, resourcePredicates } from "./filter.js";
 import { constantTimeEqual, verifyHmacSignature } from "./signature.js";
 
 export interface ResourceRef {
@@ -9,6 +10,8 @@ export interface ResourceRef {
   name: string;
   namespace?: string;
   matchLabels?: Record<string, string>;
+  /** CEL over res and req (Flux's resources[].filter). */
+  filter?: string;
 }
 
 export interface ReceiverView {
@@ -17,6 +20,8 @@ export interface ReceiverView {
   type: string;
   events?: string[];
   resources: ResourceRef[];
+  /** CEL over res and req applied to every resource (Flux's resourceFilter). */
+  resourceFilter?: string;
   suspended: boolean;
   ready: boolean;
 }
@@ -28,6 +33,8 @@ export interface ReconcileTarget {
   /** A name, or "*" with matchLabels. */
   name: string;
   matchLabels?: Record<string, string>;
+  /** When set, only the selected objects it accepts are annotated (the Receiver's CEL filters). */
+  accept?: ResourcePredicate;
 }
 
 export interface ReceiverBackend {
@@ -166,11 +173,20 @@ export async function handleReceiverRequest(
     return { status: 400, detail: `${who}: unable to validate payload: ${(err as Error).message}` };
   }
   if (action === "skip") return { status: 200, detail: `${who}: ping`, annotated: 0 };
+  let predicates: (ResourcePredicate | undefined)[];
+  try {
+    predicates = resourcePredicates(receiver, req.body, header(req, "content-type"));
+  } catch (err) {
+    return { status: 500, detail: `${who}: unable to create resource filters: ${(err as Error).message}` };
+  }
   let annotated = 0;
   const errors: string[] = [];
-  for (const resource of receiver.resources) {
+  for (const [i, resource] of receiver.resources.entries()) {
     try {
-      annotated += await backend.requestReconcile(receiver, targetFor(resource, receiver.namespace, options));
+      const target = targetFor(resource, receiver.namespace, options);
+      const accept = predicates[i];
+      if (accept) target.accept = accept;
+      annotated += await backend.requestReconcile(receiver, target);
     } catch (err) {
       errors.push(`${resource.kind}/${resource.name}: ${(err as Error).message}`);
     }

@@ -5,7 +5,7 @@
 // queue behind the client's rate limit, and a flood of bad requests would delay the good ones by seconds). Only a
 // request that passed validation reaches the API, to annotate what its Receiver selects.
 import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
-import type { Cache, Client } from "@capstan/runtime";
+import type { Cache, Client, KubeObject } from "@capstan/runtime";
 import { decodeSecretData } from "../alerts/resolve-provider.js";
 import type { SecretObject } from "../kube/types.js";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
@@ -41,7 +41,9 @@ export function receiverView(r: Receiver): ReceiverView {
       ...(res.apiVersion ? { apiVersion: res.apiVersion } : {}),
       ...(res.namespace ? { namespace: res.namespace } : {}),
       ...(res.matchLabels ? { matchLabels: res.matchLabels } : {}),
+      ...(res.filter ? { filter: res.filter } : {}),
     })),
+    ...(r.spec.resourceFilter ? { resourceFilter: r.spec.resourceFilter } : {}),
     suspended: r.spec.suspend === true,
     ready,
   };
@@ -82,7 +84,16 @@ export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): 
       return readToken(options.secrets, view.namespace, r?.spec.secretRef?.name);
     },
     async requestReconcile(_view, target: ReconcileTarget) {
+      // What the Receiver's CEL filters see of an object: Flux's PartialObjectMetadata.
+      const accepted = (obj: KubeObject) =>
+        !target.accept || target.accept({ apiVersion: target.apiVersion, kind: target.kind, metadata: obj.metadata });
       if (target.name !== "*") {
+        if (target.accept) {
+          const { apiVersion, kind, namespace, name } = target;
+          const obj = await client.get({ apiVersion, kind, namespace, name });
+          if (!obj) throw new Error(`unable to read ${target.kind} '${target.namespace}/${target.name}': not found`);
+          if (!accepted(obj)) return 0;
+        }
         await annotate(target);
         return 1;
       }
@@ -91,7 +102,10 @@ export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): 
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
       const { items } = await client.list(type, { namespace: target.namespace, labelSelector: selector });
+      let annotated = 0;
       for (const item of items) {
+        if (!accepted(item)) continue;
+        annotated++;
         await annotate({
           apiVersion: target.apiVersion,
           kind: target.kind,
@@ -99,7 +113,7 @@ export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): 
           name: item.metadata.name,
         });
       }
-      return items.length;
+      return annotated;
     },
   };
 }

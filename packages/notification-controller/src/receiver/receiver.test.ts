@@ -41,8 +41,11 @@ class MemoryBackend implements ReceiverBackend {
   async token() {
     return token;
   }
-  async requestReconcile(_r: ReceiverView, target: ReconcileTarget) {
+  async requestReconcile(_r: ReceiverView, { accept, ...target }: ReconcileTarget) {
     if (this.failFor.has(target.name)) throw new Error(`GitRepository "${target.name}" not found`);
+    if (accept && !accept({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name } })) {
+      return 0;
+    }
     this.annotated.push(target);
     return 1;
   }
@@ -238,6 +241,28 @@ describe("receiver server", () => {
         matchLabels: { team: "web" },
       },
     ]);
+  });
+
+  it("Given resources with CEL filters over the push / should annotate only what they accept", async () => {
+    const { backend, post } = await setup();
+    const path = backend.add(
+      receiver("github", {
+        resources: [
+          { kind: "GitRepository", name: "podinfo", filter: "req.ref == 'refs/heads/main'" },
+          { kind: "GitRepository", name: "other", filter: "req.repository.name == res.metadata.name" },
+        ],
+      }),
+    );
+    const headers = { "x-github-event": "push", "x-hub-signature-256": sign(pushPayload) };
+    expect(await post(path, pushPayload, headers)).toBe(200);
+    expect(backend.annotated.map((t) => t.name)).toEqual(["podinfo"]);
+  });
+
+  it("Given a resourceFilter that does not compile / should answer 500 and annotate nothing", async () => {
+    const { backend, post } = await setup();
+    const path = backend.add(receiver("generic", { resourceFilter: "res.metadata.name" }));
+    expect(await post(path, "{}")).toBe(500);
+    expect(backend.annotated).toEqual([]);
   });
 
   it("Given listen addresses as Flux flags take them / should parse host and port", () => {

@@ -1,6 +1,7 @@
 // The Receiver reconciler (notification.toolkit.fluxcd.io/v1), Flux's shape: read the token Secret, publish
 // status.webhookPath, Ready=True "Receiver initialized for path: ..."; a missing Secret or token is Ready=False
-// TokenNotFound and retried; a type this controller cannot serve is Stalled (ValidationFailed) until the spec changes.
+// TokenNotFound and retried; a type this controller cannot serve is Stalled (ValidationFailed), and a CEL filter that
+// does not compile is Stalled (InvalidCELExpression), until the spec changes.
 // Secret changes re-run the Receivers that name them.
 import type { Receiver } from "@capstan/api";
 import {
@@ -16,6 +17,7 @@ import {
 } from "@capstan/runtime";
 import { decodeSecretData } from "../alerts/resolve-provider.js";
 import { receiverResource, type SecretObject, secretType } from "../kube/types.js";
+import { InvalidCELExpressionReason, validateFilters } from "./filter.js";
 import { receiverTypes } from "./handler.js";
 import { TokenNotFoundReason } from "./status.js";
 import { webhookPath } from "./webhook-path.js";
@@ -35,6 +37,11 @@ const validate: Step<ReceiverObject, unknown> = async (_ctx, obj) => {
       `receiver type '${obj.spec.type}' is not supported by Capstan (supported: ${receiverTypes.join(", ")})`,
       { reason: ValidationFailedReason },
     );
+  }
+  try {
+    validateFilters(obj.spec);
+  } catch (err) {
+    throw new StallingError((err as Error).message, { reason: InvalidCELExpressionReason, cause: err });
   }
   return stepContinue;
 };

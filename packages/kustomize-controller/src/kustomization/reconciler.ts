@@ -78,6 +78,11 @@ function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, Sta
   ];
 }
 
+/** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
+export function statusFieldManager(applyManager: string): string {
+  return `gotk-${applyManager}`;
+}
+
 /** deletionPolicy: MirrorPrune follows spec.prune; Delete and WaitForTermination delete; Orphan keeps. */
 export function shouldDeleteOnFinalize(obj: KustomizationObject): boolean {
   const policy = obj.spec.deletionPolicy ?? "MirrorPrune";
@@ -130,6 +135,9 @@ export function kustomizationReconciler(
   return {
     name: "kustomization",
     type: kustomizationType,
+    // Flux's statusManager: the finalizer and status are never under the apply's manager, whose cleanup would hand
+    // them to the apply of a parent Kustomization, which then removes the child's finalizer (see the README).
+    fieldManager: statusFieldManager(deps.fieldManager),
     conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
     steps: steps(deps),
     newState: () => ({}),

@@ -15,7 +15,7 @@ import { describeError, ReconcileError, WaitingError } from "./errors.js";
 import { setFinalizer } from "./finalizers.js";
 import { defaultFinalizer, isNotFound, jittered, specDuration, specSuspended } from "./object.js";
 import { finishPass, type PassResult } from "./result.js";
-import { patchStatusIfChanged, recordReconcileRequest } from "./status.js";
+import { patchStatusIfChanged, recordReconcileRequest, writeStatus } from "./status.js";
 import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
 
 export interface ReconcileDeps<T extends WithConditions> {
@@ -50,7 +50,14 @@ export function createReconcileHandler<T extends WithConditions, S>(
     const started = performance.now();
     const reconcileID = randomUUID();
     const log = reconcileLogger(deps.log, { controller: def.name, group, kind, name, namespace, reconcileID });
-    const ctx: ReconcileContext = { log, client: deps.client, events: deps.events, reconcileID, signal };
+    const ctx: ReconcileContext = {
+      log,
+      client: deps.client,
+      events: deps.events,
+      reconcileID,
+      signal,
+      patchStatus: (o) => writeStatus(deps.client, o, deps.fieldManager),
+    };
     // The cache's object is shared with every reader: work on a copy.
     let obj = structuredClone(cached);
     let metricsResult: "success" | "error" | "requeue" | "requeue_after" = "success";
@@ -158,7 +165,8 @@ function intervalOf<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>
 }
 
 function ignoreNotFound(err: unknown): undefined {
-  if (isNotFound(err)) return undefined;
+  // setFinalizer wraps the client's error: a second pass over a deleted object (a stale cache) ends here.
+  if (isNotFound(err) || isNotFound((err as Error | undefined)?.cause)) return undefined;
   throw err;
 }
 

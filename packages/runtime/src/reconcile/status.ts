@@ -30,6 +30,12 @@ export async function patchStatusIfChanged(
   fieldManager: string,
 ): Promise<boolean> {
   if (sameStatus(before, obj.status)) return false;
+  await writeStatus(client, obj, fieldManager);
+  return true;
+}
+
+/** The server-side apply of the whole status, unconditionally. */
+export async function writeStatus(client: Client, obj: WithStatus, fieldManager: string): Promise<void> {
   const { name, namespace } = obj.metadata;
   await client.applyStatus(
     {
@@ -40,5 +46,4 @@ export async function patchStatusIfChanged(
     },
     { fieldManager, force: true },
   );
-  return true;
 }

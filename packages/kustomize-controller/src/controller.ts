@@ -107,13 +107,13 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       clients,
       kustomizeBinary: options.kustomizeBinary,
       fieldManager: controllerName,
-      newManager: (client) =>
+      newManager: (client, owner) =>
         new ResourceManager({
           client,
           fieldManager: controllerName,
           ownerGroup,
-          onWrite: (obj) => selfWrites.wrote(obj),
-          onDelete: (obj) => selfWrites.deletedByUs(obj),
+          onWrite: (obj) => selfWrites.wrote(obj, owner),
+          onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       strictSubstitutions: options.strictSubstitutions ?? false,

@@ -32,7 +32,8 @@ const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 export interface ResourcesDeps {
   fetcher: ArtifactFetcher;
   kustomizeBinary: string;
-  newManager(client: Client): ResourceManager;
+  /** The apply engine for one reconcile of Kustomization `owner` (namespace/name): its writes are recorded as its. */
+  newManager(client: Client, owner: string): ResourceManager;
   fieldManager: string;
   strictSubstitutions?: boolean;
   scratchDir?: string;
@@ -262,17 +263,19 @@ async function applyOrSkip(
   const obj = a.obj;
   const shortcut = deps.shortcut;
   const key = keyOf(obj);
+  // A remote cluster (spec.kubeConfig) is not watched; a hand-edited inventory is repaired by a full apply.
+  const eligible = !!shortcut && !obj.spec.kubeConfig;
+  const ordered = eligible ? appliedOrder(objects) : [];
+  const inventory = inventoryOf(ordered);
   const facts = {
     uid: obj.metadata.uid ?? "",
     generation: obj.metadata.generation ?? 0,
     requestedAt: obj.metadata.annotations?.[requestedAtAnnotation],
     digest,
     kinds: [...new Set(objects.map((o) => groupKindOf(groupOf(o.apiVersion), o.kind)))],
+    ids: inventory.entries.map((e) => e.id),
   };
-  // A remote cluster (spec.kubeConfig) is not watched; a hand-edited inventory is repaired by a full apply.
-  const eligible = !!shortcut && !obj.spec.kubeConfig;
-  const ordered = eligible ? appliedOrder(objects) : [];
-  if (eligible && sameIds(obj.status?.inventory, inventoryOf(ordered)) && shortcut.trySkip(key, facts)) {
+  if (eligible && sameIds(obj.status?.inventory, inventory) && shortcut.trySkip(key, facts)) {
     a.ctx.log.debug({ objects: objects.length }, "apply skipped: same objects, no drift seen by the watch");
     return { changeSet: ordered.map((o) => entry(o, "unchanged")) };
   }
@@ -300,7 +303,7 @@ export async function reconcileResources(
     timeoutMs,
     started: Date.now(),
   };
-  const manager = deps.newManager(client);
+  const manager = deps.newManager(client, keyOf(obj));
   const built = deps.janitor
     ? await deps.janitor.using(artifact.digest, () => build(deps, a, artifact))
     : await build(deps, a, artifact);

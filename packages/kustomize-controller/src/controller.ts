@@ -2,7 +2,7 @@
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
-import type { Controller, Manager } from "@capstan/runtime";
+import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ResourceManager } from "./apply/manager.js";
 import { SelfWrites } from "./drift/self-writes.js";
@@ -47,6 +47,8 @@ export interface KustomizeControllerOptions {
   fullApplyEvery?: number;
   /** Quiet time before the artifact cache is collected after a new revision (default 10s). */
   cacheCollectDelayMs?: number;
+  /** Tests: awaited before the apply engine writes an object (a crash test stops the controller there). */
+  beforeApplyWrite?(obj: KubeObject): Promise<void> | void;
 }
 
 export interface KustomizeController {
@@ -114,6 +116,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           ownerGroup,
           onWrite: (obj) => selfWrites.wrote(obj, owner),
           onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
+          ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       strictSubstitutions: options.strictSubstitutions ?? false,

@@ -24,6 +24,8 @@ export interface ResourceManagerOptions {
   onWrite?(obj: KubeObject): void;
   /** Told of every object this manager deleted. */
   onDelete?(obj: KubeObject): void;
+  /** Awaited before each write of an apply; a rejection fails that object (tests stop here to simulate a crash). */
+  beforeWrite?(obj: KubeObject): Promise<void> | void;
 }
 
 export interface ApplyOptions {
@@ -143,6 +145,7 @@ export class ResourceManager {
     for (const p of planned) {
       if (!("apply" in p) || !p.apply) continue;
       try {
+        await this.options.beforeWrite?.(p.apply);
         const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
         this.options.onWrite?.(applied);
       } catch (cause) {

@@ -250,6 +250,27 @@ function sameIds(a: ResourceInventory | undefined, b: ResourceInventory): boolea
 }
 
 /**
+ * (Capstan) Before the first write, status.inventory becomes the union of what it held and what is about to be
+ * applied, on record: a crash (or a failure) at any object leaves every object that may exist listed, and the next
+ * successful reconcile prunes those no longer in the source. Flux records the inventory only after the apply, so
+ * objects created by an interrupted apply and gone from Git by the next one are never pruned. Only written when the
+ * set holds objects the inventory does not: one status write per reconcile that adds objects.
+ */
+async function recordIntent(a: Attempt, objects: readonly KubeObject[]): Promise<void> {
+  const previous = a.obj.status?.inventory;
+  const next = inventoryOf(appliedOrder(objects));
+  const held = new Set((previous?.entries ?? []).map((e) => e.id));
+  if (next.entries.every((e) => held.has(e.id))) return;
+  a.obj.status ??= {};
+  a.obj.status.inventory = { entries: [...next.entries, ...staleEntries(previous, next)] };
+  try {
+    await a.ctx.patchStatus(a.obj);
+  } catch (cause) {
+    fail("ReconciliationFailed", "failed to record the inventory before applying", cause);
+  }
+}
+
+/**
  * Applies, unless the apply shortcut (drift/shortcut.ts) says that the cluster already holds this exact set: then
  * every object counts as unchanged and no object is read or dry-run.
  */
@@ -280,6 +301,7 @@ async function applyOrSkip(
     return { changeSet: ordered.map((o) => entry(o, "unchanged")) };
   }
   const ticket = eligible ? shortcut.begin(key, facts.kinds) : undefined;
+  await recordIntent(a, objects);
   const changeSet = await apply(deps, a, manager, objects, digest);
   return { changeSet, ...(ticket ? { commit: () => shortcut?.commit(key, ticket, facts) } : {}) };
 }

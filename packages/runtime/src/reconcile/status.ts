@@ -34,10 +34,10 @@ export async function patchStatusIfChanged(
   return true;
 }
 
-/** The server-side apply of the whole status, unconditionally. */
-export async function writeStatus(client: Client, obj: WithStatus, fieldManager: string): Promise<void> {
+/** The server-side apply of the whole status, unconditionally; returns the object as the apiserver stored it. */
+export function writeStatus(client: Client, obj: WithStatus, fieldManager: string): Promise<KubeObject> {
   const { name, namespace } = obj.metadata;
-  await client.applyStatus(
+  return client.applyStatus(
     {
       apiVersion: obj.apiVersion,
       kind: obj.kind,

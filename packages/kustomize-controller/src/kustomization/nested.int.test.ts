@@ -89,6 +89,21 @@ describe("a root Kustomization applying child Kustomizations", () => {
     );
     expect(configured).toEqual([]);
 
+    // A finalizer stripped by someone else (a parent's apply did so to those earlier versions wrote under
+    // `kustomize-controller`) comes back at once, not at the child's next interval.
+    await h.client.mergePatch(
+      { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: "apps", namespace: ns.name },
+      { metadata: { finalizers: null } },
+      { fieldManager: "kustomize-controller" },
+    );
+    await eventually(
+      async () => (await h.getKustomization("apps"))?.metadata.finalizers?.includes("finalizers.fluxcd.io"),
+      {
+        what: "apps' finalizer restored",
+        timeoutMs: 30_000,
+      },
+    );
+
     // apps leaves Git: the root prunes it, and its finalizer prunes its Deployment and Service first.
     const { "clusters/apps.yaml": _gone, ...rest } = tree;
     const v2 = await h.artifact(rest);

@@ -2,11 +2,13 @@
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import {
   type Cache,
+  defaultFinalizer,
   parseDuration,
   type ReconcileContext,
   type ReconcilerDefinition,
   StallingError,
   type Step,
+  specOrRequestChanged,
   stepContinue,
   type Watch,
 } from "@capstan/runtime";
@@ -112,6 +114,16 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   }
 }
 
+/**
+ * The finalizer went away while the object lives: put it back now, not at the next interval. A parent's apply did
+ * that to finalizers that earlier Capstan versions wrote under `kustomize-controller` (once, on upgrade), and a
+ * Kustomization without its finalizer would be deleted without pruning.
+ */
+export function lostFinalizer(oldObj: KustomizationObject, newObj: KustomizationObject): boolean {
+  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(defaultFinalizer) ?? false;
+  return has(oldObj) && !has(newObj) && !newObj.metadata.deletionTimestamp;
+}
+
 /** A new artifact revision of a source enqueues the Kustomizations built from it. */
 export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
   type: gitRepositoryType,
@@ -154,5 +166,6 @@ export function kustomizationReconciler(
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
     watches: [sourceWatch as unknown as Watch<KustomizationObject>],
+    shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -128,15 +128,19 @@ function event(a: Attempt, type: "Normal" | "Warning", reason: string, message: 
 }
 
 async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, objects: KubeObject[], digest: string) {
+  let intent: Promise<void> | undefined;
   try {
-    const changeSet = await manager.applyAllStaged(
-      objects,
-      kustomizeApplyOptions(deps.fieldManager, {
+    const changeSet = await manager.applyAllStaged(objects, {
+      ...kustomizeApplyOptions(deps.fieldManager, {
         force: a.obj.spec.force ?? false,
         ignore: a.obj.spec.driftIgnoreRules ?? [],
         timeoutMs: a.timeoutMs,
       }),
-    );
+      beforeWrite: () => {
+        intent ??= recordIntent(a, objects);
+        return intent;
+      },
+    });
     event(a, "Normal", "Progressing", changeLog(changeSet));
     return changeSet;
   } catch (cause) {
@@ -250,11 +254,12 @@ function sameIds(a: ResourceInventory | undefined, b: ResourceInventory): boolea
 }
 
 /**
- * (Capstan) Before the first write, status.inventory becomes the union of what it held and what is about to be
- * applied, on record: a crash (or a failure) at any object leaves every object that may exist listed, and the next
- * successful reconcile prunes those no longer in the source. Flux records the inventory only after the apply, so
+ * (Capstan) Before the first write of an apply, status.inventory becomes the union of what it held and what is about
+ * to be applied, on record: a crash (or a failure) at any object leaves every object that may exist listed, and the
+ * next successful reconcile prunes those no longer in the source. Flux records the inventory only after the apply, so
  * objects created by an interrupted apply and gone from Git by the next one are never pruned. Only written when the
- * set holds objects the inventory does not: one status write per reconcile that adds objects.
+ * set holds objects the inventory does not and the apply writes at all (an apply whose dry-runs fail leaves the
+ * inventory as it was): one status write per reconcile that adds objects.
  */
 async function recordIntent(a: Attempt, objects: readonly KubeObject[]): Promise<void> {
   const previous = a.obj.status?.inventory;
@@ -301,7 +306,6 @@ async function applyOrSkip(
     return { changeSet: ordered.map((o) => entry(o, "unchanged")) };
   }
   const ticket = eligible ? shortcut.begin(key, facts.kinds) : undefined;
-  await recordIntent(a, objects);
   const changeSet = await apply(deps, a, manager, objects, digest);
   return { changeSet, ...(ticket ? { commit: () => shortcut?.commit(key, ticket, facts) } : {}) };
 }

@@ -21,7 +21,7 @@ import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
 import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
-import { fmtObject, groupOf } from "../object.js";
+import { anyInMetadata, fmtObject, groupOf } from "../object.js";
 import { recordHistory } from "./history.js";
 import type { KustomizationObject } from "./types.js";
 
@@ -244,6 +244,9 @@ async function checkHealth(deps: ResourcesDeps, a: Attempt, applied: readonly Ch
   markTrue(a.obj, "Healthy", "Succeeded", message);
 }
 
+const { exclusionSelector, ifNotPresentSelector } = kustomizeApplyOptions("", {});
+const leftAlone = { ...exclusionSelector, ...ifNotPresentSelector };
+
 function keyOf(obj: KustomizationObject): string {
   return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
 }
@@ -299,7 +302,8 @@ async function applyOrSkip(
     requestedAt: obj.metadata.annotations?.[requestedAtAnnotation],
     digest,
     kinds: [...new Set(objects.map((o) => groupKindOf(groupOf(o.apiVersion), o.kind)))],
-    ids: inventory.entries.map((e) => e.id),
+    // Objects the apply leaves alone (ssa: IfNotPresent, Ignore, reconcile: disabled) may well not carry our labels.
+    ids: inventoryOf(ordered.filter((o) => !anyInMetadata(o, leftAlone))).entries.map((e) => e.id),
   };
   if (eligible && sameIds(obj.status?.inventory, inventory) && shortcut.trySkip(key, facts)) {
     a.ctx.log.debug({ objects: objects.length }, "apply skipped: same objects, no drift seen by the watch");

@@ -2,7 +2,7 @@
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
-import type { Controller, Manager } from "@capstan/runtime";
+import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ResourceManager } from "./apply/manager.js";
 import { SelfWrites } from "./drift/self-writes.js";
@@ -55,6 +55,8 @@ export interface KustomizeControllerOptions {
   cacheCollectDelayMs?: number;
   /** (Capstan) Caps on artifacts: --artifact-max-size and --artifact-max-{extracted-size,file-size,entries}. */
   artifactLimits?: { maxDownloadBytes?: number; extract?: ExtractLimits };
+  /** Tests: awaited before the apply engine writes an object (a crash test stops the controller there). */
+  beforeApplyWrite?(obj: KubeObject): Promise<void> | void;
 }
 
 export interface KustomizeController {
@@ -120,13 +122,14 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       clients,
       kustomizeBinary: options.kustomizeBinary,
       fieldManager: controllerName,
-      newManager: (client) =>
+      newManager: (client, owner) =>
         new ResourceManager({
           client,
           fieldManager: controllerName,
           ownerGroup,
-          onWrite: (obj) => selfWrites.wrote(obj),
-          onDelete: (obj) => selfWrites.deletedByUs(obj),
+          onWrite: (obj) => selfWrites.wrote(obj, owner),
+          onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
+          ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,

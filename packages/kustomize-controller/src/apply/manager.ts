@@ -24,6 +24,8 @@ export interface ResourceManagerOptions {
   onWrite?(obj: KubeObject): void;
   /** Told of every object this manager deleted. */
   onDelete?(obj: KubeObject): void;
+  /** Awaited before each write of an apply; a rejection fails that object (tests stop here to simulate a crash). */
+  beforeWrite?(obj: KubeObject): Promise<void> | void;
 }
 
 export interface ApplyOptions {
@@ -41,6 +43,11 @@ export interface ApplyOptions {
   waitTimeoutMs?: number;
   waitIntervalMs?: number;
   signal?: AbortSignal;
+  /**
+   * Awaited before every write (cleanup patch, recreate, apply), possibly concurrently: what must be on record
+   * before the cluster changes (the caller memoizes it). A rejection fails the object about to be written.
+   */
+  beforeWrite?(): Promise<void>;
 }
 
 export interface DeleteOptions {
@@ -143,6 +150,8 @@ export class ResourceManager {
     for (const p of planned) {
       if (!("apply" in p) || !p.apply) continue;
       try {
+        await opts.beforeWrite?.();
+        await this.options.beforeWrite?.(p.apply);
         const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
         this.options.onWrite?.(applied);
       } catch (cause) {
@@ -206,6 +215,7 @@ export class ResourceManager {
   /** Deletes and waits until the object is gone (finalizers included), so the next apply creates it anew. */
   private async recreate(existing: KubeObject, opts: ApplyOptions): Promise<void> {
     const ref = refOf(existing);
+    await opts.beforeWrite?.();
     try {
       this.options.onDelete?.(existing);
       await this.client.delete(ref, { propagationPolicy: "Background" });
@@ -235,6 +245,7 @@ export class ResourceManager {
     if (anyInMetadata(desired, exclusions) || anyInMetadata(existing, exclusions)) return false;
     const patch = cleanupPatch(existing, this.options.fieldManager, c);
     if (!patch) return false;
+    await opts.beforeWrite?.();
     try {
       const patched = await this.client.mergePatch(refOf(existing), patch, { fieldManager: this.options.fieldManager });
       this.options.onWrite?.(patched);

@@ -51,6 +51,11 @@ describe("mayHaveDrifted", () => {
       },
       true,
     ],
+    [
+      "someone else applied under our field manager name, changing values only (the entry's time moved)",
+      { managedFields: [{ ...ours({ "f:spec": { "f:replicas": {} } }), time: "2026-01-01T00:05:00Z" }] },
+      true,
+    ],
     ["deletion started", { deletionTimestamp: "2026-01-01T00:00:00Z" }, true],
     ["a control annotation was added", { annotations: { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } }, true],
     ["our owner label was removed", { labels: {} }, true],

@@ -2,7 +2,10 @@
 // owns which field: when anyone else changes a field we applied, the apiserver moves that field out of our Apply
 // entry in metadata.managedFields. So a change to our entry that we did not write ourselves is exactly "someone
 // changed what we manage". Changes to fields we do not own (a controller's status, an annotation another tool adds)
-// are never drift, since the dry-run keeps them too, and do not wake the Kustomization.
+// are never drift, since the dry-run keeps them too, and do not wake the Kustomization. A write under our own field
+// manager name that changes values only (another Kustomization, or another process, applying the object under
+// `kustomize-controller`) leaves the field sets as they were but moves the entry's time: that counts too, and the
+// self-writes record (self-writes.ts) tells which Kustomization, if any of ours, made it.
 import type { KubeObject } from "../kube.js";
 import { isRecord } from "../object.js";
 
@@ -35,7 +38,7 @@ export function fingerprint(obj: KubeObject, o: FingerprintOptions): string {
   if (fields.length === 0) return `rv:${obj.metadata.resourceVersion ?? ""}`;
   const ours = fields
     .filter((e) => e.manager === o.fieldManager && e.operation === "Apply" && !e.subresource)
-    .map((e) => [e.apiVersion, e.fieldsV1]);
+    .map((e) => [e.apiVersion, e.time, e.fieldsV1]);
   const cleanup = fields
     .filter(
       (e) =>

@@ -58,6 +58,10 @@ export class InventoryIndex {
     this.byOwner.delete(owner);
   }
 
+  idsOf(owner: string): string[] {
+    return [...(this.byOwner.get(owner)?.ids ?? [])];
+  }
+
   ownersOf(id: string): string[] {
     return [...(this.owners.get(id) ?? [])];
   }

@@ -11,19 +11,28 @@ const cm = (rv: string): KubeObject => ({
 describe("SelfWrites", () => {
   it("Given our apply and cleanup wrote versions 5 and 6, should recognise both echoes and nothing else", () => {
     const w = new SelfWrites();
-    w.wrote(cm("5"));
-    w.wrote(cm("6"));
-    expect(w.isOwn("MODIFIED", cm("5"))).toBe(true);
-    expect(w.isOwn("MODIFIED", cm("6"))).toBe(true);
-    expect(w.isOwn("MODIFIED", cm("7"))).toBe(false);
-    expect(w.isOwn("DELETED", cm("7"))).toBe(false);
+    w.wrote(cm("5"), "ns/apps");
+    w.wrote(cm("6"), "ns/apps");
+    expect(w.isOwn("MODIFIED", cm("5"), "ns/apps")).toBe(true);
+    expect(w.isOwn("MODIFIED", cm("6"), "ns/apps")).toBe(true);
+    expect(w.isOwn("MODIFIED", cm("7"), "ns/apps")).toBe(false);
+    expect(w.isOwn("DELETED", cm("7"), "ns/apps")).toBe(false);
+  });
+
+  it("Given another Kustomization wrote the object under the same field manager, should not count it as ours", () => {
+    const w = new SelfWrites();
+    w.wrote(cm("5"), "ns/other");
+    expect(w.isOwn("MODIFIED", cm("5"), "ns/apps")).toBe(false);
+    expect(w.writerOf("MODIFIED", cm("5"))).toBe("ns/other");
+    expect(w.isOwn("MODIFIED", cm("5"), "ns/other")).toBe(true);
   });
 
   it("Given we pruned an object, should recognise its deletion until we create it again", () => {
     const w = new SelfWrites();
-    w.deletedByUs(cm("5"));
-    expect(w.isOwn("DELETED", cm("5"))).toBe(true);
-    w.wrote(cm("9"));
-    expect(w.isOwn("DELETED", cm("9"))).toBe(false);
+    w.deletedByUs(cm("5"), "ns/apps");
+    expect(w.isOwn("DELETED", cm("5"), "ns/apps")).toBe(true);
+    expect(w.isOwn("DELETED", cm("5"), "ns/other")).toBe(false);
+    w.wrote(cm("9"), "ns/apps");
+    expect(w.isOwn("DELETED", cm("9"), "ns/apps")).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 // interval that finds the same rendered set and no drift dry-runs nothing, except every Nth (fullApplyEvery).
 import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
-import { fileScenario } from "../testing/scenario.js";
+import { configMap, fileScenario, getConfigMap } from "../testing/scenario.js";
 
 const s = fileScenario("ks-shortcut", { options: { fullApplyEvery: 4, driftDebounceMs: 200 } });
 const objects = 5;
@@ -48,5 +48,35 @@ describe("apply shortcut", () => {
       what: "cm1 restored",
       timeoutMs: 30_000,
     });
+  });
+});
+
+describe("apply shortcut with an object the apply leaves alone", () => {
+  const t = fileScenario("ks-shortcut-alone", { options: { fullApplyEvery: 4, driftDebounceMs: 200 } });
+
+  it("Given an IfNotPresent object that existed without our owner labels, should still skip the dry-runs", async () => {
+    const { ns, h } = t;
+    await h.client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "seed", namespace: ns.name }, data: { value: "mine" } },
+      { fieldManager: "test" },
+    );
+    const a = await h.artifact({
+      "seed.yaml": configMap("seed", "git", "  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n"),
+      "plain.yaml": configMap("plain", "1"),
+    });
+    await h.publish("repo", a);
+    await h.kustomization("apps", { targetNamespace: ns.name, interval: "1s" });
+    await eventually(async () => (await h.getKustomization("apps"))?.status?.lastAppliedRevision === a.revision, {
+      what: "applied",
+      timeoutMs: 60_000,
+    });
+    await eventually(() => h.kustomize.drift?.token(["/ConfigMap"]), { what: "ConfigMaps watched" });
+    const count = async () => (await h.getKustomization("apps"))?.status?.history?.[0]?.totalReconciliations ?? 0;
+    const start = await count();
+    h.requests.reset();
+    await eventually(async () => (await count()) >= start + 8, { what: "8 more reconciles", timeoutMs: 60_000 });
+    // Every interval would read both objects without the shortcut: 16 reads. At most 3 full passes fit.
+    expect(h.requests.total((k) => k === "get configmaps")).toBeLessThanOrEqual(3 * 2);
+    expect((await getConfigMap(h, "seed"))?.data).toEqual({ value: "mine" });
   });
 });

@@ -3,8 +3,8 @@ import { type ApplyFacts, ApplyShortcut } from "./shortcut.js";
 import type { DriftView } from "./watcher.js";
 
 function view() {
-  const state = { seq: 0, token: "apps/Deployment#1" as string | undefined };
-  const v: DriftView = { seq: () => state.seq, token: () => state.token };
+  const state = { seq: 0, token: "apps/Deployment#1" as string | undefined, owned: true };
+  const v: DriftView = { seq: () => state.seq, token: () => state.token, ownsAll: () => state.owned };
   return { state, v };
 }
 
@@ -14,6 +14,7 @@ const facts: ApplyFacts = {
   requestedAt: undefined,
   digest: "sha256:a",
   kinds: ["apps/Deployment"],
+  ids: ["apps_web_apps_Deployment"],
 };
 
 function committed(fullEvery = 3) {
@@ -33,6 +34,11 @@ describe("ApplyShortcut", () => {
     ["a drift event arrived", (st: { seq: number }) => (st.seq = 1), facts],
     ["the watch restarted", (st: { token: string | undefined }) => (st.token = "apps/Deployment#2"), facts],
     ["the watch is not synced", (st: { token: string | undefined }) => (st.token = undefined), facts],
+    [
+      "an object carries another Kustomization's owner labels (or is gone)",
+      (st: { owned: boolean }) => (st.owned = false),
+      facts,
+    ],
     ["the rendered objects changed", () => undefined, { ...facts, digest: "sha256:b" }],
     ["the spec changed", () => undefined, { ...facts, generation: 2 }],
     ["a reconcile was requested", () => undefined, { ...facts, requestedAt: "now" }],

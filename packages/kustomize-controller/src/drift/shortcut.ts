@@ -2,6 +2,8 @@
 // drift watch running, that work repeats what the watch already knows. The apply is skipped when all of these hold:
 // - the last full apply of this Kustomization (same uid) succeeded, with the same generation, the same
 //   reconcile request annotation, and built exactly the same objects (digest of the rendered set);
+// - the watch sees every object of the set carrying this Kustomization's owner labels (ownsAll): an object that
+//   another Kustomization applied since is not as this one applied it;
 // - every kind of the set was watched, synced, by the same informers since before that apply started (token);
 // - no drift event arrived for the Kustomization since that apply started (seq);
 // - fewer than `fullEvery - 1` applies were skipped in a row: every fullEvery-th reconcile dry-runs everything
@@ -17,6 +19,8 @@ export interface ApplyFacts {
   digest: string;
   /** Group/Kinds of the rendered objects. */
   kinds: readonly string[];
+  /** Inventory ids of the rendered objects. */
+  ids: readonly string[];
 }
 
 export interface Ticket {
@@ -24,7 +28,7 @@ export interface Ticket {
   token: string | undefined;
 }
 
-interface Record extends Omit<ApplyFacts, "kinds"> {
+interface Record extends Omit<ApplyFacts, "kinds" | "ids"> {
   seq: number;
   token: string;
   skipped: number;
@@ -50,7 +54,8 @@ export class ApplyShortcut {
       r.digest === facts.digest &&
       r.seq === this.view.seq(key) &&
       r.token === this.view.token(facts.kinds) &&
-      r.skipped < this.fullEvery - 1;
+      r.skipped < this.fullEvery - 1 &&
+      this.view.ownsAll(key, facts.ids);
     if (same) r.skipped++;
     return same;
   }
@@ -64,7 +69,7 @@ export class ApplyShortcut {
   /** After a full apply succeeded. */
   commit(key: string, ticket: Ticket, facts: ApplyFacts): void {
     if (ticket.token === undefined) return;
-    const { kinds: _kinds, ...rest } = facts;
+    const { kinds: _kinds, ids: _ids, ...rest } = facts;
     this.records.set(key, { ...rest, seq: ticket.seq, token: ticket.token, skipped: 0 });
   }
 

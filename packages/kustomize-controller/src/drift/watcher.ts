@@ -1,13 +1,16 @@
 // Drift seen in seconds (a Capstan addition; Flux corrects drift only at the next interval). One metadata-only
 // informer per kind that any Kustomization's inventory holds, shared by all Kustomizations, started when the first
 // inventory holds the kind and stopped when the last lets go. A change that may be drift (see fingerprint.ts) or a
-// deletion, not caused by our own writes, enqueues the owning Kustomizations after a short debounce; the reconcile's
-// dry-run then decides what, if anything, to revert.
+// deletion, not written by the owning Kustomization itself, enqueues it after a short debounce; the reconcile's
+// dry-run then decides what, if anything, to revert. A change another Kustomization of this process applied (two
+// Kustomizations holding one object, a conflict Flux also has) only voids the owner's apply shortcut, so that the
+// two fight at their intervals, as in Flux, and not in a loop; when that other Kustomization goes away, the
+// remaining holders are reconciled at once, taking their objects back.
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
-import { entryOf } from "../inventory/inventory.js";
+import { entryOf, parseId } from "../inventory/inventory.js";
 import { fmtObject } from "../object.js";
 import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
-import { type GroupKind, InventoryIndex, type KindVersion } from "./inventory-index.js";
+import { type GroupKind, groupKindOf, InventoryIndex, type KindVersion } from "./inventory-index.js";
 import type { SelfWrites } from "./self-writes.js";
 
 export interface DriftWatcherOptions extends FingerprintOptions {
@@ -37,6 +40,11 @@ export interface DriftView {
   seq(key: string): number;
   /** Identifies the set of running, synced informers covering kinds; undefined when any is missing or unsynced. */
   token(kinds: Iterable<GroupKind>): string | undefined;
+  /**
+   * Whether the watch sees every object (inventory ids) carrying the owner labels of `owner` (namespace/name): an
+   * object another Kustomization took over, or one gone, is not this Kustomization's as applied.
+   */
+  ownsAll(owner: string, ids: readonly string[]): boolean;
 }
 
 interface Watched {
@@ -71,9 +79,13 @@ export class DriftWatcher implements DriftView {
       onUpdate: (_old, k) => this.setInventory(k),
       onDelete: (k) => {
         const key = keyOf(k);
+        // Objects it shared with other Kustomizations may still carry its owner labels and its version of them.
+        const heirs = new Set(this.index.idsOf(key).flatMap((id) => this.index.ownersOf(id)));
+        heirs.delete(key);
         this.index.remove(key);
         this.seqs.delete(key);
         this.scheduleSync();
+        for (const heir of heirs) this.drifted(heir, [`Kustomization/${key} deleted, sharing objects`]);
       },
     });
   }
@@ -90,6 +102,25 @@ export class DriftWatcher implements DriftView {
       parts.push(`${gk}#${w.instance}`);
     }
     return parts.sort().join(",");
+  }
+
+  ownsAll(owner: string, ids: readonly string[]): boolean {
+    const [namespace, name] = owner.includes("/") ? owner.split("/", 2) : ["", owner];
+    for (const id of ids) {
+      let m: ReturnType<typeof parseId>;
+      try {
+        m = parseId(id);
+      } catch {
+        return false;
+      }
+      const w = this.watched.get(groupKindOf(m.group, m.kind));
+      const live = w?.informer.cache.get(m.namespace ? `${m.namespace}/${m.name}` : m.name);
+      const labels = live?.metadata.labels ?? {};
+      if (labels[`${this.o.ownerGroup}/name`] !== name || labels[`${this.o.ownerGroup}/namespace`] !== namespace) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The kinds being watched (for tests and diagnostics). */
@@ -208,16 +239,29 @@ export class DriftWatcher implements DriftView {
     this.timers.delete(owner);
     const events = this.pending.get(owner) ?? [];
     this.pending.delete(owner);
-    const drifted = events.filter(
-      (e) =>
-        !this.o.selfWrites.isOwn(e.type, e.obj) &&
-        (e.type === "MODIFIED" || this.index.holds(owner, entryOf(e.obj).id)),
-    );
-    if (drifted.length === 0 || this.stopped) return;
+    if (this.stopped) return;
+    const drifted: Pending[] = [];
+    let bySibling = false;
+    for (const e of events) {
+      if (e.type === "DELETED" && !this.index.holds(owner, entryOf(e.obj).id)) continue;
+      const writer = this.o.selfWrites.writerOf(e.type, e.obj);
+      if (writer === owner) continue;
+      // Another Kustomization of ours applied the object: not our write, so the shortcut may not trust the object
+      // any more, but reconciling now would only start a loop of the two taking it from each other.
+      if (writer !== undefined && e.type === "MODIFIED") bySibling = true;
+      else drifted.push(e);
+    }
+    if (drifted.length === 0) {
+      if (bySibling) this.seqs.set(owner, this.seq(owner) + 1);
+      return;
+    }
+    const subjects = drifted.map((e) => `${fmtObject(e.obj)} ${e.type === "DELETED" ? "deleted" : "changed"}`);
+    this.drifted(owner, [...new Set(subjects)]);
+  }
+
+  private drifted(owner: string, subjects: string[]): void {
+    if (this.stopped) return;
     this.seqs.set(owner, this.seq(owner) + 1);
-    const subjects = [
-      ...new Set(drifted.map((e) => `${fmtObject(e.obj)} ${e.type === "DELETED" ? "deleted" : "changed"}`)),
-    ];
     this.o.log.info({ kustomization: owner, objects: subjects.slice(0, 10) }, "drift detected, reconciling");
     this.o.enqueue(owner);
   }

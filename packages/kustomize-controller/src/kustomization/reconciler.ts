@@ -2,11 +2,13 @@
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import {
   type Cache,
+  defaultFinalizer,
   parseDuration,
   type ReconcileContext,
   type ReconcilerDefinition,
   StallingError,
   type Step,
+  specOrRequestChanged,
   stepContinue,
   type Watch,
 } from "@capstan/runtime";
@@ -81,6 +83,11 @@ function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, Sta
   ];
 }
 
+/** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
+export function statusFieldManager(applyManager: string): string {
+  return `gotk-${applyManager}`;
+}
+
 /** deletionPolicy: MirrorPrune follows spec.prune; Delete and WaitForTermination delete; Orphan keeps. */
 export function shouldDeleteOnFinalize(obj: KustomizationObject): boolean {
   const policy = obj.spec.deletionPolicy ?? "MirrorPrune";
@@ -92,7 +99,7 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const entries = obj.status?.inventory?.entries ?? [];
   if (!shouldDeleteOnFinalize(obj) || obj.spec.suspend || entries.length === 0) return;
   const client = await deps.clients.forObject(obj);
-  const manager = deps.newManager(client);
+  const manager = deps.newManager(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
   const refs = entries.map(refOfEntry);
   const deleted = await manager.deleteAll(refs, {
     inclusions: manager.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
@@ -108,6 +115,16 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
       ctx.signal,
     );
   }
+}
+
+/**
+ * The finalizer went away while the object lives: put it back now, not at the next interval. A parent's apply did
+ * that to finalizers that earlier Capstan versions wrote under `kustomize-controller` (once, on upgrade), and a
+ * Kustomization without its finalizer would be deleted without pruning.
+ */
+export function lostFinalizer(oldObj: KustomizationObject, newObj: KustomizationObject): boolean {
+  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(defaultFinalizer) ?? false;
+  return has(oldObj) && !has(newObj) && !newObj.metadata.deletionTimestamp;
 }
 
 /** A new artifact revision of a source enqueues the Kustomizations built from it. */
@@ -133,6 +150,9 @@ export function kustomizationReconciler(
   return {
     name: "kustomization",
     type: kustomizationType,
+    // Flux's statusManager: the finalizer and status are never under the apply's manager, whose cleanup would hand
+    // them to the apply of a parent Kustomization, which then removes the child's finalizer (see the README).
+    fieldManager: statusFieldManager(deps.fieldManager),
     conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
     steps: steps(deps),
     newState: () => ({}),
@@ -149,5 +169,6 @@ export function kustomizationReconciler(
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
     watches: [sourceWatch as unknown as Watch<KustomizationObject>],
+    shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -21,7 +21,7 @@ import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
 import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
-import { fmtObject, groupOf } from "../object.js";
+import { anyInMetadata, fmtObject, groupOf } from "../object.js";
 import { recordHistory } from "./history.js";
 import type { KustomizationObject } from "./types.js";
 
@@ -32,7 +32,8 @@ const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 export interface ResourcesDeps {
   fetcher: ArtifactFetcher;
   kustomizeBinary: string;
-  newManager(client: Client): ResourceManager;
+  /** The apply engine for one reconcile of Kustomization `owner` (namespace/name): its writes are recorded as its. */
+  newManager(client: Client, owner: string): ResourceManager;
   fieldManager: string;
   strictSubstitutions?: boolean;
   scratchDir?: string;
@@ -130,15 +131,19 @@ function event(a: Attempt, type: "Normal" | "Warning", reason: string, message: 
 }
 
 async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, objects: KubeObject[], digest: string) {
+  let intent: Promise<void> | undefined;
   try {
-    const changeSet = await manager.applyAllStaged(
-      objects,
-      kustomizeApplyOptions(deps.fieldManager, {
+    const changeSet = await manager.applyAllStaged(objects, {
+      ...kustomizeApplyOptions(deps.fieldManager, {
         force: a.obj.spec.force ?? false,
         ignore: a.obj.spec.ignore ?? [],
         timeoutMs: a.timeoutMs,
       }),
-    );
+      beforeWrite: () => {
+        intent ??= recordIntent(a, objects);
+        return intent;
+      },
+    });
     event(a, "Normal", "Progressing", changeLog(changeSet));
     return changeSet;
   } catch (cause) {
@@ -242,6 +247,9 @@ async function checkHealth(deps: ResourcesDeps, a: Attempt, applied: readonly Ch
   markTrue(a.obj, "Healthy", "Succeeded", message);
 }
 
+const { exclusionSelector, ifNotPresentSelector } = kustomizeApplyOptions("", {});
+const leftAlone = { ...exclusionSelector, ...ifNotPresentSelector };
+
 function keyOf(obj: KustomizationObject): string {
   return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
 }
@@ -249,6 +257,28 @@ function keyOf(obj: KustomizationObject): string {
 function sameIds(a: ResourceInventory | undefined, b: ResourceInventory): boolean {
   const ids = (a?.entries ?? []).map((e) => `${e.id}@${e.v}`);
   return ids.length === b.entries.length && b.entries.every((e, i) => ids[i] === `${e.id}@${e.v}`);
+}
+
+/**
+ * (Capstan) Before the first write of an apply, status.inventory becomes the union of what it held and what is about
+ * to be applied, on record: a crash (or a failure) at any object leaves every object that may exist listed, and the
+ * next successful reconcile prunes those no longer in the source. Flux records the inventory only after the apply, so
+ * objects created by an interrupted apply and gone from Git by the next one are never pruned. Only written when the
+ * set holds objects the inventory does not and the apply writes at all (an apply whose dry-runs fail leaves the
+ * inventory as it was): one status write per reconcile that adds objects.
+ */
+async function recordIntent(a: Attempt, objects: readonly KubeObject[]): Promise<void> {
+  const previous = a.obj.status?.inventory;
+  const next = inventoryOf(appliedOrder(objects));
+  const held = new Set((previous?.entries ?? []).map((e) => e.id));
+  if (next.entries.every((e) => held.has(e.id))) return;
+  a.obj.status ??= {};
+  a.obj.status.inventory = { entries: [...next.entries, ...staleEntries(previous, next)] };
+  try {
+    await a.ctx.patchStatus(a.obj);
+  } catch (cause) {
+    fail("ReconciliationFailed", "failed to record the inventory before applying", cause);
+  }
 }
 
 /**
@@ -265,17 +295,20 @@ async function applyOrSkip(
   const obj = a.obj;
   const shortcut = deps.shortcut;
   const key = keyOf(obj);
+  // A remote cluster (spec.kubeConfig) is not watched; a hand-edited inventory is repaired by a full apply.
+  const eligible = !!shortcut && !obj.spec.kubeConfig;
+  const ordered = eligible ? appliedOrder(objects) : [];
+  const inventory = inventoryOf(ordered);
   const facts = {
     uid: obj.metadata.uid ?? "",
     generation: obj.metadata.generation ?? 0,
     requestedAt: obj.metadata.annotations?.[requestedAtAnnotation],
     digest,
     kinds: [...new Set(objects.map((o) => groupKindOf(groupOf(o.apiVersion), o.kind)))],
+    // Objects the apply leaves alone (ssa: IfNotPresent, Ignore, reconcile: disabled) may well not carry our labels.
+    ids: inventoryOf(ordered.filter((o) => !anyInMetadata(o, leftAlone))).entries.map((e) => e.id),
   };
-  // A remote cluster (spec.kubeConfig) is not watched; a hand-edited inventory is repaired by a full apply.
-  const eligible = !!shortcut && !obj.spec.kubeConfig;
-  const ordered = eligible ? appliedOrder(objects) : [];
-  if (eligible && sameIds(obj.status?.inventory, inventoryOf(ordered)) && shortcut.trySkip(key, facts)) {
+  if (eligible && sameIds(obj.status?.inventory, inventory) && shortcut.trySkip(key, facts)) {
     a.ctx.log.debug({ objects: objects.length }, "apply skipped: same objects, no drift seen by the watch");
     return { changeSet: ordered.map((o) => entry(o, "unchanged")) };
   }
@@ -303,7 +336,7 @@ export async function reconcileResources(
     timeoutMs,
     started: Date.now(),
   };
-  const manager = deps.newManager(client);
+  const manager = deps.newManager(client, keyOf(obj));
   const built = deps.janitor
     ? await deps.janitor.using(artifact.digest, () => build(deps, a, artifact))
     : await build(deps, a, artifact);

@@ -81,7 +81,7 @@ export class Controller<T extends WithConditions = WithConditions, S = Record<st
       events: deps.events,
       log: deps.log,
       metrics: deps.metrics,
-      fieldManager: deps.fieldManager,
+      fieldManager: this.#def.fieldManager ?? deps.fieldManager,
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
     let active = 0;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Cache, Client, EventRecorder, ObjectKey } from "../contracts.js";
+import type { Cache, Client, EventRecorder, KubeObject, ObjectKey } from "../contracts.js";
 import type { Outcome } from "../queue/workers.js";
 import { type Logger, reconcileLogger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -13,9 +13,9 @@ import {
 } from "./conditions.js";
 import { describeError, ReconcileError, WaitingError } from "./errors.js";
 import { setFinalizer } from "./finalizers.js";
-import { defaultFinalizer, isNotFound, jittered, specDuration, specSuspended } from "./object.js";
+import { defaultFinalizer, isNotFound, jittered, refOf, specDuration, specSuspended } from "./object.js";
 import { finishPass, type PassResult } from "./result.js";
-import { patchStatusIfChanged, recordReconcileRequest } from "./status.js";
+import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
 import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
 
 export interface ReconcileDeps<T extends WithConditions> {
@@ -38,40 +38,64 @@ export function createReconcileHandler<T extends WithConditions, S>(
   const finalizer = def.finalizer === undefined ? defaultFinalizer : def.finalizer;
   const kind = def.type.kind;
   const [group] = [def.type.group];
+  // The resourceVersion of our last write to each object (status, finalizer). A reconcile that starts before the
+  // informer has delivered that write would work from the status before it: an inventory that the previous
+  // reconcile replaced, say, whose objects would then never be pruned. Such a reconcile reads the object instead.
+  const written = new Map<ObjectKey, string>();
+  const wrote = (key: ObjectKey, o: KubeObject) => {
+    if (o.metadata.resourceVersion) written.set(key, o.metadata.resourceVersion);
+  };
+
+  const releaseFinalizer = async (ctx: ReconcileContext, obj: T) => {
+    if (!finalizer || !obj.metadata.finalizers?.includes(finalizer)) return;
+    await def.finalize?.(ctx, obj);
+    await setFinalizer(deps.client, obj, finalizer, false, deps.fieldManager).catch(ignoreNotFound);
+    ctx.log.info({}, "finalizer removed");
+  };
 
   return async (key) => {
-    const cached = deps.cache.get(key);
     const [namespace, name] = key.includes("/") ? (key.split("/", 2) as [string, string]) : [undefined, key];
     const ref = { kind, name, ...(namespace ? { namespace } : {}) };
+    const cached = await current(deps, key, written).catch((err: unknown) => {
+      deps.log.error({ controller: def.name, key, err: errorFields(err) }, "read object");
+      return "retry" as const;
+    });
+    if (cached === "retry") return { type: "retry" };
     if (!cached) {
+      written.delete(key);
       deps.metrics.recordCondition(ref, ReadyCondition, "Deleted");
       return { type: "done" };
     }
     const started = performance.now();
     const reconcileID = randomUUID();
     const log = reconcileLogger(deps.log, { controller: def.name, group, kind, name, namespace, reconcileID });
-    const ctx: ReconcileContext = { log, client: deps.client, events: deps.events, reconcileID, signal };
+    const ctx: ReconcileContext = {
+      log,
+      client: deps.client,
+      events: deps.events,
+      reconcileID,
+      signal,
+      patchStatus: async (o) => wrote(key, await writeStatus(deps.client, o, deps.fieldManager)),
+    };
     // The cache's object is shared with every reader: work on a copy.
     let obj = structuredClone(cached);
     let metricsResult: "success" | "error" | "requeue" | "requeue_after" = "success";
     try {
       if (obj.metadata.deletionTimestamp) {
-        if (finalizer && obj.metadata.finalizers?.includes(finalizer)) {
-          await def.finalize?.(ctx, obj);
-          await setFinalizer(deps.client, obj, finalizer, false, deps.fieldManager).catch(ignoreNotFound);
-          log.info({}, "finalizer removed");
-        }
+        await releaseFinalizer(ctx, obj);
+        written.delete(key);
         deps.metrics.recordCondition(ref, ReadyCondition, "Deleted");
         return { type: "done" };
       }
       if (finalizer && !obj.metadata.finalizers?.includes(finalizer)) {
         obj = await setFinalizer(deps.client, obj, finalizer, true, deps.fieldManager);
+        wrote(key, obj);
       }
       if ((def.isSuspended ?? specSuspended)(obj)) {
         log.info({}, "Reconciliation is suspended for this object");
         return { type: "done" };
       }
-      const result = await reconcileOnce(def, deps, ctx, obj);
+      const result = await reconcileOnce(def, deps, ctx, obj, (o) => wrote(key, o));
       metricsResult = result.metricsResult;
       return result.outcome;
     } catch (err) {
@@ -93,6 +117,7 @@ async function reconcileOnce<T extends WithConditions, S>(
   deps: ReconcileDeps<T>,
   ctx: ReconcileContext,
   obj: T,
+  wrote: (o: KubeObject) => void,
 ) {
   const before = structuredClone(obj.status);
   const wasReady = getCondition(obj, ReadyCondition)?.status === "True";
@@ -109,7 +134,8 @@ async function reconcileOnce<T extends WithConditions, S>(
     retryIntervalMs: def.retryInterval?.(obj),
     readyWhenEmpty: def.readyWhenEmpty?.(obj) ?? { reason: Reasons.Succeeded, message: "Reconciliation succeeded" },
   });
-  const patched = await patchStatusIfChanged(deps.client, obj, before, deps.fieldManager);
+  const patched = !sameStatus(before, obj.status);
+  if (patched) wrote(await writeStatus(deps.client, obj, deps.fieldManager));
 
   const ready = getCondition(obj, ReadyCondition);
   if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);
@@ -157,8 +183,26 @@ function intervalOf<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>
   }
 }
 
+/**
+ * The object from the cache, unless the cache has not caught up with our last write to it: then from the apiserver
+ * (once the cache holds the version read, the cache is trusted again).
+ */
+async function current<T extends WithConditions>(
+  deps: ReconcileDeps<T>,
+  key: ObjectKey,
+  written: Map<ObjectKey, string>,
+): Promise<T | undefined> {
+  const cached = deps.cache.get(key);
+  const ours = written.get(key);
+  if (!cached || ours === undefined || cached.metadata.resourceVersion === ours) return cached;
+  const live = await deps.client.get<T>(refOf(cached));
+  if (!live || live.metadata.resourceVersion === cached.metadata.resourceVersion) written.delete(key);
+  return live;
+}
+
 function ignoreNotFound(err: unknown): undefined {
-  if (isNotFound(err)) return undefined;
+  // setFinalizer wraps the client's error: a second pass over a deleted object (a stale cache) ends here.
+  if (isNotFound(err) || isNotFound((err as Error | undefined)?.cause)) return undefined;
   throw err;
 }
 

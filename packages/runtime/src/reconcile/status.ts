@@ -30,8 +30,14 @@ export async function patchStatusIfChanged(
   fieldManager: string,
 ): Promise<boolean> {
   if (sameStatus(before, obj.status)) return false;
+  await writeStatus(client, obj, fieldManager);
+  return true;
+}
+
+/** The server-side apply of the whole status, unconditionally; returns the object as the apiserver stored it. */
+export function writeStatus(client: Client, obj: WithStatus, fieldManager: string): Promise<KubeObject> {
   const { name, namespace } = obj.metadata;
-  await client.applyStatus(
+  return client.applyStatus(
     {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
@@ -40,5 +46,4 @@ export async function patchStatusIfChanged(
     },
     { fieldManager, force: true },
   );
-  return true;
 }

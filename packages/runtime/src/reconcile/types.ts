@@ -12,6 +12,11 @@ export interface ReconcileContext {
   readonly reconcileID: string;
   /** Aborted when the process must stop now; a graceful drain lets reconciles finish and leaves it alone. */
   readonly signal: AbortSignal;
+  /**
+   * Writes the object's status now, as the final status patch would (same field manager, whole status), for what
+   * must be on record before a step goes on: a crash after that point must find it. The final patch still runs.
+   */
+  patchStatus(obj: KubeObject & { status?: Record<string, unknown> }): Promise<void>;
 }
 
 /** What a sub-reconciler asks for when it returns (errors are thrown, see errors.ts). */
@@ -45,6 +50,13 @@ export interface ReconcilerDefinition<T extends WithConditions = WithConditions,
   type: ResourceType;
   /** Default "finalizers.fluxcd.io"; null for a kind that needs no finalizer. */
   finalizer?: string | null;
+  /**
+   * Field manager of the status applies and finalizer patches; default the controller's name. A controller that
+   * server-side applies objects of its own kind (kustomize-controller applying child Kustomizations) needs a name
+   * of its own here (Flux: `gotk-kustomize-controller`), or its apply's managed-fields cleanup would take over,
+   * and then remove, the finalizer a child's own reconcile added.
+   */
+  fieldManager?: string;
   conditions: ConditionPolicy;
   steps: readonly Step<T, S>[];
   newState?(obj: T): S;

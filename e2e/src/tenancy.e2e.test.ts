@@ -208,6 +208,26 @@ describe("Given the umbrella chart installed with multi-tenancy on and a tenant 
     ).toBeFalsy();
   });
 
+  it("should prune, as the tenant, an object that left Git", async () => {
+    const sha = await commit({ "apps/kustomization.yaml": "resources: []\n" });
+    await eventually(
+      async () => !(await admin.get({ apiVersion: "v1", kind: "ConfigMap", name: "allowed", namespace: tenant.name })),
+      { timeoutMs: 120_000, what: () => `ConfigMap allowed pruned\n${logs()}` },
+    );
+    await eventually(
+      async () => {
+        const ks = await admin.get<KubeObject & { status?: { lastAppliedRevision?: string } }>({
+          apiVersion: kustomizationType.apiVersion,
+          kind: kustomizationType.kind,
+          name: "apps",
+          namespace: tenant.name,
+        });
+        return ks?.status?.lastAppliedRevision === `main@sha1:${sha}`;
+      },
+      { timeoutMs: 60_000, what: "Kustomization apps at the pruning revision" },
+    );
+  });
+
   it("should never have refused the controllers a request of their own (the chart grants what they need)", () => {
     expect(controllers.permissionRefusals()).toEqual([]);
   });

@@ -24,9 +24,9 @@ specs=(
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5:kustomize|-X sigs.k8s.io/kustomize/api/provenance.version=VERSION"
   "helm|helm.sh/helm/v4|helm.sh/helm/v4/cmd/helm|-X helm.sh/helm/v4/internal/version.version=VERSION"
 )
-# Built only when named on the command line. flux's Makefile sets main.VERSION without the "v" (BAREVERSION).
+# Built only when named on the command line. flux's Makefile sets main.VERSION without the "v" (SEMVER).
 optional_specs=(
-  "flux|github.com/fluxcd/flux2/v2|./cmd/flux|-X main.VERSION=BAREVERSION"
+  "flux|github.com/fluxcd/flux2/v2|./cmd/flux|-X main.VERSION=SEMVER"
 )
 
 k8s_ldflags() {
@@ -55,7 +55,8 @@ build_spec() {
   version=$(awk -v m="$mod" '$1=="require" && $2==m {print $3; exit} $1==m {print $2; exit}' "$dir/go.mod")
   [ -n "$version" ] || { echo "build-binaries: no version of $mod in $dir/go.mod" >&2; exit 1; }
   if [ "$ldflags" = K8S ]; then ldflags=$(k8s_ldflags "$version"); else
-    ldflags=${ldflags//BAREVERSION/${version#v}}; ldflags=${ldflags//VERSION/$version}; fi
+    # Placeholders stand after "=" only: flux's variable is itself named VERSION.
+    ldflags=${ldflags//=VERSION/=$version}; ldflags=${ldflags//=SEMVER/=${version#v}}; fi
   hash=$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$pkgs $ldflags") | sha256sum | cut -c1-12)
   out="$cache/$tool-$version-$hash"
   path_parts+=("$out")

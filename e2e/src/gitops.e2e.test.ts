@@ -174,4 +174,10 @@ describe("Given Capstan's source and kustomize controllers running as their char
       what: "ConfigMap restored by git revert",
     });
   });
+
+  // The controllers run with only their chart's ServiceAccount and RBAC (harness/credentials.ts): a request the
+  // apiserver refused them is a permission the chart lacks, even where the scenario above recovered from it.
+  it("should never have refused the controllers a request of their own", () => {
+    expect(env.controllers.permissionRefusals()).toEqual([]);
+  });
 });

@@ -2,13 +2,26 @@
 {{- .Chart.Name -}}
 {{- end -}}
 
+{{/*
+part-of=flux and component=<controller> are what the flux CLI selects on (flux check, flux version, flux logs list
+Deployments labelled app.kubernetes.io/part-of=flux in the namespace they are given): Capstan serves Flux's APIs, so
+Flux's tools find it the way they find Flux. helm.sh/chart says which project's chart installed it.
+*/}}
 {{- define "capstan.labels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/part-of: capstan
+app.kubernetes.io/component: {{ .Chart.Name }}
+app.kubernetes.io/part-of: flux
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* The pod template's labels: the selector's, plus what the flux CLI and dashboards group pods by. */}}
+{{- define "capstan.podLabels" -}}
+{{ include "capstan.selectorLabels" . }}
+app.kubernetes.io/component: {{ .Chart.Name }}
+app.kubernetes.io/part-of: flux
 {{- end -}}
 
 {{- define "capstan.selectorLabels" -}}

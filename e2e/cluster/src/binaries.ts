@@ -58,3 +58,25 @@ async function build(): Promise<Binaries> {
   }
   return { path, bin };
 }
+
+/** Tools built only on request (`build-binaries.sh <tool>`): long cold builds that only optional tests use. */
+export type OptionalTool = "flux";
+
+/**
+ * The cached binary of an optional tool, or undefined when it has not been built yet (build it with
+ * `bash e2e/cluster/build-binaries.sh flux`). Never builds: a cold build would outlast any test's timeout.
+ */
+export async function cachedTool(tool: OptionalTool): Promise<string | undefined> {
+  // build-binaries.sh knows the cache key of the checked-in go.mod; with CAPSTAN_ONLY_CACHED it only says where.
+  try {
+    const { stdout } = await run("bash", [join(clusterPackageDir, "build-binaries.sh"), tool], {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 120_000,
+      env: { ...process.env, CAPSTAN_ONLY_CACHED: "1" },
+    });
+    const dir = (stdout.trim().split("\n").at(-1) ?? "").split(delimiter).find((d) => d.includes(`/${tool}-`));
+    return dir && existsSync(join(dir, tool)) ? join(dir, tool) : undefined;
+  } catch {
+    return undefined;
+  }
+}

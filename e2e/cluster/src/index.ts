@@ -1,4 +1,11 @@
-export { type Binaries, type BinaryName, binaryNames, ensureBinaries } from "./binaries.js";
+export {
+  type Binaries,
+  type BinaryName,
+  binaryNames,
+  cachedTool,
+  ensureBinaries,
+  type OptionalTool,
+} from "./binaries.js";
 export {
   type Component,
   type ControlPlane,

@@ -30,6 +30,8 @@ interface Container {
 
 export interface ContainerSpec {
   controller: ControllerName;
+  /** The pod's ServiceAccount: whose rights the controller runs with. */
+  serviceAccountName: string;
   args: string[];
   env: EnvVar[];
   ports: Record<string, number>;
@@ -48,34 +50,61 @@ export async function helm(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   }
 }
 
-/** Renders the umbrella chart (from a temp copy, so the repo never gets packaged dependencies) into containers. */
-export async function renderControllers(namespace: string, setValues: string[] = []): Promise<ContainerSpec[]> {
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export interface RenderedChart {
+  /** Every object `helm template` printed (CRDs not included). */
+  objects: RenderedObject[];
+  /** The controllers' containers, one per Deployment. */
+  containers: ContainerSpec[];
+}
+
+/**
+ * Renders the umbrella chart (from a temp copy, so the repo never gets packaged dependencies). The release name names
+ * the cluster-scoped objects (ClusterRole <release>-<controller>), so parallel environments each pass their own.
+ */
+export async function renderChart(
+  namespace: string,
+  setValues: string[] = [],
+  release = "capstan",
+): Promise<RenderedChart> {
   const copy = mkdtempSync(join(tmpdir(), "capstan-charts-"));
   try {
     cpSync(chartsDir, copy, { recursive: true });
     await helm(["dependency", "build", join(copy, "capstan")]);
     const sets = setValues.flatMap((s) => ["--set", s]);
-    const yaml = await helm(["template", "capstan", join(copy, "capstan"), "-n", namespace, ...sets]);
-    return parseAllDocuments(yaml)
-      .map((d) => d.toJSON() as { kind?: string; metadata?: { name?: string }; spec?: unknown } | null)
-      .filter((d) => d?.kind === "Deployment")
-      .map((d) => {
-        const name = d?.metadata?.name as ControllerName;
-        const spec = d?.spec as { template: { spec: { containers: Container[] } } };
-        const container = spec.template.spec.containers[0];
-        if (!container) throw new Error(`rendered Deployment ${name} has no container`);
-        return {
-          controller: name,
-          args: container.args ?? [],
-          env: container.env ?? [],
-          ports: Object.fromEntries(
-            (container.ports ?? []).map((p) => [p.name ?? String(p.containerPort), p.containerPort]),
-          ),
-        };
-      });
+    const yaml = await helm(["template", release, join(copy, "capstan"), "-n", namespace, ...sets]);
+    const objects = parseAllDocuments(yaml)
+      .map((d) => d.toJSON() as RenderedObject | null)
+      .filter((d): d is RenderedObject => d !== null && typeof d.kind === "string");
+    return { objects, containers: objects.filter((d) => d.kind === "Deployment").map(containerSpec) };
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
+}
+
+/** The containers the rendered charts give each controller. */
+export async function renderControllers(namespace: string, setValues: string[] = []): Promise<ContainerSpec[]> {
+  return (await renderChart(namespace, setValues)).containers;
+}
+
+function containerSpec(d: RenderedObject): ContainerSpec {
+  const name = d.metadata.name as ControllerName;
+  const spec = d.spec as { template: { spec: { serviceAccountName?: string; containers: Container[] } } };
+  const container = spec.template.spec.containers[0];
+  if (!container) throw new Error(`rendered Deployment ${name} has no container`);
+  return {
+    controller: name,
+    serviceAccountName: spec.template.spec.serviceAccountName ?? "default",
+    args: container.args ?? [],
+    env: container.env ?? [],
+    ports: Object.fromEntries((container.ports ?? []).map((p) => [p.name ?? String(p.containerPort), p.containerPort])),
+  };
 }
 
 /** Resolves env the way the kubelet would for a pod named podName in namespace. */
@@ -99,4 +128,29 @@ export function expand(value: string, vars: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
     name === undefined ? "$" : (vars[name] ?? m),
   );
+}
+
+/**
+ * `helm install` of the umbrella chart (from a temp copy) into namespace, as a user installs it: CRDs (kept if already
+ * there), ServiceAccounts, RBAC, Deployments, Services. Resolves to a function that uninstalls the release.
+ */
+export async function installChart(
+  kubeconfig: string,
+  namespace: string,
+  release: string,
+  setValues: string[] = [],
+): Promise<() => Promise<void>> {
+  const copy = mkdtempSync(join(tmpdir(), "capstan-charts-"));
+  const env = { KUBECONFIG: kubeconfig };
+  try {
+    cpSync(chartsDir, copy, { recursive: true });
+    await helm(["dependency", "build", join(copy, "capstan")]);
+    const sets = setValues.flatMap((s) => ["--set", s]);
+    await helm(["install", release, join(copy, "capstan"), "-n", namespace, "--wait=false", ...sets], env);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+  return async () => {
+    await helm(["uninstall", release, "-n", namespace], env).catch(() => undefined);
+  };
 }

@@ -1,15 +1,29 @@
-// Starts the controllers as local processes with the args and env their rendered chart gives them. The only changes
-// are the ones a laptop forces, listed in localOverrides(): loopback ports instead of fixed container ports, a temp dir
-// instead of the pod's /data volume, an explicit kubeconfig instead of the in-cluster service account.
+// Starts the controllers as local processes with the args, env and credentials their rendered chart gives them. The
+// only changes are the ones a laptop forces, listed in localOverrides(): loopback ports instead of fixed container
+// ports, a temp dir instead of the pod's /data volume, and an explicit kubeconfig holding a token of the chart's
+// ServiceAccount (with exactly the RBAC the chart binds to it) instead of the pod's mounted token.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries, freePort, ManagedProcess } from "@capstan/cluster";
-import { type ContainerSpec, type ControllerName, expand, renderControllers, repoRoot, resolveEnv } from "./charts.js";
+import { loadKubeConfig } from "@capstan/cluster/testing";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { type ContainerSpec, type ControllerName, expand, renderChart, repoRoot, resolveEnv } from "./charts.js";
+import {
+  applyCredentials,
+  credentialObjects,
+  kubeconfigPathFor,
+  permissionRefusals,
+  serviceAccountKubeconfig,
+  serviceAccountUser,
+  waitForGrant,
+} from "./credentials.js";
 
 export interface RunningController {
   name: ControllerName;
+  /** The chart's ServiceAccount the controller runs as. */
+  serviceAccount: string;
   args: string[];
   /** 127.0.0.1:<port> for each address flag, e.g. addresses["storage-addr"]. */
   addresses: Record<string, string>;
@@ -22,17 +36,36 @@ export interface Controllers {
   dir: string;
   byName: Map<ControllerName, RunningController>;
   get(name: ControllerName): RunningController;
+  /**
+   * Log lines where the apiserver refused a controller its own request (not an impersonated tenant's): a permission
+   * the chart lacks. A test that ends with this non-empty has found a chart bug.
+   */
+  permissionRefusals(): string[];
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
+  /** An admin kubeconfig: it installs the chart's ServiceAccounts and RBAC; the controllers never use it. */
   kubeconfig: string;
   /** The namespace the charts would be installed in (RUNTIME_NAMESPACE); it must exist. */
   namespace: string;
   only?: ControllerName[];
   /** Extra `--set` values for the chart, e.g. "kustomize-controller.multitenancy.enabled=false". */
   set?: string[];
+  /**
+   * "chart" (default): create the ServiceAccounts and RBAC from `helm template` (release name = the namespace, so
+   * parallel environments never share a ClusterRole). "installed": `helm install` already created them in the namespace;
+   * only tokens are requested.
+   */
+  credentials?: "chart" | "installed";
 }
+
+/** What each controller reads first, to wait for before it starts: its own kind, cluster-wide. */
+const firstRead: Record<ControllerName, { group: string; resource: string }> = {
+  "source-controller": { group: "source.toolkit.fluxcd.io", resource: "gitrepositories" },
+  "kustomize-controller": { group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations" },
+  "notification-controller": { group: "notification.toolkit.fluxcd.io", resource: "alerts" },
+};
 
 /** Rewrites address and storage flags for a local run; everything else is passed through unchanged. */
 export async function localOverrides(
@@ -62,17 +95,30 @@ export async function localOverrides(
 }
 
 export async function startControllers(options: StartOptions): Promise<Controllers> {
-  const specs = await renderControllers(options.namespace, options.set);
-  const wanted = specs.filter((s) => !options.only || options.only.includes(s.controller));
+  const rendered = await renderChart(options.namespace, options.set, options.namespace);
+  const wanted = rendered.containers.filter((s) => !options.only || options.only.includes(s.controller));
   const { path } = await ensureBinaries();
+  const kc = loadKubeConfig(options.kubeconfig);
   const dir = mkdtempSync(join(tmpdir(), "capstan-controllers-"));
   const byName = new Map<ControllerName, RunningController>();
+  const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     await Promise.all([...byName.values()].map((c) => c.process.stop(10_000)));
+    for (const c of cleanups) await c();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const spec of wanted) byName.set(spec.controller, await startOne(spec, options, dir, path));
+    if ((options.credentials ?? "chart") === "chart") {
+      const objects = credentialObjects(
+        rendered.objects,
+        wanted.map((s) => s.controller),
+      );
+      cleanups.push(await applyCredentials(options.kubeconfig, objects));
+    }
+    for (const spec of wanted) {
+      const kubeconfig = await controllerKubeconfig(kc, spec, options.namespace, dir);
+      byName.set(spec.controller, await startOne(spec, options, kubeconfig, dir, path));
+    }
     for (const c of byName.values()) await waitReady(c);
   } catch (err) {
     await stop();
@@ -87,13 +133,26 @@ export async function startControllers(options: StartOptions): Promise<Controlle
       if (!c) throw new Error(`${name} was not started`);
       return c;
     },
+    permissionRefusals: () =>
+      [...byName.values()].flatMap((c) =>
+        permissionRefusals(c.process.spec.logFile, options.namespace, c.serviceAccount).map((l) => `${c.name}: ${l}`),
+      ),
     stop,
   };
+}
+
+/** Waits for the chart's grants to reach the authorizer, then writes a kubeconfig with a token of the ServiceAccount. */
+async function controllerKubeconfig(kc: KubeConfig, spec: ContainerSpec, namespace: string, dir: string) {
+  const user = serviceAccountUser(namespace, spec.serviceAccountName);
+  await waitForGrant(kc, user, { verb: "list", ...firstRead[spec.controller] });
+  await waitForGrant(kc, user, { verb: "update", group: "coordination.k8s.io", resource: "leases", namespace });
+  return serviceAccountKubeconfig(kc, namespace, spec.serviceAccountName, kubeconfigPathFor(dir, spec.controller));
 }
 
 async function startOne(
   spec: ContainerSpec,
   options: StartOptions,
+  kubeconfig: string,
   dir: string,
   binPath: string,
 ): Promise<RunningController> {
@@ -104,7 +163,7 @@ async function startOne(
     spec.args.map((a) => expand(a, env)),
     dir,
   );
-  const args = [...local.args, `--kubeconfig=${options.kubeconfig}`];
+  const args = [...local.args, `--kubeconfig=${kubeconfig}`];
   const process_ = new ManagedProcess({
     name: spec.controller,
     command: process.execPath,
@@ -115,6 +174,7 @@ async function startOne(
   process_.start();
   return {
     name: spec.controller,
+    serviceAccount: spec.serviceAccountName,
     args,
     addresses: local.addresses,
     process: process_,

@@ -41,13 +41,24 @@ describe("Given the CRDs in crds/ and the generated files in the tree", () => {
     ]);
   });
 
-  it("should write chart copies that parse to exactly the source CRDs, with no YAML anchors left", () => {
+  it("should write chart copies that parse to exactly the source CRDs plus the flux CLI's labels, with no YAML anchors left", () => {
     const copies = files.filter((f) => f.path.endsWith(".yaml")).sort((a, b) => a.path.localeCompare(b.path));
     const byName = new Map(loadCrds().map((c) => [c.metadata?.name, c]));
     for (const copy of copies) {
       expect(copy.content).not.toMatch(/[&*][A-Za-z]+\b(?=\s|$)/m);
-      const parsed = parse(copy.content) as { metadata: { name: string } };
-      expect(parsed).toEqual(byName.get(parsed.metadata.name));
+      const parsed = parse(copy.content) as { metadata: { name: string; labels?: Record<string, string> } };
+      const chart = copy.path.replace(/.*\/charts\/([^/]+)\/crds\/.*/, "$1");
+      const { appVersion } = parse(readFileSync(join(repoDir, "charts", chart, "Chart.yaml"), "utf8")) as {
+        appVersion: string;
+      };
+      // flux check lists CRDs by part-of=flux and prints the GitRepository CRD's version label as the distribution.
+      expect(parsed.metadata.labels).toEqual({
+        "app.kubernetes.io/component": chart,
+        "app.kubernetes.io/part-of": "flux",
+        "app.kubernetes.io/version": appVersion,
+      });
+      const { labels: _, ...metadata } = parsed.metadata;
+      expect({ ...parsed, metadata }).toEqual(byName.get(parsed.metadata.name));
     }
   });
 

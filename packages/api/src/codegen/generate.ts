@@ -24,6 +24,7 @@ interface Schema {
 }
 
 interface CrdDocument {
+  metadata: { name: string; labels?: Record<string, string>; [key: string]: unknown };
   spec: {
     group: string;
     names: { kind: string };
@@ -87,6 +88,21 @@ function chartHeader(source: string): string {
   return `# Generated from packages/api/crds/${source} by \`pnpm --filter @capstan/api generate\`. Do not edit.\n`;
 }
 
+/**
+ * Labels the chart copy carries and the source does not: the flux CLI finds CRDs by app.kubernetes.io/part-of=flux
+ * (`flux check`) and prints the version label of the GitRepository CRD as the distribution (`flux check`,
+ * `flux version`). The version is the chart's appVersion, read from its Chart.yaml, so a release bumps it in one place.
+ */
+export function chartCrdLabels(chartDir: string, chart: string): Record<string, string> {
+  const meta = parse(readFileSync(join(chartDir, "Chart.yaml"), "utf8")) as { appVersion?: unknown };
+  if (typeof meta.appVersion !== "string") throw new Error(`generate: ${chartDir}/Chart.yaml has no appVersion`);
+  return {
+    "app.kubernetes.io/component": chart,
+    "app.kubernetes.io/part-of": "flux",
+    "app.kubernetes.io/version": meta.appVersion,
+  };
+}
+
 export function readCrds(crdDir: string): { file: string; doc: CrdDocument }[] {
   return readdirSync(crdDir)
     .filter((f) => f.endsWith(".yaml"))
@@ -101,8 +117,10 @@ export function generate(packageDir: string): GeneratedFile[] {
   const files: GeneratedFile[] = crds.map(({ file, doc }) => {
     const chart = chartByGroup[doc.spec.group];
     if (!chart) throw new Error(`generate: no chart owns API group ${doc.spec.group} (${file})`);
+    const labels = { ...doc.metadata.labels, ...chartCrdLabels(join(chartsDir, chart), chart) };
+    const copy: CrdDocument = { ...doc, metadata: { ...doc.metadata, labels } };
     // Anchors in the source are resolved so the chart copy is plain YAML for any consumer.
-    const body = stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
+    const body = stringify(copy, { aliasDuplicateObjects: false, lineWidth: 0 });
     return { path: join(chartsDir, chart, "crds", file), content: chartHeader(file) + body };
   });
   files.push({ path: join(packageDir, "src/generated/models.gen.ts"), content: renderModels(crds.map((c) => c.doc)) });

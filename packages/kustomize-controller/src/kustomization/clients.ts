@@ -40,10 +40,11 @@ export class ClientProvider {
     if (kubeConfig?.secretRef) base = await this.remoteClient(namespace, kubeConfig.secretRef);
     const account = obj.spec.serviceAccountName || this.options.defaultServiceAccount;
     if (!account) return base;
-    return base.impersonate({
-      user: `system:serviceaccount:${namespace}:${account}`,
-      groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
-    });
+    // The user only, as Flux does: for a ServiceAccount user the apiserver adds system:serviceaccounts,
+    // system:serviceaccounts:<ns> and system:authenticated itself. Sending them as Impersonate-Group would need
+    // `impersonate` on groups, which RBAC cannot narrow to these names (the per-namespace one varies), and an
+    // unnarrowed grant lets the controller impersonate system:masters.
+    return base.impersonate({ user: `system:serviceaccount:${namespace}:${account}` });
   }
 
   private async remoteClient(namespace: string, ref: { name: string; key?: string }): Promise<ImpersonatingClient> {

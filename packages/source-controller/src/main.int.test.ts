@@ -1,4 +1,5 @@
-// dist/main.js as the Helm chart runs it (see testing/process.ts for the local rewrites) against the control plane:
+// dist/main.js with the Helm chart's arguments (see testing/process.ts for the local rewrites) but the admin kubeconfig,
+// against the control plane (the chart's own ServiceAccount and RBAC are exercised by the e2e suite, e2e/src):
 // leader election on, artifacts served and downloadable at status.artifact.url, SIGTERM → exit 0, and a restart that
 // keeps serving what is in storage without fetching an unchanged revision again.
 import { createHash } from "node:crypto";

@@ -26,7 +26,7 @@ import {
   startCapstan,
   startFlux,
 } from "./sides.js";
-import { appsNamespace, appsYaml, fluxNamespace, repoFiles, untilAllReady } from "./workload.js";
+import { appsNamespace, appsYaml, checkApplied, fluxNamespace, repoFiles, untilAllReady } from "./workload.js";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -143,7 +143,9 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
         maxBuffer: 64 * 1024 * 1024,
       });
       try {
-        return ((await untilAllReady(client, n, timeoutMs)) - t0) / 1000;
+        const seconds = ((await untilAllReady(client, n, timeoutMs)) - t0) / 1000;
+        await checkApplied(client, n, version);
+        return seconds;
       } catch (err) {
         const tails = running?.controllers.map((c) => `--- ${c.name}\n${c.tail()}`).join("\n");
         throw new Error(`${label}/${side}: ${(err as Error).message}\n${tails}`, { cause: err });

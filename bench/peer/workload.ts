@@ -151,3 +151,15 @@ export async function untilAllReady(client: KubeClient, n: number, timeoutMs: nu
     await sleep(250);
   }
 }
+
+type Deployment = KubeObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+
+/** Checks that the controllers did the work: N Deployments in the apps namespace, all at `version`'s image. */
+export async function checkApplied(client: KubeClient, n: number, version: string): Promise<void> {
+  const type = await client.resourceFor("apps/v1", "Deployment");
+  const { items } = await client.list<Deployment>(type, { namespace: appsNamespace });
+  const current = items.filter((d) => d.spec?.template?.spec?.containers?.[0]?.image?.endsWith(`:${version}`));
+  if (items.length !== n || current.length !== n) {
+    throw new Error(`expected ${n} Deployments at ${version}, found ${items.length} (${current.length} at ${version})`);
+  }
+}

@@ -1,0 +1,231 @@
+// Capstan beside the real Flux controllers (source-controller and kustomize-controller, built from Flux's Go modules
+// by build-flux.sh), in the shape of Flux's published benchmark: N apps (GitRepository + Kustomization each, see
+// workload.ts); start = one `kubectl apply --server-side` of all 2N objects, stop = all Ready; then an upgrade (one
+// postBuild variable changed in every Kustomization, applied the same way) until all Ready again. Each run gets its
+// own fresh control plane; the sides run one after the other, never at once. Prints one Markdown table on stdout
+// (progress on stderr) whose last line is `capstan/flux ready ratio: <x>` (the headline row: same limits on both).
+//   pnpm --filter @capstan/bench peer -- --apps 100
+//   pnpm --filter @capstan/bench peer -- --apps 10 --rows same --order capstan,flux
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { ensureBinaries, startControlPlane } from "@capstan/cluster";
+import { KubeClient } from "@capstan/runtime";
+import { ensureCrds } from "../../packages/api/src/testing/index.js";
+import { createTestRepo, startGitHttpServer } from "../../packages/source-controller/src/testing/index.js";
+import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
+import {
+  buildCapstan,
+  type ControllerName,
+  controllers,
+  type Limits,
+  type Side,
+  startCapstan,
+  startFlux,
+} from "./sides.js";
+import { appsNamespace, appsYaml, checkApplied, fluxNamespace, repoFiles, untilAllReady } from "./workload.js";
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+
+const { values } = parseArgs({
+  // pnpm passes the `--` of `pnpm peer -- --apps 10` through.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: {
+    apps: { type: "string", default: "100" },
+    concurrent: { type: "string", default: "4" },
+    qps: { type: "string", default: "50" },
+    burst: { type: "string", default: "300" },
+    rows: { type: "string", default: "same,defaults" },
+    order: { type: "string", default: "flux,capstan" },
+  },
+});
+const n = Number(values.apps);
+if (!Number.isInteger(n) || n < 1) throw new Error(`--apps must be a positive integer, got ${values.apps}`);
+const same: Limits = { concurrent: Number(values.concurrent), qps: Number(values.qps), burst: Number(values.burst) };
+const rows = values.rows.split(",") as ("same" | "defaults")[];
+const order = values.order.split(",") as SideName[];
+type SideName = "flux" | "capstan";
+
+const log = (m: string) => process.stderr.write(`[peer] ${m}\n`);
+const uptime = async () => (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
+
+interface Result {
+  readySeconds: number;
+  upgradeSeconds: number;
+  cpu: Record<ControllerName, number>;
+  hwmKiB: Record<ControllerName, number>;
+  treePeakKiB: Record<ControllerName, number>;
+}
+
+// --- build everything first, so no build runs while anything is measured
+const withFlux = order.includes("flux");
+let fluxDirs: string[] = [];
+let fluxBins = {} as Record<ControllerName, string>;
+if (withFlux) {
+  log("building Flux's controllers (bench/peer/build-flux.sh; a cold build takes many minutes)");
+  const { stdout: fluxPath } = await run("bash", [join(here, "build-flux.sh")], { maxBuffer: 16 * 1024 * 1024 });
+  fluxDirs = fluxPath.trim().split("\n").at(-1)?.split(":") ?? [];
+  fluxBins = Object.fromEntries(
+    controllers.map((c) => {
+      const dir = fluxDirs.find((d) => d.includes(`/flux-${c}-`));
+      if (!dir) throw new Error(`build-flux.sh printed no directory for ${c}: ${fluxPath}`);
+      return [c, join(dir, c)];
+    }),
+  ) as Record<ControllerName, string>;
+}
+log("building Capstan's controllers (turbo)");
+await buildCapstan();
+const binaries = await ensureBinaries();
+const kubectl = binaries.bin.kubectl;
+
+/** Flux's CRDs, from the same module zips the binaries were built from (go mod download gives their directory). */
+async function fluxCrdDirs(): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const c of controllers) {
+    const wrapper = join(here, "go", c);
+    const mod = `github.com/fluxcd/${c}`;
+    const version = new RegExp(`^\\s*(?:require\\s+)?${mod.replaceAll(".", "\\.")} (v\\S+)`, "m").exec(
+      await readFile(join(wrapper, "go.mod"), "utf8"),
+    )?.[1];
+    if (!version) throw new Error(`no version of ${mod} in ${wrapper}/go.mod`);
+    const { stdout } = await run("go", ["mod", "download", "-json", `${mod}@${version}`], {
+      cwd: wrapper,
+      env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", PATH: `${process.env.PATH}:/usr/local/go/bin` },
+    });
+    dirs.push(join((JSON.parse(stdout) as { Dir: string }).Dir, "config", "crd", "bases"));
+  }
+  return dirs;
+}
+const crdDirs = withFlux ? await fluxCrdDirs() : [];
+
+const work = await mkdtemp(join(tmpdir(), "capstan-bench-peer-"));
+const gitRoot = join(work, "git");
+await mkdir(gitRoot, { recursive: true });
+const git = await startGitHttpServer({ root: gitRoot });
+const repo = await createTestRepo(gitRoot, "app.git", "main");
+await repo.commit(repoFiles());
+const gitUrl = `${git.url}/app.git`;
+
+async function measure(side: SideName, limits: Limits | undefined, label: string): Promise<Result> {
+  const dir = join(work, `${label}-${side}`);
+  await mkdir(dir, { recursive: true });
+  log(`${label}/${side}: starting a control plane (load ${await uptime()})`);
+  const plane = await startControlPlane({ workloads: true, baseDir: dir });
+  const kc = ["--kubeconfig", plane.kubeconfig];
+  const client = new KubeClient({ kubeconfigPath: plane.kubeconfig, qps: 0 });
+  let running: Side | undefined;
+  try {
+    if (side === "flux") {
+      for (const d of crdDirs) await run(kubectl, [...kc, "apply", "--server-side", "-f", d]);
+      await run(kubectl, [...kc, "wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]);
+    } else {
+      await ensureCrds(plane.kubeconfig);
+    }
+    for (const ns of [fluxNamespace, appsNamespace]) {
+      await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    }
+    const options = { kubeconfig: plane.kubeconfig, dir, limits, namespace: fluxNamespace };
+    running =
+      side === "flux" ? await startFlux(fluxBins, options) : await startCapstan(binaries.bin.kustomize, options);
+    const pids = running.controllers.map((c) => c.pid);
+    const cpu0 = await Promise.all(pids.map(cpuSeconds));
+    const sampler = sampleTreeRss(pids);
+    const timeoutMs = Math.max(600_000, n * 6_000);
+    const apply = async (version: string) => {
+      const file = join(dir, `apps-${version}.yaml`);
+      await writeFile(file, appsYaml(n, gitUrl, version));
+      const t0 = performance.now();
+      await run(kubectl, [...kc, "apply", "--server-side", "--field-manager=bench", "-f", file], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      try {
+        const seconds = ((await untilAllReady(client, n, timeoutMs)) - t0) / 1000;
+        await checkApplied(client, n, version);
+        return seconds;
+      } catch (err) {
+        const tails = running?.controllers.map((c) => `--- ${c.name}\n${c.tail()}`).join("\n");
+        throw new Error(`${label}/${side}: ${(err as Error).message}\n${tails}`, { cause: err });
+      }
+    };
+    log(`${label}/${side}: applying ${2 * n} objects`);
+    const readySeconds = await apply("6.7.0");
+    log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s; upgrading`);
+    const upgradeSeconds = await apply("6.7.1");
+    log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
+    const cpu1 = await Promise.all(pids.map(cpuSeconds));
+    const hwm = await Promise.all(pids.map(peakRssKiB));
+    sampler.stop();
+    const tree = sampler.peak();
+    const by = (xs: number[]) => Object.fromEntries(controllers.map((c, i) => [c, xs[i] ?? Number.NaN]));
+    return {
+      readySeconds,
+      upgradeSeconds,
+      cpu: by(cpu1.map((c, i) => c - (cpu0[i] ?? 0))) as Record<ControllerName, number>,
+      hwmKiB: by(hwm) as Record<ControllerName, number>,
+      treePeakKiB: by(tree) as Record<ControllerName, number>,
+    };
+  } finally {
+    await running?.stop();
+    client.close();
+    await plane.stop();
+  }
+}
+
+// A side left out with --order (debugging one side) shows as NaN.
+const missing: Result = {
+  readySeconds: Number.NaN,
+  upgradeSeconds: Number.NaN,
+  cpu: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
+  hwmKiB: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
+  treePeakKiB: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
+};
+const loadBefore = await uptime();
+const results: { row: "same" | "defaults"; flux: Result; capstan: Result }[] = [];
+try {
+  for (const row of rows) {
+    const limits = row === "same" ? same : undefined;
+    const got: Partial<Record<SideName, Result>> = {};
+    for (const side of order) got[side] = await measure(side, limits, row);
+    results.push({ row, flux: got.flux ?? missing, capstan: got.capstan ?? missing });
+  }
+} finally {
+  await git.close();
+  await rm(work, { recursive: true, force: true });
+}
+
+const s = (x: number) => `${x.toFixed(1)} s`;
+const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
+const ratio = (c: number, f: number) => (c / f).toFixed(2);
+const lines = [
+  `N = ${n} apps (${2 * n} objects applied at once, ${4 * n} workload objects); Flux: ${fluxDirs.map((d) => d.split("/").at(-1)).join(", ")}; node ${process.version}; load average ${loadBefore} before, ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")} after`,
+  `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all four controllers (the headline)`,
+  `settings "defaults": no such flag, each controller's own defaults (Flux: source-controller --concurrent=2, kustomize-controller 4; Capstan: 4 and 4; qps 50, burst 300 everywhere)`,
+  "",
+  "| settings | measure | Flux | Capstan | capstan/flux |",
+  "|---|---|---|---|---|",
+];
+for (const { row, flux, capstan } of results) {
+  const add = (measure: string, f: number, c: number, fmt: (x: number) => string) =>
+    lines.push(`| ${row} | ${measure} | ${fmt(f)} | ${fmt(c)} | ${ratio(c, f)} |`);
+  add("apply → all Ready", flux.readySeconds, capstan.readySeconds, s);
+  add("upgrade → all Ready", flux.upgradeSeconds, capstan.upgradeSeconds, s);
+  for (const c of controllers) add(`${c} CPU (self + children)`, flux.cpu[c], capstan.cpu[c], s);
+  const sum = (r: Result) => controllers.reduce((a, c) => a + r.cpu[c], 0);
+  add("CPU, both controllers", sum(flux), sum(capstan), s);
+  for (const c of controllers) add(`${c} peak RSS (VmHWM)`, flux.hwmKiB[c], capstan.hwmKiB[c], mib);
+  for (const c of controllers)
+    add(`${c} peak RSS + children (sampled)`, flux.treePeakKiB[c], capstan.treePeakKiB[c], mib);
+}
+const headline = results.find((r) => r.row === "same") ?? results[0];
+process.stdout.write(`${lines.join("\n")}\n\n`);
+if (headline) {
+  process.stdout.write(
+    `capstan/flux ready ratio: ${ratio(headline.capstan.readySeconds, headline.flux.readySeconds)}\n`,
+  );
+}

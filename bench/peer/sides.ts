@@ -1,0 +1,216 @@
+// The two sides of the benchmark, each a pair of controller processes run out of cluster against the control plane
+// given: Flux's source-controller and kustomize-controller (Go binaries from build-flux.sh), and Capstan's (the
+// built dist/main.js of each package, under node). Both get loopback addresses on free ports, leader election off
+// (one replica each), JSON logs, and either the same --concurrent / --kube-api-qps / --kube-api-burst or none at all
+// (each side's defaults).
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, spawnController } from "@capstan/cluster/process";
+import { repoRoot, distMain as sourceDistMain } from "../../packages/source-controller/src/testing/process.js";
+
+const run = promisify(execFile);
+
+export const controllers = ["source-controller", "kustomize-controller"] as const;
+export type ControllerName = (typeof controllers)[number];
+
+export interface Limits {
+  concurrent: number;
+  qps: number;
+  burst: number;
+}
+
+export interface RunningController {
+  name: ControllerName;
+  pid: number;
+  /** Last lines of its log, for error messages. */
+  tail(): string;
+}
+
+export interface Side {
+  controllers: RunningController[];
+  stop(): Promise<void>;
+}
+
+export interface SideOptions {
+  kubeconfig: string;
+  /** A fresh directory for storage, caches, temp files and logs. */
+  dir: string;
+  /** undefined: each controller's own defaults. */
+  limits?: Limits;
+  /** Namespace of leases and events (RUNTIME_NAMESPACE). */
+  namespace: string;
+}
+
+const limitArgs = (l: Limits | undefined) =>
+  l ? [`--concurrent=${l.concurrent}`, `--kube-api-qps=${l.qps}`, `--kube-api-burst=${l.burst}`] : [];
+
+async function untilReady(name: string, healthUrl: string, exited: () => boolean, tail: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exited()) throw new Error(`${name} exited early:\n${tail()}`);
+    const status = await fetch(`${healthUrl}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${name} not ready in 120 s:\n${tail()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts one Flux controller binary with its log (stderr and stdout) in `<dir>/<name>.log`. */
+async function startFluxController(
+  name: ControllerName,
+  binary: string,
+  args: string[],
+  o: SideOptions,
+): Promise<RunningController & { child: ChildProcess }> {
+  const health = await freePort();
+  const metrics = await freePort();
+  const dir = join(o.dir, name);
+  await mkdir(join(dir, "tmp"), { recursive: true });
+  const log = createWriteStream(join(o.dir, `${name}.log`));
+  let recent = "";
+  const child = spawn(
+    binary,
+    [
+      `--health-addr=127.0.0.1:${health}`,
+      `--metrics-addr=127.0.0.1:${metrics}`,
+      "--log-level=info",
+      "--log-encoding=json",
+      "--watch-all-namespaces=true",
+      "--enable-leader-election=false",
+      ...limitArgs(o.limits),
+      ...args,
+    ],
+    {
+      // controller-runtime reads KUBECONFIG; the binaries run out of cluster.
+      env: { ...process.env, KUBECONFIG: o.kubeconfig, RUNTIME_NAMESPACE: o.namespace, TMPDIR: join(dir, "tmp") },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      log.write(chunk);
+      recent = (recent + chunk.toString("utf8")).slice(-4000);
+    });
+  }
+  child.on("exit", () => log.end());
+  const tail = () => recent;
+  await untilReady(
+    name,
+    `http://127.0.0.1:${health}`,
+    () => child.exitCode !== null || child.signalCode !== null,
+    tail,
+  );
+  return { name, pid: child.pid ?? -1, tail, child };
+}
+
+export async function startFlux(bins: Record<ControllerName, string>, o: SideOptions): Promise<Side> {
+  const storage = await freePort();
+  const storagePath = join(o.dir, "source-controller", "storage");
+  await mkdir(storagePath, { recursive: true });
+  const started: (RunningController & { child: ChildProcess })[] = [];
+  const stop = async () => {
+    for (const c of started.reverse()) await terminate(c.child);
+  };
+  try {
+    started.push(
+      await startFluxController(
+        "source-controller",
+        bins["source-controller"],
+        [
+          `--storage-path=${storagePath}`,
+          `--storage-addr=127.0.0.1:${storage}`,
+          `--storage-adv-addr=127.0.0.1:${storage}`,
+        ],
+        o,
+      ),
+    );
+    started.push(await startFluxController("kustomize-controller", bins["kustomize-controller"], [], o));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { controllers: [...started], stop };
+}
+
+const kustomizeDistMain = join(repoRoot, "packages", "kustomize-controller", "dist", "main.js");
+
+/** Builds dist/ of both Capstan controllers and their workspace dependencies (turbo: a no-op when up to date). */
+export async function buildCapstan(): Promise<void> {
+  await run(
+    join(repoRoot, "node_modules", ".bin", "turbo"),
+    ["run", "build", "--filter=@capstan/source-controller...", "--filter=@capstan/kustomize-controller..."],
+    { cwd: repoRoot, env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" }, maxBuffer: 64 * 1024 * 1024 },
+  );
+}
+
+export async function startCapstan(kustomizeBinary: string, o: SideOptions): Promise<Side> {
+  const started: { name: ControllerName; proc: ReturnType<typeof spawnController> }[] = [];
+  const stop = async () => {
+    for (const c of started.reverse()) await terminate(c.proc.child);
+  };
+  const start = async (name: ControllerName, main: string, args: string[]) => {
+    const health = await freePort();
+    const metrics = await freePort();
+    const dir = join(o.dir, name);
+    await mkdir(join(dir, "tmp"), { recursive: true });
+    const healthUrl = `http://127.0.0.1:${health}`;
+    const proc = spawnController({
+      name,
+      entry: [main],
+      args: [
+        `--health-addr=127.0.0.1:${health}`,
+        `--metrics-addr=127.0.0.1:${metrics}`,
+        "--log-level=info",
+        "--log-encoding=json",
+        "--watch-all-namespaces=true",
+        "--leader-elect=false",
+        `--kubeconfig=${o.kubeconfig}`,
+        ...limitArgs(o.limits),
+        ...args,
+      ],
+      env: { RUNTIME_NAMESPACE: o.namespace, POD_NAME: `${name}-bench`, TMPDIR: join(dir, "tmp") },
+      healthUrl,
+    });
+    started.push({ name, proc });
+    await proc.ready(120_000);
+  };
+  try {
+    const storage = await freePort();
+    const storagePath = join(o.dir, "source-controller", "storage");
+    await mkdir(storagePath, { recursive: true });
+    await start("source-controller", sourceDistMain, [
+      `--storage-path=${storagePath}`,
+      `--storage-addr=127.0.0.1:${storage}`,
+      `--storage-adv-addr=127.0.0.1:${storage}`,
+    ]);
+    const cache = join(o.dir, "kustomize-controller", "artifacts");
+    await mkdir(cache, { recursive: true });
+    await start("kustomize-controller", kustomizeDistMain, [
+      `--kustomize-path=${kustomizeBinary}`,
+      `--artifact-cache-dir=${cache}`,
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    controllers: started.map(({ name, proc }) => ({ name, pid: proc.pid, tail: () => proc.output().slice(-4000) })),
+    stop,
+  };
+}

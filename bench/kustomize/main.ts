@@ -122,6 +122,10 @@ async function parent(): Promise<void> {
       `${per.join(", ")} (mean ${avg(per).toFixed(0)})`,
     ]);
     rows.push([
+      "GitRepository GETs / kustomize builds per no-op interval (drift watch + shortcut)",
+      `${(watched.sourceGetsPerInterval as number[]).join(", ")} / ${(watched.buildsPerInterval as number[]).join(", ")}`,
+    ]);
+    rows.push([
       `API requests per no-op interval, --drift-watch=false (Flux's way)`,
       `${fluxPer.join(", ")} (mean ${avg(fluxPer).toFixed(0)})`,
     ]);

@@ -141,14 +141,23 @@ export async function noop(env: Env, objects: number, intervals: number, driftWa
     while ((await total()) === seen) await sleep(100);
     seen = await total();
     h.requests.reset();
-    const perInterval: { requests: number; seconds: number }[] = [];
+    const perInterval: { requests: number; sourceGets: number; builds: number; seconds: number }[] = [];
     let t = performance.now();
+    // Builds that ran (the build cache's misses; without the cache, every reconcile builds).
+    const builds = () => h.kustomize.buildCache?.misses ?? Number.NaN;
+    let buildsBefore = builds();
     while (perInterval.length < intervals) {
       await sleep(50);
       const now = await total();
       if (now === seen) continue;
       seen = now;
-      perInterval.push({ requests: h.requests.calls(), seconds: (performance.now() - t) / 1000 });
+      perInterval.push({
+        requests: h.requests.calls(),
+        sourceGets: h.requests.total((k) => k === "get gitrepositories"),
+        builds: builds() - buildsBefore,
+        seconds: (performance.now() - t) / 1000,
+      });
+      buildsBefore = builds();
       h.requests.reset();
       t = performance.now();
     }
@@ -159,6 +168,8 @@ export async function noop(env: Env, objects: number, intervals: number, driftWa
       fullEvery,
       firstApplySeconds: firstApply,
       perInterval: perInterval.map((p) => p.requests),
+      sourceGetsPerInterval: perInterval.map((p) => p.sourceGets),
+      buildsPerInterval: perInterval.map((p) => p.builds),
       peakRssBytes: peakRss(),
     };
   } finally {

@@ -5,6 +5,7 @@ import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ResourceManager } from "./apply/manager.js";
+import { BuildCache, type BuildCacheOptions } from "./build/cache.js";
 import { SelfWrites } from "./drift/self-writes.js";
 import { ApplyShortcut } from "./drift/shortcut.js";
 import { DriftWatcher } from "./drift/watcher.js";
@@ -57,10 +58,13 @@ export interface KustomizeControllerOptions {
   artifactLimits?: { maxDownloadBytes?: number; extract?: ExtractLimits };
   /** Tests: awaited before the apply engine writes an object (a crash test stops the controller there). */
   beforeApplyWrite?(obj: KubeObject): Promise<void> | void;
+  /** (Capstan) Reuse of a Kustomization's last build while its inputs are unchanged (bounds); false: build always. */
+  buildCache?: BuildCacheOptions | false;
 }
 
 export interface KustomizeController {
   controller: Controller<KustomizationObject, State>;
+  buildCache: BuildCache | undefined;
   drift: DriftWatcher | undefined;
   janitor: CacheJanitor;
   /** Stops what the manager does not own: drift informers and timers. Call after the manager stopped. */
@@ -115,6 +119,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           ...(options.driftDebounceMs !== undefined ? { debounceMs: options.driftDebounceMs } : {}),
         });
   const shortcut = drift ? new ApplyShortcut(drift, options.fullApplyEvery ?? 10) : undefined;
+  const buildCache = options.buildCache === false ? undefined : new BuildCache(options.buildCache);
 
   controller = manager.register(
     kustomizationReconciler({
@@ -133,9 +138,16 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
+      sources: {
+        cache: sources.cache,
+        // The informer holds the watched namespace (or all), and only what the shard selector matches.
+        complete: (namespace) =>
+          (!manager.watchNamespace || manager.watchNamespace === namespace) && !manager.flags.watchLabelSelector,
+      },
       strictSubstitutions: options.strictSubstitutions ?? false,
       additiveCelDependencyCheck: options.additiveCelDependencyCheck ?? false,
       janitor,
+      ...(buildCache ? { buildCache } : {}),
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
@@ -143,10 +155,14 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
   );
   drift?.attach(kustomizations);
   kustomizations.addHandlers({
-    onDelete: (k) => shortcut?.forget(`${k.metadata.namespace ?? ""}/${k.metadata.name}`),
+    onDelete: (k) => {
+      shortcut?.forget(`${k.metadata.namespace ?? ""}/${k.metadata.name}`);
+      buildCache?.forget(`${k.metadata.namespace ?? ""}/${k.metadata.name}`);
+    },
   });
   return {
     controller,
+    buildCache,
     drift,
     janitor,
     stop: () => {

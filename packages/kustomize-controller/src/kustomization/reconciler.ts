@@ -18,7 +18,7 @@ import { refOf } from "../kube.js";
 import type { ClientProvider } from "./clients.js";
 import { checkDependencies } from "./dependencies.js";
 import { type ResourcesDeps, reconcileResources } from "./resources.js";
-import { resolveSource, sourceKey } from "./source.js";
+import { resolveSource, type SourceCache, sourceKey } from "./source.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
 export interface KustomizationReconcilerDeps extends ResourcesDeps {
@@ -29,6 +29,8 @@ export interface KustomizationReconcilerDeps extends ResourcesDeps {
   additiveCelDependencyCheck?: boolean;
   /** --no-cross-namespace-refs: sourceRef and dependsOn must name this Kustomization's namespace. */
   noCrossNamespaceRefs?: boolean;
+  /** The GitRepository informer's cache: sources are read from it rather than fetched each reconcile. */
+  sources?: SourceCache;
 }
 
 function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
@@ -60,7 +62,13 @@ function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, Sta
     validateSpec,
     // The source comes first, as in Flux: a dependency on the same source must have applied its revision.
     async (ctx, obj, state) => {
-      state.artifact = await resolveSource(ctx.client, obj, deps.requeueDependencyMs, deps.noCrossNamespaceRefs);
+      state.artifact = await resolveSource(
+        ctx.client,
+        obj,
+        deps.requeueDependencyMs,
+        deps.noCrossNamespaceRefs,
+        deps.sources,
+      );
       return stepContinue;
     },
     async (ctx, obj, state) => {

@@ -8,6 +8,7 @@ import { ApplySetError, type ResourceManager } from "../apply/manager.js";
 import { kustomizeApplyOptions, pruneExclusions } from "../apply/options.js";
 import { appliedOrder } from "../apply/sort.js";
 import { buildManifests } from "../build/build.js";
+import type { BuildCache } from "../build/cache.js";
 import { setCommonMetadata } from "../build/metadata.js";
 import { substituteObjects } from "../build/substitute.js";
 import { loadVariables } from "../build/variables.js";
@@ -44,6 +45,8 @@ export interface ResourcesDeps {
   janitor?: CacheJanitor;
   /** Resolves healthChecks entries without apiVersion. */
   preferredVersions?: PreferredVersions;
+  /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (build/cache.ts). */
+  buildCache?: BuildCache;
 }
 
 interface Attempt {
@@ -64,11 +67,40 @@ function isSopsEncrypted(o: KubeObject): boolean {
   return o.kind === "Secret" && o.apiVersion === "v1" && typeof o.sops === "object" && o.sops !== null;
 }
 
+/**
+ * The previous build when nothing it was made from changed. Failing to gather the inputs (a missing substituteFrom
+ * Secret, say) is not reported here: the build reports it, in the order it always has.
+ */
+async function reusedBuild(deps: ResourcesDeps, a: Attempt, digest: string) {
+  const cache = deps.buildCache;
+  if (!cache) return {};
+  const spec = a.obj.spec;
+  let variables: Record<string, string> | undefined;
+  try {
+    if (spec.postBuild)
+      variables = await loadVariables(a.client, a.obj.metadata.namespace ?? "default", spec.postBuild);
+  } catch {
+    return {};
+  }
+  const fingerprint = cache.fingerprint({
+    digest,
+    spec,
+    variables,
+    settings: { kustomize: deps.kustomizeBinary, strict: deps.strictSubstitutions ?? false },
+  });
+  return { fingerprint, variables, objects: cache.get(keyOf(a.obj), fingerprint) };
+}
+
 async function build(
   deps: ResourcesDeps,
   a: Attempt,
   artifact: { url: string; digest: string },
 ): Promise<KubeObject[]> {
+  const reused = await reusedBuild(deps, a, artifact.digest);
+  if (reused.objects) {
+    a.ctx.log.debug({ objects: reused.objects.length }, "build skipped: same artifact, spec and variables");
+    return reused.objects;
+  }
   let dir: string;
   try {
     dir = await deps.fetcher.fetch(artifact, a.ctx.signal);
@@ -86,7 +118,8 @@ async function build(
       ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
     });
     if (spec.postBuild) {
-      const vars = await loadVariables(a.client, a.obj.metadata.namespace ?? "default", spec.postBuild);
+      const vars =
+        reused.variables ?? (await loadVariables(a.client, a.obj.metadata.namespace ?? "default", spec.postBuild));
       objects = substituteObjects(objects, vars, {
         strict: deps.strictSubstitutions ?? false,
         always: spec.postBuild.substituteStrategy === "Always",
@@ -104,7 +137,9 @@ async function build(
       { reason: "BuildFailed" },
     );
   }
-  return setCommonMetadata(objects, spec.commonMetadata);
+  const result = setCommonMetadata(objects, spec.commonMetadata);
+  if (reused.fingerprint) deps.buildCache?.set(keyOf(a.obj), reused.fingerprint, result);
+  return result;
 }
 
 function digestOf(objects: readonly KubeObject[]): string {

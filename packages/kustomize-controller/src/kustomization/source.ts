@@ -1,7 +1,10 @@
 // Resolves spec.sourceRef to the Artifact the source publishes in status. Only GitRepository is served by Capstan;
 // other kinds are reported as unsupported rather than waited on forever.
+// The source is read from the informer cache the controller keeps anyway (its watch requeues dependents), as Flux's
+// cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
+// watched one, or a shard label selector that a source need not carry), a miss falls back to a GET.
 import { gitRepositoryType } from "@capstan/api";
-import { ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
+import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
@@ -25,11 +28,19 @@ export function sourceKey(obj: KustomizationObject): string {
   return `${ref.namespace || obj.metadata.namespace}/${ref.name}`;
 }
 
+/** The GitRepository informer's cache, and whether it holds every GitRepository of a namespace. */
+export interface SourceCache {
+  cache: Cache<GitRepositoryObject>;
+  /** True when a GitRepository of `namespace` missing from the cache does not exist (as far as the watch knows). */
+  complete(namespace: string): boolean;
+}
+
 export async function resolveSource(
   client: Client,
   obj: KustomizationObject,
   requeueAfterMs: number,
   noCrossNamespaceRefs = false,
+  sources?: SourceCache,
 ): Promise<NonNullable<State["artifact"]>> {
   const ref = obj.spec.sourceRef;
   if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
@@ -40,14 +51,16 @@ export async function resolveSource(
   }
   const namespace = ref.namespace || obj.metadata.namespace;
   const id = `${ref.kind}/${namespace}/${ref.name}`;
-  let source: GitRepositoryObject | undefined;
+  let source: GitRepositoryObject | undefined = sources?.cache.get(sourceKey(obj));
+  const askApi = !source && !(sources && namespace && sources.complete(namespace));
   try {
-    source = await client.get<GitRepositoryObject>({
-      apiVersion: gitRepositoryType.apiVersion,
-      kind: gitRepositoryType.kind,
-      name: ref.name,
-      ...(namespace ? { namespace } : {}),
-    });
+    if (askApi)
+      source = await client.get<GitRepositoryObject>({
+        apiVersion: gitRepositoryType.apiVersion,
+        kind: gitRepositoryType.kind,
+        name: ref.name,
+        ...(namespace ? { namespace } : {}),
+      });
   } catch (cause) {
     throw new ReconcileError(`failed to get source '${id}': ${(cause as Error).message}`, {
       reason: artifactFailed,

@@ -20,7 +20,7 @@ export {
   maxKubeconfigBytes,
   parseInlineKubeconfig,
 } from "./inline-kubeconfig.js";
-export { KubeClient, type KubeClientOptions } from "./kube-client.js";
+export { type FlowControlLogger, type FlowControlState, KubeClient, type KubeClientOptions } from "./kube-client.js";
 export { collectionPath, describeObject, formatApiVersion, objectPath, parseApiVersion } from "./paths.js";
 export { type RateLimiterOptions, TokenBucket } from "./rate-limiter.js";
 export type { Impersonation, RequestHook, RequestInfo } from "./transport.js";

@@ -265,4 +265,18 @@ describe("KubeClient against a real kube-apiserver", () => {
       remote.close();
     }
   });
+
+  it("Given the apiserver runs API Priority and Fairness, should stop limiting client-side after the first response", async () => {
+    // qps 1, burst 1: with the limiter on, 50 requests would wait ~50 s for tokens.
+    const paced = new KubeClient({ kubeconfigPath, qps: 1, burst: 1 });
+    const lines: string[] = [];
+    paced.setLogger({ info: (_o, msg) => lines.push(msg) });
+    try {
+      for (let i = 0; i < 50; i++) await paced.get({ apiVersion: "v1", kind: "Namespace", name: ns.name });
+      expect(paced.flowControl()).toEqual({ priorityAndFairness: true, limiterEnabled: false, throttledRequests: 0 });
+      expect(lines).toEqual(["API Priority and Fairness detected: client-side rate limiting disabled"]);
+    } finally {
+      paced.close();
+    }
+  });
 });

@@ -25,7 +25,13 @@ import {
   queryString,
 } from "./paths.js";
 import { TokenBucket } from "./rate-limiter.js";
-import { type Impersonation, type RequestHook, Transport, type TransportRequest } from "./transport.js";
+import {
+  type FlowControl,
+  type Impersonation,
+  type RequestHook,
+  Transport,
+  type TransportRequest,
+} from "./transport.js";
 import { decodeWatchLine } from "./watch-events.js";
 
 export interface KubeClientOptions extends KubeConfigSource {
@@ -42,7 +48,26 @@ export interface KubeClientOptions extends KubeConfigSource {
   listPageSize?: number;
   /** Called once per API response (code 0 when the request failed without one): for benchmarks and metrics. */
   onRequest?: RequestHook;
+  /** How retry waits (429 with Retry-After) wait; for tests. Must reject when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
+
+/** What the client knows about the server's flow control, and what its own rate limiter did. */
+export interface FlowControlState {
+  /** A response carried API Priority and Fairness headers: the server paces this client. */
+  priorityAndFairness: boolean;
+  /** The client-side token bucket limits requests (off once APF is seen, or with qps 0). */
+  limiterEnabled: boolean;
+  /** Requests that had to wait for a token, since the client was made. */
+  throttledRequests: number;
+}
+
+/** Where the client reports, once, that it stopped limiting itself. */
+export interface FlowControlLogger {
+  info(obj: object, msg: string): void;
+}
+
+const apfDetectedMessage = "API Priority and Fairness detected: client-side rate limiting disabled";
 
 const metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 const metadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
@@ -51,11 +76,22 @@ export class KubeClient implements Client {
   private readonly transport: Transport;
   private readonly discovery: Discovery;
   private readonly pageSize: number;
+  private readonly limiter: TokenBucket;
+  private readonly flow: FlowControl;
+  private readonly closer: AbortController;
+  private logger: FlowControlLogger | undefined;
 
   constructor(options: KubeClientOptions = {}, credentials?: CredentialSource) {
+    this.limiter = new TokenBucket({ qps: options.qps ?? 50, burst: options.burst ?? 300 });
+    this.closer = new AbortController();
+    // Logged once; if it happens before a logger is set, setLogger() tells it.
+    this.flow = { detected: false, onDetected: () => this.logger?.info({}, apfDetectedMessage) };
     this.transport = new Transport({
       credentials: credentials ?? new CredentialSource(options.kubeConfig ?? loadKubeConfig(options)),
-      limiter: new TokenBucket({ qps: options.qps ?? 50, burst: options.burst ?? 300 }),
+      limiter: this.limiter,
+      flowControl: this.flow,
+      closed: this.closer.signal,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
       userAgent: options.userAgent ?? "capstan",
       requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
       onRequest: options.onRequest,
@@ -99,13 +135,33 @@ export class KubeClient implements Client {
       transport: this.transport.impersonating(impersonation),
       discovery: this.discovery,
       pageSize: this.pageSize,
+      limiter: this.limiter,
+      flow: this.flow,
+      closer: this.closer,
+      logger: this.logger,
     });
     return derived;
   }
 
-  /** Closes idle connections. Only the root client needs closing; derived clients share its connections. */
+  /** Closes idle connections and ends retry waits. Only the root client needs closing; derived clients share them. */
   close(): void {
+    this.closer.abort();
     this.transport.close();
+  }
+
+  /** Where the one "API Priority and Fairness detected" line goes (the Manager sets its logger here). */
+  setLogger(logger: FlowControlLogger): void {
+    this.logger = logger;
+    if (this.flow.detected) logger.info({}, apfDetectedMessage);
+  }
+
+  /** Whether the server paces this client (API Priority and Fairness) and what the client-side limiter did. */
+  flowControl(): FlowControlState {
+    return {
+      priorityAndFairness: this.flow.detected,
+      limiterEnabled: this.limiter.enabled,
+      throttledRequests: this.limiter.throttledCount,
+    };
   }
 
   resourceFor(apiVersion: string, kind: string): Promise<ResourceType> {

@@ -46,3 +46,19 @@ describe("TokenBucket", () => {
     expect(bucket.tryTake()).toBe(true);
   });
 });
+
+describe("TokenBucket.disable", () => {
+  it("Given callers waiting on an empty bucket, should release them at once and never make a caller wait again", async () => {
+    const bucket = new TokenBucket({ qps: 0.001, burst: 1 });
+    await bucket.take();
+    // Each of these would wait ~1000 s for its token.
+    const waiting = Promise.all([bucket.take(), bucket.take(), bucket.take()]);
+    expect(bucket.throttledCount).toBe(3);
+    bucket.disable();
+    await waiting;
+    expect(bucket.enabled).toBe(false);
+    for (let i = 0; i < 100; i++) expect(bucket.reserve()).toBe(0);
+    await bucket.take();
+    expect(bucket.throttledCount).toBe(3);
+  });
+});

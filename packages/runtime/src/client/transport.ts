@@ -1,5 +1,9 @@
 // The HTTP layer under KubeClient: rate limiting, credentials, impersonation, retries that are always safe (429 with
 // Retry-After, one retry after a 401 with refreshed credentials), request counting, and error decoding.
+// API Priority and Fairness: an apiserver that runs it names the FlowSchema and priority level that classified each
+// request in response headers. The first response carrying one switches the client-side token bucket off, since the
+// server paces its clients itself and does it better (Flux's controllers make the same check once at start and then
+// run with QPS and burst -1). A server without APF keeps the bucket (--kube-api-qps / --kube-api-burst).
 import http from "node:http";
 import https from "node:https";
 import { createInterface } from "node:readline";
@@ -35,16 +39,35 @@ export interface TransportRequest {
   accept?: string;
 }
 
+/** Shared by a client and the transports derived from it (impersonation): what was learnt about the server. */
+export interface FlowControl {
+  /** A response carried API Priority and Fairness headers. */
+  detected: boolean;
+  /** Called once, when the first such response arrives. */
+  onDetected?: () => void;
+}
+
 export interface TransportOptions {
   credentials: CredentialSource;
   limiter: TokenBucket;
+  flowControl: FlowControl;
+  /** Aborted by close(): ends retry waits. Shared with derived transports. */
+  closed: AbortSignal;
+  /** Waits between retries; tests inject one that records instead of waiting. Rejects when `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   userAgent: string;
   requestTimeoutMs: number;
   onRequest?: RequestHook | undefined;
   impersonation?: Impersonation | undefined;
 }
 
-const maxThrottleRetries = 5;
+// client-go retries a 429 that says when (Retry-After), whatever the verb: the server refused the request before
+// acting on it, so even a POST is safe to repeat. Bounded here in count and in wait, as a hostile or confused server
+// must not park a worker for an hour.
+export const maxThrottleRetries = 3;
+export const maxRetryAfterMs = 60_000;
+/** The response headers an apiserver with API Priority and Fairness sets (lowercase, as Node exposes them). */
+const flowControlHeaders = ["x-kubernetes-pf-flowschema-uid", "x-kubernetes-pf-prioritylevel-uid"];
 
 export class Transport {
   constructor(private readonly o: TransportOptions) {}
@@ -76,8 +99,13 @@ export class Transport {
         continue;
       }
       const err = decodeApiError(req.action, res.status, res.body, res.retryAfter);
-      if (res.status === 429 && attempt < maxThrottleRetries) {
-        await sleep(Math.min(10, err.retryAfterSeconds ?? 1) * 1000);
+      if (res.status === 429 && err.retryAfterSeconds !== undefined && attempt < maxThrottleRetries) {
+        const waitMs = Math.min(maxRetryAfterMs, Math.max(0, err.retryAfterSeconds) * 1000);
+        try {
+          await (this.o.sleep ?? sleep)(waitMs, this.o.closed);
+        } catch {
+          throw err; // the client was closed while waiting: give up with what the server said
+        }
         continue;
       }
       throw err;
@@ -155,6 +183,19 @@ export class Transport {
     return stop;
   }
 
+  /** The first response with API Priority and Fairness headers turns the rate limiter off. */
+  private noteFlowControl(res: http.IncomingMessage): void {
+    const fc = this.o.flowControl;
+    if (fc.detected || !flowControlHeaders.some((h) => res.headers[h] !== undefined)) return;
+    fc.detected = true;
+    this.o.limiter.disable();
+    try {
+      fc.onDetected?.();
+    } catch {
+      // Reporting must never break a request.
+    }
+  }
+
   private async send(req: TransportRequest): Promise<{ status: number; body: string; retryAfter?: string }> {
     await this.o.limiter.take();
     const creds = await this.o.credentials.get();
@@ -208,7 +249,11 @@ export class Transport {
       agent: creds.agent,
       ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
     };
-    return creds.server.protocol === "http:" ? http.request(options, onResponse) : https.request(options, onResponse);
+    const observed = (res: http.IncomingMessage) => {
+      this.noteFlowControl(res);
+      onResponse(res);
+    };
+    return creds.server.protocol === "http:" ? http.request(options, observed) : https.request(options, observed);
   }
 
   private count(req: TransportRequest, code: number): void {
@@ -234,6 +279,17 @@ function collect(res: http.IncomingMessage): Promise<string> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("client closed"));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error("client closed"));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

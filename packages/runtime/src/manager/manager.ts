@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { KubeClient } from "../client/kube-client.js";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
 import { createEventRecorder, type KubeEventRecorder } from "../events/index.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
@@ -68,6 +69,8 @@ export class Manager {
     this.log =
       options.logger ??
       createLogger({ level: options.flags.logLevel as LogLevel, encoding: options.flags.logEncoding as LogEncoding });
+    // The client says once, through the manager's logger, when the apiserver's flow control replaces its limiter.
+    if (this.client instanceof KubeClient) this.client.setLogger(this.log);
     this.metrics = options.metrics ?? new Metrics();
     this.watchNamespace = options.flags.watchAllNamespaces
       ? undefined

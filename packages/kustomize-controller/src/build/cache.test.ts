@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../kube.js";
+import { BuildCache, type BuildInputs } from "./cache.js";
+
+const base: BuildInputs = {
+  digest: "sha256:aaaa",
+  spec: {
+    path: "./apps",
+    sourceRef: { kind: "GitRepository", name: "repo" },
+    targetNamespace: "prod",
+    postBuild: { substitute: { color: "blue" }, substituteFrom: [{ kind: "Secret", name: "s" }] },
+    interval: "10m",
+  },
+  variables: { color: "blue", password: "hunter2" },
+  settings: { kustomize: "/bin/kustomize", strict: false },
+};
+
+const cm = (name: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+
+describe("BuildCache.fingerprint", () => {
+  const cache = new BuildCache();
+  const f = (over: Partial<BuildInputs>, spec: Record<string, unknown> = {}) =>
+    cache.fingerprint({ ...base, ...over, spec: { ...base.spec, ...spec } });
+
+  it.each<[string, Partial<BuildInputs>, Record<string, unknown>]>([
+    ["the artifact digest", { digest: "sha256:bbbb" }, {}],
+    ["spec.path", {}, { path: "./other" }],
+    ["spec.targetNamespace", {}, { targetNamespace: "dev" }],
+    ["spec.namePrefix", {}, { namePrefix: "x-" }],
+    ["spec.nameSuffix", {}, { nameSuffix: "-x" }],
+    ["spec.patches", {}, { patches: [{ patch: "- op: remove\n  path: /x" }] }],
+    ["spec.images", {}, { images: [{ name: "nginx", newTag: "2" }] }],
+    ["spec.components", {}, { components: ["./c"] }],
+    ["spec.commonMetadata", {}, { commonMetadata: { labels: { team: "a" } } }],
+    ["spec.buildMetadata", {}, { buildMetadata: ["originAnnotations"] }],
+    ["spec.postBuild", {}, { postBuild: { substitute: { color: "red" } } }],
+    ["a substituteFrom value", { variables: { color: "blue", password: "changed" } }, {}],
+    ["the strict substitution setting", { settings: { kustomize: "/bin/kustomize", strict: true } }, {}],
+    ["a spec field the cache does not know", {}, { someFutureField: true }],
+  ])("Given a change of %s, should give another fingerprint", (_what, over, spec) => {
+    expect(f(over, spec)).not.toBe(f({}));
+  });
+
+  it.each([
+    ["interval", "1m"],
+    ["timeout", "5m"],
+    ["prune", false],
+    ["wait", true],
+    ["force", true],
+    ["healthChecks", [{ kind: "Deployment", name: "web" }]],
+    ["dependsOn", [{ name: "infra" }]],
+    ["suspend", true],
+  ])("Given a change of spec.%s only, should keep the fingerprint (it shapes no build)", (field, value) => {
+    expect(f({}, { [field]: value })).toBe(f({}));
+  });
+
+  it("Given the same inputs in another key order, should give the same fingerprint", () => {
+    const reordered = Object.fromEntries(Object.entries(base.spec).reverse());
+    expect(cache.fingerprint({ ...base, spec: reordered, variables: { password: "hunter2", color: "blue" } })).toBe(
+      f({}),
+    );
+  });
+
+  it("Given Secret values among the variables, should not hold them in the clear nor as their plain sha256", () => {
+    const fp = f({});
+    expect(fp).not.toContain("hunter2");
+    const other = new BuildCache();
+    expect(other.fingerprint(base)).not.toBe(fp);
+  });
+});
+
+describe("BuildCache entries", () => {
+  it("Given a stored build, should return it for the same owner and fingerprint only, as a fresh copy", () => {
+    const cache = new BuildCache();
+    cache.set("ns/a", "fp1", [cm("x")]);
+    expect(cache.get("ns/a", "fp2")).toBeUndefined();
+    expect(cache.get("ns/b", "fp1")).toBeUndefined();
+    const hit = cache.get("ns/a", "fp1");
+    expect(hit).toEqual([cm("x")]);
+    (hit as KubeObject[])[0]!.metadata.name = "mutated";
+    expect(cache.get("ns/a", "fp1")).toEqual([cm("x")]);
+    expect([cache.hits, cache.misses]).toEqual([2, 2]);
+  });
+
+  it("Given more owners than maxEntries, should drop the least recently used", () => {
+    const cache = new BuildCache({ maxEntries: 2 });
+    cache.set("a", "f", [cm("a")]);
+    cache.set("b", "f", [cm("b")]);
+    cache.get("a", "f");
+    cache.set("c", "f", [cm("c")]);
+    expect(cache.get("b", "f")).toBeUndefined();
+    expect(cache.get("a", "f")).toBeDefined();
+    expect(cache.get("c", "f")).toBeDefined();
+  });
+
+  it("Given builds beyond maxBytes, should drop old ones and never keep one larger than the budget", () => {
+    const one = JSON.stringify([cm("a")]).length;
+    const cache = new BuildCache({ maxBytes: one * 2 });
+    cache.set("a", "f", [cm("a")]);
+    cache.set("b", "f", [cm("b")]);
+    cache.set("c", "f", [cm("c")]);
+    expect(cache.size).toBe(2);
+    expect(cache.get("a", "f")).toBeUndefined();
+    cache.set("big", "f", [cm("a"), cm("b"), cm("c")]);
+    expect(cache.get("big", "f")).toBeUndefined();
+  });
+
+  it("Given forget, should drop the owner's build", () => {
+    const cache = new BuildCache();
+    cache.set("a", "f", [cm("a")]);
+    cache.forget("a");
+    expect(cache.get("a", "f")).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+});

@@ -3,7 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DeliveryQueues } from "../delivery/queues.js";
 import type { FluxEvent } from "../event.js";
+import { compileAlert, notificationFor } from "../events/matching.js";
+import { detectTransitions } from "../events/transitions.js";
 import { sampleEvent } from "../testing/fixtures.js";
+import { gitRepo } from "../testing/objects.js";
 import { type Recorded, type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { bitbucketRepo, bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
 import { commentBody } from "./change-request.js";
@@ -258,6 +261,35 @@ describe("change request comments", () => {
         `<!-- flux-pr-comment-key:${uid}/GitRepository/flux-system/webapp -->\n\n## Flux Status\n\n` +
         `ℹ️ GitRepository/flux-system/webapp\n\n${prEvent().message}\n\nMetadata:\n* \`revision\`: main@sha1:${sha}\n`,
     });
+  });
+
+  it("Given an object annotated event.toolkit.fluxcd.io/changeRequest / should comment on that pull request from its derived event, as Flux does", async () => {
+    const obj = gitRepo("webapp", { revision: `main@sha1:${sha}`, ready: {} });
+    obj.metadata.annotations = {
+      "event.toolkit.fluxcd.io/changeRequest": "12",
+      "event.toolkit.fluxcd.io/deploymentID": "d-1",
+    };
+    const [event] = detectTransitions(undefined, obj, { now: new Date("2024-03-01T12:00:00Z") });
+    const alert = compileAlert({
+      namespace: "flux-system",
+      name: "pr",
+      spec: { providerRef: { name: "p" }, eventSources: [{ kind: "GitRepository", name: "*" }] },
+    });
+    const comments = "/api/v1/repos/org/app/issues/12/comments";
+    const gitea = await api(
+      on("GET", "/api/v1/user", 200, { login: "flux-bot" }),
+      on("GET", `${comments}?limit=100&page=1`, 200, []),
+      on("POST", comments, 201, { id: 2 }),
+    );
+    await post(
+      settings({ type: "giteapullrequestcomment", address: `${gitea.url}/org/app`, token: "tok-pr" }),
+      notificationFor(alert, event as FluxEvent),
+    );
+    expect(calls(gitea)).toEqual(["GET /api/v1/user", `GET ${comments}?limit=100&page=1`, `POST ${comments}`]);
+    const body = (JSON.parse(gitea.requests[2]?.body ?? "") as { body: string }).body;
+    expect(body).toContain("* `deploymentID`: d-1\n");
+    expect(body).toContain(`* \`revision\`: main@sha1:${sha}\n`);
+    expect(body).not.toContain("changeRequest");
   });
 
   it("Given our earlier Gitea comment / should edit it in place and look the user up only once", async () => {

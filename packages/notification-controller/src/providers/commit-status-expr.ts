@@ -23,8 +23,22 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split("\n")[0] ?? "";
 }
 
+export const commitStatusExprLimits = {
+  maxAstNodes: 2_000,
+  maxDepth: 64,
+  maxListElements: 100,
+  maxMapEntries: 100,
+  maxCallArguments: 32,
+};
+
 function environment(): Environment {
-  return new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false })
+  return new Environment({
+    enableOptionalTypes: true,
+    homogeneousAggregateLiterals: false,
+    // Capstan: a tenant writes the expression and the controller evaluates it for everyone's events, so its size is
+    // bounded at parse time (a commit status id needs a few dozen nodes; Flux sets no limit).
+    limits: commitStatusExprLimits,
+  })
     .registerVariable("event", "map")
     .registerVariable("provider", "map")
     .registerVariable("alert", "map");

@@ -249,6 +249,8 @@ describe("commitStatusExpr", () => {
         ["event.involvedObject.kind +", /invalid spec\.commitStatusExpr/],
         ["1 + 2", /expected string, got int/],
         ["unknown.name", /invalid spec\.commitStatusExpr/],
+        // Capstan's parse-time bound: a list literal of 150 elements (cel-js alone accepts 1,000).
+        [`[${Array.from({ length: 150 }, () => "'a'").join(", ")}][0]`, /invalid spec\.commitStatusExpr/],
       ] as const) {
         const s = settings({ type, address: "https://git.example.com/scm/o/r", token: "u:p", commitStatusExpr: bad });
         expect(() => createNotifier(s)).toThrow(ProviderConfigError);

@@ -89,7 +89,8 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
   });
   const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
-  const sources = manager.informer<GitRepositoryObject>(gitRepositoryType);
+  // Sources are read whatever their shard label: --watch-label-selector shards Kustomizations only, as in Flux.
+  const sources = manager.informer<GitRepositoryObject>(gitRepositoryType, { ignoreLabelSelector: true });
   const janitor = new CacheJanitor({
     fetcher,
     referenced: () =>

@@ -46,6 +46,11 @@ export function eventIdHeaders(id: string): Record<string, string> {
 }
 
 export const MetaRevisionKey = "revision";
+/**
+ * Flux's eventv1.Group: object annotations under this prefix travel with every event about the object (Flux RFC-0008),
+ * and the notification-controller strips the prefix before handing the metadata to providers.
+ */
+export const EventAnnotationPrefix = "event.toolkit.fluxcd.io/";
 export const MetaSummaryKey = "summary";
 
 /** metav1.Time marshals to RFC 3339 at second precision in UTC. */

@@ -150,6 +150,8 @@ export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
     const b = newObj.status?.artifact;
     return a?.revision !== b?.revision || a?.digest !== b?.digest;
   },
+  // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
+  ignoreLabelSelector: true,
 };
 
 export function kustomizationReconciler(

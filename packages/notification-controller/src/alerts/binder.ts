@@ -21,6 +21,7 @@ import {
 import { compileAlert } from "../events/matching.js";
 import type { EventPipeline } from "../events/pipeline.js";
 import type { SecretObject } from "../kube/types.js";
+import { forAlert } from "../providers/notifier.js";
 import { UnsupportedProviderTypeError, undeliverableNotifier } from "../providers/unsupported.js";
 import type { NotifierCache } from "./notifiers.js";
 import { decodeSecretData, resolveProvider } from "./resolve-provider.js";
@@ -221,7 +222,12 @@ export class AlertBinder {
       },
       // A suspended Provider holds its Alerts' notifications the way a suspended Alert does.
       alert: suspended ? { ...compiled, spec: { ...compiled.spec, suspend: true } } : compiled,
-      provider: { key: providerKey, notifier: cached.notifier, secrets: cached.secrets },
+      provider: {
+        key: providerKey,
+        // commitStatusExpr sees the Alert and the Provider; the wrapper hands them to the shared notifier per post.
+        notifier: provider.spec.commitStatusExpr ? forAlert(cached.notifier, { alert, provider }) : cached.notifier,
+        secrets: cached.secrets,
+      },
       ...(cannotDeliver ? { cannotDeliver } : {}),
     };
   }

@@ -91,7 +91,9 @@ export function startNotificationController(options: NotificationControllerOptio
     elector: hookedLeaseElector(log, { onStartedLeading: startSending, onStoppedLeading: abortSending }),
   });
   const metrics = notificationMetrics(manager.metrics.registry);
-  const secrets = manager.informer<SecretObject>(secretType);
+  // --watch-label-selector shards the Alerts, Providers and Receivers this controller serves, never the Secrets they
+  // name nor the objects Alerts watch: as in Flux, where those are read unfiltered and events arrive from every shard.
+  const secrets = manager.informer<SecretObject>(secretType, { ignoreLabelSelector: true });
   const alerts = manager.informer<AlertObject>(alertResource);
   const providers = manager.informer<ProviderObject>(providerResource);
   const receivers = manager.informer<ReceiverObject>(receiverResource);
@@ -99,7 +101,7 @@ export function startNotificationController(options: NotificationControllerOptio
   let pipeline: EventPipeline | undefined;
   const sources = new WatchedSources(
     watchableKinds,
-    (type) => manager.informer(type),
+    (type) => manager.informer(type, { ignoreLabelSelector: true }),
     () => (sending ? pipeline : undefined),
   );
   pipeline = new EventPipeline({

@@ -458,6 +458,11 @@ describe("notification-controller process: receivers and invalid objects", () =>
     await createProvider(client, ns, "no-secret", { type: "generic", secretRef: { name: "late-secret" } });
     await createProvider(client, ns, "unknown-type", { type: "sentry", address: "https://sentry.example.com" });
     await createProvider(client, ns, "bad-address", { type: "generic", address: "not a url" });
+    await createProvider(client, ns, "bad-expr", {
+      type: "github",
+      address: "https://github.com/org/app",
+      commitStatusExpr: "event.involvedObject.kind +",
+    });
     const sources = [{ kind: "GitRepository", name: "*" }];
     await createAlert(client, ns, "bad-regex", {
       providerRef: { name: "good" },
@@ -498,6 +503,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     expect((await warning("Provider", "bad-address")).message).toBe(
       "generic provider address is not a valid http(s) URL",
     );
+    expect((await warning("Provider", "bad-expr")).message).toMatch(/^invalid spec\.commitStatusExpr: \S/);
     const receiver = await eventually(
       async () => {
         const r = await client.get<

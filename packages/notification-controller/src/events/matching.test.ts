@@ -73,4 +73,23 @@ describe("alert matching", () => {
       revision: "main@sha1:0123456789abcdef0123456789abcdef01234567",
     });
   });
+
+  it("Given an event carrying the object's event.toolkit.fluxcd.io annotations / should strip the prefix and let the Alert's metadata and the controller's win on a clash", () => {
+    const event = sampleEvent();
+    event.metadata = {
+      ...event.metadata,
+      "event.toolkit.fluxcd.io/changeRequest": "42",
+      "event.toolkit.fluxcd.io/env": "from-object",
+      "event.toolkit.fluxcd.io/revision": "from-object",
+      "event.toolkit.fluxcd.io/summary": "from-object",
+    };
+    const n = notificationFor(alert({ summary: "from-alert", eventMetadata: { env: "from-alert" } }), event);
+    expect(n.metadata).toEqual({
+      changeRequest: "42",
+      env: "from-alert",
+      summary: "from-alert",
+      revision: "main@sha1:0123456789abcdef0123456789abcdef01234567",
+    });
+    expect(notificationFor(alert({}), event).metadata).toMatchObject({ env: "from-object", summary: "from-object" });
+  });
 });

@@ -1,6 +1,6 @@
 // Alert matching, as Flux's event server does it: source (kind, name or pattern, namespace, matchLabels), severity,
 // inclusion and exclusion regexes; then the Alert's metadata is merged into the notification.
-import { type FluxEvent, MetaSummaryKey } from "../event.js";
+import { EventAnnotationPrefix, type FluxEvent, MetaSummaryKey } from "../event.js";
 
 export interface EventSource {
   apiVersion?: string;
@@ -117,14 +117,21 @@ export function alertAccepts(alert: CompiledAlert, event: FluxEvent, labels?: Re
 }
 
 /**
- * The notification for one Alert: the event's metadata wins over the Alert's eventMetadata (Flux keeps the emitter's
- * value on a clash), and `summary` comes from spec.summary unless eventMetadata already has one.
+ * The notification for one Alert, its metadata combined as Flux's notification-controller combines it (RFC-0008), from
+ * lowest to highest precedence: the object's `event.toolkit.fluxcd.io/<key>` annotations (prefix stripped), the Alert's
+ * eventMetadata, `summary` from spec.summary unless eventMetadata already has one, and the controller's own metadata
+ * (e.g. `revision`), which an Alert or an annotation never overrides.
  */
 export function notificationFor(alert: CompiledAlert, event: FluxEvent): FluxEvent {
-  const metadata: Record<string, string> = {};
+  const fromObject: Record<string, string> = {};
+  const fromController: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.metadata ?? {})) {
+    if (key.startsWith(EventAnnotationPrefix)) fromObject[key.slice(EventAnnotationPrefix.length)] = value;
+    else fromController[key] = value;
+  }
+  const metadata: Record<string, string> = { ...fromObject };
   if (alert.spec.summary) metadata[MetaSummaryKey] = alert.spec.summary;
-  Object.assign(metadata, alert.spec.eventMetadata ?? {}, event.metadata ?? {});
-  const out: FluxEvent = { ...event };
-  if (Object.keys(metadata).length > 0) out.metadata = metadata;
-  return out;
+  Object.assign(metadata, alert.spec.eventMetadata ?? {}, fromController);
+  const { metadata: _raw, ...out } = event;
+  return Object.keys(metadata).length > 0 ? { ...out, metadata } : out;
 }

@@ -25,6 +25,26 @@ describe("transition detection", () => {
     });
   });
 
+  it("Given an object with event.toolkit.fluxcd.io annotations / should carry them, keys unchanged, on every event about it", () => {
+    const obj = gitRepo("app", { revision: rev(2), ready: { status: "False", reason: "A", message: "boom" } });
+    obj.metadata.annotations = {
+      "event.toolkit.fluxcd.io/changeRequest": "7",
+      "event.toolkit.fluxcd.io/deploymentID": "d-1",
+      "event.toolkit.fluxcd.io/": "no key",
+      "kustomize.toolkit.fluxcd.io/reconcile": "disabled",
+      "example.com/event.toolkit.fluxcd.io/x": "other group",
+    };
+    const events = detectTransitions(observe(gitRepo("app", { revision: rev(1), ready: {} })), obj, { now });
+    expect(events.map((e) => e.reason)).toEqual(["NewArtifact", "A"]);
+    for (const e of events) {
+      expect(e.metadata).toEqual({
+        "event.toolkit.fluxcd.io/changeRequest": "7",
+        "event.toolkit.fluxcd.io/deploymentID": "d-1",
+        revision: rev(2),
+      });
+    }
+  });
+
   it.each([
     ["no change", { revision: rev(1), ready: {} }, { revision: rev(1), ready: {} }, []],
     [

@@ -2,7 +2,7 @@
 // events are new. Pure, so the live path (informer updates) and the restart path (stored high-water mark vs the first
 // list) run the same code.
 import { createHash } from "node:crypto";
-import { type FluxEvent, fluxTimestamp, MetaRevisionKey } from "../event.js";
+import { EventAnnotationPrefix, type FluxEvent, fluxTimestamp, MetaRevisionKey } from "../event.js";
 import { transitionKey } from "./event-id.js";
 import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
 
@@ -69,6 +69,18 @@ function changeSetMessage(changeSet: string | string[] | undefined): string | un
   return text.trim() ? text : undefined;
 }
 
+/**
+ * The object's `event.toolkit.fluxcd.io/` annotations, keys unchanged, as Flux's event recorder adds them to every event
+ * it emits about the object; `notificationFor` strips the prefix, as Flux's notification-controller does.
+ */
+export function annotationMetadata(obj: WatchedObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(obj.metadata.annotations ?? {})) {
+    if (key.startsWith(EventAnnotationPrefix) && key.length > EventAnnotationPrefix.length) out[key] = value;
+  }
+  return out;
+}
+
 function makeEvent(
   obj: WatchedObject,
   opts: DetectOptions,
@@ -89,6 +101,7 @@ function makeEvent(
     ...(statusTime ? { at: statusTime } : {}),
     state,
   });
+  const metadata = { ...annotationMetadata(obj), ...(revision ? { [MetaRevisionKey]: revision } : {}) };
   return {
     involvedObject: {
       kind: obj.kind,
@@ -102,7 +115,7 @@ function makeEvent(
     timestamp: statusTime ?? fluxTimestamp(opts.now),
     message,
     reason,
-    ...(revision ? { metadata: { [MetaRevisionKey]: revision } } : {}),
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     reportingController: reportingControllerFor(obj.apiVersion),
     ...(opts.reportingInstance ? { reportingInstance: opts.reportingInstance } : {}),
     // The object-level transition key; the pipeline turns it into the per-Alert notification id.

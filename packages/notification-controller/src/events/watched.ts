@@ -29,6 +29,7 @@ export interface WatchedObject {
     uid?: string;
     resourceVersion?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
   };
   status?: WatchedStatus;
 }

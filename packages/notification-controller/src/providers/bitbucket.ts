@@ -3,7 +3,7 @@
 // their key under Bitbucket's 40-character limit with a SHA-1 of the commit status id, and skip Progressing events.
 import { createHash } from "node:crypto";
 import type { FluxEvent } from "../event.js";
-import { commitStatusId, parseGitAddress, revisionOf, stateFor, statusDescription } from "./commit-status.js";
+import { parseGitAddress, revisionOf, stateFor, statusDescription } from "./commit-status.js";
 import {
   basicAuth,
   expectSuccess,
@@ -54,7 +54,8 @@ export function bitbucketRepo(address: string, token: string): BitbucketRepo {
 
 export async function postBitbucketStatus(
   repo: BitbucketRepo,
-  providerUid: string,
+  /** The commit status id: the default `<kind>/<name>/<uid prefix>` or spec.commitStatusExpr's. */
+  statusId: string,
   event: FluxEvent,
   transport: HttpTransport,
   signal?: AbortSignal,
@@ -62,7 +63,7 @@ export async function postBitbucketStatus(
   if (event.reason === "Progressing") return;
   const sha = revisionOf(event);
   const state = stateFor(event, "SUCCESSFUL", "FAILED");
-  const key = sha1Hex(commitStatusId(providerUid, event));
+  const key = sha1Hex(statusId);
   const body = {
     key,
     url: "https://bitbucket.org",
@@ -140,7 +141,8 @@ export function bitbucketServerRepo(
 
 export async function postBitbucketServerStatus(
   repo: BitbucketServerRepo,
-  providerUid: string,
+  /** The commit status id: the default `<kind>/<name>/<uid prefix>` or spec.commitStatusExpr's. */
+  statusId: string,
   event: FluxEvent,
   transport: HttpTransport,
   signal?: AbortSignal,
@@ -151,7 +153,7 @@ export async function postBitbucketServerStatus(
   const description = statusDescription(event);
   // Bitbucket Server shows only the name in its UI, so Flux appends the description to it.
   const name = `${nameOf(event)} [${description}]`;
-  const key = sha1Hex(commitStatusId(providerUid, event));
+  const key = sha1Hex(statusId);
   const url = `${repo.commitsUrl}/${sha}/builds`;
   const headers = {
     authorization: repo.authorization,

@@ -59,7 +59,7 @@ describe("status fields", () => {
     const req = githubStatusRequest(sampleEvent({ reason: "ReconciliationSucceeded" }), {
       address: "https://ghe.example.com/org/repo",
       token: "t0ken",
-      providerUid: uid,
+      statusId: "gitrepository/webapp/a3f5c2e1",
     });
     expect(req?.url).toBe(`https://ghe.example.com/api/v3/repos/org/repo/statuses/${sha}`);
     expect(req?.headers.authorization).toBe("Bearer t0ken");
@@ -71,14 +71,14 @@ describe("status fields", () => {
     const public_ = githubStatusRequest(sampleEvent({ severity: "error" }), {
       address: "https://github.com/org/repo",
       token: "t",
-      providerUid: uid,
+      statusId: "gitrepository/webapp/a3f5c2e1",
     });
     expect(public_?.url).toBe(`https://api.github.com/repos/org/repo/statuses/${sha}`);
     expect(JSON.parse(public_?.body as string).state).toBe("failure");
   });
 
   it("Given a Progressing event / should not set a status", () => {
-    const opts = { address: "https://github.com/o/r", token: "t", providerUid: uid };
+    const opts = { address: "https://github.com/o/r", token: "t", statusId: "x" };
     expect(githubStatusRequest(sampleEvent({ reason: "Progressing" }), opts)).toBeUndefined();
   });
 
@@ -86,7 +86,7 @@ describe("status fields", () => {
     const req = gitlabStatusRequest(sampleEvent({ severity: "error", reason: "BuildFailed" }), {
       address: "https://gitlab.com/group/sub/project",
       token: "glpat",
-      providerUid: uid,
+      statusId: "gitrepository/webapp/a3f5c2e1",
     });
     expect(req?.url).toBe(`https://gitlab.com/api/v4/projects/group%2Fsub%2Fproject/statuses/${sha}`);
     expect(req?.headers["private-token"]).toBe("glpat");

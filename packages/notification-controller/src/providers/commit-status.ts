@@ -96,7 +96,8 @@ export function stateFor(event: FluxEvent, success: string, failure: string): st
 export interface CommitStatusOptions {
   address: string;
   token: string;
-  providerUid: string;
+  /** The commit status id: commitStatusId() or spec.commitStatusExpr's value. */
+  statusId: string;
 }
 
 export function githubApiBase(host: string): string {
@@ -113,7 +114,7 @@ export function githubStatusRequest(event: FluxEvent, opts: CommitStatusOptions)
   const body = {
     state: stateFor(event, "success", "failure"),
     description: statusDescription(event),
-    context: commitStatusId(opts.providerUid, event),
+    context: opts.statusId,
   };
   return {
     method: "POST",
@@ -139,7 +140,7 @@ export function gitlabStatusRequest(event: FluxEvent, opts: CommitStatusOptions)
   const sha = revisionOf(event);
   const body = {
     state: stateFor(event, "success", "failed"),
-    name: commitStatusId(opts.providerUid, event),
+    name: opts.statusId,
     description: statusDescription(event),
   };
   return {

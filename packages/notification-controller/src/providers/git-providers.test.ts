@@ -3,13 +3,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DeliveryQueues } from "../delivery/queues.js";
 import type { FluxEvent } from "../event.js";
+import { compileAlert, notificationFor } from "../events/matching.js";
+import { detectTransitions } from "../events/transitions.js";
 import { sampleEvent } from "../testing/fixtures.js";
+import { gitRepo } from "../testing/objects.js";
 import { type Recorded, type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { bitbucketRepo, bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
 import { commentBody } from "./change-request.js";
 import { maxResponseBytes } from "./http.js";
-import { createNotifier } from "./notifier.js";
-import { type ProviderSettings, secretValues } from "./settings.js";
+import { createNotifier, forAlert } from "./notifier.js";
+import { ProviderConfigError, type ProviderSettings, secretValues } from "./settings.js";
 
 const uid = "0d7c2f4e-aaaa-bbbb-cccc-ddddeeeeffff";
 const sha = "0123456789abcdef0123456789abcdef01234567";
@@ -175,16 +178,110 @@ describe("bitbucket commit status", () => {
 });
 
 describe("commitStatusExpr", () => {
-  it("Given a commit status Provider with commitStatusExpr / should refuse it as not supported yet", () => {
+  const expr =
+    "event.involvedObject.kind.lowerAscii() + '/' + event.metadata.env + '/' + provider.metadata.name + '/' + alert.metadata.name";
+  const wantId = "gitrepository/prod/status/ci";
+  const objects = {
+    alert: {
+      apiVersion: "notification.toolkit.fluxcd.io/v1beta3",
+      kind: "Alert",
+      metadata: { name: "ci", generation: 3 },
+    },
+    provider: { apiVersion: "notification.toolkit.fluxcd.io/v1beta3", kind: "Provider", metadata: { name: "status" } },
+  };
+  const event = () => sampleEvent({ metadata: { revision: `main@sha1:${sha}`, env: "prod" }, id: "n-1" });
+
+  async function postWith(s: ProviderSettings, e: FluxEvent = event()): Promise<void> {
+    const notifier = createNotifier(s);
+    cleanups.push(() => notifier.close());
+    await notifier.post(e, undefined, objects);
+  }
+
+  it("Given github / should send the expression's value as the status context", async () => {
+    const statuses = `/api/v3/repos/org/app/statuses/${sha}`;
+    const gh = await api(
+      on("GET", `/api/v3/repos/org/app/commits/${sha}/statuses?per_page=50`, 200, []),
+      on("POST", statuses, 201, {}),
+    );
+    await postWith(settings({ type: "github", address: `${gh.url}/org/app`, token: "t", commitStatusExpr: expr }));
+    expect(calls(gh).at(-1)).toBe(`POST ${statuses}`);
+    expect(JSON.parse(gh.requests.at(-1)?.body ?? "").context).toBe(wantId);
+  });
+
+  it("Given gitlab / should send the expression's value as the status name", async () => {
+    const statuses = `/api/v4/projects/org%2Fapp/statuses/${sha}`;
+    const gl = await api(
+      on("GET", `/api/v4/projects/org%2Fapp/repository/commits/${sha}/statuses`, 200, []),
+      on("POST", statuses, 201, {}),
+    );
+    await postWith(settings({ type: "gitlab", address: `${gl.url}/org/app`, token: "t", commitStatusExpr: expr }));
+    expect(calls(gl).at(-1)).toBe(`POST ${statuses}`);
+    expect(JSON.parse(gl.requests.at(-1)?.body ?? "").name).toBe(wantId);
+  });
+
+  it("Given gitea / should send the expression's value as the status context", async () => {
+    const gitea = await api(
+      on("GET", `/api/v1/repos/org/app/commits/${sha}/statuses?limit=50&page=1`, 200, []),
+      on("POST", `/api/v1/repos/org/app/statuses/${sha}`, 201, {}),
+    );
+    await postWith(settings({ type: "gitea", address: `${gitea.url}/org/app`, token: "t", commitStatusExpr: expr }));
+    expect(JSON.parse(gitea.requests.at(-1)?.body ?? "").context).toBe(wantId);
+  });
+
+  it("Given bitbucket and bitbucketserver / should key the status with the SHA-1 of the expression's value", async () => {
+    const key = sha1Hex(wantId);
+    const base = `/2.0/repositories/org/app/commit/${sha}/statuses/build`;
+    const bb = await api(on("POST", base, 201, {}));
+    await postWith(settings({ type: "bitbucket", address: `${bb.url}/org/app`, token: "u:p", commitStatusExpr: expr }));
+    expect(calls(bb)).toEqual([`GET ${base}/${key}`, `POST ${base}`]);
+    expect(JSON.parse(bb.requests[1]?.body ?? "").key).toBe(key);
+    const builds = `/rest/api/latest/projects/PRJ/repos/app/commits/${sha}/builds`;
+    const bbs = await api(on("POST", builds, 204));
+    await postWith(
+      settings({ type: "bitbucketserver", address: `${bbs.url}/scm/PRJ/app.git`, token: "t", commitStatusExpr: expr }),
+    );
+    expect(calls(bbs)).toEqual([`GET ${builds}?key=${key}`, `POST ${builds}`]);
+  });
+
+  it("Given an expression that does not compile or cannot be a string / should refuse the Provider", () => {
     for (const type of ["github", "gitlab", "gitea", "bitbucket", "bitbucketserver"]) {
-      const s = settings({
-        type,
-        address: "https://git.example.com/scm/o/r",
-        token: "u:p",
-        commitStatusExpr: "'flux'",
-      });
-      expect(() => createNotifier(s)).toThrow(/commitStatusExpr is not supported by Capstan yet/);
+      for (const [bad, why] of [
+        ["event.involvedObject.kind +", /invalid spec\.commitStatusExpr/],
+        ["1 + 2", /expected string, got int/],
+        ["unknown.name", /invalid spec\.commitStatusExpr/],
+        // Capstan's parse-time bound: a list literal of 150 elements (cel-js alone accepts 1,000).
+        [`[${Array.from({ length: 150 }, () => "'a'").join(", ")}][0]`, /invalid spec\.commitStatusExpr/],
+      ] as const) {
+        const s = settings({ type, address: "https://git.example.com/scm/o/r", token: "u:p", commitStatusExpr: bad });
+        expect(() => createNotifier(s)).toThrow(ProviderConfigError);
+        expect(() => createNotifier(s)).toThrow(why);
+      }
     }
+  });
+
+  it("Given an expression that fails for one event (a metadata key it lacks) / should fail that notification without retrying", async () => {
+    const gh = await api();
+    const s = settings({ type: "github", address: `${gh.url}/org/app`, token: "t", commitStatusExpr: expr });
+    const notifier = createNotifier(s);
+    cleanups.push(() => notifier.close());
+    const e = sampleEvent({ metadata: { revision: `main@sha1:${sha}` } });
+    await expect(notifier.post(e, undefined, objects)).rejects.toThrow(/failed to evaluate spec\.commitStatusExpr/);
+    await expect(notifier.post(e, undefined, objects)).rejects.toMatchObject({ retryable: false });
+    expect(gh.requests).toEqual([]);
+  });
+
+  it("Given the notifier bound to an Alert / should hand the expression that Alert and Provider", async () => {
+    const statuses = `/api/v3/repos/org/app/statuses/${sha}`;
+    const gh = await api(
+      on("GET", `/api/v3/repos/org/app/commits/${sha}/statuses?per_page=50`, 200, []),
+      on("POST", statuses, 201, {}),
+    );
+    const shared = createNotifier(
+      settings({ type: "github", address: `${gh.url}/org/app`, token: "t", commitStatusExpr: expr }),
+    );
+    cleanups.push(() => shared.close());
+    await forAlert(shared, objects).post(event());
+    expect(JSON.parse(gh.requests.at(-1)?.body ?? "").context).toBe(wantId);
   });
 });
 
@@ -258,6 +355,35 @@ describe("change request comments", () => {
         `<!-- flux-pr-comment-key:${uid}/GitRepository/flux-system/webapp -->\n\n## Flux Status\n\n` +
         `ℹ️ GitRepository/flux-system/webapp\n\n${prEvent().message}\n\nMetadata:\n* \`revision\`: main@sha1:${sha}\n`,
     });
+  });
+
+  it("Given an object annotated event.toolkit.fluxcd.io/changeRequest / should comment on that pull request from its derived event, as Flux does", async () => {
+    const obj = gitRepo("webapp", { revision: `main@sha1:${sha}`, ready: {} });
+    obj.metadata.annotations = {
+      "event.toolkit.fluxcd.io/changeRequest": "12",
+      "event.toolkit.fluxcd.io/deploymentID": "d-1",
+    };
+    const [event] = detectTransitions(undefined, obj, { now: new Date("2024-03-01T12:00:00Z") });
+    const alert = compileAlert({
+      namespace: "flux-system",
+      name: "pr",
+      spec: { providerRef: { name: "p" }, eventSources: [{ kind: "GitRepository", name: "*" }] },
+    });
+    const comments = "/api/v1/repos/org/app/issues/12/comments";
+    const gitea = await api(
+      on("GET", "/api/v1/user", 200, { login: "flux-bot" }),
+      on("GET", `${comments}?limit=100&page=1`, 200, []),
+      on("POST", comments, 201, { id: 2 }),
+    );
+    await post(
+      settings({ type: "giteapullrequestcomment", address: `${gitea.url}/org/app`, token: "tok-pr" }),
+      notificationFor(alert, event as FluxEvent),
+    );
+    expect(calls(gitea)).toEqual(["GET /api/v1/user", `GET ${comments}?limit=100&page=1`, `POST ${comments}`]);
+    const body = (JSON.parse(gitea.requests[2]?.body ?? "") as { body: string }).body;
+    expect(body).toContain("* `deploymentID`: d-1\n");
+    expect(body).toContain(`* \`revision\`: main@sha1:${sha}\n`);
+    expect(body).not.toContain("changeRequest");
   });
 
   it("Given our earlier Gitea comment / should edit it in place and look the user up only once", async () => {

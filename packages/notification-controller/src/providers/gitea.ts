@@ -1,7 +1,7 @@
 // Gitea (and Forgejo) commit statuses, as Flux's gitea notifier sets them through the Gitea SDK: `token` auth, the
 // latest status with our context compared first, Progressing events shown as `pending`.
 import type { FluxEvent } from "../event.js";
-import { commitStatusId, parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
+import { parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
 import {
   DeliveryError,
   type HttpRequest,
@@ -57,7 +57,8 @@ export function isDuplicateGiteaStatus(existing: unknown, wanted: Required<Gitea
 
 export async function postGiteaStatus(
   repo: GiteaRepo,
-  providerUid: string,
+  /** The commit status id: the default `<kind>/<name>/<uid prefix>` or spec.commitStatusExpr's. */
+  statusId: string,
   event: FluxEvent,
   transport: HttpTransport,
   signal?: AbortSignal,
@@ -67,7 +68,7 @@ export async function postGiteaStatus(
     state: giteaState(event),
     target_url: "",
     description: statusDescription(event),
-    context: commitStatusId(providerUid, event),
+    context: statusId,
   };
   const base = `${repo.api}/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.repo)}`;
   const list: HttpRequest = {

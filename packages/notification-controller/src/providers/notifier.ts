@@ -11,7 +11,8 @@ import {
   msteamsUsesConnector,
   telegramPayload,
 } from "./chat.js";
-import { postCommitStatus } from "./commit-status.js";
+import { commitStatusId, postCommitStatus } from "./commit-status.js";
+import { type CommitStatusObjects, compileCommitStatusExpr } from "./commit-status-expr.js";
 import { genericRequest, requireAddress } from "./generic.js";
 import { giteaRepo, postGiteaStatus } from "./gitea.js";
 import {
@@ -32,8 +33,21 @@ import { UnsupportedProviderTypeError } from "./unsupported.js";
 
 export interface Notifier {
   readonly type: string;
-  post(event: FluxEvent, signal?: AbortSignal): Promise<void>;
+  /** `objects`: the Alert and Provider a commit status expression sees (commitStatusExpr); ignored otherwise. */
+  post(event: FluxEvent, signal?: AbortSignal, objects?: CommitStatusObjects): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The notifier as one Alert uses it: every post carries that Alert and its Provider for commitStatusExpr. Closing it
+ * does nothing; the shared notifier is closed by its owner.
+ */
+export function forAlert(notifier: Notifier, objects: CommitStatusObjects): Notifier {
+  return {
+    type: notifier.type,
+    post: (event, signal, own) => notifier.post(event, signal, own ?? objects),
+    close: async () => {},
+  };
 }
 
 const telegramApi = "https://api.telegram.org";
@@ -51,12 +65,19 @@ export function createNotifier(settings: ProviderSettings, transport?: HttpTrans
   return {
     type: settings.type,
     // Every request a notifier makes carries the notification's idempotency key (Capstan): see withEventId.
-    post: (event, signal) => post(event, event.id ? withEventId(http, event.id) : http, signal),
+    post: (event, signal, objects) => post(event, event.id ? withEventId(http, event.id) : http, signal, objects ?? {}),
     close: () => http.close(),
   };
 }
 
-type PostFn = (event: FluxEvent, http: HttpTransport, signal?: AbortSignal) => Promise<void>;
+type PostFn = (
+  event: FluxEvent,
+  http: HttpTransport,
+  signal: AbortSignal | undefined,
+  objects: CommitStatusObjects,
+) => Promise<void>;
+/** The commit status id of one notification: the default, or spec.commitStatusExpr evaluated. */
+type StatusId = (event: FluxEvent, objects: CommitStatusObjects) => string;
 type Factory = (s: ProviderSettings) => PostFn;
 
 function postFunction(s: ProviderSettings): PostFn {
@@ -73,9 +94,6 @@ function single(build: (event: FluxEvent) => HttpRequest | undefined): PostFn {
 }
 
 function requireRepoAddress(s: ProviderSettings): string {
-  if (s.commitStatusExpr) {
-    throw new ProviderConfigError("spec.commitStatusExpr is not supported by Capstan yet (CEL commit status ids)");
-  }
   if (!s.address) throw new ProviderConfigError(`${s.type} provider has no repository address`);
   return s.address;
 }
@@ -90,6 +108,12 @@ function requireUid(s: ProviderSettings): string {
   return s.uid;
 }
 
+/** Compiled once per notifier: an expression that does not compile makes the Provider invalid. */
+function statusIdOf(s: ProviderSettings): StatusId {
+  if (s.commitStatusExpr) return compileCommitStatusExpr(s.commitStatusExpr);
+  return (event) => commitStatusId(s.uid, event);
+}
+
 const generic: Factory = (s) => {
   if (s.type === "generic-hmac" && !s.token) {
     throw new ProviderConfigError("generic-hmac provider needs a `token` in its secretRef");
@@ -101,10 +125,12 @@ const generic: Factory = (s) => {
 const commitStatus =
   (kind: "github" | "gitlab"): Factory =>
   (s) => {
+    const statusId = statusIdOf(s);
     const address = requireRepoAddress(s);
     if (!s.token) throw new ProviderConfigError(`${kind} provider needs a \`token\` in its secretRef`);
-    const opts = { address, token: s.token, providerUid: s.uid };
-    return (event, http, signal) => postCommitStatus(kind, event, opts, http, signal);
+    const token = s.token;
+    return async (event, http, signal, objects) =>
+      postCommitStatus(kind, event, { address, token, statusId: statusId(event, objects) }, http, signal);
   };
 
 export const registry: { readonly [T in ProviderType]: Factory } = {
@@ -149,16 +175,21 @@ export const registry: { readonly [T in ProviderType]: Factory } = {
   github: commitStatus("github"),
   gitlab: commitStatus("gitlab"),
   gitea: (s) => {
+    const statusId = statusIdOf(s);
     const repo = giteaRepo(requireRepoAddress(s), requireToken(s));
-    return (event, http, signal) => postGiteaStatus(repo, s.uid, event, http, signal);
+    return async (event, http, signal, objects) => postGiteaStatus(repo, statusId(event, objects), event, http, signal);
   },
   bitbucket: (s) => {
+    const statusId = statusIdOf(s);
     const repo = bitbucketRepo(requireRepoAddress(s), requireToken(s));
-    return (event, http, signal) => postBitbucketStatus(repo, s.uid, event, http, signal);
+    return async (event, http, signal, objects) =>
+      postBitbucketStatus(repo, statusId(event, objects), event, http, signal);
   },
   bitbucketserver: (s) => {
+    const statusId = statusIdOf(s);
     const repo = bitbucketServerRepo(requireRepoAddress(s), s);
-    return (event, http, signal) => postBitbucketServerStatus(repo, s.uid, event, http, signal);
+    return async (event, http, signal, objects) =>
+      postBitbucketServerStatus(repo, statusId(event, objects), event, http, signal);
   },
   giteapullrequestcomment: (s) => {
     const uid = requireUid(s);

@@ -49,7 +49,7 @@ export interface ProviderSettings {
   caCert?: string;
   /** Proxy URL from proxySecretRef (`address`, optionally with username/password). */
   proxy?: string;
-  /** spec.commitStatusExpr (CEL): not evaluated yet, so commit status Providers that set it are refused. */
+  /** spec.commitStatusExpr (CEL): the commit status id per notification (commit-status-expr.ts). */
   commitStatusExpr?: string;
   /** spec.timeout, per request attempt. */
   timeoutMs: number;

@@ -74,7 +74,7 @@ export function validateFilters(spec: FilteredSpec): void {
 }
 
 /** JSON integers become CEL ints, so `req.number == 1` compares int with int. */
-function toCel(v: unknown): unknown {
+export function toCel(v: unknown): unknown {
   if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
   if (Array.isArray(v)) return v.map(toCel);
   if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));

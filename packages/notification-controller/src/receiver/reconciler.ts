@@ -88,6 +88,8 @@ export function receiverDefinition(options: ReceiverReconcilerOptions): Reconcil
             .filter((r) => r.spec.secretRef?.name === secret.metadata.name)
             .map((r) => objectKey(r)),
         shouldEnqueue: (oldObj, newObj) => oldObj.metadata.resourceVersion !== newObj.metadata.resourceVersion,
+        // The same unfiltered Secret informer the app builds: token Secrets carry no shard label.
+        ignoreLabelSelector: true,
       },
     ],
   };

@@ -8,4 +8,5 @@ export type {
   InformerOptions as ManagedInformerOptions,
   LeaderCallbacks,
   LeaderElectionConfig,
+  ManagedInformerUse,
 } from "./types.js";

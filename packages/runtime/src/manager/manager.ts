@@ -14,7 +14,7 @@ import { metricsRoute } from "../server/metrics.js";
 import { createLogger, type LogEncoding, type Logger, type LogLevel } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { leaseElector } from "./lease-elector.js";
-import type { Elector, ElectorFactory, EventRecorderFactory, InformerFactory } from "./types.js";
+import type { Elector, ElectorFactory, EventRecorderFactory, InformerFactory, ManagedInformerUse } from "./types.js";
 
 export interface ManagerOptions {
   /** The controller binary's name ("source-controller"): field manager, Lease name prefix, Event source. */
@@ -81,16 +81,22 @@ export class Manager {
     });
   }
 
-  /** The shared informer of a kind (in the watched namespace, with the shard selector); built on first use. */
-  informer<T extends KubeObject = KubeObject>(type: ResourceType): Informer<T> {
-    const key = `${type.group}/${type.version}/${type.plural}`;
+  /**
+   * The shared informer of a kind (in the watched namespace, with the shard selector); built on first use.
+   * `ignoreLabelSelector`: leave --watch-label-selector out, for what a controller reads but does not reconcile
+   * (Secrets, ConfigMaps, the sources of another controller): as in Flux, the selector shards only the reconciled kinds.
+   */
+  informer<T extends KubeObject = KubeObject>(type: ResourceType, options: ManagedInformerUse = {}): Informer<T> {
+    const labelSelector = options.ignoreLabelSelector ? undefined : this.flags.watchLabelSelector || undefined;
+    // Filtered and unfiltered informers of one kind are distinct caches; without a selector they are the same one.
+    const key = `${type.group}/${type.version}/${type.plural}${labelSelector ? `?labelSelector=${labelSelector}` : ""}`;
     let informer = this.#informers.get(key);
     if (!informer) {
       const factory: InformerFactory =
         this.#opts.informers ?? ((client, t, o) => createInformer(client, t, { ...o, logger: this.log }));
       informer = factory<KubeObject>(this.client, type, {
         ...(type.namespaced && this.watchNamespace ? { namespace: this.watchNamespace } : {}),
-        ...(this.flags.watchLabelSelector ? { labelSelector: this.flags.watchLabelSelector } : {}),
+        ...(labelSelector ? { labelSelector } : {}),
       });
       this.#informers.set(key, informer);
       if (this.#state === "starting" || this.#state === "running") void this.#startInformer(key, informer);
@@ -108,7 +114,9 @@ export class Manager {
     const controller = new Controller<T, S>(def, {
       client: this.client,
       informer: this.informer<T>(def.type),
-      watchInformers: (def.watches ?? []).map((w) => this.informer(w.type)),
+      watchInformers: (def.watches ?? []).map((w) =>
+        this.informer(w.type, w.ignoreLabelSelector ? { ignoreLabelSelector: true } : {}),
+      ),
       events,
       log: this.log,
       metrics: this.metrics,

@@ -7,6 +7,15 @@ export interface InformerOptions {
   labelSelector?: string;
 }
 
+/** How a caller uses a managed informer (Manager.informer's options). */
+export interface ManagedInformerUse {
+  /**
+   * Leave --watch-label-selector out: for objects the controller reads but does not reconcile (Secrets, ConfigMaps,
+   * another controller's kinds), which sharding labels do not select in Flux.
+   */
+  ignoreLabelSelector?: boolean;
+}
+
 /** Builds an informer for a kind; the manager shares one per (type, namespace). */
 export type InformerFactory = <T extends KubeObject>(
   client: Client,

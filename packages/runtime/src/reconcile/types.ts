@@ -41,6 +41,8 @@ export interface Watch<T extends KubeObject = KubeObject, O extends KubeObject =
   map(obj: O, own: Cache<T>): ObjectKey[];
   /** Which updates matter; default: any change. Adds and deletes always map. */
   shouldEnqueue?(oldObj: O, newObj: O): boolean;
+  /** Watch every object of the kind, not only those --watch-label-selector selects (Secrets, other controllers' kinds). */
+  ignoreLabelSelector?: boolean;
 }
 
 /** One controller: its kind, its condition bookkeeping, its ordered steps and its timing. */

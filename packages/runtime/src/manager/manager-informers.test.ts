@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import type { Client, Informer, KubeObject, ResourceType } from "../contracts.js";
+import { commonFlags } from "../flags/common.js";
+import { parseFlags } from "../flags/flags.js";
+import { createLogger } from "../telemetry/logger.js";
+import { Metrics } from "../telemetry/metrics.js";
+import { Manager } from "./manager.js";
+import type { InformerOptions } from "./types.js";
+
+const secretType: ResourceType = { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true };
+const widgetType: ResourceType = {
+  group: "example.com",
+  version: "v1",
+  plural: "widgets",
+  kind: "Widget",
+  namespaced: true,
+};
+
+/** A manager whose informer factory records what each informer was built with (nothing is started). */
+function managerWith(argv: string[]) {
+  const parsed = parseFlags("widget-controller", commonFlags, argv);
+  if (parsed.help) throw new Error("unexpected --help");
+  const built: { type: string; options: InformerOptions }[] = [];
+  const manager = new Manager({
+    name: "widget-controller",
+    flags: parsed.values,
+    client: {} as Client,
+    logger: createLogger({ level: "error" }),
+    metrics: new Metrics({ defaultMetrics: false }),
+    handleSignals: false,
+    informers: <T extends KubeObject>(_c: Client, type: ResourceType, options: InformerOptions) => {
+      built.push({ type: type.plural, options });
+      return { plural: type.plural, options } as unknown as Informer<T>;
+    },
+  });
+  return { manager, built };
+}
+
+describe("Manager.informer and --watch-label-selector", () => {
+  it("Given a shard selector / should apply it to reconciled kinds and leave it out where ignoreLabelSelector is asked", () => {
+    const { manager, built } = managerWith(["--watch-label-selector=sharding.fluxcd.io/key=shard1"]);
+    const widgets = manager.informer(widgetType);
+    const secrets = manager.informer(secretType, { ignoreLabelSelector: true });
+    expect(built).toEqual([
+      { type: "widgets", options: { labelSelector: "sharding.fluxcd.io/key=shard1" } },
+      { type: "secrets", options: {} },
+    ]);
+    // Shared per (kind, selector): asking again returns the same informer; the filtered one is a distinct cache.
+    expect(manager.informer(secretType, { ignoreLabelSelector: true })).toBe(secrets);
+    expect(manager.informer(widgetType)).toBe(widgets);
+    expect(manager.informer(secretType)).not.toBe(secrets);
+    expect(built).toHaveLength(3);
+  });
+
+  it("Given no selector / should share one informer whether or not ignoreLabelSelector is asked", () => {
+    const { manager, built } = managerWith([]);
+    expect(manager.informer(secretType, { ignoreLabelSelector: true })).toBe(manager.informer(secretType));
+    expect(built).toEqual([{ type: "secrets", options: {} }]);
+  });
+});

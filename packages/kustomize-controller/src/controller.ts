@@ -141,9 +141,9 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       sources: {
         cache: sources.cache,
-        // The informer holds the watched namespace (or all), and only what the shard selector matches.
-        complete: (namespace) =>
-          (!manager.watchNamespace || manager.watchNamespace === namespace) && !manager.flags.watchLabelSelector,
+        // The informer holds every GitRepository of the watched namespace (or all): the shard selector filters
+        // Kustomizations only, as in Flux.
+        complete: (namespace) => !manager.watchNamespace || manager.watchNamespace === namespace,
       },
       strictSubstitutions: options.strictSubstitutions ?? false,
       additiveCelDependencyCheck: options.additiveCelDependencyCheck ?? false,

@@ -2,7 +2,7 @@
 // other kinds are reported as unsupported rather than waited on forever.
 // The source is read from the informer cache the controller keeps anyway (its watch requeues dependents), as Flux's
 // cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
-// watched one, or a shard label selector that a source need not carry), a miss falls back to a GET.
+// watched one; the shard label selector does not filter sources), a miss falls back to a GET.
 import { gitRepositoryType } from "@capstan/api";
 import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";

@@ -190,4 +190,18 @@ describe("Kustomization dependsOn", () => {
     await h.publish("dep-src", await h.artifact({ "lockstep/cm.yaml": configMap("d", "1") }));
     await untilKustomization(h, "follower", "applied", readyAt(v1.revision));
   });
+
+  it("Given a --requeue-dependency of 10 minutes, should wake a waiting dependent the moment its dependency turns Ready", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-depends-wake", { options: { requeueDependencyMs: 600_000 } });
+    const v1 = await h.artifact({ "a/cm.yaml": configMap("a", "1"), "b/cm.yaml": configMap("b", "1") });
+    await h.publish("repo", v1);
+    await gatedChain(h);
+    const waiting = await untilKustomization(h, "b", "waiting on a", failedWith("DependencyNotReady"));
+    expect(message(waiting)).toContain(`dependency '${ns.name}/a' is not ready`);
+    await gate(h);
+    // Without the dependency watch, b would next look at a only after 10 minutes.
+    await untilKustomization(h, "a", "ready at v1", readyAt(v1.revision));
+    await untilKustomization(h, "b", "ready at v1", readyAt(v1.revision));
+    expect((await getConfigMap(h, "b"))?.data).toEqual({ value: "1" });
+  });
 });

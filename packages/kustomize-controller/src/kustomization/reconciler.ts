@@ -154,6 +154,37 @@ export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
   ignoreLabelSelector: true,
 };
 
+/**
+ * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
+ * once, instead of leaving them to find out at their next --requeue-dependency (30 s): a push that changes a
+ * dependency and its dependents reaches all of them within seconds. The periodic requeue stays as the fallback.
+ */
+export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = {
+  type: kustomizationType,
+  map(dependency: KustomizationObject, own: Cache<KustomizationObject>) {
+    const { namespace, name } = dependency.metadata;
+    return own
+      .list()
+      .filter((k) =>
+        (k.spec.dependsOn ?? []).some((d) => d.name === name && (d.namespace ?? k.metadata.namespace) === namespace),
+      )
+      .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
+  },
+  shouldEnqueue(oldObj, newObj) {
+    const ready = (o: KustomizationObject) => {
+      const c = o.status?.conditions?.find((x) => x.type === "Ready");
+      return `${c?.status}/${c?.reason}`;
+    };
+    return (
+      ready(oldObj) !== ready(newObj) ||
+      oldObj.status?.lastAppliedRevision !== newObj.status?.lastAppliedRevision ||
+      oldObj.status?.observedGeneration !== newObj.status?.observedGeneration
+    );
+  },
+  // A dependency need not carry this shard's label (Flux reads dependencies whatever their labels).
+  ignoreLabelSelector: true,
+};
+
 export function kustomizationReconciler(
   deps: KustomizationReconcilerDeps,
 ): ReconcilerDefinition<KustomizationObject, State> {
@@ -178,7 +209,10 @@ export function kustomizationReconciler(
       reason: "ReconciliationSucceeded",
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [sourceWatch as unknown as Watch<KustomizationObject>],
+    watches: [
+      sourceWatch as unknown as Watch<KustomizationObject>,
+      dependencyWatch as unknown as Watch<KustomizationObject>,
+    ],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -183,7 +183,14 @@ describe("GitRepository proxySecretRef", () => {
     expect(getCondition(failed, "Ready")?.status).toBe("False");
     expect(proxy.requests.some((r) => !r.allowed)).toBe(true);
     expect(JSON.stringify(failed)).not.toContain("wrong-proxy-pass-do-not-leak");
-    const events = await eventsFor("bad-proxied");
+    // The Warning Event is recorded after the status write: wait for it rather than read once.
+    const events = await eventually(
+      async () => {
+        const found = await eventsFor("bad-proxied");
+        return found.length > 0 ? found : undefined;
+      },
+      { what: "a Warning Event for bad-proxied" },
+    );
     expect(events.length).toBeGreaterThan(0);
     expect(JSON.stringify(events)).not.toContain("wrong-proxy-pass-do-not-leak");
   });

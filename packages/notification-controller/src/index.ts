@@ -2,29 +2,6 @@
 // Receiver webhooks. main.ts wires these from flags.
 
 export { AlertBinder, type AlertBinderOptions, InvalidConfigReason } from "./alerts/binder.js";
-export { NotifierCache } from "./alerts/notifiers.js";
-export {
-  decodeSecretData,
-  ProviderResolutionError,
-  resolveProvider,
-  type SecretReader,
-} from "./alerts/resolve-provider.js";
-export { WatchedSources } from "./alerts/sources.js";
-export {
-  controllerName,
-  type NotificationController,
-  type NotificationControllerOptions,
-  startNotificationController,
-} from "./controller/app.js";
-export { type NotificationFlags, notificationFlagSpecs, parseNotificationFlags } from "./controller/flags.js";
-export {
-  type DeliveryJob,
-  type DeliveryOutcome,
-  DeliveryQueues,
-  type DeliveryQueuesOptions,
-} from "./delivery/queues.js";
-export { defaultRetryPolicy, type RetryPolicy, withRetries } from "./delivery/retry.js";
-export { encodeEvent, eventKey, type FluxEvent, type InvolvedObject } from "./event.js";
 export {
   type AlertSpec,
   alertAccepts,
@@ -32,19 +9,42 @@ export {
   compileAlert,
   InvalidRegexError,
   notificationFor,
-} from "./events/matching.js";
-export { type AlertBinding, EventPipeline, type PipelineOptions, type ProviderBinding } from "./events/pipeline.js";
-export { EventRateLimiter } from "./events/ratelimit.js";
-export { detectTransitions, type ObservedState, observe } from "./events/transitions.js";
-export type { WatchedObject } from "./events/watched.js";
+} from "./alerts/matching.js";
+export { type AlertBinding, EventPipeline, type PipelineOptions, type ProviderBinding } from "./alerts/pipeline.js";
+export { EventRateLimiter } from "./alerts/ratelimit.js";
 export {
   ConfigMapWatermarkStore,
   MemoryWatermarkStore,
   type WatermarkStore,
   watermarkConfigMapName,
-} from "./events/watermark-store.js";
+} from "./alerts/watermark-store.js";
+export {
+  controllerName,
+  type NotificationController,
+  type NotificationControllerOptions,
+  startNotificationController,
+} from "./controller.js";
+export {
+  type DeliveryJob,
+  type DeliveryOutcome,
+  DeliveryQueues,
+  type DeliveryQueuesOptions,
+} from "./delivery/queues.js";
+export { defaultRetryPolicy, type RetryPolicy, withRetries } from "./delivery/retry.js";
+export { encodeEvent, eventKey, type FluxEvent, type InvolvedObject } from "./events/event.js";
+export { WatchedSources } from "./events/sources.js";
+export { detectTransitions, type ObservedState, observe } from "./events/transitions.js";
+export type { WatchedObject } from "./events/watched.js";
+export { type NotificationFlags, notificationFlagSpecs, parseNotificationFlags } from "./flags.js";
 export { DeliveryError } from "./providers/http.js";
 export { createNotifier, type Notifier } from "./providers/notifier.js";
+export { NotifierCache } from "./providers/notifier-cache.js";
+export {
+  decodeSecretData,
+  ProviderResolutionError,
+  resolveProvider,
+  type SecretReader,
+} from "./providers/resolve.js";
 export {
   isProviderType,
   ProviderConfigError,

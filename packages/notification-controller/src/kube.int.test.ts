@@ -12,12 +12,12 @@ import {
 } from "@capstan/cluster/testing";
 import { createInformer, KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { compileAlert } from "./alerts/matching.js";
+import { EventPipeline } from "./alerts/pipeline.js";
+import { EventRateLimiter } from "./alerts/ratelimit.js";
+import { ConfigMapWatermarkStore, watermarkConfigMapName } from "./alerts/watermark-store.js";
 import { DeliveryQueues } from "./delivery/queues.js";
-import { compileAlert } from "./events/matching.js";
-import { EventPipeline } from "./events/pipeline.js";
-import { EventRateLimiter } from "./events/ratelimit.js";
 import type { WatchedObject } from "./events/watched.js";
-import { ConfigMapWatermarkStore, watermarkConfigMapName } from "./events/watermark-store.js";
 import { type SecretObject, secretType } from "./kube/types.js";
 import { createNotifier } from "./providers/notifier.js";
 import { createKubeReceiverBackend } from "./receiver/kube-backend.js";

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// notification-controller: flags → wiring (controller/app.ts). Exit 0 after a clean SIGTERM drain, 1 on failure,
+// notification-controller: flags → wiring (controller.ts). Exit 0 after a clean SIGTERM drain, 1 on failure,
 // 2 on a bad flag.
 import { FlagError } from "@capstan/runtime";
-import { startNotificationController } from "./controller/app.js";
-import { parseNotificationFlags } from "./controller/flags.js";
+import { startNotificationController } from "./controller.js";
+import { parseNotificationFlags } from "./flags.js";
 
 let flags: ReturnType<typeof parseNotificationFlags>;
 try {

@@ -18,14 +18,14 @@ import {
   type WorkerPool,
   WorkQueue,
 } from "@capstan/runtime";
-import { compileAlert } from "../events/matching.js";
-import type { EventPipeline } from "../events/pipeline.js";
+import type { WatchedSources } from "../events/sources.js";
 import type { SecretObject } from "../kube/types.js";
 import { forAlert } from "../providers/notifier.js";
+import type { NotifierCache } from "../providers/notifier-cache.js";
+import { decodeSecretData, resolveProvider } from "../providers/resolve.js";
 import { UnsupportedProviderTypeError, undeliverableNotifier } from "../providers/unsupported.js";
-import type { NotifierCache } from "./notifiers.js";
-import { decodeSecretData, resolveProvider } from "./resolve-provider.js";
-import type { WatchedSources } from "./sources.js";
+import { compileAlert } from "./matching.js";
+import type { EventPipeline } from "./pipeline.js";
 
 export type AlertObject = Alert & KubeObject;
 export type ProviderObject = Provider & KubeObject;

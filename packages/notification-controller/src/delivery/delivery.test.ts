@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { freePort } from "@capstan/cluster/process";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeEvent } from "../event.js";
+import { encodeEvent } from "../events/event.js";
 import { createNotifier } from "../providers/notifier.js";
 import type { ProviderSettings } from "../providers/settings.js";
 import { secretValues } from "../providers/settings.js";

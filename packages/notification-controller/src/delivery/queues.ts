@@ -1,6 +1,6 @@
 // One FIFO queue per Provider, each drained by its own loop: a slow or dead provider holds up only its own queue.
 // Order within a queue is kept, so an object's notifications reach a provider in the order they happened.
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 import type { Notifier } from "../providers/notifier.js";
 import { redact } from "../providers/settings.js";
 import { UndeliverableError } from "../providers/unsupported.js";

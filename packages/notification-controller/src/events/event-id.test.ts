@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { compileAlert } from "../alerts/matching.js";
+import { EventPipeline } from "../alerts/pipeline.js";
+import { EventRateLimiter } from "../alerts/ratelimit.js";
+import { MemoryWatermarkStore } from "../alerts/watermark-store.js";
 import { DeliveryQueues } from "../delivery/queues.js";
-import { encodeEvent, eventIdMetadataKey, type FluxEvent } from "../event.js";
 import type { HttpRequest, HttpTransport } from "../providers/http.js";
 import { createNotifier, type Notifier } from "../providers/notifier.js";
 import { sampleEvent } from "../testing/fixtures.js";
 import { gitRepo, rev } from "../testing/objects.js";
+import { encodeEvent, eventIdMetadataKey, type FluxEvent } from "./event.js";
 import { notificationId, transitionKey } from "./event-id.js";
-import { compileAlert } from "./matching.js";
-import { EventPipeline } from "./pipeline.js";
-import { EventRateLimiter } from "./ratelimit.js";
 import type { WatchedObject } from "./watched.js";
-import { MemoryWatermarkStore } from "./watermark-store.js";
 
 /** Records every post as it starts; `hold` keeps them in flight (a crash "during the POST"). */
 function attemptsNotifier() {

@@ -2,7 +2,7 @@
 // events are new. Pure, so the live path (informer updates) and the restart path (stored high-water mark vs the first
 // list) run the same code.
 import { createHash } from "node:crypto";
-import { EventAnnotationPrefix, type FluxEvent, fluxTimestamp, MetaRevisionKey } from "../event.js";
+import { EventAnnotationPrefix, type FluxEvent, fluxTimestamp, MetaRevisionKey } from "./event.js";
 import { transitionKey } from "./event-id.js";
 import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
 

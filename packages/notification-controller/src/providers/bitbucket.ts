@@ -2,7 +2,7 @@
 // Center build statuses (REST `.../commits/<sha>/builds`, token or username/password), as Flux sets them. Both keep
 // their key under Bitbucket's 40-character limit with a SHA-1 of the commit status id, and skip Progressing events.
 import { createHash } from "node:crypto";
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 import { parseGitAddress, revisionOf, stateFor, statusDescription } from "./commit-status.js";
 import {
   basicAuth,

@@ -1,7 +1,7 @@
 // Comments on the pull request (Gitea) or merge request (GitLab) named by the event's `changeRequest` metadata, as
 // Flux's giteapullrequestcomment and gitlabmergerequestcomment notifiers write them: one comment per (Provider, object),
 // found again by a hidden marker among the first 100 comments of the token's user and edited in place.
-import { type FluxEvent, sortedEntries } from "../event.js";
+import { type FluxEvent, sortedEntries } from "../events/event.js";
 import { parseGitAddress } from "./commit-status.js";
 import { type GiteaRepo, giteaHeaders } from "./gitea.js";
 import {

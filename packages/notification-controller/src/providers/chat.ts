@@ -1,5 +1,5 @@
 // Microsoft Teams (MessageCard), Google Chat (cards) and Telegram (Bot API sendMessage, MarkdownV2) payloads.
-import { type FluxEvent, sortedEntries } from "../event.js";
+import { type FluxEvent, sortedEntries } from "../events/event.js";
 import { objectTitle } from "./slack.js";
 
 export function msteamsPayload(event: FluxEvent) {

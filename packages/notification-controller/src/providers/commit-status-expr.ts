@@ -5,7 +5,7 @@
 // does not parse, or whose type cannot be a string, makes the Provider invalid (InvalidConfig); one that fails at
 // evaluation (e.g. a metadata key the event lacks) fails that notification only.
 import { Environment } from "@marcbachmann/cel-js";
-import { encodeEvent, type FluxEvent } from "../event.js";
+import { encodeEvent, type FluxEvent } from "../events/event.js";
 import { toCel } from "../receiver/filter.js";
 import { DeliveryError } from "./http.js";
 import { ProviderConfigError } from "./settings.js";

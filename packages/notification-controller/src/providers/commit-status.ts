@@ -1,8 +1,8 @@
 // GitHub and GitLab commit statuses on the commit of the event's revision, as Flux sets them: one status context per
 // (object, Provider), state from severity, description from the reason, skipped when the latest identical status is
 // already there.
-import type { FluxEvent } from "../event.js";
-import { MetaRevisionKey } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
+import { MetaRevisionKey } from "../events/event.js";
 import { DeliveryError, type HttpRequest, type HttpTransport, sendExpectingSuccess } from "./http.js";
 import { ProviderConfigError } from "./settings.js";
 

@@ -1,7 +1,7 @@
 // `generic` and `generic-hmac`: Flux's event JSON as is, with the `gotk-component` header and the Secret's headers;
 // generic-hmac adds X-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed by the Secret's token>.
 import { createHmac } from "node:crypto";
-import { encodeEvent, type FluxEvent } from "../event.js";
+import { encodeEvent, type FluxEvent } from "../events/event.js";
 import type { HttpRequest } from "./http.js";
 import { ProviderConfigError, type ProviderSettings } from "./settings.js";
 

@@ -1,9 +1,9 @@
 // Git host Provider types against a real HTTP server on loopback that plays the host's API: commit statuses (Gitea,
 // Bitbucket Cloud, Bitbucket Server) and change request comments (Gitea pull requests, GitLab merge requests).
 import { afterEach, describe, expect, it } from "vitest";
+import { compileAlert, notificationFor } from "../alerts/matching.js";
 import { DeliveryQueues } from "../delivery/queues.js";
-import type { FluxEvent } from "../event.js";
-import { compileAlert, notificationFor } from "../events/matching.js";
+import type { FluxEvent } from "../events/event.js";
 import { detectTransitions } from "../events/transitions.js";
 import { sampleEvent } from "../testing/fixtures.js";
 import { gitRepo } from "../testing/objects.js";

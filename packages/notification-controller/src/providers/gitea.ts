@@ -1,6 +1,6 @@
 // Gitea (and Forgejo) commit statuses, as Flux's gitea notifier sets them through the Gitea SDK: `token` auth, the
 // latest status with our context compared first, Progressing events shown as `pending`.
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 import { parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
 import {
   DeliveryError,

@@ -2,7 +2,7 @@
 // timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
 // (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
-import { eventIdHeaders } from "../event.js";
+import { eventIdHeaders } from "../events/event.js";
 
 export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "PATCH";

@@ -1,6 +1,6 @@
 // Incident and alerting services: Opsgenie (alerts API), PagerDuty (Events API v2) and Prometheus Alertmanager
 // (POST /api/v2/alerts), with the payloads and headers Flux's notifiers send.
-import { type FluxEvent, fluxTimestamp, sortedRecord } from "../event.js";
+import { type FluxEvent, fluxTimestamp, sortedRecord } from "../events/event.js";
 import { statusDescription } from "./commit-status.js";
 import { basicAuth, type HttpRequest, jsonPost } from "./http.js";
 import { ProviderConfigError } from "./settings.js";

@@ -1,6 +1,6 @@
 // Observability backends: Datadog (events API v1, DD-API-KEY) and Grafana (annotations API, Graphite format), with the
 // payloads Flux's notifiers send.
-import { type FluxEvent, sortedEntries } from "../event.js";
+import { type FluxEvent, sortedEntries } from "../events/event.js";
 import { basicAuth, type HttpRequest } from "./http.js";
 import { ProviderConfigError } from "./settings.js";
 

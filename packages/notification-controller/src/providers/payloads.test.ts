@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { encodeEvent, eventKey } from "../event.js";
+import { encodeEvent, eventKey } from "../events/event.js";
 import { sampleEvent } from "../testing/fixtures.js";
 import { googleChatPayload, goTimeString, msteamsPayload, telegramEscape, telegramPayload } from "./chat.js";
 import { genericRequest, hmacSignature } from "./generic.js";

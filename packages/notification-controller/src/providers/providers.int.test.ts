@@ -10,7 +10,7 @@ import {
 } from "@capstan/cluster/testing";
 import { KubeClient } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { watermarkConfigMapName } from "../events/watermark-store.js";
+import { watermarkConfigMapName } from "../alerts/watermark-store.js";
 import { createAlert, createProvider, createSecret, rev, setRepo } from "../testing/cluster.js";
 import { type ControllerProcess, startControllerProcess } from "../testing/process.js";
 import { type RecorderServer, startRecorder } from "../testing/recorder.js";

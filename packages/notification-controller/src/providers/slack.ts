@@ -1,5 +1,5 @@
 // Slack's attachment payload, which Discord (through its /slack-compatible endpoint) and Rocket.Chat accept too.
-import { type FluxEvent, sortedEntries } from "../event.js";
+import { type FluxEvent, sortedEntries } from "../events/event.js";
 
 export interface SlackField {
   title: string;

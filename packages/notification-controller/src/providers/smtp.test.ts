@@ -3,7 +3,7 @@
 import { networkInterfaces } from "node:os";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryQueues } from "../delivery/queues.js";
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 import { sampleEvent } from "../testing/fixtures.js";
 import { type SmtpServerOptions, selfSignedCert, startSmtpServer, type TestCert } from "../testing/smtp-server.js";
 import { createNotifier } from "./notifier.js";

@@ -6,7 +6,7 @@
 //   certSecretRef `ca.crt` for a private CA; timeout bounds the whole session.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { type FluxEvent, sortedEntries } from "../event.js";
+import { type FluxEvent, sortedEntries } from "../events/event.js";
 import { ProviderConfigError, type ProviderSettings } from "./settings.js";
 import { objectTitle } from "./slack.js";
 import { type SmtpOptions, sendMail } from "./smtp-client.js";

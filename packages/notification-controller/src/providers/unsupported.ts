@@ -2,7 +2,7 @@
 // supported is whatever createNotifier builds, nothing else decides it). Its Alerts stay bound, so that every
 // notification they would send is visibly dropped, one Warning Event, log line and metric count each, rather than
 // silently: Flux's CLI prints every v1beta3 Provider and Alert as Ready, so the drops are what a user can see.
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 import { DeliveryError } from "./http.js";
 import type { Notifier } from "./notifier.js";
 import { ProviderConfigError } from "./settings.js";

@@ -14,8 +14,8 @@ import {
 } from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject, type RequestInfo } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NotificationController, startNotificationController } from "../controller/app.js";
-import { parseNotificationFlags } from "../controller/flags.js";
+import { type NotificationController, startNotificationController } from "../controller.js";
+import { parseNotificationFlags } from "../flags.js";
 import { createSecret, rev, setRepo } from "../testing/cluster.js";
 import { webhookPath } from "./webhook-path.js";
 

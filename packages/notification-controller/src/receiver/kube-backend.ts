@@ -6,8 +6,8 @@
 // request that passed validation reaches the API, to annotate what its Receiver selects.
 import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
 import type { Cache, Client, KubeObject } from "@capstan/runtime";
-import { decodeSecretData } from "../alerts/resolve-provider.js";
 import type { SecretObject } from "../kube/types.js";
+import { decodeSecretData } from "../providers/resolve.js";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
 
 export interface KubeReceiverBackendOptions {

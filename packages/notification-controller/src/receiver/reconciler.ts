@@ -15,8 +15,8 @@ import {
   stepContinue,
   type WithConditions,
 } from "@capstan/runtime";
-import { decodeSecretData } from "../alerts/resolve-provider.js";
 import { receiverResource, type SecretObject, secretType } from "../kube/types.js";
+import { decodeSecretData } from "../providers/resolve.js";
 import { InvalidCELExpressionReason, validateFilters } from "./filter.js";
 import { receiverTypes } from "./handler.js";
 import { TokenNotFoundReason } from "./status.js";

@@ -14,9 +14,9 @@ import {
 } from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NotificationController, startNotificationController } from "../controller/app.js";
-import { parseNotificationFlags } from "../controller/flags.js";
-import { watermarkConfigMapName } from "../events/watermark-store.js";
+import { watermarkConfigMapName } from "../alerts/watermark-store.js";
+import { type NotificationController, startNotificationController } from "../controller.js";
+import { parseNotificationFlags } from "../flags.js";
 import { createSecret, rev, setRepo } from "../testing/cluster.js";
 import { type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { webhookPath } from "./webhook-path.js";

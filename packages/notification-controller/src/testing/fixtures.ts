@@ -1,4 +1,4 @@
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
 
 export function sampleEvent(overrides: Partial<FluxEvent> = {}): FluxEvent {
   return {

@@ -12,9 +12,9 @@ import {
 } from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { eventIdMetadataKey } from "../event.js";
-import { watermarkConfigMapName } from "../events/watermark-store.js";
-import { webhookPath } from "../receiver/webhook-path.js";
+import { watermarkConfigMapName } from "./alerts/watermark-store.js";
+import { eventIdMetadataKey } from "./events/event.js";
+import { webhookPath } from "./receiver/webhook-path.js";
 import {
   createAlert,
   createProvider,
@@ -24,9 +24,9 @@ import {
   type RepoObject,
   rev,
   setRepo,
-} from "../testing/cluster.js";
-import { type ControllerProcess, startControllerProcess } from "../testing/process.js";
-import { type RecorderServer, startRecorder } from "../testing/recorder.js";
+} from "./testing/cluster.js";
+import { type ControllerProcess, startControllerProcess } from "./testing/process.js";
+import { type RecorderServer, startRecorder } from "./testing/recorder.js";
 
 let kubeconfig: string;
 let client: KubeClient;

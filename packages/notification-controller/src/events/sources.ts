@@ -1,7 +1,7 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
 import type { Informer, KubeObject, ResourceType } from "@capstan/runtime";
-import type { WatchedObject } from "../events/watched.js";
+import type { WatchedObject } from "./watched.js";
 
 export interface SourceSink {
   observe(obj: WatchedObject): void;

@@ -10,13 +10,15 @@ import {
   Manager,
   type PinoLogger,
 } from "@capstan/runtime";
-import { AlertBinder, type AlertObject, type ProviderObject } from "../alerts/binder.js";
-import { NotifierCache } from "../alerts/notifiers.js";
-import { WatchedSources } from "../alerts/sources.js";
-import { DeliveryQueues } from "../delivery/queues.js";
-import { EventPipeline, type NotificationRecord } from "../events/pipeline.js";
-import { EventRateLimiter } from "../events/ratelimit.js";
-import { ConfigMapWatermarkStore } from "../events/watermark-store.js";
+import { AlertBinder, type AlertObject, type ProviderObject } from "./alerts/binder.js";
+import { notificationMetrics } from "./alerts/metrics.js";
+import { EventPipeline, type NotificationRecord } from "./alerts/pipeline.js";
+import { EventRateLimiter } from "./alerts/ratelimit.js";
+import { ConfigMapWatermarkStore } from "./alerts/watermark-store.js";
+import { hookedLeaseElector } from "./controller/leader.js";
+import { DeliveryQueues } from "./delivery/queues.js";
+import { WatchedSources } from "./events/sources.js";
+import type { NotificationFlags } from "./flags.js";
 import {
   alertResource,
   providerResource,
@@ -24,13 +26,11 @@ import {
   type SecretObject,
   secretType,
   watchableKinds,
-} from "../kube/types.js";
-import { createKubeReceiverBackend } from "../receiver/kube-backend.js";
-import { type ReceiverObject, receiverDefinition } from "../receiver/reconciler.js";
-import { parseListenAddress, type ReceiverServer, startReceiverServer } from "../receiver/server.js";
-import type { NotificationFlags } from "./flags.js";
-import { hookedLeaseElector } from "./leader.js";
-import { notificationMetrics } from "./metrics.js";
+} from "./kube/types.js";
+import { NotifierCache } from "./providers/notifier-cache.js";
+import { createKubeReceiverBackend } from "./receiver/kube-backend.js";
+import { type ReceiverObject, receiverDefinition } from "./receiver/reconciler.js";
+import { parseListenAddress, type ReceiverServer, startReceiverServer } from "./receiver/server.js";
 
 export const controllerName = "notification-controller";
 

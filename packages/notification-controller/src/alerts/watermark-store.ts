@@ -1,7 +1,7 @@
 // The durable high-water mark of an Alert: for each object it watches, the ObservedState last notified (encoded), in a
-// ConfigMap owned by the Alert (garbage-collected with it). See events/README.md for why a ConfigMap and how it keeps
+// ConfigMap owned by the Alert (garbage-collected with it). See alerts/README.md for why a ConfigMap and how it keeps
 // "once per transition" across restarts.
-import { shortHash } from "./transitions.js";
+import { shortHash } from "../events/transitions.js";
 
 /** The slice of @capstan/runtime's Client this store needs (structurally compatible with it). */
 export interface ConfigMapClient {

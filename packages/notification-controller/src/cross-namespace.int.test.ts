@@ -7,7 +7,7 @@ import { ensureCrds } from "@capstan/api/testing";
 import { createTestNamespace, eventually, loadKubeConfig, testKubeconfigPath } from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { webhookPath } from "../receiver/webhook-path.js";
+import { webhookPath } from "./receiver/webhook-path.js";
 import {
   createAlert,
   createProvider,
@@ -16,8 +16,8 @@ import {
   type KubeEvent,
   rev,
   setRepo,
-} from "../testing/cluster.js";
-import { startControllerProcess } from "../testing/process.js";
+} from "./testing/cluster.js";
+import { startControllerProcess } from "./testing/process.js";
 
 let kubeconfig: string;
 let client: KubeClient;

@@ -1,8 +1,8 @@
 // One Notifier per Provider, rebuilt only when the Provider's resolved settings change. A replaced Notifier is closed
 // once its provider queue is idle, so notifications already queued with it are still sent.
 import { createHash } from "node:crypto";
-import { createNotifier, type Notifier } from "../providers/notifier.js";
-import { type ProviderSettings, secretValues } from "../providers/settings.js";
+import { createNotifier, type Notifier } from "./notifier.js";
+import { type ProviderSettings, secretValues } from "./settings.js";
 
 export interface CachedNotifier {
   notifier: Notifier;

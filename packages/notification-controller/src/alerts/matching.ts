@@ -1,6 +1,6 @@
 // Alert matching, as Flux's event server does it: source (kind, name or pattern, namespace, matchLabels), severity,
 // inclusion and exclusion regexes; then the Alert's metadata is merged into the notification.
-import { EventAnnotationPrefix, type FluxEvent, MetaSummaryKey } from "../event.js";
+import { EventAnnotationPrefix, type FluxEvent, MetaSummaryKey } from "../events/event.js";
 
 export interface EventSource {
   apiVersion?: string;

@@ -9,13 +9,13 @@
 // when it is sent again after a crash, so a receiver can drop the duplicate.
 
 import type { DeliveryOutcome, DeliveryQueues } from "../delivery/queues.js";
-import { eventKey, type FluxEvent } from "../event.js";
+import { eventKey, type FluxEvent } from "../events/event.js";
+import { notificationId } from "../events/event-id.js";
+import { decodeState, detectTransitions, encodeState, observe } from "../events/transitions.js";
+import type { WatchedObject } from "../events/watched.js";
 import type { Notifier } from "../providers/notifier.js";
-import { notificationId } from "./event-id.js";
 import { alertWatches, type CompiledAlert, messageAccepted, notificationFor, severityAccepted } from "./matching.js";
 import type { EventRateLimiter } from "./ratelimit.js";
-import { decodeState, detectTransitions, encodeState, observe } from "./transitions.js";
-import type { WatchedObject } from "./watched.js";
 import { type AlertIdentity, type WatermarkStore, watermarkKey } from "./watermark-store.js";
 
 export interface ProviderBinding {

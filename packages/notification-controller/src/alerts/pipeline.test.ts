@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DeliveryQueues } from "../delivery/queues.js";
-import type { FluxEvent } from "../event.js";
+import type { FluxEvent } from "../events/event.js";
+import type { WatchedObject } from "../events/watched.js";
 import type { Notifier } from "../providers/notifier.js";
 import { gitRepo, rev } from "../testing/objects.js";
 import { type AlertSpec, compileAlert } from "./matching.js";
 import { EventPipeline } from "./pipeline.js";
 import { EventRateLimiter } from "./ratelimit.js";
-import type { WatchedObject } from "./watched.js";
 import { MemoryWatermarkStore } from "./watermark-store.js";
 
 /** A notifier that records, and can be held to keep deliveries in flight. */

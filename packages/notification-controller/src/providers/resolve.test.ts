@@ -1,6 +1,6 @@
 import type { Provider } from "@capstan/api";
 import { describe, expect, it } from "vitest";
-import { ProviderResolutionError, resolveProvider, type SecretReader } from "./resolve-provider.js";
+import { ProviderResolutionError, resolveProvider, type SecretReader } from "./resolve.js";
 
 function provider(spec: Partial<Provider["spec"]>): Provider {
   return {

@@ -3,7 +3,7 @@
 import type { Provider } from "@capstan/api";
 import { parseDuration } from "@capstan/runtime";
 import { parse as parseYaml } from "yaml";
-import type { ProviderSettings } from "../providers/settings.js";
+import type { ProviderSettings } from "./settings.js";
 
 /** Decoded Secret data by key; undefined when the Secret does not exist. */
 export type SecretReader = (namespace: string, name: string) => Record<string, string> | undefined;

@@ -224,4 +224,39 @@ describe("event pipeline", () => {
     expect(summary(rec.sent)).toEqual(["a:error:R"]);
     expect(rec.sent[0]?.metadata).toEqual({ revision: rev(2) });
   });
+
+  it("Given a new Alert that watches nothing yet and a failing first write / should still write its empty mark", async () => {
+    const store = new MemoryWatermarkStore();
+    const save = store.save.bind(store);
+    let failures = 1;
+    store.save = async (...args) => {
+      if (failures-- > 0) throw new Error("apiserver unavailable");
+      return save(...args);
+    };
+    const errors: string[] = [];
+    const world = new World();
+    const queues = new DeliveryQueues();
+    const pipeline = new EventPipeline({
+      store,
+      queues,
+      limiter: new EventRateLimiter(0),
+      listObjects: () => [...world.objects.values()],
+      flushDelayMs: 1,
+      onError: (_err, what) => errors.push(what),
+    });
+    await pipeline.setAlert({
+      identity: { apiVersion: "notification.toolkit.fluxcd.io/v1beta3", namespace: "ns", name: "new", uid: "u1" },
+      alert: compileAlert({
+        namespace: "ns",
+        name: "new",
+        spec: { providerRef: { name: "p" }, eventSources: [{ kind: "GitRepository", name: "*" }] },
+      }),
+      provider: { key: "ns/p", notifier: recordingNotifier().notifier, secrets: [] },
+    });
+    await pipeline.flush();
+    expect(errors).toEqual(["write notification mark of Alert ns/new"]);
+    expect(store.marks.has("ns/new")).toBe(false);
+    await pipeline.flush();
+    expect(store.marks.get("ns/new")?.entries.size).toBe(0);
+  });
 });

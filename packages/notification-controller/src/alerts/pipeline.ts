@@ -65,6 +65,8 @@ interface AlertState {
   durable: Map<string, string>;
   pending: Map<string, Pending>;
   dirty: Map<string, string | null>;
+  /** Write the mark even with nothing dirty: its existence is what says "this Alert has started". */
+  forceWrite: boolean;
   timer?: NodeJS.Timeout;
   flushing: Promise<void>;
   removed: boolean;
@@ -119,6 +121,7 @@ export class EventPipeline {
       durable: new Map(stored?.entries ?? []),
       pending: new Map(),
       dirty: new Map(),
+      forceWrite: false,
       flushing: Promise.resolve(),
       removed: false,
     };
@@ -269,7 +272,7 @@ export class EventPipeline {
   }
 
   private scheduleFlush(state: AlertState, force: boolean): void {
-    if (force) state.dirty.set("\u0000force", null);
+    if (force) state.forceWrite = true;
     if (state.timer) return;
     state.timer = setTimeout(() => {
       state.timer = undefined;
@@ -283,16 +286,17 @@ export class EventPipeline {
       state.timer = undefined;
     }
     state.flushing = state.flushing.then(async () => {
-      if (state.dirty.size === 0 || state.removed) return;
+      if ((state.dirty.size === 0 && !state.forceWrite) || state.removed) return;
       const changes = state.dirty;
+      const forced = state.forceWrite;
       state.dirty = new Map();
-      changes.delete("\u0000force");
+      state.forceWrite = false;
       try {
         await this.opts.store.save(state.binding.identity, changes, new Map(state.durable));
       } catch (err) {
         this.opts.onError?.(err, `write notification mark of Alert ${alertKey(state.binding.identity)}`);
         for (const [k, v] of changes) if (!state.dirty.has(k)) state.dirty.set(k, v);
-        if (state.dirty.size === 0) state.dirty.set("\u0000force", null);
+        if (forced) state.forceWrite = true;
         if (!state.removed && !state.timer) {
           state.timer = setTimeout(
             () => {

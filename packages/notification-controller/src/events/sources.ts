@@ -1,7 +1,14 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
+import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import type { Informer, KubeObject, ResourceType } from "@capstan/runtime";
 import type { WatchedObject } from "./watched.js";
+
+/** Kinds an Alert may select that Capstan serves, so their informers can be started on demand. */
+export const watchableKinds: Readonly<Record<string, ResourceType>> = {
+  GitRepository: gitRepositoryType,
+  Kustomization: kustomizationType,
+};
 
 export interface SourceSink {
   observe(obj: WatchedObject): void;

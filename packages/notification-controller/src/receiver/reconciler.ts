@@ -3,7 +3,7 @@
 // TokenNotFound and retried; a type this controller cannot serve is Stalled (ValidationFailed), and a CEL filter that
 // does not compile is Stalled (InvalidCELExpression), until the spec changes.
 // Secret changes re-run the Receivers that name them.
-import type { Receiver } from "@capstan/api";
+import { type Receiver, receiverType } from "@capstan/api";
 import {
   type Cache,
   type KubeObject,
@@ -15,7 +15,7 @@ import {
   stepContinue,
   type WithConditions,
 } from "@capstan/runtime";
-import { receiverResource, type SecretObject, secretType } from "../kube/types.js";
+import { type SecretObject, secretType } from "../kube/types.js";
 import { decodeSecretData } from "../providers/resolve.js";
 import { InvalidCELExpressionReason, validateFilters } from "./filter.js";
 import { receiverTypes } from "./handler.js";
@@ -72,7 +72,7 @@ function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> 
 export function receiverDefinition(options: ReceiverReconcilerOptions): ReconcilerDefinition<ReceiverObject, unknown> {
   return {
     name: "receiver",
-    type: receiverResource,
+    type: receiverType,
     conditions: { owned: [], summarize: [], negativePolarity: [] },
     steps: [validate, tokenStep(options.secrets)],
     readyWhenEmpty: (obj) => ({

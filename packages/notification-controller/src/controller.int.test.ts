@@ -2,17 +2,9 @@
 // CAPSTAN_NOTIFICATION_FROM_DIST=1) against the real control plane, with loopback webhook servers.
 import { createHmac } from "node:crypto";
 import { gitRepositoryType, receiverType } from "@capstan/api";
-import { ensureCrds } from "@capstan/api/testing";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import { KubeClient, type KubeObject } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { watermarkConfigMapName } from "./alerts/watermark-store.js";
+import { eventually } from "@capstan/cluster/testing";
+import type { KubeObject } from "@capstan/runtime";
+import { describe, expect, it } from "vitest";
 import { eventIdMetadataKey } from "./events/event.js";
 import { webhookPath } from "./receiver/webhook-path.js";
 import {
@@ -21,43 +13,18 @@ import {
   createSecret,
   eventsFor,
   type KubeEvent,
+  markExists,
   type RepoObject,
+  requestedAt,
   rev,
   setRepo,
 } from "./testing/cluster.js";
-import { type ControllerProcess, startControllerProcess } from "./testing/process.js";
-import { type RecorderServer, startRecorder } from "./testing/recorder.js";
+import { processSetup, useControlPlane } from "./testing/harness.js";
+import type { RecorderServer } from "./testing/recorder.js";
+import { githubPush, githubSignature, readyReceiver } from "./testing/webhook.js";
 
-let kubeconfig: string;
-let client: KubeClient;
-
-beforeAll(async () => {
-  kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfig);
-  client = new KubeClient({ kubeconfigPath: kubeconfig });
-});
-afterAll(() => client?.close());
-
-const fromDist = process.env.CAPSTAN_NOTIFICATION_FROM_DIST === "1";
-
-/** A namespace, a webhook recorder and a running controller, all cleaned up when the test ends. */
-async function setup(prefix: string, args: string[] = []) {
-  const ns: TestNamespace = await createTestNamespace(loadKubeConfig(kubeconfig), prefix);
-  const hook: RecorderServer = await startRecorder();
-  const procs: ControllerProcess[] = [];
-  const start = async (extra: string[] = []) => {
-    const proc = await startControllerProcess({ kubeconfig, namespace: ns.name, args: [...args, ...extra], fromDist });
-    procs.push(proc);
-    await proc.ready();
-    return proc;
-  };
-  onTestFinished(async () => {
-    for (const p of procs) await p.kill();
-    await hook.close();
-    await ns.delete();
-  });
-  return { ns: ns.name, hook, start, procs };
-}
+const cp = useControlPlane();
+const setup = (prefix: string, args: string[] = []) => processSetup(cp, prefix, { args });
 
 const T = (s: number) => `2024-03-01T10:00:${String(s).padStart(2, "0")}Z`;
 const readyTrue = (revision: string, at: string) => ({
@@ -66,16 +33,6 @@ const readyTrue = (revision: string, at: string) => ({
   message: `stored artifact for revision '${revision}'`,
   at,
 });
-
-async function markExists(ns: string, alert: string): Promise<boolean> {
-  const cm = await client.get({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    namespace: ns,
-    name: watermarkConfigMapName(alert),
-  });
-  return cm !== undefined;
-}
 
 /** Waits for `n` requests, then a quiet second, and returns the bodies parsed (duplicates would show up here). */
 async function settledBodies(hook: RecorderServer, n: number): Promise<Record<string, unknown>[]> {
@@ -113,25 +70,25 @@ describe("notification-controller process: alerts", () => {
     const token = "hmac-s3cr3t-token-9f1c";
     const headerSecret = "Bearer hdr-s3cr3t-7d2e";
     const pathSecret = "path-s3cr3t-41ab";
-    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
     const proc = await start();
-    await createSecret(client, ns, "webhook", {
+    await createSecret(cp.client, ns, "webhook", {
       address: `${hook.url}/hooks/${pathSecret}`,
       token,
       headers: `Authorization: ${headerSecret}\nX-Cluster: staging\n`,
     });
-    await createProvider(client, ns, "webhook", { type: "generic-hmac", secretRef: { name: "webhook" } });
-    await createAlert(client, ns, "podinfo", {
+    await createProvider(cp.client, ns, "webhook", { type: "generic-hmac", secretRef: { name: "webhook" } });
+    await createAlert(cp.client, ns, "podinfo", {
       providerRef: { name: "webhook" },
       eventSeverity: "info",
       eventSources: [{ kind: "GitRepository", name: "*" }],
       eventMetadata: { env: "staging" },
       summary: "podinfo in staging",
     });
-    await eventually(() => markExists(ns, "podinfo"), { what: "the Alert's notification mark" });
+    await eventually(() => markExists(cp.client, ns, "podinfo"), { what: "the Alert's notification mark" });
     const metadata = (revision: string) => ({ env: "staging", revision, summary: "podinfo in staging" });
 
-    const r2 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
+    const r2 = await setRepo(cp.client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
     await settledBodies(hook, 1);
     const failure = {
       status: "False" as const,
@@ -139,9 +96,13 @@ describe("notification-controller process: alerts", () => {
       message: "failed to checkout and determine revision: unable to clone: authentication required",
       at: T(20),
     };
-    const r3 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: failure });
+    const r3 = await setRepo(cp.client, ns, "podinfo", { revision: rev(2), at: T(10), ready: failure });
     await settledBodies(hook, 2);
-    const r4 = await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(30)) });
+    const r4 = await setRepo(cp.client, ns, "podinfo", {
+      revision: rev(2),
+      at: T(10),
+      ready: readyTrue(rev(2), T(30)),
+    });
     await settledBodies(hook, 3);
 
     // Each body is Flux's event plus (Capstan) the notification id in metadata, which the headers repeat.
@@ -202,17 +163,17 @@ describe("notification-controller process: alerts", () => {
 
   it("Given a controller restarted in the middle of a stream of revisions / should notify every revision exactly once, in order", async () => {
     const { ns, hook, start } = await setup("notif-restart");
-    await createProvider(client, ns, "webhook", { type: "generic", address: hook.url });
-    await createAlert(client, ns, "stream", {
+    await createProvider(cp.client, ns, "webhook", { type: "generic", address: hook.url });
+    await createAlert(cp.client, ns, "stream", {
       providerRef: { name: "webhook" },
       eventSources: [{ kind: "GitRepository", name: "app" }],
       inclusionList: ["^stored artifact"],
     });
     const set = (n: number) =>
-      setRepo(client, ns, "app", { revision: rev(n), at: T(n), ready: readyTrue(rev(n), T(0)) });
+      setRepo(cp.client, ns, "app", { revision: rev(n), at: T(n), ready: readyTrue(rev(n), T(0)) });
     await set(0);
     let proc = await start();
-    await eventually(() => markExists(ns, "stream"), { what: "the Alert's notification mark" });
+    await eventually(() => markExists(cp.client, ns, "stream"), { what: "the Alert's notification mark" });
     const delivered = () =>
       hook.requests.map((r) => (JSON.parse(r.body) as { metadata: { revision: string } }).metadata.revision);
 
@@ -240,20 +201,20 @@ describe("notification-controller process: alerts", () => {
 
   it("Given an object flapping between failing and ready / should notify the first failure and the first recovery only", async () => {
     const { ns, hook, start } = await setup("notif-flap", ["--log-level=debug"]);
-    await createProvider(client, ns, "webhook", { type: "generic", address: hook.url });
-    await createAlert(client, ns, "flap", {
+    await createProvider(cp.client, ns, "webhook", { type: "generic", address: hook.url });
+    await createAlert(cp.client, ns, "flap", {
       providerRef: { name: "webhook" },
       eventSources: [{ kind: "GitRepository", name: "flappy" }],
     });
-    await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await setRepo(cp.client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
     const proc = await start();
-    await eventually(() => markExists(ns, "flap"), { what: "the Alert's notification mark" });
+    await eventually(() => markExists(cp.client, ns, "flap"), { what: "the Alert's notification mark" });
     const failing = { status: "False" as const, reason: "GitOperationFailed", message: "connection reset", at: T(1) };
     const collapsed = () => proc.logs.filter((l) => l.msg === "notification collapsed by the rate limit").length;
     for (let i = 0; i < 3; i++) {
-      await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: { ...failing, at: T(10 * i + 1) } });
+      await setRepo(cp.client, ns, "flappy", { revision: rev(1), at: T(0), ready: { ...failing, at: T(10 * i + 1) } });
       await eventually(() => hook.requests.length + collapsed() === 2 * i + 1);
-      await setRepo(client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(10 * i + 5)) });
+      await setRepo(cp.client, ns, "flappy", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(10 * i + 5)) });
       await eventually(() => hook.requests.length + collapsed() === 2 * i + 2);
     }
     const bodies = await settledBodies(hook, 2);
@@ -273,9 +234,9 @@ describe("notification-controller process: receivers and invalid objects", () =>
     const { ns, start } = await setup("notif-receiver");
     const token = "gh-receiver-s3cr3t-55e0";
     const proc = await start();
-    await createSecret(client, ns, "github-token", { token });
-    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
-    await client.apply(
+    await createSecret(cp.client, ns, "github-token", { token });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await cp.client.apply(
       {
         apiVersion: receiverType.apiVersion,
         kind: "Receiver",
@@ -290,55 +251,19 @@ describe("notification-controller process: receivers and invalid objects", () =>
       { fieldManager: "capstan-test", force: true },
     );
     const path = webhookPath(token, "github", ns);
-    const receiver = await eventually(
-      async () => {
-        const r = await client.get<
-          KubeObject & {
-            status?: {
-              webhookPath?: string;
-              observedGeneration?: number;
-              conditions?: { type: string; status: string; reason: string; message: string }[];
-            };
-          }
-        >({
-          apiVersion: receiverType.apiVersion,
-          kind: "Receiver",
-          namespace: ns,
-          name: "github",
-        });
-        return r?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") && r;
-      },
-      { what: "Receiver Ready" },
-    );
-    expect(receiver.status?.webhookPath).toBe(path);
-    expect(receiver.status?.observedGeneration).toBe(receiver.metadata.generation);
-    expect(receiver.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+    const receiver = await readyReceiver(cp.client, ns, "github");
+    expect(receiver.status.webhookPath).toBe(path);
+    expect(receiver.status.observedGeneration).toBe(receiver.metadata.generation);
+    expect(receiver.status.conditions?.find((c) => c.type === "Ready")).toMatchObject({
       reason: "Succeeded",
       message: `Receiver initialized for path: ${path}`,
     });
-    const body = JSON.stringify({ ref: "refs/heads/main", after: "59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5" });
-    const post = (key: string) =>
-      fetch(`${proc.receiverUrl}${path}`, {
-        method: "POST",
-        body,
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": "push",
-          "x-hub-signature-256": `sha256=${createHmac("sha256", key).update(body).digest("hex")}`,
-        },
-      }).then((r) => r.status);
-    expect(await post("not-the-token")).toBe(400);
+    expect(await githubPush(`${proc.receiverUrl}${path}`, githubSignature("not-the-token"))).toBe(400);
     const before = Date.now();
-    expect(await post(token)).toBe(200);
-    const repo = await client.get({
-      apiVersion: gitRepositoryType.apiVersion,
-      kind: "GitRepository",
-      namespace: ns,
-      name: "podinfo",
-    });
-    const requestedAt = repo?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"] ?? "";
-    expect(requestedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/);
-    expect(Date.parse(requestedAt.replace(" +0000 UTC", "Z").replace(" ", "T"))).toBeGreaterThanOrEqual(
+    expect(await githubPush(`${proc.receiverUrl}${path}`, githubSignature(token))).toBe(200);
+    const annotated = (await requestedAt(cp.client, ns, "podinfo")) ?? "";
+    expect(annotated).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/);
+    expect(Date.parse(annotated.replace(" +0000 UTC", "Z").replace(" ", "T"))).toBeGreaterThanOrEqual(
       Math.floor(before / 1000) * 1000,
     );
     expect((await proc.terminate()).code).toBe(0);
@@ -347,16 +272,18 @@ describe("notification-controller process: receivers and invalid objects", () =>
 
   it("Given a Provider of a type Capstan cannot send to / should drop each notification visibly: a Warning Event, a log line and a metric count each", async () => {
     const { ns, start } = await setup("notif-unsupported");
-    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
     const proc = await start();
-    await createProvider(client, ns, "pager", { type: "webex", address: "https://webexapis.example.com" });
-    await createAlert(client, ns, "on-call", {
+    await createProvider(cp.client, ns, "pager", { type: "webex", address: "https://webexapis.example.com" });
+    await createAlert(cp.client, ns, "on-call", {
       providerRef: { name: "pager" },
       eventSources: [{ kind: "GitRepository", name: "*" }],
     });
-    await eventually(() => markExists(ns, "on-call"), { what: "the Alert bound although its Provider cannot deliver" });
+    await eventually(() => markExists(cp.client, ns, "on-call"), {
+      what: "the Alert bound although its Provider cannot deliver",
+    });
     const warnings = async (kind: string, name: string, reason: string) =>
-      (await eventsFor(client, ns, kind, name)).filter((e) => e.type === "Warning" && e.reason === reason);
+      (await eventsFor(cp.client, ns, kind, name)).filter((e) => e.type === "Warning" && e.reason === reason);
     expect((await eventually(() => warnings("Provider", "pager", "InvalidConfig")))[0]?.message).toBe(
       "unsupported provider type 'webex'",
     );
@@ -364,8 +291,8 @@ describe("notification-controller process: receivers and invalid objects", () =>
       `Provider '${ns}/pager' cannot be used: unsupported provider type 'webex'; every notification of this Alert is dropped`,
     );
 
-    await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
-    await setRepo(client, ns, "podinfo", { revision: rev(3), at: T(20), ready: readyTrue(rev(3), T(0)) });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(2), at: T(10), ready: readyTrue(rev(2), T(0)) });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(3), at: T(20), ready: readyTrue(rev(3), T(0)) });
     const message = `failed to dispatch notification for GitRepository/${ns}/podinfo: Provider '${ns}/pager' has type 'webex', which Capstan cannot send to: notification dropped`;
     // One Event per dropped notification (the recorder aggregates repeats of the same message into its count).
     const dropped = await eventually(
@@ -390,9 +317,9 @@ describe("notification-controller process: receivers and invalid objects", () =>
     const { ns, start } = await setup("notif-filter");
     const token = "filter-receiver-s3cr3t-7c1a";
     const proc = await start();
-    await createSecret(client, ns, "token", { token });
+    await createSecret(cp.client, ns, "token", { token });
     for (const name of ["podinfo", "other"]) {
-      await client.apply(
+      await cp.client.apply(
         {
           apiVersion: gitRepositoryType.apiVersion,
           kind: "GitRepository",
@@ -403,7 +330,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
       );
     }
     const receiver = (name: string, filter: string) =>
-      client.apply(
+      cp.client.apply(
         {
           apiVersion: receiverType.apiVersion,
           kind: "Receiver",
@@ -419,7 +346,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     await receiver("by-repository", "req.repository.name == res.metadata.name");
     await receiver("not-boolean", "res.metadata.name");
     const readyOf = async (name: string) => {
-      const r = await client.get<
+      const r = await cp.client.get<
         KubeObject & { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
       >({ apiVersion: receiverType.apiVersion, kind: "Receiver", namespace: ns, name });
       return r?.status?.conditions?.find((c) => c.type === "Ready");
@@ -445,7 +372,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     });
     expect(response.status).toBe(200);
     const requestedAt = async (name: string) =>
-      (await client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns, name }))
+      (await cp.client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns, name }))
         ?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
     expect(await requestedAt("podinfo")).toMatch(/ \+0000 UTC$/);
     expect(await requestedAt("other")).toBeUndefined();
@@ -454,24 +381,24 @@ describe("notification-controller process: receivers and invalid objects", () =>
   it("Given invalid Alerts, Providers and a Receiver without its Secret / should report each with a reason and message, keep running, and recover when fixed", async () => {
     const { ns, hook, start } = await setup("notif-invalid");
     const proc = await start();
-    await createProvider(client, ns, "good", { type: "generic", address: hook.url });
-    await createProvider(client, ns, "no-secret", { type: "generic", secretRef: { name: "late-secret" } });
-    await createProvider(client, ns, "unknown-type", { type: "sentry", address: "https://sentry.example.com" });
-    await createProvider(client, ns, "bad-address", { type: "generic", address: "not a url" });
-    await createProvider(client, ns, "bad-expr", {
+    await createProvider(cp.client, ns, "good", { type: "generic", address: hook.url });
+    await createProvider(cp.client, ns, "no-secret", { type: "generic", secretRef: { name: "late-secret" } });
+    await createProvider(cp.client, ns, "unknown-type", { type: "sentry", address: "https://sentry.example.com" });
+    await createProvider(cp.client, ns, "bad-address", { type: "generic", address: "not a url" });
+    await createProvider(cp.client, ns, "bad-expr", {
       type: "github",
       address: "https://github.com/org/app",
       commitStatusExpr: "event.involvedObject.kind +",
     });
     const sources = [{ kind: "GitRepository", name: "*" }];
-    await createAlert(client, ns, "bad-regex", {
+    await createAlert(cp.client, ns, "bad-regex", {
       providerRef: { name: "good" },
       eventSources: sources,
       exclusionList: ["(unclosed"],
     });
-    await createAlert(client, ns, "no-provider", { providerRef: { name: "missing" }, eventSources: sources });
-    await createAlert(client, ns, "waits-for-secret", { providerRef: { name: "no-secret" }, eventSources: sources });
-    await client.apply(
+    await createAlert(cp.client, ns, "no-provider", { providerRef: { name: "missing" }, eventSources: sources });
+    await createAlert(cp.client, ns, "waits-for-secret", { providerRef: { name: "no-secret" }, eventSources: sources });
+    await cp.client.apply(
       {
         apiVersion: receiverType.apiVersion,
         kind: "Receiver",
@@ -484,7 +411,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     const warning = (kind: string, name: string) =>
       eventually(
         async () =>
-          (await eventsFor(client, ns, kind, name)).find(
+          (await eventsFor(cp.client, ns, kind, name)).find(
             (e: KubeEvent) => e.type === "Warning" && e.reason === "InvalidConfig",
           ),
         { what: `a Warning Event on ${kind} ${name}` },
@@ -506,7 +433,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     expect((await warning("Provider", "bad-expr")).message).toMatch(/^invalid spec\.commitStatusExpr: \S/);
     const receiver = await eventually(
       async () => {
-        const r = await client.get<
+        const r = await cp.client.get<
           KubeObject & { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
         >({
           apiVersion: receiverType.apiVersion,
@@ -525,14 +452,16 @@ describe("notification-controller process: receivers and invalid objects", () =>
     expect((await fetch(`${proc.healthUrl}/readyz`)).status).toBe(200);
 
     // The Secret appears: the Provider and its Alert are re-resolved, and notifications flow.
-    await setRepo(client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
-    await createSecret(client, ns, "late-secret", { address: hook.url });
-    await eventually(() => markExists(ns, "waits-for-secret"), { what: "the Alert bound once its Secret exists" });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
+    await createSecret(cp.client, ns, "late-secret", { address: hook.url });
+    await eventually(() => markExists(cp.client, ns, "waits-for-secret"), {
+      what: "the Alert bound once its Secret exists",
+    });
     const normal = await eventually(async () =>
-      (await eventsFor(client, ns, "Alert", "waits-for-secret")).find((e) => e.type === "Normal"),
+      (await eventsFor(cp.client, ns, "Alert", "waits-for-secret")).find((e) => e.type === "Normal"),
     );
     expect(normal.message).toBe(`Alert ${ns}/waits-for-secret is bound to Provider ${ns}/no-secret`);
-    await setRepo(client, ns, "podinfo", { revision: rev(2), at: T(5), ready: readyTrue(rev(2), T(0)) });
+    await setRepo(cp.client, ns, "podinfo", { revision: rev(2), at: T(5), ready: readyTrue(rev(2), T(0)) });
     const bodies = await settledBodies(hook, 1);
     expect(bodies.map((b) => b.reason)).toEqual(["NewArtifact"]);
     expect(proc.child.exitCode).toBeNull();

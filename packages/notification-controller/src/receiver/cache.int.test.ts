@@ -1,28 +1,18 @@
 // The Receiver server inside the real controller wiring, against the real control plane, with a client that counts
 // every API request: a flood of badly signed webhooks costs no API call (tokens and Receivers come from informer
 // caches), a valid webhook sent during the flood is handled, and a rotated token is seen through the cache.
-import { createHmac } from "node:crypto";
 import { gitRepositoryType, receiverType, reconcileRequestAnnotation } from "@capstan/api";
-import { ensureCrds } from "@capstan/api/testing";
-import { freePort } from "@capstan/cluster/process";
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import { KubeClient, type KubeObject, type RequestInfo } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NotificationController, startNotificationController } from "../controller.js";
-import { parseNotificationFlags } from "../flags.js";
-import { createSecret, rev, setRepo } from "../testing/cluster.js";
+import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
+import { KubeClient, type RequestInfo } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSecret, requestedAt as repoRequestedAt, rev, setRepo } from "../testing/cluster.js";
+import { type InProcessController, startInProcess, useControlPlane } from "../testing/harness.js";
+import { githubPush, githubSignature, readyReceiver } from "../testing/webhook.js";
 import { webhookPath } from "./webhook-path.js";
 
-let kubeconfig: string;
+const cp = useControlPlane();
 let ns: TestNamespace;
-let client: KubeClient;
-let controller: NotificationController;
+let running: InProcessController;
 let receiverUrl: string;
 const requests: RequestInfo[] = [];
 
@@ -30,96 +20,37 @@ const at = "2024-03-01T10:00:00Z";
 const ready = { status: "True" as const, reason: "Succeeded", message: "stored artifact", at };
 
 beforeAll(async () => {
-  kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
-  await ensureCrds(kubeconfig);
-  ns = await createTestNamespace(loadKubeConfig(kubeconfig), "notif-flood");
-  const port = await freePort();
-  receiverUrl = `http://127.0.0.1:${port}`;
-  const parsed = parseNotificationFlags("notification-controller", [
-    `--kubeconfig=${kubeconfig}`,
-    "--health-addr=127.0.0.1:0",
-    "--metrics-addr=127.0.0.1:0",
-    `--receiver-addr=127.0.0.1:${port}`,
-    "--watch-all-namespaces=false",
-    "--leader-elect=false",
-    "--log-level=error",
-  ]);
-  if (parsed.help) throw new Error("unexpected --help");
-  const flags = parsed.values;
+  ns = await createTestNamespace(loadKubeConfig(cp.kubeconfig), "notif-flood");
   // The controller's own client, with the runtime's request hook: every API request it makes is recorded.
-  const counting = new KubeClient({ kubeconfigPath: kubeconfig, onRequest: (r) => requests.push(r) });
-  controller = startNotificationController({
-    flags,
-    env: { RUNTIME_NAMESPACE: ns.name },
-    client: counting,
-    handleSignals: false,
-    drainTimeoutMs: 1_000,
-  });
-  client = new KubeClient({ kubeconfigPath: kubeconfig });
+  const counting = new KubeClient({ kubeconfigPath: cp.kubeconfig, onRequest: (r) => requests.push(r) });
+  running = await startInProcess(cp, { namespace: ns.name, client: counting });
+  receiverUrl = running.receiverUrl;
 });
 afterAll(async () => {
-  await controller?.stop();
-  await controller?.done.catch(() => undefined);
-  client?.close();
+  await running?.stop();
   await ns?.delete();
 });
 
-interface ReceiverObj extends KubeObject {
-  status?: { webhookPath?: string; conditions?: { type: string; status: string }[] };
-}
-
-async function readyPath(name: string, not?: string): Promise<string> {
-  return eventually(
-    async () => {
-      const r = await client.get<ReceiverObj>({
-        apiVersion: receiverType.apiVersion,
-        kind: "Receiver",
-        namespace: ns.name,
-        name,
-      });
-      const path = r?.status?.webhookPath;
-      const isReady = r?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-      return isReady && path && path !== not ? path : undefined;
-    },
-    { what: `Receiver ${name} Ready with a webhook path${not ? " other than the old one" : ""}` },
-  );
-}
-
-async function requestedAt(name: string): Promise<string | undefined> {
-  const repo = await client.get({
-    apiVersion: gitRepositoryType.apiVersion,
-    kind: "GitRepository",
-    namespace: ns.name,
-    name,
-  });
-  return repo?.metadata.annotations?.[reconcileRequestAnnotation];
-}
+const readyPath = async (name: string, not?: string) =>
+  (await readyReceiver(cp.client, ns.name, name, not)).status.webhookPath;
+const requestedAt = (name: string) => repoRequestedAt(cp.client, ns.name, name);
 
 async function clearRequestedAt(name: string): Promise<void> {
-  await client.mergePatch(
+  await cp.client.mergePatch(
     { apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns.name, name },
     { metadata: { annotations: { [reconcileRequestAnnotation]: null } } },
   );
 }
 
-const body = JSON.stringify({ ref: "refs/heads/main", after: "59b20b8d5c6ff8d09518454d4dd8b7a30f095ab5" });
-const sign = (key: string) => `sha256=${createHmac("sha256", key).update(body).digest("hex")}`;
-const push = (path: string, signature: string) =>
-  fetch(`${receiverUrl}${path}`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signature },
-  }).then(async (r) => {
-    await r.arrayBuffer();
-    return r.status;
-  });
+const sign = githubSignature;
+const push = (path: string, signature: string) => githubPush(`${receiverUrl}${path}`, signature);
 
 describe("Receiver server served from the informer caches", () => {
   it("Given 200 badly signed webhooks at once / should answer each 400 without an API request, and still handle a valid one sent meanwhile", async () => {
     const token = "flood-token-1";
-    await createSecret(client, ns.name, "flood-token", { token });
-    await setRepo(client, ns.name, "podinfo", { revision: rev(1), at, ready });
-    await client.apply(
+    await createSecret(cp.client, ns.name, "flood-token", { token });
+    await setRepo(cp.client, ns.name, "podinfo", { revision: rev(1), at, ready });
+    await cp.client.apply(
       {
         apiVersion: receiverType.apiVersion,
         kind: "Receiver",
@@ -157,7 +88,7 @@ describe("Receiver server served from the informer caches", () => {
   it("Given a rotated token Secret / should accept the new token and refuse the old one", async () => {
     const oldPath = await readyPath("github");
     await clearRequestedAt("podinfo");
-    await createSecret(client, ns.name, "flood-token", { token: "flood-token-2" });
+    await createSecret(cp.client, ns.name, "flood-token", { token: "flood-token-2" });
     const newPath = await readyPath("github", oldPath);
     expect(newPath).toBe(webhookPath("flood-token-2", "github", ns.name));
 

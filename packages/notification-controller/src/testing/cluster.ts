@@ -1,6 +1,7 @@
 // Objects the process tests create on the control plane, written as a user (or source-controller) would.
-import { alertType, gitRepositoryType, providerType } from "@capstan/api";
+import { alertType, gitRepositoryType, providerType, reconcileRequestAnnotation } from "@capstan/api";
 import type { Client, KubeObject, ResourceType } from "@capstan/runtime";
+import { watermarkConfigMapName } from "../alerts/watermark-store.js";
 import type { WatchedObject } from "../events/watched.js";
 
 const fm = { fieldManager: "capstan-test", force: true };
@@ -99,4 +100,16 @@ export async function eventsFor(client: Client, namespace: string, kind: string,
     fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
   });
   return items;
+}
+
+/** Whether the Alert's notification mark exists: it is written once the Alert is bound and has its baseline. */
+export async function markExists(client: Client, namespace: string, alert: string): Promise<boolean> {
+  const cm = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace, name: watermarkConfigMapName(alert) });
+  return cm !== undefined;
+}
+
+/** The GitRepository's reconcile.fluxcd.io/requestedAt, which a Receiver sets. */
+export async function requestedAt(client: Client, namespace: string, name: string): Promise<string | undefined> {
+  const repo = await client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace, name });
+  return repo?.metadata.annotations?.[reconcileRequestAnnotation];
 }

@@ -40,7 +40,6 @@ export { DeliveryError } from "./providers/http.js";
 export { createNotifier, type Notifier } from "./providers/notifier.js";
 export { NotifierCache } from "./providers/notifier-cache.js";
 export {
-  decodeSecretData,
   ProviderResolutionError,
   resolveProvider,
   type SecretReader,

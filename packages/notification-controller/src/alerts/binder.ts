@@ -8,21 +8,22 @@
 // it fails to dispatch, so the loss is visible where `flux get` cannot show it.
 import type { Alert, Provider } from "@capstan/api";
 import {
+  decodeSecretStrings,
   type EventRecorder,
   type Informer,
   type KubeObject,
   type Logger,
   type Outcome,
   objectKey,
+  type SecretObject,
   startWorkers,
   type WorkerPool,
   WorkQueue,
 } from "@capstan/runtime";
 import type { WatchedSources } from "../events/sources.js";
-import type { SecretObject } from "../kube/types.js";
 import { forAlert } from "../providers/notifier.js";
 import type { NotifierCache } from "../providers/notifier-cache.js";
-import { decodeSecretData, resolveProvider } from "../providers/resolve.js";
+import { resolveProvider } from "../providers/resolve.js";
 import { UnsupportedProviderTypeError, undeliverableNotifier } from "../providers/unsupported.js";
 import { compileAlert } from "./matching.js";
 import type { EventPipeline } from "./pipeline.js";
@@ -235,7 +236,7 @@ export class AlertBinder {
   #notifierFor(provider: ProviderObject): ReturnType<NotifierCache["get"]> {
     const read = (namespace: string, name: string) => {
       const secret = this.#o.secrets.cache.get(`${namespace}/${name}`);
-      return secret ? decodeSecretData(secret.data) : undefined;
+      return secret ? decodeSecretStrings(secret.data) : undefined;
     };
     try {
       return this.#o.notifiers.get(objectKey(provider), resolveProvider(provider, read));

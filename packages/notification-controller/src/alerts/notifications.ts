@@ -1,11 +1,10 @@
 // The notification side of the controller, as one unit with a lifecycle: the Alert/Provider binder, the EventPipeline,
-// the per-Provider delivery queues and the notifiers. It runs only on the leader: v1beta3 Alerts have no status to
-// reconcile, but two replicas sending would notify everything twice.
-import type { Client, EventRecorder, Informer, Logger, ResourceType } from "@capstan/runtime";
+// the per-Provider delivery queues and the notifiers. It is a leader-only Runnable of the Manager: v1beta3 Alerts have
+// no status to reconcile, but two replicas sending would notify everything twice.
+import type { Client, EventRecorder, Informer, Logger, ResourceType, Runnable, SecretObject } from "@capstan/runtime";
 import type { Registry } from "prom-client";
 import { DeliveryQueues } from "../delivery/queues.js";
 import { type WatchedInformer, WatchedSources } from "../events/sources.js";
-import type { SecretObject } from "../kube/types.js";
 import { NotifierCache } from "../providers/notifier-cache.js";
 import { AlertBinder, type AlertObject, type ProviderObject } from "./binder.js";
 import { notificationMetrics } from "./metrics.js";
@@ -36,10 +35,11 @@ export interface AlertNotificationsOptions {
   drainTimeoutMs: number;
 }
 
-export class AlertNotifications {
+export class AlertNotifications implements Runnable {
+  readonly name = "alert-notifications";
+  readonly leaderOnly = true;
   readonly #log: Logger;
   readonly #drainTimeoutMs: number;
-  readonly #informers: Informer[];
   readonly #queues = new DeliveryQueues();
   readonly #pipeline: EventPipeline;
   readonly #notifiers: NotifierCache;
@@ -51,7 +51,6 @@ export class AlertNotifications {
   constructor(o: AlertNotificationsOptions) {
     this.#log = o.log;
     this.#drainTimeoutMs = o.drainTimeoutMs;
-    this.#informers = [o.alerts, o.providers, o.secrets];
     const metrics = notificationMetrics(o.registry);
     const sources = new WatchedSources(o.watchable, o.informerFor, () => (this.#sending ? this.#pipeline : undefined));
     this.#pipeline = new EventPipeline({
@@ -85,10 +84,13 @@ export class AlertNotifications {
     });
   }
 
-  /** Once the Alert, Provider and Secret caches are synced, binds the Alerts and starts sending. */
-  async start(): Promise<void> {
-    await Promise.all(this.#informers.map((i) => i.start()));
+  /**
+   * Binds the Alerts and starts sending (the Manager calls it on the leader, once the Alert, Provider and Secret caches
+   * are synced). `signal` aborts when leadership is lost.
+   */
+  start(signal?: AbortSignal): void {
     if (this.#sending || this.#stopping) return;
+    signal?.addEventListener("abort", () => this.abort(), { once: true });
     this.#sending = true;
     this.#log.info({}, "starting alert bindings");
     this.#binder.start();
@@ -96,7 +98,8 @@ export class AlertNotifications {
 
   /**
    * In this order: stop detecting and binding, let notifications in flight land, write their marks, close the
-   * notifiers. Only after this may the Lease be given up, so a successor starts from marks that include them.
+   * notifiers. Only after this may the Lease be given up (the Manager stops leader-only runnables before it releases
+   * the Lease), so a successor starts from marks that include them.
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {

@@ -3,10 +3,11 @@
 // id that replaces the default `<kind>/<name>/<provider uid prefix>`: GitHub's and Gitea's context, GitLab's name, and
 // the Bitbucket key (hashed, as the default id is). It is compiled when the notifier is built, so an expression that
 // does not parse, or whose type cannot be a string, makes the Provider invalid (InvalidConfig); one that fails at
-// evaluation (e.g. a metadata key the event lacks) fails that notification only.
-import { Environment } from "@marcbachmann/cel-js";
+// evaluation (e.g. a metadata key the event lacks) fails that notification only. It is compiled in the runtime's one
+// CEL environment: (Capstan) a tenant writes the expression and the controller evaluates it for everyone's events, so
+// its size is bounded at parse time (runtime's celLimits; a commit status id needs a few dozen nodes; Flux sets none).
+import { type CelProgram, compileCel, toCel } from "@capstan/runtime";
 import { encodeEvent, type FluxEvent } from "../events/event.js";
-import { toCel } from "../receiver/filter.js";
 import { DeliveryError } from "./http.js";
 import { ProviderConfigError } from "./settings.js";
 
@@ -18,62 +19,32 @@ export interface CommitStatusObjects {
 
 export type CommitStatusExpression = (event: FluxEvent, objects: CommitStatusObjects) => string;
 
-/** cel-js appends a source excerpt on further lines; an Event or a log line needs only the first. */
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split("\n")[0] ?? "";
-}
-
-export const commitStatusExprLimits = {
-  maxAstNodes: 2_000,
-  maxDepth: 64,
-  maxListElements: 100,
-  maxMapEntries: 100,
-  maxCallArguments: 32,
-};
-
-function environment(): Environment {
-  return new Environment({
-    enableOptionalTypes: true,
-    homogeneousAggregateLiterals: false,
-    // Capstan: a tenant writes the expression and the controller evaluates it for everyone's events, so its size is
-    // bounded at parse time (a commit status id needs a few dozen nodes; Flux sets no limit).
-    limits: commitStatusExprLimits,
-  })
-    .registerVariable("event", "map")
-    .registerVariable("provider", "map")
-    .registerVariable("alert", "map");
-}
-
 /** Throws ProviderConfigError for an expression that does not compile or cannot give a string. */
 export function compileCommitStatusExpr(expr: string): CommitStatusExpression {
-  let program: ReturnType<Environment["parse"]>;
+  let program: CelProgram;
   try {
-    program = environment().parse(expr);
+    // CelError messages are the library's first line (an Event or a log line needs no source excerpt).
+    program = compileCel(expr, { variables: { event: "map", provider: "map", alert: "map" } });
   } catch (cause) {
-    throw new ProviderConfigError(`invalid spec.commitStatusExpr: ${firstLine(cause)}`, { cause });
-  }
-  const checked = program.check();
-  if (!checked.valid) {
-    const detail = checked.error ? firstLine(checked.error) : "type check failed";
-    throw new ProviderConfigError(`invalid spec.commitStatusExpr: ${detail}`, { cause: checked.error });
+    throw new ProviderConfigError(`invalid spec.commitStatusExpr: ${(cause as Error).message}`, { cause });
   }
   // `dyn` (e.g. `event.metadata.env`) can only be known at evaluation.
-  if (checked.type !== "string" && checked.type !== "dyn") {
+  if (program.type !== "string" && program.type !== "dyn") {
     throw new ProviderConfigError(
-      `invalid spec.commitStatusExpr: output type mismatch: expected string, got ${checked.type}`,
+      `invalid spec.commitStatusExpr: output type mismatch: expected string, got ${program.type}`,
     );
   }
   return (event, objects) => {
     let result: unknown;
     try {
-      result = program({
+      result = program.evaluate({
         event: eventVariable(event),
         alert: objectVariable(objects.alert),
         provider: objectVariable(objects.provider),
       });
     } catch (cause) {
       throw new DeliveryError(
-        `failed to evaluate spec.commitStatusExpr: ${firstLine(cause)}`,
+        `failed to evaluate spec.commitStatusExpr: ${(cause as Error).message}`,
         false,
         undefined,
         undefined,

@@ -100,10 +100,3 @@ function proxyUrl(data: Record<string, string>, secret: string): string {
   if (data.password) url.password = encodeURIComponent(data.password);
   return url.toString();
 }
-
-/** Secret data from an informer's cached Secret: base64 values decoded. */
-export function decodeSecretData(data: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
-  return out;
-}

@@ -3,7 +3,8 @@
 // empty map when the request is not JSON). An object is annotated only when every expression set for it returns true.
 // The Receiver reconciler compiles them up front (an invalid one stalls the Receiver with InvalidCELExpression); the
 // webhook handler compiles them again per request, parses the body once, and hands the backend one predicate per entry.
-import { Environment } from "@marcbachmann/cel-js";
+// Expressions are compiled in the runtime's one CEL environment, bounded at parse time (runtime's celLimits).
+import { CelError, type CelProgram, compileCel, toCel } from "@capstan/runtime";
 
 /** What an expression sees of a selected object, as Flux's PartialObjectMetadata. */
 export interface FilterObject {
@@ -21,31 +22,24 @@ export class FilterError extends Error {
   override name = "FilterError";
 }
 
-type Program = (vars: Record<string, unknown>) => unknown;
-
-function environment(): Environment {
-  return new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false })
-    .registerVariable("res", "map")
-    .registerVariable("req", "map");
+/** The library's whole message (with its source excerpt), as Flux's messages quote cel-go's. */
+function detail(err: unknown): string {
+  const cause = err instanceof CelError ? err.cause : err;
+  return cause instanceof Error ? cause.message : String((err as Error)?.message ?? err);
 }
 
 /** Parses and type-checks an expression: it must be valid CEL over res and req, and of type bool. */
-export function compileFilter(expr: string): Program {
-  let program: ReturnType<Environment["parse"]>;
+export function compileFilter(expr: string): CelProgram {
+  let program: CelProgram;
   try {
-    program = environment().parse(expr);
+    program = compileCel(expr, { variables: { res: "map", req: "map" } });
   } catch (cause) {
-    throw new FilterError(`failed to parse the CEL expression '${expr}': ${(cause as Error).message}`, { cause });
+    throw new FilterError(`failed to parse the CEL expression '${expr}': ${detail(cause)}`, { cause });
   }
-  const checked = program.check();
-  if (!checked.valid) {
-    const detail = checked.error?.message ?? "type check failed";
-    throw new FilterError(`failed to parse the CEL expression '${expr}': ${detail}`, { cause: checked.error });
+  if (program.type !== "bool") {
+    throw new FilterError(`CEL expression output type mismatch: expected bool, got ${program.type}`);
   }
-  if (checked.type !== "bool") {
-    throw new FilterError(`CEL expression output type mismatch: expected bool, got ${checked.type}`);
-  }
-  return (vars) => program(vars);
+  return program;
 }
 
 interface FilteredSpec {
@@ -71,14 +65,6 @@ export function validateFilters(spec: FilteredSpec): void {
       throw new FilterError(`invalid filter expression for ${which}: ${(err as Error).message}`, { cause: err });
     }
   });
-}
-
-/** JSON integers become CEL ints, so `req.number == 1` compares int with int. */
-export function toCel(v: unknown): unknown {
-  if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
-  if (Array.isArray(v)) return v.map(toCel);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
-  return v;
 }
 
 function isJson(contentType: string | undefined): boolean {
@@ -108,9 +94,9 @@ function predicate(expr: string, req: Record<string, unknown>): ResourcePredicat
   return (res) => {
     let result: unknown;
     try {
-      result = program({ res: toCel(res), req });
+      result = program.evaluate({ res: toCel(res), req });
     } catch (cause) {
-      throw new FilterError(`evaluating the CEL expression '${expr}': ${(cause as Error).message}`, { cause });
+      throw new FilterError(`evaluating the CEL expression '${expr}': ${detail(cause)}`, { cause });
     }
     if (typeof result !== "boolean") throw new FilterError(`the CEL expression '${expr}' did not return a bool`);
     return result;

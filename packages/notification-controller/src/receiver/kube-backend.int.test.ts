@@ -2,9 +2,8 @@
 // status.webhookPath, reads the token through the Secret informer's cache, and annotates the GitRepository.
 import { type Receiver, receiverType } from "@capstan/api";
 import { eventually } from "@capstan/cluster/testing";
-import { createInformer, type KubeObject } from "@capstan/runtime";
+import { createInformer, type KubeObject, type SecretObject, secretType } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
-import { type SecretObject, secretType } from "../kube/types.js";
 import { createSecret, requestedAt, rev, setRepo } from "../testing/cluster.js";
 import { testNamespace, useControlPlane } from "../testing/harness.js";
 import { githubPush, githubSignature } from "../testing/webhook.js";

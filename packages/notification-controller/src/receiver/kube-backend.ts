@@ -5,9 +5,7 @@
 // queue behind the client's rate limit, and a flood of bad requests would delay the good ones by seconds). Only a
 // request that passed validation reaches the API, to annotate what its Receiver selects.
 import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
-import type { Cache, Client, KubeObject } from "@capstan/runtime";
-import type { SecretObject } from "../kube/types.js";
-import { decodeSecretData } from "../providers/resolve.js";
+import { type Cache, type Client, decodeSecretStrings, type KubeObject, type SecretObject } from "@capstan/runtime";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
 
 export interface KubeReceiverBackendOptions {
@@ -54,7 +52,7 @@ export function readToken(secrets: Cache<SecretObject>, namespace: string, secre
   if (!secretName) throw new Error("spec.secretRef is not set");
   const secret = secrets.get(`${namespace}/${secretName}`);
   if (!secret) throw new Error(`Secret '${namespace}/${secretName}' not found`);
-  const token = decodeSecretData(secret.data).token;
+  const token = decodeSecretStrings(secret.data).token;
   if (token === undefined) throw new Error(`invalid '${namespace}/${secretName}' secret data: required field 'token'`);
   return token;
 }

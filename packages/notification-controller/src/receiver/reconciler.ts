@@ -6,17 +6,18 @@
 import { type Receiver, receiverType } from "@capstan/api";
 import {
   type Cache,
+  decodeSecretStrings,
   type KubeObject,
   objectKey,
   ReconcileError,
   type ReconcilerDefinition,
+  type SecretObject,
   StallingError,
   type Step,
+  secretType,
   stepContinue,
   type WithConditions,
 } from "@capstan/runtime";
-import { type SecretObject, secretType } from "../kube/types.js";
-import { decodeSecretData } from "../providers/resolve.js";
 import { InvalidCELExpressionReason, validateFilters } from "./filter.js";
 import { receiverTypes } from "./handler.js";
 import { TokenNotFoundReason } from "./status.js";
@@ -57,7 +58,7 @@ function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> 
         reason: TokenNotFoundReason,
       });
     }
-    const token = decodeSecretData(secret.data).token;
+    const token = decodeSecretStrings(secret.data).token;
     if (token === undefined) {
       throw new ReconcileError(`invalid '${namespace}/${name}' secret data: required field 'token'`, {
         reason: TokenNotFoundReason,

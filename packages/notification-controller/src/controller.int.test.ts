@@ -371,11 +371,8 @@ describe("notification-controller process: receivers and invalid objects", () =>
       headers: { "content-type": "application/json" },
     });
     expect(response.status).toBe(200);
-    const requestedAt = async (name: string) =>
-      (await cp.client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns, name }))
-        ?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
-    expect(await requestedAt("podinfo")).toMatch(/ \+0000 UTC$/);
-    expect(await requestedAt("other")).toBeUndefined();
+    expect(await requestedAt(cp.client, ns, "podinfo")).toMatch(/ \+0000 UTC$/);
+    expect(await requestedAt(cp.client, ns, "other")).toBeUndefined();
   });
 
   it("Given invalid Alerts, Providers and a Receiver without its Secret / should report each with a reason and message, keep running, and recover when fixed", async () => {

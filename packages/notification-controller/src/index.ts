@@ -1,9 +1,8 @@
 // @capstan/notification-controller: derives Flux events from status transitions, sends them to Providers, and serves
 // Receiver webhooks. main.ts wires these from flags.
 
-export { AlertBinder, type AlertBinderOptions, InvalidConfigReason } from "./alerts/binder.js";
+export { AlertBinder, type AlertBinderOptions } from "./alerts/binder.js";
 export {
-  type AlertSpec,
   alertAccepts,
   type CompiledAlert,
   compileAlert,
@@ -58,7 +57,7 @@ export {
   receiverTypes,
 } from "./receiver/handler.js";
 export { createKubeReceiverBackend, goTimeNow, readToken } from "./receiver/kube-backend.js";
-export { type ReceiverObject, receiverDefinition, ValidationFailedReason } from "./receiver/reconciler.js";
+export { type ReceiverObject, receiverDefinition } from "./receiver/reconciler.js";
 export { parseListenAddress, type ReceiverServer, startReceiverServer } from "./receiver/server.js";
-export { receiverStatus, TokenNotFoundReason } from "./receiver/status.js";
+export { receiverStatus } from "./receiver/status.js";
 export { webhookPath } from "./receiver/webhook-path.js";

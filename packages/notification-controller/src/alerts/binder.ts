@@ -6,7 +6,7 @@
 // A Provider of a type Capstan cannot send to is the exception: its Alerts stay bound to a notifier that drops each
 // notification with a NotificationDispatchFailed Event (providers/unsupported.ts), as Flux reports every notification
 // it fails to dispatch, so the loss is visible where `flux get` cannot show it.
-import type { Alert, Provider } from "@capstan/api";
+import { type Alert, AlertReasons, type Provider } from "@capstan/api";
 import {
   decodeSecretStrings,
   type EventRecorder,
@@ -15,6 +15,7 @@ import {
   type Logger,
   type Outcome,
   objectKey,
+  Reasons,
   type SecretObject,
   startWorkers,
   type WorkerPool,
@@ -45,8 +46,6 @@ export interface AlertBinderOptions {
   /** Retry backoff of a binding that failed for a transient reason (--min-retry-delay, --max-retry-delay). */
   backoff?: { baseDelayMs: number; maxDelayMs: number };
 }
-
-export const InvalidConfigReason = "InvalidConfig";
 
 /** A problem that only a change of the Alert, its Provider or a Secret can fix: reported, not retried. */
 class ConfigProblem extends Error {}
@@ -255,10 +254,10 @@ export class AlertBinder {
   }
 
   #problem(reportKey: string, obj: KubeObject, message: string): void {
-    this.#o.log.error({ [obj.kind]: objectKey(obj), reason: InvalidConfigReason }, message);
+    this.#o.log.error({ [obj.kind]: objectKey(obj), reason: AlertReasons.InvalidConfig }, message);
     if (this.#reported.get(reportKey) === message) return;
     this.#reported.set(reportKey, message);
-    this.#o.events.event(obj, "Warning", InvalidConfigReason, message);
+    this.#o.events.event(obj, "Warning", AlertReasons.InvalidConfig, message);
   }
 
   /** After a reported problem is fixed, say so once (Normal), as a Ready condition turning True would. */
@@ -266,6 +265,6 @@ export class AlertBinder {
     if (!this.#reported.has(reportKey)) return;
     this.#reported.delete(reportKey);
     this.#o.log.info({ [obj.kind]: objectKey(obj) }, message);
-    this.#o.events.event(obj, "Normal", "Succeeded", message);
+    this.#o.events.event(obj, "Normal", Reasons.Succeeded, message);
   }
 }

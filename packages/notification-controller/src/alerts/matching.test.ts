@@ -1,13 +1,7 @@
+import type { AlertSpec } from "@capstan/api";
 import { describe, expect, it } from "vitest";
 import { sampleEvent } from "../testing/fixtures.js";
-import {
-  type AlertSpec,
-  alertAccepts,
-  compileAlert,
-  compileGoRegex,
-  InvalidRegexError,
-  notificationFor,
-} from "./matching.js";
+import { alertAccepts, compileAlert, compileGoRegex, InvalidRegexError, notificationFor } from "./matching.js";
 
 const alert = (spec: Partial<AlertSpec>) =>
   compileAlert({
@@ -17,7 +11,7 @@ const alert = (spec: Partial<AlertSpec>) =>
   });
 
 describe("alert matching", () => {
-  it.each([
+  it.each<[string, AlertSpec["eventSources"], boolean]>([
     ["name *", [{ kind: "GitRepository", name: "*" }], true],
     ["exact name", [{ kind: "GitRepository", name: "webapp" }], true],
     ["other name", [{ kind: "GitRepository", name: "api" }], false],
@@ -31,7 +25,7 @@ describe("alert matching", () => {
     expect(alertAccepts(alert({ eventSources }), sampleEvent(), { team: "web" })).toBe(want);
   });
 
-  it.each([
+  it.each<[string, AlertSpec["eventSeverity"], string, boolean]>([
     ["info alert, info event", "info", "info", true],
     ["info alert, error event", "info", "error", true],
     ["error alert, info event", "error", "info", false],

@@ -1,25 +1,7 @@
 // Alert matching, as Flux's event server does it: source (kind, name or pattern, namespace, matchLabels), severity,
 // inclusion and exclusion regexes; then the Alert's metadata is merged into the notification.
+import type { AlertSpec, CrossNamespaceObjectReference } from "@capstan/api";
 import { EventAnnotationPrefix, type FluxEvent, MetaSummaryKey } from "../events/event.js";
-
-export interface EventSource {
-  apiVersion?: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-  matchLabels?: Record<string, string>;
-}
-
-export interface AlertSpec {
-  providerRef: { name: string };
-  eventSeverity?: "info" | "error" | string;
-  eventSources: EventSource[];
-  inclusionList?: string[];
-  exclusionList?: string[];
-  eventMetadata?: Record<string, string>;
-  summary?: string;
-  suspend?: boolean;
-}
 
 export interface CompiledAlert {
   namespace: string;
@@ -84,7 +66,11 @@ export interface ObjectIdentity {
   labels?: Record<string, string>;
 }
 
-export function sourceMatches(alert: CompiledAlert, source: EventSource, obj: ObjectIdentity): boolean {
+export function sourceMatches(
+  alert: CompiledAlert,
+  source: CrossNamespaceObjectReference,
+  obj: ObjectIdentity,
+): boolean {
   const namespace = source.namespace || alert.namespace;
   if ((obj.namespace ?? "") !== namespace || obj.kind !== source.kind) return false;
   if (source.name === "*" && source.matchLabels) {

@@ -1,10 +1,9 @@
 // What a settled notification leaves behind: a metric count, a log line, and for a failure a Warning Event
 // NotificationDispatchFailed on the Alert (v1beta3 Alerts have no status, so Events are where a user looks).
+import { AlertReasons } from "@capstan/api";
 import type { EventRecorder, Logger } from "@capstan/runtime";
 import type { NotificationMetrics } from "./metrics.js";
 import type { NotificationRecord } from "./pipeline.js";
-
-export const NotificationDispatchFailedReason = "NotificationDispatchFailed";
 
 export function reportSettled(deps: {
   metrics: NotificationMetrics;
@@ -34,7 +33,7 @@ export function reportSettled(deps: {
         metadata: { name: alert.name, namespace: alert.namespace, uid: alert.uid },
       },
       "Warning",
-      NotificationDispatchFailedReason,
+      AlertReasons.NotificationDispatchFailed,
       message,
     );
   };

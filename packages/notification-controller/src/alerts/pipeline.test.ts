@@ -1,10 +1,11 @@
+import type { AlertSpec } from "@capstan/api";
 import { describe, expect, it } from "vitest";
 import { DeliveryQueues } from "../delivery/queues.js";
 import type { FluxEvent } from "../events/event.js";
 import type { WatchedObject } from "../events/watched.js";
 import type { Notifier } from "../providers/notifier.js";
 import { gitRepo, rev } from "../testing/objects.js";
-import { type AlertSpec, compileAlert } from "./matching.js";
+import { compileAlert } from "./matching.js";
 import { EventPipeline } from "./pipeline.js";
 import { EventRateLimiter } from "./ratelimit.js";
 import { MemoryWatermarkStore } from "./watermark-store.js";

@@ -1,35 +1,11 @@
 // The durable high-water mark of an Alert: for each object it watches, the ObservedState last notified (encoded), in a
 // ConfigMap owned by the Alert (garbage-collected with it). See alerts/README.md for why a ConfigMap and how it keeps
 // "once per transition" across restarts.
+import type { Client, KubeObject, ObjectRef } from "@capstan/runtime";
 import { shortHash } from "../events/transitions.js";
 
-/** The slice of @capstan/runtime's Client this store needs (structurally compatible with it). */
-export interface ConfigMapClient {
-  get<T extends KubeLike = KubeLike>(ref: Ref): Promise<T | undefined>;
-  create<T extends KubeLike = KubeLike>(obj: KubeLike, options?: { fieldManager?: string }): Promise<T>;
-  mergePatch<T extends KubeLike = KubeLike>(ref: Ref, patch: unknown, options?: { fieldManager?: string }): Promise<T>;
-}
-
-export interface KubeLike {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    annotations?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
-    [k: string]: unknown;
-  };
-  [field: string]: unknown;
-}
-
-interface Ref {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-}
+/** The slice of the runtime's Client this store needs. */
+export type ConfigMapClient = Pick<Client, "get" | "create" | "mergePatch">;
 
 export interface AlertIdentity {
   apiVersion: string;
@@ -72,7 +48,7 @@ export class ConfigMapWatermarkStore implements WatermarkStore {
     private readonly fieldManager = "notification-controller",
   ) {}
 
-  private ref(alert: AlertIdentity): Ref {
+  private ref(alert: AlertIdentity): ObjectRef {
     return {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -109,7 +85,7 @@ export class ConfigMapWatermarkStore implements WatermarkStore {
       );
       return;
     }
-    const body: KubeLike = {
+    const body: KubeObject = {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: {

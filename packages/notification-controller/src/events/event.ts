@@ -1,6 +1,7 @@
 // The event that Flux's notification-controller hands to its notifiers (fluxcd/pkg/apis/event/v1beta1 Event), with the
 // metadata keys already stripped of their API-group prefix ("source.toolkit.fluxcd.io/revision" → "revision").
 import { createHash } from "node:crypto";
+import { Reasons } from "@capstan/runtime";
 
 export type EventSeverity = "info" | "error" | "trace";
 
@@ -43,6 +44,14 @@ export const eventIdMetadataKey = "notification.capstan.dev/event-id";
  */
 export function eventIdHeaders(id: string): Record<string, string> {
   return { [EventIdHeader.toLowerCase()]: id, [IdempotencyKeyHeader.toLowerCase()]: `"${id}"` };
+}
+
+/**
+ * Whether the event says a reconcile is under way (reason Progressing), which providers treat apart as Flux's do: most
+ * skip it, gitea shows it as a pending commit status.
+ */
+export function isProgressing(event: FluxEvent): boolean {
+  return event.reason === Reasons.Progressing;
 }
 
 export const MetaRevisionKey = "revision";

@@ -1,7 +1,7 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
-import type { Informer, KubeObject, ResourceType } from "@capstan/runtime";
+import type { Informer, ResourceType } from "@capstan/runtime";
 import type { WatchedObject } from "./watched.js";
 
 /** Kinds an Alert may select that Capstan serves, so their informers can be started on demand. */
@@ -15,7 +15,7 @@ export interface SourceSink {
   forget(obj: WatchedObject): void;
 }
 
-export type WatchedInformer = Informer<KubeObject & WatchedObject>;
+export type WatchedInformer = Informer<WatchedObject>;
 
 export class WatchedSources {
   readonly #informers = new Map<string, WatchedInformer>();

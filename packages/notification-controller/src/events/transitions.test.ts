@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gitRepo, rev } from "../testing/objects.js";
+import { gitRepo, rev, T0 } from "../testing/objects.js";
 import { decodeState, detectTransitions, encodeState, observe } from "./transitions.js";
+import type { WatchedObject } from "./watched.js";
 
 const now = new Date("2024-03-01T12:00:00Z");
 const detect = (prev: ReturnType<typeof observe> | undefined, obj: Parameters<typeof observe>[0]) =>
@@ -127,14 +128,22 @@ describe("transition detection", () => {
   });
 
   it("Given a Kustomization with a change set / should report the applied revision with it", () => {
-    const ks = {
+    const ks: WatchedObject = {
       apiVersion: "kustomize.toolkit.fluxcd.io/v1",
       kind: "Kustomization",
       metadata: { name: "apps", namespace: "flux-system" },
       status: {
         lastAppliedRevision: rev(5),
         lastAppliedChangeSet: ["Deployment/default/web configured", "Service/default/web created"],
-        conditions: [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "Applied" }],
+        conditions: [
+          {
+            type: "Ready",
+            status: "True",
+            reason: "ReconciliationSucceeded",
+            message: "Applied",
+            lastTransitionTime: T0,
+          },
+        ],
       },
     };
     const events = detectTransitions({ applied: "x", ready: "True" }, ks, { now });

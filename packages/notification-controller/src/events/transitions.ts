@@ -2,6 +2,8 @@
 // events are new. Pure, so the live path (informer updates) and the restart path (stored high-water mark vs the first
 // list) run the same code.
 import { createHash } from "node:crypto";
+import { ConditionStatus, GitRepositoryReasons } from "@capstan/api";
+import { Conditions, Reasons } from "@capstan/runtime";
 import { EventAnnotationPrefix, type FluxEvent, fluxTimestamp, MetaRevisionKey } from "./event.js";
 import { transitionKey } from "./event-id.js";
 import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
@@ -28,18 +30,22 @@ export function observe(obj: WatchedObject): ObservedState {
   if (artifact) state.artifact = shortHash(artifact);
   const applied = obj.status?.lastAppliedRevision;
   if (applied) state.applied = shortHash(applied);
-  const ready = findCondition(obj, "Ready");
+  const ready = findCondition(obj, Conditions.Ready);
   if (ready) {
     state.ready = ready.status;
     state.readyDigest = shortHash(`${ready.reason ?? ""}\n${ready.message ?? ""}`);
   }
-  const stalled = findCondition(obj, "Stalled");
+  const stalled = findCondition(obj, Conditions.Stalled);
   if (stalled) state.stalled = stalled.status;
   return state;
 }
 
 const statusCode: Record<string, string> = { True: "T", False: "F", Unknown: "U" };
-const statusName: Record<string, string> = { T: "True", F: "False", U: "Unknown" };
+const statusName: Record<string, string> = {
+  T: ConditionStatus.True,
+  F: ConditionStatus.False,
+  U: ConditionStatus.Unknown,
+};
 
 /** "artifact.applied.R.readyDigest.S" with empty fields for absent values. */
 export function encodeState(s: ObservedState): string {
@@ -52,9 +58,9 @@ export function decodeState(encoded: string): ObservedState {
   const s: ObservedState = {};
   if (artifact) s.artifact = artifact;
   if (applied) s.applied = applied;
-  if (ready) s.ready = statusName[ready] ?? "Unknown";
+  if (ready) s.ready = statusName[ready] ?? ConditionStatus.Unknown;
   if (readyDigest) s.readyDigest = readyDigest;
-  if (stalled) s.stalled = statusName[stalled] ?? "Unknown";
+  if (stalled) s.stalled = statusName[stalled] ?? ConditionStatus.Unknown;
   return s;
 }
 
@@ -146,18 +152,18 @@ export function detectTransitions(
   if (artifact && now.artifact !== before.artifact) {
     base(
       "info",
-      "NewArtifact",
+      GitRepositoryReasons.NewArtifact,
       `stored artifact for revision '${artifact}'`,
       status.artifact?.lastUpdateTime,
       artifact,
     );
   }
 
-  const ready = findCondition(obj, "Ready");
+  const ready = findCondition(obj, Conditions.Ready);
   const applied = status.lastAppliedRevision;
   if (applied && now.applied !== before.applied) {
     const message = changeSetMessage(status.lastAppliedChangeSet) ?? `Applied revision: ${applied}`;
-    base("info", "ReconciliationSucceeded", message, ready?.lastTransitionTime, applied);
+    base("info", Reasons.ReconciliationSucceeded, message, ready?.lastTransitionTime, applied);
   }
 
   const revision = status.lastAttemptedRevision || artifact || applied;
@@ -181,23 +187,26 @@ function conditionEvents(
   goodRevision: string | undefined,
   emit: Emit,
 ): void {
-  const ready = findCondition(obj, "Ready");
-  const stalled = findCondition(obj, "Stalled");
-  const stalledNow = stalled?.status === "True" && before.stalled !== "True";
+  const { True, False } = ConditionStatus;
+  const ready = findCondition(obj, Conditions.Ready);
+  const stalled = findCondition(obj, Conditions.Stalled);
+  const stalledNow = stalled?.status === True && before.stalled !== True;
   if (stalledNow && stalled) {
-    emit("error", stalled.reason || "Stalled", stalled.message ?? "", stalled.lastTransitionTime, revision);
+    // Without a reason, the condition's type says it.
+    emit("error", stalled.reason || Conditions.Stalled, stalled.message ?? "", stalled.lastTransitionTime, revision);
   }
-  if (ready?.status === "False" && (before.ready !== "False" || before.readyDigest !== now.readyDigest)) {
+  if (ready?.status === False && (before.ready !== False || before.readyDigest !== now.readyDigest)) {
     // A Stalled event with the same words already says it.
     const sameAsStalled =
       stalledNow && stalled?.reason === ready.reason && (stalled?.message ?? "") === (ready.message ?? "");
-    const reconciling = findCondition(obj, "Reconciling");
-    const inProgress = reconciling?.status === "True" && reconciling.reason === "Progressing";
+    const reconciling = findCondition(obj, Conditions.Reconciling);
+    const inProgress = reconciling?.status === True && reconciling.reason === Reasons.Progressing;
     if (!sameAsStalled && !inProgress) {
-      const severity = ready.reason === "DependencyNotReady" ? "info" : "error";
-      emit(severity, ready.reason || "ReconciliationFailed", ready.message ?? "", ready.lastTransitionTime, revision);
+      const severity = ready.reason === Reasons.DependencyNotReady ? "info" : "error";
+      const reason = ready.reason || Reasons.ReconciliationFailed;
+      emit(severity, reason, ready.message ?? "", ready.lastTransitionTime, revision);
     }
-  } else if (ready?.status === "True" && before.ready === "False") {
-    emit("info", ready.reason || "Succeeded", ready.message ?? "", ready.lastTransitionTime, goodRevision);
+  } else if (ready?.status === True && before.ready === False) {
+    emit("info", ready.reason || Reasons.Succeeded, ready.message ?? "", ready.lastTransitionTime, goodRevision);
   }
 }

@@ -1,36 +1,19 @@
-// The parts of a watched object (GitRepository, Kustomization, or any kstatus-shaped Flux object) that events are
-// derived from.
+// The watched objects (the kinds Alerts may select that Capstan serves: events/sources.ts), in the API's generated
+// types: events are derived from their status.
+import type { Condition, GitRepositoryStatus, KustomizationStatus } from "@capstan/api";
+import type { KubeObject } from "@capstan/runtime";
 
-export interface Condition {
-  type: string;
-  status: "True" | "False" | "Unknown" | string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
-}
-
-export interface WatchedStatus {
-  conditions?: Condition[];
-  artifact?: { revision?: string; lastUpdateTime?: string; digest?: string };
-  lastAppliedRevision?: string;
-  lastAttemptedRevision?: string;
-  /** Capstan addition on Kustomization status, when kustomize-controller records it: "Kind/ns/name action" lines. */
-  lastAppliedChangeSet?: string | string[];
-  [field: string]: unknown;
-}
-
-export interface WatchedObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
+/** The status fields events are derived from, whichever watched kind carries them. */
+export type WatchedStatus = GitRepositoryStatus &
+  KustomizationStatus & {
+    /**
+     * (Capstan) "Kind/ns/name action" lines of the last apply, when kustomize-controller records them. Not in the
+     * Kustomization CRD yet, so the apiserver does not keep it today; transitions use it when present.
+     */
+    lastAppliedChangeSet?: string | string[];
   };
+
+export interface WatchedObject extends KubeObject {
   status?: WatchedStatus;
 }
 

@@ -2,7 +2,7 @@
 // Center build statuses (REST `.../commits/<sha>/builds`, token or username/password), as Flux sets them. Both keep
 // their key under Bitbucket's 40-character limit with a SHA-1 of the commit status id, and skip Progressing events.
 import { createHash } from "node:crypto";
-import type { FluxEvent } from "../events/event.js";
+import { type FluxEvent, isProgressing } from "../events/event.js";
 import { parseGitAddress, revisionOf, stateFor, statusDescription } from "./commit-status.js";
 import {
   basicAuth,
@@ -60,7 +60,7 @@ export async function postBitbucketStatus(
   transport: HttpTransport,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (event.reason === "Progressing") return;
+  if (isProgressing(event)) return;
   const sha = revisionOf(event);
   const state = stateFor(event, "SUCCESSFUL", "FAILED");
   const key = sha1Hex(statusId);
@@ -147,7 +147,7 @@ export async function postBitbucketServerStatus(
   transport: HttpTransport,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (event.reason === "Progressing") return;
+  if (isProgressing(event)) return;
   const sha = revisionOf(event);
   const state = stateFor(event, "SUCCESSFUL", "FAILED");
   const description = statusDescription(event);

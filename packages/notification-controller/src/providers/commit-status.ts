@@ -1,8 +1,7 @@
 // GitHub and GitLab commit statuses on the commit of the event's revision, as Flux sets them: one status context per
 // (object, Provider), state from severity, description from the reason, skipped when the latest identical status is
 // already there.
-import type { FluxEvent } from "../events/event.js";
-import { MetaRevisionKey } from "../events/event.js";
+import { type FluxEvent, isProgressing, MetaRevisionKey } from "../events/event.js";
 import { DeliveryError, type HttpRequest, type HttpTransport, sendExpectingSuccess } from "./http.js";
 import { ProviderConfigError } from "./settings.js";
 
@@ -106,7 +105,7 @@ export function githubApiBase(host: string): string {
 
 export function githubStatusRequest(event: FluxEvent, opts: CommitStatusOptions): HttpRequest | undefined {
   // Progressing events would flip the status back and forth during every reconcile; Flux skips them too.
-  if (event.reason === "Progressing") return undefined;
+  if (isProgressing(event)) return undefined;
   const { host, id } = parseGitAddress(opts.address);
   const [owner, repo, ...extra] = id.split("/");
   if (!owner || !repo || extra.length > 0) throw new ProviderConfigError(`invalid repository id "${id}"`);
@@ -134,7 +133,7 @@ function githubHeaders(token: string): Record<string, string> {
 }
 
 export function gitlabStatusRequest(event: FluxEvent, opts: CommitStatusOptions): HttpRequest | undefined {
-  if (event.reason === "Progressing") return undefined;
+  if (isProgressing(event)) return undefined;
   const { host, id } = parseGitAddress(opts.address);
   if (!id) throw new ProviderConfigError("invalid GitLab project id");
   const sha = revisionOf(event);

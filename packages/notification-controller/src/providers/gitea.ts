@@ -1,6 +1,6 @@
 // Gitea (and Forgejo) commit statuses, as Flux's gitea notifier sets them through the Gitea SDK: `token` auth, the
 // latest status with our context compared first, Progressing events shown as `pending`.
-import type { FluxEvent } from "../events/event.js";
+import { type FluxEvent, isProgressing } from "../events/event.js";
 import { parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
 import {
   DeliveryError,
@@ -33,7 +33,7 @@ export function giteaHeaders(token: string, json: boolean): Record<string, strin
 }
 
 export function giteaState(event: FluxEvent): string {
-  if (event.reason === "Progressing") return "pending";
+  if (isProgressing(event)) return "pending";
   if (event.severity === "info") return "success";
   if (event.severity === "error") return "failure";
   throw new DeliveryError("can't convert to gitea state", false);

@@ -1,6 +1,6 @@
 // Incident and alerting services: Opsgenie (alerts API), PagerDuty (Events API v2) and Prometheus Alertmanager
 // (POST /api/v2/alerts), with the payloads and headers Flux's notifiers send.
-import { type FluxEvent, fluxTimestamp, sortedRecord } from "../events/event.js";
+import { type FluxEvent, fluxTimestamp, isProgressing, sortedRecord } from "../events/event.js";
 import { statusDescription } from "./commit-status.js";
 import { basicAuth, type HttpRequest, jsonPost } from "./http.js";
 import { ProviderConfigError } from "./settings.js";
@@ -44,7 +44,7 @@ function details(event: FluxEvent) {
  * open), and info events also record a change event. Progressing events are skipped, as in Flux.
  */
 export function pagerDutyRequests(endpoint: string, routingKey: string, event: FluxEvent): HttpRequest[] {
-  if (event.reason === "Progressing") return [];
+  if (isProgressing(event)) return [];
   const summary = pagerDutySummary(event);
   const source = `Flux ${event.reportingController}`;
   const timestamp = fluxTimestamp(new Date(event.timestamp));

@@ -1,7 +1,7 @@
 // One Notifier per Provider: validates the settings up front (a bad Provider is a condition, not a crash), then turns
 // each event into the provider's request(s). The registry below has exactly one entry per type in `providerTypes`
 // (the compiler checks it), so the list of supported types and the code that serves them cannot drift apart.
-import type { FluxEvent } from "../events/event.js";
+import { type FluxEvent, isProgressing } from "../events/event.js";
 import { bitbucketRepo, bitbucketServerRepo, postBitbucketServerStatus, postBitbucketStatus } from "./bitbucket.js";
 import { changeRequestCommenter, giteaPullRequestTarget, gitlabMergeRequestTarget } from "./change-request.js";
 import {
@@ -161,7 +161,7 @@ export const registry: { readonly [T in ProviderType]: Factory } = {
   },
   googlechat: (s) => {
     const url = requireAddress(s);
-    return single((event) => (event.reason === "Progressing" ? undefined : jsonPost(url, googleChatPayload(event))));
+    return single((event) => (isProgressing(event) ? undefined : jsonPost(url, googleChatPayload(event))));
   },
   telegram: (s) => {
     if (!s.channel) throw new ProviderConfigError("empty Telegram channel");

@@ -1,6 +1,6 @@
 // A Provider's settings from its spec and the Secrets it names (secretRef, certSecretRef, proxySecretRef), as Flux's
 // notification-controller reads them. Errors name Secrets and keys, never values.
-import type { Provider } from "@capstan/api";
+import { type Provider, ProviderReasons } from "@capstan/api";
 import { parseDuration } from "@capstan/runtime";
 import { parse as parseYaml } from "yaml";
 import type { ProviderSettings } from "./settings.js";
@@ -11,7 +11,7 @@ export type SecretReader = (namespace: string, name: string) => Record<string, s
 /** The Provider cannot be used as it stands; `reason` is Flux's (InvalidConfig). */
 export class ProviderResolutionError extends Error {
   override readonly name = "ProviderResolutionError";
-  readonly reason = "InvalidConfig";
+  readonly reason = ProviderReasons.InvalidConfig;
 }
 
 const defaultTimeoutMs = 15_000;

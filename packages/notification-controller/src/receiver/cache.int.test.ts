@@ -1,9 +1,9 @@
 // The Receiver server inside the real controller wiring, against the real control plane, with a client that counts
 // every API request: a flood of badly signed webhooks costs no API call (tokens and Receivers come from informer
 // caches), a valid webhook sent during the flood is handled, and a rotated token is seen through the cache.
-import { gitRepositoryType, receiverType, reconcileRequestAnnotation } from "@capstan/api";
+import { gitRepositoryType, receiverType } from "@capstan/api";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
-import { KubeClient, type RequestInfo } from "@capstan/runtime";
+import { Annotations, KubeClient, type RequestInfo } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecret, requestedAt as repoRequestedAt, rev, setRepo } from "../testing/cluster.js";
 import { type InProcessController, startInProcess, useControlPlane } from "../testing/harness.js";
@@ -38,7 +38,7 @@ const requestedAt = (name: string) => repoRequestedAt(cp.client, ns.name, name);
 async function clearRequestedAt(name: string): Promise<void> {
   await cp.client.mergePatch(
     { apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace: ns.name, name },
-    { metadata: { annotations: { [reconcileRequestAnnotation]: null } } },
+    { metadata: { annotations: { [Annotations.ReconcileRequest]: null } } },
   );
 }
 

@@ -13,6 +13,17 @@ describe("Receiver CEL filters", () => {
     ["a syntax error", "req.ref ==", /^failed to parse the CEL expression 'req\.ref =='/],
     ["an unknown variable", "claims.sub == 'x'", /^failed to parse the CEL expression 'claims\.sub == 'x'': .*claims/],
     ["a non-boolean result", "res.metadata.name", /^CEL expression output type mismatch: expected bool, got dyn$/],
+    // (Capstan) the runtime's parse-time bounds: a tenant's expression runs in the controller that serves everyone.
+    [
+      "a list literal beyond the bounds",
+      `req.ref in [${Array.from({ length: 150 }, (_, i) => `'r${i}'`).join(", ")}]`,
+      /^failed to parse the CEL expression 'req\.ref in \[/,
+    ],
+    [
+      "comprehensions nested beyond the bounds",
+      "[[[1]]].all(a, a.all(b, b.all(c, c > 0)))",
+      /comprehensions nested 3 deep, more than the 2 allowed/,
+    ],
   ])("Given %s, should refuse to compile it", (_, expr, message) => {
     expect(() => compileFilter(expr)).toThrow(message);
   });

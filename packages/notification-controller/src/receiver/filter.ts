@@ -16,8 +16,6 @@ export interface FilterObject {
 /** Decides whether one selected object is annotated; throws when the expression fails or is not boolean. */
 export type ResourcePredicate = (res: FilterObject) => boolean;
 
-export const InvalidCELExpressionReason = "InvalidCELExpression";
-
 export class FilterError extends Error {
   override name = "FilterError";
 }

@@ -4,8 +4,16 @@
 // can send any number of requests, and a request that fails validation must cost no API call (a GET per request would
 // queue behind the client's rate limit, and a flood of bad requests would delay the good ones by seconds). Only a
 // request that passed validation reaches the API, to annotate what its Receiver selects.
-import { type Receiver, reconcileRequestAnnotation } from "@capstan/api";
-import { type Cache, type Client, decodeSecretStrings, type KubeObject, type SecretObject } from "@capstan/runtime";
+import { ConditionStatus, type Receiver } from "@capstan/api";
+import {
+  Annotations,
+  type Cache,
+  type Client,
+  Conditions,
+  decodeSecretStrings,
+  type KubeObject,
+  type SecretObject,
+} from "@capstan/runtime";
 import type { ReceiverBackend, ReceiverView, ReconcileTarget } from "./handler.js";
 
 export interface KubeReceiverBackendOptions {
@@ -27,7 +35,7 @@ export function goTimeNow(date: Date): string {
 }
 
 export function receiverView(r: Receiver): ReceiverView {
-  const ready = r.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  const ready = r.status?.conditions?.find((c) => c.type === Conditions.Ready)?.status === ConditionStatus.True;
   return {
     namespace: r.metadata.namespace ?? "",
     name: r.metadata.name ?? "",
@@ -65,7 +73,7 @@ export function createKubeReceiverBackend(options: KubeReceiverBackendOptions): 
   const annotate = (ref: { apiVersion: string; kind: string; namespace: string; name: string }) =>
     client.mergePatch(
       ref,
-      { metadata: { annotations: { [reconcileRequestAnnotation]: goTimeNow(now()) } } },
+      { metadata: { annotations: { [Annotations.ReconcileRequest]: goTimeNow(now()) } } },
       { fieldManager },
     );
   return {

@@ -3,12 +3,13 @@
 // TokenNotFound and retried; a type this controller cannot serve is Stalled (ValidationFailed), and a CEL filter that
 // does not compile is Stalled (InvalidCELExpression), until the spec changes.
 // Secret changes re-run the Receivers that name them.
-import { type Receiver, receiverType } from "@capstan/api";
+import { type Receiver, ReceiverReasons, receiverType } from "@capstan/api";
 import {
   type Cache,
   decodeSecretStrings,
   type KubeObject,
   objectKey,
+  Reasons,
   ReconcileError,
   type ReconcilerDefinition,
   type SecretObject,
@@ -18,14 +19,11 @@ import {
   stepContinue,
   type WithConditions,
 } from "@capstan/runtime";
-import { InvalidCELExpressionReason, validateFilters } from "./filter.js";
+import { validateFilters } from "./filter.js";
 import { receiverTypes } from "./handler.js";
-import { TokenNotFoundReason } from "./status.js";
 import { webhookPath } from "./webhook-path.js";
 
 export type ReceiverObject = Receiver & WithConditions;
-
-export const ValidationFailedReason = "ValidationFailed";
 
 export interface ReceiverReconcilerOptions {
   /** The Secret cache (the Manager's Secret informer). */
@@ -36,13 +34,13 @@ const validate: Step<ReceiverObject, unknown> = async (_ctx, obj) => {
   if (!(receiverTypes as readonly string[]).includes(obj.spec.type)) {
     throw new StallingError(
       `receiver type '${obj.spec.type}' is not supported by Capstan (supported: ${receiverTypes.join(", ")})`,
-      { reason: ValidationFailedReason },
+      { reason: ReceiverReasons.ValidationFailed },
     );
   }
   try {
     validateFilters(obj.spec);
   } catch (err) {
-    throw new StallingError((err as Error).message, { reason: InvalidCELExpressionReason, cause: err });
+    throw new StallingError((err as Error).message, { reason: ReceiverReasons.InvalidCELExpression, cause: err });
   }
   return stepContinue;
 };
@@ -51,17 +49,17 @@ function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> 
   return async (_ctx, obj) => {
     const namespace = obj.metadata.namespace ?? "";
     const name = obj.spec.secretRef?.name;
-    if (!name) throw new StallingError("spec.secretRef is required", { reason: TokenNotFoundReason });
+    if (!name) throw new StallingError("spec.secretRef is required", { reason: ReceiverReasons.TokenNotFound });
     const secret = secrets.get(`${namespace}/${name}`);
     if (!secret) {
       throw new ReconcileError(`unable to read token from secret '${namespace}/${name}': Secret not found`, {
-        reason: TokenNotFoundReason,
+        reason: ReceiverReasons.TokenNotFound,
       });
     }
     const token = decodeSecretStrings(secret.data).token;
     if (token === undefined) {
       throw new ReconcileError(`invalid '${namespace}/${name}' secret data: required field 'token'`, {
-        reason: TokenNotFoundReason,
+        reason: ReceiverReasons.TokenNotFound,
       });
     }
     obj.status ??= {};
@@ -77,7 +75,7 @@ export function receiverDefinition(options: ReceiverReconcilerOptions): Reconcil
     conditions: { owned: [], summarize: [], negativePolarity: [] },
     steps: [validate, tokenStep(options.secrets)],
     readyWhenEmpty: (obj) => ({
-      reason: "Succeeded",
+      reason: Reasons.Succeeded,
       message: `Receiver initialized for path: ${String(obj.status?.webhookPath ?? "")}`,
     }),
     watches: [

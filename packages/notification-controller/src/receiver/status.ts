@@ -1,6 +1,7 @@
 // What the Receiver reconciler writes: the webhook path for the token, and Ready. Pure, so it is tested apart from the
 // reconcile loop.
-import type { Condition, Receiver } from "@capstan/api";
+import { type Condition, ConditionStatus, type Receiver, ReceiverReasons } from "@capstan/api";
+import { Conditions, Reasons } from "@capstan/runtime";
 import { webhookPath } from "./webhook-path.js";
 
 export interface ReceiverStatusUpdate {
@@ -8,15 +9,21 @@ export interface ReceiverStatusUpdate {
   ready: Pick<Condition, "type" | "status" | "reason" | "message">;
 }
 
-export const TokenNotFoundReason = "TokenNotFound";
-
 export function receiverStatus(receiver: Receiver, token: { value: string } | { error: string }): ReceiverStatusUpdate {
   if ("error" in token) {
-    return { ready: { type: "Ready", status: "False", reason: TokenNotFoundReason, message: token.error } };
+    const { TokenNotFound } = ReceiverReasons;
+    return {
+      ready: { type: Conditions.Ready, status: ConditionStatus.False, reason: TokenNotFound, message: token.error },
+    };
   }
   const path = webhookPath(token.value, receiver.metadata.name ?? "", receiver.metadata.namespace ?? "");
   return {
     webhookPath: path,
-    ready: { type: "Ready", status: "True", reason: "Succeeded", message: `Receiver initialized for path: ${path}` },
+    ready: {
+      type: Conditions.Ready,
+      status: ConditionStatus.True,
+      reason: Reasons.Succeeded,
+      message: `Receiver initialized for path: ${path}`,
+    },
   };
 }

@@ -1,6 +1,6 @@
 // Objects the process tests create on the control plane, written as a user (or source-controller) would.
-import { alertType, gitRepositoryType, providerType, reconcileRequestAnnotation } from "@capstan/api";
-import type { Client, KubeObject, ResourceType } from "@capstan/runtime";
+import { alertType, gitRepositoryType, providerType } from "@capstan/api";
+import { Annotations, type Client, type KubeObject, type ResourceType } from "@capstan/runtime";
 import { watermarkConfigMapName } from "../alerts/watermark-store.js";
 import type { WatchedObject } from "../events/watched.js";
 
@@ -9,7 +9,7 @@ const sourceFm = { fieldManager: "source-controller", force: true };
 
 export const eventType: ResourceType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
 
-export type RepoObject = KubeObject & WatchedObject;
+export type RepoObject = WatchedObject;
 
 export interface RepoStatus {
   revision: string;
@@ -111,5 +111,5 @@ export async function markExists(client: Client, namespace: string, alert: strin
 /** The GitRepository's reconcile.fluxcd.io/requestedAt, which a Receiver sets. */
 export async function requestedAt(client: Client, namespace: string, name: string): Promise<string | undefined> {
   const repo = await client.get({ apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", namespace, name });
-  return repo?.metadata.annotations?.[reconcileRequestAnnotation];
+  return repo?.metadata.annotations?.[Annotations.ReconcileRequest];
 }

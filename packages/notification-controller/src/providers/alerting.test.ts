@@ -42,55 +42,55 @@ function deliver(s: ProviderSettings, event = sampleEvent()) {
   );
 }
 
+interface TextBlock {
+  type: "TextBlock";
+  text: string;
+  [field: string]: unknown;
+}
+
+/** The parts of a Teams Workflows message a reader sees: the one Adaptive Card's title, message and facts. */
+function adaptiveCard(body: string | undefined) {
+  const message = JSON.parse(body ?? "") as {
+    type: string;
+    attachments: { contentType: string; content: { type: string; body: { items: unknown[] }[] } }[];
+  };
+  expect(message.type).toBe("message");
+  expect(message.attachments).toHaveLength(1);
+  const [attachment] = message.attachments;
+  expect(attachment?.contentType).toBe("application/vnd.microsoft.card.adaptive");
+  expect(attachment?.content.type).toBe("AdaptiveCard");
+  const items = attachment?.content.body.flatMap((container) => container.items) ?? [];
+  const blocks = items.filter((i): i is TextBlock => (i as TextBlock).type === "TextBlock");
+  const factSet = items.find((i) => (i as { type: string }).type === "FactSet") as
+    | { facts?: { title: string; value: string }[] }
+    | undefined;
+  return { title: blocks[0], message: blocks[1], facts: factSet?.facts };
+}
+
 describe("msteams", () => {
   it("Given a Workflows URL / should post an Adaptive Card message with summary first, then sorted facts", async () => {
     const teams = await recorder(() => ({ status: 202 }));
-    const event = sampleEvent({ severity: "error", metadata: { summary: "prod", env: "eu", revision } });
-    await post(
-      settings({ type: "msteams", address: `${teams.url}/workflows/abc/triggers/manual/paths/invoke?sig=x` }),
-      event,
-    );
-    const req = teams.requests[0];
-    expect(req?.method).toBe("POST");
-    expect(req?.path).toBe("/workflows/abc/triggers/manual/paths/invoke?sig=x");
-    expect(req?.headers["content-type"]).toBe("application/json");
-    expect(JSON.parse(req?.body ?? "")).toEqual({
-      type: "message",
-      attachments: [
-        {
-          contentType: "application/vnd.microsoft.card.adaptive",
-          content: {
-            $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
-            type: "AdaptiveCard",
-            version: "1.4",
-            body: [
-              {
-                type: "Container",
-                items: [
-                  {
-                    type: "TextBlock",
-                    text: "gitrepository/webapp.flux-system",
-                    size: "large",
-                    weight: "bolder",
-                    wrap: true,
-                  },
-                  { type: "TextBlock", text: event.message, color: "attention", wrap: true },
-                  {
-                    type: "FactSet",
-                    facts: [
-                      { title: "summary", value: "prod" },
-                      { title: "env", value: "eu" },
-                      { title: "revision", value: revision },
-                    ],
-                  },
-                ],
-              },
-            ],
-            msteams: { width: "Full" },
-          },
-        },
-      ],
-    });
+    const address = `${teams.url}/workflows/abc/triggers/manual/paths/invoke?sig=x`;
+    const error = sampleEvent({ severity: "error", metadata: { summary: "prod", env: "eu", revision } });
+    await post(settings({ type: "msteams", address }), error);
+    await post(settings({ type: "msteams", address }), sampleEvent({ metadata: {} }));
+    const [first, second] = teams.requests;
+    expect(first?.method).toBe("POST");
+    expect(first?.path).toBe("/workflows/abc/triggers/manual/paths/invoke?sig=x");
+    expect(first?.headers["content-type"]).toBe("application/json");
+
+    const failed = adaptiveCard(first?.body);
+    expect(failed.title).toMatchObject({ text: "gitrepository/webapp.flux-system", weight: "bolder" });
+    // An error shows its message in the attention colour; other severities in the default one.
+    expect(failed.message).toEqual({ type: "TextBlock", text: error.message, color: "attention", wrap: true });
+    expect(failed.facts).toEqual([
+      { title: "summary", value: "prod" },
+      { title: "env", value: "eu" },
+      { title: "revision", value: revision },
+    ]);
+    const info = adaptiveCard(second?.body);
+    expect(info.message).toEqual({ type: "TextBlock", text: sampleEvent().message, wrap: true });
+    expect(info.facts).toBeUndefined();
   });
 
   it("Given the host of a legacy Office 365 connector / should choose the MessageCard format", () => {

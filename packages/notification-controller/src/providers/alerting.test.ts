@@ -1,45 +1,26 @@
 // Alerting Provider types against a real HTTP server on loopback: the exact request Flux's notifier would send for a
 // sample event, and what happens when the service answers with an error.
-import { afterEach, describe, expect, it } from "vitest";
-import { DeliveryQueues } from "../delivery/queues.js";
+import { describe, expect, it } from "vitest";
 import { sampleEvent } from "../testing/fixtures.js";
+import { useNotifierTests } from "../testing/notifiers.js";
 import { type RecorderServer, type Responder, startRecorder } from "../testing/recorder.js";
 import { msteamsUsesConnector } from "./chat.js";
 import { createNotifier } from "./notifier.js";
-import { type ProviderSettings, secretValues } from "./settings.js";
+import type { ProviderSettings } from "./settings.js";
 
 const uid = "0d7c2f4e-aaaa-bbbb-cccc-ddddeeeeffff";
 const revision = "main@sha1:0123456789abcdef0123456789abcdef01234567";
-const fast = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1_000 };
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const t = useNotifierTests();
+const { post, deliver } = t;
 
 async function recorder(respond?: Responder): Promise<RecorderServer> {
   const r = await startRecorder(respond);
-  cleanups.push(() => r.close());
+  t.closeAfter(() => r.close());
   return r;
 }
 
 function settings(s: Partial<ProviderSettings> & { type: string }): ProviderSettings {
   return { uid, timeoutMs: 2_000, ...s };
-}
-
-async function post(s: ProviderSettings, event = sampleEvent()): Promise<void> {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  await notifier.post(event);
-}
-
-/** Through the delivery queue, as the controller sends: retries, then a redacted error. */
-function deliver(s: ProviderSettings, event = sampleEvent()) {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  const queues = new DeliveryQueues({ policy: fast });
-  return new Promise<{ delivered: boolean; attempts: number; error?: string }>((resolve) =>
-    queues.enqueue({ providerKey: "ns/p", notifier, event, secrets: secretValues(s), onSettled: resolve }),
-  );
 }
 
 interface TextBlock {

@@ -1,27 +1,24 @@
 // Git host Provider types against a real HTTP server on loopback that plays the host's API: commit statuses (Gitea,
 // Bitbucket Cloud, Bitbucket Server) and change request comments (Gitea pull requests, GitLab merge requests).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileAlert, notificationFor } from "../alerts/matching.js";
-import { DeliveryQueues } from "../delivery/queues.js";
 import type { FluxEvent } from "../events/event.js";
 import { detectTransitions } from "../events/transitions.js";
 import { sampleEvent } from "../testing/fixtures.js";
+import { useNotifierTests } from "../testing/notifiers.js";
 import { gitRepo } from "../testing/objects.js";
 import { type Recorded, type RecorderServer, startRecorder } from "../testing/recorder.js";
 import { bitbucketRepo, bitbucketServerRepo, sha1Hex } from "./bitbucket.js";
 import { commentBody } from "./change-request.js";
 import { maxResponseBytes } from "./http.js";
 import { createNotifier, forAlert } from "./notifier.js";
-import { ProviderConfigError, type ProviderSettings, secretValues } from "./settings.js";
+import { ProviderConfigError, type ProviderSettings } from "./settings.js";
 
 const uid = "0d7c2f4e-aaaa-bbbb-cccc-ddddeeeeffff";
 const sha = "0123456789abcdef0123456789abcdef01234567";
 const context = "gitrepository/webapp/0d7c2f4e";
-const fast = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1_000 };
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const t = useNotifierTests();
+const { post, deliver } = t;
 
 type Route = (req: Recorded) => { status: number; body?: string } | undefined;
 
@@ -34,7 +31,7 @@ async function api(...routes: Route[]): Promise<RecorderServer> {
     }
     return { status: 404, body: '{"message":"not found"}' };
   });
-  cleanups.push(() => r.close());
+  t.closeAfter(() => r.close());
   return r;
 }
 
@@ -47,26 +44,6 @@ const on =
 
 function settings(s: Partial<ProviderSettings> & { type: string }): ProviderSettings {
   return { uid, timeoutMs: 2_000, ...s };
-}
-
-async function post(s: ProviderSettings, event: FluxEvent = sampleEvent()): Promise<void> {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  await notifier.post(event);
-}
-
-function deliver(s: ProviderSettings, event: FluxEvent = sampleEvent()) {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  return new Promise<{ delivered: boolean; attempts: number; error?: string }>((resolve) =>
-    new DeliveryQueues({ policy: fast }).enqueue({
-      providerKey: "ns/p",
-      notifier,
-      event,
-      secrets: secretValues(s),
-      onSettled: resolve,
-    }),
-  );
 }
 
 const calls = (r: RecorderServer) => r.requests.map((q) => `${q.method} ${q.path}`);
@@ -192,8 +169,7 @@ describe("commitStatusExpr", () => {
   const event = () => sampleEvent({ metadata: { revision: `main@sha1:${sha}`, env: "prod" }, id: "n-1" });
 
   async function postWith(s: ProviderSettings, e: FluxEvent = event()): Promise<void> {
-    const notifier = createNotifier(s);
-    cleanups.push(() => notifier.close());
+    const notifier = t.notifier(s);
     await notifier.post(e, undefined, objects);
   }
 
@@ -262,8 +238,7 @@ describe("commitStatusExpr", () => {
   it("Given an expression that fails for one event (a metadata key it lacks) / should fail that notification without retrying", async () => {
     const gh = await api();
     const s = settings({ type: "github", address: `${gh.url}/org/app`, token: "t", commitStatusExpr: expr });
-    const notifier = createNotifier(s);
-    cleanups.push(() => notifier.close());
+    const notifier = t.notifier(s);
     const e = sampleEvent({ metadata: { revision: `main@sha1:${sha}` } });
     await expect(notifier.post(e, undefined, objects)).rejects.toThrow(/failed to evaluate spec\.commitStatusExpr/);
     await expect(notifier.post(e, undefined, objects)).rejects.toMatchObject({ retryable: false });
@@ -276,10 +251,9 @@ describe("commitStatusExpr", () => {
       on("GET", `/api/v3/repos/org/app/commits/${sha}/statuses?per_page=50`, 200, []),
       on("POST", statuses, 201, {}),
     );
-    const shared = createNotifier(
+    const shared = t.notifier(
       settings({ type: "github", address: `${gh.url}/org/app`, token: "t", commitStatusExpr: expr }),
     );
-    cleanups.push(() => shared.close());
     await forAlert(shared, objects).post(event());
     expect(JSON.parse(gh.requests.at(-1)?.body ?? "").context).toBe(wantId);
   });
@@ -393,10 +367,9 @@ describe("change request comments", () => {
       on("GET", "/api/v1/repos/org/app/issues/7/comments?limit=100&page=1", 200, [mine]),
       on("PATCH", "/api/v1/repos/org/app/issues/comments/42", 200, { id: 42 }),
     );
-    const notifier = createNotifier(
+    const notifier = t.notifier(
       settings({ type: "giteapullrequestcomment", address: `${gitea.url}/org/app`, token: "t" }),
     );
-    cleanups.push(() => notifier.close());
     await notifier.post(prEvent({ severity: "error", message: "failed" }));
     await notifier.post(prEvent({ message: "fixed" }));
     expect(calls(gitea).filter((c) => c === "GET /api/v1/user")).toHaveLength(1);

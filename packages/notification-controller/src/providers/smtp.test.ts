@@ -1,55 +1,33 @@
 // The smtp Provider (Capstan) against a tiny SMTP server on loopback: the whole conversation, TLS, both AUTH
 // mechanisms, dot-stuffing, and the failures a mail server can produce.
 import { networkInterfaces } from "node:os";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DeliveryQueues } from "../delivery/queues.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { FluxEvent } from "../events/event.js";
 import { sampleEvent } from "../testing/fixtures.js";
+import { useNotifierTests } from "../testing/notifiers.js";
 import { type SmtpServerOptions, selfSignedCert, startSmtpServer, type TestCert } from "../testing/smtp-server.js";
 import { createNotifier } from "./notifier.js";
-import { type ProviderSettings, secretValues } from "./settings.js";
+import type { ProviderSettings } from "./settings.js";
 import { mailMessage, parseRecipients, quotedPrintable, smtpConfig } from "./smtp.js";
 import { dotStuff, SmtpError } from "./smtp-client.js";
 
-const fast = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1_000 };
 const password = "pa55-w0rd-secret";
 let cert: TestCert;
-const cleanups: (() => Promise<void>)[] = [];
+const t = useNotifierTests();
+const post = t.post;
+const deliver = (s: ProviderSettings, event?: FluxEvent) => t.deliver(s, event, { providerKey: "ns/mail" });
 beforeAll(() => {
   cert = selfSignedCert();
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
 });
 
 async function server(options: SmtpServerOptions) {
   const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
+  t.closeAfter(() => s.close());
   return s;
 }
 
 function settings(s: Partial<ProviderSettings>): ProviderSettings {
   return { type: "smtp", uid: "u", timeoutMs: 3_000, channel: "ops@example.com, oncall@example.com", ...s };
-}
-
-async function post(s: ProviderSettings, event: FluxEvent = sampleEvent()) {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  await notifier.post(event);
-}
-
-function deliver(s: ProviderSettings, event: FluxEvent = sampleEvent()) {
-  const notifier = createNotifier(s);
-  cleanups.push(() => notifier.close());
-  return new Promise<{ delivered: boolean; attempts: number; error?: string }>((resolve) =>
-    new DeliveryQueues({ policy: fast }).enqueue({
-      providerKey: "ns/mail",
-      notifier,
-      event,
-      secrets: secretValues(s),
-      onSettled: resolve,
-    }),
-  );
 }
 
 /** Undoes dot-stuffing and quoted-printable: the text a mail client would show. */
@@ -184,10 +162,9 @@ describe("smtp provider", () => {
 
   it("Given a server that never greets / should give up at the Provider timeout", async () => {
     const smtp = await server({ silent: true });
-    const notifier = createNotifier(
+    const notifier = t.notifier(
       settings({ address: `smtp://127.0.0.1:${smtp.port}`, from: "flux@example.com", timeoutMs: 300 }),
     );
-    cleanups.push(() => notifier.close());
     const err = await notifier.post(sampleEvent()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SmtpError);
     expect((err as SmtpError).message).toMatch(/timed out after 300ms/);

@@ -21,7 +21,7 @@ import {
 } from "./testing/cluster.js";
 import { processSetup, useControlPlane } from "./testing/harness.js";
 import type { RecorderServer } from "./testing/recorder.js";
-import { githubPush, githubSignature, readyReceiver } from "./testing/webhook.js";
+import { applyGithubReceiver, githubPush, githubSignature, readyReceiver } from "./testing/webhook.js";
 
 const cp = useControlPlane();
 const setup = (prefix: string, args: string[] = []) => processSetup(cp, prefix, { args });
@@ -236,20 +236,7 @@ describe("notification-controller process: receivers and invalid objects", () =>
     const proc = await start();
     await createSecret(cp.client, ns, "github-token", { token });
     await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T(0), ready: readyTrue(rev(1), T(0)) });
-    await cp.client.apply(
-      {
-        apiVersion: receiverType.apiVersion,
-        kind: "Receiver",
-        metadata: { name: "github", namespace: ns },
-        spec: {
-          type: "github",
-          events: ["push"],
-          secretRef: { name: "github-token" },
-          resources: [{ kind: "GitRepository", name: "podinfo" }],
-        },
-      },
-      { fieldManager: "capstan-test", force: true },
-    );
+    await applyGithubReceiver(cp.client, ns, "github", { secret: "github-token" });
     const path = webhookPath(token, "github", ns);
     const receiver = await readyReceiver(cp.client, ns, "github");
     expect(receiver.status.webhookPath).toBe(path);

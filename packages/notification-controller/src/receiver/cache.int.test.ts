@@ -1,13 +1,13 @@
 // The Receiver server inside the real controller wiring, against the real control plane, with a client that counts
 // every API request: a flood of badly signed webhooks costs no API call (tokens and Receivers come from informer
 // caches), a valid webhook sent during the flood is handled, and a rotated token is seen through the cache.
-import { gitRepositoryType, receiverType } from "@capstan/api";
+import { gitRepositoryType } from "@capstan/api";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
 import { Annotations, KubeClient, type RequestInfo } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecret, requestedAt as repoRequestedAt, rev, setRepo } from "../testing/cluster.js";
 import { type InProcessController, startInProcess, useControlPlane } from "../testing/harness.js";
-import { githubPush, githubSignature, readyReceiver } from "../testing/webhook.js";
+import { applyGithubReceiver, githubPush, githubSignature, readyReceiver } from "../testing/webhook.js";
 import { webhookPath } from "./webhook-path.js";
 
 const cp = useControlPlane();
@@ -50,20 +50,7 @@ describe("Receiver server served from the informer caches", () => {
     const token = "flood-token-1";
     await createSecret(cp.client, ns.name, "flood-token", { token });
     await setRepo(cp.client, ns.name, "podinfo", { revision: rev(1), at, ready });
-    await cp.client.apply(
-      {
-        apiVersion: receiverType.apiVersion,
-        kind: "Receiver",
-        metadata: { name: "github", namespace: ns.name },
-        spec: {
-          type: "github",
-          events: ["push"],
-          secretRef: { name: "flood-token" },
-          resources: [{ kind: "GitRepository", name: "podinfo" }],
-        },
-      },
-      { fieldManager: "capstan-test", force: true },
-    );
+    await applyGithubReceiver(cp.client, ns.name, "github", { secret: "flood-token" });
     const path = await readyPath("github");
     expect(path).toBe(webhookPath(token, "github", ns.name));
 

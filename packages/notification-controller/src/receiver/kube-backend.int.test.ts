@@ -6,7 +6,7 @@ import { createInformer, type KubeObject, type SecretObject, secretType } from "
 import { describe, expect, it } from "vitest";
 import { createSecret, requestedAt, rev, setRepo } from "../testing/cluster.js";
 import { testNamespace, useControlPlane } from "../testing/harness.js";
-import { githubPush, githubSignature } from "../testing/webhook.js";
+import { applyGithubReceiver, githubPush, githubSignature } from "../testing/webhook.js";
 import { createKubeReceiverBackend } from "./kube-backend.js";
 import { startReceiverServer } from "./server.js";
 import { receiverStatus } from "./status.js";
@@ -22,20 +22,7 @@ describe("receiver against the control plane", () => {
     const token = "gh-webhook-token";
     await createSecret(cp.client, ns, "webhook-token", { token });
     await setRepo(cp.client, ns, "podinfo", { revision: rev(1), at: T0, ready: ok });
-    const created = await cp.client.apply<Receiver & KubeObject>(
-      {
-        apiVersion: receiverType.apiVersion,
-        kind: "Receiver",
-        metadata: { name: "github", namespace: ns },
-        spec: {
-          type: "github",
-          events: ["push"],
-          secretRef: { name: "webhook-token" },
-          resources: [{ kind: "GitRepository", name: "podinfo" }],
-        },
-      },
-      fm,
-    );
+    const created = await applyGithubReceiver(cp.client, ns, "github", { secret: "webhook-token" });
     const update = receiverStatus(created, { value: token });
     await cp.client.applyStatus(
       {

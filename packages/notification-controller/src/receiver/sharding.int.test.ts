@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecret, markExists, requestedAt, rev, setRepo } from "../testing/cluster.js";
 import { type InProcessController, startInProcess, useControlPlane } from "../testing/harness.js";
 import { type RecorderServer, startRecorder } from "../testing/recorder.js";
-import { githubPush, githubSignature, type ReceiverWithStatus, readyReceiver } from "../testing/webhook.js";
+import {
+  applyGithubReceiver,
+  githubPush,
+  githubSignature,
+  type ReceiverWithStatus,
+  readyReceiver,
+} from "../testing/webhook.js";
 import { webhookPath } from "./webhook-path.js";
 
 const shard = { "sharding.fluxcd.io/key": "shard1" };
@@ -36,22 +42,8 @@ afterAll(async () => {
   await ns?.delete();
 });
 
-async function applyReceiver(name: string, labels: Record<string, string>, secret: string) {
-  await cp.client.apply(
-    {
-      apiVersion: receiverType.apiVersion,
-      kind: "Receiver",
-      metadata: { name, namespace: ns.name, labels },
-      spec: {
-        type: "github",
-        events: ["push"],
-        secretRef: { name: secret },
-        resources: [{ kind: "GitRepository", name: "podinfo" }],
-      },
-    },
-    fm,
-  );
-}
+const applyReceiver = (name: string, labels: Record<string, string>, secret: string) =>
+  applyGithubReceiver(cp.client, ns.name, name, { secret, labels });
 
 const getReceiver = (name: string) =>
   cp.client.get<ReceiverWithStatus>({

@@ -1,7 +1,7 @@
 // Receivers in the integration tests: waiting for one to be Ready, and a GitHub push webhook signed as GitHub signs it
 // (X-Hub-Signature-256 over the body).
 import { createHmac } from "node:crypto";
-import { receiverType } from "@capstan/api";
+import { type Receiver, receiverType } from "@capstan/api";
 import { eventually } from "@capstan/cluster/testing";
 import type { Client, KubeObject } from "@capstan/runtime";
 
@@ -52,5 +52,28 @@ export async function readyReceiver(
         : undefined;
     },
     { what: `Receiver ${namespace}/${name} Ready with a webhook path${not ? " other than the old one" : ""}` },
+  );
+}
+
+/** Applies a github Receiver for push events on GitRepository `podinfo` (or `resources`), its token in `secret`. */
+export function applyGithubReceiver(
+  client: Client,
+  namespace: string,
+  name: string,
+  options: { secret: string; labels?: Record<string, string>; resources?: { kind: string; name: string }[] },
+): Promise<Receiver & KubeObject> {
+  return client.apply<Receiver & KubeObject>(
+    {
+      apiVersion: receiverType.apiVersion,
+      kind: "Receiver",
+      metadata: { name, namespace, ...(options.labels ? { labels: options.labels } : {}) },
+      spec: {
+        type: "github",
+        events: ["push"],
+        secretRef: { name: options.secret },
+        resources: options.resources ?? [{ kind: "GitRepository", name: "podinfo" }],
+      },
+    },
+    { fieldManager: "capstan-test", force: true },
   );
 }

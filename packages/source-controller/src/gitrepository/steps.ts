@@ -105,7 +105,7 @@ async function sourceSpec(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject)
 }
 
 /** Included GitRepositories and their artifacts; missing ones make the reconcile wait (IncludeUnavailable). */
-async function resolveIncludes(
+export async function resolveIncludes(
   ctx: Parameters<GitStep>[0],
   obj: GitRepositoryObject,
   state: GitRepoState,

@@ -7,6 +7,10 @@
 //   one another's bodies). Nesting is limited to `maxComprehensionNesting`, which keeps that polynomial small.
 //   (Capstan: cel-go bounds cost with a per-call budget; cel-js has none, and JavaScript cannot interrupt a
 //   synchronous evaluation, so the bound is static.)
+// - regular expressions: cel-go's RE2 runs in linear time, JavaScript's backtracking RegExp does not. `matches` takes
+//   a literal pattern only (a pattern from data, e.g. a webhook body, could be chosen to backtrack for ever), of at
+//   most `maxPatternLength` characters, without backreferences and without a repeated group that itself repeats
+//   (`(a+)+`), the shapes that make backtracking exponential.
 import { Environment, type Limits } from "@marcbachmann/cel-js";
 
 /** Parse-time limits of every expression (Flux sets none; a real expression needs a few dozen nodes). */
@@ -20,6 +24,9 @@ export const celLimits: Limits = {
 
 /** How deep comprehensions may nest in one another's bodies (`a.all(x, x.b.exists(y, ...))` is 2). */
 export const maxComprehensionNesting = 2;
+
+/** Longest pattern `matches` accepts. */
+export const maxPatternLength = 256;
 
 /** CEL types a variable may be declared with. */
 export type CelType = "map" | "list" | "string" | "bool" | "int" | "double" | "dyn";
@@ -82,6 +89,8 @@ export function compileCel(source: string, options: CelOptions = {}): CelProgram
       `comprehensions nested ${nesting} deep, more than the ${maxComprehensionNesting} allowed (Capstan bounds evaluation cost)`,
     );
   }
+  const unsafe = unsafePattern(program.ast);
+  if (unsafe) throw new CelError("parse", unsafe);
   let type = "dyn";
   if (options.variables !== undefined) {
     const checked = program.check();
@@ -133,4 +142,71 @@ export function comprehensionNesting(node: unknown): number {
     return Math.max(comprehensionNesting(args[1]), 1 + comprehensionNesting(args[2]));
   }
   return comprehensionNesting(args);
+}
+
+/** Why a `matches` call of the expression could backtrack without bound, or undefined when none can. */
+export function unsafePattern(node: unknown): string | undefined {
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const why = unsafePattern(n);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (!isNode(node)) return undefined;
+  const args = node.args;
+  if (Array.isArray(args) && args[0] === "matches" && (node.op === "rcall" || node.op === "call")) {
+    const pattern =
+      node.op === "rcall" ? (args[2] as unknown[] | undefined)?.[0] : (args[1] as unknown[] | undefined)?.[1];
+    const why =
+      isNode(pattern) && pattern.op === "value" && typeof pattern.args === "string"
+        ? unsafeRegex(pattern.args)
+        : "matches() takes a literal pattern (Capstan: a pattern from data could backtrack without bound)";
+    if (why) return why;
+  }
+  return unsafePattern(args);
+}
+
+/** Backreferences, and repeated groups that contain a repetition, in a JavaScript regular expression. */
+export function unsafeRegex(pattern: string): string | undefined {
+  if (pattern.length > maxPatternLength) return `pattern longer than ${maxPatternLength} characters`;
+  const refuse = (what: string) => `pattern '${pattern}' has ${what} (Capstan: it could backtrack without bound)`;
+  // Per open group: whether a quantifier occurred inside it.
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const quantifierFollows = () => {
+      const n = pattern[i + 1];
+      return n === "*" || n === "+" || n === "{";
+    };
+    if (c === "\\") {
+      const n = pattern[i + 1] ?? "";
+      if (/[1-9k]/.test(n)) return refuse("a backreference");
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      continue;
+    }
+    if (c === "(") {
+      groups.push(false);
+      continue;
+    }
+    if (c === ")") {
+      const inner = groups.pop() ?? false;
+      if (inner && quantifierFollows()) return refuse("a repeated group that itself repeats");
+      if (groups.length && (inner || quantifierFollows())) groups[groups.length - 1] = true;
+      continue;
+    }
+    if (c === "*" || c === "+" || c === "{") {
+      if (groups.length) groups[groups.length - 1] = true;
+    }
+  }
+  return undefined;
 }

@@ -8,5 +8,8 @@ export {
   compileCel,
   comprehensionNesting,
   maxComprehensionNesting,
+  maxPatternLength,
   toCel,
+  unsafePattern,
+  unsafeRegex,
 } from "./cel.js";

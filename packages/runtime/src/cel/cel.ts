@@ -12,6 +12,7 @@
 //   most `maxPatternLength` characters, without backreferences and without a repeated group that itself repeats
 //   (`(a+)+`), the shapes that make backtracking exponential.
 import { Environment, type Limits } from "@marcbachmann/cel-js";
+import { unsafeRegex } from "./regex.js";
 
 /** Parse-time limits of every expression (Flux sets none; a real expression needs a few dozen nodes). */
 export const celLimits: Limits = {
@@ -24,9 +25,6 @@ export const celLimits: Limits = {
 
 /** How deep comprehensions may nest in one another's bodies (`a.all(x, x.b.exists(y, ...))` is 2). */
 export const maxComprehensionNesting = 2;
-
-/** Longest pattern `matches` accepts. */
-export const maxPatternLength = 256;
 
 /** CEL types a variable may be declared with. */
 export type CelType = "map" | "list" | "string" | "bool" | "int" | "double" | "dyn";
@@ -165,48 +163,4 @@ export function unsafePattern(node: unknown): string | undefined {
     if (why) return why;
   }
   return unsafePattern(args);
-}
-
-/** Backreferences, and repeated groups that contain a repetition, in a JavaScript regular expression. */
-export function unsafeRegex(pattern: string): string | undefined {
-  if (pattern.length > maxPatternLength) return `pattern longer than ${maxPatternLength} characters`;
-  const refuse = (what: string) => `pattern '${pattern}' has ${what} (Capstan: it could backtrack without bound)`;
-  // Per open group: whether a quantifier occurred inside it.
-  const groups: boolean[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    const quantifierFollows = () => {
-      const n = pattern[i + 1];
-      return n === "*" || n === "+" || n === "{";
-    };
-    if (c === "\\") {
-      const n = pattern[i + 1] ?? "";
-      if (/[1-9k]/.test(n)) return refuse("a backreference");
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "]") inClass = false;
-      continue;
-    }
-    if (c === "[") {
-      inClass = true;
-      continue;
-    }
-    if (c === "(") {
-      groups.push(false);
-      continue;
-    }
-    if (c === ")") {
-      const inner = groups.pop() ?? false;
-      if (inner && quantifierFollows()) return refuse("a repeated group that itself repeats");
-      if (groups.length && (inner || quantifierFollows())) groups[groups.length - 1] = true;
-      continue;
-    }
-    if (c === "*" || c === "+" || c === "{") {
-      if (groups.length) groups[groups.length - 1] = true;
-    }
-  }
-  return undefined;
 }

@@ -8,8 +8,7 @@ export {
   compileCel,
   comprehensionNesting,
   maxComprehensionNesting,
-  maxPatternLength,
   toCel,
   unsafePattern,
-  unsafeRegex,
 } from "./cel.js";
+export { maxPatternLength, unsafeRegex } from "./regex.js";

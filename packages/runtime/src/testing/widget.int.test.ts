@@ -94,40 +94,6 @@ describe("Widget controller (in process, real kube-apiserver)", () => {
     await h.client.mergePatch(ref("echo"), { spec: { interval: null } });
   });
 
-  it("Given a condition written by another field manager, should keep it when the controller writes status", async () => {
-    await create("shared", { message: "one" });
-    await eventually(() => readyAt("shared"), { what: "shared Ready" });
-    // Another tool adds its own condition (conditions are an atomic list in Flux's CRDs: it sends the whole list).
-    const current = await get("shared");
-    const foreign = {
-      type: "ExternalCheck",
-      status: "True",
-      reason: "Verified",
-      message: "checked by another tool",
-      lastTransitionTime: "2026-01-01T00:00:00Z",
-    };
-    await h.client.applyStatus(
-      {
-        apiVersion,
-        kind: "Widget",
-        metadata: { name: "shared", namespace: ns.name },
-        status: { conditions: [...(current.status?.conditions ?? []), foreign] },
-      },
-      { fieldManager: "external-checker", force: true },
-    );
-    // The controller reconciles a new generation and writes its status (with its forced apply of the list).
-    await patchSpec("shared", { message: "two" });
-    const w = await eventually(
-      async () => {
-        const o = await readyAt("shared");
-        return o?.status?.message === "two" ? o : undefined;
-      },
-      { what: "shared Ready at generation 2" },
-    );
-    expect(getCondition(w, "ExternalCheck")).toMatchObject({ status: "True", reason: "Verified" });
-    expect(getCondition(w, "Published")).toMatchObject({ status: "True", message: 'published message "two"' });
-  });
-
   it("Given many concurrent updates of one Widget, should never run two reconciles of it at once and end on the last spec", async () => {
     await create("busy", { message: "m0", sleepMs: 30 });
     for (let i = 1; i <= 15; i++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Flux's source-controller and kustomize-controller from the wrapper modules under bench/peer/go/ (Flux's own Go
 # modules at pinned versions, fetched through the Go module proxy, never vendored) into the same cache as
-# e2e/cluster/build-binaries.sh: keyed by tool, version and a hash of the module files, one build at a time (a flock of its own).
+# tools/cluster/build-binaries.sh: keyed by tool, version and a hash of the module files, one build at a time (a flock of its own).
 # Opt-in: only the peer benchmark needs it, so CI and `./dev test` never pay for it. The last line on stdout is a PATH
 # fragment holding both binaries.
 set -euo pipefail

@@ -16,9 +16,6 @@ import {
   testKubeconfigPath,
 } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { GitRepositoryObject } from "./gitrepository/state.js";
 import {
   createGitShim,
   createTestRepo,
@@ -26,7 +23,10 @@ import {
   type GitShim,
   startGitHttpServer,
   type TestRepo,
-} from "./testing/index.js";
+} from "@capstan/gitserver";
+import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { GitRepositoryObject } from "./gitrepository/state.js";
 import { buildDist, type ControllerProcess, startControllerProcess } from "./testing/process.js";
 
 let kubeconfig: string;

@@ -4,8 +4,6 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitError } from "../errors.js";
 import {
   createKeyStore,
   createTestPki,
@@ -19,7 +17,9 @@ import {
   startSshServer,
   type TestPki,
   type TestRepo,
-} from "../testing/index.js";
+} from "@capstan/gitserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitError } from "../errors.js";
 import type { SecretData } from "./auth.js";
 import { fetchSource, type GitSourceSpec, resolveSource } from "./source.js";
 

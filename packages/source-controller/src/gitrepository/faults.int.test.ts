@@ -8,10 +8,10 @@ import { dirname, join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
+import { freePort, type TestRepo } from "@capstan/gitserver";
 import { createLogger, getCondition, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
-import { freePort, type TestRepo } from "../testing/index.js";
 import type { GitRepositoryObject } from "./state.js";
 
 const username = "capstan";

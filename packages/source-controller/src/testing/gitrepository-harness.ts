@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
+import { createTestRepo, type GitHttpServer, startGitHttpServer, type TestRepo } from "@capstan/gitserver";
 import { getCondition, KubeClient, Manager, type PinoLogger, parseFlags } from "@capstan/runtime";
 import { x as extract } from "tar";
 import { expect } from "vitest";
@@ -16,8 +17,6 @@ import { gitRepositoryReconciler } from "../gitrepository/definition.js";
 import type { GitRepositoryObject } from "../gitrepository/state.js";
 import { type ArtifactServer, startArtifactServer } from "../server/server.js";
 import { Storage } from "../storage/storage.js";
-import { type GitHttpServer, startGitHttpServer } from "./git-http-server.js";
-import { createTestRepo, type TestRepo } from "./repo.js";
 
 export interface GitRepositoryHarnessOptions {
   kubeconfigPath: string;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned control-plane and tool binaries from the Go modules under e2e/cluster/go/ into a cache outside the
+# Builds the pinned control-plane and tool binaries from the Go modules under tools/cluster/go/ into a cache outside the
 # checkout, keyed by tool, version and a hash of the module files, so a second run (or a fresh clone on the same
 # machine) builds nothing. The last line printed on stdout is a PATH fragment holding every binary.
 #
@@ -77,7 +77,7 @@ build_spec() {
     src=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
     cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src"
     mkdir -p "$tmp/src/cmd/flux/manifests"
-    echo "# not embedded in this build: see e2e/cluster/build-binaries.sh" >"$tmp/src/cmd/flux/manifests/none.yaml"
+    echo "# not embedded in this build: see tools/cluster/build-binaries.sh" >"$tmp/src/cmd/flux/manifests/none.yaml"
     (cd "$tmp/src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp/flux" "$pkgs")
     rm -rf "$tmp/src"
   else

@@ -9,7 +9,7 @@ import { ensureBinaries } from "@capstan/cluster";
 import { parseAllDocuments } from "yaml";
 
 const run = promisify(execFile);
-export const repoRoot = resolve(import.meta.dirname, "..", "..", "..");
+export const repoRoot = resolve(import.meta.dirname, "..", "..", "..", "..");
 export const chartsDir = join(repoRoot, "charts");
 
 export const controllerNames = ["source-controller", "kustomize-controller", "notification-controller"] as const;

@@ -13,7 +13,7 @@ import { collectRows, formatTable, progressLine } from "./table.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const clusterCli = join(repoRoot, "e2e", "cluster", "dist", "cli.js");
+const clusterCli = join(repoRoot, "tools", "cluster", "dist", "cli.js");
 
 async function clusterCommand(command: string): Promise<void> {
   const { stdout } = await run(process.execPath, [clusterCli, command]);

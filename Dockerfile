@@ -5,10 +5,10 @@
 #   docker build --target notification-controller -t capstan/notification-controller .
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# The pinned kustomize, built from the same Go module the tests use (e2e/cluster/go/kustomize).
+# The pinned kustomize, built from the same Go module the tests use (tools/cluster/go/kustomize).
 FROM golang:1.26-bookworm AS kustomize
 WORKDIR /src
-COPY e2e/cluster/go/kustomize/ ./
+COPY tools/cluster/go/kustomize/ ./
 RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
       -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=v5.8.2" \
       -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5

@@ -3,9 +3,12 @@ import { join, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // Tests import workspace packages from source: each package's "capstan-source" export condition becomes an alias.
-const packageDirs = [...readdirSync("packages").map((d) => join("packages", d)), "e2e/cluster", "e2e", "bench"].filter(
-  (d) => existsSync(join(d, "package.json")),
-);
+const packageDirs = [
+  ...readdirSync("packages").map((d) => join("packages", d)),
+  ...readdirSync("tools").map((d) => join("tools", d)),
+  "e2e",
+  "bench",
+].filter((d) => existsSync(join(d, "package.json")));
 
 type Exports = Record<string, { "capstan-source"?: string }>;
 const alias = packageDirs.flatMap((dir) => {
@@ -25,7 +28,7 @@ const alias = packageDirs.flatMap((dir) => {
 export default defineConfig({
   resolve: { alias },
   test: {
-    globalSetup: ["./e2e/cluster/src/vitest/global-setup.ts"],
+    globalSetup: ["./tools/cluster/src/vitest/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,

@@ -5,8 +5,8 @@ if [ ! -x /usr/sbin/sshd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "system-deps: installing openssh-server (sshd for the SSH git server in tests)" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) ||
-      echo "system-deps: could not install openssh-server; SSH git tests will fail" >&2
+      echo "system-deps: could not install openssh-server; the SSH git tests will be skipped" >&2
   else
-    echo "system-deps: /usr/sbin/sshd is missing: install Debian's openssh-server (SSH git tests need it)" >&2
+    echo "system-deps: /usr/sbin/sshd is missing: install Debian's openssh-server (the SSH git tests skip without it)" >&2
   fi
 fi

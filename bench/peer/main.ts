@@ -13,9 +13,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { ensureBinaries, startControlPlane } from "@capstan/cluster";
+import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient } from "@capstan/runtime";
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
-import { createTestRepo, startGitHttpServer } from "../../packages/source-controller/src/testing/index.js";
 import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
 import {
   buildCapstan,

@@ -6,8 +6,8 @@ import { createHash } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createTestRepo } from "@capstan/gitserver";
 import { fetchSource, loadIgnoreMatcher, resolveSource, Storage } from "../../packages/source-controller/src/index.js";
-import { createTestRepo } from "../../packages/source-controller/src/testing/index.js";
 import type { BenchContext } from "./context.js";
 import { millis, percentile } from "./env.js";
 

@@ -2,8 +2,8 @@
 // smart-HTTP server, and source-controller processes started from dist/main.js with the chart's arguments.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { createGitShim, type GitShim } from "@capstan/gitserver";
 import type { KubeClient, ResourceType } from "@capstan/runtime";
-import { createGitShim, type GitShim } from "../../packages/source-controller/src/testing/index.js";
 import {
   type ControllerProcess,
   startControllerProcess,

@@ -2,7 +2,7 @@
 // (a) with interval polling only, pushes at random moments within the interval, and (b) when the push is followed
 // by a reconcile.fluxcd.io/requestedAt annotation (what a Receiver webhook does).
 import { rm } from "node:fs/promises";
-import { createTestRepo, type TestRepo } from "../../packages/source-controller/src/testing/index.js";
+import { createTestRepo, type TestRepo } from "@capstan/gitserver";
 import type { BenchContext } from "./context.js";
 import { gitRepository, millis, percentile, sleep } from "./env.js";
 

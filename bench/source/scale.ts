@@ -2,7 +2,7 @@
 // and the git processes it spawns for one no-op round (every object reconciled once with nothing new upstream).
 import { cp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createTestRepo } from "../../packages/source-controller/src/testing/index.js";
+import { createTestRepo } from "@capstan/gitserver";
 import type { BenchContext } from "./context.js";
 import { gitRepository, isReady, memoryOf, mib, pool, seconds } from "./env.js";
 

@@ -46,3 +46,41 @@ describe("Given the controller packages", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+// Dev tooling (tools/*: the local control plane, git servers, the e2e harness and the demo) stays out of the product:
+// a controller's published build holds neither its own test helpers nor anything that imports tools/*.
+describe("Given the controller packages' builds", () => {
+  const tools = readdirSync(join(root, "tools")).map((d) => {
+    const pkg = JSON.parse(readFileSync(join(root, "tools", d, "package.json"), "utf8")) as { name: string };
+    return pkg.name;
+  });
+  const isTestFile = (file: string) => /\.test\.ts$/.test(file) || file.split("/").includes("testing");
+
+  it("should find the dev tooling packages", () => {
+    expect(tools.sort()).toEqual(["@capstan/cluster", "@capstan/devenv", "@capstan/gitserver"]);
+  });
+
+  it.each(controllers)("should leave tests and src/**/testing out of %s's tsconfig.build.json", (name) => {
+    const text = readFileSync(join(root, "packages", name, "tsconfig.build.json"), "utf8");
+    const config = JSON.parse(text.replace(/^\s*\/\/.*$/gm, "")) as { exclude?: string[] };
+    expect(config.exclude).toEqual(expect.arrayContaining(["src/**/*.test.ts", "src/**/testing/**"]));
+  });
+
+  it.each(controllers)("should keep dev tooling out of %s's dependencies and shipped sources", (name) => {
+    const dir = join(root, "packages", name);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies ?? {}).filter((d) => tools.includes(d))).toEqual([]);
+    const offenders = sourceFiles(join(dir, "src"))
+      .filter((file) => !isTestFile(relative(dir, file)))
+      .flatMap((file) => {
+        const text = readFileSync(file, "utf8");
+        const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1] ?? "");
+        return specifiers
+          .filter((s) => tools.some((t) => s === t || s.startsWith(`${t}/`)))
+          .map((s) => `${relative(root, file)} imports ${s}`);
+      });
+    expect(offenders).toEqual([]);
+  });
+});

@@ -3,9 +3,9 @@
 // tree syncs, survives a kustomize-controller restart with every finalizer in place, and a child removed from Git
 // takes its workloads with it.
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
+import { type GitOpsEnv, startGitOpsEnv } from "@capstan/devenv/gitops";
 import type { KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type GitOpsEnv, startGitOpsEnv } from "./harness/gitops.js";
 
 const kustomize = (resources: string[]) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `  - ${r}`).join("\n")}\n`;

@@ -1,4 +1,4 @@
-// The real flux CLI (flux2 v2.9.4, built from its Go module by `bash e2e/cluster/build-binaries.sh flux`) against the
+// The real flux CLI (flux2 v2.9.4, built from its Go module by `bash tools/cluster/build-binaries.sh flux`) against the
 // charts installed on the control plane: `flux check --pre`, `flux check`, `flux version` and `flux logs` find
 // Capstan the way they find Flux. Optional: skipped until the flux binary has been built (a long cold Go build).
 import { execFile } from "node:child_process";
@@ -13,11 +13,11 @@ import {
   type TestNamespace,
   testKubeconfigPath,
 } from "@capstan/cluster/testing";
+import { chartsDir, controllerNames, installChart } from "@capstan/devenv/charts";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { AppsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
-import { chartsDir, controllerNames, installChart } from "./harness/charts.js";
 
 const run = promisify(execFile);
 const flux = await cachedTool("flux");

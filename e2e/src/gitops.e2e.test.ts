@@ -2,9 +2,9 @@
 // server, the real control plane. Each scenario asserts on the cluster's state, never on logs.
 
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
+import { type GitOpsEnv, startGitOpsEnv } from "@capstan/devenv/gitops";
 import type { KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type GitOpsEnv, startGitOpsEnv } from "./harness/gitops.js";
 
 interface Deployment extends KubeObject {
   spec: {

@@ -4,9 +4,9 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
+import { type GitOpsEnv, startGitOpsEnv } from "@capstan/devenv/gitops";
 import type { KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type GitOpsEnv, startGitOpsEnv } from "./harness/gitops.js";
 
 interface Received {
   path: string;

@@ -15,11 +15,11 @@ import {
   type TestNamespace,
   testKubeconfigPath,
 } from "@capstan/cluster/testing";
+import { installChart } from "@capstan/devenv/charts";
+import { type Controllers, startControllers } from "@capstan/devenv/controllers";
+import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
-import { createTestRepo, startGitHttpServer } from "@capstan/source-controller/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { installChart } from "./harness/charts.js";
-import { type Controllers, startControllers } from "./harness/controllers.js";
 
 interface Condition {
   type: string;

@@ -16,9 +16,6 @@ import {
   testKubeconfigPath,
 } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { GitRepositoryObject } from "./gitrepository/state.js";
 import {
   createGitShim,
   createTestRepo,
@@ -26,7 +23,10 @@ import {
   type GitShim,
   startGitHttpServer,
   type TestRepo,
-} from "./testing/index.js";
+} from "@capstan/gitserver";
+import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { GitRepositoryObject } from "./gitrepository/state.js";
 import { buildDist, type ControllerProcess, startControllerProcess } from "./testing/process.js";
 
 let kubeconfig: string;
@@ -123,9 +123,10 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
       namespace: ns.name,
       name: "source-controller-leader-election",
     });
-    expect(lease?.spec?.holderIdentity).toBeTruthy();
-    const logs = controller.logs;
-    expect(logs.some((l) => l.msg === "successfully acquired lease")).toBe(true);
+    // The Lease is held by this very process: the identity it logged on acquiring it (hostname_uuid).
+    const acquired = controller.logs.find((l) => l.msg === "successfully acquired lease");
+    expect(acquired?.identity).toMatch(/^.+_[0-9a-f-]{36}$/);
+    expect(lease?.spec?.holderIdentity).toBe(acquired?.identity);
 
     expect(await controller.terminate()).toEqual({ code: 0, signal: null });
   });

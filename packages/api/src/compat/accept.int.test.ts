@@ -7,7 +7,9 @@ import {
 } from "@capstan/cluster/testing";
 // The global setup declares what inject() provides.
 import type {} from "@capstan/cluster/vitest-setup";
+import { ApiextensionsV1Api, type V1CustomResourceDefinitionVersion } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadCrds } from "../crds.js";
 import {
   alertType,
   gitRepositoryType,
@@ -21,6 +23,13 @@ import { objectsClient } from "./client.js";
 import { alerts, gitRepositories, kustomizations, providers, receivers, statusFixtures } from "./fixtures.js";
 
 const kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
+
+/** A fixture by name; each test creates its own copy under its own name, so no test reads another's objects. */
+function fixtureNamed<T extends { metadata: { name?: string } }>(fixtures: T[], name: string): T {
+  const found = fixtures.find((f) => f.metadata.name === name);
+  if (!found) throw new Error(`no fixture named ${name}`);
+  return found;
+}
 const kc = loadKubeConfig(kubeconfig);
 const fresh = { observedGeneration: -1 };
 
@@ -78,8 +87,17 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     await ns?.delete();
   });
 
-  it("should let ensureCrds run again, concurrently, without error", async () => {
-    await expect(Promise.all([ensureCrds(kubeconfig), ensureCrds(kubeconfig)])).resolves.toBeDefined();
+  it("should let ensureCrds run again, concurrently, and leave every CRD served as its file declares it", async () => {
+    await Promise.all([ensureCrds(kubeconfig), ensureCrds(kubeconfig)]);
+    const api = kc.makeApiClient(ApiextensionsV1Api);
+    for (const crd of loadCrds()) {
+      const got = await api.readCustomResourceDefinition({ name: crd.metadata?.name ?? "" });
+      const conditions = Object.fromEntries((got.status?.conditions ?? []).map((c) => [c.type, c.status]));
+      expect(conditions).toMatchObject({ Established: "True", NamesAccepted: "True" });
+      expect(got.status?.acceptedNames).toMatchObject({ kind: crd.spec.names.kind, plural: crd.spec.names.plural });
+      const versions = (v: V1CustomResourceDefinitionVersion[]) => v.map((x) => [x.name, x.served, x.storage]);
+      expect(versions(got.spec.versions)).toEqual(versions(crd.spec.versions));
+    }
   });
 
   it.each(cases.map(([t, f, spec, status]) => [`${t.kind} ${f.metadata.name}`, t, f, spec, status] as const))(
@@ -102,17 +120,23 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   );
 
   it("should leave GitRepository ref unset when omitted, as Flux does (the controller then checks out master)", async () => {
-    const got = await objects.get(gitRepositoryType, "podinfo");
+    const fixture = fixtureNamed(gitRepositories(), "podinfo");
+    expect(fixture.spec).not.toHaveProperty("ref");
+    await objects.create(gitRepositoryType, { ...fixture, metadata: { name: "no-ref" } });
+    const got = await objects.get(gitRepositoryType, "no-ref");
     expect(got.spec).not.toHaveProperty("ref");
   });
 
   it.each([
-    [gitRepositoryType, "podinfo-everything", statusFixtures.GitRepository],
-    [kustomizationType, "podinfo-everything", statusFixtures.Kustomization],
-    [receiverType, "everything", statusFixtures.Receiver],
-  ] as const)("should store a full %s status written through the status subresource", async (t, name, status) => {
+    [gitRepositoryType, fixtureNamed(gitRepositories(), "podinfo-everything"), statusFixtures.GitRepository],
+    [kustomizationType, fixtureNamed(kustomizations(), "podinfo-everything"), statusFixtures.Kustomization],
+    [receiverType, fixtureNamed(receivers(), "everything"), statusFixtures.Receiver],
+  ] as const)("should store a full %s status written through the status subresource", async (t, fixture, status) => {
+    const name = `${fixture.metadata.name}-status`;
+    await objects.create(t, { ...fixture, metadata: { name } });
     const got = await objects.applyStatus(t, name, status);
     expect(got.status).toEqual(status);
+    expect((await objects.get(t, name)).status).toEqual(status);
   });
 
   it("should serve gitrepo and ks short names and Flux's categories (plus flux) through discovery", async () => {
@@ -132,34 +156,34 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   });
 
   it.each([
-    [gitRepositoryType, ["Name", "URL", "Age", "Ready", "Status"]],
-    [kustomizationType, ["Name", "Age", "Ready", "Status"]],
-    [receiverType, ["Name", "Age", "Ready", "Status"]],
-    [providerType, ["Name", "Age"]],
-    [alertType, ["Name", "Age"]],
-  ] as const)("should give kubectl get %s Flux's columns", async (t, expected) => {
-    const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}`, {
+    [gitRepositoryType, gitRepositories()[0], ["Name", "URL", "Age", "Ready", "Status"]],
+    [kustomizationType, kustomizations()[0], ["Name", "Age", "Ready", "Status"]],
+    [receiverType, receivers()[0], ["Name", "Age", "Ready", "Status"]],
+    [providerType, providers()[0], ["Name", "Age"]],
+    [alertType, alerts()[0], ["Name", "Age"]],
+  ] as const)("should give kubectl get %s Flux's columns", async (t, fixture, expected) => {
+    const name = `${fixture?.metadata.name}-columns`;
+    await objects.create(t, { ...fixture, metadata: { name } });
+    const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}/${name}`, {
       headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
     });
     const table = res.json<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>();
     expect(table.columnDefinitions.map((c) => c.name)).toEqual(expected);
-    expect(table.rows.length).toBeGreaterThan(0);
+    expect(table.rows.map((r) => r.cells[0])).toEqual([name]);
   });
 
   it("should show the URL and the Ready condition in the GitRepository table", async () => {
     const t = gitRepositoryType;
-    const res = await rawRequest(
-      kc,
-      "GET",
-      `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}/podinfo-everything`,
-      {
-        headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
-      },
-    );
+    const name = "table-url-ready";
+    await objects.create(t, { ...fixtureNamed(gitRepositories(), "podinfo-everything"), metadata: { name } });
+    await objects.applyStatus(t, name, statusFixtures.GitRepository);
+    const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}/${name}`, {
+      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+    });
     const [row] = res.json<{ rows: { cells: unknown[] }[] }>().rows;
     const ready = statusFixtures.GitRepository.conditions[0];
     expect(row?.cells).toEqual([
-      "podinfo-everything",
+      name,
       "ssh://git@github.com/stefanprodan/podinfo",
       expect.any(String),
       ready.status,

@@ -209,6 +209,10 @@ describe("ResourceManager against a real kube-apiserver", () => {
     const objects = owned([deployment("healthy", 2)]);
     await manager.applyAllStaged(objects, opts());
     await waitForSet(client, objects.map(refOf), { timeoutMs: 90_000, intervalMs: 500 });
+    const got = await client.get<KubeObject & { status?: { readyReplicas?: number; updatedReplicas?: number } }>(
+      refOf(objects[0]!),
+    );
+    expect(got?.status).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 });
   });
 
   it("Given a Deployment whose pods can never be scheduled, should time out naming it", async () => {

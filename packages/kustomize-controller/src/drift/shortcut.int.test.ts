@@ -41,13 +41,28 @@ describe("apply shortcut", () => {
   });
 
   it("Given a drift while the shortcut is in use, should still revert it", async () => {
+    // Its own Kustomization and ConfigMap (not the test above's), so it passes or fails on its own.
     const { ns, h } = s;
-    const ref = { apiVersion: "v1", kind: "ConfigMap", name: "cm1", namespace: ns.name };
-    await h.client.mergePatch(ref, { data: { i: "changed" } }, { fieldManager: "kubectl-edit" });
-    await eventually(async () => ((await h.client.get(ref))?.data as Record<string, string> | undefined)?.i === "1", {
-      what: "cm1 restored",
-      timeoutMs: 30_000,
+    const a = await h.artifact({ "drifting.yaml": configMap("drifting", "1") });
+    await h.publish("drift-repo", a);
+    await h.kustomization("drift", {
+      sourceRef: { kind: "GitRepository", name: "drift-repo" },
+      targetNamespace: ns.name,
+      interval: "1s",
     });
+    const applied = async () => (await h.getKustomization("drift"))?.status?.lastAppliedRevision === a.revision;
+    await eventually(applied, { what: "drift applied", timeoutMs: 60_000 });
+    await eventually(() => h.kustomize.drift?.token(["/ConfigMap"]), { what: "ConfigMaps watched" });
+    const ref = { apiVersion: "v1", kind: "ConfigMap", name: "drifting", namespace: ns.name };
+    await h.client.mergePatch(ref, { data: { value: "changed" } }, { fieldManager: "kubectl-edit" });
+    const restored = await eventually(
+      async () => {
+        const cm = await h.client.get(ref);
+        return (cm?.data as Record<string, string> | undefined)?.value === "1" && cm;
+      },
+      { what: "drifting restored", timeoutMs: 30_000 },
+    );
+    expect(restored.data).toEqual({ value: "1" });
   });
 });
 

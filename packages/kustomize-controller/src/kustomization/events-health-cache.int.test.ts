@@ -67,6 +67,14 @@ describe("Kustomization events, health checks and artifact cache", () => {
 
   it("Given a new revision, should drop the previous artifact from the cache and keep the current one", async () => {
     const { ns, h } = s;
+    // Another Kustomization of its own, whose artifact is still referenced after gc's new revision.
+    const other = await h.artifact({ "gc-other.yaml": cm("gc-other", "1") });
+    await h.publish("gc-other-repo", other);
+    await h.kustomization("gc-other", {
+      sourceRef: { kind: "GitRepository", name: "gc-other-repo" },
+      targetNamespace: ns.name,
+    });
+    await applied("gc-other", other.revision);
     const v1 = await h.artifact({ "gc.yaml": cm("gc", "1") });
     await h.publish("gc-repo", v1);
     await h.kustomization("gc", { sourceRef: { kind: "GitRepository", name: "gc-repo" }, targetNamespace: ns.name });
@@ -85,9 +93,7 @@ describe("Kustomization events, health checks and artifact cache", () => {
       { what: "v1 evicted" },
     );
     expect(entries).toContain(dirOf(v2.digest));
-    // The other Kustomizations' sources are still referenced: their artifacts stay.
-    const events = await h.getKustomization("events");
-    expect(events?.status?.lastAppliedRevision).toBeDefined();
-    expect(entries.filter((e) => !e.startsWith(".")).length).toBeGreaterThanOrEqual(3);
+    // The other Kustomization's source is still referenced: its artifact stays.
+    expect(entries).toContain(dirOf(other.digest));
   });
 });

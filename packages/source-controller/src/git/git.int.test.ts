@@ -4,8 +4,6 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitError } from "../errors.js";
 import {
   createKeyStore,
   createTestPki,
@@ -15,11 +13,14 @@ import {
   type KeyStore,
   type SshKeyPair,
   type SshServer,
+  sshdAvailable,
   startGitHttpServer,
   startSshServer,
   type TestPki,
   type TestRepo,
-} from "../testing/index.js";
+} from "@capstan/gitserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitError } from "../errors.js";
 import type { SecretData } from "./auth.js";
 import { fetchSource, type GitSourceSpec, resolveSource } from "./source.js";
 
@@ -38,7 +39,7 @@ let basic: GitHttpServer;
 let open: GitHttpServer;
 let bearer: GitHttpServer;
 let mtls: GitHttpServer;
-let sshd: SshServer;
+let sshd: SshServer | undefined;
 let repo: TestRepo;
 let emptyRepo: TestRepo | undefined;
 let commits: Record<string, string>;
@@ -58,7 +59,8 @@ beforeAll(async () => {
     root,
     tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requireClientCert: true },
   });
-  sshd = await startSshServer([sshKey.publicKey, sshKeyWithPass.publicKey]);
+  // Only the SSH tests need sshd: without it they skip and every HTTP(S) test still runs.
+  if (sshdAvailable()) sshd = await startSshServer([sshKey.publicKey, sshKeyWithPass.publicKey]);
 
   repo = await createTestRepo(root, "app.git", "main");
   commits = {};
@@ -250,11 +252,15 @@ describe("Given HTTPS", () => {
   });
 });
 
-describe("Given SSH", () => {
-  const url = () => `${sshd.urlPrefix}${repo.bare}`;
+describe.skipIf(!sshdAvailable())("Given SSH (needs sshd: openssh-server)", () => {
+  const ssh = () => {
+    if (!sshd) throw new Error("sshd did not start");
+    return sshd;
+  };
+  const url = () => `${ssh().urlPrefix}${repo.bare}`;
 
   it("an identity and known_hosts / should resolve and fetch", async () => {
-    const secret = { identity: b(sshKey.privateKey), known_hosts: b(sshd.knownHosts) };
+    const secret = { identity: b(sshKey.privateKey), known_hosts: b(ssh().knownHosts) };
     const dir = outDir();
     const checkout = await fetchSource({ url: url(), ref: { semver: ">=1.0.0 <1.1.0" }, secret }, dir);
     expect(checkout.revision).toBe(`v1.0.0@sha1:${commits.first}`);
@@ -265,7 +271,7 @@ describe("Given SSH", () => {
     const secret = {
       identity: b(sshKeyWithPass.privateKey),
       password: b("key-pass-do-not-leak"),
-      known_hosts: b(sshd.knownHosts),
+      known_hosts: b(ssh().knownHosts),
     };
     const resolved = await resolveSource({ url: url(), ref: { branch: "dev" }, secret });
     expect(resolved.revision).toBe(`dev@sha1:${commits.dev}`);
@@ -275,7 +281,7 @@ describe("Given SSH", () => {
     const secret = {
       identity: b(sshKeyWithPass.privateKey),
       password: b("wrong-passphrase-x"),
-      known_hosts: b(sshd.knownHosts),
+      known_hosts: b(ssh().knownHosts),
     };
     const err = await failure(resolveSource({ url: url(), secret }));
     expect(err.reason).toBe("AuthenticationFailed");
@@ -285,13 +291,13 @@ describe("Given SSH", () => {
   it("an unknown key / should fail with AuthenticationFailed", async () => {
     const other = await keys.sshKey();
     const err = await failure(
-      resolveSource({ url: url(), secret: { identity: b(other.privateKey), known_hosts: b(sshd.knownHosts) } }),
+      resolveSource({ url: url(), secret: { identity: b(other.privateKey), known_hosts: b(ssh().knownHosts) } }),
     );
     expect(err).toMatchObject({ kind: "auth", reason: "AuthenticationFailed" });
   });
 
   it("a known_hosts without the server's key / should fail on host key verification", async () => {
-    const wrong = `[127.0.0.1]:${sshd.port} ${sshKey.publicKey.split(" ").slice(0, 2).join(" ")}\n`;
+    const wrong = `[127.0.0.1]:${ssh().port} ${sshKey.publicKey.split(" ").slice(0, 2).join(" ")}\n`;
     const err = await failure(
       resolveSource({ url: url(), secret: { identity: b(sshKey.privateKey), known_hosts: b(wrong) } }),
     );

@@ -4,10 +4,10 @@ import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
+import { startTestProxy, type TestProxy } from "@capstan/gitserver";
 import { getCondition, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
-import { startTestProxy, type TestProxy } from "../testing/index.js";
 
 const proxyPassword = "proxy-pass-do-not-leak";
 let h: GitRepositoryHarness;

@@ -8,10 +8,10 @@ import { dirname, join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
+import { freePort, type TestRepo } from "@capstan/gitserver";
 import { createLogger, getCondition, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
-import { freePort, type TestRepo } from "../testing/index.js";
 import type { GitRepositoryObject } from "./state.js";
 
 const username = "capstan";
@@ -206,9 +206,12 @@ const rows: Row[] = [
 
 describe("GitRepository faults", () => {
   it("Given a healthy repository / should become Ready (the control for every row below)", async () => {
-    await repo("healthy", { "a.yaml": "a: 1\n" });
+    const r = await repo("healthy", undefined);
+    const head = await r.commit({ "a.yaml": "a: 1\n" });
     await h.create("healthy", { url: `${h.git.url}/healthy.git` });
-    await h.ready("healthy");
+    const obj = await h.readyAt("healthy", `main@sha1:${head}`);
+    expect(getCondition(obj, "Ready")).toMatchObject({ status: "True", reason: "Succeeded" });
+    expect(obj.status?.observedGeneration).toBe(obj.metadata.generation);
   });
 
   it.each(rows)("Given $given / should be Ready=False with $reason on $condition", async (row) => {
@@ -316,14 +319,18 @@ describe("GitRepository faults", () => {
     await stillServed(gone);
   });
 
-  it("Given all the failing objects above / should keep reconciling the healthy one", async () => {
-    const head = await repos.get("healthy")?.commit({ "a.yaml": "a: 2\n" });
-    await h.client.mergePatch(h.ref("healthy"), {
+  it("Given all the failing objects above / should keep reconciling a healthy one", async () => {
+    // Its own object (not the control's), so it passes or fails on its own when run alone.
+    const r = await repo("healthy-later", undefined);
+    const first = await r.commit({ "a.yaml": "a: 1\n" });
+    await h.create("healthy-later", { url: `${h.git.url}/healthy-later.git` });
+    await h.readyAt("healthy-later", `main@sha1:${first}`);
+    const head = await r.commit({ "a.yaml": "a: 2\n" });
+    await h.client.mergePatch(h.ref("healthy-later"), {
       metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "next" } },
     });
-    await eventually(async () => (await h.get("healthy"))?.status?.artifact?.revision === `main@sha1:${head}`, {
-      what: "healthy follows its new commit",
-    });
+    const obj = await h.readyAt("healthy-later", `main@sha1:${head}`);
+    expect(getCondition(obj, "Ready")).toMatchObject({ status: "True", reason: "Succeeded" });
   });
 
   it("Given credentials in Secrets / should never show them in status, Events or the controller's log", async () => {

@@ -126,9 +126,11 @@ const rows: Row[] = [
 describe("GitRepository against hostile git servers", () => {
   it("Given a healthy repository / should become Ready (the control for every row below)", async () => {
     const r = await h.repo("healthy.git");
-    await r.commit({ "a.yaml": "a: 1\n" });
+    const head = await r.commit({ "a.yaml": "a: 1\n" });
     await h.create("healthy", { url: `${h.git.url}/healthy.git` });
-    await h.ready("healthy");
+    const obj = await h.readyAt("healthy", `main@sha1:${head}`);
+    expect(getCondition(obj, "Ready")).toMatchObject({ status: "True", reason: "Succeeded" });
+    expect(getCondition(obj, "FetchFailed")).toBeUndefined();
   });
 
   it.each(rows)("Given $given / should fail with GitOperationFailed, retry, and leave no git process", async (row) => {
@@ -146,10 +148,16 @@ describe("GitRepository against hostile git servers", () => {
     await eventually(() => gitProcessesFor(url).length === 0, { what: `no git process left for ${row.name}` });
   });
 
-  it("Given all the hostile servers above / should keep following the healthy repository", async () => {
-    const r = await h.repo("healthy-next.git");
-    const head = await r.commit({ "b.yaml": "b: 1\n" });
-    await h.client.mergePatch(h.ref("healthy"), { spec: { url: `${h.git.url}/healthy-next.git` } });
-    await h.readyAt("healthy", `main@sha1:${head}`);
+  it("Given all the hostile servers above / should keep following a healthy repository", async () => {
+    // Its own object (not the control's), so it passes or fails on its own when run alone.
+    const r = await h.repo("healthy-later.git");
+    const first = await r.commit({ "a.yaml": "a: 1\n" });
+    await h.create("healthy-later", { url: `${h.git.url}/healthy-later.git` });
+    await h.readyAt("healthy-later", `main@sha1:${first}`);
+    const next = await h.repo("healthy-next.git");
+    const head = await next.commit({ "b.yaml": "b: 1\n" });
+    await h.client.mergePatch(h.ref("healthy-later"), { spec: { url: `${h.git.url}/healthy-next.git` } });
+    const obj = await h.readyAt("healthy-later", `main@sha1:${head}`);
+    expect(getCondition(obj, "Ready")).toMatchObject({ status: "True", reason: "Succeeded" });
   });
 });

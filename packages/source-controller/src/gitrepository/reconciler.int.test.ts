@@ -4,10 +4,10 @@ import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
+import type { TestRepo } from "@capstan/gitserver";
 import { getCondition } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
-import type { TestRepo } from "../testing/index.js";
 
 const password = "reconciler-pass-do-not-leak";
 let h: GitRepositoryHarness;

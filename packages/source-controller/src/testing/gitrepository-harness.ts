@@ -1,6 +1,5 @@
 // The GitRepository reconciler inside this process against a real kube-apiserver: a git server on loopback, real
 // storage behind the artifact server, and the runtime's Manager watching one fresh namespace. For *.int.test.ts.
-// Not re-exported from ./index.js: it pulls in the controller itself, which the e2e suite's git helpers do not need.
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +7,7 @@ import { join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
+import { createTestRepo, type GitHttpServer, startGitHttpServer, type TestRepo } from "@capstan/gitserver";
 import { getCondition, KubeClient, type Manager, type PinoLogger, parseFlags } from "@capstan/runtime";
 import { x as extract } from "tar";
 import { expect } from "vitest";
@@ -16,8 +16,6 @@ import { controllerName, sourceControllerFlags } from "../flags.js";
 import type { GitRepositoryObject } from "../gitrepository/state.js";
 import type { ArtifactServer } from "../server/server.js";
 import type { Storage } from "../storage/storage.js";
-import { type GitHttpServer, startGitHttpServer } from "./git-http-server.js";
-import { createTestRepo, type TestRepo } from "./repo.js";
 
 export interface GitRepositoryHarnessOptions {
   kubeconfigPath: string;

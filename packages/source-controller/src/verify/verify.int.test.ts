@@ -2,9 +2,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerificationError } from "../errors.js";
-import { fetchSource } from "../git/source.js";
 import {
   createKeyStore,
   createTestRepo,
@@ -14,7 +11,10 @@ import {
   type SshKeyPair,
   startGitHttpServer,
   type TestRepo,
-} from "../testing/index.js";
+} from "@capstan/gitserver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VerificationError } from "../errors.js";
+import { fetchSource } from "../git/source.js";
 import { verifyCheckout } from "./verify.js";
 
 let root: string;

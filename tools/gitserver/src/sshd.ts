@@ -1,12 +1,12 @@
 // A real OpenSSH server for tests, on a free loopback port, accepting only the given public keys for the current
-// user, with a generated host key (hostKnownHosts() gives the line for known_hosts). Needs Debian's openssh-server:
-// `apt-get install -y openssh-server` when /usr/sbin/sshd is missing.
+// user, with a generated host key (knownHosts gives the line for known_hosts). Needs Debian's openssh-server
+// (`apt-get install -y openssh-server`); tests that need it skip when sshdAvailable() is false.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { freePort } from "@capstan/cluster/process";
 import { execa } from "execa";
 
@@ -20,10 +20,20 @@ export interface SshServer {
   close(): Promise<void>;
 }
 
-export const sshdBinary = "/usr/sbin/sshd";
+/**
+ * The sshd to run: $CAPSTAN_SSHD when set (a path that does not exist means "no sshd", to run the tests as on a machine
+ * without openssh-server), else the first sshd on PATH, else Debian's /usr/sbin/sshd (often not on a user's PATH).
+ * undefined when there is none: tests that need it skip, the others run.
+ */
+export function sshdBinary(): string | undefined {
+  const override = process.env.CAPSTAN_SSHD;
+  if (override !== undefined) return existsSync(override) ? override : undefined;
+  const dirs = [...(process.env.PATH ?? "").split(delimiter).filter((d) => isAbsolute(d)), "/usr/sbin"];
+  return dirs.map((d) => join(d, "sshd")).find((p) => existsSync(p));
+}
 
 export function sshdAvailable(): boolean {
-  return existsSync(sshdBinary);
+  return sshdBinary() !== undefined;
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
@@ -44,9 +54,10 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000
 }
 
 export async function startSshServer(authorizedKeys: readonly string[]): Promise<SshServer> {
-  if (!sshdAvailable()) {
+  const sshd = sshdBinary();
+  if (!sshd) {
     throw new Error(
-      `sshd not found at ${sshdBinary}: install Debian's openssh-server (apt-get install -y openssh-server)`,
+      "sshd not found (CAPSTAN_SSHD, PATH, /usr/sbin): install Debian's openssh-server (apt-get install -y openssh-server)",
     );
   }
   const dir = await mkdtemp(join(tmpdir(), "capstan-sshd-"));
@@ -78,7 +89,8 @@ export async function startSshServer(authorizedKeys: readonly string[]): Promise
       "",
     ].join("\n"),
   );
-  const child = spawn(sshdBinary, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+  // sshd re-executes itself, so it must be started by absolute path (sshdBinary() gives one).
+  const child = spawn(sshd, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();

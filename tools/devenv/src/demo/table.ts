@@ -1,6 +1,7 @@
 // The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas.
 import { kustomizationType } from "@capstan/api";
-import type { KubeClient, KubeObject } from "@capstan/runtime";
+import type { KubeObject } from "@capstan/runtime";
+import type { ObjectReader } from "./kube.js";
 import { demoNamespace, kustomizationNames } from "./state.js";
 
 export interface Row {
@@ -21,7 +22,7 @@ interface KustomizationLike extends KubeObject {
   };
 }
 
-export async function collectRows(client: KubeClient): Promise<Row[]> {
+export async function collectRows(client: ObjectReader): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of kustomizationNames) {
     const ks = await client.get<KustomizationLike>({
@@ -49,7 +50,7 @@ export async function collectRows(client: KubeClient): Promise<Row[]> {
 }
 
 /** ready/desired over the Deployments in an inventory ("-" when it has none). */
-async function replicas(client: KubeClient, ids: string[]): Promise<string> {
+async function replicas(client: ObjectReader, ids: string[]): Promise<string> {
   let ready = 0;
   let desired = 0;
   let any = false;

@@ -6,6 +6,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 declare module "vitest" {
   export interface ProvidedContext {
     capstanKubeconfig: string;
+    /** PATH fragment of the pinned binaries; empty under CAPSTAN_NO_CLUSTER=1 (unit tests build no Go). */
     capstanBinPath: string;
   }
 }

@@ -3,13 +3,15 @@
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
 import { parseAllDocuments } from "yaml";
+import { repoRoot } from "../paths.js";
+
+export { repoRoot };
 
 const run = promisify(execFile);
-export const repoRoot = resolve(import.meta.dirname, "..", "..", "..");
 export const chartsDir = join(repoRoot, "charts");
 
 export const controllerNames = ["source-controller", "kustomize-controller", "notification-controller"] as const;

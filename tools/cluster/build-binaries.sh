@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned control-plane and tool binaries from the Go modules under e2e/cluster/go/ into a cache outside the
+# Builds the pinned control-plane and tool binaries from the Go modules under tools/cluster/go/ into a cache outside the
 # checkout, keyed by tool, version and a hash of the module files, so a second run (or a fresh clone on the same
 # machine) builds nothing. The last line printed on stdout is a PATH fragment holding every binary.
 #
@@ -8,13 +8,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${CAPSTAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/capstan}/bin
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-
-if ! command -v go >/dev/null 2>&1; then
-  for d in /usr/local/go/bin "$HOME/go/bin"; do [ -x "$d/go" ] && PATH="$d:$PATH"; done
-fi
-command -v go >/dev/null 2>&1 || { echo "build-binaries: Go is required (go 1.26+) to build the control plane" >&2; exit 1; }
+source "$here/go-cache.sh"
+capstan_require_go build-binaries "the control plane"
 
 # tool | module whose version names the build | packages to build | ldflags (VERSION is replaced)
 specs=(
@@ -39,34 +34,29 @@ k8s_ldflags() {
   done
 }
 
-mkdir -p "$cache"
 # One build at a time on a machine: a second caller waits, then finds everything built.
-exec 9>"$cache/.lock"
-flock 9
+capstan_lock 9 .lock
 
 path_parts=()
 built_any=0
 start=$(date +%s)
 
 build_spec() {
-  local spec=$1 tool mod pkgs ldflags dir version hash out tmp t0 pkg name src
+  local spec=$1 tool mod pkgs ldflags dir version out tmp t0 pkg name src
   IFS='|' read -r tool mod pkgs ldflags <<<"$spec"
   dir="$here/go/$tool"
-  version=$(awk -v m="$mod" '$1=="require" && $2==m {print $3; exit} $1==m {print $2; exit}' "$dir/go.mod")
-  [ -n "$version" ] || { echo "build-binaries: no version of $mod in $dir/go.mod" >&2; exit 1; }
+  version=$(capstan_module_version build-binaries "$dir" "$mod")
   if [ "$ldflags" = K8S ]; then ldflags=$(k8s_ldflags "$version"); else
     # Placeholders stand after "=" only: flux's variable is itself named VERSION.
     ldflags=${ldflags//=VERSION/=$version}; ldflags=${ldflags//=SEMVER/=${version#v}}; fi
-  hash=$(cat "$dir/go.mod" "$dir/go.sum" <(echo "$pkgs $ldflags") | sha256sum | cut -c1-12)
-  out="$cache/$tool-$version-$hash"
+  out=$(capstan_cache_dir "$tool" "$version" "$dir" "$pkgs $ldflags")
   path_parts+=("$out")
-  [ -f "$out/.complete" ] && return 0
+  capstan_built "$out" && return 0
   # CAPSTAN_ONLY_CACHED=1: report where an optional tool would be, build nothing (tests that only use it if built).
   if [ "${CAPSTAN_ONLY_CACHED:-}" = 1 ] && [ "$tool" = flux ]; then return 0; fi
   built_any=1
   echo "build-binaries: building $tool $version (cold builds take minutes)" >&2
-  tmp="$cache/.tmp-$tool-$$"
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  tmp=$(capstan_build_dir "$tool")
   t0=$(date +%s)
   if [ "$tool" = flux ]; then
     # flux embeds the manifests of `flux install` (cmd/flux/manifests/*.yaml), which its release build generates from
@@ -77,7 +67,7 @@ build_spec() {
     src=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
     cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src"
     mkdir -p "$tmp/src/cmd/flux/manifests"
-    echo "# not embedded in this build: see e2e/cluster/build-binaries.sh" >"$tmp/src/cmd/flux/manifests/none.yaml"
+    echo "# not embedded in this build: see tools/cluster/build-binaries.sh" >"$tmp/src/cmd/flux/manifests/none.yaml"
     (cd "$tmp/src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp/flux" "$pkgs")
     rm -rf "$tmp/src"
   else
@@ -86,8 +76,7 @@ build_spec() {
       (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp/$name" "$pkg")
     done
   fi
-  touch "$tmp/.complete"
-  rm -rf "$out" && mv "$tmp" "$out"
+  capstan_install "$tmp" "$out"
   echo "build-binaries: built $tool $version in $(( $(date +%s) - t0 ))s" >&2
 }
 
@@ -99,8 +88,7 @@ for want in "$@"; do
   for spec in "${optional_specs[@]}"; do
     [ "${spec%%|*}" = "$want" ] || continue
     found=1
-    exec 8>"$cache/.lock-$want"
-    flock 8
+    capstan_lock 8 ".lock-$want"
     build_spec "$spec"
     flock -u 8
   done

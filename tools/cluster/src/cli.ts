@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm cluster up | down | status | env
+// ./dev cluster up | down | status | env (cluster.sh runs this file from its sources: nothing to build first)
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,8 +21,13 @@ async function up(): Promise<number> {
   console.log("building or finding the pinned binaries (a cold build takes several minutes) ...");
   await ensureBinaries();
   const out = openSync(supervisorLog, "w");
+  // The supervisor runs the way this CLI runs: from dist/, or from the sources (cluster.sh) with the same node flags.
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = spawn(process.execPath, [join(here, "supervisor.js")], { detached: true, stdio: ["ignore", out, out] });
+  const supervisor = join(here, import.meta.url.endsWith(".ts") ? "supervisor.ts" : "supervisor.js");
+  const child = spawn(process.execPath, [...process.execArgv, supervisor], {
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
   child.unref();
   const started = Date.now();
   for (;;) {
@@ -30,8 +35,8 @@ async function up(): Promise<number> {
     const state = readState();
     if (state?.ready) {
       console.log(`control plane ready at ${state.server} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-      console.log(`  eval "$(pnpm -s cluster env)"   # KUBECONFIG=${kubeconfigFile} and the pinned binaries on PATH`);
-      console.log("  pnpm cluster down               # stop it");
+      console.log(`  eval "$(./dev cluster env)"   # KUBECONFIG=${kubeconfigFile} and the pinned binaries on PATH`);
+      console.log("  ./dev cluster down            # stop it");
       return 0;
     }
     if (state?.error || (child.pid !== undefined && !isAlive(child.pid))) {
@@ -87,7 +92,7 @@ const commands: Record<string, () => number | Promise<number>> = { up, down, sta
 const name = process.argv[2] ?? "status";
 const command = commands[name];
 if (!command) {
-  console.error(`usage: pnpm cluster up|down|status|env (unknown command ${name})`);
+  console.error(`usage: ./dev cluster up|down|status|env (unknown command ${name})`);
   process.exit(2);
 }
 process.exit(await command());

@@ -1,4 +1,6 @@
 // One control plane per test run, shared by every project; tests read its kubeconfig with inject("capstanKubeconfig").
+// The pinned Go binaries are resolved (and built on a cold cache) only when a control plane is needed: unit tests
+// (CAPSTAN_NO_CLUSTER=1) never wait for a Kubernetes build.
 import type { TestProject } from "vitest/node";
 import { ensureBinaries } from "../binaries.js";
 import "../testing.js";
@@ -7,12 +9,13 @@ import { type ControlPlane, startControlPlane } from "../control-plane.js";
 let plane: ControlPlane | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { path } = await ensureBinaries();
-  project.provide("capstanBinPath", path);
   if (process.env.CAPSTAN_NO_CLUSTER === "1") {
+    project.provide("capstanBinPath", "");
     project.provide("capstanKubeconfig", "");
     return async () => undefined;
   }
+  const { path } = await ensureBinaries();
+  project.provide("capstanBinPath", path);
   if (process.env.CAPSTAN_TEST_KUBECONFIG) {
     project.provide("capstanKubeconfig", process.env.CAPSTAN_TEST_KUBECONFIG);
     return async () => undefined;

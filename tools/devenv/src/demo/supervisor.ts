@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
+import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
-import { createTestRepo, startGitHttpServer } from "@capstan/source-controller/testing";
 import { repoRoot } from "../harness/charts.js";
 import { startControllers } from "../harness/controllers.js";
 import {

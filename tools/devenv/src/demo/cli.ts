@@ -5,15 +5,29 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { isAlive } from "@capstan/cluster";
-import { KubeClient } from "@capstan/runtime";
-import { repoRoot } from "../harness/charts.js";
+import { repoRoot } from "../paths.js";
 import { clusterKubeconfig, demoDir, demoLog, demoStateFile, readDemoState, workDir } from "./state.js";
-import { collectRows, formatTable, progressLine } from "./table.js";
+
+// What talks to the apiserver (YAML parser, API types) loads only when needed: `status` without a control plane and
+// `down` start in a blink.
+const kube = async () => {
+  const [{ kubeconfigReader }, table] = await Promise.all([import("./kube.js"), import("./table.js")]);
+  return { client: kubeconfigReader(clusterKubeconfig), ...table };
+};
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const clusterCli = join(repoRoot, "e2e", "cluster", "dist", "cli.js");
+const clusterCli = join(repoRoot, "tools", "cluster", "dist", "cli.js");
+
+/** process.kill(pid, 0): alive unless ESRCH (as @capstan/cluster's isAlive; that package takes long to load). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 async function clusterCommand(command: string): Promise<void> {
   const { stdout } = await run(process.execPath, [clusterCli, command]);
@@ -54,7 +68,7 @@ async function up(): Promise<number> {
   }
 
   console.log("3/4 syncing (each line is a change of state)");
-  const client = new KubeClient({ kubeconfigPath: clusterKubeconfig });
+  const { client, collectRows, progressLine } = await kube();
   const seen = new Map<string, string>();
   const deadline = Date.now() + 180_000;
   let rows = await collectRows(client);
@@ -74,7 +88,6 @@ async function up(): Promise<number> {
     await sleep(1000);
     rows = await collectRows(client);
   }
-  client.close();
 
   console.log("4/4 done\n");
   await status();
@@ -97,12 +110,8 @@ async function status(): Promise<number> {
     console.log("no control plane: run ./dev demo");
     return 1;
   }
-  const client = new KubeClient({ kubeconfigPath: clusterKubeconfig });
-  try {
-    console.log(formatTable(await collectRows(client)));
-  } finally {
-    client.close();
-  }
+  const { client, collectRows, formatTable } = await kube();
+  console.log(formatTable(await collectRows(client)));
   const state = readDemoState();
   if (state?.gitUrl) console.log(`\ngit: ${state.gitUrl}   working copy: ${workDir}`);
   return 0;

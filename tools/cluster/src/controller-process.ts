@@ -59,7 +59,7 @@ export interface ControllerProcess {
   urls(): Promise<{ health: string; metrics: string }>;
   /** Resolves once /readyz answers 200; rejects if the process exits first. */
   ready(timeoutMs?: number): Promise<void>;
-  /** Resolves with the exit code (or signal) once the process ends. */
+  /** Resolves with the exit code (or signal) once the process has ended and all its output has been read. */
   exited: Promise<ExitStatus>;
   /** SIGTERM, then the exit. */
   terminate(): Promise<ExitStatus>;
@@ -92,7 +92,9 @@ export function spawnController(options: SpawnControllerOptions): ControllerProc
       waiter.resolve(line);
     }
   });
-  const exited = once(child, "exit").then(([code, signal]) => ({
+  // "close", not "exit": the exit can be seen before the last bytes of stdout/stderr are read, and a test that awaits
+  // the exit then reads the log (the "stopped" line, "no secret in the output") must see all of it.
+  const exited = once(child, "close").then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));

@@ -7,13 +7,8 @@ import { join } from "node:path";
 import { type GitRepository, gitRepositoryType, type Kustomization, kustomizationType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
+import { createTestRepo, type GitHttpServer, startGitHttpServer, type TestRepo } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
-import {
-  createTestRepo,
-  type GitHttpServer,
-  startGitHttpServer,
-  type TestRepo,
-} from "@capstan/source-controller/testing";
 import type { ControllerName } from "./charts.js";
 import { type Controllers, startControllers } from "./controllers.js";
 

@@ -1,7 +1,7 @@
 // Where the demo keeps what outlives one command: <repo>/.capstan/demo (gitignored).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "../harness/charts.js";
+import { repoRoot } from "../paths.js";
 
 export const demoDir = join(repoRoot, ".capstan", "demo");
 export const demoStateFile = join(demoDir, "state.json");

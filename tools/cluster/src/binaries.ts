@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** The directory of this package (e2e/cluster), from either src/ or dist/. */
+/** The directory of this package (tools/cluster), from either src/ or dist/. */
 export const clusterPackageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export const binaryNames = [
@@ -64,7 +64,7 @@ export type OptionalTool = "flux";
 
 /**
  * The cached binary of an optional tool, or undefined when it has not been built yet (build it with
- * `bash e2e/cluster/build-binaries.sh flux`). Never builds: a cold build would outlast any test's timeout.
+ * `bash tools/cluster/build-binaries.sh flux`). Never builds: a cold build would outlast any test's timeout.
  */
 export async function cachedTool(tool: OptionalTool): Promise<string | undefined> {
   // build-binaries.sh knows the cache key of the checked-in go.mod; with CAPSTAN_ONLY_CACHED it only says where.

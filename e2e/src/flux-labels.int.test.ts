@@ -2,9 +2,7 @@
 // `flux logs` of flux2 v2.9.x select and print): installed in flux-system, Capstan is found the way Flux is.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { chartsDir, controllerNames, type RenderedObject, renderChart } from "./harness/charts.js";
+import { chartsDir, controllerNames, type RenderedObject, renderChart } from "@capstan/devenv/charts";
 import {
   fluxDeployments,
   fluxDistribution,
@@ -13,7 +11,9 @@ import {
   fluxPartOf,
   fluxVersionLabel,
   matchesLabels,
-} from "./harness/flux-cli.js";
+} from "@capstan/devenv/flux-cli";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 const appVersion = (chart: string) =>
   (parse(readFileSync(join(chartsDir, chart, "Chart.yaml"), "utf8")) as { appVersion: string }).appVersion;

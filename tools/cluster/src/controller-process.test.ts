@@ -40,14 +40,17 @@ describe("spawnController", () => {
     expect(first).toMatchObject({ args: ["--flag=1"], token: "t0ken" });
     expect(await p.urls()).toEqual({ health: "http://127.0.0.1:1", metrics: "http://127.0.0.1:2" });
     expect(p.logs).toContainEqual({ msg: "not json", raw: true });
+    // stdout is another pipe: nothing orders its bytes against stderr's lines until the process has ended.
+    await p.terminate();
     expect(p.output()).toContain("plain stdout");
     expect(p.output()).toContain("t0ken");
   });
 
-  it("Given SIGTERM / should resolve terminate() with the exit code", async () => {
+  it("Given SIGTERM / should resolve terminate() with the exit code once the last line is read", async () => {
     const p = start();
     await p.waitForLog((l) => l.msg === "starting");
     expect(await p.terminate()).toEqual({ code: 0, signal: null });
+    // Read synchronously after terminate(): it resolves only once the process's output is closed.
     expect(p.logs.at(-1)?.msg).toBe("stopped");
   });
 

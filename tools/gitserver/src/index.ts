@@ -1,4 +1,5 @@
-// Test helpers: real git servers on loopback and repositories to serve. Not part of the controller's runtime API.
+// Real git servers on loopback and repositories to serve, for tests, the demo and the benchmarks (dev tooling: no
+// controller imports this package outside its tests).
 export { freePort } from "@capstan/cluster/process";
 export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
 export { createGitShim, type GitShim } from "./git-shim.js";

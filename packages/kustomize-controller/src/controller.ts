@@ -4,8 +4,7 @@
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
-import { ResourceManager } from "./apply/manager.js";
-import { BuildCache, type BuildCacheOptions } from "./build/cache.js";
+import { ApplyEngine } from "./apply/engine.js";
 import { SelfWrites } from "./drift/self-writes.js";
 import { ApplyShortcut } from "./drift/shortcut.js";
 import { DriftWatcher } from "./drift/watcher.js";
@@ -17,6 +16,7 @@ import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from ".
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
+import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
 export const controllerName = "kustomize-controller";
 export const ownerGroup = "kustomize.toolkit.fluxcd.io";
@@ -128,8 +128,8 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       clients,
       kustomizeBinary: options.kustomizeBinary,
       fieldManager: controllerName,
-      newManager: (client, owner) =>
-        new ResourceManager({
+      newApplyEngine: (client, owner) =>
+        new ApplyEngine({
           client,
           fieldManager: controllerName,
           ownerGroup,

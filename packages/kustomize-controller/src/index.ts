@@ -1,19 +1,14 @@
 // @capstan/kustomize-controller: the Kustomization reconciler and the engines it is built from.
 export { type Action, type ChangeSetEntry, changeLog, hasChanged } from "./apply/changeset.js";
-export type { IgnoreRule } from "./apply/drift.js";
+export type { IgnoreRule } from "./apply/diff.js";
 export {
+  ApplyEngine,
+  type ApplyEngineOptions,
   type ApplyOptions,
   ApplySetError,
   type DeleteOptions,
-  ResourceManager,
-  type ResourceManagerOptions,
-} from "./apply/manager.js";
+} from "./apply/engine.js";
 export { kustomizeApplyOptions, pruneExclusions } from "./apply/options.js";
-export { type BuildInput, buildManifests } from "./build/build.js";
-export { envsubst, SubstitutionError, VariableNotSetError } from "./build/envsubst.js";
-export type { OverlaySpec } from "./build/overlay.js";
-export { substituteObjects } from "./build/substitute.js";
-export { loadVariables } from "./build/variables.js";
 export {
   controllerName,
   type KustomizeController,
@@ -22,7 +17,7 @@ export {
   registerKustomizeController,
 } from "./controller.js";
 export { type FingerprintOptions, fingerprint, mayHaveDrifted } from "./drift/fingerprint.js";
-export { type GroupKind, InventoryIndex } from "./drift/inventory-index.js";
+export { InventoryIndex } from "./drift/inventory-index.js";
 export { SelfWrites } from "./drift/self-writes.js";
 export { type ApplyFacts, ApplyShortcut } from "./drift/shortcut.js";
 export { type DriftView, DriftWatcher, type DriftWatcherOptions } from "./drift/watcher.js";
@@ -43,3 +38,9 @@ export {
   staleEntries,
 } from "./inventory/inventory.js";
 export { type KustomizationReconcilerDeps, kustomizationReconciler } from "./kustomization/reconciler.js";
+export type { GroupKind } from "./object.js";
+export { type BuildInput, buildManifests } from "./render/build.js";
+export { envsubst, SubstitutionError, VariableNotSetError } from "./render/envsubst.js";
+export type { OverlaySpec } from "./render/overlay.js";
+export { substituteObjects } from "./render/substitute.js";
+export { loadVariables } from "./render/variables.js";

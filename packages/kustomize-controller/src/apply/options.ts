@@ -1,7 +1,7 @@
 // The apply options kustomize-controller passes to the engine: Flux's annotations and cleanup rules.
 import { defaultCleanup } from "./cleanup.js";
-import type { IgnoreRule } from "./drift.js";
-import type { ApplyOptions } from "./manager.js";
+import type { IgnoreRule } from "./diff.js";
+import type { ApplyOptions } from "./engine.js";
 
 export const group = "kustomize.toolkit.fluxcd.io";
 export const reconcileAnnotation = `${group}/reconcile`;

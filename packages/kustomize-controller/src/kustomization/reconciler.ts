@@ -107,7 +107,7 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const entries = obj.status?.inventory?.entries ?? [];
   if (!shouldDeleteOnFinalize(obj) || obj.spec.suspend || entries.length === 0) return;
   const client = await deps.clients.forObject(obj);
-  const manager = deps.newManager(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
+  const manager = deps.newApplyEngine(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
   const refs = entries.map(refOfEntry);
   const deleted = await manager.deleteAll(refs, {
     inclusions: manager.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),

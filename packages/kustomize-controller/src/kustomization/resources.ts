@@ -4,15 +4,9 @@ import { createHash } from "node:crypto";
 import type { ResourceInventory } from "@capstan/api";
 import { markFalse, markTrue, type ReconcileContext, ReconcileError, removeCondition } from "@capstan/runtime";
 import { type ChangeSetEntry, changeLog, entry } from "../apply/changeset.js";
-import { ApplySetError, type ResourceManager } from "../apply/manager.js";
+import { type ApplyEngine, ApplySetError } from "../apply/engine.js";
 import { kustomizeApplyOptions, pruneExclusions } from "../apply/options.js";
 import { appliedOrder } from "../apply/sort.js";
-import { buildManifests } from "../build/build.js";
-import type { BuildCache } from "../build/cache.js";
-import { setCommonMetadata } from "../build/metadata.js";
-import { substituteObjects } from "../build/substitute.js";
-import { loadVariables } from "../build/variables.js";
-import { groupKindOf } from "../drift/inventory-index.js";
 import type { ApplyShortcut } from "../drift/shortcut.js";
 import { BuildError } from "../errors.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
@@ -22,7 +16,12 @@ import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
 import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
-import { anyInMetadata, fmtObject, groupOf } from "../object.js";
+import { anyInMetadata, fmtObject, groupKindOf, groupOf } from "../object.js";
+import { buildManifests } from "../render/build.js";
+import type { BuildCache } from "../render/cache.js";
+import { setCommonMetadata } from "../render/metadata.js";
+import { substituteObjects } from "../render/substitute.js";
+import { loadVariables } from "../render/variables.js";
 import { recordHistory } from "./history.js";
 import type { KustomizationObject } from "./types.js";
 
@@ -34,7 +33,7 @@ export interface ResourcesDeps {
   fetcher: ArtifactFetcher;
   kustomizeBinary: string;
   /** The apply engine for one reconcile of Kustomization `owner` (namespace/name): its writes are recorded as its. */
-  newManager(client: Client, owner: string): ResourceManager;
+  newApplyEngine(client: Client, owner: string): ApplyEngine;
   fieldManager: string;
   strictSubstitutions?: boolean;
   scratchDir?: string;
@@ -45,7 +44,7 @@ export interface ResourcesDeps {
   janitor?: CacheJanitor;
   /** Resolves healthChecks entries without apiVersion. */
   preferredVersions?: PreferredVersions;
-  /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (build/cache.ts). */
+  /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (render/cache.ts). */
   buildCache?: BuildCache;
 }
 
@@ -165,7 +164,7 @@ function event(a: Attempt, type: "Normal" | "Warning", reason: string, message: 
   a.ctx.events.event(a.obj, type, reason, message, annotations);
 }
 
-async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, objects: KubeObject[], digest: string) {
+async function apply(deps: ResourcesDeps, a: Attempt, manager: ApplyEngine, objects: KubeObject[], digest: string) {
   let intent: Promise<void> | undefined;
   try {
     const changeSet = await manager.applyAllStaged(objects, {
@@ -194,7 +193,7 @@ async function apply(deps: ResourcesDeps, a: Attempt, manager: ResourceManager, 
 
 async function prune(
   a: Attempt,
-  manager: ResourceManager,
+  manager: ApplyEngine,
   previous: ResourceInventory | undefined,
   current: ResourceInventory,
 ) {
@@ -323,7 +322,7 @@ async function recordIntent(a: Attempt, objects: readonly KubeObject[]): Promise
 async function applyOrSkip(
   deps: ResourcesDeps,
   a: Attempt,
-  manager: ResourceManager,
+  manager: ApplyEngine,
   objects: KubeObject[],
   digest: string,
 ): Promise<{ changeSet: ChangeSetEntry[]; commit?: () => void }> {
@@ -371,7 +370,7 @@ export async function reconcileResources(
     timeoutMs,
     started: Date.now(),
   };
-  const manager = deps.newManager(client, keyOf(obj));
+  const manager = deps.newApplyEngine(client, keyOf(obj));
   const built = deps.janitor
     ? await deps.janitor.using(artifact.digest, () => build(deps, a, artifact))
     : await build(deps, a, artifact);

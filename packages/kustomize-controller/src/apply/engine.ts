@@ -1,6 +1,7 @@
-// Server-side apply of a set of objects as fluxcd/pkg/ssa's ResourceManager: dry-run every object, patch only those
-// that drifted, recreate on immutable-field errors when forced, in stages (cluster definitions, then *Class kinds,
-// then the rest) with a wait between them so CRDs are Established before their custom resources arrive.
+// The apply engine (fluxcd/pkg/ssa's ResourceManager; "manager" here means the runtime's process Manager and the SSA
+// field manager only): server-side apply of a set of objects, dry-running every object, patching only those that
+// drifted, recreating on immutable-field errors when forced, in stages (cluster definitions, then *Class kinds, then
+// the rest) with a wait between them so CRDs are Established before their custom resources arrive.
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApplyError, PruneError } from "../errors.js";
 import { waitForSet } from "../health/wait.js";
@@ -8,11 +9,11 @@ import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js"
 import { anyInMetadata, fmtObject } from "../object.js";
 import { type ChangeSetEntry, entry } from "./changeset.js";
 import { type CleanupOptions, cleanupPatch } from "./cleanup.js";
-import { hasDrifted, type IgnoreRule } from "./drift.js";
+import { hasDrifted, type IgnoreRule } from "./diff.js";
 import { isImmutableError, isNotFound, reasonOf } from "./errors.js";
 import { compareObjects, sortObjects, stageObjects } from "./sort.js";
 
-export interface ResourceManagerOptions {
+export interface ApplyEngineOptions {
   client: Client;
   /** Field manager of every apply: `kustomize-controller`. */
   fieldManager: string;
@@ -88,8 +89,8 @@ async function mapLimit<T, R>(
 
 type Planned = { entry: ChangeSetEntry; apply?: KubeObject } | { error: Error };
 
-export class ResourceManager {
-  constructor(private readonly options: ResourceManagerOptions) {}
+export class ApplyEngine {
+  constructor(private readonly options: ApplyEngineOptions) {}
 
   get client(): Client {
     return this.options.client;

@@ -39,6 +39,8 @@ export interface KustomizeControllerOptions {
   strictSubstitutions?: boolean;
   /** Feature gate AdditiveCELDependencyCheck: a dependsOn readyExpr adds to the built-in readiness check. */
   additiveCelDependencyCheck?: boolean;
+  /** How long a reconcile runs before status shows its progress (Reconciling=True; default 5 s). */
+  progressDelayMs?: number;
   /** Health polling interval (Flux polls every 5s). */
   healthIntervalMs?: number;
   /** Backoff of artifact download retries (tests shorten it). */
@@ -152,6 +154,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
+      ...(options.progressDelayMs !== undefined ? { progressDelayMs: options.progressDelayMs } : {}),
     }),
   );
   drift?.attach(kustomizations);

@@ -3,10 +3,8 @@ import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import {
   type Cache,
   defaultFinalizer,
-  parseDuration,
   type ReconcileContext,
   type ReconcilerDefinition,
-  StallingError,
   type Step,
   specOrRequestChanged,
   stepContinue,
@@ -15,80 +13,34 @@ import {
 import { pruneExclusions } from "../apply/options.js";
 import { refOfEntry } from "../inventory/inventory.js";
 import { refOf } from "../kube.js";
-import type { ClientProvider } from "./clients.js";
-import { checkDependencies } from "./dependencies.js";
-import { type ResourcesDeps, reconcileResources } from "./resources.js";
-import { resolveSource, type SourceCache, sourceKey } from "./source.js";
+import { sourceKey } from "./source.js";
+import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
-export interface KustomizationReconcilerDeps extends ResourcesDeps {
-  clients: ClientProvider;
-  /** --requeue-dependency: how soon to look again at a dependency or source that is not ready. */
-  requeueDependencyMs: number;
-  /** Feature gate AdditiveCELDependencyCheck: a readyExpr adds to the built-in readiness check. */
-  additiveCelDependencyCheck?: boolean;
-  /** --no-cross-namespace-refs: sourceRef and dependsOn must name this Kustomization's namespace. */
-  noCrossNamespaceRefs?: boolean;
-  /** The GitRepository informer's cache: sources are read from it rather than fetched each reconcile. */
-  sources?: SourceCache;
-}
+/** What the reconciler is built from: the steps' dependencies (steps.ts). */
+export type KustomizationReconcilerDeps = StepDeps;
 
-function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
-  const text = obj.spec[field];
-  if (!text) return undefined;
-  try {
-    return parseDuration(text);
-  } catch (cause) {
-    throw new StallingError(`invalid spec.${field} '${text}'`, { reason: "ReconciliationFailed", cause });
-  }
-}
-
-/** spec.timeout, else the interval, as Flux's GetTimeout. */
-export function timeoutOf(obj: KustomizationObject): number {
-  return duration(obj, "timeout") ?? duration(obj, "interval") ?? 300_000;
-}
-
-const validateSpec: Step<KustomizationObject, State> = async (_ctx, obj) => {
-  if (obj.spec.decryption) {
-    throw new StallingError("spec.decryption (SOPS) is not supported yet", { reason: "BuildFailed" });
-  }
-  timeoutOf(obj);
-  duration(obj, "retryInterval");
-  return stepContinue;
-};
-
-function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, State>[] {
-  return [
-    validateSpec,
-    // The source comes first, as in Flux: a dependency on the same source must have applied its revision.
-    async (ctx, obj, state) => {
-      state.artifact = await resolveSource(
-        ctx.client,
-        obj,
-        deps.requeueDependencyMs,
-        deps.noCrossNamespaceRefs,
-        deps.sources,
-      );
-      return stepContinue;
-    },
-    async (ctx, obj, state) => {
-      await checkDependencies(ctx.client, obj, {
-        requeueAfterMs: deps.requeueDependencyMs,
-        sourceRevision: state.artifact!.revision,
-        additiveCel: deps.additiveCelDependencyCheck ?? false,
-        noCrossNamespaceRefs: deps.noCrossNamespaceRefs ?? false,
-      });
-      return stepContinue;
-    },
-    async (_ctx, obj, state) => {
-      state.client = await deps.clients.forObject(obj);
-      return stepContinue;
-    },
-    async (ctx, obj, state) => {
-      await reconcileResources(deps, ctx, obj, state.client!, state.artifact!, timeoutOf(obj));
-      return stepContinue;
-    },
-  ];
+/**
+ * Runs endOfPass after the last step, or after the step that threw, before the runtime writes the final status.
+ * TODO(runtime foundation): becomes the runtime's end-of-pass hook.
+ */
+function withEndOfPass(steps: Step<KustomizationObject, State>[]): Step<KustomizationObject, State>[] {
+  const guarded = steps.map(
+    (step): Step<KustomizationObject, State> =>
+      async (ctx, obj, state) => {
+        try {
+          return await step(ctx, obj, state);
+        } catch (error) {
+          await endOfPass(obj, state, error);
+          throw error;
+        }
+      },
+  );
+  const last: Step<KustomizationObject, State> = async (_ctx, obj, state) => {
+    await endOfPass(obj, state, undefined);
+    return stepContinue;
+  };
+  return [...guarded, last];
 }
 
 /** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
@@ -107,16 +59,16 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const entries = obj.status?.inventory?.entries ?? [];
   if (!shouldDeleteOnFinalize(obj) || obj.spec.suspend || entries.length === 0) return;
   const client = await deps.clients.forObject(obj);
-  const manager = deps.newApplyEngine(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
+  const engine = deps.newApplyEngine(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
   const refs = entries.map(refOfEntry);
-  const deleted = await manager.deleteAll(refs, {
-    inclusions: manager.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
+  const deleted = await engine.deleteAll(refs, {
+    inclusions: engine.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
     exclusions: pruneExclusions,
   });
   const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
   if (log.length > 0) ctx.events.event(obj, "Normal", "Progressing", log.join("\n"));
   if (obj.spec.deletionPolicy === "WaitForTermination") {
-    await manager.waitForTermination(
+    await engine.waitForTermination(
       deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
       timeoutOf(obj),
       1000,
@@ -195,16 +147,10 @@ export function kustomizationReconciler(
     // them to the apply of a parent Kustomization, which then removes the child's finalizer (see the README).
     fieldManager: statusFieldManager(deps.fieldManager),
     conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
-    steps: steps(deps),
-    newState: () => ({}),
+    steps: withEndOfPass(kustomizationSteps(deps)),
+    newState: () => ({ started: Date.now() }),
     finalize: (ctx, obj) => finalize(deps, ctx, obj),
-    retryInterval: (obj) => {
-      try {
-        return duration(obj, "retryInterval") ?? duration(obj, "interval");
-      } catch {
-        return undefined;
-      }
-    },
+    retryInterval: retryIntervalOf,
     readyWhenEmpty: (obj) => ({
       reason: "ReconciliationSucceeded",
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,

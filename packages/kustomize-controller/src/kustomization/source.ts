@@ -6,7 +6,7 @@
 import { gitRepositoryType } from "@capstan/api";
 import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
-import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
+import type { GitRepositoryObject, KustomizationObject, SourceArtifact } from "./types.js";
 
 export const artifactFailed = "ArtifactFailed";
 /** Flux's acl.AccessDeniedReason. */
@@ -41,7 +41,7 @@ export async function resolveSource(
   requeueAfterMs: number,
   noCrossNamespaceRefs = false,
   sources?: SourceCache,
-): Promise<NonNullable<State["artifact"]>> {
+): Promise<SourceArtifact> {
   const ref = obj.spec.sourceRef;
   if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
   if (ref.kind !== "GitRepository") {
@@ -77,7 +77,7 @@ export async function resolveSource(
       requeueAfterMs,
     });
   }
-  const resolved: NonNullable<State["artifact"]> = {
+  const resolved: SourceArtifact = {
     url: artifact.url,
     digest: artifact.digest,
     revision: artifact.revision,

@@ -173,10 +173,10 @@ export class Harness {
     };
   }
 
-  /** Creates or updates a GitRepository and sets its status as source-controller would. */
-  async publish(name: string, a: PublishedArtifact): Promise<void> {
+  /** Creates or updates a GitRepository (in the harness's namespace unless told) and sets its status as source-controller would. */
+  async publish(name: string, a: PublishedArtifact, namespace = this.o.namespace): Promise<void> {
     const ref = { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" };
-    const metadata = { name, namespace: this.o.namespace };
+    const metadata = { name, namespace };
     await this.client.apply(
       { ...ref, metadata, spec: { url: "https://git.invalid/repo", interval: "10m" } },
       { fieldManager: "test" },

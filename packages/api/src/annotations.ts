@@ -1,24 +1,27 @@
-// Annotation, label and finalizer keys as Flux spells them; tools written for Flux set these on Capstan's objects.
+// Each kind's annotation and label keys as Flux spells them; tools written for Flux set these on Capstan's objects.
+// The reconcile-request annotations every kind honours are @capstan/runtime's `Annotations`.
 
-/** Any change of its value requests an immediate reconcile (`flux reconcile` sets it to the current time). */
-export const reconcileRequestAnnotation = "reconcile.fluxcd.io/requestedAt";
-/** Any change of its value requests a forced release (helm-controller); kept for tools that set it everywhere. */
-export const forceRequestAnnotation = "reconcile.fluxcd.io/forceAt";
+/** Annotations and labels kustomize-controller reads on, or writes to, the objects it applies. */
+export const KustomizeAnnotations = {
+  /** `disabled`: stop changing the object after creation. */
+  Reconcile: "kustomize.toolkit.fluxcd.io/reconcile",
+  /** Server-side apply policy for one object: `Override` (default), `Merge`, `IfNotPresent` or `Ignore`. */
+  SSA: "kustomize.toolkit.fluxcd.io/ssa",
+  /** `enabled`: recreate the object when an immutable field changes. */
+  Force: "kustomize.toolkit.fluxcd.io/force",
+  /** `disabled`: keep the object when it leaves the build or its Kustomization is deleted. */
+  Prune: "kustomize.toolkit.fluxcd.io/prune",
+  /** `disabled`: skip post-build variable substitution for the object. */
+  Substitute: "kustomize.toolkit.fluxcd.io/substitute",
+  /** Event metadata: the revision applied. */
+  Revision: "kustomize.toolkit.fluxcd.io/revision",
+} as const;
 
-/** Set to `disabled` on an applied object to stop the kustomize-controller from changing it after creation. */
-export const kustomizeReconcileAnnotation = "kustomize.toolkit.fluxcd.io/reconcile";
-/** Server-side apply policy for one object: `Override` (default), `Merge`, `IfNotPresent` or `Ignore`. */
-export const kustomizeSsaAnnotation = "kustomize.toolkit.fluxcd.io/ssa";
-/** Set to `enabled` to recreate the object when an immutable field changes. */
-export const kustomizeForceAnnotation = "kustomize.toolkit.fluxcd.io/force";
-/** Set to `disabled` to keep the object when it leaves the build or its Kustomization is deleted. */
-export const kustomizePruneAnnotation = "kustomize.toolkit.fluxcd.io/prune";
-/** Set to `disabled` to skip post-build variable substitution for the object. */
-export const kustomizeSubstituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute";
-
-/** Owner labels the kustomize-controller puts on every object it applies. */
-export const kustomizeNameLabel = "kustomize.toolkit.fluxcd.io/name";
-export const kustomizeNamespaceLabel = "kustomize.toolkit.fluxcd.io/namespace";
+/** Owner labels kustomize-controller puts on every object it applies. */
+export const KustomizeLabels = {
+  Name: "kustomize.toolkit.fluxcd.io/name",
+  Namespace: "kustomize.toolkit.fluxcd.io/namespace",
+} as const;
 
 /** Annotation values Flux compares against. */
 export const enabledValue = "enabled";
@@ -26,5 +29,8 @@ export const disabledValue = "disabled";
 export const ssaPolicies = ["Override", "Merge", "IfNotPresent", "Ignore"] as const;
 export type SsaPolicy = (typeof ssaPolicies)[number];
 
-/** The finalizer every Flux controller puts on the objects it reconciles. */
-export const fluxFinalizer = "finalizers.fluxcd.io";
+/**
+ * @deprecated use @capstan/runtime's `Annotations.ReconcileRequest`; kept while notification-controller imports it
+ * from here.
+ */
+export const reconcileRequestAnnotation = "reconcile.fluxcd.io/requestedAt";

@@ -1,57 +1,46 @@
-// Condition types and reasons with Flux's spelling (fluxcd/pkg apis/meta and each controller's api package), so
-// `flux get`, `kubectl wait --for=condition=Ready` and kstatus read Capstan's status the way they read Flux's.
+// Each kind's own condition types, reasons and annotations, spelled as Flux's API packages spell them (sourcev1,
+// kustomizev1, notificationv1), so `flux get`, `kubectl wait` and kstatus read Capstan's status as they read Flux's.
+// The vocabulary every kind shares (Ready, Reconciling, Stalled, Healthy, Succeeded, Progressing, the reconcile
+// annotations, ...) is @capstan/runtime's `Conditions`, `Reasons` and `Annotations` (Flux's pkg/apis/meta).
 
-/** Condition types. */
-export const ConditionType = {
-  // kstatus summary conditions, on every kind with a status
-  Ready: "Ready",
-  Reconciling: "Reconciling",
-  Stalled: "Stalled",
-  Healthy: "Healthy",
-  // source-controller
+/** Condition status values. */
+export const ConditionStatus = { True: "True", False: "False", Unknown: "Unknown" } as const;
+
+// ── source.toolkit.fluxcd.io/v1 GitRepository ────────────────────────────────────────────────────────────────
+
+/** GitRepository condition types besides Ready/Reconciling/Stalled. */
+export const GitRepositoryConditions = {
+  /** The stored artifact is present and matches its digest. */
   ArtifactInStorage: "ArtifactInStorage",
+  /** Abnormal-true: the remote has a revision the stored artifact does not hold yet. */
   ArtifactOutdated: "ArtifactOutdated",
+  /** The checkout's commit or tag signature verified (spec.verify). */
   SourceVerified: "SourceVerified",
+  /** Abnormal-true: the remote could not be read. */
   FetchFailed: "FetchFailed",
-  BuildFailed: "BuildFailed",
+  /** Abnormal-true: writing, reading or archiving in the artifact storage failed. */
   StorageOperationFailed: "StorageOperationFailed",
+  /** Abnormal-true: an included GitRepository, or its artifact, is not available. */
   IncludeUnavailable: "IncludeUnavailable",
 } as const;
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+export type GitRepositoryCondition = (typeof GitRepositoryConditions)[keyof typeof GitRepositoryConditions];
 
-/**
- * Condition types that are only present when True ("abnormal-true"), so their absence means all is well.
- * Summaries must not treat a missing one as Unknown.
- */
-export const negativePolarityConditions: readonly string[] = [
-  ConditionType.Reconciling,
-  ConditionType.Stalled,
-  ConditionType.ArtifactOutdated,
-  ConditionType.FetchFailed,
-  ConditionType.BuildFailed,
-  ConditionType.StorageOperationFailed,
-  ConditionType.IncludeUnavailable,
+/** The abnormal-true GitRepository conditions (present only when something is wrong or pending). */
+export const gitRepositoryNegativeConditions: readonly GitRepositoryCondition[] = [
+  GitRepositoryConditions.StorageOperationFailed,
+  GitRepositoryConditions.FetchFailed,
+  GitRepositoryConditions.IncludeUnavailable,
+  GitRepositoryConditions.ArtifactOutdated,
 ];
 
-/** Condition reasons. */
-export const Reason = {
-  // shared (fluxcd/pkg apis/meta)
-  Succeeded: "Succeeded",
-  Failed: "Failed",
-  Progressing: "Progressing",
-  ProgressingWithRetry: "ProgressingWithRetry",
-  DependencyNotReady: "DependencyNotReady",
-  Suspended: "Suspended",
-  ReconciliationSucceeded: "ReconciliationSucceeded",
-  ReconciliationFailed: "ReconciliationFailed",
-  InvalidCELExpression: "InvalidCELExpression",
-  // source-controller
+/** GitRepository condition and Event reasons. */
+export const GitRepositoryReasons = {
   GitOperationSucceeded: "GitOperationSucceeded",
   GitOperationFailed: "GitOperationFailed",
   URLInvalid: "URLInvalid",
   AuthenticationFailed: "AuthenticationFailed",
   VerificationError: "VerificationError",
-  DirectoryCreationFailed: "DirectoryCreationFailed",
+  DirCreationFailed: "DirectoryCreationFailed",
   StatOperationFailed: "StatOperationFailed",
   ReadOperationFailed: "ReadOperationFailed",
   AcquireLockFailed: "AcquireLockFailed",
@@ -60,20 +49,62 @@ export const Reason = {
   SymlinkUpdateFailed: "SymlinkUpdateFailed",
   ArtifactUpToDate: "ArtifactUpToDate",
   CacheOperationFailed: "CacheOperationFailed",
+  InvalidProviderConfiguration: "InvalidProviderConfiguration",
+  /** ArtifactOutdated: the remote moved to a revision not yet stored. */
   NewRevision: "NewRevision",
-  // kustomize-controller
+  /** IncludeUnavailable: the included GitRepository does not exist. */
+  IncludeNotFound: "NotFound",
+  /** IncludeUnavailable: the included GitRepository has no artifact yet. */
+  NoArtifact: "NoArtifact",
+  /** (Capstan) FetchFailed: the repository has no commits. */
+  EmptyGitRepository: "EmptyGitRepository",
+  /** Event: a new artifact was stored. */
+  NewArtifact: "NewArtifact",
+  /** Event: the stored artifact no longer matched its digest and was removed. */
+  ArtifactVerificationFailed: "ArtifactVerificationFailed",
+} as const;
+export type GitRepositoryReason = (typeof GitRepositoryReasons)[keyof typeof GitRepositoryReasons];
+
+/** Annotations of source-controller's Events (what notification-controller forwards as metadata). */
+export const SourceEventAnnotations = {
+  Revision: "source.toolkit.fluxcd.io/revision",
+  Digest: "source.toolkit.fluxcd.io/digest",
+} as const;
+
+// ── kustomize.toolkit.fluxcd.io/v1 Kustomization ─────────────────────────────────────────────────────────────
+
+/** Kustomization condition types besides Ready/Reconciling/Stalled (Healthy is shared: runtime's Conditions). */
+export const KustomizationConditions = {
+  Healthy: "Healthy",
+} as const;
+
+/** Kustomization condition and Event reasons. */
+export const KustomizationReasons = {
   ArtifactFailed: "ArtifactFailed",
   BuildFailed: "BuildFailed",
   HealthCheckFailed: "HealthCheckFailed",
   PruneFailed: "PruneFailed",
-  // notification-controller
+  DependencyNotReady: "DependencyNotReady",
+  ReconciliationSucceeded: "ReconciliationSucceeded",
+  ReconciliationFailed: "ReconciliationFailed",
+  /** Flux's acl.AccessDeniedReason: a cross-namespace reference refused. */
+  AccessDenied: "AccessDenied",
+} as const;
+export type KustomizationReason = (typeof KustomizationReasons)[keyof typeof KustomizationReasons];
+
+// ── notification.toolkit.fluxcd.io Provider, Alert (v1beta3) and Receiver (v1) ──────────────────────────────
+
+/** Receiver condition and Event reasons. */
+export const ReceiverReasons = {
   Initialized: "Initialized",
   ValidationFailed: "ValidationFailed",
   TokenNotFound: "TokenNotFound",
+  InvalidCELExpression: "InvalidCELExpression",
+} as const;
+
+/** Provider and Alert reasons (v1beta3 Providers and Alerts have no status: these reach Events and logs). */
+export const ProviderReasons = {
   InvalidConfig: "InvalidConfig",
   NotificationDispatchFailed: "NotificationDispatchFailed",
 } as const;
-export type ReasonName = (typeof Reason)[keyof typeof Reason];
-
-/** Condition status values. */
-export const ConditionStatus = { True: "True", False: "False", Unknown: "Unknown" } as const;
+export const AlertReasons = ProviderReasons;

@@ -1,4 +1,6 @@
 // @capstan/runtime: what every Capstan controller shares.
+export * from "./apis/index.js";
+export * from "./cel/index.js";
 export * from "./client/index.js";
 export * from "./contracts.js";
 export * from "./events/index.js";
@@ -8,5 +10,6 @@ export * from "./leader/index.js";
 export * from "./manager/index.js";
 export * from "./queue/index.js";
 export * from "./reconcile/index.js";
+export * from "./secrets/index.js";
 export * from "./server/index.js";
 export * from "./telemetry/index.js";

@@ -9,4 +9,5 @@ export type {
   LeaderCallbacks,
   LeaderElectionConfig,
   ManagedInformerUse,
+  Runnable,
 } from "./types.js";

@@ -14,7 +14,14 @@ import { metricsRoute } from "../server/metrics.js";
 import { createLogger, type LogEncoding, type Logger, type LogLevel } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { leaseElector } from "./lease-elector.js";
-import type { Elector, ElectorFactory, EventRecorderFactory, InformerFactory, ManagedInformerUse } from "./types.js";
+import type {
+  Elector,
+  ElectorFactory,
+  EventRecorderFactory,
+  InformerFactory,
+  ManagedInformerUse,
+  Runnable,
+} from "./types.js";
 
 export interface ManagerOptions {
   /** The controller binary's name ("source-controller"): field manager, Lease name prefix, Event source. */
@@ -54,6 +61,9 @@ export class Manager {
   readonly #informers = new Map<string, Informer>();
   readonly #controllers: Controller<WithConditions, unknown>[] = [];
   readonly #servers: RunningServer[] = [];
+  readonly #runnables: Runnable[] = [];
+  /** Runnables whose start() was called, in start order (stopped in reverse). */
+  readonly #started: Runnable[] = [];
   readonly #recorders: EventRecorder[] = [];
   readonly #abort = new AbortController();
   #elector: Elector | undefined;
@@ -129,6 +139,15 @@ export class Manager {
     return controller;
   }
 
+  /**
+   * Adds a runnable (see Runnable): started on every replica once the informers have synced, or, when `leaderOnly`,
+   * with the controllers on the leader; stopped on shutdown. Call before start().
+   */
+  add(runnable: Runnable): void {
+    if (this.#state !== "new") throw new Error(`manager: add ${runnable.name ?? "runnable"} before start()`);
+    this.#runnables.push(runnable);
+  }
+
   /** Runs until stop() or a signal; resolves after a clean stop, rejects if leadership is lost or startup fails. */
   async start(): Promise<void> {
     if (this.#state !== "new") throw new Error("manager: start() called twice");
@@ -149,6 +168,8 @@ export class Manager {
       await Promise.all([...this.#informers].map(([key, informer]) => this.#startInformer(key, informer)));
       if (this.#state !== "starting") return await done;
       this.#state = "running";
+      await this.#startRunnables(false);
+      if (this.#state !== "running") return await done;
       this.#startControllersOrCampaign();
       return await done;
     } catch (err) {
@@ -200,6 +221,34 @@ export class Manager {
       this.log.info({ controller: c.name, workers: this.flags.concurrent }, "Starting workers");
       c.start();
     }
+    this.#startRunnables(true).catch((err: Error) => void this.#shutdown(err));
+  }
+
+  async #startRunnables(leaderOnly: boolean): Promise<void> {
+    for (const r of this.#runnables) {
+      if (Boolean(r.leaderOnly) !== leaderOnly) continue;
+      if (this.#state !== "running") return;
+      this.#started.push(r);
+      try {
+        await r.start(this.#abort.signal);
+      } catch (cause) {
+        const err = new Error(`start ${r.name ?? "runnable"}: ${(cause as Error).message}`, { cause });
+        this.log.error({ runnable: r.name, err: err.message }, "runnable failed to start");
+        throw err;
+      }
+    }
+  }
+
+  /** Stops the started runnables of one kind, last started first; a failing stop is logged, not fatal. */
+  async #stopRunnables(leaderOnly: boolean): Promise<void> {
+    const mine = this.#started.filter((r) => Boolean(r.leaderOnly) === leaderOnly).reverse();
+    for (const r of mine) {
+      try {
+        await r.stop();
+      } catch (err) {
+        this.log.error({ runnable: r.name, err: (err as Error).message }, "runnable failed to stop");
+      }
+    }
   }
 
   async #startInformer(key: string, informer: Informer): Promise<void> {
@@ -243,11 +292,12 @@ export class Manager {
   #shutdown(failure: Error | undefined): Promise<void> {
     this.#stopping ??= (async () => {
       this.#state = "stopping";
-      await Promise.all(this.#controllers.map((c) => c.stop()));
+      await Promise.all([...this.#controllers.map((c) => c.stop()), this.#stopRunnables(true)]);
       if (!failure)
         await this.#elector?.release().catch((err: unknown) => {
           this.log.error({ err: (err as Error).message }, "release leader lease");
         });
+      await this.#stopRunnables(false);
       for (const informer of this.#informers.values()) informer.stop();
       // Events are written in the background; the last reconciles' ones should not be lost on exit.
       await Promise.all(this.#recorders.map((r) => (r as Partial<KubeEventRecorder>).flush?.().catch(() => undefined)));

@@ -51,3 +51,24 @@ export interface Elector {
 }
 
 export type ElectorFactory = (client: Client, config: LeaderElectionConfig) => Elector;
+
+/**
+ * Something the manager starts and stops with the process, beside its controllers (controller-runtime's Runnable and
+ * LeaderElectionRunnable): an HTTP receiver, an event pipeline, a cache warmer.
+ */
+export interface Runnable {
+  /** For logs ("event-pipeline"). */
+  name?: string;
+  /**
+   * Only on the elected replica, started with the controllers' workers (default false: on every replica, once the
+   * informers have synced). Without leader election every runnable is leaderOnly-started at once.
+   */
+  leaderOnly?: boolean;
+  /**
+   * Starts it; resolves once it runs (it must not block until stop). `signal` aborts when the process must stop now
+   * (leadership lost: another replica may be running it already). A rejection stops the manager with that error.
+   */
+  start(signal: AbortSignal): Promise<void> | void;
+  /** Stops it; resolves once stopped. Leader-only runnables stop with the controllers, before the Lease is released. */
+  stop(): Promise<void> | void;
+}

@@ -1,5 +1,6 @@
 // metav1.Condition bookkeeping on any object with status.conditions, as fluxcd/pkg/runtime/conditions does it:
 // setting a condition stamps the object's generation on it, and lastTransitionTime moves only when status changes.
+import { Conditions } from "../apis/meta.js";
 import type { KubeObject } from "../contracts.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
@@ -13,22 +14,12 @@ export interface Condition {
   message: string;
 }
 
-export const ReadyCondition = "Ready";
-export const ReconcilingCondition = "Reconciling";
-export const StalledCondition = "Stalled";
+/** Moved to apis/meta.ts; re-exported for the modules that import it from here. */
+export { Reasons } from "../apis/meta.js";
 
-/** Reasons Flux uses across its controllers (fluxcd/pkg/apis/meta). */
-export const Reasons = {
-  Succeeded: "Succeeded",
-  Failed: "Failed",
-  Progressing: "Progressing",
-  ProgressingWithRetry: "ProgressingWithRetry",
-  DependencyNotReady: "DependencyNotReady",
-  ReconciliationSucceeded: "ReconciliationSucceeded",
-  ReconciliationFailed: "ReconciliationFailed",
-  InvalidSpec: "InvalidSpec",
-  Suspended: "Suspended",
-} as const;
+export const ReadyCondition = Conditions.Ready;
+export const ReconcilingCondition = Conditions.Reconciling;
+export const StalledCondition = Conditions.Stalled;
 
 /** An object that may carry status.conditions. */
 export type WithConditions = KubeObject & { status?: { conditions?: Condition[]; [field: string]: unknown } };

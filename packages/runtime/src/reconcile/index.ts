@@ -15,7 +15,6 @@ export {
   markTrue,
   markUnknown,
   ReadyCondition,
-  Reasons,
   ReconcilingCondition,
   removeCondition,
   rfc3339,
@@ -24,7 +23,14 @@ export {
   type WithConditions,
 } from "./conditions.js";
 export { Controller, type ControllerDeps } from "./controller.js";
-export { describeError, type ReasonedErrorOptions, ReconcileError, StallingError, WaitingError } from "./errors.js";
+export {
+  describeError,
+  isStalling,
+  type ReasonedErrorOptions,
+  ReconcileError,
+  StallingError,
+  WaitingError,
+} from "./errors.js";
 export { setFinalizer } from "./finalizers.js";
 export {
   apiVersionOf,
@@ -37,7 +43,7 @@ export {
   specSuspended,
 } from "./object.js";
 export { createReconcileHandler, type ReconcileDeps } from "./reconciler.js";
-export { type Finished, finishPass, type PassResult, type Timing } from "./result.js";
+export { type Finished, finishPass, markFailure, type PassResult, type Timing } from "./result.js";
 export { patchStatusIfChanged, recordReconcileRequest, sameStatus } from "./status.js";
 export { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./summarize.js";
 export {
@@ -45,7 +51,9 @@ export {
   type ReconcilerDefinition,
   type Step,
   type StepResult,
+  type StepsOutcome,
   stepContinue,
   stepRequeue,
   type Watch,
+  watch,
 } from "./types.js";

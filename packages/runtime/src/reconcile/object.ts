@@ -1,8 +1,9 @@
+import { Annotations, Finalizer } from "../apis/meta.js";
 import type { ApiErrorShape, KubeObject, ObjectRef, ResourceType } from "../contracts.js";
 import { parseDuration } from "../flags/duration.js";
 
-export const defaultFinalizer = "finalizers.fluxcd.io";
-export const reconcileRequestAnnotation = "reconcile.fluxcd.io/requestedAt";
+export const defaultFinalizer = Finalizer;
+export const reconcileRequestAnnotation = Annotations.ReconcileRequest;
 
 export function apiVersionOf(type: ResourceType): string {
   return type.group ? `${type.group}/${type.version}` : type.version;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Reasons } from "../apis/meta.js";
 import type { Cache, Client, EventRecorder, KubeObject, ObjectKey } from "../contracts.js";
 import type { Outcome } from "../queue/workers.js";
 import { type Logger, reconcileLogger } from "../telemetry/logger.js";
@@ -7,7 +8,6 @@ import {
   getCondition,
   markReconciling,
   ReadyCondition,
-  Reasons,
   ReconcilingCondition,
   type WithConditions,
 } from "./conditions.js";
@@ -163,15 +163,27 @@ async function runSteps<T extends WithConditions, S>(
   obj: T,
 ): Promise<PassResult> {
   const state = def.newState ? def.newState(obj) : ({} as S);
+  const pass: PassResult = {};
   try {
     for (const step of def.steps) {
       const result = await step(ctx, obj, state);
-      if (result.type === "requeue") return { requeueAfterMs: result.afterMs };
+      if (result?.type === "requeue") {
+        pass.requeueAfterMs = result.afterMs;
+        break;
+      }
     }
-    return {};
   } catch (error) {
-    return { error };
+    pass.error = error;
   }
+  if (def.endOfPass) {
+    try {
+      await def.endOfPass(ctx, obj, state, { ...pass });
+    } catch (error) {
+      if (pass.error === undefined) pass.error = error;
+      else ctx.log.error({ err: errorFields(error) }, "end of pass");
+    }
+  }
+  return pass;
 }
 
 function intervalOf<T extends WithConditions, S>(def: ReconcilerDefinition<T, S>, obj: T): number {

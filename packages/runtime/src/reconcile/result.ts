@@ -1,5 +1,7 @@
 // What a finished pass leaves on the object and asks of the queue: fluxcd source-controller's
 // reconcile.ComputeReconcileResult, followed by the Ready summary.
+
+import { Reasons } from "../apis/meta.js";
 import type { Outcome } from "../queue/workers.js";
 import type { ReconcileResultLabel } from "../telemetry/metrics.js";
 import {
@@ -7,14 +9,13 @@ import {
   getConditions,
   markStalled,
   ReadyCondition,
-  Reasons,
   ReconcilingCondition,
   removeCondition,
   StalledCondition,
   setCondition,
   type WithConditions,
 } from "./conditions.js";
-import { describeError, StallingError, WaitingError } from "./errors.js";
+import { describeError, isStalling, ReconcileError, WaitingError } from "./errors.js";
 import { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./summarize.js";
 
 export interface PassResult {
@@ -44,12 +45,13 @@ export function finishPass(obj: WithConditions, policy: ConditionPolicy, pass: P
   const success = error === undefined && pass.requeueAfterMs === undefined;
   obj.status ??= {};
   const status = obj.status;
+  if (error instanceof ReconcileError && error.condition !== undefined) markFailure(obj, policy, error);
 
   if (success) {
     removeCondition(obj, ReconcilingCondition);
     removeCondition(obj, StalledCondition);
     status.observedGeneration = generation;
-  } else if (error instanceof StallingError) {
+  } else if (isStalling(error)) {
     // The generation has been handled: it cannot work. Reconciling would contradict Stalled for kstatus.
     removeCondition(obj, ReconcilingCondition);
     markStalled(obj, error.reason, error.message);
@@ -76,6 +78,18 @@ export function finishPass(obj: WithConditions, policy: ConditionPolicy, pass: P
   return decide(pass, timing);
 }
 
+/** The condition an error names: abnormal-true types become True, the others False. */
+export function markFailure(obj: WithConditions, policy: ConditionPolicy, error: ReconcileError): void {
+  if (error.condition === undefined) return;
+  const negative = withRuntimeConditions(policy).negativePolarity.includes(error.condition);
+  setCondition(obj, {
+    type: error.condition,
+    status: negative ? "True" : "False",
+    reason: error.reason,
+    message: error.message,
+  });
+}
+
 /** Every owned condition was evaluated in this pass, so each carries the generation it describes. */
 function stampGeneration(obj: WithConditions, policy: ConditionPolicy, generation: number): void {
   const owned = withRuntimeConditions(policy).owned;
@@ -84,7 +98,7 @@ function stampGeneration(obj: WithConditions, policy: ConditionPolicy, generatio
 
 function decide(pass: PassResult, timing: Timing): Finished {
   const { error } = pass;
-  if (error instanceof StallingError) return { outcome: { type: "done" }, metricsResult: "success", stalled: true };
+  if (isStalling(error)) return { outcome: { type: "done" }, metricsResult: "success", stalled: true };
   if (error instanceof WaitingError) {
     return { outcome: requeueAfter(error.requeueAfterMs), metricsResult: "requeue_after", stalled: false };
   }

@@ -19,22 +19,40 @@ export interface ReconcileContext {
   patchStatus(obj: KubeObject & { status?: Record<string, unknown> }): Promise<void>;
 }
 
-/** What a sub-reconciler asks for when it returns (errors are thrown, see errors.ts). */
+/**
+ * What a sub-reconciler asks for when it returns (errors are thrown, see errors.ts). Returning nothing means "go on
+ * with the next step".
+ */
 export type StepResult =
-  /** Go on with the next step. */
+  /** Go on with the next step (the same as returning nothing). */
   | { type: "continue" }
   /** Stop here, patch status and run again after `afterMs` (not a failure; observedGeneration stays). */
   | { type: "requeue"; afterMs: number };
 
+/** @deprecated return nothing instead; kept until every controller has stopped returning it. */
 export const stepContinue: StepResult = { type: "continue" };
 export function stepRequeue(afterMs = 0): StepResult {
   return { type: "requeue", afterMs };
 }
 
-/** A sub-reconciler: it owns some conditions, sets them on `obj`, and may record what later steps need in `state`. */
-export type Step<T, S> = (ctx: ReconcileContext, obj: T, state: S) => Promise<StepResult>;
+/**
+ * A sub-reconciler: it owns some conditions, sets them on `obj`, and may record what later steps need in `state`.
+ * It returns nothing to go on, `stepRequeue(ms)` to stop here, and throws (see errors.ts) to fail.
+ */
+export type Step<T, S> = (ctx: ReconcileContext, obj: T, state: S) => Promise<StepResult | undefined>;
 
-/** Another kind whose changes enqueue objects of the controller's own kind. */
+/** How the steps of one pass ended, for the end-of-pass hook. */
+export interface StepsOutcome {
+  /** What a step threw, if anything. */
+  error?: unknown;
+  /** Set when a step asked to stop and requeue. */
+  requeueAfterMs?: number;
+}
+
+/**
+ * Another kind whose changes enqueue objects of the controller's own kind. Build one with `watch()`, which types
+ * `map` and `shouldEnqueue` by the watched kind.
+ */
 export interface Watch<T extends KubeObject = KubeObject, O extends KubeObject = KubeObject> {
   type: ResourceType;
   /** Keys (namespace/name) of the controller's own objects that `obj` affects; `own` is their cache. */
@@ -62,6 +80,13 @@ export interface ReconcilerDefinition<T extends WithConditions = WithConditions,
   conditions: ConditionPolicy;
   steps: readonly Step<T, S>[];
   newState?(obj: T): S;
+  /**
+   * Runs once after the steps of every pass, whatever they returned or threw (Go's `defer` in Flux's Reconcile):
+   * releases what the steps acquired, e.g. a scratch directory. It runs before the conditions are summarized and
+   * the status is written, so it may still set conditions. A throw is recorded as the pass's error when no step
+   * failed, and logged otherwise.
+   */
+  endOfPass?(ctx: ReconcileContext, obj: T, state: S, outcome: StepsOutcome): Promise<void>;
   /** Cleanup before the finalizer goes; a throw keeps the finalizer and retries. */
   finalize?(ctx: ReconcileContext, obj: T): Promise<void>;
   /** Requeue interval after success, in ms; default spec.interval (a Go duration). */
@@ -83,4 +108,25 @@ export interface ReconcilerDefinition<T extends WithConditions = WithConditions,
    */
   shouldEnqueue?(oldObj: T, newObj: T): boolean;
   watches?: readonly Watch<T>[];
+}
+
+/**
+ * A Watch typed by the watched kind `O`: `map` and `shouldEnqueue` get `O`, not KubeObject, and the result fits
+ * ReconcilerDefinition.watches without a cast. `O` is the caller's claim about what the informer of `type` holds.
+ */
+export function watch<T extends KubeObject, O extends object>(
+  type: ResourceType,
+  spec: {
+    map(obj: O, own: Cache<T>): ObjectKey[];
+    shouldEnqueue?(oldObj: O, newObj: O): boolean;
+    ignoreLabelSelector?: boolean;
+  },
+): Watch<T> {
+  // The one cast: objects of `type` are the O the caller declared.
+  const as = (obj: KubeObject) => obj as unknown as O;
+  const w: Watch<T> = { type, map: (obj, own) => spec.map(as(obj), own) };
+  const { shouldEnqueue } = spec;
+  if (shouldEnqueue) w.shouldEnqueue = (a, b) => shouldEnqueue(as(a), as(b));
+  if (spec.ignoreLabelSelector) w.ignoreLabelSelector = true;
+  return w;
 }

@@ -1,0 +1,9 @@
+export {
+  Annotations,
+  Conditions,
+  type ConditionType,
+  Finalizer,
+  type Reason,
+  Reasons,
+  Values,
+} from "./meta.js";

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { stringify } from "yaml";
+import { KustomizeLabels } from "../../packages/api/src/annotations.js";
 import { ApplyEngine } from "../../packages/kustomize-controller/src/apply/engine.js";
 import { kustomizeApplyOptions } from "../../packages/kustomize-controller/src/apply/options.js";
 import { Harness } from "../../packages/kustomize-controller/src/testing/harness.js";
@@ -193,7 +194,7 @@ export async function ratio(env: Env, objects: number) {
     const engine = new ApplyEngine({
       client,
       fieldManager: "kustomize-controller",
-      ownerGroup: "kustomize.toolkit.fluxcd.io",
+      ownerLabels: KustomizeLabels,
     });
     const ours = engine.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsOurs).slice(0, objects), "bench", nsOurs);
     const loop = engine.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsLoop).slice(0, objects), "bench", nsLoop);

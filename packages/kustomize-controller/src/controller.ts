@@ -1,7 +1,7 @@
 // Wires the Kustomization reconciler to a runtime Manager: the artifact fetcher and its cache janitor, the apply
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, KustomizeLabels, kustomizationType } from "@capstan/api";
 import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ApplyEngine } from "./apply/engine.js";
@@ -19,7 +19,6 @@ import type { GitRepositoryObject, KustomizationObject, State } from "./kustomiz
 import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
 export const controllerName = "kustomize-controller";
-export const ownerGroup = "kustomize.toolkit.fluxcd.io";
 
 export interface KustomizeControllerOptions {
   manager: Manager;
@@ -112,9 +111,9 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       : new DriftWatcher({
           client: options.client,
           fieldManager: controllerName,
-          controlPrefix: `${ownerGroup}/`,
+          controlPrefix: `${kustomizationType.group}/`,
           cleanupManagers: defaultCleanup(controllerName).fieldManagers,
-          ownerGroup,
+          ownerLabels: KustomizeLabels,
           ...(manager.watchNamespace ? { ownerNamespace: manager.watchNamespace } : {}),
           selfWrites,
           enqueue: (key) => controller?.queue.add(key),
@@ -134,7 +133,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
         new ApplyEngine({
           client,
           fieldManager: controllerName,
-          ownerGroup,
+          ownerLabels: KustomizeLabels,
           onWrite: (obj) => selfWrites.wrote(obj, owner),
           onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
           ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),

@@ -13,7 +13,6 @@ export {
   controllerName,
   type KustomizeController,
   type KustomizeControllerOptions,
-  ownerGroup,
   registerKustomizeController,
 } from "./controller.js";
 export { type FingerprintOptions, fingerprint, mayHaveDrifted } from "./drift/fingerprint.js";
@@ -21,11 +20,10 @@ export { InventoryIndex } from "./drift/inventory-index.js";
 export { SelfWrites } from "./drift/self-writes.js";
 export { type ApplyFacts, ApplyShortcut } from "./drift/shortcut.js";
 export { type DriftView, DriftWatcher, type DriftWatcherOptions } from "./drift/watcher.js";
-export { ApplyError, ArtifactError, BuildError, HealthCheckError, PruneError } from "./errors.js";
 export { type Artifact, ArtifactFetcher, type FetcherOptions } from "./fetch/fetcher.js";
 export { CacheJanitor, type CacheJanitorOptions } from "./fetch/janitor.js";
 export { enabledGates, kustomizeControllerFlags } from "./flags.js";
-export { compileExprs, evaluateExprs, type HealthCheckExpr } from "./health/cel.js";
+export { compileExprs, evaluateExprs } from "./health/cel.js";
 export { computeStatus, type Status, type StatusResult } from "./health/kstatus.js";
 export { compareVersions, PreferredVersions } from "./health/preferred.js";
 export { type WaitOptions, waitForSet } from "./health/wait.js";

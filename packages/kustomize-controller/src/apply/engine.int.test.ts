@@ -1,10 +1,11 @@
 // The apply engine against the real kube-apiserver (with kwok running pods on a fake node).
+
 import { randomBytes } from "node:crypto";
+import { KustomizeLabels } from "@capstan/api";
 import { createTestNamespace, loadKubeConfig, type TestNamespace, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { KubeClient } from "@capstan/runtime";
+import { KubeClient, ReconcileError } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { HealthCheckError } from "../errors.js";
 import { waitForSet } from "../health/wait.js";
 import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
 import { type KubeObject, refOf } from "../kube.js";
@@ -27,7 +28,7 @@ describe("ApplyEngine (apply/engine.ts) against a real kube-apiserver", () => {
     const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
     client = new KubeClient({ kubeconfigPath });
     ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "ks-apply");
-    engine = new ApplyEngine({ client, fieldManager, ownerGroup: "kustomize.toolkit.fluxcd.io" });
+    engine = new ApplyEngine({ client, fieldManager, ownerLabels: KustomizeLabels });
   });
   afterAll(async () => {
     await ns?.delete();
@@ -217,7 +218,8 @@ describe("ApplyEngine (apply/engine.ts) against a real kube-apiserver", () => {
     const err = await waitForSet(client, objects.map(refOf), { timeoutMs: 5_000, intervalMs: 500 }).catch(
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(HealthCheckError);
+    expect(err).toMatchObject({ reason: "HealthCheckFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toContain(`timeout waiting for: [Deployment/${ns.name}/stuck status: 'InProgress']`);
   });
 });

@@ -7,6 +7,7 @@
 // two fight at their intervals, as in Flux, and not in a loop; when that other Kustomization goes away, the
 // remaining holders are reconciled at once, taking their objects back.
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
+import type { OwnerLabelKeys } from "../apply/engine.js";
 import { entryOf, parseId } from "../inventory/inventory.js";
 import { fmtObject, type GroupKind, groupKindOf } from "../object.js";
 import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
@@ -15,8 +16,8 @@ import type { SelfWrites } from "./self-writes.js";
 
 export interface DriftWatcherOptions extends FingerprintOptions {
   client: Pick<Client, "resourceFor" | "list" | "watch">;
-  /** Owner label prefix: `kustomize.toolkit.fluxcd.io` (labels `<prefix>/name`, `<prefix>/namespace`). */
-  ownerGroup: string;
+  /** Keys of the owner labels (KustomizeLabels). */
+  ownerLabels: OwnerLabelKeys;
   /**
    * The one namespace whose Kustomizations this controller reconciles (--watch-all-namespaces=false); their objects
    * carry it in the owner namespace label, so only those are watched. Undefined: every owner.
@@ -116,10 +117,7 @@ export class DriftWatcher implements DriftView {
       const w = this.watched.get(groupKindOf(m.group, m.kind));
       const live = w?.informer.cache.get(m.namespace ? `${m.namespace}/${m.name}` : m.name);
       const labels = live?.metadata.labels ?? {};
-      if (
-        labels[`${this.options.ownerGroup}/name`] !== name ||
-        labels[`${this.options.ownerGroup}/namespace`] !== namespace
-      ) {
+      if (labels[this.options.ownerLabels.Name] !== name || labels[this.options.ownerLabels.Namespace] !== namespace) {
         return false;
       }
     }
@@ -192,8 +190,8 @@ export class DriftWatcher implements DriftView {
       metadataOnly: true,
       // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
       labelSelector: this.options.ownerNamespace
-        ? `${this.options.ownerGroup}/name,${this.options.ownerGroup}/namespace=${this.options.ownerNamespace}`
-        : `${this.options.ownerGroup}/name`,
+        ? `${this.options.ownerLabels.Name},${this.options.ownerLabels.Namespace}=${this.options.ownerNamespace}`
+        : this.options.ownerLabels.Name,
       logger: this.options.log,
       ...this.options.informer,
     });
@@ -217,8 +215,8 @@ export class DriftWatcher implements DriftView {
   private ownersOf(obj: KubeObject, previous: KubeObject): string[] {
     const owners = new Set(this.index.ownersOf(entryOf(obj).id));
     for (const o of [obj, previous]) {
-      const name = o.metadata.labels?.[`${this.options.ownerGroup}/name`];
-      const namespace = o.metadata.labels?.[`${this.options.ownerGroup}/namespace`];
+      const name = o.metadata.labels?.[this.options.ownerLabels.Name];
+      const namespace = o.metadata.labels?.[this.options.ownerLabels.Namespace];
       if (name) owners.add(namespace ? `${namespace}/${name}` : name);
     }
     return [...owners];

@@ -1,7 +1,7 @@
 // The apply step's work: the inventory recorded before the first write (crash-safe prune), the apply shortcut for an
 // unchanged, undrifted set, and the staged server-side apply itself (Flux's reason ReconciliationFailed).
-import type { ResourceInventory } from "@capstan/api";
-import { ReconcileError } from "@capstan/runtime";
+import { KustomizationReasons, type ResourceInventory } from "@capstan/api";
+import { Annotations, ReconcileError } from "@capstan/runtime";
 import { type ChangeSetEntry, changeLog, entry } from "../apply/changeset.js";
 import { type ApplyEngine, ApplySetError } from "../apply/engine.js";
 import { kustomizeApplyOptions } from "../apply/options.js";
@@ -12,8 +12,6 @@ import { anyInMetadata, groupKindOf, groupOf } from "../object.js";
 import { keyOf } from "./build.js";
 import type { Progress } from "./progress.js";
 import type { Applied, KustomizationObject, Rendered } from "./types.js";
-
-const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
 export interface ApplyInput {
   obj: KustomizationObject;
@@ -54,7 +52,7 @@ async function recordIntent(obj: KustomizationObject, objects: readonly KubeObje
     await progress.write();
   } catch (cause) {
     throw new ReconcileError(`failed to record the inventory before applying: ${(cause as Error).message}`, {
-      reason: "ReconciliationFailed",
+      reason: KustomizationReasons.ReconciliationFailed,
       cause,
     });
   }
@@ -77,9 +75,12 @@ async function applyAll(input: ApplyInput): Promise<ChangeSetEntry[]> {
     });
   } catch (cause) {
     const done = cause instanceof ApplySetError ? changeLog(cause.changeSet) : "";
-    if (done) throw new ReconcileError(`${(cause as Error).message}\n${done}`, { reason: "ReconciliationFailed" });
+    if (done)
+      throw new ReconcileError(`${(cause as Error).message}\n${done}`, {
+        reason: KustomizationReasons.ReconciliationFailed,
+      });
     throw new ReconcileError(`apply failed${cause instanceof Error ? `: ${cause.message}` : ""}`, {
-      reason: "ReconciliationFailed",
+      reason: KustomizationReasons.ReconciliationFailed,
       cause,
     });
   }
@@ -91,7 +92,7 @@ function factsOf(obj: KustomizationObject, rendered: Rendered): ApplyFacts {
   return {
     uid: obj.metadata.uid ?? "",
     generation: obj.metadata.generation ?? 0,
-    requestedAt: obj.metadata.annotations?.[requestedAtAnnotation],
+    requestedAt: obj.metadata.annotations?.[Annotations.ReconcileRequest],
     digest,
     kinds: [...new Set(objects.map((o) => groupKindOf(groupOf(o.apiVersion), o.kind)))],
     // Objects the apply leaves alone (ssa: IfNotPresent, Ignore, reconcile: disabled) may well not carry our labels.

@@ -1,7 +1,7 @@
 // The build step's work: the artifact fetched (or the last build reused), `kustomize build` with Flux's overlay,
 // postBuild substitution and commonMetadata; failures with Flux's reasons ArtifactFailed and BuildFailed.
+import { KustomizationReasons } from "@capstan/api";
 import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
-import { BuildError } from "../errors.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
 import type { Client, KubeObject } from "../kube.js";
 import { fmtObject } from "../object.js";
@@ -80,7 +80,7 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   try {
     dir = await deps.fetcher.fetch(source, ctx.signal);
   } catch (cause) {
-    fail("ArtifactFailed", "failed to fetch artifact", cause);
+    fail(KustomizationReasons.ArtifactFailed, "failed to fetch artifact", cause);
   }
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
@@ -102,15 +102,15 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       });
     }
   } catch (cause) {
-    // BuildErrors already say what failed and where; anything else gets the generic prefix.
-    if (cause instanceof BuildError) throw new ReconcileError(cause.message, { reason: "BuildFailed", cause });
-    fail("BuildFailed", "kustomize build failed", cause);
+    // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
+    if (cause instanceof ReconcileError) throw cause;
+    fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
   }
   const encrypted = objects.find(isSopsEncrypted);
   if (encrypted) {
     throw new ReconcileError(
       `${fmtObject(encrypted)} is SOPS encrypted, configuring decryption is required for this secret to be reconciled`,
-      { reason: "BuildFailed" },
+      { reason: KustomizationReasons.BuildFailed },
     );
   }
   const result = setCommonMetadata(objects, spec.commonMetadata);

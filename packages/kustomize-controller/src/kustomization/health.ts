@@ -1,5 +1,6 @@
 // What the health step waits for: every applied object with spec.wait, else the spec.healthChecks entries; never
 // the Kustomization itself (it would wait on its own reconcile).
+import { KustomizationReasons } from "@capstan/api";
 import { ReconcileError } from "@capstan/runtime";
 import type { ChangeSetEntry } from "../apply/changeset.js";
 import type { PreferredVersions } from "../health/preferred.js";
@@ -22,7 +23,7 @@ async function healthCheckRef(
       } catch (cause) {
         throw new ReconcileError(
           `healthChecks entry ${h.kind}/${h.name}: cannot resolve the version of group apps${cause instanceof Error ? `: ${cause.message}` : ""}`,
-          { reason: "HealthCheckFailed", cause },
+          { reason: KustomizationReasons.HealthCheckFailed, cause },
         );
       }
     }

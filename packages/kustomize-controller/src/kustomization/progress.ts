@@ -2,7 +2,8 @@
 // messages ("Building manifests for revision … with a timeout of …", "Running health checks for revision …"). Flux
 // writes status at each phase; Capstan writes only once a pass has run longer than a few seconds, so a quick
 // reconcile (the common, no-op interval) costs no extra status write.
-import { formatDuration, markReconciling, markUnknown, type ReconcileContext } from "@capstan/runtime";
+import { KustomizationConditions } from "@capstan/api";
+import { formatDuration, markReconciling, markUnknown, Reasons, type ReconcileContext } from "@capstan/runtime";
 import type { KustomizationObject } from "./types.js";
 
 /** How long a pass runs before its progress is written (Capstan; tests shorten it). */
@@ -56,8 +57,8 @@ export class Progress {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stopped || !this.message) return;
-    markReconciling(this.obj, "Progressing", this.message);
-    if (this.healthUnknown) markUnknown(this.obj, "Healthy", "Progressing", this.message);
+    markReconciling(this.obj, Reasons.Progressing, this.message);
+    if (this.healthUnknown) markUnknown(this.obj, KustomizationConditions.Healthy, Reasons.Progressing, this.message);
     // A failed progress write is not the reconcile's failure: the final status patch says how it ended.
     this.write().catch((err: unknown) =>
       this.ctx.log.warn({ error: (err as Error).message }, "failed to record reconcile progress in status"),

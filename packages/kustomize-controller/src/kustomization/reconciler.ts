@@ -1,14 +1,15 @@
 // The Kustomization reconciler: Flux's kustomize-controller as a list of steps over the runtime's reconcile loop.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, KustomizationConditions, KustomizationReasons, kustomizationType } from "@capstan/api";
 import {
   type Cache,
-  defaultFinalizer,
+  Conditions,
+  Finalizer,
+  getCondition,
+  Reasons,
   type ReconcileContext,
   type ReconcilerDefinition,
-  type Step,
   specOrRequestChanged,
-  stepContinue,
-  type Watch,
+  watch,
 } from "@capstan/runtime";
 import { pruneExclusions } from "../apply/options.js";
 import { refOfEntry } from "../inventory/inventory.js";
@@ -19,29 +20,6 @@ import type { GitRepositoryObject, KustomizationObject, State } from "./types.js
 
 /** What the reconciler is built from: the steps' dependencies (steps.ts). */
 export type KustomizationReconcilerDeps = StepDeps;
-
-/**
- * Runs endOfPass after the last step, or after the step that threw, before the runtime writes the final status.
- * TODO(runtime foundation): becomes the runtime's end-of-pass hook.
- */
-function withEndOfPass(steps: Step<KustomizationObject, State>[]): Step<KustomizationObject, State>[] {
-  const guarded = steps.map(
-    (step): Step<KustomizationObject, State> =>
-      async (ctx, obj, state) => {
-        try {
-          return await step(ctx, obj, state);
-        } catch (error) {
-          await endOfPass(obj, state, error);
-          throw error;
-        }
-      },
-  );
-  const last: Step<KustomizationObject, State> = async (_ctx, obj, state) => {
-    await endOfPass(obj, state, undefined);
-    return stepContinue;
-  };
-  return [...guarded, last];
-}
 
 /** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
 export function statusFieldManager(applyManager: string): string {
@@ -66,7 +44,7 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
     exclusions: pruneExclusions,
   });
   const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
-  if (log.length > 0) ctx.events.event(obj, "Normal", "Progressing", log.join("\n"));
+  if (log.length > 0) ctx.events.event(obj, "Normal", Reasons.Progressing, log.join("\n"));
   if (obj.spec.deletionPolicy === "WaitForTermination") {
     await engine.waitForTermination(
       deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
@@ -83,13 +61,12 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
  * Kustomization without its finalizer would be deleted without pruning.
  */
 export function lostFinalizer(oldObj: KustomizationObject, newObj: KustomizationObject): boolean {
-  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(defaultFinalizer) ?? false;
+  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(Finalizer) ?? false;
   return has(oldObj) && !has(newObj) && !newObj.metadata.deletionTimestamp;
 }
 
 /** A new artifact revision of a source enqueues the Kustomizations built from it. */
-export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
-  type: gitRepositoryType,
+export const sourceWatch = watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
   map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
     const key = `${source.metadata.namespace}/${source.metadata.name}`;
     return own
@@ -104,15 +81,14 @@ export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
   },
   // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
   ignoreLabelSelector: true,
-};
+});
 
 /**
  * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
  * once, instead of leaving them to find out at their next --requeue-dependency (30 s): a push that changes a
  * dependency and its dependents reaches all of them within seconds. The periodic requeue stays as the fallback.
  */
-export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = {
-  type: kustomizationType,
+export const dependencyWatch = watch<KustomizationObject, KustomizationObject>(kustomizationType, {
   map(dependency: KustomizationObject, own: Cache<KustomizationObject>) {
     const { namespace, name } = dependency.metadata;
     return own
@@ -124,7 +100,7 @@ export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = 
   },
   shouldEnqueue(oldObj, newObj) {
     const ready = (o: KustomizationObject) => {
-      const c = o.status?.conditions?.find((x) => x.type === "Ready");
+      const c = getCondition(o, Conditions.Ready);
       return `${c?.status}/${c?.reason}`;
     };
     return (
@@ -135,7 +111,7 @@ export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = 
   },
   // A dependency need not carry this shard's label (Flux reads dependencies whatever their labels).
   ignoreLabelSelector: true,
-};
+});
 
 export function kustomizationReconciler(
   deps: KustomizationReconcilerDeps,
@@ -146,19 +122,17 @@ export function kustomizationReconciler(
     // Flux's statusManager: the finalizer and status are never under the apply's manager, whose cleanup would hand
     // them to the apply of a parent Kustomization, which then removes the child's finalizer (see the README).
     fieldManager: statusFieldManager(deps.fieldManager),
-    conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
-    steps: withEndOfPass(kustomizationSteps(deps)),
+    conditions: { owned: [KustomizationConditions.Healthy], summarize: [], negativePolarity: [] },
+    steps: kustomizationSteps(deps),
     newState: () => ({ started: Date.now() }),
+    endOfPass,
     finalize: (ctx, obj) => finalize(deps, ctx, obj),
     retryInterval: retryIntervalOf,
     readyWhenEmpty: (obj) => ({
-      reason: "ReconciliationSucceeded",
+      reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [
-      sourceWatch as unknown as Watch<KustomizationObject>,
-      dependencyWatch as unknown as Watch<KustomizationObject>,
-    ],
+    watches: [sourceWatch, dependencyWatch],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -3,14 +3,10 @@
 // The source is read from the informer cache the controller keeps anyway (its watch requeues dependents), as Flux's
 // cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
 // watched one; the shard label selector does not filter sources), a miss falls back to a GET.
-import { gitRepositoryType } from "@capstan/api";
+import { gitRepositoryType, KustomizationReasons } from "@capstan/api";
 import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
 import type { GitRepositoryObject, KustomizationObject, SourceArtifact } from "./types.js";
-
-export const artifactFailed = "ArtifactFailed";
-/** Flux's acl.AccessDeniedReason. */
-export const accessDenied = "AccessDenied";
 
 /**
  * --no-cross-namespace-refs: a reference to another namespace is refused before anything is read from it, as Flux's
@@ -19,7 +15,7 @@ export const accessDenied = "AccessDenied";
 export function denyCrossNamespace(obj: KustomizationObject, kind: string, namespace: string, name: string): void {
   if (namespace === obj.metadata.namespace) return;
   throw new StallingError(`can't access '${kind}/${namespace}/${name}', cross-namespace references have been blocked`, {
-    reason: accessDenied,
+    reason: KustomizationReasons.AccessDenied,
   });
 }
 
@@ -46,7 +42,7 @@ export async function resolveSource(
   if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
   if (ref.kind !== "GitRepository") {
     throw new StallingError(`source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository only`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
     });
   }
   const namespace = ref.namespace || obj.metadata.namespace;
@@ -63,17 +59,21 @@ export async function resolveSource(
       });
   } catch (cause) {
     throw new ReconcileError(`failed to get source '${id}': ${(cause as Error).message}`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
       cause,
     });
   }
   if (!source) {
-    throw new WaitingError(`Source '${id}' not found`, { reason: artifactFailed, requeueAfterMs, event: true });
+    throw new WaitingError(`Source '${id}' not found`, {
+      reason: KustomizationReasons.ArtifactFailed,
+      requeueAfterMs,
+      event: true,
+    });
   }
   const artifact = source.status?.artifact;
   if (!artifact?.url || !artifact.digest) {
     throw new WaitingError(`Source '${id}' is not ready, artifact not found`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
       requeueAfterMs,
     });
   }

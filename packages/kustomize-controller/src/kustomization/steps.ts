@@ -2,17 +2,19 @@
 // build, apply, prune, check health, finish. Each hands what later steps need on in State (types.ts); the end of the
 // pass (endOfPass) records status.history and stops the progress report, whatever step ended it.
 import { createHash } from "node:crypto";
+import { KustomizationConditions, KustomizationReasons, KustomizeAnnotations } from "@capstan/api";
 import {
   describeError,
-  markFalse,
+  isTrue,
   markTrue,
   parseDuration,
+  Reasons,
   type ReconcileContext,
   ReconcileError,
   removeCondition,
   StallingError,
   type Step,
-  stepContinue,
+  type StepsOutcome,
 } from "@capstan/runtime";
 import { changeLog } from "../apply/changeset.js";
 import type { ApplyEngine } from "../apply/engine.js";
@@ -34,9 +36,6 @@ import { recordHistory } from "./history.js";
 import { defaultProgressDelayMs, Progress } from "./progress.js";
 import { resolveSource as lookUpSource, type SourceCache } from "./source.js";
 import { type KustomizationObject, need, type SourceArtifact, type State } from "./types.js";
-
-export const revisionAnnotation = "kustomize.toolkit.fluxcd.io/revision";
-export const originRevisionAnnotation = "kustomize.toolkit.fluxcd.io/originRevision";
 
 export interface StepDeps extends BuildDeps {
   clients: ClientProvider;
@@ -71,7 +70,7 @@ function duration(obj: KustomizationObject, field: "interval" | "retryInterval" 
   try {
     return parseDuration(text);
   } catch (cause) {
-    throw new StallingError(`invalid spec.${field} '${text}'`, { reason: "ReconciliationFailed", cause });
+    throw new StallingError(`invalid spec.${field} '${text}'`, { reason: Reasons.ReconciliationFailed, cause });
   }
 }
 
@@ -92,9 +91,9 @@ export function timeoutOf(obj: KustomizationObject): number {
 /** An Event as Flux's: the revision (and origin revision) as annotations, for notification-controller. */
 function event(ctx: ReconcileContext, obj: KustomizationObject, source: SourceArtifact, message: string): void {
   if (!message) return;
-  const annotations: Record<string, string> = { [revisionAnnotation]: source.revision };
-  if (source.originRevision) annotations[originRevisionAnnotation] = source.originRevision;
-  ctx.events.event(obj, "Normal", "Progressing", message, annotations);
+  const annotations: Record<string, string> = { [KustomizeAnnotations.Revision]: source.revision };
+  if (source.originRevision) annotations[KustomizeAnnotations.OriginRevision] = source.originRevision;
+  ctx.events.event(obj, "Normal", Reasons.Progressing, message, annotations);
 }
 
 function progressOf(deps: StepDeps, ctx: ReconcileContext, obj: KustomizationObject, state: State): Progress {
@@ -109,11 +108,12 @@ function progressOf(deps: StepDeps, ctx: ReconcileContext, obj: KustomizationObj
 /** Specs that cannot work as written stall before anything is read. */
 export const checkSpec: KustomizationStep = async (_ctx, obj) => {
   if (obj.spec.decryption) {
-    throw new StallingError("spec.decryption (SOPS) is not supported yet", { reason: "BuildFailed" });
+    throw new StallingError("spec.decryption (SOPS) is not supported yet", {
+      reason: KustomizationReasons.BuildFailed,
+    });
   }
   timeoutOf(obj);
   duration(obj, "retryInterval");
-  return stepContinue;
 };
 
 /** The artifact spec.sourceRef publishes. First, as in Flux: a dependency on the same source must have applied it. */
@@ -126,7 +126,6 @@ export function resolveSource(deps: StepDeps): KustomizationStep {
       deps.noCrossNamespaceRefs,
       deps.sources,
     );
-    return stepContinue;
   };
 }
 
@@ -139,7 +138,6 @@ export function checkDependencies(deps: StepDeps): KustomizationStep {
       additiveCel: deps.additiveCelDependencyCheck ?? false,
       noCrossNamespaceRefs: deps.noCrossNamespaceRefs ?? false,
     });
-    return stepContinue;
   };
 }
 
@@ -149,7 +147,6 @@ export function impersonate(deps: StepDeps): KustomizationStep {
     const client = await deps.clients.forObject(obj);
     state.client = client;
     state.engine = deps.newApplyEngine(client, keyOf(obj));
-    return stepContinue;
   };
 }
 
@@ -179,7 +176,6 @@ export function build(deps: StepDeps): KustomizationStep {
     const labelled = engine.withOwnerLabels(built, obj.metadata.name, obj.metadata.namespace ?? "");
     // The digest is of the set as rendered (the history key Capstan always used); everything after reads it sorted.
     state.rendered = { objects: appliedOrder(labelled), digest: digestOf(labelled) };
-    return stepContinue;
   };
 }
 
@@ -201,7 +197,6 @@ export function apply(deps: StepDeps): KustomizationStep {
       skipped: (objects) => ctx.log.debug({ objects }, "apply skipped: same objects, no drift seen by the watch"),
     });
     event(ctx, obj, source, changeLog(state.applied.changeSet));
-    return stepContinue;
   };
 }
 
@@ -225,13 +220,12 @@ export const prune: KustomizationStep = async (ctx, obj, state) => {
     } catch (cause) {
       obj.status.inventory = { entries: [...current.entries, ...stale] };
       throw new ReconcileError(`pruning failed${cause instanceof Error ? `: ${cause.message}` : ""}`, {
-        reason: "PruneFailed",
+        reason: KustomizationReasons.PruneFailed,
         cause,
       });
     }
   }
   obj.status.inventory = current;
-  return stepContinue;
 };
 
 /** spec.wait or spec.healthChecks: waits (up to spec.timeout) for the objects to be Current; owns Healthy. */
@@ -242,10 +236,10 @@ export function checkHealth(deps: StepDeps): KustomizationStep {
     const client = need(state, "client");
     const refs = await healthRefs(obj, applied, deps.preferredVersions);
     if (refs.length === 0) {
-      removeCondition(obj, "Healthy");
-      return stepContinue;
+      removeCondition(obj, KustomizationConditions.Healthy);
+      return;
     }
-    const wasHealthy = obj.status?.conditions?.some((c) => c.type === "Healthy" && c.status === "True") ?? false;
+    const wasHealthy = isTrue(obj, KustomizationConditions.Healthy);
     progressOf(deps, ctx, obj, state).report("Running health checks", source.revision);
     const started = Date.now();
     try {
@@ -258,16 +252,19 @@ export function checkHealth(deps: StepDeps): KustomizationStep {
       });
     } catch (cause) {
       const message = `health check failed after ${((Date.now() - started) / 1000).toFixed(1)}s: ${(cause as Error).message}`;
-      markFalse(obj, "Healthy", "HealthCheckFailed", message);
-      throw new ReconcileError(message, { reason: "HealthCheckFailed", cause });
+      // The runtime marks Healthy False with this reason and message.
+      throw new ReconcileError(message, {
+        reason: KustomizationReasons.HealthCheckFailed,
+        condition: KustomizationConditions.Healthy,
+        cause,
+      });
     }
     const message = `Health check passed in ${((Date.now() - started) / 1000).toFixed(1)}s`;
     // Flux tells of a recovery, and of a changed revision that is healthy again.
     if (!wasHealthy || (obj.status?.lastAppliedRevision !== source.revision && changeLog(applied) !== "")) {
       event(ctx, obj, source, message);
     }
-    markTrue(obj, "Healthy", "Succeeded", message);
-    return stepContinue;
+    markTrue(obj, KustomizationConditions.Healthy, Reasons.Succeeded, message);
   };
 }
 
@@ -280,25 +277,30 @@ export function finish(deps: StepDeps): KustomizationStep {
     obj.status.lastAppliedRevision = source.revision;
     if (source.originRevision) obj.status.lastAppliedOriginRevision = source.originRevision;
     state.applied?.commitShortcut?.();
-    return stepContinue;
   };
 }
 
 /** How an attempt that got as far as a rendered set counts in status.history (Flux records apply and health). */
 function historyStatus(error: unknown): string | undefined {
-  if (error === undefined) return "ReconciliationSucceeded";
+  if (error === undefined) return KustomizationReasons.ReconciliationSucceeded;
   const { reason } = describeError(error);
-  return reason === "ReconciliationFailed" || reason === "HealthCheckFailed" ? reason : undefined;
+  const recorded: string[] = [KustomizationReasons.ReconciliationFailed, KustomizationReasons.HealthCheckFailed];
+  return recorded.includes(reason) ? reason : undefined;
 }
 
 /**
  * The end of every pass, however it ended: the progress report stops (its last write lands before the final status
  * patch), and status.history records the attempt once a set was rendered (the only place history is written).
  */
-export async function endOfPass(obj: KustomizationObject, state: State, error: unknown): Promise<void> {
+export async function endOfPass(
+  _ctx: ReconcileContext,
+  obj: KustomizationObject,
+  state: State,
+  outcome: StepsOutcome,
+): Promise<void> {
   await state.progress?.stop();
   const rendered = state.rendered;
-  const status = historyStatus(error);
+  const status = outcome.requeueAfterMs === undefined ? historyStatus(outcome.error) : undefined;
   if (!rendered || !state.source || !status) return;
   obj.status ??= {};
   obj.status.history = recordHistory(obj.status.history, {

@@ -1,19 +1,39 @@
 // Gathers postBuild variables: substituteFrom ConfigMaps and Secrets (in order, later wins), then the inline
 // `substitute` map, which overrides them all, as Flux does.
 
-import { BuildError } from "../errors.js";
+import { KustomizationReasons, type PostBuild, type SubstituteReference } from "@capstan/api";
+import { decodeSecretStrings, ReconcileError, readSecret, SecretReadError } from "@capstan/runtime";
 import type { Client, KubeObject } from "../kube.js";
 import { normalizeValue } from "./substitute.js";
 
-export interface SubstituteReference {
-  kind: "ConfigMap" | "Secret";
-  name: string;
-  optional?: boolean;
-}
-
-export interface PostBuild {
-  substitute?: Record<string, string>;
-  substituteFrom?: SubstituteReference[];
+/**
+ * The data of one substituteFrom referent, decoded (Secrets through the runtime's Secret reader); undefined when it
+ * does not exist. Errors carry the API error about the object, never its data.
+ */
+async function referentData(
+  client: Client,
+  namespace: string,
+  ref: SubstituteReference,
+): Promise<Record<string, string> | undefined> {
+  try {
+    if (ref.kind === "Secret") {
+      return decodeSecretStrings((await readSecret(client, { namespace, name: ref.name }, "substitution")).data);
+    }
+    const cm = await client.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: ref.kind,
+      name: ref.name,
+      namespace,
+    });
+    return cm ? (cm.data ?? {}) : undefined;
+  } catch (err) {
+    if (err instanceof SecretReadError && err.notFound) return undefined;
+    const cause = err instanceof SecretReadError ? err.cause : err;
+    throw new ReconcileError(`substitute from '${ref.kind}/${ref.name}' error: ${(cause as Error).message}`, {
+      reason: KustomizationReasons.BuildFailed,
+      cause,
+    });
+  }
 }
 
 export async function loadVariables(
@@ -24,22 +44,18 @@ export async function loadVariables(
   const vars: Record<string, string> = {};
   for (const ref of postBuild.substituteFrom ?? []) {
     if (ref.kind !== "ConfigMap" && ref.kind !== "Secret") {
-      throw new BuildError(`substitute from '${String(ref.kind)}/${ref.name}': kind must be ConfigMap or Secret`);
+      throw new ReconcileError(`substitute from '${String(ref.kind)}/${ref.name}': kind must be ConfigMap or Secret`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     }
-    let obj: (KubeObject & { data?: Record<string, string> }) | undefined;
-    try {
-      obj = await client.get({ apiVersion: "v1", kind: ref.kind, name: ref.name, namespace });
-    } catch (cause) {
-      // The cause is an API error about the object, never its data.
-      throw new BuildError(`substitute from '${ref.kind}/${ref.name}' error: ${(cause as Error).message}`, { cause });
-    }
-    if (!obj) {
+    const data = await referentData(client, namespace, ref);
+    if (!data) {
       if (ref.optional) continue;
-      throw new BuildError(`substitute from '${ref.kind}/${ref.name}' error: ${ref.kind} "${ref.name}" not found`);
+      throw new ReconcileError(`substitute from '${ref.kind}/${ref.name}' error: ${ref.kind} "${ref.name}" not found`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     }
-    for (const [k, v] of Object.entries(obj.data ?? {})) {
-      vars[k] = normalizeValue(ref.kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v);
-    }
+    for (const [k, v] of Object.entries(data)) vars[k] = normalizeValue(v);
   }
   for (const [k, v] of Object.entries(postBuild.substitute ?? {})) vars[k] = normalizeValue(v);
   return vars;

@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { stringify } from "yaml";
-import { ResourceManager } from "../../packages/kustomize-controller/src/apply/manager.js";
+import { KustomizeLabels } from "../../packages/api/src/annotations.js";
+import { ApplyEngine } from "../../packages/kustomize-controller/src/apply/engine.js";
 import { kustomizeApplyOptions } from "../../packages/kustomize-controller/src/apply/options.js";
 import { Harness } from "../../packages/kustomize-controller/src/testing/harness.js";
 import { appObjects, appTree, manyApps } from "./app.js";
@@ -190,14 +191,14 @@ export async function ratio(env: Env, objects: number) {
     const nsOurs = await namespace(client, "bench-apply-ours");
     const nsLoop = await namespace(client, "bench-apply-loop");
     const nsKubectl = await namespace(client, "bench-apply-kubectl");
-    const manager = new ResourceManager({
+    const engine = new ApplyEngine({
       client,
       fieldManager: "kustomize-controller",
-      ownerGroup: "kustomize.toolkit.fluxcd.io",
+      ownerLabels: KustomizeLabels,
     });
-    const ours = manager.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsOurs).slice(0, objects), "bench", nsOurs);
-    const loop = manager.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsLoop).slice(0, objects), "bench", nsLoop);
-    const viaKubectl = manager.withOwnerLabels(
+    const ours = engine.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsOurs).slice(0, objects), "bench", nsOurs);
+    const loop = engine.withOwnerLabels(manyApps(Math.ceil(objects / 4), nsLoop).slice(0, objects), "bench", nsLoop);
+    const viaKubectl = engine.withOwnerLabels(
       manyApps(Math.ceil(objects / 4), nsKubectl).slice(0, objects),
       "bench",
       nsKubectl,
@@ -220,9 +221,9 @@ export async function ratio(env: Env, objects: number) {
     const plain = async () => {
       for (const o of loop) await client.apply(o, { fieldManager: "kubectl", force: true });
     };
-    const createOurs = await timed(() => manager.applyAllStaged(ours, opts));
+    const createOurs = await timed(() => engine.applyAllStaged(ours, opts));
     const createLoop = await timed(plain);
-    const againOurs = await timed(() => manager.applyAllStaged(ours, opts));
+    const againOurs = await timed(() => engine.applyAllStaged(ours, opts));
     const againLoop = await timed(plain);
     const createKubectl = await timed(kubectl);
     const againKubectl = await timed(kubectl);

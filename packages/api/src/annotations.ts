@@ -15,6 +15,8 @@ export const KustomizeAnnotations = {
   Substitute: "kustomize.toolkit.fluxcd.io/substitute",
   /** Event metadata: the revision applied. */
   Revision: "kustomize.toolkit.fluxcd.io/revision",
+  /** Event metadata: the source's origin revision (`org.opencontainers.image.revision`), when it has one. */
+  OriginRevision: "kustomize.toolkit.fluxcd.io/originRevision",
 } as const;
 
 /** Owner labels kustomize-controller puts on every object it applies. */

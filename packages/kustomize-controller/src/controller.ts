@@ -1,11 +1,10 @@
 // Wires the Kustomization reconciler to a runtime Manager: the artifact fetcher and its cache janitor, the apply
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, KustomizeLabels, kustomizationType } from "@capstan/api";
 import type { Controller, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
-import { ResourceManager } from "./apply/manager.js";
-import { BuildCache, type BuildCacheOptions } from "./build/cache.js";
+import { ApplyEngine } from "./apply/engine.js";
 import { SelfWrites } from "./drift/self-writes.js";
 import { ApplyShortcut } from "./drift/shortcut.js";
 import { DriftWatcher } from "./drift/watcher.js";
@@ -17,9 +16,9 @@ import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from ".
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
+import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
 export const controllerName = "kustomize-controller";
-export const ownerGroup = "kustomize.toolkit.fluxcd.io";
 
 export interface KustomizeControllerOptions {
   manager: Manager;
@@ -39,6 +38,8 @@ export interface KustomizeControllerOptions {
   strictSubstitutions?: boolean;
   /** Feature gate AdditiveCELDependencyCheck: a dependsOn readyExpr adds to the built-in readiness check. */
   additiveCelDependencyCheck?: boolean;
+  /** How long a reconcile runs before status shows its progress (Reconciling=True; default 5 s). */
+  progressDelayMs?: number;
   /** Health polling interval (Flux polls every 5s). */
   healthIntervalMs?: number;
   /** Backoff of artifact download retries (tests shorten it). */
@@ -110,9 +111,9 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       : new DriftWatcher({
           client: options.client,
           fieldManager: controllerName,
-          controlPrefix: `${ownerGroup}/`,
+          controlPrefix: `${kustomizationType.group}/`,
           cleanupManagers: defaultCleanup(controllerName).fieldManagers,
-          ownerGroup,
+          ownerLabels: KustomizeLabels,
           ...(manager.watchNamespace ? { ownerNamespace: manager.watchNamespace } : {}),
           selfWrites,
           enqueue: (key) => controller?.queue.add(key),
@@ -128,11 +129,11 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       clients,
       kustomizeBinary: options.kustomizeBinary,
       fieldManager: controllerName,
-      newManager: (client, owner) =>
-        new ResourceManager({
+      newApplyEngine: (client, owner) =>
+        new ApplyEngine({
           client,
           fieldManager: controllerName,
-          ownerGroup,
+          ownerLabels: KustomizeLabels,
           onWrite: (obj) => selfWrites.wrote(obj, owner),
           onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
           ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),
@@ -152,6 +153,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
+      ...(options.progressDelayMs !== undefined ? { progressDelayMs: options.progressDelayMs } : {}),
     }),
   );
   drift?.attach(kustomizations);

@@ -1,36 +1,29 @@
 // @capstan/kustomize-controller: the Kustomization reconciler and the engines it is built from.
 export { type Action, type ChangeSetEntry, changeLog, hasChanged } from "./apply/changeset.js";
-export type { IgnoreRule } from "./apply/drift.js";
+export type { IgnoreRule } from "./apply/diff.js";
 export {
+  ApplyEngine,
+  type ApplyEngineOptions,
   type ApplyOptions,
   ApplySetError,
   type DeleteOptions,
-  ResourceManager,
-  type ResourceManagerOptions,
-} from "./apply/manager.js";
+} from "./apply/engine.js";
 export { kustomizeApplyOptions, pruneExclusions } from "./apply/options.js";
-export { type BuildInput, buildManifests } from "./build/build.js";
-export { envsubst, SubstitutionError, VariableNotSetError } from "./build/envsubst.js";
-export type { OverlaySpec } from "./build/overlay.js";
-export { substituteObjects } from "./build/substitute.js";
-export { loadVariables } from "./build/variables.js";
 export {
   controllerName,
   type KustomizeController,
   type KustomizeControllerOptions,
-  ownerGroup,
   registerKustomizeController,
 } from "./controller.js";
 export { type FingerprintOptions, fingerprint, mayHaveDrifted } from "./drift/fingerprint.js";
-export { type GroupKind, InventoryIndex } from "./drift/inventory-index.js";
+export { InventoryIndex } from "./drift/inventory-index.js";
 export { SelfWrites } from "./drift/self-writes.js";
 export { type ApplyFacts, ApplyShortcut } from "./drift/shortcut.js";
 export { type DriftView, DriftWatcher, type DriftWatcherOptions } from "./drift/watcher.js";
-export { ApplyError, ArtifactError, BuildError, HealthCheckError, PruneError } from "./errors.js";
 export { type Artifact, ArtifactFetcher, type FetcherOptions } from "./fetch/fetcher.js";
 export { CacheJanitor, type CacheJanitorOptions } from "./fetch/janitor.js";
 export { enabledGates, kustomizeControllerFlags } from "./flags.js";
-export { compileExprs, evaluateExprs, type HealthCheckExpr } from "./health/cel.js";
+export { compileExprs, evaluateExprs } from "./health/cel.js";
 export { computeStatus, type Status, type StatusResult } from "./health/kstatus.js";
 export { compareVersions, PreferredVersions } from "./health/preferred.js";
 export { type WaitOptions, waitForSet } from "./health/wait.js";
@@ -43,3 +36,9 @@ export {
   staleEntries,
 } from "./inventory/inventory.js";
 export { type KustomizationReconcilerDeps, kustomizationReconciler } from "./kustomization/reconciler.js";
+export type { GroupKind } from "./object.js";
+export { type BuildInput, buildManifests } from "./render/build.js";
+export { envsubst, SubstitutionError, VariableNotSetError } from "./render/envsubst.js";
+export type { OverlaySpec } from "./render/overlay.js";
+export { substituteObjects } from "./render/substitute.js";
+export { loadVariables } from "./render/variables.js";

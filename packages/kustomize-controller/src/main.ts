@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // kustomize-controller: flags → wiring.
 import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
-import { resolveExecutable } from "./build/executable.js";
 import { controllerName, registerKustomizeController } from "./controller.js";
 import { behaviourFromFlags, kustomizeControllerFlags } from "./flags.js";
+import { resolveExecutable } from "./render/executable.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(controllerName, kustomizeControllerFlags, argv);

@@ -8,6 +8,13 @@ export function groupOf(apiVersion: string): string {
   return i < 0 ? "" : apiVersion.slice(0, i);
 }
 
+/** `group/Kind` (`apps/Deployment`, `/ConfigMap`): a kind whatever its version, as one drift informer watches it. */
+export type GroupKind = string;
+
+export function groupKindOf(group: string, kind: string): GroupKind {
+  return `${group}/${kind}`;
+}
+
 export function versionOf(apiVersion: string): string {
   const i = apiVersion.indexOf("/");
   return i < 0 ? apiVersion : apiVersion.slice(i + 1);

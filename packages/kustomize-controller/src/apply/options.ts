@@ -1,13 +1,10 @@
 // The apply options kustomize-controller passes to the engine: Flux's annotations and cleanup rules.
+import { disabledValue, enabledValue, KustomizeAnnotations } from "@capstan/api";
 import { defaultCleanup } from "./cleanup.js";
-import type { IgnoreRule } from "./drift.js";
-import type { ApplyOptions } from "./manager.js";
+import type { IgnoreRule } from "./diff.js";
+import type { ApplyOptions } from "./engine.js";
 
-export const group = "kustomize.toolkit.fluxcd.io";
-export const reconcileAnnotation = `${group}/reconcile`;
-export const ssaAnnotation = `${group}/ssa`;
-export const forceAnnotation = `${group}/force`;
-export const pruneAnnotation = `${group}/prune`;
+const { Reconcile, SSA, Force, Prune } = KustomizeAnnotations;
 
 export function kustomizeApplyOptions(
   fieldManager: string,
@@ -15,14 +12,14 @@ export function kustomizeApplyOptions(
 ): ApplyOptions {
   return {
     force: spec.force ?? false,
-    exclusionSelector: { [reconcileAnnotation]: "disabled", [ssaAnnotation]: "Ignore" },
-    ifNotPresentSelector: { [ssaAnnotation]: "IfNotPresent" },
-    forceSelector: { [forceAnnotation]: "enabled" },
-    cleanup: { ...defaultCleanup(fieldManager), exclusions: { [ssaAnnotation]: "Merge" } },
+    exclusionSelector: { [Reconcile]: disabledValue, [SSA]: "Ignore" },
+    ifNotPresentSelector: { [SSA]: "IfNotPresent" },
+    forceSelector: { [Force]: enabledValue },
+    cleanup: { ...defaultCleanup(fieldManager), exclusions: { [SSA]: "Merge" } },
     ignore: spec.ignore ?? [],
     waitTimeoutMs: spec.timeoutMs ?? 60_000,
   };
 }
 
 /** What prune and the finalizer never delete. */
-export const pruneExclusions = { [pruneAnnotation]: "disabled", [reconcileAnnotation]: "disabled" };
+export const pruneExclusions = { [Prune]: disabledValue, [Reconcile]: disabledValue };

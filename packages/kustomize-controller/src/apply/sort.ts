@@ -85,8 +85,8 @@ export function stageObjects(objects: readonly KubeObject[]): Stages {
   };
 }
 
-/** The order applyAllStaged reports objects in: stage by stage, each sorted. */
+/** The order applyAllStaged reports objects in: stage by stage, each sorted (stageObjects sorts them). */
 export function appliedOrder(objects: readonly KubeObject[]): KubeObject[] {
   const s = stageObjects(objects);
-  return [...sortObjects(s.definitions), ...sortObjects(s.classes), ...sortObjects(s.resources)];
+  return [...s.definitions, ...s.classes, ...s.resources];
 }

@@ -1,19 +1,13 @@
 // Which Kustomizations hold which objects, from their status.inventory: maps a watch event on an object back to its
 // owners (even after someone stripped the owner labels), and tells the watcher which kinds need watching at all.
 import { type InventoryEntry, parseId } from "../inventory/inventory.js";
-
-/** `group/Kind` (`apps/Deployment`, `/ConfigMap`): what one drift informer watches. */
-export type GroupKind = string;
+import { type GroupKind, groupKindOf } from "../object.js";
 
 export interface KindVersion {
   groupKind: GroupKind;
   /** apiVersion to resolve the resource with: the version the inventory recorded. */
   apiVersion: string;
   kind: string;
-}
-
-export function groupKindOf(group: string, kind: string): GroupKind {
-  return `${group}/${kind}`;
 }
 
 export class InventoryIndex {

@@ -7,16 +7,17 @@
 // two fight at their intervals, as in Flux, and not in a loop; when that other Kustomization goes away, the
 // remaining holders are reconciled at once, taking their objects back.
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
+import type { OwnerLabelKeys } from "../apply/engine.js";
 import { entryOf, parseId } from "../inventory/inventory.js";
-import { fmtObject } from "../object.js";
+import { fmtObject, type GroupKind, groupKindOf } from "../object.js";
 import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
-import { type GroupKind, groupKindOf, InventoryIndex, type KindVersion } from "./inventory-index.js";
+import { InventoryIndex, type KindVersion } from "./inventory-index.js";
 import type { SelfWrites } from "./self-writes.js";
 
 export interface DriftWatcherOptions extends FingerprintOptions {
   client: Pick<Client, "resourceFor" | "list" | "watch">;
-  /** Owner label prefix: `kustomize.toolkit.fluxcd.io` (labels `<prefix>/name`, `<prefix>/namespace`). */
-  ownerGroup: string;
+  /** Keys of the owner labels (KustomizeLabels). */
+  ownerLabels: OwnerLabelKeys;
   /**
    * The one namespace whose Kustomizations this controller reconciles (--watch-all-namespaces=false); their objects
    * carry it in the owner namespace label, so only those are watched. Undefined: every owner.
@@ -70,7 +71,7 @@ export class DriftWatcher implements DriftView {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly o: DriftWatcherOptions) {}
+  constructor(private readonly options: DriftWatcherOptions) {}
 
   /** Follows the Kustomizations' inventories through their informer. */
   attach(kustomizations: Informer<Inventoried>): void {
@@ -116,7 +117,7 @@ export class DriftWatcher implements DriftView {
       const w = this.watched.get(groupKindOf(m.group, m.kind));
       const live = w?.informer.cache.get(m.namespace ? `${m.namespace}/${m.name}` : m.name);
       const labels = live?.metadata.labels ?? {};
-      if (labels[`${this.o.ownerGroup}/name`] !== name || labels[`${this.o.ownerGroup}/namespace`] !== namespace) {
+      if (labels[this.options.ownerLabels.Name] !== name || labels[this.options.ownerLabels.Namespace] !== namespace) {
         return false;
       }
     }
@@ -160,7 +161,7 @@ export class DriftWatcher implements DriftView {
       if (wanted.has(gk)) continue;
       w.informer.stop();
       this.watched.delete(gk);
-      this.o.log.debug({ kind: gk }, "drift watch stopped");
+      this.options.log.debug({ kind: gk }, "drift watch stopped");
     }
     let failed = false;
     for (const [gk, kv] of wanted) {
@@ -171,7 +172,7 @@ export class DriftWatcher implements DriftView {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         this.scheduleSync();
-      }, this.o.retryMs ?? 30_000);
+      }, this.options.retryMs ?? 30_000);
       this.retryTimer.unref();
     }
   }
@@ -179,24 +180,24 @@ export class DriftWatcher implements DriftView {
   private async startInformer(gk: GroupKind, kv: KindVersion): Promise<boolean> {
     let type: Awaited<ReturnType<Client["resourceFor"]>>;
     try {
-      type = await this.o.client.resourceFor(kv.apiVersion, kv.kind);
+      type = await this.options.client.resourceFor(kv.apiVersion, kv.kind);
     } catch (err) {
       this.warn(`drift watch: cannot resolve ${kv.kind} in ${kv.apiVersion}`, err);
       return false;
     }
     if (this.stopped) return true;
-    const informer = createInformer(this.o.client as Client, type, {
+    const informer = createInformer(this.options.client as Client, type, {
       metadataOnly: true,
       // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
-      labelSelector: this.o.ownerNamespace
-        ? `${this.o.ownerGroup}/name,${this.o.ownerGroup}/namespace=${this.o.ownerNamespace}`
-        : `${this.o.ownerGroup}/name`,
-      logger: this.o.log,
-      ...this.o.informer,
+      labelSelector: this.options.ownerNamespace
+        ? `${this.options.ownerLabels.Name},${this.options.ownerLabels.Namespace}=${this.options.ownerNamespace}`
+        : this.options.ownerLabels.Name,
+      logger: this.options.log,
+      ...this.options.informer,
     });
     informer.addHandlers({
       onUpdate: (oldObj, newObj) => {
-        if (informer.hasSynced() && mayHaveDrifted(oldObj, newObj, this.o)) this.note("MODIFIED", newObj, oldObj);
+        if (informer.hasSynced() && mayHaveDrifted(oldObj, newObj, this.options)) this.note("MODIFIED", newObj, oldObj);
       },
       onDelete: (obj) => {
         if (informer.hasSynced()) this.note("DELETED", obj, obj);
@@ -206,7 +207,7 @@ export class DriftWatcher implements DriftView {
     informer.start().catch((err: unknown) => {
       if (!this.stopped) this.warn(`drift watch ${gk}`, err);
     });
-    this.o.log.debug({ kind: gk }, "drift watch started");
+    this.options.log.debug({ kind: gk }, "drift watch started");
     return true;
   }
 
@@ -214,8 +215,8 @@ export class DriftWatcher implements DriftView {
   private ownersOf(obj: KubeObject, previous: KubeObject): string[] {
     const owners = new Set(this.index.ownersOf(entryOf(obj).id));
     for (const o of [obj, previous]) {
-      const name = o.metadata.labels?.[`${this.o.ownerGroup}/name`];
-      const namespace = o.metadata.labels?.[`${this.o.ownerGroup}/namespace`];
+      const name = o.metadata.labels?.[this.options.ownerLabels.Name];
+      const namespace = o.metadata.labels?.[this.options.ownerLabels.Namespace];
       if (name) owners.add(namespace ? `${namespace}/${name}` : name);
     }
     return [...owners];
@@ -227,7 +228,7 @@ export class DriftWatcher implements DriftView {
       list.push({ type, obj });
       this.pending.set(owner, list);
       if (this.timers.has(owner)) continue;
-      const timer = setTimeout(() => this.fire(owner), this.o.debounceMs ?? 1000);
+      const timer = setTimeout(() => this.fire(owner), this.options.debounceMs ?? 1000);
       timer.unref();
       this.timers.set(owner, timer);
     }
@@ -244,7 +245,7 @@ export class DriftWatcher implements DriftView {
     let bySibling = false;
     for (const e of events) {
       if (e.type === "DELETED" && !this.index.holds(owner, entryOf(e.obj).id)) continue;
-      const writer = this.o.selfWrites.writerOf(e.type, e.obj);
+      const writer = this.options.selfWrites.writerOf(e.type, e.obj);
       if (writer === owner) continue;
       // Another Kustomization of ours applied the object: not our write, so the shortcut may not trust the object
       // any more, but reconciling now would only start a loop of the two taking it from each other.
@@ -262,12 +263,12 @@ export class DriftWatcher implements DriftView {
   private drifted(owner: string, subjects: string[]): void {
     if (this.stopped) return;
     this.seqs.set(owner, this.seq(owner) + 1);
-    this.o.log.info({ kustomization: owner, objects: subjects.slice(0, 10) }, "drift detected, reconciling");
-    this.o.enqueue(owner);
+    this.options.log.info({ kustomization: owner, objects: subjects.slice(0, 10) }, "drift detected, reconciling");
+    this.options.enqueue(owner);
   }
 
   private warn(message: string, err: unknown): void {
-    this.o.log.warn({ error: err instanceof Error ? err.message : String(err) }, message);
+    this.options.log.warn({ error: err instanceof Error ? err.message : String(err) }, message);
   }
 }
 

@@ -1,11 +1,12 @@
 // The standing hostile-tarball suite: every attack seen against artifact extraction stays here as a test. Each one
 // is extracted for real into a temp root beside an "outside" directory holding a victim file, and must be refused
 // with a message naming the rule, leaving the outside untouched.
+
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ReconcileError } from "@capstan/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ArtifactError } from "../errors.js";
 import { ArchiveRefusedError, defaultExtractLimits, type ExtractLimits, extractArchive } from "./archive.js";
 import { gzipOfZeros, type RawEntry, tar, tgz } from "./testing/tar.js";
 
@@ -192,7 +193,8 @@ describe("extractArchive, hostile archives", () => {
 
   it("Given a truncated archive, should refuse it", async () => {
     const err = await extract(tgz([{ path: "x.yaml", body: "a: 1\n" }]).subarray(0, 20));
-    expect(err).toBeInstanceOf(ArtifactError);
+    expect(err).toMatchObject({ reason: "ArtifactFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
   });
 
   it("Given garbage that is no tar, should refuse it", async () => {

@@ -3,11 +3,13 @@
 // instead of filling memory or blocking the event loop. Paths follow the rules of vet.ts: nothing is written outside
 // `dest`, and no write follows a symlink, because symlinks are created only after every file, then checked by the
 // kernel's own resolution (realpath): any that resolves outside `dest`, dangles or loops refuses the artifact.
+
 import { constants, createReadStream } from "node:fs";
 import { copyFile, mkdir, open, realpath, symlink } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { createGunzip } from "node:zlib";
-import { ArtifactError } from "../errors.js";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { readTar, type TarEntry, TarFormatError } from "./tar-reader.js";
 import { ArchiveVetter } from "./vet.js";
 
@@ -28,8 +30,11 @@ export const defaultExtractLimits: ExtractLimits = { maxBytes: 256 * MiB, maxEnt
 const framingPerEntry = 3 * 1024;
 
 /** An artifact refused for what it holds: the same digest will always be refused (the fetcher remembers it). */
-export class ArchiveRefusedError extends ArtifactError {
-  override name = "ArchiveRefusedError";
+export class ArchiveRefusedError extends ReconcileError {
+  constructor(message: string) {
+    super(message, { reason: KustomizationReasons.ArtifactFailed });
+    this.name = "ArchiveRefusedError";
+  }
 }
 
 export function formatBytes(n: number): string {
@@ -212,7 +217,10 @@ class Extraction {
         await symlink(link.target, join(this.root, link.path));
       }
     } catch (cause) {
-      throw new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
+      throw new ReconcileError(`failed to extract artifact archive: ${(cause as Error).message}`, {
+        reason: KustomizationReasons.ArtifactFailed,
+        cause,
+      });
     }
     for (const link of this.symlinks) {
       let resolved: string;
@@ -229,18 +237,21 @@ class Extraction {
   }
 }
 
-function asArtifactError(cause: unknown): ArtifactError {
-  if (cause instanceof ArtifactError) return cause;
+function asArtifactError(cause: unknown): ReconcileError {
+  if (cause instanceof ReconcileError) return cause;
   if (cause instanceof TarFormatError) return refused(cause.message);
   const code = (cause as NodeJS.ErrnoException).code;
   if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR")
     return refused(`invalid gzip data: ${(cause as Error).message}`);
-  return new ArtifactError(`failed to extract artifact archive: ${(cause as Error).message}`, { cause });
+  return new ReconcileError(`failed to extract artifact archive: ${(cause as Error).message}`, {
+    reason: KustomizationReasons.ArtifactFailed,
+    cause,
+  });
 }
 
 /**
  * Extracts `file` (a gzip-compressed or plain tarball) into `dest` (created; it must not exist or be empty). Throws
- * ArchiveRefusedError naming the rule or cap at fault, ArtifactError for I/O failures. On failure `dest` may hold a
+ * ArchiveRefusedError naming the rule or cap at fault, a ReconcileError (ArtifactFailed) for I/O failures. On failure `dest` may hold a
  * partial tree the caller removes; nothing outside it is ever touched.
  */
 export async function extractArchive(

@@ -1,14 +1,15 @@
 // Decompression bombs served over HTTP, fetched with the default caps: the fetch fails with an error naming the cap
 // and its flag, the process's memory stays bounded, and the event loop keeps serving a health endpoint throughout.
 // Alone in its file, so that the process's RSS is this test's.
+
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ReconcileError } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArtifactError } from "../errors.js";
 import { ArtifactFetcher } from "./fetcher.js";
 import { gzipSegments, headerBlock } from "./testing/tar.js";
 
@@ -75,7 +76,8 @@ describe("ArtifactFetcher under decompression bombs (default caps)", () => {
     expect(bomb.length).toBeLessThan(2 * MiB);
     bodies.set("/zeros.tar.gz", bomb);
     const { error, growthMiB, answers } = await underAttack("/zeros.tar.gz");
-    expect(error).toBeInstanceOf(ArtifactError);
+    expect(error).toMatchObject({ reason: "ArtifactFailed" });
+    expect(error).toBeInstanceOf(ReconcileError);
     expect((error as Error).message).toMatch(
       /content exceeds the cap of 256 MiB \(268435456 bytes\); raise it with --artifact-max-extracted-size/,
     );

@@ -4,9 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ReconcileError } from "@capstan/runtime";
 import { create } from "tar";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ArtifactError } from "../errors.js";
 import { ArtifactFetcher } from "./fetcher.js";
 
 let work: string;
@@ -75,14 +75,15 @@ describe("ArtifactFetcher", () => {
     expect((await stat(join(dir, "x.yaml"))).isFile()).toBe(true);
   });
 
-  it("Given a digest mismatch, should fail with ArtifactError without retrying or caching", async () => {
+  it("Given a digest mismatch, should fail with ArtifactFailed without retrying or caching", async () => {
     const body = await tarball({ "x.yaml": "a: 1\n" });
     routes.set("/bad?token=secret", () => ({ status: 200, body }));
     const digest = `sha256:${"0".repeat(64)}`;
     const err = await fetcher()
       .fetch({ url: `${base}/bad?token=secret`, digest })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ArtifactError);
+    expect(err).toMatchObject({ reason: "ArtifactFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toMatch(/computed digest sha256:[0-9a-f]{64} doesn't match/);
     expect(attempts.get("/bad?token=secret")).toBe(1);
     await expect(stat(join(work, "cache", `sha256-${"0".repeat(64)}`))).rejects.toThrow();
@@ -93,7 +94,8 @@ describe("ArtifactFetcher", () => {
     const err = await fetcher()
       .fetch({ url: `${base}/denied?token=hunter2`, digest: `sha256:${"a".repeat(64)}` })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ArtifactError);
+    expect(err).toMatchObject({ reason: "ArtifactFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toContain("HTTP 403");
     expect((err as Error).message).not.toContain("hunter2");
     expect(attempts.get("/denied?token=hunter2")).toBe(1);
@@ -135,7 +137,8 @@ describe("ArtifactFetcher", () => {
     const first = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
     const second = await f.fetch({ url: `${base}/refused`, digest: sha256(body) }).catch((e: unknown) => e);
     expect((first as Error).message).toMatch(/symlink 'evil\.yaml' points outside the archive root \(absolute\)/);
-    expect(second).toBeInstanceOf(ArtifactError);
+    expect(second).toMatchObject({ reason: "ArtifactFailed" });
+    expect(second).toBeInstanceOf(ReconcileError);
     expect((second as Error).message).toBe((first as Error).message);
     expect(attempts.get("/refused")).toBe(1);
   });
@@ -156,7 +159,7 @@ describe("ArtifactFetcher", () => {
   });
 
   it("Given no digest, should refuse the artifact", async () => {
-    await expect(fetcher().fetch({ url: `${base}/x` })).rejects.toThrow(ArtifactError);
+    await expect(fetcher().fetch({ url: `${base}/x` })).rejects.toMatchObject({ reason: "ArtifactFailed" });
   });
 
   it("Given concurrent fetches of one digest, should download once", async () => {

@@ -1,13 +1,15 @@
 // Downloads the artifact a source publishes in status, with retries and backoff, verifies its digest, extracts it
 // safely and caches the extracted tree by digest, so a revision is fetched once however often it is reconciled.
+
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { LRUCache } from "lru-cache";
 import pRetry, { AbortError } from "p-retry";
-import { ArtifactError } from "../errors.js";
 import { ArchiveRefusedError, capText, defaultExtractLimits, type ExtractLimits, extractArchive } from "./archive.js";
 import { hasherFor, parseDigest } from "./digest.js";
 
@@ -66,7 +68,10 @@ export class ArtifactFetcher {
 
   /** The extracted directory for this artifact, downloading it unless cached. Never write into the result. */
   async fetch(artifact: Artifact, signal?: AbortSignal): Promise<string> {
-    if (!artifact.digest) throw new ArtifactError("artifact has no digest; refusing an unverifiable download");
+    if (!artifact.digest)
+      throw new ReconcileError("artifact has no digest; refusing an unverifiable download", {
+        reason: KustomizationReasons.ArtifactFailed,
+      });
     const d = parseDigest(artifact.digest);
     const dir = this.dirFor(d.hex, d.algorithm);
     if (await isComplete(dir)) return dir;
@@ -104,8 +109,9 @@ export class ArtifactFetcher {
         factor: 2,
         signal,
       }).catch((cause: unknown) => {
-        if (cause instanceof ArtifactError) throw cause;
-        throw new ArtifactError(`failed to download artifact from ${redact(url)}: ${(cause as Error).message}`, {
+        if (cause instanceof ReconcileError) throw cause;
+        throw new ReconcileError(`failed to download artifact from ${redact(url)}: ${(cause as Error).message}`, {
+          reason: KustomizationReasons.ArtifactFailed,
           cause,
         });
       });
@@ -143,7 +149,11 @@ export class ArtifactFetcher {
     const declared = Number(res.headers.get("content-length") ?? Number.NaN);
     if (declared > max) {
       await res.body.cancel();
-      throw new AbortError(new ArtifactError(`artifact download exceeds ${capText(max, "artifact-max-size")}`));
+      throw new AbortError(
+        new ReconcileError(`artifact download exceeds ${capText(max, "artifact-max-size")}`, {
+          reason: KustomizationReasons.ArtifactFailed,
+        }),
+      );
     }
     let size = 0;
     const meter = new Transform({
@@ -151,7 +161,11 @@ export class ArtifactFetcher {
         size += chunk.length;
         if (size > max) {
           return cb(
-            new AbortError(new ArtifactError(`artifact download exceeds ${capText(max, "artifact-max-size")}`)),
+            new AbortError(
+              new ReconcileError(`artifact download exceeds ${capText(max, "artifact-max-size")}`, {
+                reason: KustomizationReasons.ArtifactFailed,
+              }),
+            ),
           );
         }
         hash.update(chunk);
@@ -163,7 +177,10 @@ export class ArtifactFetcher {
     if (got !== d.hex) {
       // The server answered completely with other bytes: retrying would fetch the same ones (Flux does not retry).
       throw new AbortError(
-        new ArtifactError(`failed to verify artifact: computed digest ${d.algorithm}:${got} doesn't match '${digest}'`),
+        new ReconcileError(
+          `failed to verify artifact: computed digest ${d.algorithm}:${got} doesn't match '${digest}'`,
+          { reason: KustomizationReasons.ArtifactFailed },
+        ),
       );
     }
   }

@@ -19,7 +19,7 @@ export class CacheJanitor {
   // computes what to keep synchronously when it starts: one of them always sees the other.
   private collecting: Promise<void> | undefined;
 
-  constructor(private readonly o: CacheJanitorOptions) {}
+  constructor(private readonly options: CacheJanitorOptions) {}
 
   /** Runs fn while keeping `digest` out of any collection. */
   async using<T>(digest: string, fn: () => Promise<T>): Promise<T> {
@@ -40,7 +40,7 @@ export class CacheJanitor {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.collect();
-    }, this.o.delayMs ?? 10_000);
+    }, this.options.delayMs ?? 10_000);
     this.timer.unref();
   }
 
@@ -49,14 +49,14 @@ export class CacheJanitor {
     if (this.collecting) return this.collecting;
     let keep: Set<string>;
     try {
-      keep = new Set([...this.o.referenced(), ...this.inUse.keys()]);
+      keep = new Set([...this.options.referenced(), ...this.inUse.keys()]);
     } catch (err) {
-      this.o.onError?.(err);
+      this.options.onError?.(err);
       return Promise.resolve();
     }
-    const run = this.o.fetcher
+    const run = this.options.fetcher
       .evictExcept(keep)
-      .catch((err: unknown) => this.o.onError?.(err))
+      .catch((err: unknown) => this.options.onError?.(err))
       .finally(() => {
         this.collecting = undefined;
       });

@@ -1,5 +1,6 @@
 // A kstatus equivalent (sigs.k8s.io/cli-utils/pkg/kstatus): one status for any object, from its kind's rules for
 // built-in workloads or from the generic observedGeneration / Reconciling / Stalled / Ready conditions.
+import { Conditions } from "@capstan/runtime";
 import type { KubeObject } from "../kube.js";
 import { groupOf, isRecord } from "../object.js";
 
@@ -45,10 +46,10 @@ function generic(obj: KubeObject): StatusResult | undefined {
       );
     }
   }
-  const reconciling = cond(obj, "Reconciling");
-  if (reconciling?.status === "True") return inProgress(reconciling.message ?? reconciling.reason ?? "Reconciling");
-  const stalled = cond(obj, "Stalled");
-  if (stalled?.status === "True") return failed(stalled.message ?? stalled.reason ?? "Stalled");
+  const reconciling = cond(obj, Conditions.Reconciling);
+  if (reconciling?.status === "True") return inProgress(reconciling.message ?? reconciling.reason ?? reconciling.type);
+  const stalled = cond(obj, Conditions.Stalled);
+  if (stalled?.status === "True") return failed(stalled.message ?? stalled.reason ?? stalled.type);
   return undefined;
 }
 
@@ -178,7 +179,7 @@ function pdb(obj: KubeObject): StatusResult {
 
 /** Objects with a Ready condition (Flux's own kinds and most operators) once the generic rules pass. */
 function readyCondition(obj: KubeObject): StatusResult {
-  const ready = cond(obj, "Ready");
+  const ready = cond(obj, Conditions.Ready);
   if (!ready) return current("Resource is current");
   if (ready.status === "True") return current(ready.message ?? "Resource is Ready");
   return inProgress(ready.message ?? `Ready is ${ready.status}`);

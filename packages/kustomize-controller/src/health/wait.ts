@@ -1,7 +1,9 @@
 // Polls objects until all are Current, failing fast on Failed (Flux's --feature-gates fail-fast is the default here)
 // and reporting, on timeout, which objects held things up in Flux's message format.
+
 import { setTimeout as sleep } from "node:timers/promises";
-import { HealthCheckError } from "../errors.js";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import type { Client, KubeObject, ObjectRef } from "../kube.js";
 import { type CompiledExprs, evaluateExprs, findExprs } from "./cel.js";
 import { computeStatus, type StatusResult } from "./kstatus.js";
@@ -47,7 +49,7 @@ export async function checkOnce(client: Client, refs: readonly ObjectRef[], expr
   );
 }
 
-/** Resolves when every object is Current; throws HealthCheckError on timeout or (failFast) on a Failed object. */
+/** Resolves when every object is Current; throws a ReconcileError (HealthCheckFailed) on timeout or (failFast) on a Failed object. */
 export async function waitForSet(client: Client, refs: readonly ObjectRef[], options: WaitOptions): Promise<void> {
   if (refs.length === 0) return;
   const deadline = Date.now() + options.timeoutMs;
@@ -58,10 +60,14 @@ export async function waitForSet(client: Client, refs: readonly ObjectRef[], opt
     if (pending.length === 0) return;
     const stalled = pending.filter((s) => s.result.status === "Failed");
     if (stalled.length > 0 && (options.failFast ?? true)) {
-      throw new HealthCheckError(`failed early due to stalled resources: [${summary(stalled)}]${detail(stalled)}`);
+      throw new ReconcileError(`failed early due to stalled resources: [${summary(stalled)}]${detail(stalled)}`, {
+        reason: KustomizationReasons.HealthCheckFailed,
+      });
     }
     if (Date.now() + interval > deadline) {
-      throw new HealthCheckError(`timeout waiting for: [${summary(pending)}]${detail(pending)}`);
+      throw new ReconcileError(`timeout waiting for: [${summary(pending)}]${detail(pending)}`, {
+        reason: KustomizationReasons.HealthCheckFailed,
+      });
     }
     await sleep(interval, undefined, { signal: options.signal });
   }

@@ -1,16 +1,13 @@
 // status.inventory in Flux's format: entries `{id: "<namespace>_<name>_<group>_<kind>", v: "<version>"}` (the
 // cli-utils ObjMetadata string, with `:` in names written as `__`), plus the diff that decides what to prune.
+import type { ResourceInventory, ResourceRef } from "@capstan/api";
 import type { KubeObject } from "../kube.js";
 import { groupOf, versionOf } from "../object.js";
 
-export interface InventoryEntry {
-  id: string;
-  v: string;
-}
-
-export interface Inventory {
-  entries: InventoryEntry[];
-}
+/** One status.inventory entry: the API's ResourceRef. */
+export type InventoryEntry = ResourceRef;
+/** status.inventory: the API's ResourceInventory. */
+export type Inventory = ResourceInventory;
 
 export interface ObjMetadata {
   namespace: string;

@@ -2,8 +2,17 @@
 // --default-service-account), or one for the remote cluster of spec.kubeConfig.secretRef. The Secret is the
 // tenant's: its kubeconfig is parsed by the runtime's inline-only parser, and a field it refuses (exec, auth-provider,
 // file paths) stalls the Kustomization with a message naming the field, never its value.
+import { KustomizationReasons } from "@capstan/api";
 import type { Client as RuntimeClient } from "@capstan/runtime";
-import { KubeconfigRefusedError, ReconcileError, StallingError } from "@capstan/runtime";
+import {
+  decodeSecretStrings,
+  KubeconfigRefusedError,
+  ReconcileError,
+  readSecret,
+  type SecretObject,
+  SecretReadError,
+  StallingError,
+} from "@capstan/runtime";
 import type { KustomizationObject } from "./types.js";
 
 /** What the provider needs of the runtime's KubeClient. */
@@ -34,7 +43,7 @@ export class ClientProvider {
     const kubeConfig = obj.spec.kubeConfig;
     if (kubeConfig?.configMapRef) {
       throw new StallingError("spec.kubeConfig.configMapRef (workload identity) is not supported yet", {
-        reason: "ReconciliationFailed",
+        reason: KustomizationReasons.ReconciliationFailed,
       });
     }
     if (kubeConfig?.secretRef) base = await this.remoteClient(namespace, kubeConfig.secretRef);
@@ -48,32 +57,31 @@ export class ClientProvider {
   }
 
   private async remoteClient(namespace: string, ref: { name: string; key?: string }): Promise<ImpersonatingClient> {
-    const secret = await this.options.root.get<{
-      apiVersion: string;
-      kind: string;
-      metadata: { name: string; resourceVersion?: string };
-      data?: Record<string, string>;
-    }>({
-      apiVersion: "v1",
-      kind: "Secret",
-      name: ref.name,
-      namespace,
-    });
     const id = `Secret/${namespace}/${ref.name}`;
-    // Retried, not stalled: the Secret may be created or fixed after the Kustomization (Cluster API writes it later).
-    if (!secret) throw new ReconcileError(`kubeconfig ${id} not found`, { reason: "ReconciliationFailed" });
+    let secret: SecretObject;
+    try {
+      secret = await readSecret(this.options.root, { namespace, name: ref.name }, "kubeconfig");
+    } catch (err) {
+      // Retried, not stalled: the Secret may be created or fixed after the Kustomization (Cluster API writes it later).
+      if (err instanceof SecretReadError && err.notFound) {
+        throw new ReconcileError(`kubeconfig ${id} not found`, { reason: KustomizationReasons.ReconciliationFailed });
+      }
+      throw err instanceof SecretReadError ? err.cause : err;
+    }
+    const data = decodeSecretStrings(secret.data);
     const keys = ref.key ? [ref.key] : ["value", "value.yaml"];
-    const key = keys.find((k) => secret.data?.[k]);
-    if (!key) {
+    const key = keys.find((k) => data[k]);
+    const yaml = key === undefined ? undefined : data[key];
+    if (key === undefined || yaml === undefined) {
       throw new ReconcileError(`kubeconfig ${id} has no key ${keys.map((k) => `'${k}'`).join(" or ")}`, {
-        reason: "ReconciliationFailed",
+        reason: KustomizationReasons.ReconciliationFailed,
       });
     }
     const cacheKey = `${namespace}/${ref.name}/${key}`;
     const version = secret.metadata.resourceVersion ?? "";
     const cached = this.remote.get(cacheKey);
     if (cached?.version === version) return cached.client;
-    const client = loadKubeconfig(this.options, secret.data![key]!, `${id} key '${key}'`);
+    const client = loadKubeconfig(this.options, yaml, `${id} key '${key}'`);
     this.remote.set(cacheKey, { version, client });
     return client;
   }
@@ -85,19 +93,19 @@ export class ClientProvider {
  * `flux reconcile`). The message names
  * the field only; any other error is reduced to a fixed text and its cause dropped, so logs cannot show credentials.
  */
-function loadKubeconfig(options: ClientProviderOptions, data: string, where: string): ImpersonatingClient {
+function loadKubeconfig(options: ClientProviderOptions, yaml: string, where: string): ImpersonatingClient {
   try {
-    return options.fromKubeconfig(Buffer.from(data, "base64").toString("utf8"), {
+    return options.fromKubeconfig(yaml, {
       allowInsecureTls: options.insecureKubeconfigTls ?? false,
     });
   } catch (err) {
     if (err instanceof KubeconfigRefusedError) {
       throw new StallingError(`kubeconfig ${where} cannot be used: ${err.message}`, {
-        reason: "ReconciliationFailed",
+        reason: KustomizationReasons.ReconciliationFailed,
       });
     }
     throw new ReconcileError(`kubeconfig ${where} cannot be loaded: not a valid kubeconfig`, {
-      reason: "ReconciliationFailed",
+      reason: KustomizationReasons.ReconciliationFailed,
     });
   }
 }

@@ -3,7 +3,6 @@
 // same reference works as before.
 import { createTestNamespace, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { Harness, PublishedArtifact } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
 import {
   configMap,
@@ -25,31 +24,11 @@ async function otherTenant(): Promise<TestNamespace> {
   return ns;
 }
 
-/** tenant-b's GitRepository "private", whose artifact holds a ConfigMap "private". */
-async function publishIn(h: Harness, namespace: string, a: PublishedArtifact): Promise<void> {
-  const ref = { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" };
-  const metadata = { name: "private", namespace };
-  await h.client.apply(
-    { ...ref, metadata, spec: { url: "https://git.invalid/b", interval: "10m" } },
-    { fieldManager: "test" },
-  );
-  await h.client.applyStatus(
-    {
-      ...ref,
-      metadata,
-      status: {
-        artifact: { ...a, path: "x.tar.gz", lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
-      },
-    },
-    { fieldManager: "source-controller", force: true },
-  );
-}
-
 describe("cross-namespace references", () => {
   it("Given --no-cross-namespace-refs, should refuse tenant-b's source and dependency with AccessDenied and apply nothing", async () => {
     const { ns, h } = await scenario(kubeconfig(), "tenant-a", { flags: ["--no-cross-namespace-refs=true"] });
     const b = await otherTenant();
-    await publishIn(h, b.name, await h.artifact({ "cm.yaml": configMap("private", "tenant-b's") }));
+    await h.publish("private", await h.artifact({ "cm.yaml": configMap("private", "tenant-b's") }), b.name);
     const own = await h.artifact({ "cm.yaml": configMap("own", "1") });
     await h.publish("repo", own);
 
@@ -81,7 +60,7 @@ describe("cross-namespace references", () => {
     const { ns, h } = await scenario(kubeconfig(), "tenant-a-open");
     const b = await otherTenant();
     const a = await h.artifact({ "cm.yaml": configMap("shared", "from b") });
-    await publishIn(h, b.name, a);
+    await h.publish("private", a, b.name);
     await h.kustomization("shared", {
       targetNamespace: ns.name,
       sourceRef: { kind: "GitRepository", name: "private", namespace: b.name },

@@ -1,21 +1,20 @@
 // spec.dependsOn: every listed Kustomization must be ready before this one is built, as Flux's checkDependencies:
 // Ready=True for its current generation and, when it is built from the same source, at the revision this one is
 // about to apply. A readyExpr replaces that built-in check, or adds to it with AdditiveCELDependencyCheck.
-import { kustomizationType } from "@capstan/api";
-import { isTrue, StallingError, WaitingError } from "@capstan/runtime";
-import { Environment } from "@marcbachmann/cel-js";
+import { KustomizationReasons, kustomizationType } from "@capstan/api";
+import {
+  type CelProgram,
+  Conditions,
+  compileCel,
+  isTrue,
+  Reasons,
+  StallingError,
+  toCel,
+  WaitingError,
+} from "@capstan/runtime";
 import type { Client } from "../kube.js";
 import { denyCrossNamespace } from "./source.js";
 import type { KustomizationObject } from "./types.js";
-
-export const dependencyNotReady = "DependencyNotReady";
-
-function toCel(v: unknown): unknown {
-  if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
-  if (Array.isArray(v)) return v.map(toCel);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
-  return v;
-}
 
 export interface DependencyCheckOptions {
   /** How soon to look again (--requeue-dependency). */
@@ -48,24 +47,24 @@ function evaluateReadyExpr(
   self: KustomizationObject,
   dep: KustomizationObject,
 ): { ready: boolean; error?: string } {
-  let program: (vars: Record<string, unknown>) => unknown;
+  let program: CelProgram;
   try {
-    program = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true }).parse(expr);
+    program = compileCel(expr);
   } catch (cause) {
     throw new StallingError(`invalid readyExpr '${expr}': ${(cause as Error).message}`, {
-      reason: "InvalidCELExpression",
+      reason: Reasons.InvalidCELExpression,
       cause,
     });
   }
   let result: unknown;
   try {
-    result = program({ self: toCel(self), dep: toCel(dep) });
+    result = program.evaluate({ self: toCel(self), dep: toCel(dep) });
   } catch (cause) {
     return { ready: false, error: (cause as Error).message };
   }
   if (typeof result !== "boolean") {
     throw new StallingError(`invalid readyExpr '${expr}': it must evaluate to a bool, got ${typeof result}`, {
-      reason: "InvalidCELExpression",
+      reason: Reasons.InvalidCELExpression,
     });
   }
   return { ready: result };
@@ -87,7 +86,7 @@ function whyNotReady(
   if (dep.status?.observedGeneration !== dep.metadata.generation) {
     return `dependency '${id}' is not ready: generation not yet reconciled`;
   }
-  if (!isTrue(dep, "Ready")) return `dependency '${id}' is not ready: Ready condition is not True`;
+  if (!isTrue(dep, Conditions.Ready)) return `dependency '${id}' is not ready: Ready condition is not True`;
   // Built from the same source: applying this revision before the dependency did would break the ordering.
   if (sameSource(obj, dep) && dep.status?.lastAppliedRevision !== options.sourceRevision) {
     return `dependency '${id}' revision is not up to date`;
@@ -115,6 +114,10 @@ export async function checkDependencies(
       ...(namespace ? { namespace } : {}),
     });
     const why = dep ? whyNotReady(obj, d, dep, id, options) : `dependency '${id}' is not ready: not found`;
-    if (why) throw new WaitingError(why, { reason: dependencyNotReady, requeueAfterMs: options.requeueAfterMs });
+    if (why)
+      throw new WaitingError(why, {
+        reason: KustomizationReasons.DependencyNotReady,
+        requeueAfterMs: options.requeueAfterMs,
+      });
   }
 }

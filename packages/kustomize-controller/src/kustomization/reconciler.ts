@@ -1,95 +1,25 @@
 // The Kustomization reconciler: Flux's kustomize-controller as a list of steps over the runtime's reconcile loop.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, KustomizationConditions, KustomizationReasons, kustomizationType } from "@capstan/api";
 import {
   type Cache,
-  defaultFinalizer,
-  parseDuration,
+  Conditions,
+  Finalizer,
+  getCondition,
+  Reasons,
   type ReconcileContext,
   type ReconcilerDefinition,
-  StallingError,
-  type Step,
   specOrRequestChanged,
-  stepContinue,
-  type Watch,
+  watch,
 } from "@capstan/runtime";
 import { pruneExclusions } from "../apply/options.js";
 import { refOfEntry } from "../inventory/inventory.js";
 import { refOf } from "../kube.js";
-import type { ClientProvider } from "./clients.js";
-import { checkDependencies } from "./dependencies.js";
-import { type ResourcesDeps, reconcileResources } from "./resources.js";
-import { resolveSource, type SourceCache, sourceKey } from "./source.js";
+import { sourceKey } from "./source.js";
+import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
-export interface KustomizationReconcilerDeps extends ResourcesDeps {
-  clients: ClientProvider;
-  /** --requeue-dependency: how soon to look again at a dependency or source that is not ready. */
-  requeueDependencyMs: number;
-  /** Feature gate AdditiveCELDependencyCheck: a readyExpr adds to the built-in readiness check. */
-  additiveCelDependencyCheck?: boolean;
-  /** --no-cross-namespace-refs: sourceRef and dependsOn must name this Kustomization's namespace. */
-  noCrossNamespaceRefs?: boolean;
-  /** The GitRepository informer's cache: sources are read from it rather than fetched each reconcile. */
-  sources?: SourceCache;
-}
-
-function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
-  const text = obj.spec[field];
-  if (!text) return undefined;
-  try {
-    return parseDuration(text);
-  } catch (cause) {
-    throw new StallingError(`invalid spec.${field} '${text}'`, { reason: "ReconciliationFailed", cause });
-  }
-}
-
-/** spec.timeout, else the interval, as Flux's GetTimeout. */
-export function timeoutOf(obj: KustomizationObject): number {
-  return duration(obj, "timeout") ?? duration(obj, "interval") ?? 300_000;
-}
-
-const validateSpec: Step<KustomizationObject, State> = async (_ctx, obj) => {
-  if (obj.spec.decryption) {
-    throw new StallingError("spec.decryption (SOPS) is not supported yet", { reason: "BuildFailed" });
-  }
-  timeoutOf(obj);
-  duration(obj, "retryInterval");
-  return stepContinue;
-};
-
-function steps(deps: KustomizationReconcilerDeps): Step<KustomizationObject, State>[] {
-  return [
-    validateSpec,
-    // The source comes first, as in Flux: a dependency on the same source must have applied its revision.
-    async (ctx, obj, state) => {
-      state.artifact = await resolveSource(
-        ctx.client,
-        obj,
-        deps.requeueDependencyMs,
-        deps.noCrossNamespaceRefs,
-        deps.sources,
-      );
-      return stepContinue;
-    },
-    async (ctx, obj, state) => {
-      await checkDependencies(ctx.client, obj, {
-        requeueAfterMs: deps.requeueDependencyMs,
-        sourceRevision: state.artifact!.revision,
-        additiveCel: deps.additiveCelDependencyCheck ?? false,
-        noCrossNamespaceRefs: deps.noCrossNamespaceRefs ?? false,
-      });
-      return stepContinue;
-    },
-    async (_ctx, obj, state) => {
-      state.client = await deps.clients.forObject(obj);
-      return stepContinue;
-    },
-    async (ctx, obj, state) => {
-      await reconcileResources(deps, ctx, obj, state.client!, state.artifact!, timeoutOf(obj));
-      return stepContinue;
-    },
-  ];
-}
+/** What the reconciler is built from: the steps' dependencies (steps.ts). */
+export type KustomizationReconcilerDeps = StepDeps;
 
 /** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
 export function statusFieldManager(applyManager: string): string {
@@ -107,16 +37,16 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const entries = obj.status?.inventory?.entries ?? [];
   if (!shouldDeleteOnFinalize(obj) || obj.spec.suspend || entries.length === 0) return;
   const client = await deps.clients.forObject(obj);
-  const manager = deps.newManager(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
+  const engine = deps.newApplyEngine(client, `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`);
   const refs = entries.map(refOfEntry);
-  const deleted = await manager.deleteAll(refs, {
-    inclusions: manager.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
+  const deleted = await engine.deleteAll(refs, {
+    inclusions: engine.ownerLabels(obj.metadata.name, obj.metadata.namespace ?? ""),
     exclusions: pruneExclusions,
   });
   const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
-  if (log.length > 0) ctx.events.event(obj, "Normal", "Progressing", log.join("\n"));
+  if (log.length > 0) ctx.events.event(obj, "Normal", Reasons.Progressing, log.join("\n"));
   if (obj.spec.deletionPolicy === "WaitForTermination") {
-    await manager.waitForTermination(
+    await engine.waitForTermination(
       deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
       timeoutOf(obj),
       1000,
@@ -131,13 +61,12 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
  * Kustomization without its finalizer would be deleted without pruning.
  */
 export function lostFinalizer(oldObj: KustomizationObject, newObj: KustomizationObject): boolean {
-  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(defaultFinalizer) ?? false;
+  const has = (o: KustomizationObject) => o.metadata.finalizers?.includes(Finalizer) ?? false;
   return has(oldObj) && !has(newObj) && !newObj.metadata.deletionTimestamp;
 }
 
 /** A new artifact revision of a source enqueues the Kustomizations built from it. */
-export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
-  type: gitRepositoryType,
+export const sourceWatch = watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
   map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
     const key = `${source.metadata.namespace}/${source.metadata.name}`;
     return own
@@ -152,15 +81,14 @@ export const sourceWatch: Watch<KustomizationObject, GitRepositoryObject> = {
   },
   // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
   ignoreLabelSelector: true,
-};
+});
 
 /**
  * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
  * once, instead of leaving them to find out at their next --requeue-dependency (30 s): a push that changes a
  * dependency and its dependents reaches all of them within seconds. The periodic requeue stays as the fallback.
  */
-export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = {
-  type: kustomizationType,
+export const dependencyWatch = watch<KustomizationObject, KustomizationObject>(kustomizationType, {
   map(dependency: KustomizationObject, own: Cache<KustomizationObject>) {
     const { namespace, name } = dependency.metadata;
     return own
@@ -172,7 +100,7 @@ export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = 
   },
   shouldEnqueue(oldObj, newObj) {
     const ready = (o: KustomizationObject) => {
-      const c = o.status?.conditions?.find((x) => x.type === "Ready");
+      const c = getCondition(o, Conditions.Ready);
       return `${c?.status}/${c?.reason}`;
     };
     return (
@@ -183,7 +111,7 @@ export const dependencyWatch: Watch<KustomizationObject, KustomizationObject> = 
   },
   // A dependency need not carry this shard's label (Flux reads dependencies whatever their labels).
   ignoreLabelSelector: true,
-};
+});
 
 export function kustomizationReconciler(
   deps: KustomizationReconcilerDeps,
@@ -194,25 +122,17 @@ export function kustomizationReconciler(
     // Flux's statusManager: the finalizer and status are never under the apply's manager, whose cleanup would hand
     // them to the apply of a parent Kustomization, which then removes the child's finalizer (see the README).
     fieldManager: statusFieldManager(deps.fieldManager),
-    conditions: { owned: ["Healthy"], summarize: [], negativePolarity: [] },
-    steps: steps(deps),
-    newState: () => ({}),
+    conditions: { owned: [KustomizationConditions.Healthy], summarize: [], negativePolarity: [] },
+    steps: kustomizationSteps(deps),
+    newState: () => ({ started: Date.now() }),
+    endOfPass,
     finalize: (ctx, obj) => finalize(deps, ctx, obj),
-    retryInterval: (obj) => {
-      try {
-        return duration(obj, "retryInterval") ?? duration(obj, "interval");
-      } catch {
-        return undefined;
-      }
-    },
+    retryInterval: retryIntervalOf,
     readyWhenEmpty: (obj) => ({
-      reason: "ReconciliationSucceeded",
+      reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [
-      sourceWatch as unknown as Watch<KustomizationObject>,
-      dependencyWatch as unknown as Watch<KustomizationObject>,
-    ],
+    watches: [sourceWatch, dependencyWatch],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -3,14 +3,10 @@
 // The source is read from the informer cache the controller keeps anyway (its watch requeues dependents), as Flux's
 // cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
 // watched one; the shard label selector does not filter sources), a miss falls back to a GET.
-import { gitRepositoryType } from "@capstan/api";
+import { gitRepositoryType, KustomizationReasons } from "@capstan/api";
 import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
-import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
-
-export const artifactFailed = "ArtifactFailed";
-/** Flux's acl.AccessDeniedReason. */
-export const accessDenied = "AccessDenied";
+import type { GitRepositoryObject, KustomizationObject, SourceArtifact } from "./types.js";
 
 /**
  * --no-cross-namespace-refs: a reference to another namespace is refused before anything is read from it, as Flux's
@@ -19,7 +15,7 @@ export const accessDenied = "AccessDenied";
 export function denyCrossNamespace(obj: KustomizationObject, kind: string, namespace: string, name: string): void {
   if (namespace === obj.metadata.namespace) return;
   throw new StallingError(`can't access '${kind}/${namespace}/${name}', cross-namespace references have been blocked`, {
-    reason: accessDenied,
+    reason: KustomizationReasons.AccessDenied,
   });
 }
 
@@ -41,12 +37,12 @@ export async function resolveSource(
   requeueAfterMs: number,
   noCrossNamespaceRefs = false,
   sources?: SourceCache,
-): Promise<NonNullable<State["artifact"]>> {
+): Promise<SourceArtifact> {
   const ref = obj.spec.sourceRef;
   if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
   if (ref.kind !== "GitRepository") {
     throw new StallingError(`source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository only`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
     });
   }
   const namespace = ref.namespace || obj.metadata.namespace;
@@ -63,21 +59,25 @@ export async function resolveSource(
       });
   } catch (cause) {
     throw new ReconcileError(`failed to get source '${id}': ${(cause as Error).message}`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
       cause,
     });
   }
   if (!source) {
-    throw new WaitingError(`Source '${id}' not found`, { reason: artifactFailed, requeueAfterMs, event: true });
+    throw new WaitingError(`Source '${id}' not found`, {
+      reason: KustomizationReasons.ArtifactFailed,
+      requeueAfterMs,
+      event: true,
+    });
   }
   const artifact = source.status?.artifact;
   if (!artifact?.url || !artifact.digest) {
     throw new WaitingError(`Source '${id}' is not ready, artifact not found`, {
-      reason: artifactFailed,
+      reason: KustomizationReasons.ArtifactFailed,
       requeueAfterMs,
     });
   }
-  const resolved: NonNullable<State["artifact"]> = {
+  const resolved: SourceArtifact = {
     url: artifact.url,
     digest: artifact.digest,
     revision: artifact.revision,

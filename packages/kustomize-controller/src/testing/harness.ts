@@ -80,19 +80,19 @@ export class Harness {
   private running: Promise<void> | undefined;
   private readonly files = new Map<string, Buffer>();
 
-  constructor(private readonly o: HarnessOptions) {
-    this.client = new KubeClient({ kubeconfigPath: o.kubeconfigPath });
+  constructor(private readonly options: HarnessOptions) {
+    this.client = new KubeClient({ kubeconfigPath: options.kubeconfigPath });
     this.controllerClient = new KubeClient({
-      kubeconfigPath: o.kubeconfigPath,
+      kubeconfigPath: options.kubeconfigPath,
       userAgent: controllerName,
       onRequest: this.requests.hook,
-      qps: o.qps ?? 0,
-      ...(o.burst !== undefined ? { burst: o.burst } : {}),
+      qps: options.qps ?? 0,
+      ...(options.burst !== undefined ? { burst: options.burst } : {}),
     });
   }
 
   get namespace(): string {
-    return this.o.namespace;
+    return this.options.namespace;
   }
 
   async start(): Promise<this> {
@@ -107,11 +107,11 @@ export class Harness {
     const parsed = parseFlags(controllerName, kustomizeControllerFlags, [
       "--health-addr=127.0.0.1:0",
       "--metrics-addr=127.0.0.1:0",
-      ...(this.o.allNamespaces
+      ...(this.options.allNamespaces
         ? ["--watch-all-namespaces=true"]
-        : ["--watch-all-namespaces=false", `--namespace=${this.o.namespace}`]),
+        : ["--watch-all-namespaces=false", `--namespace=${this.options.namespace}`]),
       "--log-level=error",
-      ...(this.o.flags ?? []),
+      ...(this.options.flags ?? []),
     ]);
     if (parsed.help) throw new Error("unexpected --help");
     this.manager = new Manager({
@@ -124,14 +124,14 @@ export class Harness {
       manager: this.manager,
       client: this.controllerClient,
       fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, o),
-      kustomizeBinary: this.o.kustomizeBinary,
+      kustomizeBinary: this.options.kustomizeBinary,
       artifactCacheDir: join(this.work, "cache"),
       ...behaviourFromFlags(parsed.values),
       httpRetry: 2,
       minBackoffMs: 50,
       requeueDependencyMs: 500,
       healthIntervalMs: 500,
-      ...this.o.options,
+      ...this.options.options,
     });
     this.running = this.manager.start();
     return this;
@@ -173,10 +173,10 @@ export class Harness {
     };
   }
 
-  /** Creates or updates a GitRepository and sets its status as source-controller would. */
-  async publish(name: string, a: PublishedArtifact): Promise<void> {
+  /** Creates or updates a GitRepository (in the harness's namespace unless told) and sets its status as source-controller would. */
+  async publish(name: string, a: PublishedArtifact, namespace = this.options.namespace): Promise<void> {
     const ref = { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" };
-    const metadata = { name, namespace: this.o.namespace };
+    const metadata = { name, namespace };
     await this.client.apply(
       { ...ref, metadata, spec: { url: "https://git.invalid/repo", interval: "10m" } },
       { fieldManager: "test" },
@@ -198,7 +198,7 @@ export class Harness {
       {
         apiVersion: kustomizationType.apiVersion,
         kind: kustomizationType.kind,
-        metadata: { name, namespace: this.o.namespace },
+        metadata: { name, namespace: this.options.namespace },
         spec: {
           interval: "10m",
           timeout: "30s",
@@ -216,7 +216,7 @@ export class Harness {
       apiVersion: kustomizationType.apiVersion,
       kind: "Kustomization",
       name,
-      namespace: this.o.namespace,
+      namespace: this.options.namespace,
     });
   }
 

@@ -2,13 +2,13 @@
 // postBuild variable substitution: a pure function over built objects and a variable map, as Flux's
 // kustomize.SubstituteVariables. Each object is rendered to YAML, expanded, and parsed back, so `replicas: ${N}`
 // becomes a number just as it does in Flux.
+import { disabledValue, KustomizationReasons, KustomizeAnnotations } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { parse, stringify } from "yaml";
-import { BuildError } from "../errors.js";
 import type { KubeObject } from "../kube.js";
 import { fmtObject, isRecord } from "../object.js";
 import { envsubst, SubstitutionError } from "./envsubst.js";
 
-export const substituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute";
 const varName = /^[_\p{L}][_\p{L}\p{N}]*$/u;
 
 export interface SubstituteOptions {
@@ -25,15 +25,17 @@ export interface SubstituteOptions {
 export function validateVariables(vars: Record<string, string>): void {
   for (const name of Object.keys(vars)) {
     if (!varName.test(name)) {
-      throw new BuildError(`'${name}' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'`);
+      throw new ReconcileError(`'${name}' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     }
   }
 }
 
 export function substitutionDisabled(obj: KubeObject): boolean {
   return (
-    obj.metadata.labels?.[substituteAnnotation] === "disabled" ||
-    obj.metadata.annotations?.[substituteAnnotation] === "disabled"
+    obj.metadata.labels?.[KustomizeAnnotations.Substitute] === disabledValue ||
+    obj.metadata.annotations?.[KustomizeAnnotations.Substitute] === disabledValue
   );
 }
 
@@ -54,17 +56,25 @@ export function substituteObjects(
       expanded = envsubst(text, lookup, options);
     } catch (cause) {
       const detail = cause instanceof SubstitutionError ? cause.message : String(cause);
-      throw new BuildError(`${fmtObject(obj)}: post-build substitution failed: ${detail}`, { cause });
+      throw new ReconcileError(`${fmtObject(obj)}: post-build substitution failed: ${detail}`, {
+        reason: KustomizationReasons.BuildFailed,
+        cause,
+      });
     }
     if (expanded === text) return obj;
     let parsed: unknown;
     try {
       parsed = parse(expanded);
     } catch (cause) {
-      throw new BuildError(`${fmtObject(obj)}: post-build substitution produced invalid YAML`, { cause });
+      throw new ReconcileError(`${fmtObject(obj)}: post-build substitution produced invalid YAML`, {
+        reason: KustomizationReasons.BuildFailed,
+        cause,
+      });
     }
     if (!isRecord(parsed) || !isRecord(parsed.metadata)) {
-      throw new BuildError(`${fmtObject(obj)}: post-build substitution produced a non-object`);
+      throw new ReconcileError(`${fmtObject(obj)}: post-build substitution produced a non-object`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     }
     return parsed as KubeObject;
   });

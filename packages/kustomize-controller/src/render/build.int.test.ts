@@ -5,8 +5,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries } from "@capstan/cluster";
+import { ReconcileError } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BuildError } from "../errors.js";
 import { buildManifests } from "./build.js";
 
 let source: string;
@@ -122,7 +122,7 @@ describe("buildManifests with the real kustomize", () => {
     expect(await readdir(join(source, "plain"))).toEqual(["cm.yaml"]);
   });
 
-  it("Given a remote base, should refuse it with BuildError", async () => {
+  it("Given a remote base, should refuse it with BuildFailed", async () => {
     await expect(
       buildManifests({ sourceDir: source, path: "remote", overlay: {}, kustomize: { binary } }),
     ).rejects.toThrowError(/remote reference/);
@@ -132,7 +132,8 @@ describe("buildManifests with the real kustomize", () => {
     const err = await buildManifests({ sourceDir: source, path: "broken", overlay: {}, kustomize: { binary } }).catch(
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(BuildError);
+    expect(err).toMatchObject({ reason: "BuildFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toMatch(/missing\.yaml/);
     expect((err as Error).message).not.toContain(tmpdir());
   });
@@ -192,7 +193,8 @@ describe("buildManifests with the real kustomize", () => {
         overlay: {},
         kustomize: { binary, timeoutMs: 2000 },
       }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(BuildError);
+      expect(err).toMatchObject({ reason: "BuildFailed" });
+      expect(err).toBeInstanceOf(ReconcileError);
       expect((err as Error).message).toBe(
         "kustomize build timed out after 2s; the source holds 10,000 resource documents under ./apps, beyond what " +
           "kustomize builds in that time; split it or raise spec.timeout",

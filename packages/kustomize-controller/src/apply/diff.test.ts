@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../kube.js";
-import { hasDrifted, removePointer } from "./drift.js";
+import { hasDrifted, removePointer } from "./diff.js";
 import { matchesSelector } from "./selector.js";
 
 const live = (replicas: number, extra: Partial<KubeObject["metadata"]> = {}): KubeObject => ({

@@ -1,9 +1,11 @@
 // From an extracted artifact to objects: copy to a scratch dir (the artifact cache stays pristine), write the overlay,
 // refuse remote or escaping references, run kustomize.
+
 import { cp, mkdtemp, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BuildError } from "../errors.js";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import type { KubeObject } from "../kube.js";
 import { assertLocalOnly } from "./guard.js";
 import { type KustomizeOptions, kustomizeBuild } from "./kustomize.js";
@@ -29,11 +31,17 @@ export async function buildManifests(input: BuildInput): Promise<KubeObject[]> {
     const root = await realpath(join(scratch, "src"));
     const path = input.path?.trim() || "./";
     if (resolveInside(root, path) === undefined)
-      throw new BuildError(`kustomization path '${path}' points outside the source`);
+      throw new ReconcileError(`kustomization path '${path}' points outside the source`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     const dir = await resolveRealInside(root, path);
-    if (dir === undefined) throw new BuildError(`kustomization path '${path}' points outside the source`);
+    if (dir === undefined)
+      throw new ReconcileError(`kustomization path '${path}' points outside the source`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     const s = await stat(dir).catch(() => undefined);
-    if (!s?.isDirectory()) throw new BuildError(`kustomization path not found: '${path}'`);
+    if (!s?.isDirectory())
+      throw new ReconcileError(`kustomization path not found: '${path}'`, { reason: KustomizationReasons.BuildFailed });
     const overlay = await writeOverlay(root, dir, input.overlay);
     if (overlay.generated && overlay.resources.length === 0) return [];
     await assertLocalOnly(root, dir);

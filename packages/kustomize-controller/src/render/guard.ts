@@ -2,10 +2,12 @@
 // climb out of the extracted tree, lexically or through symlinks (every reference is judged by its real path, as the
 // kernel will resolve it when kustomize opens it). kustomize runs with LoadRestrictionsNone (as Flux), so this check
 // is the fence. Every key through which kustomize reads a file is listed here.
+
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { parse, parseAllDocuments } from "yaml";
-import { BuildError } from "../errors.js";
 import { isRecord } from "../object.js";
 import { kustomizationFileNames } from "./overlay.js";
 import { isRemoteReference, resolveRealInside } from "./paths.js";
@@ -96,7 +98,10 @@ async function pluginItemRefs(key: string, item: unknown, dir: string, root: str
   const abs = await resolveRealInside(root, join(dir, item));
   const st = abs === undefined ? undefined : await stat(abs).catch(() => undefined);
   if (abs === undefined || !st?.isFile()) return []; // refused, or walked as a directory
-  if (st.size > maxPluginConfigBytes) throw new BuildError(`${key} config '${item}' is larger than 1 MiB`);
+  if (st.size > maxPluginConfigBytes)
+    throw new ReconcileError(`${key} config '${item}' is larger than 1 MiB`, {
+      reason: KustomizationReasons.BuildFailed,
+    });
   return docsOf(await readFile(abs, "utf8")).flatMap((d) => pluginFileRefs(d));
 }
 
@@ -110,7 +115,7 @@ async function kustomizationFileIn(dir: string): Promise<string | undefined> {
 
 /**
  * Walks the kustomizations reachable from `dir` (resources, bases and components that are directories) and throws
- * BuildError naming the file and the reference at fault. `root` and `dir` are real paths (no symlink in them).
+ * ReconcileError (BuildFailed) naming the file and the reference at fault. `root` and `dir` are real paths (no symlink in them).
  */
 export async function assertLocalOnly(root: string, dir: string): Promise<void> {
   const seen = new Set<string>();
@@ -131,24 +136,43 @@ async function checkKustomization(root: string, file: string): Promise<string[]>
   try {
     kus = parse(await readFile(file, "utf8"));
   } catch (cause) {
-    throw new BuildError(`${rel}: invalid YAML: ${(cause as Error).message}`, { cause });
+    throw new ReconcileError(`${rel}: invalid YAML: ${(cause as Error).message}`, {
+      reason: KustomizationReasons.BuildFailed,
+      cause,
+    });
   }
   if (!isRecord(kus)) return [];
   let refs: string[];
   try {
     refs = [...referencedPaths(kus), ...(await pluginConfigRefs(kus, dirname(file), root))];
   } catch (cause) {
-    if (cause instanceof BuildError) throw new BuildError(`${rel}: ${cause.message}`, { cause });
-    throw new BuildError(`${rel}: invalid plugin config: ${(cause as Error).message}`, { cause });
+    if (cause instanceof ReconcileError)
+      throw new ReconcileError(`${rel}: ${cause.message}`, { reason: KustomizationReasons.BuildFailed, cause });
+    throw new ReconcileError(`${rel}: invalid plugin config: ${(cause as Error).message}`, {
+      reason: KustomizationReasons.BuildFailed,
+      cause,
+    });
   }
   const dirs: string[] = [];
   for (const ref of refs) {
-    if (ref === "helmCharts://") throw new BuildError(`${rel}: helmCharts are not supported (remote fetch)`);
-    if (isRemoteReference(ref)) throw new BuildError(`${rel}: remote reference '${ref}' is not allowed`);
-    if (ref.startsWith("/")) throw new BuildError(`${rel}: path '${ref}' points outside the source (absolute)`);
+    if (ref === "helmCharts://")
+      throw new ReconcileError(`${rel}: helmCharts are not supported (remote fetch)`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
+    if (isRemoteReference(ref))
+      throw new ReconcileError(`${rel}: remote reference '${ref}' is not allowed`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
+    if (ref.startsWith("/"))
+      throw new ReconcileError(`${rel}: path '${ref}' points outside the source (absolute)`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     // The real path: a directory reached through a symlink is where kustomize continues from, as it does.
     const abs = await resolveRealInside(root, join(dirname(file), ref));
-    if (abs === undefined) throw new BuildError(`${rel}: path '${ref}' points outside the source`);
+    if (abs === undefined)
+      throw new ReconcileError(`${rel}: path '${ref}' points outside the source`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     if ((await stat(abs).catch(() => undefined))?.isDirectory()) dirs.push(abs);
   }
   return dirs;

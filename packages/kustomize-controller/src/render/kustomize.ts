@@ -1,7 +1,8 @@
 // Runs the pinned `kustomize build` binary and parses its multi-document output.
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
-import { BuildError } from "../errors.js";
 import type { KubeObject } from "../kube.js";
 import { isRecord } from "../object.js";
 import { countDocuments, largeSourceDocuments } from "./count.js";
@@ -95,10 +96,14 @@ export async function kustomizeBuild(dir: string, options: KustomizeOptions): Pr
     stdout = (await subprocess).stdout;
   } catch (cause) {
     if (timedOut) throw await timeoutError(dir, timeoutMs, options.label, cause);
-    if (options.signal?.aborted) throw new BuildError("kustomize build canceled", { cause });
+    if (options.signal?.aborted)
+      throw new ReconcileError("kustomize build canceled", { reason: KustomizationReasons.BuildFailed, cause });
     const e = cause as { stderr?: string; shortMessage?: string };
     const detail = (e.stderr ?? "").trim() || e.shortMessage || String(cause);
-    throw new BuildError(`kustomize build failed: ${detail.replaceAll(dir, ".")}`, { cause });
+    throw new ReconcileError(`kustomize build failed: ${detail.replaceAll(dir, ".")}`, {
+      reason: KustomizationReasons.BuildFailed,
+      cause,
+    });
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
@@ -125,7 +130,7 @@ async function timeoutError(dir: string, timeoutMs: number, label: string | unde
         "beyond what kustomize builds in that time; split it or raise spec.timeout"
       : `kustomize build timed out after ${formatDuration(timeoutMs)} (the source holds ${docs} under ${where}); ` +
         "raise spec.timeout";
-  return new BuildError(message, { cause });
+  return new ReconcileError(message, { reason: KustomizationReasons.BuildFailed, cause });
 }
 
 /** Parses multi-document YAML into objects; empty documents are skipped, anything not an object is an error. */
@@ -134,7 +139,10 @@ export function parseManifests(text: string, source: string): KubeObject[] {
   let index = 0;
   for (const doc of parseAllDocuments(text)) {
     index++;
-    if (doc.errors.length > 0) throw new BuildError(`${source}: document ${index}: ${doc.errors[0]?.message}`);
+    if (doc.errors.length > 0)
+      throw new ReconcileError(`${source}: document ${index}: ${doc.errors[0]?.message}`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
     if (
@@ -144,7 +152,10 @@ export function parseManifests(text: string, source: string): KubeObject[] {
       !isRecord(value.metadata) ||
       typeof value.metadata.name !== "string"
     ) {
-      throw new BuildError(`${source}: document ${index} is not a Kubernetes object (apiVersion, kind, metadata.name)`);
+      throw new ReconcileError(
+        `${source}: document ${index} is not a Kubernetes object (apiVersion, kind, metadata.name)`,
+        { reason: KustomizationReasons.BuildFailed },
+      );
     }
     out.push(value as KubeObject);
   }

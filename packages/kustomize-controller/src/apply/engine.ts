@@ -1,23 +1,32 @@
-// Server-side apply of a set of objects as fluxcd/pkg/ssa's ResourceManager: dry-run every object, patch only those
-// that drifted, recreate on immutable-field errors when forced, in stages (cluster definitions, then *Class kinds,
-// then the rest) with a wait between them so CRDs are Established before their custom resources arrive.
+// The apply engine (fluxcd/pkg/ssa's ResourceManager; "manager" here means the runtime's process Manager and the SSA
+// field manager only): server-side apply of a set of objects, dry-running every object, patching only those that
+// drifted, recreating on immutable-field errors when forced, in stages (cluster definitions, then *Class kinds, then
+// the rest) with a wait between them so CRDs are Established before their custom resources arrive.
+
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApplyError, PruneError } from "../errors.js";
+import { KustomizationReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { waitForSet } from "../health/wait.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
 import { anyInMetadata, fmtObject } from "../object.js";
 import { type ChangeSetEntry, entry } from "./changeset.js";
 import { type CleanupOptions, cleanupPatch } from "./cleanup.js";
-import { hasDrifted, type IgnoreRule } from "./drift.js";
+import { hasDrifted, type IgnoreRule } from "./diff.js";
 import { isImmutableError, isNotFound, reasonOf } from "./errors.js";
 import { compareObjects, sortObjects, stageObjects } from "./sort.js";
 
-export interface ResourceManagerOptions {
+/** The label keys naming an object's owner (kustomize-controller's are @capstan/api's KustomizeLabels). */
+export interface OwnerLabelKeys {
+  Name: string;
+  Namespace: string;
+}
+
+export interface ApplyEngineOptions {
   client: Client;
   /** Field manager of every apply: `kustomize-controller`. */
   fieldManager: string;
-  /** Prefix of the owner labels: `kustomize.toolkit.fluxcd.io`. */
-  ownerGroup: string;
+  /** Keys of the owner labels, the mark that makes an object ours to prune: KustomizeLabels. */
+  ownerLabels: OwnerLabelKeys;
   /** Parallel dry-runs per stage. */
   concurrency?: number;
   /** Told of every object this manager wrote (as the apiserver returned it), so a watch can tell our writes apart. */
@@ -59,13 +68,14 @@ export interface DeleteOptions {
 }
 
 /** An aggregate failure that still carries what was done before it. */
-export class ApplySetError extends ApplyError {
+export class ApplySetError extends ReconcileError {
   constructor(
     message: string,
     readonly changeSet: ChangeSetEntry[],
     readonly errors: Error[],
   ) {
-    super(message, { cause: errors[0] });
+    super(message, { reason: KustomizationReasons.ReconciliationFailed, cause: errors[0] });
+    this.name = "ApplySetError";
   }
 }
 
@@ -88,15 +98,16 @@ async function mapLimit<T, R>(
 
 type Planned = { entry: ChangeSetEntry; apply?: KubeObject } | { error: Error };
 
-export class ResourceManager {
-  constructor(private readonly options: ResourceManagerOptions) {}
+export class ApplyEngine {
+  constructor(private readonly options: ApplyEngineOptions) {}
 
   get client(): Client {
     return this.options.client;
   }
 
   ownerLabels(name: string, namespace: string): Record<string, string> {
-    return { [`${this.options.ownerGroup}/name`]: name, [`${this.options.ownerGroup}/namespace`]: namespace };
+    const keys = this.options.ownerLabels;
+    return { [keys.Name]: name, [keys.Namespace]: namespace };
   }
 
   /** Copies of the objects carrying the owner labels, the mark that makes them ours to prune. */
@@ -156,7 +167,12 @@ export class ResourceManager {
         this.options.onWrite?.(applied);
       } catch (cause) {
         failed.add(p.entry);
-        errors.push(new ApplyError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, { cause }));
+        errors.push(
+          new ReconcileError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, {
+            reason: KustomizationReasons.ReconciliationFailed,
+            cause,
+          }),
+        );
       }
     }
     // What failed was not created or configured: the change set (and the Event) tell only what was done.
@@ -176,9 +192,10 @@ export class ResourceManager {
     } catch (err) {
       if (!existing || !this.shouldForce(desired, existing, opts, err)) {
         return {
-          error: new ApplyError(`${fmtObject(desired)} dry-run failed (${reasonOf(err)}): ${(err as Error).message}`, {
-            cause: err,
-          }),
+          error: new ReconcileError(
+            `${fmtObject(desired)} dry-run failed (${reasonOf(err)}): ${(err as Error).message}`,
+            { reason: KustomizationReasons.ReconciliationFailed, cause: err },
+          ),
         };
       }
       await this.recreate(existing, opts);
@@ -221,17 +238,18 @@ export class ResourceManager {
       await this.client.delete(ref, { propagationPolicy: "Background" });
     } catch (cause) {
       if (!isNotFound(cause)) {
-        throw new ApplyError(
+        throw new ReconcileError(
           `${fmtObject(existing)} immutable field detected, failed to delete object: ${(cause as Error).message}`,
-          { cause },
+          { reason: KustomizationReasons.ReconciliationFailed, cause },
         );
       }
     }
     const deadline = Date.now() + (opts.waitTimeoutMs ?? 60_000);
     while (await this.client.get(ref)) {
       if (Date.now() > deadline) {
-        throw new ApplyError(
+        throw new ReconcileError(
           `${fmtObject(existing)} immutable field detected, timed out waiting for the object to be deleted`,
+          { reason: KustomizationReasons.ReconciliationFailed },
         );
       }
       await sleep(opts.waitIntervalMs ?? 500, undefined, { signal: opts.signal });
@@ -250,9 +268,9 @@ export class ResourceManager {
       const patched = await this.client.mergePatch(refOf(existing), patch, { fieldManager: this.options.fieldManager });
       this.options.onWrite?.(patched);
     } catch (cause) {
-      throw new ApplyError(
+      throw new ReconcileError(
         `${fmtObject(existing)} metadata.managedFields cleanup failed: ${(cause as Error).message}`,
-        { cause },
+        { reason: KustomizationReasons.ReconciliationFailed, cause },
       );
     }
     return true;
@@ -286,10 +304,19 @@ export class ResourceManager {
           entries.push(entry(o, "deleted"));
         }
       } catch (cause) {
-        errors.push(new PruneError(`${fmtObject(o)} deletion failed: ${(cause as Error).message}`, { cause }));
+        errors.push(
+          new ReconcileError(`${fmtObject(o)} deletion failed: ${(cause as Error).message}`, {
+            reason: KustomizationReasons.PruneFailed,
+            cause,
+          }),
+        );
       }
     }
-    if (errors.length > 0) throw new PruneError(errors.map((e) => e.message).join("\n"), { cause: errors[0] });
+    if (errors.length > 0)
+      throw new ReconcileError(errors.map((e) => e.message).join("\n"), {
+        reason: KustomizationReasons.PruneFailed,
+        cause: errors[0],
+      });
     return entries;
   }
 
@@ -308,7 +335,9 @@ export class ResourceManager {
       if (remaining.length === 0) return;
       if (Date.now() > deadline) {
         const names = remaining.map((r) => fmtObject({ kind: r.kind, metadata: r })).join(", ");
-        throw new PruneError(`timeout waiting for termination of: [${names}]`);
+        throw new ReconcileError(`timeout waiting for termination of: [${names}]`, {
+          reason: KustomizationReasons.PruneFailed,
+        });
       }
       await sleep(intervalMs, undefined, { signal });
     }

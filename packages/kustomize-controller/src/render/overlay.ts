@@ -1,11 +1,12 @@
 // Writes the kustomization.yaml that Flux's generator would: generate one listing the resources when the path has
 // none, then layer the Kustomization's targetNamespace, namePrefix/nameSuffix, patches, images, components and
 // buildMetadata on it.
+
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import type { Image, Patch, Selector } from "@capstan/api";
+import { type Image, KustomizationReasons, type Patch, type Selector } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
-import { BuildError } from "../errors.js";
 import { isRecord } from "../object.js";
 import { isRemoteReference, resolveInside, resolveRealInside } from "./paths.js";
 
@@ -58,12 +59,16 @@ async function scanResources(root: string, dir: string, out: string[]): Promise<
     const text = await readFile(path, "utf8");
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) {
-        throw new BuildError(`failed to decode Kubernetes YAML from ${rel}: ${doc.errors[0]?.message}`);
+        throw new ReconcileError(`failed to decode Kubernetes YAML from ${rel}: ${doc.errors[0]?.message}`, {
+          reason: KustomizationReasons.BuildFailed,
+        });
       }
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
       if (!isRecord(value) || typeof value.kind !== "string" || typeof value.apiVersion !== "string") {
-        throw new BuildError(`failed to decode Kubernetes YAML from ${rel}: missing apiVersion or kind`);
+        throw new ReconcileError(`failed to decode Kubernetes YAML from ${rel}: missing apiVersion or kind`, {
+          reason: KustomizationReasons.BuildFailed,
+        });
       }
     }
     out.push(`./${rel}`);
@@ -87,7 +92,9 @@ function asSelector(t: Selector | undefined): Record<string, string> | undefined
 export async function writeOverlay(root: string, dir: string, spec: OverlaySpec): Promise<OverlayResult> {
   let file = await existingKustomization(dir);
   if (file !== undefined && (await resolveRealInside(root, file)) === undefined)
-    throw new BuildError(`${relative(root, file)} is a symlink that points outside the source`);
+    throw new ReconcileError(`${relative(root, file)} is a symlink that points outside the source`, {
+      reason: KustomizationReasons.BuildFailed,
+    });
   const generated = file === undefined;
   let kus: Record<string, unknown>;
   const resources: string[] = [];
@@ -101,7 +108,10 @@ export async function writeOverlay(root: string, dir: string, spec: OverlaySpec)
     try {
       parsed = parseYaml(text);
     } catch (cause) {
-      throw new BuildError(`${relative(root, file)}: invalid YAML: ${(cause as Error).message}`, { cause });
+      throw new ReconcileError(`${relative(root, file)}: invalid YAML: ${(cause as Error).message}`, {
+        reason: KustomizationReasons.BuildFailed,
+        cause,
+      });
     }
     kus = isRecord(parsed) ? parsed : {};
     kus.apiVersion ??= "kustomize.config.k8s.io/v1beta1";
@@ -151,9 +161,14 @@ async function mergeComponents(root: string, dir: string, existing: unknown, spe
   const out = Array.isArray(existing) ? [...existing] : [];
   for (const c of spec.components ?? []) {
     if (isRemoteReference(c) || c.startsWith("/"))
-      throw new BuildError(`component path '${c}' must be local and relative`);
+      throw new ReconcileError(`component path '${c}' must be local and relative`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     const abs = resolveInside(root, join(dir, c));
-    if (abs === undefined) throw new BuildError(`component path '${c}' points outside the source`);
+    if (abs === undefined)
+      throw new ReconcileError(`component path '${c}' points outside the source`, {
+        reason: KustomizationReasons.BuildFailed,
+      });
     if (spec.ignoreMissingComponents && !(await stat(abs).catch(() => undefined))) continue;
     out.push(c);
   }

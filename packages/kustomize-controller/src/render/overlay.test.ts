@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { BuildError } from "../errors.js";
 import { writeOverlay } from "./overlay.js";
 
 let root: string;
@@ -92,6 +91,8 @@ describe("writeOverlay", () => {
 
   it.each(["https://github.com/x/y", "../../outside"])("Given component %s, should refuse it", async (component) => {
     await files({ "kustomization.yaml": "resources: []\n" });
-    await expect(writeOverlay(root, root, { components: [component] })).rejects.toThrow(BuildError);
+    await expect(writeOverlay(root, root, { components: [component] })).rejects.toMatchObject({
+      reason: "BuildFailed",
+    });
   });
 });

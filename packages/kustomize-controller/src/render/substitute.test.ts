@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${var} is the substitution syntax itself
+import { ReconcileError } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../errors.js";
 import type { KubeObject } from "../kube.js";
 import { substituteObjects } from "./substitute.js";
 
@@ -67,8 +67,8 @@ describe("substituteObjects", () => {
     );
   });
 
-  it("Given an invalid variable name, should fail with BuildError", () => {
-    expect(() => substituteObjects([deployment()], { "bad-name": "x" })).toThrow(BuildError);
+  it("Given an invalid variable name, should fail with BuildFailed", () => {
+    expect(() => substituteObjects([deployment()], { "bad-name": "x" })).toThrow(ReconcileError);
   });
 
   it("Given a value with newlines, should not break the YAML (values are single-line)", () => {

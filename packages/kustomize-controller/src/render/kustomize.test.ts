@@ -1,10 +1,11 @@
 // The kustomize child's lifecycle, with a stand-in binary that behaves like a hung build with a child of its own:
 // the whole process group dies at the timeout, on cancel, and when the controller exits.
+
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ReconcileError } from "@capstan/runtime";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BuildError } from "../errors.js";
 import { formatDuration, killAllBuilds, kustomizeBuild } from "./kustomize.js";
 
 let work: string;
@@ -48,7 +49,8 @@ describe("kustomizeBuild process lifecycle", () => {
     const build = kustomizeBuild(work, { binary, timeoutMs: 1500, label: "./apps" }).catch((e: unknown) => e);
     const [child, grandchild] = await pids();
     const err = await build;
-    expect(err).toBeInstanceOf(BuildError);
+    expect(err).toMatchObject({ reason: "BuildFailed" });
+    expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toMatch(
       /^kustomize build timed out after 1\.5s \(the source holds 0 resource documents under \.\/apps\); raise spec\.timeout$/,
     );
@@ -60,7 +62,8 @@ describe("kustomizeBuild process lifecycle", () => {
     const build = kustomizeBuild(work, { binary, timeoutMs: 60_000, signal: ac.signal }).catch((e: unknown) => e);
     const [child, grandchild] = await pids();
     ac.abort();
-    expect((await build) as Error).toBeInstanceOf(BuildError);
+    expect((await build) as Error).toMatchObject({ reason: "BuildFailed" });
+    expect((await build) as Error).toBeInstanceOf(ReconcileError);
     expect(await gone([child as number, grandchild as number])).toBe(true);
   });
 

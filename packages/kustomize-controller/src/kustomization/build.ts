@@ -1,0 +1,119 @@
+// The build step's work: the artifact fetched (or the last build reused), `kustomize build` with Flux's overlay,
+// postBuild substitution and commonMetadata; failures with Flux's reasons ArtifactFailed and BuildFailed.
+import { KustomizationReasons } from "@capstan/api";
+import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
+import type { ArtifactFetcher } from "../fetch/fetcher.js";
+import type { Client, KubeObject } from "../kube.js";
+import { fmtObject } from "../object.js";
+import { buildManifests } from "../render/build.js";
+import type { BuildCache } from "../render/cache.js";
+import { setCommonMetadata } from "../render/metadata.js";
+import { substituteObjects } from "../render/substitute.js";
+import { loadVariables } from "../render/variables.js";
+import type { Progress } from "./progress.js";
+import type { KustomizationObject, SourceArtifact } from "./types.js";
+
+export interface BuildDeps {
+  fetcher: ArtifactFetcher;
+  kustomizeBinary: string;
+  strictSubstitutions?: boolean;
+  scratchDir?: string;
+  /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (render/cache.ts). */
+  buildCache?: BuildCache;
+}
+
+export interface BuildInput {
+  ctx: ReconcileContext;
+  obj: KustomizationObject;
+  client: Client;
+  source: SourceArtifact;
+  timeoutMs: number;
+  progress: Progress;
+}
+
+export function keyOf(obj: KustomizationObject): string {
+  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+}
+
+function fail(reason: string, what: string, cause: unknown): never {
+  throw new ReconcileError(`${what}${cause instanceof Error ? `: ${cause.message}` : ""}`, { reason, cause });
+}
+
+function isSopsEncrypted(o: KubeObject): boolean {
+  return o.kind === "Secret" && o.apiVersion === "v1" && typeof o.sops === "object" && o.sops !== null;
+}
+
+/**
+ * The previous build when nothing it was made from changed. Failing to gather the inputs (a missing substituteFrom
+ * Secret, say) is not reported here: the build reports it, in the order it always has.
+ */
+async function reusedBuild(deps: BuildDeps, input: BuildInput) {
+  const cache = deps.buildCache;
+  if (!cache) return {};
+  const { obj, client } = input;
+  let variables: Record<string, string> | undefined;
+  try {
+    if (obj.spec.postBuild)
+      variables = await loadVariables(client, obj.metadata.namespace ?? "default", obj.spec.postBuild);
+  } catch {
+    return {};
+  }
+  const fingerprint = cache.fingerprint({
+    digest: input.source.digest,
+    spec: obj.spec,
+    variables,
+    settings: { kustomize: deps.kustomizeBinary, strict: deps.strictSubstitutions ?? false },
+  });
+  return { fingerprint, variables, objects: cache.get(keyOf(obj), fingerprint) };
+}
+
+/** The objects the artifact renders to, before owner labels. */
+export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeObject[]> {
+  const { ctx, obj, source, progress } = input;
+  const reused = await reusedBuild(deps, input);
+  if (reused.objects) {
+    ctx.log.debug({ objects: reused.objects.length }, "build skipped: same artifact, spec and variables");
+    return reused.objects;
+  }
+  progress.report("Fetching manifests", source.revision);
+  let dir: string;
+  try {
+    dir = await deps.fetcher.fetch(source, ctx.signal);
+  } catch (cause) {
+    fail(KustomizationReasons.ArtifactFailed, "failed to fetch artifact", cause);
+  }
+  progress.report("Building manifests", source.revision);
+  const spec = obj.spec;
+  let objects: KubeObject[];
+  try {
+    objects = await buildManifests({
+      sourceDir: dir,
+      path: spec.path,
+      overlay: spec,
+      kustomize: { binary: deps.kustomizeBinary, timeoutMs: input.timeoutMs, signal: ctx.signal },
+      ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+    });
+    if (spec.postBuild) {
+      const vars =
+        reused.variables ?? (await loadVariables(input.client, obj.metadata.namespace ?? "default", spec.postBuild));
+      objects = substituteObjects(objects, vars, {
+        strict: deps.strictSubstitutions ?? false,
+        always: spec.postBuild.substituteStrategy === "Always",
+      });
+    }
+  } catch (cause) {
+    // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
+    if (cause instanceof ReconcileError) throw cause;
+    fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
+  }
+  const encrypted = objects.find(isSopsEncrypted);
+  if (encrypted) {
+    throw new ReconcileError(
+      `${fmtObject(encrypted)} is SOPS encrypted, configuring decryption is required for this secret to be reconciled`,
+      { reason: KustomizationReasons.BuildFailed },
+    );
+  }
+  const result = setCommonMetadata(objects, spec.commonMetadata);
+  if (reused.fingerprint) deps.buildCache?.set(keyOf(obj), reused.fingerprint, result);
+  return result;
+}

@@ -16,7 +16,6 @@ import {
   StallingError,
   type Step,
   secretType,
-  stepContinue,
   type WithConditions,
 } from "@capstan/runtime";
 import { validateFilters } from "./filter.js";
@@ -42,7 +41,6 @@ const validate: Step<ReceiverObject, unknown> = async (_ctx, obj) => {
   } catch (err) {
     throw new StallingError((err as Error).message, { reason: ReceiverReasons.InvalidCELExpression, cause: err });
   }
-  return stepContinue;
 };
 
 function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> {
@@ -64,7 +62,6 @@ function tokenStep(secrets: Cache<SecretObject>): Step<ReceiverObject, unknown> 
     }
     obj.status ??= {};
     obj.status.webhookPath = webhookPath(token, obj.metadata.name, namespace);
-    return stepContinue;
   };
 }
 

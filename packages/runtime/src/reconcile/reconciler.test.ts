@@ -4,7 +4,6 @@ import { createLogger } from "../telemetry/logger.js";
 import { Metrics } from "../telemetry/metrics.js";
 import type { WithConditions } from "./conditions.js";
 import { createReconcileHandler } from "./reconciler.js";
-import { stepContinue } from "./types.js";
 
 type Thing = WithConditions & { status?: { seen?: string[]; conditions?: never[] } };
 
@@ -46,7 +45,7 @@ function setup() {
           const seen = [...(obj.status?.seen ?? [])];
           seenByStep.push(seen);
           obj.status = { ...obj.status, seen: [...seen, `pass${seenByStep.length}`] };
-          return stepContinue;
+          return undefined;
         },
       ],
     },

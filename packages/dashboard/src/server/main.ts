@@ -1,19 +1,37 @@
 #!/usr/bin/env node
 // The dashboard process: flags → client → store, auth and HTTP server; SIGTERM closes streams and exits 0.
 import { createLogger, KubeClient, type LogEncoding, type LogLevel, parseFlagsOrExit } from "@capstan/runtime";
-import { startDashboard } from "./dashboard.js";
+import { isLoopback, startDashboard } from "./dashboard.js";
 import { dashboardFlags, splitHostPort } from "./flags.js";
 
 const flags = parseFlagsOrExit("capstan-dashboard", dashboardFlags, process.argv.slice(2));
 const logger = createLogger({ level: flags.logLevel as LogLevel, encoding: flags.logEncoding as LogEncoding });
-const { host, port } = splitHostPort(flags.listenAddr);
-const client = KubeClient.fromFlags(flags, "capstan-dashboard");
+
+function fail(message: string): never {
+  logger.error({}, message);
+  process.exit(1);
+}
+
+let address: { host: string; port: number };
+try {
+  address = splitHostPort(flags.listenAddr);
+} catch (err) {
+  fail((err as Error).message);
+}
+if (flags.insecureLocal && !isLoopback(address.host)) {
+  fail(`--insecure-local needs a loopback --listen-addr (127.0.0.1, ::1, localhost), not ${address.host}`);
+}
+let client: KubeClient;
+try {
+  client = KubeClient.fromFlags(flags, "capstan-dashboard");
+} catch (err) {
+  fail(`kubernetes client: ${(err as Error).message}`);
+}
 client.setLogger(logger);
 try {
   const dashboard = await startDashboard({
     client,
-    host,
-    port,
+    ...address,
     insecureLocal: flags.insecureLocal,
     secureCookie: flags.secureCookie,
     logger,
@@ -30,7 +48,6 @@ try {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 } catch (err) {
-  logger.error({ error: (err as Error).message }, "dashboard failed to start");
   client.close();
-  process.exit(1);
+  fail(`dashboard failed to start: ${(err as Error).message}`);
 }

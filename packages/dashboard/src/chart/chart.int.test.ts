@@ -14,8 +14,8 @@ import type { Dashboard } from "../server/index.js";
 import {
   dashboard,
   fm,
-  grant,
   gitRepository,
+  grant,
   kustomization,
   serviceAccountToken,
   type TestCluster,

@@ -3,7 +3,7 @@
 // whenever the stream says the object changed: no polling.
 import { useEffect, useState } from "preact/hooks";
 import type { Action, Detail, EventView, InventoryItem, ObjectRefView, Summary } from "../shared/types.js";
-import { act, detail as fetchDetail } from "./api.js";
+import { act, detail as fetchDetail, liveYaml } from "./api.js";
 import { EventList } from "./Overview.js";
 import { appHref, sourceHref } from "./route.js";
 import { HealthBadge, Revision, StateBadge, Time } from "./ui.js";
@@ -181,10 +181,7 @@ function Inventory(props: {
                 </summary>
                 <ul aria-label={`${kind} objects`}>
                   {list.map((i) => (
-                    <li key={i.id} data-id={i.id}>
-                      <HealthBadge health={i.health} /> <span>{i.namespace ? `${i.namespace}/${i.name}` : i.name}</span>{" "}
-                      <span class="muted">{i.message}</span>
-                    </li>
+                    <InventoryRow key={i.id} item={i} />
                   ))}
                 </ul>
               </details>
@@ -382,5 +379,43 @@ function Conditions({ data }: { data: Detail | undefined }) {
         <p class="muted">None yet.</p>
       )}
     </section>
+  );
+}
+
+function InventoryRow({ item: i }: { item: InventoryItem }) {
+  const [yaml, setYaml] = useState<string | undefined>();
+  const [open, setOpen] = useState(false);
+  const toggle = async () => {
+    if (open) {
+      setOpen(false);
+      return;
+    }
+    setOpen(true);
+    setYaml("Loading…");
+    try {
+      setYaml((await liveYaml(i)).yaml);
+    } catch (e) {
+      setYaml(`# ${(e as Error).message}`);
+    }
+  };
+  const label = i.namespace ? `${i.namespace}/${i.name}` : i.name;
+  return (
+    <li data-id={i.id}>
+      <HealthBadge health={i.health} /> <span>{label}</span> <span class="muted">{i.message}</span>{" "}
+      <button
+        type="button"
+        class="small"
+        aria-expanded={open}
+        aria-label={`YAML of ${i.kind} ${label}`}
+        onClick={toggle}
+      >
+        YAML
+      </button>
+      {open ? (
+        <pre class="yaml" data-testid="live-yaml">
+          {yaml}
+        </pre>
+      ) : null}
+    </li>
   );
 }

@@ -36,3 +36,9 @@ export async function act(action: Action, kind: string, namespace: string, name:
   const data = (await res.json().catch(() => ({}))) as Partial<ActionResult> & { error?: string };
   return { ok: res.ok && data.ok === true, message: data.message ?? data.error ?? `HTTP ${res.status}` };
 }
+
+export const liveYaml = (i: { apiVersion: string; kind: string; namespace: string; name: string }) =>
+  call<{ yaml: string }>(
+    "GET",
+    `/api/live?${new URLSearchParams({ apiVersion: i.apiVersion, kind: i.kind, namespace: i.namespace, name: i.name })}`,
+  );

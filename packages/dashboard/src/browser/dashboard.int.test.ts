@@ -42,6 +42,12 @@ beforeAll(async () => {
     metadata: { name: "settings", namespace: teamA },
     data: {},
   });
+  await tc.client.create({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "creds", namespace: teamA },
+    stringData: { password: "hunter2-do-not-show" },
+  });
   await kustomization(tc.client, teamA, "frontend", undefined, {
     inventory: [
       { id: `${teamA}_settings__ConfigMap`, v: "v1" },
@@ -118,7 +124,7 @@ describe("Given the dashboard in a browser", () => {
     await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
     await page.getByRole("heading", { level: 1, name: `Kustomization ${teamA}/frontend` }).waitFor();
     await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 42;
+      (globalThis as unknown as { marker: number }).marker = 42;
     });
     await setKsStatus(
       tc.client,
@@ -134,7 +140,7 @@ describe("Given the dashboard in a browser", () => {
     await page.getByTestId("status-message").filter({ hasText: "timeout waiting for" }).waitFor({ timeout: 10_000 });
     expect(await page.getByRole("heading", { level: 1 }).locator("..").textContent()).toContain("Failing");
     // The same document: a reload would have dropped the marker.
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await setKsStatus(
       tc.client,
       teamA,
@@ -156,6 +162,7 @@ describe("Given the dashboard in a browser", () => {
         inventory: [
           { id: `${teamA}_settings__ConfigMap`, v: "v1" },
           { id: `${teamA}_gone__ConfigMap`, v: "v1" },
+          { id: `${teamA}_creds__Secret`, v: "v1" },
         ],
       },
     );
@@ -165,6 +172,20 @@ describe("Given the dashboard in a browser", () => {
     await expect.poll(() => group.getByRole("listitem").count()).toBe(2);
     expect(await group.locator(`[data-id="${teamA}_settings__ConfigMap"]`).textContent()).toContain("Current");
     expect(await group.locator(`[data-id="${teamA}_gone__ConfigMap"]`).textContent()).toContain("NotFound");
+  });
+
+  it("should show an inventory object's live YAML, a Secret's keys but never its values", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    await page.getByRole("button", { name: `YAML of Secret ${teamA}/creds` }).click();
+    const secret = page.getByRole("list", { name: "Secret objects" }).getByTestId("live-yaml");
+    await expect.poll(() => secret.textContent()).toContain("password: (hidden)");
+    const html = await page.content();
+    expect(html).not.toContain("hunter2");
+    expect(html).not.toContain(Buffer.from("hunter2-do-not-show").toString("base64"));
+    await page.getByRole("button", { name: `YAML of ConfigMap ${teamA}/settings` }).click();
+    const cm = page.getByRole("list", { name: "ConfigMap objects" }).getByTestId("live-yaml");
+    await expect.poll(() => cm.textContent()).toContain("name: settings");
   });
 
   it("should suspend from the UI: spec.suspend is set in the cluster and the page offers Resume", async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { KubeClient, Logger } from "@capstan/runtime";
 import { AccessReviewer } from "./auth/access.js";
 import { TokenReviewer } from "./auth/authenticate.js";
+import { type OidcOptions, OidcVerifier } from "./auth/oidc.js";
 import { Sessions } from "./auth/sessions.js";
 import { createRouter } from "./http.js";
 import { ClusterStore } from "./store.js";
@@ -27,6 +28,8 @@ export interface DashboardOptions {
   /** How long a SubjectAccessReview answer is reused (default 10 s). */
   accessTtlMs?: number;
   stream?: StreamOptions;
+  /** Also accept OIDC ID tokens from this issuer. */
+  oidc?: OidcOptions;
 }
 
 export interface Dashboard {
@@ -60,7 +63,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     ...(options.namespace ? { namespace: options.namespace } : {}),
   });
   await store.start();
-  const reviewer = new TokenReviewer({ client });
+  const reviewer = new TokenReviewer({ client, ...(options.oidc ? { oidc: new OidcVerifier(options.oidc) } : {}) });
   const router = createRouter({
     client,
     store,

@@ -28,6 +28,26 @@ export const dashboardFlags = {
     description:
       "Mark the session cookie Secure (set when the dashboard is served over HTTPS, e.g. behind an Ingress).",
   },
+  "oidc-issuer-url": {
+    type: "string",
+    default: "",
+    description:
+      "Accept OIDC ID tokens from this issuer (https), validated as kube-apiserver's --oidc-issuer-url does.",
+  },
+  "oidc-client-id": { type: "string", default: "", description: "The audience ID tokens must be issued for." },
+  "oidc-username-claim": { type: "string", default: "sub", description: "ID token claim used as the user name." },
+  "oidc-username-prefix": {
+    type: "string",
+    default: "",
+    description: "Prefix of OIDC user names. Empty: the issuer URL and '#' unless the claim is email; '-' for none.",
+  },
+  "oidc-groups-claim": { type: "string", default: "", description: "ID token claim holding the user's groups." },
+  "oidc-groups-prefix": { type: "string", default: "", description: "Prefix of OIDC group names." },
+  "oidc-ca-file": {
+    type: "string",
+    default: "",
+    description: "CA (PEM) of the issuer's serving certificate, when it is not signed by a public CA.",
+  },
 } as const satisfies FlagSpecs;
 
 /** host:port, [v6]:port or :port (all interfaces). */

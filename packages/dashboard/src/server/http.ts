@@ -11,6 +11,7 @@ import type { AccessReviewer } from "./auth/access.js";
 import { AuthenticationError, type Principal, type TokenReviewer } from "./auth/authenticate.js";
 import { cookieValue, type Sessions, sessionCookie } from "./auth/sessions.js";
 import { buildDetail } from "./detail.js";
+import { liveYaml } from "./live.js";
 import type { ClusterStore } from "./store.js";
 import { Stream, type StreamOptions } from "./stream.js";
 
@@ -91,6 +92,8 @@ export function createRouter(deps: RouterDeps) {
     const detail = /^\/api\/objects\/(Kustomization|GitRepository)\/([^/]+)\/([^/]+)$/.exec(path);
     if (detail && req.method === "GET")
       return objectDetail(res, who, detail[1] ?? "", detail[2] ?? "", detail[3] ?? "");
+    if (path === "/api/live" && req.method === "GET")
+      return live(res, who, new URL(req.url ?? "/", "http://d").searchParams);
     const act = /^\/api\/actions\/([a-z]+)\/([A-Za-z]+)\/([^/]+)\/([^/]+)$/.exec(path);
     if (act && req.method === "POST") return action(req, res, who, act.slice(1) as [string, string, string, string]);
     return json(res, 404, { error: "not found" });
@@ -108,6 +111,22 @@ export function createRouter(deps: RouterDeps) {
     streams.add(s);
     res.on("close", () => streams.delete(s));
     await s.start();
+  }
+
+  async function live(res: ServerResponse, who: Principal, q: URLSearchParams): Promise<void> {
+    const [apiVersion, kind, namespace, n] = ["apiVersion", "kind", "namespace", "name"].map((k) => q.get(k) ?? "");
+    if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion ?? "") || !/^[A-Za-z0-9]+$/.test(kind ?? "") || !n) {
+      return json(res, 400, { error: "apiVersion, kind and name required" });
+    }
+    if ((namespace && !name.test(namespace)) || n.length > 253 || /[/\\]/.test(n))
+      return json(res, 400, { error: "bad name" });
+    const r = await liveYaml(deps.client, who, {
+      apiVersion: apiVersion ?? "",
+      kind: kind ?? "",
+      name: n,
+      ...(namespace ? { namespace } : {}),
+    });
+    return r.status === 200 ? json(res, 200, { yaml: r.yaml }) : json(res, r.status, { error: r.error });
   }
 
   async function objectDetail(res: ServerResponse, who: Principal, kind: string, ns: string, n: string): Promise<void> {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The dashboard process: flags → client → store, auth and HTTP server; SIGTERM closes streams and exits 0.
+import { readFileSync } from "node:fs";
 import { createLogger, KubeClient, type LogEncoding, type LogLevel, parseFlagsOrExit } from "@capstan/runtime";
+import type { OidcOptions } from "./auth/oidc.js";
 import { isLoopback, startDashboard } from "./dashboard.js";
 import { dashboardFlags, splitHostPort } from "./flags.js";
 
@@ -28,6 +30,23 @@ try {
   fail(`kubernetes client: ${(err as Error).message}`);
 }
 client.setLogger(logger);
+if (flags.oidcIssuerUrl && !flags.oidcClientId) fail("--oidc-issuer-url needs --oidc-client-id");
+let oidc: OidcOptions | undefined;
+if (flags.oidcIssuerUrl) {
+  oidc = {
+    issuerUrl: flags.oidcIssuerUrl,
+    clientId: flags.oidcClientId,
+    usernameClaim: flags.oidcUsernameClaim,
+    ...(flags.oidcUsernamePrefix ? { usernamePrefix: flags.oidcUsernamePrefix } : {}),
+    ...(flags.oidcGroupsClaim ? { groupsClaim: flags.oidcGroupsClaim } : {}),
+    groupsPrefix: flags.oidcGroupsPrefix,
+  };
+  try {
+    if (flags.oidcCaFile) oidc.ca = readFileSync(flags.oidcCaFile, "utf8");
+  } catch (err) {
+    fail(`--oidc-ca-file: ${(err as Error).message}`);
+  }
+}
 try {
   const dashboard = await startDashboard({
     client,
@@ -35,6 +54,7 @@ try {
     insecureLocal: flags.insecureLocal,
     secureCookie: flags.secureCookie,
     logger,
+    ...(oidc ? { oidc } : {}),
     ...(flags.watchNamespace ? { namespace: flags.watchNamespace } : {}),
   });
   logger.info({ url: dashboard.url, insecureLocal: flags.insecureLocal }, "dashboard serving");

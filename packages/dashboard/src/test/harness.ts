@@ -52,8 +52,11 @@ export async function serviceAccountToken(path: string, client: KubeClient, name
   return { token, user: `system:serviceaccount:${namespace}:${name}` };
 }
 
-/** A Role in `namespace` with `verbs` on the toolkit kinds and Events, bound to `user`. */
+/** A Role in `namespace` with `verbs` on the toolkit kinds and Events, bound to `user` (or a group: `group:<name>`). */
 export async function grant(client: KubeClient, namespace: string, user: string, verbs: string[], name = "dash") {
+  const subject = user.startsWith("group:")
+    ? { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: user.slice(6) }
+    : { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user };
   await client.apply(
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -65,7 +68,7 @@ export async function grant(client: KubeClient, namespace: string, user: string,
           resources: ["kustomizations", "gitrepositories"],
           verbs,
         },
-        { apiGroups: [""], resources: ["events", "configmaps"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["events", "configmaps", "secrets"], verbs: ["get", "list", "watch"] },
       ],
     },
     fm,
@@ -76,7 +79,7 @@ export async function grant(client: KubeClient, namespace: string, user: string,
       kind: "RoleBinding",
       metadata: { name, namespace },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }],
+      subjects: [subject],
     },
     fm,
   );

@@ -26,6 +26,7 @@ export function Overview({ items, events }: { items: Summary[]; events: EventVie
     .filter((s) => s.state === "failing" || s.state === "stalled")
     .sort((a, b) => stateRank[a.state] - stateRank[b.state] || a.key.localeCompare(b.key))
     .slice(0, 100);
+  const controllers = items.filter((s) => s.kind === "Deployment").sort((a, b) => a.key.localeCompare(b.key));
   const recent = [...events].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 25);
   return (
     <>
@@ -83,6 +84,39 @@ export function Overview({ items, events }: { items: Summary[]; events: EventVie
               );
             })}
           </ul>
+        )}
+      </section>
+      <section aria-labelledby="controllers-h">
+        <h2 id="controllers-h">Controllers</h2>
+        {controllers.length === 0 ? (
+          <p class="muted">No controller Deployments (labelled app.kubernetes.io/part-of=flux) you may see.</p>
+        ) : (
+          <div class="table-wrap">
+            <table aria-label="Controllers">
+              <thead>
+                <tr>
+                  <th scope="col">Deployment</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Replicas</th>
+                  <th scope="col">Image</th>
+                </tr>
+              </thead>
+              <tbody>
+                {controllers.map((c) => (
+                  <tr key={c.key} data-key={c.key}>
+                    <th scope="row">{`${c.namespace}/${c.name}`}</th>
+                    <td>
+                      <StateBadge state={c.state} />
+                    </td>
+                    <td>{c.message}</td>
+                    <td>
+                      <code class="wrap">{c.revision}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
       <section aria-labelledby="events-h">

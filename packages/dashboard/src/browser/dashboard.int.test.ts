@@ -67,6 +67,19 @@ beforeAll(async () => {
   );
   await ksEvent(tc.client, teamA, "backend", "ReconciliationFailed", "Deployment/backend dry-run failed");
   await kustomization(tc.client, teamB, "secret-app");
+  await tc.client.create({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "kustomize-controller", namespace: teamA, labels: { "app.kubernetes.io/part-of": "flux" } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: "kc" } },
+      template: {
+        metadata: { labels: { app: "kc" } },
+        spec: { containers: [{ name: "manager", image: "ghcr.io/capstan-gitops/kustomize-controller:0.1.0" }] },
+      },
+    },
+  });
   operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
   viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
   await grant(tc.client, teamA, operator.user, ["get", "list", "watch", "patch"], "operator");
@@ -110,6 +123,10 @@ describe("Given the dashboard in a browser", () => {
     const first = attention.first();
     expect(await first.getByRole("link").textContent()).toBe(`${teamA}/backend`);
     expect(await first.textContent()).toContain('spec.replicas: Invalid value: "two"');
+    const controller = page
+      .getByRole("table", { name: "Controllers" })
+      .getByRole("row", { name: new RegExp(`${teamA}/kustomize-controller`) });
+    await expect.poll(() => controller.textContent()).toContain("ghcr.io/capstan-gitops/kustomize-controller:0.1.0");
     const events = page.getByRole("list", { name: "Events" });
     await expect.poll(() => events.textContent()).toContain("Deployment/backend dry-run failed");
     if (process.env.CAPSTAN_DASHBOARD_SCREENSHOTS) {

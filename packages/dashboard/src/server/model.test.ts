@@ -70,6 +70,19 @@ describe("summarize", () => {
   });
 });
 
+describe("summarize a controller Deployment", () => {
+  it("should show its health, replicas and image", () => {
+    const s = summarize({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "kustomize-controller", namespace: "flux-system", generation: 1 },
+      spec: { replicas: 1, template: { spec: { containers: [{ image: "ghcr.io/x/kc:1" }] } } },
+      status: { observedGeneration: 1, updatedReplicas: 1, availableReplicas: 0 },
+    });
+    expect(s).toMatchObject({ state: "reconciling", message: "0/1 replicas ready", revision: "ghcr.io/x/kc:1" });
+  });
+});
+
 describe("redactUrl", () => {
   it.each([
     ["https://user:tok3n@github.com/a/b.git", "https://github.com/a/b.git"],

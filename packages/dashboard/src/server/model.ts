@@ -1,6 +1,7 @@
 // Pure summaries of toolkit objects: the state the overview counts, the fields the lists show. Everything here reads
 // hostile data (any tenant writes specs, any controller writes status) and bounds what it copies.
 import type { EventView, ObjectRefView, State, Summary, SummaryKind } from "../shared/types.js";
+import { healthOf } from "./health.js";
 
 /** A loosely typed Kubernetes object as the informers deliver it. */
 export interface Obj {
@@ -147,6 +148,20 @@ export function summarize(obj: Obj): Summary {
   if (kind === "GitRepository") {
     const artifact = status.artifact as { revision?: unknown } | undefined;
     return { ...base, revision: clip(artifact?.revision), path: redactUrl(spec.url), ref: gitRef(spec) };
+  }
+  if (kind === "Deployment") {
+    const h = healthOf(obj);
+    const state: State =
+      h.health === "Current"
+        ? "ready"
+        : h.health === "Failed"
+          ? "failing"
+          : h.health === "InProgress"
+            ? "reconciling"
+            : "unknown";
+    const image = ((spec.template as { spec?: { containers?: { image?: unknown }[] } } | undefined)?.spec?.containers ??
+      [])[0]?.image;
+    return { ...base, state, reason: h.health, message: h.message, revision: clip(image) };
   }
   // Provider, Alert, Receiver: their specs hold addresses and secret references: only the type is shown.
   return { ...base, path: clip(spec.type, 64) };

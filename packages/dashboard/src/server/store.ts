@@ -11,6 +11,7 @@ import {
   type ResourceType,
 } from "@capstan/runtime";
 import type { EventView, Summary, SummaryKind } from "../shared/types.js";
+import { leanClient } from "./lean-client.js";
 import { byTimeDesc, eventView, type Obj, summarize, summaryKey } from "./model.js";
 
 /** One thing that changed, with what access to it is decided by. */
@@ -19,6 +20,15 @@ export type Change =
   | { type: "event"; key: string; namespace: string; event: EventView | undefined };
 
 export const eventType: ResourceType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
+export const deploymentType: ResourceType = {
+  group: "apps",
+  version: "v1",
+  kind: "Deployment",
+  plural: "deployments",
+  namespaced: true,
+};
+/** The controllers' Deployments, as their charts (and Flux's) label them. */
+export const controllerSelector = "app.kubernetes.io/part-of=flux";
 
 const required = [kustomizationType, gitRepositoryType];
 const optional = [providerType, alertType, receiverType];
@@ -44,7 +54,8 @@ export class ClusterStore {
 
   /** Starts the informers and resolves once every cache has its first list. Kinds whose CRD is absent are skipped. */
   async start(): Promise<void> {
-    const { client, logger } = this.options;
+    const { logger } = this.options;
+    const client = leanClient(this.options.client);
     const kinds: ResourceType[] = [...required];
     for (const t of optional) {
       try {
@@ -77,6 +88,19 @@ export class ClusterStore {
       this.informers.set(`Event/${type.kind}`, evInf);
       starts.push(evInf.start());
     }
+    // The controllers' own health: their Deployments (no Events informer for these).
+    this.types.set("Deployment", deploymentType);
+    const deployments = createInformer<KubeObject>(client, deploymentType, {
+      ...this.informerOptions(),
+      labelSelector: controllerSelector,
+    });
+    deployments.addHandlers({
+      onAdd: (o) => this.putItem(deploymentType, o),
+      onUpdate: (_, o) => this.putItem(deploymentType, o),
+      onDelete: (o) => this.removeItem(deploymentType, o),
+    });
+    this.informers.set("Deployment", deployments);
+    starts.push(deployments.start());
     await Promise.all(starts);
     this.synced = true;
   }

@@ -5,7 +5,8 @@
 export type State = "ready" | "failing" | "stalled" | "reconciling" | "suspended" | "unknown";
 export const states: readonly State[] = ["failing", "stalled", "reconciling", "suspended", "ready", "unknown"];
 
-export type SummaryKind = "Kustomization" | "GitRepository" | "Provider" | "Alert" | "Receiver";
+/** The toolkit kinds, plus the controllers' own Deployments (labelled app.kubernetes.io/part-of=flux). */
+export type SummaryKind = "Kustomization" | "GitRepository" | "Provider" | "Alert" | "Receiver" | "Deployment";
 export const summaryKinds: readonly SummaryKind[] = ["Kustomization", "GitRepository", "Provider", "Alert", "Receiver"];
 
 export interface ObjectRefView {

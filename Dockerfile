@@ -3,6 +3,7 @@
 #   docker build --target source-controller       -t capstan/source-controller .
 #   docker build --target kustomize-controller    -t capstan/kustomize-controller .
 #   docker build --target notification-controller -t capstan/notification-controller .
+#   docker build --target dashboard               -t capstan/dashboard .
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # The pinned kustomize, built from the same Go module the tests use (tools/cluster/go/kustomize).
@@ -21,7 +22,8 @@ RUN pnpm install --frozen-lockfile \
  && pnpm turbo run build --filter='./packages/*' \
  && for c in source kustomize notification; do \
       pnpm --filter "@capstan/$c-controller" deploy --legacy --prod "/out/$c-controller"; \
-    done
+    done \
+ && pnpm --filter @capstan/dashboard deploy --legacy --prod /out/dashboard
 
 FROM ${NODE_IMAGE} AS base
 RUN apt-get update \
@@ -49,3 +51,10 @@ FROM base AS notification-controller
 COPY --from=build /out/notification-controller /app
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+
+# The dashboard: the server, and the browser app Vite built into dist/app (served by the server).
+FROM base AS dashboard
+COPY --from=build /out/dashboard /app
+USER 65532:65532
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/server/main.js"]

@@ -10,3 +10,13 @@ if [ ! -x /usr/sbin/sshd ]; then
     echo "system-deps: /usr/sbin/sshd is missing: install Debian's openssh-server (the SSH git tests skip without it)" >&2
   fi
 fi
+# chromium: the dashboard's browser tests drive Debian's Chromium headless through playwright-core.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CAPSTAN_CHROMIUM:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: installing chromium (headless browser for the dashboard's browser tests)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+      echo "system-deps: could not install chromium; the dashboard's browser tests will fail" >&2
+  else
+    echo "system-deps: /usr/bin/chromium is missing: install Debian's chromium (dashboard browser tests need it)" >&2
+  fi
+fi

@@ -114,6 +114,7 @@ async function status(): Promise<number> {
   console.log(formatTable(await collectRows(client)));
   const state = readDemoState();
   if (state?.gitUrl) console.log(`\ngit: ${state.gitUrl}   working copy: ${workDir}`);
+  if (state?.dashboardUrl) console.log(`dashboard: ${state.dashboardUrl}   (no login; this machine only)`);
   return 0;
 }
 

@@ -17,6 +17,8 @@ export interface DemoState {
   error?: string;
   gitUrl?: string;
   receiverUrl?: string;
+  /** The dashboard, served by the supervisor with --insecure-local on loopback. */
+  dashboardUrl?: string;
   controllerLogs?: string;
   pids?: number[];
 }

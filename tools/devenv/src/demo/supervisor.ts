@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
+import { type Dashboard, startDashboard } from "@capstan/dashboard";
 import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { repoRoot } from "../harness/charts.js";
@@ -55,8 +56,14 @@ async function main(): Promise<void> {
     // The demo applies with the controller's own rights; see charts/kustomize-controller for multi-tenancy.
     set: ["kustomize-controller.multitenancy.enabled=false"],
   });
+  log("starting the dashboard (--insecure-local: no login, loopback only)");
+  const dashboardOptions = { client, host: "127.0.0.1", insecureLocal: true };
+  const dashboard: Dashboard = await startDashboard({ ...dashboardOptions, port: 9090 }).catch(() =>
+    startDashboard({ ...dashboardOptions, port: 0 }),
+  );
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
+    await dashboard.close();
     await controllers.stop();
     await git.close();
     rmSync(demoStateFile, { force: true });
@@ -137,6 +144,7 @@ async function main(): Promise<void> {
     ready: true,
     gitUrl,
     ...(receiverUrl ? { receiverUrl } : {}),
+    dashboardUrl: dashboard.url,
     controllerLogs: controllers.dir,
     pids: [...controllers.byName.values()].flatMap((c) => (c.process.pid ? [c.process.pid] : [])),
   });

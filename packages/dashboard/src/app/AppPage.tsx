@@ -1,0 +1,421 @@
+// One Kustomization (or GitRepository): state with reason and message, source and revisions, history, dependencies,
+// the inventory grouped by kind with each object's live health, Events, and the actions. The page re-reads its detail
+// whenever the stream says the object changed: no polling.
+import { useEffect, useState } from "preact/hooks";
+import type { Action, Detail, EventView, InventoryItem, ObjectRefView, Summary } from "../shared/types.js";
+import { act, detail as fetchDetail, liveYaml } from "./api.js";
+import { EventList } from "./Overview.js";
+import { appHref, sourceHref } from "./route.js";
+import { HealthBadge, Revision, StateBadge, Time } from "./ui.js";
+
+interface Props {
+  kind: "Kustomization" | "GitRepository";
+  namespace: string;
+  name: string;
+  summary: Summary | undefined;
+  liveEvents: EventView[];
+}
+
+export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
+  const [data, setData] = useState<Detail | undefined>();
+  const [error, setError] = useState("");
+
+  // summary changes identity on every pushed change of this object.
+  useEffect(() => {
+    let cancelled = false;
+    fetchDetail(kind, namespace, name)
+      .then((d) => {
+        if (!cancelled) {
+          setData(d);
+          setError("");
+        }
+      })
+      .catch((e: Error) => {
+        if (!cancelled) setError(e.message);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [kind, namespace, name, summary]);
+
+  const s = summary ?? data?.summary;
+  const title = `${namespace}/${name}`;
+  if (!s) {
+    return (
+      <>
+        <h1>{title}</h1>
+        <p role="alert">{error || "Loading…"}</p>
+      </>
+    );
+  }
+  const events = mergeEvents(liveEvents, data?.events ?? []);
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="crumbs">
+        <a href={kind === "Kustomization" ? "#/apps" : "#/sources"}>
+          {kind === "Kustomization" ? "Applications" : "Sources"}
+        </a>{" "}
+        / {title}
+      </nav>
+      <header class="page-head">
+        <h1>
+          <span class="kind">{kind}</span> {title}
+        </h1>
+        <StateBadge state={s.state} />
+      </header>
+      <section class="status-box" aria-label="Status">
+        <div>
+          <strong>{s.reason || "No status yet"}</strong>
+        </div>
+        <p class="message" data-testid="status-message">
+          {s.message}
+        </p>
+        <p class="muted">
+          Ready {s.ready} since <Time value={s.since} />
+        </p>
+      </section>
+      <ActionBar kind={kind} namespace={namespace} name={name} suspended={s.suspended} />
+      {error ? <p role="alert">{error}</p> : null}
+      <div class="grid">
+        <Facts kind={kind} s={s} data={data} />
+        <Conditions data={data} />
+      </div>
+      {kind === "Kustomization" ? (
+        <>
+          <Dependencies summary={s} dependents={data?.dependents ?? []} />
+          <Inventory
+            source={data?.source}
+            self={s}
+            items={data?.inventory}
+            truncated={data?.inventoryTruncated ?? false}
+          />
+          <History data={data} />
+        </>
+      ) : null}
+      <section aria-labelledby="events-page-h">
+        <h2 id="events-page-h">Events</h2>
+        <EventList events={events} />
+      </section>
+    </>
+  );
+}
+
+function mergeEvents(live: EventView[], fetched: EventView[]): EventView[] {
+  const byKey = new Map<string, EventView>();
+  for (const e of fetched) byKey.set(e.key, e);
+  for (const e of live) byKey.set(e.key, e);
+  return [...byKey.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 100);
+}
+
+function RefLink({ r }: { r: ObjectRefView }) {
+  return <a href={appHref(r.namespace, r.name)}>{`${r.namespace}/${r.name}`}</a>;
+}
+
+function Dependencies({ summary, dependents }: { summary: Summary; dependents: ObjectRefView[] }) {
+  const deps = summary.dependsOn ?? [];
+  if (deps.length === 0 && dependents.length === 0) return null;
+  return (
+    <section aria-labelledby="deps-h">
+      <h2 id="deps-h">Dependencies</h2>
+      <div class="depgraph">
+        <ul aria-label="Depends on">
+          {deps.map((d) => (
+            <li key={`${d.namespace}/${d.name}`}>
+              <RefLink r={d} />
+            </li>
+          ))}
+          {deps.length === 0 ? <li class="muted">nothing</li> : null}
+        </ul>
+        <span aria-hidden="true" class="arrow">
+          →
+        </span>
+        <div class="self">{`${summary.namespace}/${summary.name}`}</div>
+        <span aria-hidden="true" class="arrow">
+          →
+        </span>
+        <ul aria-label="Needed by">
+          {dependents.map((d) => (
+            <li key={`${d.namespace}/${d.name}`}>
+              <RefLink r={d} />
+            </li>
+          ))}
+          {dependents.length === 0 ? <li class="muted">nothing</li> : null}
+        </ul>
+      </div>
+    </section>
+  );
+}
+
+function Inventory(props: {
+  source: Detail["source"];
+  self: Summary;
+  items: InventoryItem[] | undefined;
+  truncated: boolean;
+}) {
+  const { items } = props;
+  const groups = new Map<string, InventoryItem[]>();
+  for (const i of items ?? []) {
+    const list = groups.get(i.kind) ?? [];
+    list.push(i);
+    groups.set(i.kind, list);
+  }
+  return (
+    <section aria-labelledby="inv-h">
+      <h2 id="inv-h">Inventory</h2>
+      {items === undefined ? (
+        <p class="muted">Loading…</p>
+      ) : items.length === 0 ? (
+        <p class="muted">No applied objects.</p>
+      ) : (
+        <div class="tree">
+          <div class="tree-root">
+            {props.source ? `${props.source.kind} ${props.source.namespace}/${props.source.name}` : "source"} →{" "}
+            {`Kustomization ${props.self.namespace}/${props.self.name}`} ({items.length} objects)
+          </div>
+          {[...groups.entries()]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([kind, list]) => (
+              <details open key={kind} class="tree-group">
+                <summary>
+                  {kind} <span class="muted">({list.length})</span>
+                </summary>
+                <ul aria-label={`${kind} objects`}>
+                  {list.map((i) => (
+                    <InventoryRow key={i.id} item={i} />
+                  ))}
+                </ul>
+              </details>
+            ))}
+          {props.truncated ? <p class="muted">Only the first objects are read live.</p> : null}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function History({ data }: { data: Detail | undefined }) {
+  if (!data || data.history.length === 0) return null;
+  return (
+    <section aria-labelledby="hist-h">
+      <h2 id="hist-h">History</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Revision</th>
+              <th scope="col">Status</th>
+              <th scope="col">Runs</th>
+              <th scope="col">Last</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.history.map((h) => (
+              <tr key={h.digest + h.lastReconciled}>
+                <td>
+                  <Revision value={h.revision} />
+                </td>
+                <td>{h.lastReconciledStatus}</td>
+                <td>{h.totalReconciliations}</td>
+                <td>
+                  <Time value={h.lastReconciled} />
+                </td>
+                <td>{h.lastReconciledDuration}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function ActionBar(props: { kind: Props["kind"]; namespace: string; name: string; suspended: boolean }) {
+  const [busy, setBusy] = useState<Action | "">("");
+  const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>();
+  const run = async (action: Action) => {
+    setBusy(action);
+    setResult(undefined);
+    try {
+      setResult(await act(action, props.kind, props.namespace, props.name));
+    } finally {
+      setBusy("");
+    }
+  };
+  return (
+    <section aria-label="Actions" class="actions">
+      <button type="button" disabled={busy !== ""} onClick={() => run("reconcile")}>
+        {busy === "reconcile" ? "Requesting…" : props.kind === "Kustomization" ? "Reconcile with source" : "Reconcile"}
+      </button>
+      <button type="button" disabled={busy !== ""} onClick={() => run(props.suspended ? "resume" : "suspend")}>
+        {props.suspended ? "Resume" : "Suspend"}
+      </button>
+      {result?.ok ? (
+        <p role="status" class="ok-note">
+          {result.message}
+        </p>
+      ) : null}
+      {result && !result.ok ? (
+        <p role="alert" class="refusal">
+          Refused: {result.message}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detail | undefined }) {
+  return (
+    <section aria-labelledby="source-h">
+      <h2 id="source-h">{kind === "Kustomization" ? "Source" : "Artifact"}</h2>
+      <dl class="facts">
+        {data?.source ? (
+          <>
+            {kind === "Kustomization" ? (
+              <>
+                <dt>Source</dt>
+                <dd>
+                  <a href={sourceHref(data.source.namespace, data.source.name)}>
+                    {data.source.kind} {data.source.namespace}/{data.source.name}
+                  </a>{" "}
+                  <StateBadge state={data.source.state} />
+                </dd>
+              </>
+            ) : null}
+            <dt>URL</dt>
+            <dd>
+              <code>{data.source.url || "—"}</code>
+            </dd>
+            <dt>Branch / ref</dt>
+            <dd>{data.source.ref || "default"}</dd>
+            <dt>Source revision</dt>
+            <dd>
+              {data.source.commitUrl ? (
+                <a href={data.source.commitUrl} rel="noreferrer noopener" target="_blank">
+                  <Revision value={data.source.revision} />
+                </a>
+              ) : (
+                <Revision value={data.source.revision} />
+              )}
+            </dd>
+            {kind === "GitRepository" ? (
+              <>
+                <dt>Digest</dt>
+                <dd>
+                  <code class="wrap">{data.source.digest || "—"}</code>
+                </dd>
+                <dt>Size</dt>
+                <dd>{data.source.size !== undefined ? `${data.source.size} bytes` : "—"}</dd>
+                <dt>Last fetch</dt>
+                <dd>
+                  <Time value={data.source.lastUpdateTime} />
+                </dd>
+              </>
+            ) : null}
+          </>
+        ) : null}
+        {kind === "Kustomization" ? (
+          <>
+            <dt>Path</dt>
+            <dd>
+              <code>{s.path || "./"}</code>
+            </dd>
+            <dt>Last applied revision</dt>
+            <dd data-testid="applied-revision">
+              <Revision value={s.revision} />
+            </dd>
+            <dt>Last attempted revision</dt>
+            <dd data-testid="attempted-revision">
+              <Revision value={s.attemptedRevision} />
+              {s.attemptedRevision && s.attemptedRevision !== s.revision ? (
+                <span class="badge state-failing">differs</span>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
+        <dt>Interval</dt>
+        <dd>{data?.interval || "—"}</dd>
+        <dt>Generation</dt>
+        <dd>{data ? `${data.observedGeneration} of ${data.generation} observed` : "—"}</dd>
+        <dt>Suspended</dt>
+        <dd data-testid="suspended">{s.suspended ? "yes" : "no"}</dd>
+      </dl>
+    </section>
+  );
+}
+
+function Conditions({ data }: { data: Detail | undefined }) {
+  return (
+    <section aria-labelledby="cond-h">
+      <h2 id="cond-h">Conditions</h2>
+      {data && data.conditions.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Message</th>
+                <th scope="col">Since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.conditions.map((c) => (
+                <tr key={c.type}>
+                  <th scope="row">{c.type}</th>
+                  <td>{c.status}</td>
+                  <td>{c.reason}</td>
+                  <td class="message">{c.message}</td>
+                  <td>
+                    <Time value={c.lastTransitionTime} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p class="muted">None yet.</p>
+      )}
+    </section>
+  );
+}
+
+function InventoryRow({ item: i }: { item: InventoryItem }) {
+  const [yaml, setYaml] = useState<string | undefined>();
+  const [open, setOpen] = useState(false);
+  const toggle = async () => {
+    if (open) {
+      setOpen(false);
+      return;
+    }
+    setOpen(true);
+    setYaml("Loading…");
+    try {
+      setYaml((await liveYaml(i)).yaml);
+    } catch (e) {
+      setYaml(`# ${(e as Error).message}`);
+    }
+  };
+  const label = i.namespace ? `${i.namespace}/${i.name}` : i.name;
+  return (
+    <li data-id={i.id}>
+      <HealthBadge health={i.health} /> <span>{label}</span> <span class="muted">{i.message}</span>{" "}
+      <button
+        type="button"
+        class="small"
+        aria-expanded={open}
+        aria-label={`YAML of ${i.kind} ${label}`}
+        onClick={toggle}
+      >
+        YAML
+      </button>
+      {open ? (
+        <pre class="yaml" data-testid="live-yaml">
+          {yaml}
+        </pre>
+      ) : null}
+    </li>
+  );
+}

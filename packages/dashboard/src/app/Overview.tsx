@@ -1,0 +1,163 @@
+// The overview: counts per kind and state, what needs attention first (stalled, failing) with reason and message, and
+// recent activity from Events.
+import { useEffect } from "preact/hooks";
+import type { EventView, State, Summary, SummaryKind } from "../shared/types.js";
+import { summaryKinds } from "../shared/types.js";
+import { appHref, sourceHref } from "./route.js";
+import { StateBadge, stateLabel, stateRank, Time } from "./ui.js";
+
+const shownStates: State[] = ["ready", "failing", "stalled", "reconciling", "suspended", "unknown"];
+
+function hrefOf(s: { kind: string; namespace: string; name: string }): string | undefined {
+  if (s.kind === "Kustomization") return appHref(s.namespace, s.name);
+  if (s.kind === "GitRepository") return sourceHref(s.namespace, s.name);
+  return undefined;
+}
+
+export function Overview({ items, events }: { items: Summary[]; events: EventView[] }) {
+  // For the benchmark (and the browser's performance panel): when the overview first showed objects.
+  const shown = items.length > 0;
+  useEffect(() => {
+    if (shown) performance.mark("capstan:overview", { detail: items.length });
+  }, [shown, items.length]);
+  const counts = new Map<SummaryKind, Record<State, number>>();
+  for (const k of summaryKinds)
+    counts.set(k, { ready: 0, failing: 0, stalled: 0, reconciling: 0, suspended: 0, unknown: 0 });
+  for (const s of items) {
+    const c = counts.get(s.kind);
+    if (c) c[s.state]++;
+  }
+  const kinds = summaryKinds.filter((k) => Object.values(counts.get(k) ?? {}).some((n) => n > 0));
+  const attention = items
+    .filter((s) => s.state === "failing" || s.state === "stalled")
+    .sort((a, b) => stateRank[a.state] - stateRank[b.state] || a.key.localeCompare(b.key))
+    .slice(0, 100);
+  const controllers = items.filter((s) => s.kind === "Deployment").sort((a, b) => a.key.localeCompare(b.key));
+  const recent = [...events].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 25);
+  return (
+    <>
+      <h1>Overview</h1>
+      <section aria-labelledby="counts-h">
+        <h2 id="counts-h">Objects by state</h2>
+        {kinds.length === 0 ? (
+          <p>No toolkit objects you may see yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="counts">
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  {shownStates.map((s) => (
+                    <th scope="col" key={s}>
+                      {stateLabel[s]}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {kinds.map((k) => (
+                  <tr key={k} data-kind={k}>
+                    <th scope="row">{k}</th>
+                    {shownStates.map((s) => (
+                      <td key={s} data-state={s} class={(counts.get(k)?.[s] ?? 0) > 0 ? `count-${s}` : "muted"}>
+                        {counts.get(k)?.[s] ?? 0}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="attention-h">
+        <h2 id="attention-h">Needs attention</h2>
+        {attention.length === 0 ? (
+          <p class="ok-note">Nothing is failing.</p>
+        ) : (
+          <ul class="attention" aria-label="Failing and stalled objects">
+            {attention.map((s) => {
+              const href = hrefOf(s);
+              return (
+                <li key={s.key} class={`card state-border-${s.state}`}>
+                  <div class="card-head">
+                    <StateBadge state={s.state} /> <span class="kind">{s.kind}</span>{" "}
+                    {href ? <a href={href}>{`${s.namespace}/${s.name}`}</a> : <span>{`${s.namespace}/${s.name}`}</span>}
+                  </div>
+                  <div class="reason">{s.reason}</div>
+                  <p class="message">{s.message}</p>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="controllers-h">
+        <h2 id="controllers-h">Controllers</h2>
+        {controllers.length === 0 ? (
+          <p class="muted">No controller Deployments (labelled app.kubernetes.io/part-of=flux) you may see.</p>
+        ) : (
+          <div class="table-wrap">
+            <table aria-label="Controllers">
+              <thead>
+                <tr>
+                  <th scope="col">Deployment</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Replicas</th>
+                  <th scope="col">Image</th>
+                </tr>
+              </thead>
+              <tbody>
+                {controllers.map((c) => (
+                  <tr key={c.key} data-key={c.key}>
+                    <th scope="row">{`${c.namespace}/${c.name}`}</th>
+                    <td>
+                      <StateBadge state={c.state} />
+                    </td>
+                    <td>{c.message}</td>
+                    <td>
+                      <code class="wrap">{c.revision}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="events-h">
+        <h2 id="events-h">Recent activity</h2>
+        <EventList events={recent} showObject />
+      </section>
+    </>
+  );
+}
+
+export function EventList({ events, showObject }: { events: EventView[]; showObject?: boolean }) {
+  if (events.length === 0) return <p class="muted">No Events.</p>;
+  return (
+    <ol class="events" aria-label="Events">
+      {events.map((e) => {
+        const href = hrefOf(e.involved);
+        return (
+          <li key={e.key} class={e.type === "Warning" ? "event warning" : "event"}>
+            <Time value={e.time} /> <span class={`badge ev-${e.type}`}>{e.type}</span> <strong>{e.reason}</strong>
+            {showObject ? (
+              <>
+                {" "}
+                <span class="kind">{e.involved.kind}</span>{" "}
+                {href ? (
+                  <a href={href}>{`${e.involved.namespace}/${e.involved.name}`}</a>
+                ) : (
+                  `${e.involved.namespace}/${e.involved.name}`
+                )}
+              </>
+            ) : null}
+            {e.count > 1 ? <span class="muted"> ×{e.count}</span> : null}
+            <div class="message">{e.message}</div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

@@ -1,0 +1,179 @@
+// The app shell: login (a Kubernetes bearer token, exchanged for an HttpOnly session cookie), navigation, theme, and
+// the page the hash route names.
+import { render } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { Identity } from "../shared/types.js";
+import { AppPage } from "./AppPage.js";
+import { AppsList } from "./AppsList.js";
+import { HttpError, login, logout, whoami } from "./api.js";
+import { LiveModel, useLive } from "./live.js";
+import { Overview } from "./Overview.js";
+import { useRoute } from "./route.js";
+import { Sources } from "./Sources.js";
+import "./styles.css";
+
+type Theme = "system" | "light" | "dark";
+const themeKey = "capstan.theme";
+
+function useTheme(): [Theme, () => void] {
+  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem(themeKey) as Theme | null) ?? "system");
+  useEffect(() => {
+    if (theme === "system") delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem(themeKey, theme);
+  }, [theme]);
+  const next = () => setTheme((t) => (t === "system" ? "light" : t === "light" ? "dark" : "system"));
+  return [theme, next];
+}
+
+function Login({ onLogin }: { onLogin(id: Identity): void }) {
+  const [token, setToken] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  return (
+    <main class="login">
+      <h1>Capstan</h1>
+      <form
+        aria-label="Log in"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError("");
+          try {
+            const id = await login(token);
+            setToken("");
+            onLogin(id);
+          } catch (err) {
+            setError((err as Error).message);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <label for="token">Kubernetes bearer token</label>
+        <textarea
+          id="token"
+          rows={4}
+          autoComplete="off"
+          spellcheck={false}
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+          required
+        />
+        <p class="muted">
+          For example <code>kubectl create token &lt;service-account&gt;</code>. It is checked by the apiserver
+          (TokenReview) and kept only by the dashboard's server.
+        </p>
+        <button type="submit" disabled={busy}>
+          {busy ? "Checking…" : "Log in"}
+        </button>
+        {error ? <p role="alert">{error}</p> : null}
+      </form>
+    </main>
+  );
+}
+
+function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void }) {
+  const model = useMemo(() => new LiveModel(), []);
+  useEffect(() => {
+    model.connect();
+    return () => model.close();
+  }, [model]);
+  const version = useLive(model);
+  const route = useRoute();
+  const [theme, nextTheme] = useTheme();
+  const items = useMemo(() => [...model.items.values()], [model, version]);
+  const events = useMemo(() => [...model.events.values()], [model, version]);
+  const current =
+    route.page === "app" || route.page === "apps"
+      ? "apps"
+      : route.page === "source" || route.page === "sources"
+        ? "sources"
+        : "overview";
+  useEffect(() => {
+    document.getElementById("main")?.focus();
+  }, [route.page]);
+
+  let page: preact.ComponentChildren;
+  if (route.page === "apps") page = <AppsList items={items} />;
+  else if (route.page === "sources") page = <Sources items={items} />;
+  else if (route.page === "app" || route.page === "source") {
+    const kind = route.page === "app" ? "Kustomization" : "GitRepository";
+    const summary = model.items.get(`${kind}/${route.namespace}/${route.name}`);
+    const liveEvents = events.filter(
+      (e) => e.involved.kind === kind && e.involved.namespace === route.namespace && e.involved.name === route.name,
+    );
+    page = (
+      <AppPage
+        key={`${kind}/${route.namespace}/${route.name}`}
+        kind={kind}
+        namespace={route.namespace}
+        name={route.name}
+        summary={summary}
+        liveEvents={liveEvents}
+      />
+    );
+  } else page = <Overview items={items} events={events} />;
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Capstan</span>
+        <nav aria-label="Main">
+          <a href="#/" aria-current={current === "overview" ? "page" : undefined}>
+            Overview
+          </a>
+          <a href="#/apps" aria-current={current === "apps" ? "page" : undefined}>
+            Applications
+          </a>
+          <a href="#/sources" aria-current={current === "sources" ? "page" : undefined}>
+            Sources
+          </a>
+        </nav>
+        <span class="spacer" />
+        <span class={`conn conn-${model.connection}`} role="status" aria-label="Connection">
+          {model.connection === "live" ? "● live" : model.connection}
+        </span>
+        <button type="button" onClick={nextTheme} aria-label={`Theme: ${theme}`}>
+          {theme === "dark" ? "☾" : theme === "light" ? "☀" : "◐"}
+        </button>
+        <span class="user" title={identity.groups.join(", ")}>
+          {identity.insecure ? "local (no login)" : identity.user}
+        </span>
+        {identity.insecure ? null : (
+          <button type="button" onClick={onLogout}>
+            Log out
+          </button>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </>
+  );
+}
+
+function App() {
+  const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
+  useEffect(() => {
+    whoami()
+      .then(setIdentity)
+      .catch((e: unknown) => setIdentity(e instanceof HttpError && e.status === 401 ? null : null));
+  }, []);
+  if (identity === undefined) return <p class="loading">Loading…</p>;
+  if (identity === null) return <Login onLogin={setIdentity} />;
+  return (
+    <Shell
+      identity={identity}
+      onLogout={() => {
+        void logout().finally(() => setIdentity(null));
+      }}
+    />
+  );
+}
+
+const root = document.getElementById("root");
+if (root) render(<App />, root);

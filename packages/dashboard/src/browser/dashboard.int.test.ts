@@ -1,0 +1,264 @@
+// The dashboard in headless Chromium against the real control plane: toolkit objects and their status are written
+// through the API (no controllers run here), users are ServiceAccounts with RBAC, and the page must follow.
+import { mkdirSync } from "node:fs";
+import { testKubeconfigPath } from "@capstan/cluster/testing";
+import type { KubeObject } from "@capstan/runtime";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Dashboard } from "../server/index.js";
+import { buildApp, launchChromium, logIn } from "../test/browser.js";
+import {
+  dashboard,
+  gitRepository,
+  grant,
+  ksEvent,
+  kustomization,
+  rev,
+  serviceAccountToken,
+  setKsStatus,
+  type TestCluster,
+  testCluster,
+} from "../test/harness.js";
+
+let tc: TestCluster;
+let dash: Dashboard;
+let app: { dir: string; remove(): void };
+let browser: Browser;
+let teamA: string;
+let teamB: string;
+let operator: { token: string; user: string };
+let viewer: { token: string; user: string };
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
+  [app, browser] = await Promise.all([buildApp(), launchChromium()]);
+  teamA = await tc.namespace("ui-a");
+  teamB = await tc.namespace("ui-b");
+  for (const ns of [teamA, teamB]) await gitRepository(tc.client, ns, "repo");
+  await tc.client.create({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "settings", namespace: teamA },
+    data: {},
+  });
+  await tc.client.create({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "creds", namespace: teamA },
+    stringData: { password: "hunter2-do-not-show" },
+  });
+  await kustomization(tc.client, teamA, "frontend", undefined, {
+    inventory: [
+      { id: `${teamA}_settings__ConfigMap`, v: "v1" },
+      { id: `${teamA}_gone__ConfigMap`, v: "v1" },
+    ],
+  });
+  await kustomization(
+    tc.client,
+    teamA,
+    "backend",
+    {
+      status: "False",
+      reason: "ReconciliationFailed",
+      message: 'Deployment/backend dry-run failed: spec.replicas: Invalid value: "two"',
+    },
+    { dependsOn: ["frontend"] },
+  );
+  await ksEvent(tc.client, teamA, "backend", "ReconciliationFailed", "Deployment/backend dry-run failed");
+  await kustomization(tc.client, teamB, "secret-app");
+  await tc.client.create({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "kustomize-controller", namespace: teamA, labels: { "app.kubernetes.io/part-of": "flux" } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: "kc" } },
+      template: {
+        metadata: { labels: { app: "kc" } },
+        spec: { containers: [{ name: "manager", image: "ghcr.io/capstan-gitops/kustomize-controller:0.1.0" }] },
+      },
+    },
+  });
+  operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
+  viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
+  await grant(tc.client, teamA, operator.user, ["get", "list", "watch", "patch"], "operator");
+  await grant(tc.client, teamB, operator.user, ["get", "list", "watch", "patch"], "operator");
+  await grant(tc.client, teamA, viewer.user, ["get", "list", "watch"], "viewer");
+  dash = await dashboard(tc.client, { staticDir: app.dir });
+});
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  await dash?.close();
+  app?.remove();
+  await tc?.cleanup();
+});
+
+async function pageAs(token: string): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  await logIn(page, dash.url, token);
+  return page;
+}
+
+const ksRef = (namespace: string, name: string) => ({
+  apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+  kind: "Kustomization",
+  name,
+  namespace,
+});
+
+describe("Given the dashboard in a browser", () => {
+  it("should show the Kustomizations' states on the overview, the failing one first with the apiserver's message", async () => {
+    const page = await pageAs(operator.token);
+    const row = page.getByRole("row", { name: /^Kustomization/ });
+    await expect.poll(() => row.locator('[data-state="ready"]').textContent()).toBe("2");
+    expect(await row.locator('[data-state="failing"]').textContent()).toBe("1");
+    const attention = page.getByRole("list", { name: "Failing and stalled objects" }).getByRole("listitem");
+    await expect.poll(() => attention.count()).toBe(1);
+    const first = attention.first();
+    expect(await first.getByRole("link").textContent()).toBe(`${teamA}/backend`);
+    expect(await first.textContent()).toContain('spec.replicas: Invalid value: "two"');
+    const controller = page
+      .getByRole("table", { name: "Controllers" })
+      .getByRole("row", { name: new RegExp(`${teamA}/kustomize-controller`) });
+    await expect.poll(() => controller.textContent()).toContain("ghcr.io/capstan-gitops/kustomize-controller:0.1.0");
+    const events = page.getByRole("list", { name: "Events" });
+    await expect.poll(() => events.textContent()).toContain("Deployment/backend dry-run failed");
+    if (process.env.CAPSTAN_DASHBOARD_SCREENSHOTS) {
+      mkdirSync(process.env.CAPSTAN_DASHBOARD_SCREENSHOTS, { recursive: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.screenshot({ path: `${process.env.CAPSTAN_DASHBOARD_SCREENSHOTS}/overview.png` });
+    }
+  });
+
+  it("should show a status change made through the API without a reload", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    await page.getByRole("heading", { level: 1, name: `Kustomization ${teamA}/frontend` }).waitFor();
+    await page.evaluate(() => {
+      (globalThis as unknown as { marker: number }).marker = 42;
+    });
+    await setKsStatus(
+      tc.client,
+      teamA,
+      "frontend",
+      {
+        status: "False",
+        reason: "HealthCheckFailed",
+        message: "timeout waiting for: [Deployment/web status: 'InProgress']",
+      },
+      { revision: rev(2), inventory: [{ id: `${teamA}_settings__ConfigMap`, v: "v1" }] },
+    );
+    await page.getByTestId("status-message").filter({ hasText: "timeout waiting for" }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole("heading", { level: 1 }).locator("..").textContent()).toContain("Failing");
+    // The same document: a reload would have dropped the marker.
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    await setKsStatus(
+      tc.client,
+      teamA,
+      "frontend",
+      { status: "True", reason: "ReconciliationSucceeded", message: "Applied revision: main@sha1:2" },
+      { revision: rev(2), inventory: [{ id: `${teamA}_settings__ConfigMap`, v: "v1" }] },
+    );
+    await page.getByTestId("applied-revision").filter({ hasText: "main@0000000" }).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId("applied-revision").locator("code").getAttribute("title")).toBe(rev(2));
+  });
+
+  it("should show the inventory grouped by kind with each object's live health", async () => {
+    await setKsStatus(
+      tc.client,
+      teamA,
+      "frontend",
+      { status: "True", reason: "ReconciliationSucceeded", message: "ok" },
+      {
+        inventory: [
+          { id: `${teamA}_settings__ConfigMap`, v: "v1" },
+          { id: `${teamA}_gone__ConfigMap`, v: "v1" },
+          { id: `${teamA}_creds__Secret`, v: "v1" },
+        ],
+      },
+    );
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    const group = page.getByRole("list", { name: "ConfigMap objects" });
+    await expect.poll(() => group.getByRole("listitem").count()).toBe(2);
+    expect(await group.locator(`[data-id="${teamA}_settings__ConfigMap"]`).textContent()).toContain("Current");
+    expect(await group.locator(`[data-id="${teamA}_gone__ConfigMap"]`).textContent()).toContain("NotFound");
+  });
+
+  it("should show an inventory object's live YAML, a Secret's keys but never its values", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    await page.getByRole("button", { name: `YAML of Secret ${teamA}/creds` }).click();
+    const secret = page.getByRole("list", { name: "Secret objects" }).getByTestId("live-yaml");
+    await expect.poll(() => secret.textContent()).toContain("password: (hidden)");
+    const html = await page.content();
+    expect(html).not.toContain("hunter2");
+    expect(html).not.toContain(Buffer.from("hunter2-do-not-show").toString("base64"));
+    await page.getByRole("button", { name: `YAML of ConfigMap ${teamA}/settings` }).click();
+    const cm = page.getByRole("list", { name: "ConfigMap objects" }).getByTestId("live-yaml");
+    await expect.poll(() => cm.textContent()).toContain("name: settings");
+  });
+
+  it("should suspend from the UI: spec.suspend is set in the cluster and the page offers Resume", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamB}/secret-app`);
+    await page.getByRole("button", { name: "Suspend" }).click();
+    await page.getByRole("status").filter({ hasText: "suspended" }).waitFor();
+    const ks = await tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamB, "secret-app"));
+    expect(ks?.spec.suspend).toBe(true);
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    expect(await page.getByTestId("suspended").textContent()).toBe("yes");
+  });
+
+  it("should show the apiserver's refusal to a user whose RBAC forbids patch", async () => {
+    const page = await pageAs(viewer.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/backend`);
+    await page.getByRole("button", { name: "Suspend" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "Refused" });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain(`User "${viewer.user}" cannot patch resource "kustomizations"`);
+    const ks = await tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamA, "backend"));
+    expect(ks?.spec.suspend).toBeUndefined();
+  });
+
+  it("should not show a user the applications of a namespace they may not list", async () => {
+    const page = await pageAs(viewer.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const table = page.getByRole("table", { name: "Applications" });
+    await expect
+      .poll(() => table.getByRole("link").allTextContents())
+      .toEqual(expect.arrayContaining(["backend", "frontend"]));
+    const names = await table.getByRole("row").allTextContents();
+    expect(names.join("\n")).not.toContain("secret-app");
+    expect(await page.getByRole("combobox", { name: "Namespace" }).locator("option").allTextContents()).not.toContain(
+      teamB,
+    );
+    // The operator, who may list both namespaces, sees it.
+    const op = await pageAs(operator.token);
+    await op.goto(`${dash.url}/#/apps`);
+    await op.getByRole("link", { name: "secret-app" }).waitFor();
+  });
+
+  it("should filter and sort the applications list", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const table = page.getByRole("table", { name: "Applications" });
+    await page.getByRole("combobox", { name: "State" }).selectOption("failing");
+    await expect.poll(() => table.getByRole("link").allTextContents()).toEqual(["backend"]);
+    await page.getByRole("combobox", { name: "State" }).selectOption("");
+    await page.getByRole("searchbox", { name: "Search" }).fill("front");
+    await expect.poll(() => table.getByRole("link").allTextContents()).toEqual(["frontend"]);
+    await page.getByRole("searchbox", { name: "Search" }).fill("");
+    await page.getByRole("button", { name: "Name", exact: true }).click();
+    await expect
+      .poll(() => table.getByRole("columnheader", { name: "Name", exact: true }).getAttribute("aria-sort"))
+      .toBe("ascending");
+    expect(await table.getByRole("link").allTextContents()).toEqual(["backend", "frontend", "secret-app"]);
+  });
+});

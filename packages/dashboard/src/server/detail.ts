@@ -1,0 +1,173 @@
+// An application's page: its conditions, source, history, dependencies, Events, and its inventory with the live health
+// of each object, read as the user (impersonated), so objects they may not get show as Forbidden rather than leaking.
+import { ApiError, isForbidden, isNotFound, type KubeClient } from "@capstan/runtime";
+import type {
+  ConditionView,
+  Detail,
+  HistoryView,
+  InventoryItem,
+  ObjectRefView,
+  SourceView,
+  Summary,
+} from "../shared/types.js";
+import type { Principal } from "./auth/authenticate.js";
+import { healthOf, parseInventoryId } from "./health.js";
+import { clip, commitUrl, conditions, type Obj, summarize } from "./model.js";
+import type { ClusterStore } from "./store.js";
+
+/** Inventory entries read live per page view; more are listed without health. */
+export const maxLiveInventory = 300;
+const concurrency = 8;
+
+export async function buildDetail(
+  client: KubeClient,
+  store: ClusterStore,
+  who: Principal,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<Detail | undefined> {
+  const obj = store.object(kind, namespace, name);
+  if (!obj) return undefined;
+  const summary = summarize(obj);
+  const status = obj.status ?? {};
+  const spec = obj.spec ?? {};
+  const as = who.insecure ? client : client.impersonate({ user: who.user, groups: who.groups });
+  const entries = inventoryEntries(obj);
+  const inventory = await inventoryHealth(as, entries.slice(0, maxLiveInventory));
+  for (const e of entries.slice(maxLiveInventory)) inventory.push({ ...e, health: "Unknown", message: "not read" });
+  const source =
+    kind === "Kustomization" ? sourceView(store, summary.source) : kind === "GitRepository" ? sourceOf(obj) : undefined;
+  return {
+    summary,
+    conditions: conditions(obj).map(
+      (c): ConditionView => ({
+        type: clip(c.type, 64),
+        status: clip(c.status, 16),
+        reason: clip(c.reason, 128),
+        message: clip(c.message, 4_000),
+        lastTransitionTime: clip(c.lastTransitionTime, 64),
+        ...(typeof c.observedGeneration === "number" ? { observedGeneration: c.observedGeneration } : {}),
+      }),
+    ),
+    generation: obj.metadata.generation ?? 0,
+    observedGeneration: typeof status.observedGeneration === "number" ? status.observedGeneration : -1,
+    interval: clip(spec.interval, 32),
+    ...(typeof spec.prune === "boolean" ? { prune: spec.prune } : {}),
+    ...(typeof spec.targetNamespace === "string" ? { targetNamespace: clip(spec.targetNamespace, 63) } : {}),
+    lastHandledReconcileAt: clip(status.lastHandledReconcileAt, 64),
+    requestedAt: clip(obj.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"], 64),
+    history: history(obj),
+    ...(source ? { source } : {}),
+    inventory,
+    inventoryTruncated: entries.length > maxLiveInventory,
+    events: store.eventsFor(kind, namespace, name).slice(0, 200),
+    dependents: store
+      .dependents(namespace, name)
+      .map((s): ObjectRefView => ({ kind: s.kind, namespace: s.namespace, name: s.name })),
+  };
+}
+
+type Entry = Omit<InventoryItem, "health" | "message">;
+
+function inventoryEntries(obj: Obj): Entry[] {
+  const inv = obj.status?.inventory as { entries?: { id?: unknown; v?: unknown }[] } | undefined;
+  if (!Array.isArray(inv?.entries)) return [];
+  const out: Entry[] = [];
+  for (const e of inv.entries.slice(0, 10_000)) {
+    if (typeof e?.id !== "string" || typeof e.v !== "string") continue;
+    const p = parseInventoryId(e.id);
+    if (!p) continue;
+    out.push({
+      id: clip(e.id, 600),
+      apiVersion: p.group ? `${p.group}/${clip(e.v, 64)}` : clip(e.v, 64),
+      kind: p.kind,
+      namespace: p.namespace,
+      name: p.name,
+    });
+  }
+  return out;
+}
+
+async function inventoryHealth(as: KubeClient, entries: Entry[]): Promise<InventoryItem[]> {
+  const out: InventoryItem[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const e = entries[i] as Entry;
+      out[i] = { ...e, ...(await readHealth(as, e)) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  return out;
+}
+
+async function readHealth(as: KubeClient, e: Entry): Promise<Pick<InventoryItem, "health" | "message">> {
+  try {
+    const live = await as.get({
+      apiVersion: e.apiVersion,
+      kind: e.kind,
+      name: e.name,
+      ...(e.namespace ? { namespace: e.namespace } : {}),
+    });
+    if (!live) return { health: "NotFound", message: "not found in the cluster" };
+    return healthOf(live as Obj);
+  } catch (err) {
+    if (isForbidden(err)) return { health: "Forbidden", message: "you may not read this object" };
+    if (isNotFound(err)) return { health: "NotFound", message: "kind not served" };
+    return { health: "Unknown", message: err instanceof ApiError ? clip(err.serverMessage) : "could not read" };
+  }
+}
+
+function history(obj: Obj): HistoryView[] {
+  const list = obj.status?.history;
+  if (!Array.isArray(list)) return [];
+  return list.slice(0, 20).map((h: Record<string, unknown>) => ({
+    digest: clip(h.digest, 128),
+    revision: clip((h.metadata as Record<string, unknown> | undefined)?.revision),
+    firstReconciled: clip(h.firstReconciled, 64),
+    lastReconciled: clip(h.lastReconciled, 64),
+    lastReconciledDuration: clip(h.lastReconciledDuration, 64),
+    lastReconciledStatus: clip(h.lastReconciledStatus, 64),
+    totalReconciliations: typeof h.totalReconciliations === "number" ? h.totalReconciliations : 0,
+  }));
+}
+
+function sourceView(store: ClusterStore, ref: ObjectRefView | undefined): SourceView | undefined {
+  if (!ref) return undefined;
+  const obj = store.object(ref.kind, ref.namespace, ref.name);
+  if (!obj) {
+    return {
+      ...ref,
+      url: "",
+      ref: "",
+      revision: "",
+      digest: "",
+      lastUpdateTime: "",
+      state: "unknown",
+      message: "not found",
+    };
+  }
+  return sourceOf(obj);
+}
+
+export function sourceOf(obj: Obj): SourceView {
+  const s: Summary = summarize(obj);
+  const artifact = (obj.status?.artifact ?? {}) as Record<string, unknown>;
+  const link = commitUrl(s.path, s.revision);
+  return {
+    kind: s.kind,
+    namespace: s.namespace,
+    name: s.name,
+    url: s.path,
+    ref: s.ref ?? "",
+    revision: s.revision,
+    digest: clip(artifact.digest, 128),
+    ...(typeof artifact.size === "number" ? { size: artifact.size } : {}),
+    lastUpdateTime: clip(artifact.lastUpdateTime, 64),
+    ...(link ? { commitUrl: link } : {}),
+    state: s.state,
+    message: s.message,
+  };
+}

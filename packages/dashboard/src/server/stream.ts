@@ -1,0 +1,144 @@
+// The live feed: Server-Sent Events. The first message is a snapshot of what this user may list; after it, changes
+// are pushed in batches (at most every `flushMs`), each filtered by the same SubjectAccessReviews, so a status change
+// reaches an open page well within a second without the browser asking.
+import type { ServerResponse } from "node:http";
+import type { ResourceType } from "@capstan/runtime";
+import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
+import type { AccessReviewer } from "./auth/access.js";
+import type { Principal } from "./auth/authenticate.js";
+import { byTimeDesc } from "./model.js";
+import { type Change, type ClusterStore, eventType } from "./store.js";
+
+/** Events in the snapshot (newest first); the page keeps about as many. */
+export const snapshotEvents = 300;
+
+export interface StreamOptions {
+  flushMs?: number;
+  heartbeatMs?: number;
+}
+
+export class Stream {
+  private pending = new Map<string, Change>();
+  private buffering = true;
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+  private unsubscribe: (() => void) | undefined;
+  private flushing = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly who: Principal,
+    private readonly store: ClusterStore,
+    private readonly access: AccessReviewer,
+    private readonly options: StreamOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+      connection: "keep-alive",
+    });
+    this.res.on("close", () => this.close());
+    // Subscribe first: what changes while the snapshot is filtered is sent after it (upserts are idempotent).
+    this.unsubscribe = this.store.subscribe((c) => this.onChange(c));
+    const snapshot = await this.snapshot();
+    if (this.closed) return;
+    this.write("snapshot", snapshot);
+    this.buffering = false;
+    this.schedule();
+    this.heartbeat = setInterval(() => this.res.write(": keep-alive\n\n"), this.options.heartbeatMs ?? 25_000);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
+    this.res.end();
+  }
+
+  private async snapshot(): Promise<Snapshot> {
+    const items = await this.visibleItems(this.store.items());
+    const events = (await this.visibleEvents(this.store.allEvents())).sort(byTimeDesc).slice(0, snapshotEvents);
+    return { items, events };
+  }
+
+  private async visibleItems(items: Summary[]): Promise<Summary[]> {
+    const seen = new Map<string, Promise<boolean>>();
+    const checks = items.map((s) => {
+      const type = this.store.typeOf(s.kind);
+      if (!type) return Promise.resolve(false);
+      const k = `${s.kind}/${s.namespace}`;
+      let p = seen.get(k);
+      if (!p) {
+        p = this.access.canList(this.who, type, s.namespace);
+        seen.set(k, p);
+      }
+      return p;
+    });
+    const ok = await Promise.all(checks);
+    return items.filter((_, i) => ok[i]);
+  }
+
+  private async visibleEvents(events: EventView[]): Promise<EventView[]> {
+    const namespaces = [...new Set(events.map((e) => e.namespace))];
+    const ok = new Map(
+      await Promise.all(
+        namespaces.map(async (ns) => [ns, await this.access.canList(this.who, eventType, ns)] as const),
+      ),
+    );
+    return events.filter((e) => ok.get(e.namespace));
+  }
+
+  private onChange(c: Change): void {
+    this.pending.set(`${c.type}:${c.key}`, c);
+    if (!this.buffering) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed || this.pending.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.options.flushMs ?? 100);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.closed) return;
+    this.flushing = true;
+    const changes = [...this.pending.values()];
+    this.pending = new Map();
+    try {
+      const batch: ChangeBatch = { upserts: [], deletes: [], events: [], eventDeletes: [] };
+      const allowed = await Promise.all(changes.map((c) => this.visible(c)));
+      changes.forEach((c, i) => {
+        if (!allowed[i]) return;
+        if (c.type === "item") {
+          if (c.summary) batch.upserts.push(c.summary);
+          else batch.deletes.push(c.key);
+        } else if (c.event) batch.events.push(c.event);
+        else batch.eventDeletes.push(c.key);
+      });
+      if (batch.upserts.length + batch.deletes.length + batch.events.length + batch.eventDeletes.length > 0) {
+        this.write("changes", batch);
+      }
+    } finally {
+      this.flushing = false;
+      this.schedule();
+    }
+  }
+
+  private visible(c: Change): Promise<boolean> {
+    const type: ResourceType = c.type === "item" ? c.resource : eventType;
+    return this.access.canList(this.who, type, c.namespace);
+  }
+
+  private write(event: string, data: unknown): void {
+    if (this.closed) return;
+    this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+}

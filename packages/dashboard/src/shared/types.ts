@@ -1,0 +1,155 @@
+// What the server sends the browser: small, already-summarised views of the toolkit objects. Shared by both halves so
+// that the wire format has one definition. Nothing here ever carries a token, a Secret value or a Provider address.
+
+/** Where an object stands, in the words of the overview (kstatus, plus Flux's suspend). */
+export type State = "ready" | "failing" | "stalled" | "reconciling" | "suspended" | "unknown";
+export const states: readonly State[] = ["failing", "stalled", "reconciling", "suspended", "ready", "unknown"];
+
+/** The toolkit kinds, plus the controllers' own Deployments (labelled app.kubernetes.io/part-of=flux). */
+export type SummaryKind = "Kustomization" | "GitRepository" | "Provider" | "Alert" | "Receiver" | "Deployment";
+export const summaryKinds: readonly SummaryKind[] = ["Kustomization", "GitRepository", "Provider", "Alert", "Receiver"];
+
+export interface ObjectRefView {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/** One toolkit object as the lists show it. `key` is `<kind>/<namespace>/<name>`. */
+export interface Summary {
+  key: string;
+  kind: SummaryKind;
+  namespace: string;
+  name: string;
+  state: State;
+  /** The Ready condition's status, reason and message ("" when there is none). */
+  ready: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  /** When Ready last changed (RFC 3339), or "". */
+  since: string;
+  suspended: boolean;
+  /** Kustomization: lastAppliedRevision; GitRepository: the artifact's revision. */
+  revision: string;
+  /** Kustomization: lastAttemptedRevision. */
+  attemptedRevision: string;
+  /** Kustomization: its source. */
+  source?: ObjectRefView;
+  /** Kustomization: dependsOn, namespaces defaulted. */
+  dependsOn?: ObjectRefView[];
+  /** Kustomization: spec.path; GitRepository: the URL without credentials. */
+  path: string;
+  /** GitRepository: branch, tag, semver or commit asked for. */
+  ref?: string;
+  /** Number of applied objects (Kustomization inventory). */
+  inventoryCount?: number;
+}
+
+export interface EventView {
+  key: string;
+  namespace: string;
+  involved: ObjectRefView;
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** The most recent time the Event happened (RFC 3339). */
+  time: string;
+  source: string;
+}
+
+export interface Snapshot {
+  items: Summary[];
+  events: EventView[];
+}
+
+/** A batch of changes pushed on the stream after the snapshot. */
+export interface ChangeBatch {
+  upserts: Summary[];
+  deletes: string[];
+  events: EventView[];
+  eventDeletes: string[];
+}
+
+export interface Identity {
+  user: string;
+  groups: string[];
+  /** --insecure-local: no login, the server's own credentials. */
+  insecure: boolean;
+}
+
+export type Health = "Current" | "InProgress" | "Failed" | "Terminating" | "NotFound" | "Unknown" | "Forbidden";
+
+export interface InventoryItem {
+  id: string;
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  health: Health;
+  message: string;
+}
+
+export interface ConditionView {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface HistoryView {
+  digest: string;
+  revision: string;
+  firstReconciled: string;
+  lastReconciled: string;
+  lastReconciledDuration: string;
+  lastReconciledStatus: string;
+  totalReconciliations: number;
+}
+
+export interface SourceView {
+  kind: string;
+  namespace: string;
+  name: string;
+  url: string;
+  ref: string;
+  revision: string;
+  digest: string;
+  size?: number;
+  lastUpdateTime: string;
+  /** A link to the commit on GitHub, GitLab or Bitbucket, when the URL is one of theirs. */
+  commitUrl?: string;
+  state: State;
+  message: string;
+}
+
+export interface Detail {
+  summary: Summary;
+  conditions: ConditionView[];
+  generation: number;
+  observedGeneration: number;
+  interval: string;
+  prune?: boolean;
+  targetNamespace?: string;
+  lastHandledReconcileAt: string;
+  requestedAt: string;
+  history: HistoryView[];
+  source?: SourceView;
+  /** Grouped by kind on the page; here in inventory order. */
+  inventory: InventoryItem[];
+  /** More inventory entries than the page shows (bounded). */
+  inventoryTruncated: boolean;
+  events: EventView[];
+  /** Kustomizations depending on this one. */
+  dependents: ObjectRefView[];
+}
+
+export type Action = "reconcile" | "suspend" | "resume";
+
+export interface ActionResult {
+  ok: boolean;
+  /** The apiserver's message on refusal. */
+  message: string;
+}

@@ -1,0 +1,216 @@
+// Test helpers against the run's real control plane: CRDs, namespaces, ServiceAccount tokens (TokenRequest), RBAC,
+// toolkit objects with a status written directly (no controllers needed), and a dashboard started in-process.
+import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { ensureCrds } from "@capstan/api/testing";
+import { createTestNamespace, loadKubeConfig, rawRequest, type TestNamespace } from "@capstan/cluster/testing";
+import { KubeClient, type KubeObject } from "@capstan/runtime";
+import { type Dashboard, type DashboardOptions, startDashboard } from "../server/index.js";
+
+export const fm = { fieldManager: "dashboard-test", force: true };
+export const rev = (n: number) => `main@sha1:${n.toString(16).padStart(40, "0")}`;
+const T0 = "2026-01-01T10:00:00Z";
+
+export interface TestCluster {
+  path: string;
+  client: KubeClient;
+  namespaces: TestNamespace[];
+  namespace(prefix: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function testCluster(path: string): Promise<TestCluster> {
+  await ensureCrds(path);
+  const client = new KubeClient({ kubeconfigPath: path });
+  const namespaces: TestNamespace[] = [];
+  return {
+    path,
+    client,
+    namespaces,
+    namespace: async (prefix) => {
+      const ns = await createTestNamespace(loadKubeConfig(path), prefix);
+      namespaces.push(ns);
+      return ns.name;
+    },
+    cleanup: async () => {
+      for (const ns of namespaces) await ns.delete();
+      client.close();
+    },
+  };
+}
+
+/** A token of a new ServiceAccount, from the TokenRequest API. */
+export async function serviceAccountToken(path: string, client: KubeClient, namespace: string, name: string) {
+  await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+  const res = await rawRequest(
+    loadKubeConfig(path),
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    { body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } } },
+  );
+  const token = res.json<{ status?: { token?: string } }>().status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name}: HTTP ${res.status}`);
+  return { token, user: `system:serviceaccount:${namespace}:${name}` };
+}
+
+/** A Role in `namespace` with `verbs` on the toolkit kinds and Events, bound to `user` (or a group: `group:<name>`). */
+export async function grant(client: KubeClient, namespace: string, user: string, verbs: string[], name = "dash") {
+  const subject = user.startsWith("group:")
+    ? { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: user.slice(6) }
+    : { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user };
+  await client.apply(
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name, namespace },
+      rules: [
+        {
+          apiGroups: ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"],
+          resources: ["kustomizations", "gitrepositories"],
+          verbs,
+        },
+        { apiGroups: [""], resources: ["events", "configmaps", "secrets"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
+      ],
+    },
+    fm,
+  );
+  await client.apply(
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [subject],
+    },
+    fm,
+  );
+}
+
+export interface ReadyInit {
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+}
+export const ready: ReadyInit = {
+  status: "True",
+  reason: "ReconciliationSucceeded",
+  message: "Applied revision: main@sha1:1",
+};
+
+export async function gitRepository(client: KubeClient, namespace: string, name: string, revision = rev(1)) {
+  await client.apply(
+    {
+      apiVersion: gitRepositoryType.apiVersion,
+      kind: "GitRepository",
+      metadata: { name, namespace },
+      spec: { url: `https://token:s3cr3t@github.com/acme/${name}.git`, interval: "1m", ref: { branch: "main" } },
+    },
+    fm,
+  );
+  await client.applyStatus(
+    {
+      apiVersion: gitRepositoryType.apiVersion,
+      kind: "GitRepository",
+      metadata: { name, namespace },
+      status: {
+        observedGeneration: 1,
+        artifact: {
+          path: `gitrepository/${namespace}/${name}/x.tar.gz`,
+          url: "http://source-controller/x.tar.gz",
+          revision,
+          digest: `sha256:${"a".repeat(64)}`,
+          lastUpdateTime: T0,
+          size: 1234,
+        },
+        conditions: [{ type: "Ready", lastTransitionTime: T0, observedGeneration: 1, ...ready }],
+      },
+    },
+    fm,
+  );
+}
+
+export interface KsInit {
+  source?: string;
+  dependsOn?: string[];
+  inventory?: { id: string; v: string }[];
+  revision?: string;
+}
+
+export async function kustomization(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  cond: ReadyInit = ready,
+  init: KsInit = {},
+): Promise<KubeObject> {
+  await client.apply(
+    {
+      apiVersion: kustomizationType.apiVersion,
+      kind: "Kustomization",
+      metadata: { name, namespace },
+      spec: {
+        interval: "5m",
+        prune: true,
+        path: `./apps/${name}`,
+        sourceRef: { kind: "GitRepository", name: init.source ?? "repo" },
+        ...(init.dependsOn ? { dependsOn: init.dependsOn.map((d) => ({ name: d })) } : {}),
+      },
+    },
+    fm,
+  );
+  return setKsStatus(client, namespace, name, cond, init);
+}
+
+export async function setKsStatus(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  cond: ReadyInit,
+  init: KsInit = {},
+): Promise<KubeObject> {
+  const revision = init.revision ?? rev(1);
+  return client.applyStatus(
+    {
+      apiVersion: kustomizationType.apiVersion,
+      kind: "Kustomization",
+      metadata: { name, namespace },
+      status: {
+        observedGeneration: 1,
+        lastAttemptedRevision: revision,
+        ...(cond.status === "True" ? { lastAppliedRevision: revision } : {}),
+        conditions: [
+          {
+            type: "Ready",
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+            observedGeneration: 1,
+            ...cond,
+          },
+        ],
+        ...(init.inventory ? { inventory: { entries: init.inventory } } : {}),
+      },
+    },
+    fm,
+  );
+}
+
+/** A Warning Event about a Kustomization, as kustomize-controller records one. */
+export async function ksEvent(client: KubeClient, namespace: string, ks: string, reason: string, message: string) {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await client.create({
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: { generateName: `${ks}.`, namespace, name: "" },
+    involvedObject: { apiVersion: kustomizationType.apiVersion, kind: "Kustomization", name: ks, namespace },
+    reason,
+    message,
+    type: "Warning",
+    source: { component: "kustomize-controller" },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  });
+}
+
+export function dashboard(client: KubeClient, options: Partial<DashboardOptions> = {}): Promise<Dashboard> {
+  return startDashboard({ client, accessTtlMs: 1_000, ...options });
+}

@@ -2,6 +2,8 @@
 // postBuild substitution and commonMetadata; failures with Flux's reasons ArtifactFailed and BuildFailed.
 import { KustomizationReasons } from "@capstan/api";
 import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
+import { decryptObjects, decryptSources, loadDecryptionKeys } from "../decrypt/decrypt.js";
+import { Sops } from "../decrypt/sops.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
 import type { Client, KubeObject } from "../kube.js";
 import { fmtObject } from "../object.js";
@@ -16,6 +18,8 @@ import type { KustomizationObject, SourceArtifact } from "./types.js";
 export interface BuildDeps {
   fetcher: ArtifactFetcher;
   kustomizeBinary: string;
+  /** (Capstan) The sops binary spec.decryption runs (--sops-path). */
+  sopsBinary?: string;
   strictSubstitutions?: boolean;
   scratchDir?: string;
   /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (render/cache.ts). */
@@ -49,7 +53,8 @@ function isSopsEncrypted(o: KubeObject): boolean {
  */
 async function reusedBuild(deps: BuildDeps, input: BuildInput) {
   const cache = deps.buildCache;
-  if (!cache) return {};
+  // Decrypted builds are not kept: the keys are not among the inputs, and a rotated or removed key must be seen.
+  if (!cache || input.obj.spec.decryption) return {};
   const { obj, client } = input;
   let variables: Record<string, string> | undefined;
   try {
@@ -85,6 +90,12 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
   let objects: KubeObject[];
+  const decryption = spec.decryption
+    ? {
+        keys: await loadDecryptionKeys(input.client, obj),
+        sops: new Sops({ binary: deps.sopsBinary ?? "sops", timeoutMs: input.timeoutMs, signal: ctx.signal }),
+      }
+    : undefined;
   try {
     objects = await buildManifests({
       sourceDir: dir,
@@ -92,7 +103,11 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       overlay: spec,
       kustomize: { binary: deps.kustomizeBinary, timeoutMs: input.timeoutMs, signal: ctx.signal },
       ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+      ...(decryption
+        ? { prepare: (root: string, dir: string) => decryptSources(root, dir, decryption.sops, decryption.keys) }
+        : {}),
     });
+    if (decryption) objects = await decryptObjects(objects, decryption.sops, decryption.keys);
     if (spec.postBuild) {
       const vars =
         reused.variables ?? (await loadVariables(input.client, obj.metadata.namespace ?? "default", spec.postBuild));

@@ -1,0 +1,139 @@
+// spec.decryption (provider sops) through the reconciler, with keys from the real age-keygen and files encrypted by
+// the real, pinned sops: an encrypted Secret manifest and an encrypted dotenv that a secretGenerator reads are applied
+// in clear; a wrong key, a tampered value (MAC) or a missing
+// key Secret each give Ready=False DecryptionFailed naming the file or object, nothing of the Kustomization is
+// applied, and the plaintext is in neither status nor Events.
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../kube.js";
+import type { Harness } from "../testing/harness.js";
+import { readyOf } from "../testing/harness.js";
+import { failedWith, kubeconfig, namespaceEvents, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import { type AgeKey, ageKeygen, sopsEncrypt } from "../testing/sops.js";
+
+const password = "s3cr3t-Pa55word-4711";
+const apiToken = "tok-0a1b2c3d4e5f";
+
+const secretManifest = (namespace: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: ${namespace}
+  labels:
+    tier: db
+stringData:
+  password: ${password}
+`;
+
+async function keySecret(h: Harness, name: string, key: AgeKey): Promise<void> {
+  await h.client.apply(
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace: h.namespace },
+      stringData: { "identity.agekey": key.identity },
+    },
+    { fieldManager: "test" },
+  );
+}
+
+async function source(h: Harness, key: AgeKey, tamper = false) {
+  let secret = await sopsEncrypt("db.yaml", secretManifest(h.namespace), key.recipient, [
+    "--encrypted-regex",
+    "^(data|stringData)$",
+  ]);
+  // An unencrypted value changed after encryption: only the MAC can tell.
+  if (tamper) secret = secret.replace("tier: db", "tier: web");
+  const env = await sopsEncrypt("app.env", `API_TOKEN=${apiToken}\nMODE=prod\n`, key.recipient);
+  return h.artifact({
+    "kustomization.yaml": `resources: [db.yaml, plain.yaml]
+generatorOptions:
+  disableNameSuffixHash: true
+secretGenerator:
+  - name: app
+    namespace: ${h.namespace}
+    envs: [app.env]
+`,
+    "db.yaml": secret,
+    "app.env": env,
+    "plain.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: plain
+  namespace: ${h.namespace}
+data:
+  mode: plain
+`,
+  });
+}
+
+const decryption = (name: string) => ({ decryption: { provider: "sops", secretRef: { name } } });
+
+async function getSecret(h: Harness, name: string) {
+  return h.client.get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    name,
+    namespace: h.namespace,
+  });
+}
+
+const decoded = (data: Record<string, string> | undefined, key: string) =>
+  Buffer.from(data?.[key] ?? "", "base64").toString("utf8");
+
+async function expectNothingLeaked(h: Harness, name: string): Promise<void> {
+  const k = await h.getKustomization(name);
+  const events = await namespaceEvents(h);
+  const text = JSON.stringify(k?.status) + JSON.stringify(events.map((e) => e.message));
+  expect(text).not.toContain(password);
+  expect(text).not.toContain(apiToken);
+}
+
+async function expectNothingApplied(h: Harness): Promise<void> {
+  expect(await getSecret(h, "db")).toBeUndefined();
+  expect(await getSecret(h, "app")).toBeUndefined();
+  expect(
+    await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "plain", namespace: h.namespace }),
+  ).toBeUndefined();
+}
+
+describe("Kustomization spec.decryption (SOPS, age)", () => {
+  it("Given an encrypted Secret manifest and an encrypted dotenv of a secretGenerator, should apply both decrypted", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops");
+    const key = await ageKeygen();
+    await keySecret(h, "sops-age", key);
+    const a = await source(h, key);
+    expect(JSON.stringify(a)).not.toContain(password);
+    await h.publish("repo", a);
+    await h.kustomization("app", decryption("sops-age"));
+    await untilKustomization(h, "app", "applied", readyAt(a.revision));
+    const db = await getSecret(h, "db");
+    expect(decoded(db?.data, "password")).toBe(password);
+    expect(db && "sops" in db).toBe(false);
+    const app = await getSecret(h, "app");
+    expect(decoded(app?.data, "API_TOKEN")).toBe(apiToken);
+    expect(decoded(app?.data, "MODE")).toBe("prod");
+    await expectNothingLeaked(h, "app");
+  });
+
+  it.each([
+    [
+      "a key that is not a recipient",
+      "wrong-key",
+      /decryption of app\.env failed: no key of the decryption Secret can decrypt it/,
+    ],
+    ["a value changed after encryption", "tampered", /decryption of db\.yaml failed: MAC mismatch/],
+    ["a decryption Secret that does not exist", "missing-key", /decryption secret '[^']+\/absent' not found/],
+  ])("Given %s, should fail with DecryptionFailed and apply nothing", async (_what, name, message) => {
+    const { h } = await scenario(kubeconfig(), `ks-sops-${name}`);
+    const key = await ageKeygen();
+    if (name === "wrong-key") await keySecret(h, "keys", await ageKeygen());
+    else await keySecret(h, "keys", key);
+    const a = await source(h, key, name === "tampered");
+    await h.publish("repo", a);
+    await h.kustomization(name, decryption(name === "missing-key" ? "absent" : "keys"));
+    const k = await untilKustomization(h, name, "DecryptionFailed", failedWith("DecryptionFailed"));
+    expect(readyOf(k)?.message).toMatch(message);
+    await expectNothingApplied(h);
+    await expectNothingLeaked(h, name);
+  });
+});

@@ -49,6 +49,8 @@ export const GitRepositoryReasons = {
   SymlinkUpdateFailed: "SymlinkUpdateFailed",
   ArtifactUpToDate: "ArtifactUpToDate",
   CacheOperationFailed: "CacheOperationFailed",
+  /** IncludeUnavailable: a path of an included artifact could not be copied. */
+  CopyOperationFailed: "CopyOperationFailed",
   InvalidProviderConfiguration: "InvalidProviderConfiguration",
   /** ArtifactOutdated: the remote moved to a revision not yet stored. */
   NewRevision: "NewRevision",

@@ -1,13 +1,13 @@
-// Errors that carry the condition and reason Flux's source-controller would report for them, so the reconciler can
-// map any failure onto status without parsing messages.
+// Errors that carry the condition and reason Flux's source-controller would report for them: the runtime's
+// ReconcileError, so the reconcile loop marks the condition and stalls or retries without parsing messages.
+import { type GitRepositoryCondition, GitRepositoryConditions, GitRepositoryReasons } from "@capstan/api";
+import { ReconcileError } from "@capstan/runtime";
 
-/** The abnormal-true conditions a GitRepository failure lands on (Flux's names). */
-export type FailureCondition =
-  | "FetchFailed"
-  | "BuildFailed"
-  | "StorageOperationFailed"
-  | "IncludeUnavailable"
-  | "SourceVerified";
+/** The GitRepository conditions a failure lands on (Flux's names). */
+export type FailureCondition = Exclude<
+  GitRepositoryCondition,
+  typeof GitRepositoryConditions.ArtifactInStorage | typeof GitRepositoryConditions.ArtifactOutdated
+>;
 
 export interface SourceErrorOptions {
   cause?: unknown;
@@ -15,36 +15,19 @@ export interface SourceErrorOptions {
   stalling?: boolean;
 }
 
-export class SourceError extends Error {
-  readonly condition: FailureCondition;
-  readonly reason: string;
-  readonly stalling: boolean;
+export class SourceError extends ReconcileError {
+  declare readonly condition: FailureCondition;
 
   constructor(condition: FailureCondition, reason: string, message: string, options: SourceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, {
+      reason,
+      condition,
+      stalling: options.stalling ?? false,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.name = "SourceError";
-    this.condition = condition;
-    this.reason = reason;
-    this.stalling = options.stalling ?? false;
   }
 }
-
-/** Flux's reason names used by this package. */
-export const Reasons = {
-  GitOperationFailed: "GitOperationFailed",
-  GitOperationSucceeded: "GitOperationSucceeded",
-  AuthenticationFailed: "AuthenticationFailed",
-  URLInvalid: "URLInvalid",
-  VerificationError: "VerificationError",
-  Succeeded: "Succeeded",
-  ArchiveOperationFailed: "ArchiveOperationFailed",
-  DirCreationFailed: "DirectoryCreationFailed",
-  StatOperationFailed: "StatOperationFailed",
-  InvalidPath: "InvalidPath",
-  StorageOperationFailed: "StorageOperationFailed",
-  InvalidProviderConfiguration: "InvalidProviderConfiguration",
-  EmptyGitRepository: "EmptyGitRepository",
-} as const;
 
 export class GitError extends SourceError {
   /** What went wrong, for callers and tests that branch on it without reading the message. */
@@ -52,15 +35,15 @@ export class GitError extends SourceError {
   constructor(kind: GitErrorKind, message: string, options: SourceErrorOptions = {}) {
     const reason =
       kind === "auth" || kind === "credentials" || kind === "proxy"
-        ? Reasons.AuthenticationFailed
+        ? GitRepositoryReasons.AuthenticationFailed
         : kind === "url"
-          ? Reasons.URLInvalid
+          ? GitRepositoryReasons.URLInvalid
           : kind === "provider"
-            ? Reasons.InvalidProviderConfiguration
+            ? GitRepositoryReasons.InvalidProviderConfiguration
             : kind === "emptyRepository"
-              ? Reasons.EmptyGitRepository
-              : Reasons.GitOperationFailed;
-    super("FetchFailed", reason, message, options);
+              ? GitRepositoryReasons.EmptyGitRepository
+              : GitRepositoryReasons.GitOperationFailed;
+    super(GitRepositoryConditions.FetchFailed, reason, message, options);
     this.name = "GitError";
     this.kind = kind;
   }
@@ -79,16 +62,17 @@ export type GitErrorKind =
   | "timeout"
   | "other";
 
+/** spec.verify failed: SourceVerified=False (a positive condition, so the runtime marks it False). */
 export class VerificationError extends SourceError {
   constructor(message: string, options: SourceErrorOptions = {}) {
-    super("SourceVerified", Reasons.VerificationError, message, options);
+    super(GitRepositoryConditions.SourceVerified, GitRepositoryReasons.VerificationError, message, options);
     this.name = "VerificationError";
   }
 }
 
 export class StorageError extends SourceError {
   constructor(reason: string, message: string, options: SourceErrorOptions = {}) {
-    super("StorageOperationFailed", reason, message, options);
+    super(GitRepositoryConditions.StorageOperationFailed, reason, message, options);
     this.name = "StorageError";
   }
 }
@@ -100,7 +84,7 @@ export class StorageError extends SourceError {
  */
 export class BuildError extends SourceError {
   constructor(reason: string, message: string, options: SourceErrorOptions = {}) {
-    super("StorageOperationFailed", reason, message, options);
+    super(GitRepositoryConditions.StorageOperationFailed, reason, message, options);
     this.name = "BuildError";
   }
 }

@@ -1,5 +1,5 @@
 // source-controller's flags: the runtime's common ones plus Flux's storage flags (same names and defaults).
-import { controllerFlags } from "@capstan/runtime";
+import { controllerFlags, type FlagValues } from "@capstan/runtime";
 
 export const controllerName = "source-controller";
 
@@ -45,3 +45,5 @@ export const sourceControllerFlags = controllerFlags({
     description: "Largest artifact (compressed bytes) to store; 0 means no limit. Capstan addition, not a Flux flag.",
   },
 });
+
+export type SourceControllerFlags = FlagValues<typeof sourceControllerFlags>;

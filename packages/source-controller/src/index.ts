@@ -4,7 +4,6 @@ export {
   type FailureCondition,
   GitError,
   type GitErrorKind,
-  Reasons,
   SourceError,
   StorageError,
   VerificationError,

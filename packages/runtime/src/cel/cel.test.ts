@@ -1,6 +1,7 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { describe, expect, it } from "vitest";
 import { CelError, celLimits, compileCel, comprehensionNesting, maxComprehensionNesting, toCel } from "./cel.js";
+import { unsafeRegex } from "./regex.js";
 
 describe("compileCel", () => {
   it("Given undeclared variables / should allow any name, dynamically typed, and compare JSON integers as ints", () => {
@@ -57,3 +58,33 @@ describe("comprehensionNesting", () => {
 function compileCelAst(expr: string): unknown {
   return new Environment({ unlistedVariablesAreDyn: true }).parse(expr).ast;
 }
+
+describe("regular expressions", () => {
+  it.each([["^[a-z0-9-]+$"], ["^v(\\d+)\\.(\\d+)$"], ["(ab|cd)+"], ["^(feat|fix)(\\(.+\\))?: "], ["[(]+[)]*"]])(
+    "Given the linear pattern %j / should accept it",
+    (pattern) => {
+      expect(unsafeRegex(pattern)).toBeUndefined();
+      expect(compileCel(`s.matches(${JSON.stringify(pattern)})`).evaluate({ s: "feat: x" })).toBeTypeOf("boolean");
+    },
+  );
+
+  it.each([
+    ["(a+)+$", "repeated group"],
+    ["(a*)*b", "repeated group"],
+    ["((ab)*c)+", "repeated group"],
+    ["(x+x+)+y", "repeated group"],
+    ["(a){2,}(b+){3}", "repeated group"],
+    ["(a)\\1", "backreference"],
+    ["a".repeat(300), "longer than"],
+  ])("Given the pattern %j / should refuse it at parse time (%s)", (pattern, why) => {
+    expect(unsafeRegex(pattern)).toContain(why);
+    expect(() => compileCel(`s.matches(${JSON.stringify(pattern)})`)).toThrow(
+      expect.objectContaining({ stage: "parse" }),
+    );
+  });
+
+  it("Given a pattern that is not a literal / should refuse it, in both call forms", () => {
+    expect(() => compileCel("s.matches(p)")).toThrow(/literal pattern/);
+    expect(() => compileCel("matches(s, p)")).toThrow(/literal pattern/);
+  });
+});

@@ -7,7 +7,12 @@
 //   one another's bodies). Nesting is limited to `maxComprehensionNesting`, which keeps that polynomial small.
 //   (Capstan: cel-go bounds cost with a per-call budget; cel-js has none, and JavaScript cannot interrupt a
 //   synchronous evaluation, so the bound is static.)
+// - regular expressions: cel-go's RE2 runs in linear time, JavaScript's backtracking RegExp does not. `matches` takes
+//   a literal pattern only (a pattern from data, e.g. a webhook body, could be chosen to backtrack for ever), of at
+//   most `maxPatternLength` characters, without backreferences and without a repeated group that itself repeats
+//   (`(a+)+`), the shapes that make backtracking exponential.
 import { Environment, type Limits } from "@marcbachmann/cel-js";
+import { unsafeRegex } from "./regex.js";
 
 /** Parse-time limits of every expression (Flux sets none; a real expression needs a few dozen nodes). */
 export const celLimits: Limits = {
@@ -82,6 +87,8 @@ export function compileCel(source: string, options: CelOptions = {}): CelProgram
       `comprehensions nested ${nesting} deep, more than the ${maxComprehensionNesting} allowed (Capstan bounds evaluation cost)`,
     );
   }
+  const unsafe = unsafePattern(program.ast);
+  if (unsafe) throw new CelError("parse", unsafe);
   let type = "dyn";
   if (options.variables !== undefined) {
     const checked = program.check();
@@ -133,4 +140,27 @@ export function comprehensionNesting(node: unknown): number {
     return Math.max(comprehensionNesting(args[1]), 1 + comprehensionNesting(args[2]));
   }
   return comprehensionNesting(args);
+}
+
+/** Why a `matches` call of the expression could backtrack without bound, or undefined when none can. */
+export function unsafePattern(node: unknown): string | undefined {
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const why = unsafePattern(n);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (!isNode(node)) return undefined;
+  const args = node.args;
+  if (Array.isArray(args) && args[0] === "matches" && (node.op === "rcall" || node.op === "call")) {
+    const pattern =
+      node.op === "rcall" ? (args[2] as unknown[] | undefined)?.[0] : (args[1] as unknown[] | undefined)?.[1];
+    const why =
+      isNode(pattern) && pattern.op === "value" && typeof pattern.args === "string"
+        ? unsafeRegex(pattern.args)
+        : "matches() takes a literal pattern (Capstan: a pattern from data could backtrack without bound)";
+    if (why) return why;
+  }
+  return unsafePattern(args);
 }

@@ -9,4 +9,6 @@ export {
   comprehensionNesting,
   maxComprehensionNesting,
   toCel,
+  unsafePattern,
 } from "./cel.js";
+export { maxPatternLength, unsafeRegex } from "./regex.js";

@@ -61,7 +61,7 @@ export interface Runnable {
   name?: string;
   /**
    * Only on the elected replica, started with the controllers' workers (default false: on every replica, once the
-   * informers have synced). Without leader election every runnable is leaderOnly-started at once.
+   * informers have synced). Without leader election, leader-only runnables start right after the others.
    */
   leaderOnly?: boolean;
   /**

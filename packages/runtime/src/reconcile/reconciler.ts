@@ -16,6 +16,7 @@ import { setFinalizer } from "./finalizers.js";
 import { defaultFinalizer, isNotFound, jittered, refOf, specDuration, specSuspended } from "./object.js";
 import { finishPass, type PassResult } from "./result.js";
 import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
+import { withRuntimeConditions } from "./summarize.js";
 import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
 
 export interface ReconcileDeps<T extends WithConditions> {
@@ -37,6 +38,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
   const signal = deps.signal ?? new AbortController().signal;
   const finalizer = def.finalizer === undefined ? defaultFinalizer : def.finalizer;
   const kind = def.type.kind;
+  const owned = withRuntimeConditions(def.conditions).owned;
   const [group] = [def.type.group];
   // The resourceVersion of our last write to each object (status, finalizer). A reconcile that starts before the
   // informer has delivered that write would work from the status before it: an inventory that the previous
@@ -75,7 +77,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
       events: deps.events,
       reconcileID,
       signal,
-      patchStatus: async (o) => wrote(key, await writeStatus(deps.client, o, deps.fieldManager)),
+      patchStatus: async (o) => wrote(key, await writeStatus(deps.client, o, deps.fieldManager, owned)),
     };
     // The cache's object is shared with every reader: work on a copy.
     let obj = structuredClone(cached);
@@ -135,7 +137,8 @@ async function reconcileOnce<T extends WithConditions, S>(
     readyWhenEmpty: def.readyWhenEmpty?.(obj) ?? { reason: Reasons.Succeeded, message: "Reconciliation succeeded" },
   });
   const patched = !sameStatus(before, obj.status);
-  if (patched) wrote(await writeStatus(deps.client, obj, deps.fieldManager));
+  if (patched)
+    wrote(await writeStatus(deps.client, obj, deps.fieldManager, withRuntimeConditions(def.conditions).owned));
 
   const ready = getCondition(obj, ReadyCondition);
   if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);

@@ -186,6 +186,10 @@ export class MemoryClient implements Client {
     this.writes.push({ verb: "applyStatus", key, fieldManager: options.fieldManager });
     const existing = this.#objects.get(key);
     if (!existing) throw this.#error("apply status", obj, 404, "NotFound");
+    const wanted = obj.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== existing.metadata.resourceVersion) {
+      throw this.#error("apply status", obj, 409, "Conflict");
+    }
     return this.#store({ ...existing, status: structuredClone(obj.status) }, "MODIFIED") as T;
   }
 
@@ -326,7 +330,7 @@ export function memoryReconciler<T extends WithConditions, S>(
 /** A ReconcileContext over a MemoryClient, for calling one step directly. */
 export function memoryContext(
   client: MemoryClient,
-  options: { fieldManager?: string; signal?: AbortSignal; log?: Logger } = {},
+  options: { fieldManager?: string; signal?: AbortSignal; log?: Logger; ownedConditions?: readonly string[] } = {},
 ): ReconcileContext & { events: MemoryEventRecorder } {
   const events = new MemoryEventRecorder();
   return {
@@ -336,7 +340,7 @@ export function memoryContext(
     reconcileID: "test",
     signal: options.signal ?? new AbortController().signal,
     patchStatus: async (obj) => {
-      await writeStatus(client, obj, options.fieldManager ?? "test");
+      await writeStatus(client, obj, options.fieldManager ?? "test", options.ownedConditions);
     },
   };
 }

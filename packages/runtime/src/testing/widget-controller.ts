@@ -1,10 +1,11 @@
 // A small controller used only in tests: it drives every piece of the runtime (queue, reconcile loop, conditions,
 // status patching, events, metrics) with behaviour chosen per object through its spec.
 import { setTimeout as sleep } from "node:timers/promises";
+import { Reasons } from "../apis/meta.js";
 import { objectKey } from "../contracts.js";
-import { markTrue, Reasons } from "../reconcile/conditions.js";
+import { markTrue } from "../reconcile/conditions.js";
 import { ReconcileError, StallingError, WaitingError } from "../reconcile/errors.js";
-import { type ReconcilerDefinition, type Step, stepContinue } from "../reconcile/types.js";
+import type { ReconcilerDefinition, Step } from "../reconcile/types.js";
 import type { Widget } from "./widget-crd.js";
 import { widgetType } from "./widget-crd.js";
 
@@ -65,7 +66,6 @@ export function widgetDefinition(ledger: ReconcileLedger): ReconcilerDefinition<
     ctx.log.info({ generation: obj.metadata.generation }, "publishing widget");
     try {
       await publish(ledger, ctx.signal, obj, key);
-      return stepContinue;
     } finally {
       ledger.active.set(key, (ledger.active.get(key) ?? 1) - 1);
     }

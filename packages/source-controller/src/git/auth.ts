@@ -5,11 +5,8 @@ import { GitError } from "../errors.js";
 /** A Secret's data, already base64-decoded. */
 export type SecretData = Readonly<Record<string, Buffer>>;
 
-export function decodeSecretData(data: Readonly<Record<string, string>> | undefined): SecretData {
-  const out: Record<string, Buffer> = {};
-  for (const [key, value] of Object.entries(data ?? {})) out[key] = Buffer.from(value, "base64");
-  return out;
-}
+/** The runtime's Secret decoding (base64 → bytes), re-exported for this package's callers. */
+export { decodeSecretData } from "@capstan/runtime";
 
 export type Transport = "http" | "https" | "ssh";
 

@@ -1,18 +1,10 @@
 // The GitRepository reconciler definition for the runtime: conditions as Flux's source-controller declares them,
 // the ordered steps, the finalizer that removes stored artifacts, and the watch that re-runs includers.
-import { gitRepositoryType } from "@capstan/api";
-import type { ReconcilerDefinition } from "@capstan/runtime";
-import { objectKey } from "@capstan/runtime";
+import { GitRepositoryConditions as Condition, gitRepositoryNegativeConditions, gitRepositoryType } from "@capstan/api";
+import { objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import type { Storage } from "../storage/storage.js";
 import { type GitRepoState, type GitRepositoryObject, newState } from "./state.js";
-import {
-  Condition,
-  cleaningUp,
-  reconcileArtifact,
-  reconcileInclude,
-  reconcileSource,
-  reconcileStorage,
-} from "./steps.js";
+import { reconcileArtifact, reconcileInclude, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
 
 export interface GitRepositoryReconcilerOptions {
   storage: Storage;
@@ -23,7 +15,6 @@ export interface GitRepositoryReconcilerOptions {
 const owned = [
   Condition.StorageOperationFailed,
   Condition.FetchFailed,
-  Condition.BuildFailed,
   Condition.IncludeUnavailable,
   Condition.ArtifactOutdated,
   Condition.ArtifactInStorage,
@@ -44,21 +35,11 @@ export function gitRepositoryReconciler(
     conditions: {
       owned,
       summarize: owned,
-      negativePolarity: [
-        Condition.StorageOperationFailed,
-        Condition.FetchFailed,
-        Condition.BuildFailed,
-        Condition.IncludeUnavailable,
-        Condition.ArtifactOutdated,
-      ],
+      negativePolarity: gitRepositoryNegativeConditions,
     },
     newState,
-    steps: [
-      cleaningUp(reconcileStorage(deps)),
-      cleaningUp(reconcileSource(deps)),
-      cleaningUp(reconcileInclude(deps)),
-      reconcileArtifact(deps),
-    ],
+    steps: [reconcileStorage(deps), reconcileSource(deps), reconcileInclude(deps), reconcileArtifact(deps)],
+    endOfPass: (_ctx, _obj, state) => removeScratch(state),
     finalize: async (_ctx, obj) => {
       await options.storage.removeAll({
         kind: gitRepositoryType.kind,
@@ -67,21 +48,17 @@ export function gitRepositoryReconciler(
       });
     },
     watches: [
-      {
-        type: gitRepositoryType,
-        // A GitRepository that others include re-runs them when its artifact changes.
+      // A GitRepository that others include re-runs them when its artifact changes.
+      watch<GitRepositoryObject, GitRepositoryObject>(gitRepositoryType, {
         map: (included, own) =>
           own
             .list(included.metadata.namespace)
-            .filter((o) =>
-              (o as GitRepositoryObject).spec?.include?.some((i) => i.repository.name === included.metadata.name),
-            )
+            .filter((o) => o.spec?.include?.some((i) => i.repository.name === included.metadata.name))
             .map((o) => objectKey(o)),
         shouldEnqueue: (a, b) =>
-          (a as GitRepositoryObject).status?.artifact?.revision !==
-            (b as GitRepositoryObject).status?.artifact?.revision ||
-          (a as GitRepositoryObject).status?.artifact?.digest !== (b as GitRepositoryObject).status?.artifact?.digest,
-      },
+          a.status?.artifact?.revision !== b.status?.artifact?.revision ||
+          a.status?.artifact?.digest !== b.status?.artifact?.digest,
+      }),
     ],
   };
 }

@@ -1,8 +1,8 @@
-// Reads the Secrets a GitRepository names. A missing or unreadable Secret is an AuthenticationFailed fetch failure,
-// as in Flux; the message names the Secret, never its contents.
-import type { Client } from "@capstan/runtime";
+// Reads the Secrets a GitRepository names, with the runtime's Secret reader. A missing or unreadable Secret is an
+// AuthenticationFailed fetch failure, as in Flux; the message names the Secret, never its contents.
+import { type Client, readSecretData, SecretReadError } from "@capstan/runtime";
 import { GitError } from "../errors.js";
-import { decodeSecretData, type SecretData } from "../git/auth.js";
+import type { SecretData } from "../git/auth.js";
 
 export async function readSecret(
   client: Client,
@@ -10,14 +10,10 @@ export async function readSecret(
   name: string,
   purpose: string,
 ): Promise<SecretData> {
-  let secret: { data?: Record<string, string> } | undefined;
   try {
-    secret = (await client.get({ apiVersion: "v1", kind: "Secret", namespace, name })) as
-      | { data?: Record<string, string> }
-      | undefined;
-  } catch (cause) {
-    throw new GitError("credentials", `failed to get ${purpose} secret '${namespace}/${name}'`, { cause });
+    return await readSecretData(client, { namespace, name }, purpose);
+  } catch (err) {
+    if (!(err instanceof SecretReadError)) throw err;
+    throw new GitError("credentials", err.message, err.cause === undefined ? {} : { cause: err.cause });
   }
-  if (!secret) throw new GitError("credentials", `${purpose} secret '${namespace}/${name}' not found`);
-  return decodeSecretData(secret.data);
 }

@@ -2,20 +2,22 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gitRepositoryType } from "@capstan/api";
 import {
-  markFalse,
+  GitRepositoryConditions as Condition,
+  GitRepositoryReasons,
+  gitRepositoryType,
+  SourceEventAnnotations,
+} from "@capstan/api";
+import {
   markReconciling,
   markTrue,
+  Reasons,
   ReconcileError,
   removeCondition,
-  StallingError,
   type Step,
   specDuration,
-  stepContinue,
   WaitingError,
 } from "@capstan/runtime";
-import { SourceError } from "../errors.js";
 import { shortMessage } from "../git/revision.js";
 import type { GitSourceSpec } from "../git/source.js";
 import { fetchSource, resolveSource } from "../git/source.js";
@@ -25,16 +27,6 @@ import type { Storage } from "../storage/storage.js";
 import { normalizeMode, verifyCheckout } from "../verify/verify.js";
 import { readSecret } from "./secrets.js";
 import { contentConfigUnchanged, type GitRepoState, type GitRepositoryObject, normalizeIncludes } from "./state.js";
-
-export const Condition = {
-  ArtifactInStorage: "ArtifactInStorage",
-  ArtifactOutdated: "ArtifactOutdated",
-  FetchFailed: "FetchFailed",
-  BuildFailed: "BuildFailed",
-  StorageOperationFailed: "StorageOperationFailed",
-  IncludeUnavailable: "IncludeUnavailable",
-  SourceVerified: "SourceVerified",
-} as const;
 
 export interface StepDeps {
   storage: Storage;
@@ -52,22 +44,6 @@ const identity = (obj: GitRepositoryObject) => ({
   name: obj.metadata.name,
 });
 
-/** Records a SourceError on its condition and turns it into the runtime's error types. */
-function fail(obj: GitRepositoryObject, err: unknown, prefix: string): never {
-  if (err instanceof SourceError) {
-    const message = `${prefix}: ${err.message}`;
-    if (err.condition === "SourceVerified") markFalse(obj, err.condition, err.reason, message);
-    else markTrue(obj, err.condition, err.reason, message);
-    const Err = err.stalling ? StallingError : ReconcileError;
-    throw new Err(message, { reason: err.reason, cause: err });
-  }
-  if (err instanceof ReconcileError) throw err;
-  throw new ReconcileError(`${prefix}: ${err instanceof Error ? err.message : String(err)}`, {
-    reason: "ReconciliationFailed",
-    cause: err,
-  });
-}
-
 /**
  * Storage: a recorded artifact whose file is gone, or whose bytes no longer match its digest, is dropped (and the
  * corrupt file removed) so this reconcile builds it again; the URL is refreshed (the advertised address may change).
@@ -77,9 +53,6 @@ export function reconcileStorage(deps: StepDeps): GitStep {
     // As Flux does before its sub-reconcilers run: a storage failure of an earlier reconcile is forgotten, so that it
     // cannot mask (in the Ready summary) what fails now; the step that hits one again records it again.
     removeCondition(obj, Condition.StorageOperationFailed);
-    // Nothing records BuildFailed any more (archive failures are StorageOperationFailed, as in Flux); an object
-    // carrying one from an older Capstan drops it here.
-    removeCondition(obj, Condition.BuildFailed);
     const artifact = obj.status?.artifact;
     if (artifact?.digest) state.previousDigest = artifact.digest;
     let missing = false;
@@ -90,13 +63,13 @@ export function reconcileStorage(deps: StepDeps): GitStep {
         ctx.events.event(
           obj,
           "Warning",
-          "ArtifactVerificationFailed",
+          GitRepositoryReasons.ArtifactVerificationFailed,
           `failed to verify integrity of artifact: ${mismatch}`,
         );
         try {
           await deps.storage.remove(artifact.path);
         } catch (err) {
-          fail(obj, err, "failed to remove artifact after digest mismatch");
+          throw ReconcileError.wrap(err, "failed to remove artifact after digest mismatch");
         }
         missing = true;
       }
@@ -107,14 +80,13 @@ export function reconcileStorage(deps: StepDeps): GitStep {
       removeCondition(obj, Condition.ArtifactInStorage);
       markReconciling(
         obj,
-        "Progressing",
+        Reasons.Progressing,
         missing ? "building artifact: disappeared from storage" : "building artifact",
       );
-      return stepContinue;
+      return;
     }
     current.url = deps.storage.url(current.path);
-    markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${current.revision}'`);
-    return stepContinue;
+    markTrue(obj, Condition.ArtifactInStorage, Reasons.Succeeded, `stored artifact for revision '${current.revision}'`);
   };
 }
 
@@ -133,7 +105,7 @@ async function sourceSpec(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject)
 }
 
 /** Included GitRepositories and their artifacts; missing ones make the reconcile wait (IncludeUnavailable). */
-async function resolveIncludes(
+export async function resolveIncludes(
   ctx: Parameters<GitStep>[0],
   obj: GitRepositoryObject,
   state: GitRepoState,
@@ -147,15 +119,18 @@ async function resolveIncludes(
       namespace: obj.metadata.namespace ?? "default",
       name: include.repository.name,
     };
-    const included = (await ctx.client.get(ref)) as GitRepositoryObject | undefined;
+    const included = await ctx.client.get<GitRepositoryObject>(ref);
     const artifact = included?.status?.artifact;
     if (!artifact) {
-      const reason = included ? "NoArtifact" : "NotFound";
+      const reason = included ? GitRepositoryReasons.NoArtifact : GitRepositoryReasons.IncludeNotFound;
       const message = included
         ? `no artifact available for include '${include.repository.name}'`
         : `could not get resource for include '${include.repository.name}': not found`;
-      markTrue(obj, Condition.IncludeUnavailable, reason, message);
-      throw new WaitingError(message, { reason, requeueAfterMs: deps.requeueDependencyMs });
+      throw new WaitingError(message, {
+        reason,
+        condition: Condition.IncludeUnavailable,
+        requeueAfterMs: deps.requeueDependencyMs,
+      });
     }
     state.includes.push({ include, artifact });
   }
@@ -170,7 +145,7 @@ export function reconcileSource(deps: StepDeps): GitStep {
       spec = await sourceSpec(ctx, obj);
       state.resolved = await resolveSource(spec, ctx.signal);
     } catch (err) {
-      fail(obj, err, "failed to checkout and determine revision");
+      throw ReconcileError.wrap(err, "failed to checkout and determine revision");
     }
     const resolved = state.resolved;
     await resolveIncludes(ctx, obj, state, deps);
@@ -181,22 +156,21 @@ export function reconcileSource(deps: StepDeps): GitStep {
     if (artifact?.revision === resolved.revision && contentConfigUnchanged(obj, state.includes) && verifyUnchanged) {
       state.upToDate = true;
       removeCondition(obj, Condition.FetchFailed);
-      return stepContinue;
+      return;
     }
     if (artifact && artifact.revision !== resolved.revision) {
       const message = `new upstream revision '${resolved.revision}'`;
-      markTrue(obj, Condition.ArtifactOutdated, "NewRevision", message);
-      markReconciling(obj, "Progressing", `building artifact: ${message}`);
+      markTrue(obj, Condition.ArtifactOutdated, GitRepositoryReasons.NewRevision, message);
+      markReconciling(obj, Reasons.Progressing, `building artifact: ${message}`);
     }
     state.tmp = await mkdtemp(join(tmpdir(), "capstan-gitrepository-"));
     try {
       state.checkout = await fetchSource(spec, join(state.tmp, "checkout"), resolved, ctx.signal);
     } catch (err) {
-      fail(obj, err, "failed to checkout and determine revision");
+      throw ReconcileError.wrap(err, "failed to checkout and determine revision");
     }
     removeCondition(obj, Condition.FetchFailed);
     await verify(ctx, obj, state);
-    return stepContinue;
   };
 }
 
@@ -210,18 +184,18 @@ async function verify(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject, sta
   try {
     const keys = await readSecret(ctx.client, obj.metadata.namespace ?? "default", v.secretRef.name, "verification");
     const message = await verifyCheckout(state.checkout, v.mode, keys);
-    markTrue(obj, Condition.SourceVerified, "Succeeded", message);
+    markTrue(obj, Condition.SourceVerified, Reasons.Succeeded, message);
     obj.status ??= {};
     obj.status.sourceVerificationMode = normalizeMode(v.mode);
   } catch (err) {
-    fail(obj, err, "failed to verify source");
+    throw ReconcileError.wrap(err, "failed to verify source");
   }
 }
 
 /** Include: copy each included artifact into the checkout at its toPath. */
 export function reconcileInclude(deps: StepDeps): GitStep {
-  return async (_ctx, obj, state) => {
-    if (state.upToDate || !state.checkout) return stepContinue;
+  return async (_ctx, _obj, state) => {
+    if (state.upToDate || !state.checkout) return;
     for (const { include, artifact } of state.includes) {
       try {
         await copyArtifactToPath(
@@ -232,72 +206,78 @@ export function reconcileInclude(deps: StepDeps): GitStep {
           include.toPath ?? include.repository.name,
         );
       } catch (err) {
-        fail(obj, err, `failed to copy include '${include.repository.name}'`);
+        throw ReconcileError.wrap(err, `failed to copy include '${include.repository.name}'`);
       }
     }
-    return stepContinue;
   };
 }
 
 /** Artifact: archive the checkout, record status.artifact and the observed settings, emit NewArtifact, collect garbage. */
 export function reconcileArtifact(deps: StepDeps): GitStep {
   return async (ctx, obj, state) => {
-    try {
-      const artifact = obj.status?.artifact;
-      if (state.upToDate && artifact) {
-        removeCondition(obj, Condition.ArtifactOutdated);
-        markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${artifact.revision}'`);
-        await deps.storage.garbageCollect(identity(obj), artifact.path).catch(() => undefined);
-        return stepContinue;
-      }
-      const checkout = state.checkout;
-      if (!checkout) throw new ReconcileError("no checkout to build an artifact from", { reason: "BuildFailed" });
-      const path = deps.storage.artifactPath(identity(obj), `${checkout.commit}.tar.gz`);
-      let result: { digest: string; size: number };
-      try {
-        const matcher = await loadIgnoreMatcher(checkout.dir, obj.spec.ignore);
-        const options = {
-          exclude: (p: string, isDir: boolean) => matcher.ignores(p, isDir),
-          ...(deps.artifactMaxSize ? { maxSize: deps.artifactMaxSize } : {}),
-        };
-        result = await deps.storage.archive(path, checkout.dir, options);
-      } catch (err) {
-        fail(obj, err, "failed to build artifact");
-      }
-      removeCondition(obj, Condition.BuildFailed);
-      removeCondition(obj, Condition.StorageOperationFailed);
-      obj.status ??= {};
-      obj.status.artifact = {
-        path,
-        url: deps.storage.url(path),
-        revision: checkout.revision,
-        digest: result.digest,
-        lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-        size: result.size,
-      };
-      recordObserved(obj, state);
+    const artifact = obj.status?.artifact;
+    if (state.upToDate && artifact) {
       removeCondition(obj, Condition.ArtifactOutdated);
-      markTrue(obj, Condition.ArtifactInStorage, "Succeeded", `stored artifact for revision '${checkout.revision}'`);
-      // Flux announces an artifact only when its digest is new: a rebuild of the same bytes is no news.
-      if (state.previousDigest !== result.digest) {
-        ctx.events.event(
-          obj,
-          "Normal",
-          "NewArtifact",
-          `stored artifact for commit '${shortMessage(checkout.subject)}'`,
-          {
-            "source.toolkit.fluxcd.io/revision": checkout.revision,
-            "source.toolkit.fluxcd.io/digest": result.digest,
-          },
-        );
-      }
-      await deps.storage.garbageCollect(identity(obj), path).catch((err: unknown) => {
-        ctx.log.info({ err: { message: (err as Error).message } }, "garbage collection of old artifacts failed");
-      });
-      return stepContinue;
-    } finally {
-      if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
+      markTrue(
+        obj,
+        Condition.ArtifactInStorage,
+        Reasons.Succeeded,
+        `stored artifact for revision '${artifact.revision}'`,
+      );
+      await deps.storage.garbageCollect(identity(obj), artifact.path).catch(() => undefined);
+      return;
     }
+    const checkout = state.checkout;
+    // The source step either found the artifact up to date or left a checkout (or threw): unreachable otherwise.
+    if (!checkout) {
+      throw new ReconcileError("no checkout to build an artifact from", { reason: Reasons.ReconciliationFailed });
+    }
+    const path = deps.storage.artifactPath(identity(obj), `${checkout.commit}.tar.gz`);
+    let result: { digest: string; size: number };
+    try {
+      const matcher = await loadIgnoreMatcher(checkout.dir, obj.spec.ignore);
+      const options = {
+        exclude: (p: string, isDir: boolean) => matcher.ignores(p, isDir),
+        ...(deps.artifactMaxSize ? { maxSize: deps.artifactMaxSize } : {}),
+      };
+      result = await deps.storage.archive(path, checkout.dir, options);
+    } catch (err) {
+      throw ReconcileError.wrap(err, "failed to build artifact");
+    }
+    removeCondition(obj, Condition.StorageOperationFailed);
+    obj.status ??= {};
+    obj.status.artifact = {
+      path,
+      url: deps.storage.url(path),
+      revision: checkout.revision,
+      digest: result.digest,
+      lastUpdateTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      size: result.size,
+    };
+    recordObserved(obj, state);
+    removeCondition(obj, Condition.ArtifactOutdated);
+    markTrue(
+      obj,
+      Condition.ArtifactInStorage,
+      Reasons.Succeeded,
+      `stored artifact for revision '${checkout.revision}'`,
+    );
+    // Flux announces an artifact only when its digest is new: a rebuild of the same bytes is no news.
+    if (state.previousDigest !== result.digest) {
+      ctx.events.event(
+        obj,
+        "Normal",
+        GitRepositoryReasons.NewArtifact,
+        `stored artifact for commit '${shortMessage(checkout.subject)}'`,
+        {
+          [SourceEventAnnotations.Revision]: checkout.revision,
+          [SourceEventAnnotations.Digest]: result.digest,
+        },
+      );
+    }
+    await deps.storage.garbageCollect(identity(obj), path).catch((err: unknown) => {
+      ctx.log.info({ err: { message: (err as Error).message } }, "garbage collection of old artifacts failed");
+    });
   };
 }
 
@@ -317,14 +297,7 @@ function recordObserved(obj: GitRepositoryObject, state: GitRepoState): void {
   else delete status.includedArtifacts;
 }
 
-/** Removes the scratch directory when a step before the artifact step fails. */
-export function cleaningUp(step: GitStep): GitStep {
-  return async (ctx, obj, state) => {
-    try {
-      return await step(ctx, obj, state);
-    } catch (err) {
-      if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
-      throw err;
-    }
-  };
+/** The end-of-pass hook: the scratch directory of this pass goes, whatever the steps did. */
+export async function removeScratch(state: GitRepoState): Promise<void> {
+  if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
 }

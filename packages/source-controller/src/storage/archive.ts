@@ -2,6 +2,7 @@
 // listing order. Entries are sorted; uid/gid/uname/gname and mtimes are zeroed; modes are 0755 for directories and
 // executables, 0644 for other files. Symlinks are dropped as Flux drops them, except that one pointing outside the
 // tree is an error (it would mean the checkout tried to reach the controller's file system).
+
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, rename, rm } from "node:fs/promises";
@@ -9,8 +10,9 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { GitRepositoryReasons } from "@capstan/api";
 import tarStream from "tar-stream";
-import { BuildError, Reasons } from "../errors.js";
+import { BuildError } from "../errors.js";
 
 export interface ArchiveOptions {
   /** Returns true for paths to leave out ("a/b.yaml", POSIX separators). */
@@ -73,7 +75,7 @@ async function checkSymlink(root: string, rel: string, abs: string): Promise<voi
   const inside = relative(root, target);
   if (inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
     throw new BuildError(
-      Reasons.InvalidPath,
+      GitRepositoryReasons.InvalidPath,
       `symlink '${rel}' points outside the repository: make it relative and inside the repository, or exclude it with .sourceignore or spec.ignore`,
     );
   }
@@ -159,7 +161,7 @@ export async function archiveDirectory(
       if (options.maxSize !== undefined && size > options.maxSize) {
         done(
           new BuildError(
-            Reasons.ArchiveOperationFailed,
+            GitRepositoryReasons.ArchiveOperationFailed,
             `artifact exceeds the size limit of ${options.maxSize} bytes (--artifact-max-size): exclude large files with .sourceignore or spec.ignore`,
           ),
         );

@@ -1,11 +1,13 @@
 // spec.include: copies (part of) another GitRepository's artifact into this checkout at toPath, as Flux does, by
 // extracting the stored tarball. Paths are confined to their roots like Go's securejoin: ".." cannot climb above
 // the root, it is clamped to it.
+
 import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
+import { GitRepositoryConditions, GitRepositoryReasons } from "@capstan/api";
 import { x as extract } from "tar";
-import { Reasons, SourceError, StorageError } from "../errors.js";
+import { SourceError, StorageError } from "../errors.js";
 import type { Storage } from "./storage.js";
 
 /** Joins a user-given relative path under root; leading ".." segments are clamped at the root. */
@@ -14,9 +16,14 @@ export function confinedJoin(root: string, userPath: string): string {
   const abs = join(root, clean);
   const rel = relative(root, abs);
   if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new SourceError("IncludeUnavailable", Reasons.InvalidPath, `path '${userPath}' leaves its root`, {
-      stalling: true,
-    });
+    throw new SourceError(
+      GitRepositoryConditions.IncludeUnavailable,
+      GitRepositoryReasons.InvalidPath,
+      `path '${userPath}' leaves its root`,
+      {
+        stalling: true,
+      },
+    );
   }
   return abs;
 }
@@ -28,7 +35,9 @@ export async function extractArtifact(storage: Storage, artifactPath: string, di
   try {
     await extract({ file, cwd: dir, strict: true, preservePaths: false, noChmod: false });
   } catch (err) {
-    throw new StorageError(Reasons.ArchiveOperationFailed, `extract artifact '${artifactPath}'`, { cause: err });
+    throw new StorageError(GitRepositoryReasons.ArchiveOperationFailed, `extract artifact '${artifactPath}'`, {
+      cause: err,
+    });
   }
 }
 
@@ -51,8 +60,8 @@ export async function copyArtifactToPath(
     const st = await stat(source).catch(() => undefined);
     if (!st) {
       throw new SourceError(
-        "IncludeUnavailable",
-        "CopyOperationFailed",
+        GitRepositoryConditions.IncludeUnavailable,
+        GitRepositoryReasons.CopyOperationFailed,
         `path '${fromPath}' does not exist in the included artifact`,
       );
     }

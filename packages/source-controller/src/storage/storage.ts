@@ -1,12 +1,14 @@
 // The artifact store on local disk: <root>/<kind>/<namespace>/<name>/<file>, served over HTTP by server/. File
 // system failures (disk full, permissions, read-only) become StorageErrors so the reconciler reports them under the
 // StorageOperationFailed condition.
+
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Reasons, SourceError, StorageError } from "../errors.js";
+import { GitRepositoryConditions, GitRepositoryReasons } from "@capstan/api";
+import { SourceError, StorageError } from "../errors.js";
 import { type ArchiveOptions, type ArchiveResult, archiveDirectory } from "./archive.js";
 
 export interface StorageOptions {
@@ -62,7 +64,7 @@ export class Storage {
     for (const part of [obj.kind, obj.namespace, obj.name]) {
       if (!part || part.includes("/") || part === "." || part === "..") {
         throw new StorageError(
-          Reasons.InvalidPath,
+          GitRepositoryReasons.InvalidPath,
           `invalid object identity '${obj.kind}/${obj.namespace}/${obj.name}'`,
         );
       }
@@ -73,7 +75,7 @@ export class Storage {
   /** The artifact path for a file name, e.g. "gitrepository/ns/name/<sha>.tar.gz". */
   artifactPath(obj: ObjectIdentity, fileName: string): string {
     if (!fileName || fileName.includes("/") || fileName.startsWith(".")) {
-      throw new StorageError(Reasons.InvalidPath, `invalid artifact file name '${fileName}'`);
+      throw new StorageError(GitRepositoryReasons.InvalidPath, `invalid artifact file name '${fileName}'`);
     }
     return `${this.objectDir(obj)}/${fileName}`;
   }
@@ -83,7 +85,10 @@ export class Storage {
     const abs = resolve(this.root, normalize(artifactPath));
     const rel = relative(this.root, abs);
     if (!rel || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new StorageError(Reasons.InvalidPath, `artifact path '${artifactPath}' is outside the storage root`);
+      throw new StorageError(
+        GitRepositoryReasons.InvalidPath,
+        `artifact path '${artifactPath}' is outside the storage root`,
+      );
     }
     return abs;
   }
@@ -124,7 +129,7 @@ export class Storage {
     try {
       await rm(this.localPath(artifactPath), { force: true });
     } catch (err) {
-      throw storageError(Reasons.StorageOperationFailed, "remove artifact", err);
+      throw storageError(GitRepositoryConditions.StorageOperationFailed, "remove artifact", err);
     }
   }
 
@@ -134,12 +139,12 @@ export class Storage {
     try {
       await mkdir(resolve(dest, ".."), { recursive: true });
     } catch (err) {
-      throw storageError(Reasons.DirCreationFailed, "create artifact directory", err);
+      throw storageError(GitRepositoryReasons.DirCreationFailed, "create artifact directory", err);
     }
     try {
       return await archiveDirectory(dir, dest, options);
     } catch (err) {
-      throw storageError(Reasons.ArchiveOperationFailed, "write artifact to storage", err);
+      throw storageError(GitRepositoryReasons.ArchiveOperationFailed, "write artifact to storage", err);
     }
   }
 
@@ -154,7 +159,7 @@ export class Storage {
       names = await readdir(this.localPath(dir));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw storageError(Reasons.StatOperationFailed, "list artifacts for garbage collection", err);
+      throw storageError(GitRepositoryReasons.StatOperationFailed, "list artifacts for garbage collection", err);
     }
     const others: { path: string; mtime: number }[] = [];
     for (const name of names) {
@@ -175,7 +180,7 @@ export class Storage {
       try {
         await rm(this.localPath(path), { force: true });
       } catch (err) {
-        throw storageError(Reasons.StorageOperationFailed, "remove old artifact", err);
+        throw storageError(GitRepositoryConditions.StorageOperationFailed, "remove old artifact", err);
       }
     }
     return removed;
@@ -186,7 +191,7 @@ export class Storage {
     try {
       await rm(this.localPath(this.objectDir(obj)), { recursive: true, force: true });
     } catch (err) {
-      throw storageError(Reasons.StorageOperationFailed, "remove artifacts", err);
+      throw storageError(GitRepositoryConditions.StorageOperationFailed, "remove artifacts", err);
     }
   }
 }

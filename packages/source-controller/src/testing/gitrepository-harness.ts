@@ -8,14 +8,14 @@ import { join } from "node:path";
 import { gitRepositoryType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
 import { createTestNamespace, eventually, loadKubeConfig, type TestNamespace } from "@capstan/cluster/testing";
-import { getCondition, KubeClient, Manager, type PinoLogger, parseFlags } from "@capstan/runtime";
+import { getCondition, KubeClient, type Manager, type PinoLogger, parseFlags } from "@capstan/runtime";
 import { x as extract } from "tar";
 import { expect } from "vitest";
+import { createSourceController, type SourceController } from "../controller.js";
 import { controllerName, sourceControllerFlags } from "../flags.js";
-import { gitRepositoryReconciler } from "../gitrepository/definition.js";
 import type { GitRepositoryObject } from "../gitrepository/state.js";
-import { type ArtifactServer, startArtifactServer } from "../server/server.js";
-import { Storage } from "../storage/storage.js";
+import type { ArtifactServer } from "../server/server.js";
+import type { Storage } from "../storage/storage.js";
 import { type GitHttpServer, startGitHttpServer } from "./git-http-server.js";
 import { createTestRepo, type TestRepo } from "./repo.js";
 
@@ -47,6 +47,7 @@ export class GitRepositoryHarness {
   client!: KubeClient;
   ns!: TestNamespace;
   manager!: Manager;
+  controller: SourceController | undefined;
   private running: Promise<void> | undefined;
   private readonly repos: TestRepo[] = [];
 
@@ -74,9 +75,6 @@ export class GitRepositoryHarness {
       ...(this.o.basicAuth ? { basicAuth: this.o.basicAuth } : {}),
     });
     const storageRoot = join(this.work, "storage");
-    await mkdir(storageRoot, { recursive: true });
-    this.artifacts = await startArtifactServer({ root: storageRoot, address: "127.0.0.1:0" });
-    this.storage = new Storage({ root: storageRoot, advertisedAddress: `127.0.0.1:${this.artifacts.port}` });
     this.client = new KubeClient({ kubeconfigPath });
     this.ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), this.o.prefix);
     for (const [name, stringData] of Object.entries(this.o.secrets ?? {})) {
@@ -87,6 +85,7 @@ export class GitRepositoryHarness {
         stringData,
       });
     }
+    // The controller as main.ts wires it, with the flags of a test: loopback storage, this namespace, short delays.
     const parsed = parseFlags(controllerName, sourceControllerFlags, [
       "--health-addr=127.0.0.1:0",
       "--metrics-addr=127.0.0.1:0",
@@ -95,32 +94,31 @@ export class GitRepositoryHarness {
       "--log-level=error",
       "--min-retry-delay=100ms",
       "--max-retry-delay=2s",
+      `--storage-path=${storageRoot}`,
+      "--storage-addr=127.0.0.1:0",
+      "--requeue-dependency=500ms",
+      ...(this.o.artifactMaxSize ? [`--artifact-max-size=${this.o.artifactMaxSize}`] : []),
     ]);
     if (parsed.help) throw new Error("unexpected --help");
-    this.manager = new Manager({
-      name: controllerName,
+    this.controller = await createSourceController({
       flags: parsed.values,
       client: this.client,
+      env: {},
       ...(this.o.logger ? { logger: this.o.logger } : {}),
       handleSignals: false,
     });
-    this.manager.register(
-      gitRepositoryReconciler({
-        storage: this.storage,
-        requeueDependencyMs: 500,
-        ...(this.o.artifactMaxSize ? { artifactMaxSize: this.o.artifactMaxSize } : {}),
-      }),
-    );
-    this.running = this.manager.start();
+    this.artifacts = this.controller.artifacts;
+    this.storage = this.controller.storage;
+    this.manager = this.controller.manager;
+    this.running = this.controller.run();
     this.running.catch(() => undefined);
   }
 
   async stop(): Promise<void> {
-    await this.manager?.stop();
+    await this.controller?.stop();
     await this.running?.catch(() => undefined);
     await this.ns?.delete();
     this.client?.close();
-    await this.artifacts?.close();
     await this.git?.close();
     for (const r of this.repos) await rm(r.work, { recursive: true, force: true });
     if (this.work) await rm(this.work, { recursive: true, force: true });

@@ -136,4 +136,53 @@ describe("Kustomization spec.decryption (SOPS, age)", () => {
     await expectNothingApplied(h);
     await expectNothingLeaked(h, name);
   });
+
+  it("Given dev and prod overlays each encrypted for its own age key, should apply each with its key only", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-envs");
+    const dev = await ageKeygen();
+    const prod = await ageKeygen();
+    await keySecret(h, "dev-key", dev);
+    await keySecret(h, "prod-key", prod);
+    const overlay = async (env: string, key: AgeKey) => ({
+      [`overlays/${env}/kustomization.yaml`]: `resources: [db.yaml]\nnamePrefix: ${env}-\n`,
+      [`overlays/${env}/db.yaml`]: await sopsEncrypt(
+        "db.yaml",
+        secretManifest(h.namespace).replace(password, `${env}-${password}`),
+        key.recipient,
+        ["--encrypted-regex", "^(data|stringData)$"],
+      ),
+    });
+    const a = await h.artifact({ ...(await overlay("dev", dev)), ...(await overlay("prod", prod)) });
+    expect(JSON.stringify(a)).not.toContain(password);
+    await h.publish("repo", a);
+    await h.kustomization("dev", { path: "./overlays/dev", ...decryption("dev-key") });
+    await h.kustomization("prod", { path: "./overlays/prod", ...decryption("prod-key") });
+    await untilKustomization(h, "dev", "applied", readyAt(a.revision));
+    await untilKustomization(h, "prod", "applied", readyAt(a.revision));
+    expect(decoded((await getSecret(h, "dev-db"))?.data, "password")).toBe(`dev-${password}`);
+    expect(decoded((await getSecret(h, "prod-db"))?.data, "password")).toBe(`prod-${password}`);
+  });
+
+  it("Given a file encrypted for a cloud KMS only, should fail with DecryptionFailed saying KMS is not supported", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-kms");
+    const key = await ageKeygen();
+    await keySecret(h, "keys", key);
+    const encrypted = await sopsEncrypt("db.yaml", secretManifest(h.namespace), key.recipient, [
+      "--encrypted-regex",
+      "^(data|stringData)$",
+    ]);
+    // The same file as if its data key were wrapped by AWS KMS alone (sops's metadata layout for kms).
+    const kmsOnly = encrypted.replace(
+      /\n {4}age:\n(?: {8}.*\n| {6}.*\n)*?(?= {4}\S)/,
+      "\n    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/example\n          enc: AQICAHh\n",
+    );
+    expect(kmsOnly).not.toMatch(/age1/);
+    const a = await h.artifact({ "kustomization.yaml": "resources: [db.yaml]\n", "db.yaml": kmsOnly });
+    await h.publish("repo", a);
+    await h.kustomization("kms", decryption("keys"));
+    const k = await untilKustomization(h, "kms", "DecryptionFailed", failedWith("DecryptionFailed"));
+    expect(readyOf(k)?.message).toMatch(/db\.yaml failed: it is encrypted for cloud KMS only \(kms\).*not supported/);
+    expect(await getSecret(h, "db")).toBeUndefined();
+    await expectNothingLeaked(h, "kms");
+  });
 });

@@ -46,6 +46,10 @@ USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
 
 FROM base AS kustomize-controller
+# gnupg: sops's OpenPGP decryption (spec.decryption with *.asc keys) runs gpg.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gnupg \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
 COPY --from=sops /out/sops /usr/local/bin/sops
 COPY --from=build /out/kustomize-controller /app

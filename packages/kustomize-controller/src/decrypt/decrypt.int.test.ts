@@ -3,12 +3,12 @@
 // in clear; a wrong key, a tampered value (MAC) or a missing
 // key Secret each give Ready=False DecryptionFailed naming the file or object, nothing of the Kustomization is
 // applied, and the plaintext is in neither status nor Events.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { KubeObject } from "../kube.js";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
 import { failedWith, kubeconfig, namespaceEvents, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
-import { type AgeKey, ageKeygen, sopsEncrypt } from "../testing/sops.js";
+import { type AgeKey, ageKeygen, pgpKey, sopsEncrypt } from "../testing/sops.js";
 
 const password = "s3cr3t-Pa55word-4711";
 const apiToken = "tok-0a1b2c3d4e5f";
@@ -184,5 +184,33 @@ describe("Kustomization spec.decryption (SOPS, age)", () => {
     expect(readyOf(k)?.message).toMatch(/db\.yaml failed: it is encrypted for cloud KMS only \(kms\).*not supported/);
     expect(await getSecret(h, "db")).toBeUndefined();
     await expectNothingLeaked(h, "kms");
+  });
+
+  it("Given a file encrypted for an OpenPGP key and the armored key under *.asc, should apply it decrypted", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-pgp");
+    const key = await pgpKey();
+    onTestFinished(key.close);
+    await h.client.apply(
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "pgp-keys", namespace: h.namespace },
+        stringData: { "team.asc": key.armored },
+      },
+      { fieldManager: "test" },
+    );
+    const encrypted = await sopsEncrypt(
+      "db.yaml",
+      secretManifest(h.namespace),
+      "",
+      ["--pgp", key.fingerprint, "--encrypted-regex", "^(data|stringData)$"],
+      key.home,
+    );
+    const a = await h.artifact({ "kustomization.yaml": "resources: [db.yaml]\n", "db.yaml": encrypted });
+    await h.publish("repo", a);
+    await h.kustomization("pgp", decryption("pgp-keys"));
+    await untilKustomization(h, "pgp", "applied", readyAt(a.revision));
+    expect(decoded((await getSecret(h, "db"))?.data, "password")).toBe(password);
+    await expectNothingLeaked(h, "pgp");
   });
 });

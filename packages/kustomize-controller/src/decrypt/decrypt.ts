@@ -19,8 +19,7 @@ import { type DecryptionKeys, decryptionFailed, type Sops } from "./sops.js";
 const maxKustomizationFiles = 10_000;
 
 /**
- * The keys of spec.decryption.secretRef: `*.agekey` values are age identities, `*.asc` OpenPGP keys (not usable
- * yet). Cloud KMS credentials (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) are not used.
+ * The keys of spec.decryption.secretRef: `*.agekey` values are age identities, `*.asc` armored OpenPGP keys. Cloud KMS credentials (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) are not used.
  */
 export async function loadDecryptionKeys(client: Client, obj: KustomizationObject): Promise<DecryptionKeys> {
   const decryption = obj.spec.decryption;
@@ -29,7 +28,7 @@ export async function loadDecryptionKeys(client: Client, obj: KustomizationObjec
       reason: KustomizationReasons.DecryptionFailed,
     });
   const ref = decryption.secretRef;
-  if (!ref) return { age: "", pgp: false };
+  if (!ref) return { age: "", pgp: [] };
   const namespace = obj.metadata.namespace ?? "default";
   let data: Record<string, Buffer>;
   try {
@@ -39,10 +38,10 @@ export async function loadDecryptionKeys(client: Client, obj: KustomizationObjec
     throw new ReconcileError(message, { reason: KustomizationReasons.DecryptionFailed, cause: err });
   }
   const age: string[] = [];
-  let pgp = false;
+  const pgp: string[] = [];
   for (const [key, value] of Object.entries(data)) {
     if (key.endsWith(".agekey")) age.push(value.toString("utf8").trim());
-    else if (key.endsWith(".asc")) pgp = true;
+    else if (key.endsWith(".asc")) pgp.push(value.toString("utf8"));
   }
   return { age: age.join("\n"), pgp };
 }

@@ -17,8 +17,8 @@ import { recipientsOf, type SopsFormat } from "./format.js";
 export interface DecryptionKeys {
   /** age identities (the *.agekey values of the decryption Secret), newline separated; empty: none. */
   age: string;
-  /** Whether the Secret held OpenPGP keys (*.asc), which Capstan cannot use yet. */
-  pgp: boolean;
+  /** The armored OpenPGP keys (the *.asc values). */
+  pgp: string[];
 }
 
 export interface SopsOptions {
@@ -29,6 +29,8 @@ export interface SopsOptions {
   signal?: AbortSignal;
   /** Where the encrypted input is written for sops to read; the OS temp dir by default. */
   scratchDir?: string;
+  /** The GnuPG home holding this build's OpenPGP keys (gnupg.ts); unset: OpenPGP files cannot be opened. */
+  gnupgHome?: string;
 }
 
 /** A decryption failure: Ready=False reason DecryptionFailed, naming what failed, never its content. */
@@ -52,23 +54,19 @@ export class Sops {
   /** The plaintext of one sops-encrypted content; `what` names it in errors (a file path or an object). */
   async decrypt(what: string, bytes: Buffer, format: SopsFormat, keys: DecryptionKeys): Promise<Buffer> {
     const recipients = recipientsOf(bytes);
-    if (!recipients.age) {
-      if (recipients.pgp)
-        throw decryptionFailed(
-          what,
-          "it is encrypted for OpenPGP only, and OpenPGP decryption is not supported yet (Capstan: use age recipients)",
-        );
+    if (!recipients.age && !recipients.pgp)
       throw decryptionFailed(
         what,
-        `it is encrypted for cloud KMS only (${recipients.kms.join(", ") || "no age recipient"}): AWS KMS, GCP KMS, Azure Key Vault and Vault transit are not supported (Capstan)`,
+        `it is encrypted for cloud KMS only (${recipients.kms.join(", ") || "no age or OpenPGP recipient"}): AWS KMS, GCP KMS, Azure Key Vault and Vault transit are not supported (Capstan)`,
       );
-    }
-    if (!keys.age)
+    const byAge = recipients.age && keys.age !== "";
+    const byPgp = recipients.pgp && keys.pgp.length > 0 && this.options.gnupgHome !== undefined;
+    if (!byAge && !byPgp)
       throw decryptionFailed(
         what,
-        keys.pgp
-          ? "the decryption Secret holds OpenPGP keys only (*.asc), which are not supported yet; add the age key (*.agekey)"
-          : "the decryption Secret holds no age key (*.agekey)",
+        recipients.age
+          ? "the decryption Secret holds no age key (*.agekey)"
+          : "it is encrypted for OpenPGP and the decryption Secret holds no OpenPGP key (*.asc)",
       );
     // The encrypted bytes go through a file (sops cannot open the socket Node gives as stdin); the plaintext comes
     // back on stdout only.
@@ -99,7 +97,7 @@ export class Sops {
           // No keys file, keyring or config of the controller's user: only the Secret's keys.
           HOME: "/nonexistent",
           XDG_CONFIG_HOME: "/nonexistent",
-          GNUPGHOME: "/nonexistent",
+          GNUPGHOME: this.options.gnupgHome ?? "/nonexistent",
           SOPS_AGE_KEY: keys.age,
           // A file that also names a cloud KMS must not send sops to it (no credentials, no metadata service).
           AWS_EC2_METADATA_DISABLED: "true",

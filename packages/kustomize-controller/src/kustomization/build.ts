@@ -3,6 +3,7 @@
 import { KustomizationReasons } from "@capstan/api";
 import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
 import { decryptObjects, decryptSources, loadDecryptionKeys } from "../decrypt/decrypt.js";
+import { openGnupgHome } from "../decrypt/gnupg.js";
 import { Sops } from "../decrypt/sops.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
 import type { Client, KubeObject } from "../kube.js";
@@ -90,10 +91,18 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
   let objects: KubeObject[];
-  const decryption = spec.decryption
+  const keys = spec.decryption ? await loadDecryptionKeys(input.client, obj) : undefined;
+  const gnupg = keys && keys.pgp.length > 0 ? await openGnupgHome(keys.pgp, deps.scratchDir) : undefined;
+  const decryption = keys
     ? {
-        keys: await loadDecryptionKeys(input.client, obj),
-        sops: new Sops({ binary: deps.sopsBinary ?? "sops", timeoutMs: input.timeoutMs, signal: ctx.signal }),
+        keys,
+        sops: new Sops({
+          binary: deps.sopsBinary ?? "sops",
+          timeoutMs: input.timeoutMs,
+          signal: ctx.signal,
+          ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+          ...(gnupg ? { gnupgHome: gnupg.path } : {}),
+        }),
       }
     : undefined;
   try {
@@ -120,6 +129,8 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
     // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
     if (cause instanceof ReconcileError) throw cause;
     fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
+  } finally {
+    await gnupg?.close();
   }
   const encrypted = objects.find(isSopsEncrypted);
   if (encrypted) {

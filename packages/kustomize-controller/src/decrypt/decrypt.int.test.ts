@@ -112,6 +112,10 @@ describe("Kustomization spec.decryption (SOPS, age)", () => {
     const app = await getSecret(h, "app");
     expect(decoded(app?.data, "API_TOKEN")).toBe(apiToken);
     expect(decoded(app?.data, "MODE")).toBe("prod");
+    // A file sops did not encrypt is applied as it is.
+    expect(
+      await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "plain", namespace: h.namespace }),
+    ).toBeDefined();
     await expectNothingLeaked(h, "app");
   });
 

@@ -14,6 +14,12 @@ RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
       -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=v5.8.2" \
       -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5
 
+# The pinned sops (spec.decryption), from the same Go module the tests use (e2e/cluster/go/sops).
+FROM golang:1.26-bookworm AS sops
+WORKDIR /src
+COPY e2e/cluster/go/sops/ ./
+RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o /out/sops github.com/getsops/sops/v3/cmd/sops
+
 FROM ${NODE_IMAGE} AS build
 RUN npm install -g pnpm@10.34.9
 WORKDIR /src
@@ -42,7 +48,12 @@ USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
 
 FROM base AS kustomize-controller
+# gnupg: sops's OpenPGP decryption (spec.decryption with *.asc keys) runs gpg.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gnupg \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
+COPY --from=sops /out/sops /usr/local/bin/sops
 COPY --from=build /out/kustomize-controller /app
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]

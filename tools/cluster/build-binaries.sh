@@ -18,6 +18,9 @@ specs=(
   "kwok|sigs.k8s.io/kwok|sigs.k8s.io/kwok/cmd/kwok|-X sigs.k8s.io/kwok/pkg/consts.Version=VERSION"
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5:kustomize|-X sigs.k8s.io/kustomize/api/provenance.version=VERSION"
   "helm|helm.sh/helm/v4|helm.sh/helm/v4/cmd/helm|-X helm.sh/helm/v4/internal/version.version=VERSION"
+  # SOPS and age: what users and the decryption tests encrypt with (README, "Secrets").
+  "sops|github.com/getsops/sops/v3|github.com/getsops/sops/v3/cmd/sops|"
+  "age|filippo.io/age|filippo.io/age/cmd/age-keygen filippo.io/age/cmd/age|"
 )
 # Built only when named on the command line. flux's Makefile sets main.VERSION without the "v" (SEMVER).
 optional_specs=(

@@ -84,6 +84,8 @@ export const KustomizationConditions = {
 export const KustomizationReasons = {
   ArtifactFailed: "ArtifactFailed",
   BuildFailed: "BuildFailed",
+  /** Flux's DecryptionFailedReason: a SOPS file or resource could not be decrypted (spec.decryption). */
+  DecryptionFailed: "DecryptionFailed",
   HealthCheckFailed: "HealthCheckFailed",
   PruneFailed: "PruneFailed",
   DependencyNotReady: "DependencyNotReady",

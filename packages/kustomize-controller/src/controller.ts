@@ -2,7 +2,7 @@
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
 import { gitRepositoryType, KustomizeLabels, kustomizationType } from "@capstan/api";
-import type { Controller, KubeObject, Manager } from "@capstan/runtime";
+import type { Controller, Informer, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ApplyEngine } from "./apply/engine.js";
 import { SelfWrites } from "./drift/self-writes.js";
@@ -13,6 +13,7 @@ import { ArtifactFetcher } from "./fetch/fetcher.js";
 import { CacheJanitor } from "./fetch/janitor.js";
 import { PreferredVersions } from "./health/preferred.js";
 import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from "./kustomization/clients.js";
+import { ConfigWatch } from "./kustomization/config-watch.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
@@ -27,6 +28,8 @@ export interface KustomizeControllerOptions {
   /** Builds a remote cluster's client from a Secret's kubeconfig (KubeClient.fromKubeconfig: inline credentials only). */
   fromKubeconfig: FromKubeconfig;
   kustomizeBinary: string;
+  /** (Capstan) The sops binary that spec.decryption runs; default "sops" on the controller's PATH. */
+  sopsBinary?: string;
   artifactCacheDir: string;
   httpRetry?: number;
   requeueDependencyMs?: number;
@@ -59,6 +62,13 @@ export interface KustomizeControllerOptions {
   artifactLimits?: { maxDownloadBytes?: number; extract?: ExtractLimits };
   /** Tests: awaited before the apply engine writes an object (a crash test stops the controller there). */
   beforeApplyWrite?(obj: KubeObject): Promise<void> | void;
+  /**
+   * --watch-configs-label-selector: substituteFrom ConfigMaps and Secrets with these labels reconcile the
+   * Kustomizations naming them on change (default reconcile.fluxcd.io/watch=Enabled, as Flux 2.5+); "" turns it off.
+   */
+  watchConfigsLabelSelector?: string;
+  /** Tests may shorten the config watch's informer timings. */
+  configWatchInformer?: { watchdogMs?: number; resyncPeriodMs?: number };
   /** (Capstan) Reuse of a Kustomization's last build while its inputs are unchanged (bounds); false: build always. */
   buildCache?: BuildCacheOptions | false;
 }
@@ -67,9 +77,29 @@ export interface KustomizeController {
   controller: Controller<KustomizationObject, State>;
   buildCache: BuildCache | undefined;
   drift: DriftWatcher | undefined;
+  configWatch: ConfigWatch | undefined;
   janitor: CacheJanitor;
   /** Stops what the manager does not own: drift informers and timers. Call after the manager stopped. */
   stop(): void;
+}
+
+/** The substituteFrom watch (Flux 2.5+), unless --watch-configs-label-selector is empty. */
+function newConfigWatch(
+  options: KustomizeControllerOptions,
+  kustomizations: Informer<KustomizationObject>,
+  enqueue: (key: string) => void,
+): ConfigWatch | undefined {
+  if (options.watchConfigsLabelSelector === "") return undefined;
+  const { manager } = options;
+  return new ConfigWatch({
+    client: options.client,
+    kustomizations,
+    enqueue,
+    ...(manager.watchNamespace ? { namespace: manager.watchNamespace } : {}),
+    ...(options.watchConfigsLabelSelector ? { labelSelector: options.watchConfigsLabelSelector } : {}),
+    ...(options.configWatchInformer ? { informer: options.configWatchInformer } : {}),
+    log: manager.log,
+  });
 }
 
 export function registerKustomizeController(options: KustomizeControllerOptions): KustomizeController {
@@ -128,6 +158,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       fetcher,
       clients,
       kustomizeBinary: options.kustomizeBinary,
+      ...(options.sopsBinary ? { sopsBinary: options.sopsBinary } : {}),
       fieldManager: controllerName,
       newApplyEngine: (client, owner) =>
         new ApplyEngine({
@@ -157,6 +188,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     }),
   );
   drift?.attach(kustomizations);
+  const configWatch = newConfigWatch(options, kustomizations, (key) => controller?.queue.add(key));
   kustomizations.addHandlers({
     onDelete: (k) => {
       shortcut?.forget(`${k.metadata.namespace ?? ""}/${k.metadata.name}`);
@@ -167,9 +199,11 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     controller,
     buildCache,
     drift,
+    configWatch,
     janitor,
     stop: () => {
       drift?.stop();
+      configWatch?.stop();
       janitor.stop();
     },
   };

@@ -45,10 +45,21 @@ export const kustomizeControllerFlags = controllerFlags({
     description:
       "Comma-separated feature gates, e.g. StrictPostBuildSubstitutions=true,AdditiveCELDependencyCheck=true.",
   },
+  "watch-configs-label-selector": {
+    type: "string",
+    default: "reconcile.fluxcd.io/watch=Enabled",
+    description:
+      "Watch the postBuild.substituteFrom ConfigMaps and Secrets with these labels and reconcile the Kustomizations that reference them on change; empty disables.",
+  },
   "kustomize-path": {
     type: "string",
     default: "kustomize",
     description: "(Capstan) Path of the kustomize binary to build with.",
+  },
+  "sops-path": {
+    type: "string",
+    default: "sops",
+    description: "(Capstan) Path of the sops binary that decrypts for spec.decryption (provider sops, age keys).",
   },
   "artifact-cache-dir": {
     type: "string",
@@ -124,6 +135,7 @@ export function behaviourFromFlags(flags: KustomizeControllerFlags) {
     strictSubstitutions: gates.has("StrictPostBuildSubstitutions"),
     additiveCelDependencyCheck: gates.has("AdditiveCELDependencyCheck"),
     driftWatch: flags.driftWatch,
+    watchConfigsLabelSelector: flags.watchConfigsLabelSelector,
     fullApplyEvery: flags.fullApplyEvery,
     artifactLimits: {
       maxDownloadBytes: flags.artifactMaxSize,

@@ -5,6 +5,15 @@ import { controllerName, registerKustomizeController } from "./controller.js";
 import { behaviourFromFlags, kustomizeControllerFlags } from "./flags.js";
 import { resolveExecutable } from "./render/executable.js";
 
+/** The sops binary on PATH when found; else its name, and a Kustomization with spec.decryption says it is missing. */
+function sopsBinary(name: string): string {
+  try {
+    return resolveExecutable(name);
+  } catch {
+    return name;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseFlags(controllerName, kustomizeControllerFlags, argv);
   if (parsed.help) {
@@ -24,6 +33,7 @@ async function main(argv: readonly string[]): Promise<number> {
     client,
     fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, { ...o, userAgent: controllerName }),
     kustomizeBinary: resolveExecutable(flags.kustomizePath),
+    sopsBinary: sopsBinary(flags.sopsPath),
     artifactCacheDir: flags.artifactCacheDir,
     ...behaviourFromFlags(flags),
   });

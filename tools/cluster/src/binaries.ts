@@ -18,6 +18,9 @@ export const binaryNames = [
   "kwok",
   "kustomize",
   "helm",
+  "sops",
+  "age-keygen",
+  "age",
 ] as const;
 export type BinaryName = (typeof binaryNames)[number];
 

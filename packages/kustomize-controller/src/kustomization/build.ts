@@ -2,6 +2,9 @@
 // postBuild substitution and commonMetadata; failures with Flux's reasons ArtifactFailed and BuildFailed.
 import { KustomizationReasons } from "@capstan/api";
 import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
+import { decryptObjects, decryptSources, loadDecryptionKeys } from "../decrypt/decrypt.js";
+import { openGnupgHome } from "../decrypt/gnupg.js";
+import { Sops } from "../decrypt/sops.js";
 import type { ArtifactFetcher } from "../fetch/fetcher.js";
 import type { Client, KubeObject } from "../kube.js";
 import { fmtObject } from "../object.js";
@@ -16,6 +19,8 @@ import type { KustomizationObject, SourceArtifact } from "./types.js";
 export interface BuildDeps {
   fetcher: ArtifactFetcher;
   kustomizeBinary: string;
+  /** (Capstan) The sops binary spec.decryption runs (--sops-path). */
+  sopsBinary?: string;
   strictSubstitutions?: boolean;
   scratchDir?: string;
   /** (Capstan) Reuses a Kustomization's last build while its inputs are unchanged (render/cache.ts). */
@@ -49,7 +54,8 @@ function isSopsEncrypted(o: KubeObject): boolean {
  */
 async function reusedBuild(deps: BuildDeps, input: BuildInput) {
   const cache = deps.buildCache;
-  if (!cache) return {};
+  // Decrypted builds are not kept: the keys are not among the inputs, and a rotated or removed key must be seen.
+  if (!cache || input.obj.spec.decryption) return {};
   const { obj, client } = input;
   let variables: Record<string, string> | undefined;
   try {
@@ -85,6 +91,20 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
   let objects: KubeObject[];
+  const keys = spec.decryption ? await loadDecryptionKeys(input.client, obj) : undefined;
+  const gnupg = keys && keys.pgp.length > 0 ? await openGnupgHome(keys.pgp, deps.scratchDir) : undefined;
+  const decryption = keys
+    ? {
+        keys,
+        sops: new Sops({
+          binary: deps.sopsBinary ?? "sops",
+          timeoutMs: input.timeoutMs,
+          signal: ctx.signal,
+          ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+          ...(gnupg ? { gnupgHome: gnupg.path } : {}),
+        }),
+      }
+    : undefined;
   try {
     objects = await buildManifests({
       sourceDir: dir,
@@ -92,7 +112,11 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       overlay: spec,
       kustomize: { binary: deps.kustomizeBinary, timeoutMs: input.timeoutMs, signal: ctx.signal },
       ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
+      ...(decryption
+        ? { prepare: (root: string, dir: string) => decryptSources(root, dir, decryption.sops, decryption.keys) }
+        : {}),
     });
+    if (decryption) objects = await decryptObjects(objects, decryption.sops, decryption.keys);
     if (spec.postBuild) {
       const vars =
         reused.variables ?? (await loadVariables(input.client, obj.metadata.namespace ?? "default", spec.postBuild));
@@ -105,6 +129,8 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
     // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
     if (cause instanceof ReconcileError) throw cause;
     fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
+  } finally {
+    await gnupg?.close();
   }
   const encrypted = objects.find(isSopsEncrypted);
   if (encrypted) {

@@ -63,12 +63,12 @@ describe("Kustomization reconciler", () => {
     expect(k.message).toContain(`dependency '${ns.name}/missing' is not ready`);
   });
 
-  it("Given decryption or an unsupported source kind, should stall saying it is not supported", async () => {
+  it("Given decryption through cloud KMS or an unsupported source kind, should stall saying it is not supported", async () => {
     const { h } = s;
-    await h.kustomization("sops", { decryption: { provider: "sops" } });
+    await h.kustomization("sops", { decryption: { provider: "sops", serviceAccountName: "kms" } });
     await h.kustomization("oci", { sourceRef: { kind: "OCIRepository", name: "x" } });
     for (const [name, text] of [
-      ["sops", "spec.decryption (SOPS) is not supported yet"],
+      ["sops", "spec.decryption.serviceAccountName (cloud KMS through workload identity) is not supported"],
       ["oci", "source kind 'OCIRepository' is not supported yet"],
     ] as const) {
       const k = await eventually(

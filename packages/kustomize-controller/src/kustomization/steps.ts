@@ -107,10 +107,11 @@ function progressOf(deps: StepDeps, ctx: ReconcileContext, obj: KustomizationObj
 
 /** Specs that cannot work as written stall before anything is read. */
 export const checkSpec: KustomizationStep = async (_ctx, obj) => {
-  if (obj.spec.decryption) {
-    throw new StallingError("spec.decryption (SOPS) is not supported yet", {
-      reason: KustomizationReasons.BuildFailed,
-    });
+  if (obj.spec.decryption?.serviceAccountName) {
+    throw new StallingError(
+      "spec.decryption.serviceAccountName (cloud KMS through workload identity) is not supported: Capstan decrypts age-encrypted SOPS files with the keys of decryption.secretRef",
+      { reason: KustomizationReasons.DecryptionFailed },
+    );
   }
   timeoutOf(obj);
   duration(obj, "retryInterval");

@@ -21,6 +21,11 @@ export interface BuildInput {
   kustomize: KustomizeOptions;
   /** Where scratch copies go; the OS temp dir by default. */
   scratchDir?: string;
+  /**
+   * Runs on the scratch copy (its real root, and the build's directory) after the path checks, before kustomize:
+   * SOPS decryption, whose plaintext so never reaches disk outside this scratch dir (removed after the build).
+   */
+  prepare?(root: string, dir: string): Promise<void>;
 }
 
 export async function buildManifests(input: BuildInput): Promise<KubeObject[]> {
@@ -45,6 +50,7 @@ export async function buildManifests(input: BuildInput): Promise<KubeObject[]> {
     const overlay = await writeOverlay(root, dir, input.overlay);
     if (overlay.generated && overlay.resources.length === 0) return [];
     await assertLocalOnly(root, dir);
+    await input.prepare?.(root, dir);
     return await kustomizeBuild(dir, { ...input.kustomize, label: path });
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -29,6 +29,8 @@ export interface PublishedArtifact {
 export interface HarnessOptions {
   kubeconfigPath: string;
   kustomizeBinary: string;
+  /** The pinned sops binary (spec.decryption). */
+  sopsBinary?: string;
   /** Namespace the Kustomizations and GitRepositories live in (created by the caller). */
   namespace: string;
   /**
@@ -125,6 +127,7 @@ export class Harness {
       client: this.controllerClient,
       fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, o),
       kustomizeBinary: this.options.kustomizeBinary,
+      ...(this.options.sopsBinary ? { sopsBinary: this.options.sopsBinary } : {}),
       artifactCacheDir: join(this.work, "cache"),
       ...behaviourFromFlags(parsed.values),
       httpRetry: 2,

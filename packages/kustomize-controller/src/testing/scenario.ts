@@ -37,6 +37,7 @@ async function open(
     kubeconfigPath,
     namespace: ns.name,
     kustomizeBinary: (await ensureBinaries()).bin.kustomize,
+    sopsBinary: (await ensureBinaries()).bin.sops,
     ...o,
   });
   cleanup(async () => {

@@ -1,0 +1,220 @@
+// spec.decryption (provider sops) through the reconciler, with keys from the real age-keygen and files encrypted by
+// the real, pinned sops: an encrypted Secret manifest and an encrypted dotenv that a secretGenerator reads are applied
+// in clear; a wrong key, a tampered value (MAC) or a missing
+// key Secret each give Ready=False DecryptionFailed naming the file or object, nothing of the Kustomization is
+// applied, and the plaintext is in neither status nor Events.
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { KubeObject } from "../kube.js";
+import type { Harness } from "../testing/harness.js";
+import { readyOf } from "../testing/harness.js";
+import { failedWith, kubeconfig, namespaceEvents, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import { type AgeKey, ageKeygen, pgpKey, sopsEncrypt } from "../testing/sops.js";
+
+const password = "s3cr3t-Pa55word-4711";
+const apiToken = "tok-0a1b2c3d4e5f";
+
+const secretManifest = (namespace: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: ${namespace}
+  labels:
+    tier: db
+stringData:
+  password: ${password}
+`;
+
+async function keySecret(h: Harness, name: string, key: AgeKey): Promise<void> {
+  await h.client.apply(
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace: h.namespace },
+      stringData: { "identity.agekey": key.identity },
+    },
+    { fieldManager: "test" },
+  );
+}
+
+async function source(h: Harness, key: AgeKey, tamper = false) {
+  let secret = await sopsEncrypt("db.yaml", secretManifest(h.namespace), key.recipient, [
+    "--encrypted-regex",
+    "^(data|stringData)$",
+  ]);
+  // An unencrypted value changed after encryption: only the MAC can tell.
+  if (tamper) secret = secret.replace("tier: db", "tier: web");
+  const env = await sopsEncrypt("app.env", `API_TOKEN=${apiToken}\nMODE=prod\n`, key.recipient);
+  return h.artifact({
+    "kustomization.yaml": `resources: [db.yaml, plain.yaml]
+generatorOptions:
+  disableNameSuffixHash: true
+secretGenerator:
+  - name: app
+    namespace: ${h.namespace}
+    envs: [app.env]
+`,
+    "db.yaml": secret,
+    "app.env": env,
+    "plain.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: plain
+  namespace: ${h.namespace}
+data:
+  mode: plain
+`,
+  });
+}
+
+const decryption = (name: string) => ({ decryption: { provider: "sops", secretRef: { name } } });
+
+async function getSecret(h: Harness, name: string) {
+  return h.client.get<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: "v1",
+    kind: "Secret",
+    name,
+    namespace: h.namespace,
+  });
+}
+
+const decoded = (data: Record<string, string> | undefined, key: string) =>
+  Buffer.from(data?.[key] ?? "", "base64").toString("utf8");
+
+async function expectNothingLeaked(h: Harness, name: string): Promise<void> {
+  const k = await h.getKustomization(name);
+  const events = await namespaceEvents(h);
+  const text = JSON.stringify(k?.status) + JSON.stringify(events.map((e) => e.message));
+  expect(text).not.toContain(password);
+  expect(text).not.toContain(apiToken);
+}
+
+async function expectNothingApplied(h: Harness): Promise<void> {
+  expect(await getSecret(h, "db")).toBeUndefined();
+  expect(await getSecret(h, "app")).toBeUndefined();
+  expect(
+    await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "plain", namespace: h.namespace }),
+  ).toBeUndefined();
+}
+
+describe("Kustomization spec.decryption (SOPS, age)", () => {
+  it("Given an encrypted Secret manifest and an encrypted dotenv of a secretGenerator, should apply both decrypted", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops");
+    const key = await ageKeygen();
+    await keySecret(h, "sops-age", key);
+    const a = await source(h, key);
+    expect(JSON.stringify(a)).not.toContain(password);
+    await h.publish("repo", a);
+    await h.kustomization("app", decryption("sops-age"));
+    await untilKustomization(h, "app", "applied", readyAt(a.revision));
+    const db = await getSecret(h, "db");
+    expect(decoded(db?.data, "password")).toBe(password);
+    expect(db && "sops" in db).toBe(false);
+    const app = await getSecret(h, "app");
+    expect(decoded(app?.data, "API_TOKEN")).toBe(apiToken);
+    expect(decoded(app?.data, "MODE")).toBe("prod");
+    // A file sops did not encrypt is applied as it is.
+    expect(
+      await h.client.get({ apiVersion: "v1", kind: "ConfigMap", name: "plain", namespace: h.namespace }),
+    ).toBeDefined();
+    await expectNothingLeaked(h, "app");
+  });
+
+  it.each([
+    [
+      "a key that is not a recipient",
+      "wrong-key",
+      /decryption of app\.env failed: no key of the decryption Secret can decrypt it/,
+    ],
+    ["a value changed after encryption", "tampered", /decryption of db\.yaml failed: MAC mismatch/],
+    ["a decryption Secret that does not exist", "missing-key", /decryption secret '[^']+\/absent' not found/],
+  ])("Given %s, should fail with DecryptionFailed and apply nothing", async (_what, name, message) => {
+    const { h } = await scenario(kubeconfig(), `ks-sops-${name}`);
+    const key = await ageKeygen();
+    if (name === "wrong-key") await keySecret(h, "keys", await ageKeygen());
+    else await keySecret(h, "keys", key);
+    const a = await source(h, key, name === "tampered");
+    await h.publish("repo", a);
+    await h.kustomization(name, decryption(name === "missing-key" ? "absent" : "keys"));
+    const k = await untilKustomization(h, name, "DecryptionFailed", failedWith("DecryptionFailed"));
+    expect(readyOf(k)?.message).toMatch(message);
+    await expectNothingApplied(h);
+    await expectNothingLeaked(h, name);
+  });
+
+  it("Given dev and prod overlays each encrypted for its own age key, should apply each with its key only", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-envs");
+    const dev = await ageKeygen();
+    const prod = await ageKeygen();
+    await keySecret(h, "dev-key", dev);
+    await keySecret(h, "prod-key", prod);
+    const overlay = async (env: string, key: AgeKey) => ({
+      [`overlays/${env}/kustomization.yaml`]: `resources: [db.yaml]\nnamePrefix: ${env}-\n`,
+      [`overlays/${env}/db.yaml`]: await sopsEncrypt(
+        "db.yaml",
+        secretManifest(h.namespace).replace(password, `${env}-${password}`),
+        key.recipient,
+        ["--encrypted-regex", "^(data|stringData)$"],
+      ),
+    });
+    const a = await h.artifact({ ...(await overlay("dev", dev)), ...(await overlay("prod", prod)) });
+    expect(JSON.stringify(a)).not.toContain(password);
+    await h.publish("repo", a);
+    await h.kustomization("dev", { path: "./overlays/dev", ...decryption("dev-key") });
+    await h.kustomization("prod", { path: "./overlays/prod", ...decryption("prod-key") });
+    await untilKustomization(h, "dev", "applied", readyAt(a.revision));
+    await untilKustomization(h, "prod", "applied", readyAt(a.revision));
+    expect(decoded((await getSecret(h, "dev-db"))?.data, "password")).toBe(`dev-${password}`);
+    expect(decoded((await getSecret(h, "prod-db"))?.data, "password")).toBe(`prod-${password}`);
+  });
+
+  it("Given a file encrypted for a cloud KMS only, should fail with DecryptionFailed saying KMS is not supported", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-kms");
+    const key = await ageKeygen();
+    await keySecret(h, "keys", key);
+    const encrypted = await sopsEncrypt("db.yaml", secretManifest(h.namespace), key.recipient, [
+      "--encrypted-regex",
+      "^(data|stringData)$",
+    ]);
+    // The same file as if its data key were wrapped by AWS KMS alone (sops's metadata layout for kms).
+    const kmsOnly = encrypted.replace(
+      /\n {4}age:\n(?: {8}.*\n| {6}.*\n)*?(?= {4}\S)/,
+      "\n    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/example\n          enc: AQICAHh\n",
+    );
+    expect(kmsOnly).not.toMatch(/age1/);
+    const a = await h.artifact({ "kustomization.yaml": "resources: [db.yaml]\n", "db.yaml": kmsOnly });
+    await h.publish("repo", a);
+    await h.kustomization("kms", decryption("keys"));
+    const k = await untilKustomization(h, "kms", "DecryptionFailed", failedWith("DecryptionFailed"));
+    expect(readyOf(k)?.message).toMatch(/db\.yaml failed: it is encrypted for cloud KMS only \(kms\).*not supported/);
+    expect(await getSecret(h, "db")).toBeUndefined();
+    await expectNothingLeaked(h, "kms");
+  });
+
+  it("Given a file encrypted for an OpenPGP key and the armored key under *.asc, should apply it decrypted", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-pgp");
+    const key = await pgpKey();
+    onTestFinished(key.close);
+    await h.client.apply(
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "pgp-keys", namespace: h.namespace },
+        stringData: { "team.asc": key.armored },
+      },
+      { fieldManager: "test" },
+    );
+    const encrypted = await sopsEncrypt(
+      "db.yaml",
+      secretManifest(h.namespace),
+      "",
+      ["--pgp", key.fingerprint, "--encrypted-regex", "^(data|stringData)$"],
+      key.home,
+    );
+    const a = await h.artifact({ "kustomization.yaml": "resources: [db.yaml]\n", "db.yaml": encrypted });
+    await h.publish("repo", a);
+    await h.kustomization("pgp", decryption("pgp-keys"));
+    await untilKustomization(h, "pgp", "applied", readyAt(a.revision));
+    expect(decoded((await getSecret(h, "db"))?.data, "password")).toBe(password);
+    await expectNothingLeaked(h, "pgp");
+  });
+});

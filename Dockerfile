@@ -14,10 +14,10 @@ RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
       -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=v5.8.2" \
       -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5
 
-# The pinned sops (spec.decryption), from the same Go module the tests use (e2e/cluster/go/sops).
+# The pinned sops (spec.decryption), from the same Go module the tests use (tools/cluster/go/sops).
 FROM golang:1.26-bookworm AS sops
 WORKDIR /src
-COPY e2e/cluster/go/sops/ ./
+COPY tools/cluster/go/sops/ ./
 RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o /out/sops github.com/getsops/sops/v3/cmd/sops
 
 FROM ${NODE_IMAGE} AS build

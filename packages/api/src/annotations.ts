@@ -30,9 +30,3 @@ export const enabledValue = "enabled";
 export const disabledValue = "disabled";
 export const ssaPolicies = ["Override", "Merge", "IfNotPresent", "Ignore"] as const;
 export type SsaPolicy = (typeof ssaPolicies)[number];
-
-/**
- * @deprecated use @capstan/runtime's `Annotations.ReconcileRequest`; kept while notification-controller imports it
- * from here.
- */
-export const reconcileRequestAnnotation = "reconcile.fluxcd.io/requestedAt";

@@ -4,7 +4,6 @@ export {
   enabledValue,
   KustomizeAnnotations,
   KustomizeLabels,
-  reconcileRequestAnnotation,
   type SsaPolicy,
   ssaPolicies,
 } from "./annotations.js";

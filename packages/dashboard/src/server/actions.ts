@@ -1,8 +1,7 @@
 // Reconcile, suspend and resume, written as the flux CLI writes them: the reconcile.fluxcd.io/requestedAt annotation
 // (on the Kustomization's source too, as `flux reconcile kustomization --with-source`), and spec.suspend. Performed as
 // the user (impersonating them and their groups), so the apiserver's RBAC decides and its refusal is shown as it is.
-import { reconcileRequestAnnotation } from "@capstan/api";
-import { ApiError, type KubeClient } from "@capstan/runtime";
+import { Annotations, ApiError, type KubeClient } from "@capstan/runtime";
 import type { Action, ActionResult } from "../shared/types.js";
 import type { Principal } from "./auth/authenticate.js";
 import type { ClusterStore } from "./store.js";
@@ -38,7 +37,7 @@ export async function performAction(
     namespace: req.namespace,
   };
   const requestedAt = requestedAtNow(now);
-  const annotate = { metadata: { annotations: { [reconcileRequestAnnotation]: requestedAt } } };
+  const annotate = { metadata: { annotations: { [Annotations.ReconcileRequest]: requestedAt } } };
   try {
     switch (req.action) {
       case "reconcile": {

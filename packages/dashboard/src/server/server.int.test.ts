@@ -1,8 +1,7 @@
 // The server against the real control plane: TokenReview login, listing filtered by SubjectAccessReviews, changes
 // pushed on the stream, actions performed as the user, and no token or credential in what the browser receives.
-import { reconcileRequestAnnotation } from "@capstan/api";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
-import type { KubeObject } from "@capstan/runtime";
+import { Annotations, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Detail } from "../shared/types.js";
 import {
@@ -188,9 +187,9 @@ describe("Given the dashboard server on the control plane", () => {
     expect((await post("reconcile")).status).toBe(200);
     const ks = await tc.client.get<Obj>(ref("Kustomization", "app"));
     const src = await tc.client.get<Obj>(ref("GitRepository", "repo"));
-    const at = ks?.metadata.annotations?.[reconcileRequestAnnotation] ?? "";
+    const at = ks?.metadata.annotations?.[Annotations.ReconcileRequest] ?? "";
     expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-    expect(src?.metadata.annotations?.[reconcileRequestAnnotation]).toBe(at);
+    expect(src?.metadata.annotations?.[Annotations.ReconcileRequest]).toBe(at);
 
     expect((await post("suspend")).status).toBe(200);
     expect((await tc.client.get<Obj>(ref("Kustomization", "app")))?.spec.suspend).toBe(true);

@@ -34,9 +34,7 @@ export {
 export { setFinalizer } from "./finalizers.js";
 export {
   apiVersionOf,
-  defaultFinalizer,
   jittered,
-  reconcileRequestAnnotation,
   refOf,
   specDuration,
   specOrRequestChanged,
@@ -52,7 +50,6 @@ export {
   type Step,
   type StepResult,
   type StepsOutcome,
-  stepContinue,
   stepRequeue,
   type Watch,
   watch,

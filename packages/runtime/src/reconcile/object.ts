@@ -1,9 +1,6 @@
-import { Annotations, Finalizer } from "../apis/meta.js";
+import { Annotations } from "../apis/meta.js";
 import type { ApiErrorShape, KubeObject, ObjectRef, ResourceType } from "../contracts.js";
 import { parseDuration } from "../flags/duration.js";
-
-export const defaultFinalizer = Finalizer;
-export const reconcileRequestAnnotation = Annotations.ReconcileRequest;
 
 export function apiVersionOf(type: ResourceType): string {
   return type.group ? `${type.group}/${type.version}` : type.version;
@@ -46,8 +43,8 @@ export function specDuration(obj: KubeObject, field: string): number | undefined
 export function specOrRequestChanged(oldObj: KubeObject, newObj: KubeObject): boolean {
   return (
     oldObj.metadata.generation !== newObj.metadata.generation ||
-    oldObj.metadata.annotations?.[reconcileRequestAnnotation] !==
-      newObj.metadata.annotations?.[reconcileRequestAnnotation] ||
+    oldObj.metadata.annotations?.[Annotations.ReconcileRequest] !==
+      newObj.metadata.annotations?.[Annotations.ReconcileRequest] ||
     (!oldObj.metadata.deletionTimestamp && Boolean(newObj.metadata.deletionTimestamp))
   );
 }

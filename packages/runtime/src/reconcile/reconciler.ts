@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Reasons } from "../apis/meta.js";
+import { Finalizer, Reasons } from "../apis/meta.js";
 import type { Cache, Client, EventRecorder, KubeObject, ObjectKey } from "../contracts.js";
 import type { Outcome } from "../queue/workers.js";
 import { type Logger, reconcileLogger } from "../telemetry/logger.js";
@@ -13,7 +13,7 @@ import {
 } from "./conditions.js";
 import { describeError, ReconcileError, WaitingError } from "./errors.js";
 import { setFinalizer } from "./finalizers.js";
-import { defaultFinalizer, isNotFound, jittered, refOf, specDuration, specSuspended } from "./object.js";
+import { isNotFound, jittered, refOf, specDuration, specSuspended } from "./object.js";
 import { finishPass, type PassResult } from "./result.js";
 import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
 import { withRuntimeConditions } from "./summarize.js";
@@ -36,7 +36,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
   deps: ReconcileDeps<T>,
 ): (key: ObjectKey) => Promise<Outcome> {
   const signal = deps.signal ?? new AbortController().signal;
-  const finalizer = def.finalizer === undefined ? defaultFinalizer : def.finalizer;
+  const finalizer = def.finalizer === undefined ? Finalizer : def.finalizer;
   const kind = def.type.kind;
   const owned = withRuntimeConditions(def.conditions).owned;
   const [group] = [def.type.group];

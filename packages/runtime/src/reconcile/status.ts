@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from "node:util";
+import { Annotations } from "../apis/meta.js";
 import type { Client, KubeObject } from "../contracts.js";
-import { reconcileRequestAnnotation, refOf } from "./object.js";
+import { refOf } from "./object.js";
 
 type WithStatus = KubeObject & { status?: Record<string, unknown> };
 
 /** Echoes reconcile.fluxcd.io/requestedAt into status.lastHandledReconcileAt (what `flux reconcile` waits for). */
 export function recordReconcileRequest(obj: WithStatus): void {
-  const requested = obj.metadata.annotations?.[reconcileRequestAnnotation];
+  const requested = obj.metadata.annotations?.[Annotations.ReconcileRequest];
   if (requested === undefined) return;
   obj.status ??= {};
   obj.status.lastHandledReconcileAt = requested;

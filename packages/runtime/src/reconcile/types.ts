@@ -29,8 +29,6 @@ export type StepResult =
   /** Stop here, patch status and run again after `afterMs` (not a failure; observedGeneration stays). */
   | { type: "requeue"; afterMs: number };
 
-/** @deprecated return nothing instead; kept until every controller has stopped returning it. */
-export const stepContinue: StepResult = { type: "continue" };
 export function stepRequeue(afterMs = 0): StepResult {
   return { type: "requeue", afterMs };
 }

@@ -102,6 +102,17 @@ ${nodeSelector ? `      nodeSelector: ${JSON.stringify(nodeSelector)}\n` : ""}  
           image: registry.invalid/web:1
 `;
 
+/** The Service "web" in front of deployment(). */
+export const webService = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports:
+    - port: 80
+`;
+
 /** Polls the Kustomization until pred holds, saying what was last seen when it times out. */
 export async function untilKustomization(
   h: Harness,

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { eventually } from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
 import { describe, expect, it } from "vitest";
 import type { KubeObject, WatchEventType } from "../contracts.js";
 import { useClusterScope } from "../testing/cluster-scope.js";

@@ -1,6 +1,4 @@
 import { eventually } from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { KubeObject } from "../contracts.js";
 import { useClusterScope } from "../testing/cluster-scope.js";

@@ -3,7 +3,14 @@
 import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import type { Harness } from "../testing/harness.js";
-import { configMap, fileScenario, getConfigMap } from "../testing/scenario.js";
+import {
+  appliedAt,
+  configMap,
+  fileScenario,
+  getConfigMap,
+  ownSource,
+  untilKustomization,
+} from "../testing/scenario.js";
 
 const s = fileScenario("ks-shortcut", { options: { fullApplyEvery: 4, driftDebounceMs: 200 } });
 const objects = 5;
@@ -16,10 +23,7 @@ async function applyWatched(h: Harness, namespace: string, tree: Record<string, 
   const a = await h.artifact(tree);
   await h.publish("repo", a);
   await h.kustomization("apps", { targetNamespace: namespace, interval: "1s" });
-  await eventually(async () => (await h.getKustomization("apps"))?.status?.lastAppliedRevision === a.revision, {
-    what: "applied",
-    timeoutMs: 60_000,
-  });
+  await untilKustomization(h, "apps", "applied", appliedAt(a.revision));
   await eventually(() => h.kustomize.drift?.token(["/ConfigMap"]), { what: "ConfigMaps watched" });
 }
 
@@ -50,13 +54,7 @@ describe("apply shortcut", () => {
   it("Given a drift while the shortcut is in use, should still revert it", async () => {
     // Its own Kustomization and ConfigMap (not the test above's), so it passes or fails on its own.
     const { ns, h } = s;
-    const a = await h.artifact({ "drifting.yaml": configMap("drifting", "1") });
-    await h.publish("drift-repo", a);
-    await h.kustomization("drift", {
-      sourceRef: { kind: "GitRepository", name: "drift-repo" },
-      targetNamespace: ns.name,
-      interval: "1s",
-    });
+    const a = await ownSource(h, "drift", { "drifting.yaml": configMap("drifting", "1") }, { interval: "1s" });
     const applied = async () => (await h.getKustomization("drift"))?.status?.lastAppliedRevision === a.revision;
     await eventually(applied, { what: "drift applied", timeoutMs: 60_000 });
     await eventually(() => h.kustomize.drift?.token(["/ConfigMap"]), { what: "ConfigMaps watched" });

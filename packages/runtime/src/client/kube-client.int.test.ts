@@ -4,6 +4,7 @@ import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import type { KubeObject, WatchEventType } from "../contracts.js";
 import { useClusterScope } from "../testing/cluster-scope.js";
+import { namespacedCrd } from "../testing/widget-crd.js";
 import { type ApiError, isForbidden, isNoKindMatch } from "./errors.js";
 import { KubeClient } from "./kube-client.js";
 import type { RequestInfo } from "./transport.js";
@@ -161,33 +162,14 @@ describe("KubeClient against a real kube-apiserver", () => {
     const group = `t${randomBytes(4).toString("hex")}.capstan.dev`;
     const apiVersion = `${group}/v1`;
     await expect(cluster.client.resourceFor(apiVersion, "Widget")).rejects.toSatisfy(isNoKindMatch);
-    const crd: KubeObject = {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: `widgets.${group}` },
-      spec: {
-        group,
-        scope: "Namespaced",
-        names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-        versions: [
-          {
-            name: "v1",
-            served: true,
-            storage: true,
-            subresources: { status: {} },
-            schema: {
-              openAPIV3Schema: {
-                type: "object",
-                properties: {
-                  spec: { type: "object", properties: { size: { type: "integer" } } },
-                  status: { type: "object", properties: { ready: { type: "boolean" } } },
-                },
-              },
-            },
-          },
-        ],
-      },
-    };
+    const crd = namespacedCrd({
+      group,
+      kind: "Widget",
+      plural: "widgets",
+      singular: "widget",
+      spec: { size: { type: "integer" } },
+      status: { ready: { type: "boolean" } },
+    });
     await cluster.client.apply(crd, { fieldManager: manager });
     try {
       const type = await eventually(() => cluster.client.resourceFor(apiVersion, "Widget"), {

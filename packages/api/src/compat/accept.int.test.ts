@@ -1,14 +1,6 @@
-import {
-  createTestNamespace,
-  loadKubeConfig,
-  rawRequest,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
+import { rawRequest } from "@capstan/cluster/testing";
 import { ApiextensionsV1Api, type V1CustomResourceDefinitionVersion } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadCrds } from "../crds.js";
 import {
   alertType,
@@ -19,10 +11,8 @@ import {
   receiverType,
 } from "../kinds.js";
 import { ensureCrds } from "../testing/index.js";
-import { objectsClient } from "./client.js";
 import { alerts, gitRepositories, kustomizations, providers, receivers, statusFixtures } from "./fixtures.js";
-
-const kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
+import { useCompatScope } from "./scope.js";
 
 /** A fixture by name; each test creates its own copy under its own name, so no test reads another's objects. */
 function fixtureNamed<T extends { metadata: { name?: string } }>(fixtures: T[], name: string): T {
@@ -30,7 +20,6 @@ function fixtureNamed<T extends { metadata: { name?: string } }>(fixtures: T[], 
   if (!found) throw new Error(`no fixture named ${name}`);
   return found;
 }
-const kc = loadKubeConfig(kubeconfig);
 const fresh = { observedGeneration: -1 };
 
 /** [kind, fixture, spec the apiserver stores (fixture plus Flux's defaults), status right after create] */
@@ -75,21 +64,11 @@ const cases: Case[] = [
 ];
 
 describe("Given Capstan's CRDs on the real apiserver", () => {
-  let ns: TestNamespace;
-  let objects: ReturnType<typeof objectsClient>;
-
-  beforeAll(async () => {
-    await ensureCrds(kubeconfig);
-    ns = await createTestNamespace(kc, "api-accept");
-    objects = objectsClient(kc, ns.name);
-  });
-  afterAll(async () => {
-    await ns?.delete();
-  });
+  const scope = useCompatScope("api-accept");
 
   it("should let ensureCrds run again, concurrently, and leave every CRD served as its file declares it", async () => {
-    await Promise.all([ensureCrds(kubeconfig), ensureCrds(kubeconfig)]);
-    const api = kc.makeApiClient(ApiextensionsV1Api);
+    await Promise.all([ensureCrds(scope.kubeconfig), ensureCrds(scope.kubeconfig)]);
+    const api = scope.kc.makeApiClient(ApiextensionsV1Api);
     for (const crd of loadCrds()) {
       const got = await api.readCustomResourceDefinition({ name: crd.metadata?.name ?? "" });
       const conditions = Object.fromEntries((got.status?.conditions ?? []).map((c) => [c.type, c.status]));
@@ -103,8 +82,8 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   it.each(cases.map(([t, f, spec, status]) => [`${t.kind} ${f.metadata.name}`, t, f, spec, status] as const))(
     "should accept %s and read it back with Flux's defaults applied",
     async (_, t, fixture, spec, status) => {
-      await objects.create(t, fixture);
-      const got = await objects.get(t, fixture.metadata.name ?? "");
+      await scope.objects.create(t, fixture);
+      const got = await scope.objects.get(t, fixture.metadata.name ?? "");
       expect(got.spec).toEqual(spec);
       expect(got.status).toEqual(status);
     },
@@ -114,7 +93,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     "should accept %s through server-side apply, as a parent Kustomization applies it from Git",
     async (_, t, fixture, spec) => {
       const name = `${fixture.metadata.name}-applied`;
-      const got = await objects.apply(t, { ...fixture, metadata: { name } });
+      const got = await scope.objects.apply(t, { ...fixture, metadata: { name } });
       expect(got.spec).toEqual(spec);
     },
   );
@@ -122,8 +101,8 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   it("should leave GitRepository ref unset when omitted, as Flux does (the controller then checks out master)", async () => {
     const fixture = fixtureNamed(gitRepositories(), "podinfo");
     expect(fixture.spec).not.toHaveProperty("ref");
-    await objects.create(gitRepositoryType, { ...fixture, metadata: { name: "no-ref" } });
-    const got = await objects.get(gitRepositoryType, "no-ref");
+    await scope.objects.create(gitRepositoryType, { ...fixture, metadata: { name: "no-ref" } });
+    const got = await scope.objects.get(gitRepositoryType, "no-ref");
     expect(got.spec).not.toHaveProperty("ref");
   });
 
@@ -133,15 +112,15 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     [receiverType, fixtureNamed(receivers(), "everything"), statusFixtures.Receiver],
   ] as const)("should store a full %s status written through the status subresource", async (t, fixture, status) => {
     const name = `${fixture.metadata.name}-status`;
-    await objects.create(t, { ...fixture, metadata: { name } });
-    const got = await objects.applyStatus(t, name, status);
+    await scope.objects.create(t, { ...fixture, metadata: { name } });
+    const got = await scope.objects.applyStatus(t, name, status);
     expect(got.status).toEqual(status);
-    expect((await objects.get(t, name)).status).toEqual(status);
+    expect((await scope.objects.get(t, name)).status).toEqual(status);
   });
 
   it("should serve gitrepo and ks short names and Flux's categories (plus flux) through discovery", async () => {
     const resources = async (t: KindDescriptor) => {
-      const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}`);
+      const res = await rawRequest(scope.kc, "GET", `/apis/${t.group}/${t.version}`);
       const list = res.json<{ resources: { name: string; shortNames?: string[]; categories?: string[] }[] }>();
       return list.resources.find((r) => r.name === t.plural);
     };
@@ -163,10 +142,15 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     [alertType, alerts()[0], ["Name", "Age"]],
   ] as const)("should give kubectl get %s Flux's columns", async (t, fixture, expected) => {
     const name = `${fixture?.metadata.name}-columns`;
-    await objects.create(t, { ...fixture, metadata: { name } });
-    const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}/${name}`, {
-      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
-    });
+    await scope.objects.create(t, { ...fixture, metadata: { name } });
+    const res = await rawRequest(
+      scope.kc,
+      "GET",
+      `/apis/${t.group}/${t.version}/namespaces/${scope.ns.name}/${t.plural}/${name}`,
+      {
+        headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+      },
+    );
     const table = res.json<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>();
     expect(table.columnDefinitions.map((c) => c.name)).toEqual(expected);
     expect(table.rows.map((r) => r.cells[0])).toEqual([name]);
@@ -175,11 +159,16 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   it("should show the URL and the Ready condition in the GitRepository table", async () => {
     const t = gitRepositoryType;
     const name = "table-url-ready";
-    await objects.create(t, { ...fixtureNamed(gitRepositories(), "podinfo-everything"), metadata: { name } });
-    await objects.applyStatus(t, name, statusFixtures.GitRepository);
-    const res = await rawRequest(kc, "GET", `/apis/${t.group}/${t.version}/namespaces/${ns.name}/${t.plural}/${name}`, {
-      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
-    });
+    await scope.objects.create(t, { ...fixtureNamed(gitRepositories(), "podinfo-everything"), metadata: { name } });
+    await scope.objects.applyStatus(t, name, statusFixtures.GitRepository);
+    const res = await rawRequest(
+      scope.kc,
+      "GET",
+      `/apis/${t.group}/${t.version}/namespaces/${scope.ns.name}/${t.plural}/${name}`,
+      {
+        headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+      },
+    );
     const [row] = res.json<{ rows: { cells: unknown[] }[] }>().rows;
     const ready = statusFixtures.GitRepository.conditions[0];
     expect(row?.cells).toEqual([

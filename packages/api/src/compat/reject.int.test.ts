@@ -1,7 +1,4 @@
-import { createTestNamespace, loadKubeConfig, type TestNamespace, testKubeconfigPath } from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   alertType,
   gitRepositoryType,
@@ -10,12 +7,9 @@ import {
   providerType,
   receiverType,
 } from "../kinds.js";
-import { ensureCrds } from "../testing/index.js";
-import { objectsClient, rejectionMessage } from "./client.js";
+import { rejectionMessage } from "./client.js";
 import { alerts, gitRepositories, kustomizations, providers, receivers, statusFixtures } from "./fixtures.js";
-
-const kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
-const kc = loadKubeConfig(kubeconfig);
+import { useCompatScope } from "./scope.js";
 
 type Spec = Record<string, unknown>;
 /** A valid fixture of the kind with its spec changed by `edit`. */
@@ -473,26 +467,18 @@ const statusCases: [string, KindDescriptor, string, object, RegExp][] = [
 ];
 
 describe("Given Capstan's CRDs on the real apiserver", () => {
-  let ns: TestNamespace;
-  let objects: ReturnType<typeof objectsClient>;
-
+  const scope = useCompatScope("api-reject");
   beforeAll(async () => {
-    await ensureCrds(kubeconfig);
-    ns = await createTestNamespace(kc, "api-reject");
-    objects = objectsClient(kc, ns.name);
-    await objects.create(gitRepositoryType, gitMinimal);
-    await objects.create(kustomizationType, ksMinimal);
-    await objects.create(receiverType, githubReceiver);
-  });
-  afterAll(async () => {
-    await ns?.delete();
+    await scope.objects.create(gitRepositoryType, gitMinimal);
+    await scope.objects.create(kustomizationType, ksMinimal);
+    await scope.objects.create(receiverType, githubReceiver);
   });
 
   it.each(cases.map(([what, t, obj, message]) => [t.kind, what, t, obj, message] as const))(
     "should reject a %s with %s, with the apiserver's message",
     async (_, __, t, obj, message) => {
       const renamed = { ...obj, metadata: { name: "invalid" } };
-      expect(await rejectionMessage(objects.create(t, renamed))).toMatch(new RegExp(`^422: .*${message.source}`));
+      expect(await rejectionMessage(scope.objects.create(t, renamed))).toMatch(new RegExp(`^422: .*${message.source}`));
     },
   );
 
@@ -501,11 +487,11 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
       s.driftIgnoreRules = [{ paths: ["/spec/replicas"] }];
     });
     const renamed = { ...obj, metadata: { name: "invalid" } };
-    expect(await rejectionMessage(objects.create(kustomizationType, renamed))).toMatch(
+    expect(await rejectionMessage(scope.objects.create(kustomizationType, renamed))).toMatch(
       /^400: .*unknown field "spec\.driftIgnoreRules"/,
     );
     // Server-side apply (how a parent Kustomization applies a child) refuses it too.
-    expect(await rejectionMessage(objects.apply(kustomizationType, renamed))).toMatch(
+    expect(await rejectionMessage(scope.objects.apply(kustomizationType, renamed))).toMatch(
       /^500: failed to create typed patch object .*: \.spec\.driftIgnoreRules: field not declared in schema/,
     );
   });
@@ -513,7 +499,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
   it.each(statusCases.map(([what, t, name, status, message]) => [t.kind, what, t, name, status, message] as const))(
     "should reject a %s status with %s",
     async (_, __, t, name, status, message) => {
-      expect(await rejectionMessage(objects.applyStatus(t, name, status))).toMatch(
+      expect(await rejectionMessage(scope.objects.applyStatus(t, name, status))).toMatch(
         new RegExp(`^422: .*${message.source}`),
       );
     },

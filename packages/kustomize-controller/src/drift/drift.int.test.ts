@@ -3,7 +3,7 @@
 import { eventually, loadKubeConfig, rawRequest } from "@capstan/cluster/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type PublishedArtifact, readyOf } from "../testing/harness.js";
-import { deployment, fileScenario, kubeconfig } from "../testing/scenario.js";
+import { deployment, fileScenario, kubeconfig, webService } from "../testing/scenario.js";
 
 const s = fileScenario("ks-drift", { options: { driftDebounceMs: 200 } });
 let v1: PublishedArtifact;
@@ -15,16 +15,6 @@ metadata:
 data:
   color: blue
 `;
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports:
-    - port: 80
-`;
-
 const ref = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, name, namespace: s.ns.name });
 
 async function color(): Promise<string | undefined> {
@@ -38,7 +28,7 @@ async function reconciles(): Promise<number> {
 
 beforeAll(async () => {
   const { ns, h } = s;
-  v1 = await h.artifact({ "deploy.yaml": deployment(1), "cm.yaml": configMap, "svc.yaml": service });
+  v1 = await h.artifact({ "deploy.yaml": deployment(1), "cm.yaml": configMap, "svc.yaml": webService });
   await h.publish("repo", v1);
   await h.kustomization("apps", { targetNamespace: ns.name, interval: "10m" });
   await eventually(async () => (await h.getKustomization("apps"))?.status?.lastAppliedRevision === v1.revision, {

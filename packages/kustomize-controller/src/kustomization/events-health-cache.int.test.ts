@@ -4,7 +4,14 @@ import { readdir } from "node:fs/promises";
 import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
-import { configMap as cm, deployment, fileScenario, readyAt, untilKustomization } from "../testing/scenario.js";
+import {
+  configMap as cm,
+  deployment,
+  fileScenario,
+  ownSource,
+  readyAt,
+  untilKustomization,
+} from "../testing/scenario.js";
 
 const s = fileScenario("ks-events", { options: { cacheCollectDelayMs: 100 } });
 
@@ -27,12 +34,7 @@ const applied = (name: string, revision: string) =>
 describe("Kustomization events, health checks and artifact cache", () => {
   it("Given an apply that changed objects, should record a core/v1 Event listing them, annotated with the revision", async () => {
     const { ns, h } = s;
-    const a = await h.artifact({ "a.yaml": cm("a", "1"), "b.yaml": cm("b", "1") });
-    await h.publish("events-repo", a);
-    await h.kustomization("events", {
-      sourceRef: { kind: "GitRepository", name: "events-repo" },
-      targetNamespace: ns.name,
-    });
+    const a = await ownSource(h, "events", { "a.yaml": cm("a", "1"), "b.yaml": cm("b", "1") });
     await applied("events", a.revision);
     const event = await eventually(
       async () => (await eventsOf("events")).find((e) => e.message?.includes(`ConfigMap/${ns.name}/a created`)),
@@ -46,13 +48,12 @@ describe("Kustomization events, health checks and artifact cache", () => {
 
   it("Given a healthChecks entry without apiVersion, should check it as a Deployment of the apps group", async () => {
     const { ns, h } = s;
-    const a = await h.artifact({ "deploy.yaml": deployment(0) });
-    await h.publish("health-repo", a);
-    await h.kustomization("health", {
-      sourceRef: { kind: "GitRepository", name: "health-repo" },
-      targetNamespace: ns.name,
-      healthChecks: [{ kind: "Deployment", name: "web", namespace: ns.name }],
-    });
+    const a = await ownSource(
+      h,
+      "health",
+      { "deploy.yaml": deployment(0) },
+      { healthChecks: [{ kind: "Deployment", name: "web", namespace: ns.name }] },
+    );
     const k = await applied("health", a.revision);
     expect(k.status?.conditions?.find((c) => c.type === "Healthy")).toMatchObject({
       status: "True",
@@ -66,18 +67,11 @@ describe("Kustomization events, health checks and artifact cache", () => {
   });
 
   it("Given a new revision, should drop the previous artifact from the cache and keep the current one", async () => {
-    const { ns, h } = s;
+    const { h } = s;
     // Another Kustomization of its own, whose artifact is still referenced after gc's new revision.
-    const other = await h.artifact({ "gc-other.yaml": cm("gc-other", "1") });
-    await h.publish("gc-other-repo", other);
-    await h.kustomization("gc-other", {
-      sourceRef: { kind: "GitRepository", name: "gc-other-repo" },
-      targetNamespace: ns.name,
-    });
+    const other = await ownSource(h, "gc-other", { "gc-other.yaml": cm("gc-other", "1") });
     await applied("gc-other", other.revision);
-    const v1 = await h.artifact({ "gc.yaml": cm("gc", "1") });
-    await h.publish("gc-repo", v1);
-    await h.kustomization("gc", { sourceRef: { kind: "GitRepository", name: "gc-repo" }, targetNamespace: ns.name });
+    const v1 = await ownSource(h, "gc", { "gc.yaml": cm("gc", "1") });
     await applied("gc", v1.revision);
     const dirOf = (digest: string) => digest.replace(":", "-");
     expect(await readdir(h.cacheDir)).toContain(dirOf(v1.digest));

@@ -12,20 +12,11 @@ import {
   namespaceEvents,
   readyAt,
   untilKustomization,
+  webService,
 } from "../testing/scenario.js";
 import type { KustomizationObject } from "./types.js";
 
 const s = fileScenario("ks-nested", { options: { fullApplyEvery: 1, driftDebounceMs: 200 } });
-
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports:
-    - port: 80
-`;
 
 const child = (ns: string, name: string, extra = "") => `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -63,7 +54,7 @@ describe("a root Kustomization applying child Kustomizations", () => {
       "clusters/apps.yaml": child(ns.name, "apps", "  dependsOn:\n    - name: infra\n"),
       "infra/settings.yaml": configMap("settings", "1"),
       "apps/deploy.yaml": deployment(1),
-      "apps/svc.yaml": service,
+      "apps/svc.yaml": webService,
     };
     const v1 = await h.artifact(tree);
     await h.publish("repo", v1);

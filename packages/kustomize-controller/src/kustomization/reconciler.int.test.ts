@@ -4,7 +4,14 @@ import { kustomizationType } from "@capstan/api";
 import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import { readyOf as ready } from "../testing/harness.js";
-import { configMap as cm, fileScenario, getConfigMap } from "../testing/scenario.js";
+import {
+  appliedAt,
+  configMap as cm,
+  fileScenario,
+  getConfigMap,
+  ownSource,
+  untilKustomization,
+} from "../testing/scenario.js";
 
 const s = fileScenario("ks-reconcile");
 
@@ -39,10 +46,7 @@ describe("Kustomization reconciler", () => {
 
     const v2 = await h.artifact({ "a.yaml": cm("a", "2") });
     await h.publish("repo", v2);
-    await eventually(async () => (await h.getKustomization("apps"))?.status?.lastAppliedRevision === v2.revision, {
-      what: "second revision applied",
-      timeoutMs: 60_000,
-    });
+    await untilKustomization(h, "apps", "second revision applied", appliedAt(v2.revision));
     expect((await getConfigMap(h, "a"))?.data).toEqual({ value: "2" });
     expect(await getConfigMap(h, "b")).toBeUndefined();
     expect((await h.getKustomization("apps"))?.status?.inventory?.entries).toEqual([
@@ -101,9 +105,7 @@ describe("Kustomization reconciler", () => {
 
   it("Given a deleted Kustomization with prune, should delete its objects and release the finalizer", async () => {
     const { ns, h } = s;
-    const a = await h.artifact({ "gc.yaml": cm("gc", "1") });
-    await h.publish("gc-repo", a);
-    await h.kustomization("gc", { sourceRef: { kind: "GitRepository", name: "gc-repo" }, targetNamespace: ns.name });
+    const a = await ownSource(h, "gc", { "gc.yaml": cm("gc", "1") });
     await eventually(async () => (await h.getKustomization("gc"))?.status?.lastAppliedRevision === a.revision, {
       what: "gc applied",
     });

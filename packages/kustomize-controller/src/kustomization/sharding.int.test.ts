@@ -1,9 +1,8 @@
 // --watch-label-selector shards Kustomizations only, as in Flux: a Kustomization with the shard label follows a
 // GitRepository that carries none (the source watch is unfiltered), and one without the label is left to its shard.
 import { kustomizationType } from "@capstan/api";
-import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
-import { configMap as cm, fileScenario, getConfigMap } from "../testing/scenario.js";
+import { appliedAt, configMap as cm, fileScenario, getConfigMap, untilKustomization } from "../testing/scenario.js";
 
 const s = fileScenario("ks-shard", { flags: ["--watch-label-selector=sharding.fluxcd.io/key=shard1"] });
 
@@ -34,17 +33,16 @@ describe("Kustomization sharding", () => {
     await h.publish("repo", v1);
     await kustomization("in-shard", { "sharding.fluxcd.io/key": "shard1" });
     await kustomization("other-shard", { "sharding.fluxcd.io/key": "shard2" });
-    await eventually(async () => (await h.getKustomization("in-shard"))?.status?.lastAppliedRevision === v1.revision, {
-      what: "first revision applied",
-      timeoutMs: 60_000,
-    });
+    await untilKustomization(h, "in-shard", "first revision applied", appliedAt(v1.revision));
 
     const v2 = await h.artifact({ "a.yaml": cm("a", "2") });
     await h.publish("repo", v2);
-    await eventually(async () => (await h.getKustomization("in-shard"))?.status?.lastAppliedRevision === v2.revision, {
-      what: "the new revision applied on the unlabelled source's change",
-      timeoutMs: 60_000,
-    });
+    await untilKustomization(
+      h,
+      "in-shard",
+      "the new revision applied on the unlabelled source's change",
+      appliedAt(v2.revision),
+    );
     expect((await getConfigMap(h, "a"))?.data).toEqual({ value: "2" });
     // Another shard's Kustomization is not this controller's to reconcile.
     expect((await h.getKustomization("other-shard"))?.status?.conditions ?? []).toEqual([]);

@@ -156,13 +156,7 @@ export class Harness {
     const body = await readFile(file);
     await rm(dir, { recursive: true, force: true });
     await rm(file, { force: true });
-    const sha = createHash("sha256").update(body).digest("hex");
-    this.files.set(`/${sha}.tar.gz`, body);
-    return {
-      url: `${this.base}/${sha}.tar.gz`,
-      digest: `sha256:${sha}`,
-      revision: `main@sha1:${randomBytes(20).toString("hex")}`,
-    };
+    return this.rawArtifact(body);
   }
 
   /** Serves a tarball exactly as given (a hostile one, say); returns what a GitRepository's status.artifact carries. */

@@ -12,7 +12,7 @@ import type {} from "@capstan/cluster/vitest-setup";
 import type { KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, inject, onTestFinished } from "vitest";
 import type { KustomizationObject } from "../kustomization/types.js";
-import { ensureCrds, Harness, type HarnessOptions, readyOf } from "./harness.js";
+import { ensureCrds, Harness, type HarnessOptions, type PublishedArtifact, readyOf } from "./harness.js";
 
 export interface Scenario {
   ns: TestNamespace;
@@ -103,6 +103,37 @@ ${nodeSelector ? `      nodeSelector: ${JSON.stringify(nodeSelector)}\n` : ""}  
           image: registry.invalid/web:1
 `;
 
+/** The Service "web" in front of deployment(). */
+export const webService = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports:
+    - port: 80
+`;
+
+/**
+ * Publishes `tree` as the GitRepository `<name>-repo` and points the Kustomization `name` at it, with the harness's
+ * namespace as its target and `spec` added; returns the artifact.
+ */
+export async function ownSource(
+  h: Harness,
+  name: string,
+  tree: Record<string, string>,
+  spec: Record<string, unknown> = {},
+): Promise<PublishedArtifact> {
+  const a = await h.artifact(tree);
+  await h.publish(`${name}-repo`, a);
+  await h.kustomization(name, {
+    sourceRef: { kind: "GitRepository", name: `${name}-repo` },
+    targetNamespace: h.namespace,
+    ...spec,
+  });
+  return a;
+}
+
 /** Polls the Kustomization until pred holds, saying what was last seen when it times out. */
 export async function untilKustomization(
   h: Harness,
@@ -126,6 +157,8 @@ export const failedWith = (reason: string) => (k: KustomizationObject) =>
   readyOf(k)?.status === "False" && readyOf(k)?.reason === reason;
 
 /** Ready=True at this revision. */
+/** lastAppliedRevision is `revision`, whatever Ready says. */
+export const appliedAt = (revision: string) => (k: KustomizationObject) => k.status?.lastAppliedRevision === revision;
 export const readyAt = (revision: string) => (k: KustomizationObject) =>
   readyOf(k)?.status === "True" && k.status?.lastAppliedRevision === revision;
 

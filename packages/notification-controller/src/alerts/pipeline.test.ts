@@ -77,11 +77,14 @@ function start(store: MemoryWatermarkStore, world: World, rec: ReturnType<typeof
 
 const summary = (events: FluxEvent[]) => events.map((e) => `${e.involvedObject.name}:${e.severity}:${e.reason}`);
 
+/** What most tests start from: an empty watermark store, an empty world and a notifier that records. */
+function fixtures() {
+  return { store: new MemoryWatermarkStore(), world: new World(), rec: recordingNotifier() };
+}
+
 describe("event pipeline", () => {
   it("Given a new Alert / should start from the current state, then notify each later transition once", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1), ready: { status: "False", reason: "Broken", message: "x" } }));
     const { pipeline, bind, settle } = start(store, world, rec);
     await bind();
@@ -97,9 +100,7 @@ describe("event pipeline", () => {
   });
 
   it("Given a restart with changes while down / should notify those and nothing already sent", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1), ready: {} }));
     world.set(gitRepo("gone", { revision: rev(1), ready: {} }));
     const first = start(store, world, rec);
@@ -136,9 +137,7 @@ describe("event pipeline", () => {
   });
 
   it("Given a delivery still in flight at a crash / should not have advanced the mark, so the restart re-sends it", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1) }));
     const first = start(store, world, rec);
     await first.bind();
@@ -158,9 +157,7 @@ describe("event pipeline", () => {
   });
 
   it("Given a flapping object / should collapse identical notifications within the window", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1), ready: {} }));
     const { pipeline, bind, settle } = start(store, world, rec, 60_000);
     await bind();
@@ -179,9 +176,7 @@ describe("event pipeline", () => {
   });
 
   it("Given a suspended Alert / should send nothing but keep its mark moving", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1) }));
     const { pipeline, bind, settle } = start(store, world, rec);
     await bind({ suspend: true });
@@ -194,9 +189,7 @@ describe("event pipeline", () => {
   });
 
   it("Given an edited Alert that selects more objects / should start those from their current state", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("web", { revision: rev(1) }));
     world.set(gitRepo("db", { revision: rev(1), ready: { status: "False", reason: "X", message: "y" } }));
     const { pipeline, bind, settle } = start(store, world, rec);
@@ -212,9 +205,7 @@ describe("event pipeline", () => {
   });
 
   it("Given severity and inclusion filters / should mark filtered transitions as settled without sending", async () => {
-    const store = new MemoryWatermarkStore();
-    const world = new World();
-    const rec = recordingNotifier();
+    const { store, world, rec } = fixtures();
     world.set(gitRepo("a", { revision: rev(1), ready: {} }));
     const { pipeline, bind, settle } = start(store, world, rec);
     await bind({ eventSeverity: "error" });

@@ -3,7 +3,14 @@
 // their key under Bitbucket's 40-character limit with a SHA-1 of the commit status id, and skip Progressing events.
 import { createHash } from "node:crypto";
 import { type FluxEvent, isProgressing } from "../events/event.js";
-import { parseGitAddress, revisionOf, stateFor, statusDescription } from "./commit-status.js";
+import {
+  type OwnerAndRepo,
+  ownerAndRepo,
+  parseGitAddress,
+  revisionOf,
+  stateFor,
+  statusDescription,
+} from "./commit-status.js";
 import {
   basicAuth,
   expectSuccess,
@@ -13,7 +20,7 @@ import {
   parseJsonResponse,
   sendExpectingSuccess,
 } from "./http.js";
-import { ProviderConfigError } from "./settings.js";
+import { ProviderConfigError, parseHttpAddress } from "./settings.js";
 
 export function sha1Hex(text: string): string {
   return createHash("sha1").update(text).digest("hex");
@@ -23,10 +30,8 @@ function nameOf(event: FluxEvent): string {
   return `${event.involvedObject.kind}/${event.involvedObject.name}`.toLowerCase();
 }
 
-export interface BitbucketRepo {
+export interface BitbucketRepo extends OwnerAndRepo {
   api: string;
-  owner: string;
-  repo: string;
   authorization: string;
 }
 
@@ -40,30 +45,32 @@ export function bitbucketRepo(address: string, token: string): BitbucketRepo {
   if (sep < 0 || token.indexOf(":", sep + 1) >= 0) {
     throw new ProviderConfigError("invalid token format, expected to be <user>:<password>");
   }
-  const parts = id.split("/");
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new ProviderConfigError(`invalid repository id "${id}"`);
+  const { owner, repo } = ownerAndRepo(id);
   const origin = new URL(host);
   const api = origin.hostname === "bitbucket.org" ? "https://api.bitbucket.org/2.0" : `${host}/2.0`;
-  return {
-    api,
-    owner: parts[0],
-    repo: parts[1],
-    authorization: basicAuth(token.slice(0, sep), token.slice(sep + 1)),
-  };
+  return { api, owner, repo, authorization: basicAuth(token.slice(0, sep), token.slice(sep + 1)) };
 }
 
-export async function postBitbucketStatus(
-  repo: BitbucketRepo,
+/** Posts one commit status for `repo`; both Bitbucket flavours take the same arguments. */
+type PostStatus<Repo> = (
+  repo: Repo,
   /** The commit status id: the default `<kind>/<name>/<uid prefix>` or spec.commitStatusExpr's. */
   statusId: string,
   event: FluxEvent,
   transport: HttpTransport,
   signal?: AbortSignal,
-): Promise<void> {
-  if (isProgressing(event)) return;
-  const sha = revisionOf(event);
-  const state = stateFor(event, "SUCCESSFUL", "FAILED");
-  const key = sha1Hex(statusId);
+) => Promise<void>;
+
+/** The commit, state and key both flavours post; none for Progressing events, which Flux skips. */
+function statusOf(event: FluxEvent, statusId: string): { sha: string; state: string; key: string } | undefined {
+  if (isProgressing(event)) return undefined;
+  return { sha: revisionOf(event), state: stateFor(event, "SUCCESSFUL", "FAILED"), key: sha1Hex(statusId) };
+}
+
+export const postBitbucketStatus: PostStatus<BitbucketRepo> = async (repo, statusId, event, transport, signal) => {
+  const status = statusOf(event, statusId);
+  if (!status) return;
+  const { sha, state, key } = status;
   const body = {
     key,
     url: "https://bitbucket.org",
@@ -91,7 +98,7 @@ export async function postBitbucketStatus(
     },
     signal,
   );
-}
+};
 
 function expectOk(request: HttpRequest, res: HttpResponse): HttpResponse {
   expectSuccess(request, res);
@@ -110,15 +117,11 @@ export function bitbucketServerRepo(
   address: string,
   creds: { token?: string; username?: string; password?: string },
 ): BitbucketServerRepo {
-  let u: URL;
-  try {
-    u = new URL(address);
-  } catch (cause) {
-    throw new ProviderConfigError("could not parse git address", { cause });
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new ProviderConfigError("could not parse git address: unsupported scheme, must be http or https");
-  }
+  const u = parseHttpAddress(
+    address,
+    "could not parse git address",
+    "could not parse git address: unsupported scheme, must be http or https",
+  );
   const path = decodeURIComponent(u.pathname).replace(/\.git$/, "");
   const at = path.lastIndexOf("/scm/");
   if (at < 0) {
@@ -139,21 +142,19 @@ export function bitbucketServerRepo(
   return { commitsUrl, address, authorization };
 }
 
-export async function postBitbucketServerStatus(
-  repo: BitbucketServerRepo,
-  /** The commit status id: the default `<kind>/<name>/<uid prefix>` or spec.commitStatusExpr's. */
-  statusId: string,
-  event: FluxEvent,
-  transport: HttpTransport,
-  signal?: AbortSignal,
-): Promise<void> {
-  if (isProgressing(event)) return;
-  const sha = revisionOf(event);
-  const state = stateFor(event, "SUCCESSFUL", "FAILED");
+export const postBitbucketServerStatus: PostStatus<BitbucketServerRepo> = async (
+  repo,
+  statusId,
+  event,
+  transport,
+  signal,
+) => {
+  const status = statusOf(event, statusId);
+  if (!status) return;
+  const { sha, state, key } = status;
   const description = statusDescription(event);
   // Bitbucket Server shows only the name in its UI, so Flux appends the description to it.
   const name = `${nameOf(event)} [${description}]`;
-  const key = sha1Hex(statusId);
   const url = `${repo.commitsUrl}/${sha}/builds`;
   const headers = {
     authorization: repo.authorization,
@@ -175,4 +176,4 @@ export async function postBitbucketServerStatus(
     { method: "POST", url, headers: { ...headers, "content-type": "application/json" }, body },
     signal,
   );
-}
+};

@@ -99,6 +99,18 @@ export interface CommitStatusOptions {
   statusId: string;
 }
 
+export interface OwnerAndRepo {
+  owner: string;
+  repo: string;
+}
+
+/** An `owner/repo` id (GitHub, Gitea, Bitbucket): exactly two non-empty segments. */
+export function ownerAndRepo(id: string): OwnerAndRepo {
+  const [owner, repo, ...extra] = id.split("/");
+  if (!owner || !repo || extra.length > 0) throw new ProviderConfigError(`invalid repository id "${id}"`);
+  return { owner, repo };
+}
+
 export function githubApiBase(host: string): string {
   return new URL(host).host === "github.com" ? "https://api.github.com/" : `${host}/api/v3/`;
 }
@@ -107,8 +119,7 @@ export function githubStatusRequest(event: FluxEvent, opts: CommitStatusOptions)
   // Progressing events would flip the status back and forth during every reconcile; Flux skips them too.
   if (isProgressing(event)) return undefined;
   const { host, id } = parseGitAddress(opts.address);
-  const [owner, repo, ...extra] = id.split("/");
-  if (!owner || !repo || extra.length > 0) throw new ProviderConfigError(`invalid repository id "${id}"`);
+  const { owner, repo } = ownerAndRepo(id);
   const sha = revisionOf(event);
   const body = {
     state: stateFor(event, "success", "failure"),

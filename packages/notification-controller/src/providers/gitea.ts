@@ -1,7 +1,7 @@
 // Gitea (and Forgejo) commit statuses, as Flux's gitea notifier sets them through the Gitea SDK: `token` auth, the
 // latest status with our context compared first, Progressing events shown as `pending`.
 import { type FluxEvent, isProgressing } from "../events/event.js";
-import { parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
+import { type OwnerAndRepo, ownerAndRepo, parseGitAddress, revisionOf, statusDescription } from "./commit-status.js";
 import {
   DeliveryError,
   type HttpRequest,
@@ -9,21 +9,16 @@ import {
   parseJsonResponse,
   sendExpectingSuccess,
 } from "./http.js";
-import { ProviderConfigError } from "./settings.js";
 
-export interface GiteaRepo {
+export interface GiteaRepo extends OwnerAndRepo {
   /** https://host[:port]/api/v1 */
   api: string;
-  owner: string;
-  repo: string;
   token: string;
 }
 
 export function giteaRepo(address: string, token: string): GiteaRepo {
   const { host, id } = parseGitAddress(address);
-  const parts = id.split("/");
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new ProviderConfigError(`invalid repository id "${id}"`);
-  return { api: `${host}/api/v1`, owner: parts[0], repo: parts[1], token };
+  return { api: `${host}/api/v1`, ...ownerAndRepo(id), token };
 }
 
 export function giteaHeaders(token: string, json: boolean): Record<string, string> {

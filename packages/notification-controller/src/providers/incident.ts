@@ -3,7 +3,7 @@
 import { type FluxEvent, fluxTimestamp, isProgressing, sortedRecord } from "../events/event.js";
 import { statusDescription } from "./commit-status.js";
 import { basicAuth, type HttpRequest, jsonPost } from "./http.js";
-import { ProviderConfigError } from "./settings.js";
+import { parseHttpAddress } from "./settings.js";
 
 export function opsgenieRequest(url: string, apiKey: string, event: FluxEvent): HttpRequest {
   const details = sortedRecord({ ...(event.metadata ?? {}), severity: event.severity });
@@ -17,15 +17,11 @@ export function opsgenieRequest(url: string, apiKey: string, event: FluxEvent): 
 
 /** Flux keeps only scheme://host of the address and appends the Events API paths. */
 export function pagerDutyEndpoint(address: string): string {
-  let u: URL;
-  try {
-    u = new URL(address);
-  } catch (cause) {
-    throw new ProviderConfigError("pagerduty provider address is not a valid URL", { cause });
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new ProviderConfigError("pagerduty provider address is not a valid http(s) URL");
-  }
+  const u = parseHttpAddress(
+    address,
+    "pagerduty provider address is not a valid URL",
+    "pagerduty provider address is not a valid http(s) URL",
+  );
   return `${u.protocol}//${u.host}`;
 }
 

@@ -2,7 +2,7 @@
 // payloads Flux's notifiers send.
 import { type FluxEvent, sortedEntries } from "../events/event.js";
 import { basicAuth, type HttpRequest } from "./http.js";
-import { ProviderConfigError } from "./settings.js";
+import { parseHttpAddress } from "./settings.js";
 
 function unixSeconds(timestamp: string): number {
   return Math.floor(Date.parse(timestamp) / 1000);
@@ -10,15 +10,11 @@ function unixSeconds(timestamp: string): number {
 
 /** Flux's Datadog client keeps scheme and host of the address ("https://api.datadoghq.eu") and posts to /api/v1/events. */
 export function datadogEventsUrl(address: string): string {
-  let u: URL;
-  try {
-    u = new URL(address);
-  } catch (cause) {
-    throw new ProviderConfigError("datadog provider address is not a valid URL", { cause });
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new ProviderConfigError("datadog provider address is not a valid http(s) URL");
-  }
+  const u = parseHttpAddress(
+    address,
+    "datadog provider address is not a valid URL",
+    "datadog provider address is not a valid http(s) URL",
+  );
   return `${u.protocol}//${u.host}/api/v1/events`;
 }
 

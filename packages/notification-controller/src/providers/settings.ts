@@ -60,6 +60,18 @@ export class ProviderConfigError extends Error {
   override readonly name = "ProviderConfigError";
 }
 
+/** A Provider address that must be an http(s) URL, with Flux's message for each way it is not. */
+export function parseHttpAddress(address: string, notUrl: string, notHttp: string): URL {
+  let u: URL;
+  try {
+    u = new URL(address);
+  } catch (cause) {
+    throw new ProviderConfigError(notUrl, { cause });
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ProviderConfigError(notHttp);
+  return u;
+}
+
 /** Every secret value the settings hold, for redaction of anything that might echo them. */
 export function secretValues(settings: ProviderSettings): string[] {
   const values = [settings.token, settings.password, ...Object.values(settings.headers ?? {})];

@@ -42,18 +42,21 @@ export function truncateMessage(message: string): string {
   return message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
 }
 
-/**
- * Events with equal keys are one Event whose count grows. The resourceVersion is left out (every status write
- * changes it); annotations are in (a new revision is news, not a repeat).
- */
-export function aggregationKey(
+/** What one Event says and about whom: the arguments the aggregation key and a new Event are made of. */
+type EventParts = [
   source: EventSource,
   involved: InvolvedObject,
   type: EventType,
   reason: string,
   message: string,
   annotations: Record<string, string> | undefined,
-): string {
+];
+
+/**
+ * Events with equal keys are one Event whose count grows. The resourceVersion is left out (every status write
+ * changes it); annotations are in (a new revision is news, not a repeat).
+ */
+export function aggregationKey(...[source, involved, type, reason, message, annotations]: EventParts): string {
   const sortedAnnotations = Object.entries(annotations ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return JSON.stringify([...objectKeyParts(source, involved), type, reason, message, sortedAnnotations]);
 }
@@ -77,13 +80,7 @@ function objectKeyParts(source: EventSource, involved: InvolvedObject): unknown[
 }
 
 export function newEvent(
-  source: EventSource,
-  involved: InvolvedObject,
-  type: EventType,
-  reason: string,
-  message: string,
-  annotations: Record<string, string> | undefined,
-  now: Date,
+  ...[source, involved, type, reason, message, annotations, now]: [...EventParts, now: Date]
 ): KubeObject {
   const timestamp = now.toISOString().replace(/\.\d{3}Z$/, "Z");
   // client-go names Events <object>.<hex nanoseconds>: unique enough, and sorted by time in listings.

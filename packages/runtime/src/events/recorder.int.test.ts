@@ -1,15 +1,7 @@
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { KubeClient } from "../client/kube-client.js";
+import { eventually } from "@capstan/cluster/testing";
+import { describe, expect, it } from "vitest";
 import type { KubeObject, Logger } from "../contracts.js";
+import { useClusterScope } from "../testing/cluster-scope.js";
 import { createEventRecorder } from "./recorder.js";
 
 function recordingLogger() {
@@ -22,29 +14,18 @@ function recordingLogger() {
 }
 
 describe("EventRecorder against a real kube-apiserver", () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  let client: KubeClient;
-  let ns: TestNamespace;
-
-  beforeAll(async () => {
-    client = new KubeClient({ kubeconfigPath });
-    ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "events");
-  });
-  afterAll(async () => {
-    await ns?.delete();
-    client?.close();
-  });
+  const cluster = useClusterScope("events");
 
   const subject = (name: string) =>
-    client.apply(
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name } },
+    cluster.client.apply(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: cluster.ns.name } },
       { fieldManager: "test" },
     );
   // What `kubectl events --for ConfigMap/<name>` asks the apiserver for.
   const eventsFor = async (name: string) => {
-    const type = await client.resourceFor("v1", "Event");
-    const { items } = await client.list(type, {
-      namespace: ns.name,
+    const type = await cluster.client.resourceFor("v1", "Event");
+    const { items } = await cluster.client.list(type, {
+      namespace: cluster.ns.name,
       fieldSelector: `involvedObject.kind=ConfigMap,involvedObject.name=${name}`,
     });
     return items as (KubeObject & {
@@ -58,7 +39,7 @@ describe("EventRecorder against a real kube-apiserver", () => {
 
   it("Given the same event three times, should write one Event whose count is 3, about the exact object", async () => {
     const obj = await subject("repeat");
-    const recorder = createEventRecorder(client, { controller: "kustomize-controller", instance: "test-pod" });
+    const recorder = createEventRecorder(cluster.client, { controller: "kustomize-controller", instance: "test-pod" });
     const annotations = {
       "kustomize.toolkit.fluxcd.io/revision": "main@sha1:0123456789abcdef0123456789abcdef01234567",
     };
@@ -85,7 +66,7 @@ describe("EventRecorder against a real kube-apiserver", () => {
         apiVersion: "v1",
         kind: "ConfigMap",
         name: "repeat",
-        namespace: ns.name,
+        namespace: cluster.ns.name,
         uid: obj.metadata.uid,
         resourceVersion: obj.metadata.resourceVersion,
       },
@@ -96,7 +77,7 @@ describe("EventRecorder against a real kube-apiserver", () => {
   it("Given a flapping object, should let only the burst through and log what it dropped", async () => {
     const obj = await subject("flapping");
     const { logger, lines } = recordingLogger();
-    const recorder = createEventRecorder(client, { controller: "c", logger, spamBurst: 5 });
+    const recorder = createEventRecorder(cluster.client, { controller: "c", logger, spamBurst: 5 });
     for (let i = 0; i < 8; i++) recorder.event(obj, "Warning", "Flap", `attempt ${i}`);
     await recorder.flush();
     const events = await eventsFor("flapping");
@@ -112,7 +93,7 @@ describe("EventRecorder against a real kube-apiserver", () => {
 
   it("Given an Event that cannot be written, should not throw and should log why", async () => {
     const { logger, lines } = recordingLogger();
-    const recorder = createEventRecorder(client, { controller: "c", logger });
+    const recorder = createEventRecorder(cluster.client, { controller: "c", logger });
     const ghost: KubeObject = {
       apiVersion: "v1",
       kind: "ConfigMap",

@@ -1,50 +1,40 @@
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { KubeClient } from "../client/kube-client.js";
+import { eventually } from "@capstan/cluster/testing";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { KubeObject, ResourceType } from "../contracts.js";
+import { useClusterScope } from "../testing/cluster-scope.js";
 import { createInformer } from "./informer.js";
 import { recordHandlers } from "./testing-recorder.js";
 
 describe("Informer against a real kube-apiserver", () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  let client: KubeClient;
-  let ns: TestNamespace;
   let configMaps: ResourceType;
 
+  const cluster = useClusterScope("informer");
   beforeAll(async () => {
-    client = new KubeClient({ kubeconfigPath });
-    ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "informer");
-    configMaps = await client.resourceFor("v1", "ConfigMap");
-  });
-  afterAll(async () => {
-    await ns?.delete();
-    client?.close();
+    configMaps = await cluster.client.resourceFor("v1", "ConfigMap");
   });
 
   const put = (name: string, data: Record<string, string>, labels: Record<string, string> = { app: "t" }) =>
-    client.apply(
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns.name, labels }, data } as KubeObject,
+    cluster.client.apply(
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, namespace: cluster.ns.name, labels },
+        data,
+      } as KubeObject,
       { fieldManager: "test", force: true },
     );
-  const remove = (name: string) => client.delete({ apiVersion: "v1", kind: "ConfigMap", name, namespace: ns.name });
+  const remove = (name: string) =>
+    cluster.client.delete({ apiVersion: "v1", kind: "ConfigMap", name, namespace: cluster.ns.name });
 
   it("Given existing objects, should have them cached when start resolves and tell handlers each change once", async () => {
     await put("pre", { v: "1" });
-    const informer = createInformer(client, configMaps, { namespace: ns.name, labelSelector: "app=t" });
+    const informer = createInformer(cluster.client, configMaps, { namespace: cluster.ns.name, labelSelector: "app=t" });
     onTestFinished(() => informer.stop());
     const rec = recordHandlers();
     informer.addHandlers(rec.handlers);
     await informer.start();
     expect(informer.hasSynced()).toBe(true);
-    expect(informer.cache.get(`${ns.name}/pre`)?.data).toEqual({ v: "1" });
+    expect(informer.cache.get(`${cluster.ns.name}/pre`)?.data).toEqual({ v: "1" });
 
     await put("live", { v: "1" });
     await put("live", { v: "2" });
@@ -54,8 +44,8 @@ describe("Informer against a real kube-apiserver", () => {
     expect(rec.of("pre")).toEqual(["add"]);
     expect(rec.of("live")).toEqual(["add", "update", "delete"]);
     expect(rec.of("unlabelled")).toEqual([]);
-    expect(informer.cache.get(`${ns.name}/live`)).toBeUndefined();
-    expect(informer.cache.list(ns.name).map((o) => o.metadata.name)).toEqual(["pre"]);
+    expect(informer.cache.get(`${cluster.ns.name}/live`)).toBeUndefined();
+    expect(informer.cache.list(cluster.ns.name).map((o) => o.metadata.name)).toEqual(["pre"]);
 
     const late = recordHandlers();
     informer.addHandlers(late.handlers);
@@ -64,27 +54,27 @@ describe("Informer against a real kube-apiserver", () => {
 
   it("Given metadataOnly, should cache names, labels and versions without the data", async () => {
     await put("meta", { secretish: "x".repeat(100) });
-    const informer = createInformer(client, configMaps, { namespace: ns.name, metadataOnly: true });
+    const informer = createInformer(cluster.client, configMaps, { namespace: cluster.ns.name, metadataOnly: true });
     onTestFinished(() => informer.stop());
     await informer.start();
-    const cached = informer.cache.get(`${ns.name}/meta`);
+    const cached = informer.cache.get(`${cluster.ns.name}/meta`);
     expect(cached?.metadata.labels).toEqual({ app: "t" });
     expect(cached?.data).toBeUndefined();
     await put("meta", { secretish: "y" }, { app: "t", changed: "yes" });
-    await eventually(() => informer.cache.get(`${ns.name}/meta`)?.metadata.labels?.changed === "yes", {
+    await eventually(() => informer.cache.get(`${cluster.ns.name}/meta`)?.metadata.labels?.changed === "yes", {
       what: "metadata-only update",
     });
   });
 
   it("Given a watch that stays silent longer than the watchdog allows, should restart it and miss nothing", async () => {
-    const informer = createInformer(client, configMaps, { namespace: ns.name, watchdogMs: 700 });
+    const informer = createInformer(cluster.client, configMaps, { namespace: cluster.ns.name, watchdogMs: 700 });
     onTestFinished(() => informer.stop());
     const rec = recordHandlers();
     informer.addHandlers(rec.handlers);
     await informer.start();
     await eventually(() => informer.stats().watchdogRestarts >= 2, { what: "watchdog restarts" });
     await put("after-watchdog", { v: "1" });
-    await eventually(() => informer.cache.get(`${ns.name}/after-watchdog`), { what: "object after restarts" });
+    await eventually(() => informer.cache.get(`${cluster.ns.name}/after-watchdog`), { what: "object after restarts" });
     expect(rec.of("after-watchdog")).toEqual(["add"]);
     expect(rec.of("pre")).toEqual(["add"]);
     expect(informer.stats().lists).toBe(1);

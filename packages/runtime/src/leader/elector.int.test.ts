@@ -1,39 +1,20 @@
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-// The global setup declares what inject() provides.
-import type {} from "@capstan/cluster/vitest-setup";
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from "vitest";
-import { KubeClient } from "../client/kube-client.js";
+import { eventually } from "@capstan/cluster/testing";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { KubeObject } from "../contracts.js";
+import { useClusterScope } from "../testing/cluster-scope.js";
 import { type LeaderElectionOptions, LeaderElector } from "./elector.js";
 import type { LeaseSpec } from "./lease-record.js";
 
 describe("LeaderElector against a real kube-apiserver", () => {
-  const kubeconfigPath = testKubeconfigPath(inject("capstanKubeconfig"));
-  let client: KubeClient;
-  let ns: TestNamespace;
-
-  beforeAll(async () => {
-    client = new KubeClient({ kubeconfigPath });
-    ns = await createTestNamespace(loadKubeConfig(kubeconfigPath), "leader");
-  });
-  afterAll(async () => {
-    await ns?.delete();
-    client?.close();
-  });
+  const cluster = useClusterScope("leader");
 
   // Short durations keep the test quick; their ratios are those of the defaults.
   const fast = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 400 };
   const candidate = (leaseName: string, identity: string, extra: Partial<LeaderElectionOptions> = {}) => {
     const events: string[] = [];
-    const elector = new LeaderElector(client, {
+    const elector = new LeaderElector(cluster.client, {
       leaseName,
-      namespace: ns.name,
+      namespace: cluster.ns.name,
       identity,
       ...fast,
       onStartedLeading: () => events.push("started"),
@@ -44,11 +25,11 @@ describe("LeaderElector against a real kube-apiserver", () => {
     return { elector, events };
   };
   const lease = async (name: string) =>
-    (await client.get<KubeObject & { spec: LeaseSpec }>({
+    (await cluster.client.get<KubeObject & { spec: LeaseSpec }>({
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       name,
-      namespace: ns.name,
+      namespace: cluster.ns.name,
     }))!.spec;
 
   it("Given two candidates, exactly one should lead, and the other should take over once the first dies without releasing", async () => {
@@ -97,15 +78,15 @@ describe("LeaderElector against a real kube-apiserver", () => {
     const a = candidate("stolen", "a");
     a.elector.start();
     await a.elector.leading();
-    const current = await client.get({
+    const current = await cluster.client.get({
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       name: "stolen",
-      namespace: ns.name,
+      namespace: cluster.ns.name,
     });
     // An intruder with a long lease: every renewal by "a" now finds the lease held by someone else.
-    await client.mergePatch(
-      { apiVersion: "coordination.k8s.io/v1", kind: "Lease", name: "stolen", namespace: ns.name },
+    await cluster.client.mergePatch(
+      { apiVersion: "coordination.k8s.io/v1", kind: "Lease", name: "stolen", namespace: cluster.ns.name },
       {
         metadata: { resourceVersion: current!.metadata.resourceVersion },
         spec: { holderIdentity: "intruder", leaseDurationSeconds: 600 },

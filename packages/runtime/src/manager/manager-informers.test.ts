@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Client, Informer, KubeObject, ResourceType } from "../contracts.js";
-import { commonFlags } from "../flags/common.js";
-import { parseFlags } from "../flags/flags.js";
-import { createLogger } from "../telemetry/logger.js";
-import { Metrics } from "../telemetry/metrics.js";
 import { Manager } from "./manager.js";
+import { quietManagerOptions } from "./testing-options.js";
 import type { InformerOptions } from "./types.js";
 
 const secretType: ResourceType = { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true };
@@ -18,16 +15,9 @@ const widgetType: ResourceType = {
 
 /** A manager whose informer factory records what each informer was built with (nothing is started). */
 function managerWith(argv: string[]) {
-  const parsed = parseFlags("widget-controller", commonFlags, argv);
-  if (parsed.help) throw new Error("unexpected --help");
   const built: { type: string; options: InformerOptions }[] = [];
   const manager = new Manager({
-    name: "widget-controller",
-    flags: parsed.values,
-    client: {} as Client,
-    logger: createLogger({ level: "error" }),
-    metrics: new Metrics({ defaultMetrics: false }),
-    handleSignals: false,
+    ...quietManagerOptions(argv),
     informers: <T extends KubeObject>(_c: Client, type: ResourceType, options: InformerOptions) => {
       built.push({ type: type.plural, options });
       return { plural: type.plural, options } as unknown as Informer<T>;

@@ -1,30 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Client } from "../contracts.js";
-import { commonFlags } from "../flags/common.js";
-import { parseFlags } from "../flags/flags.js";
-import { createLogger } from "../telemetry/logger.js";
-import { Metrics } from "../telemetry/metrics.js";
 import { Manager } from "./manager.js";
+import { quietManagerOptions } from "./testing-options.js";
 import type { LeaderCallbacks, Runnable } from "./types.js";
 
 /** A manager with no informers and no servers, whose elector the test drives by hand. */
 function managerWith(argv: string[]) {
-  const parsed = parseFlags("widget-controller", commonFlags, [
-    "--health-addr=0",
-    "--metrics-addr=0",
-    "--namespace=default",
-    ...argv,
-  ]);
-  if (parsed.help) throw new Error("unexpected --help");
   let callbacks: LeaderCallbacks | undefined;
   let released = 0;
   const manager = new Manager({
-    name: "widget-controller",
-    flags: parsed.values,
-    client: {} as Client,
-    logger: createLogger({ level: "error" }),
-    metrics: new Metrics({ defaultMetrics: false }),
-    handleSignals: false,
+    ...quietManagerOptions(["--health-addr=0", "--metrics-addr=0", "--namespace=default", ...argv]),
     elector: () => ({
       run: (cb) => {
         callbacks = cb;

@@ -34,6 +34,8 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    // Most controller-runtime metrics are one series per controller.
+    const perController = (name: string, help: string) => ({ name, help, labelNames: ["controller"], registers });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#reconcileDuration = new Histogram({
       name: "gotk_reconcile_duration_seconds",
@@ -54,12 +56,12 @@ export class Metrics {
       labelNames: ["controller", "result"],
       registers,
     });
-    this.#reconcileErrors = new Counter({
-      name: "controller_runtime_reconcile_errors_total",
-      help: "Total number of reconciliation errors per controller",
-      labelNames: ["controller"],
-      registers,
-    });
+    this.#reconcileErrors = new Counter(
+      perController(
+        "controller_runtime_reconcile_errors_total",
+        "Total number of reconciliation errors per controller",
+      ),
+    );
     this.#reconcileTime = new Histogram({
       name: "controller_runtime_reconcile_time_seconds",
       help: "Length of time per reconciliation per controller",
@@ -70,52 +72,33 @@ export class Metrics {
       ],
       registers,
     });
-    this.#maxConcurrent = new Gauge({
-      name: "controller_runtime_max_concurrent_reconciles",
-      help: "Maximum number of concurrent reconciles per controller",
-      labelNames: ["controller"],
-      registers,
-    });
-    this.#activeWorkers = new Gauge({
-      name: "controller_runtime_active_workers",
-      help: "Number of currently used workers per controller",
-      labelNames: ["controller"],
-      registers,
-    });
+    this.#maxConcurrent = new Gauge(
+      perController(
+        "controller_runtime_max_concurrent_reconciles",
+        "Maximum number of concurrent reconciles per controller",
+      ),
+    );
+    this.#activeWorkers = new Gauge(
+      perController("controller_runtime_active_workers", "Number of currently used workers per controller"),
+    );
     const queueLabels = ["name", "controller"] as const;
+    const perQueue = (name: string, help: string) => ({ name, help, labelNames: queueLabels, registers });
+    const queueBuckets = exponentialBuckets(10e-9, 10, 12);
     this.#queue = {
-      depth: new Gauge({
-        name: "workqueue_depth",
-        help: "Current depth of workqueue",
-        labelNames: queueLabels,
-        registers,
-      }),
-      adds: new Counter({
-        name: "workqueue_adds_total",
-        help: "Total number of adds handled by workqueue",
-        labelNames: queueLabels,
-        registers,
-      }),
+      depth: new Gauge(perQueue("workqueue_depth", "Current depth of workqueue")),
+      adds: new Counter(perQueue("workqueue_adds_total", "Total number of adds handled by workqueue")),
       queueDuration: new Histogram({
-        name: "workqueue_queue_duration_seconds",
-        help: "How long in seconds an item stays in workqueue before being requested",
-        labelNames: queueLabels,
-        buckets: exponentialBuckets(10e-9, 10, 12),
-        registers,
+        ...perQueue(
+          "workqueue_queue_duration_seconds",
+          "How long in seconds an item stays in workqueue before being requested",
+        ),
+        buckets: queueBuckets,
       }),
       workDuration: new Histogram({
-        name: "workqueue_work_duration_seconds",
-        help: "How long in seconds processing an item from workqueue takes.",
-        labelNames: queueLabels,
-        buckets: exponentialBuckets(10e-9, 10, 12),
-        registers,
+        ...perQueue("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes."),
+        buckets: queueBuckets,
       }),
-      retries: new Counter({
-        name: "workqueue_retries_total",
-        help: "Total number of retries handled by workqueue",
-        labelNames: queueLabels,
-        registers,
-      }),
+      retries: new Counter(perQueue("workqueue_retries_total", "Total number of retries handled by workqueue")),
     };
   }
 

@@ -74,13 +74,7 @@ export interface RecordedEvent {
 /** An EventRecorder that keeps every Event in order. */
 export class MemoryEventRecorder implements EventRecorder {
   readonly events: RecordedEvent[] = [];
-  event(
-    obj: KubeObject,
-    type: "Normal" | "Warning",
-    reason: string,
-    message: string,
-    annotations?: Record<string, string>,
-  ): void {
+  event: EventRecorder["event"] = (obj, type, reason, message, annotations) => {
     const { name, namespace } = obj.metadata;
     this.events.push({
       object: { apiVersion: obj.apiVersion, kind: obj.kind, name, ...(namespace ? { namespace } : {}) },
@@ -89,7 +83,7 @@ export class MemoryEventRecorder implements EventRecorder {
       message,
       ...(annotations ? { annotations } : {}),
     });
-  }
+  };
   reasons(): string[] {
     return this.events.map((e) => e.reason);
   }

@@ -50,57 +50,70 @@ const conditionSchema = {
   },
 };
 
-export const widgetCrd: KubeObject = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "widgets.testing.capstan.dev" },
-  spec: {
-    group: "testing.capstan.dev",
-    names: { kind: "Widget", listKind: "WidgetList", plural: "widgets", singular: "widget" },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: {
-                type: "object",
-                properties: {
-                  message: { type: "string" },
-                  interval: { type: "string" },
-                  suspend: { type: "boolean" },
-                  failTimes: { type: "integer" },
-                  stall: { type: "boolean" },
-                  waitMs: { type: "integer" },
-                  sleepMs: { type: "integer" },
-                },
-              },
-              status: {
-                type: "object",
-                properties: {
-                  observedGeneration: { type: "integer", format: "int64" },
-                  lastHandledReconcileAt: { type: "string" },
-                  message: { type: "string" },
-                  conditions: {
-                    type: "array",
-                    items: conditionSchema,
-                    "x-kubernetes-list-type": "map",
-                    "x-kubernetes-list-map-keys": ["type"],
-                  },
-                },
+/** A namespaced v1 CRD of `group` with a status subresource, whose spec and status have the given properties. */
+export function namespacedCrd(o: {
+  group: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+}): KubeObject {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${o.plural}.${o.group}` },
+    spec: {
+      group: o.group,
+      names: { kind: o.kind, listKind: `${o.kind}List`, plural: o.plural, singular: o.singular },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: { type: "object", properties: o.spec },
+                status: { type: "object", properties: o.status },
               },
             },
           },
         },
-      },
-    ],
+      ],
+    },
+  };
+}
+
+export const widgetCrd: KubeObject = namespacedCrd({
+  group: "testing.capstan.dev",
+  kind: "Widget",
+  plural: "widgets",
+  singular: "widget",
+  spec: {
+    message: { type: "string" },
+    interval: { type: "string" },
+    suspend: { type: "boolean" },
+    failTimes: { type: "integer" },
+    stall: { type: "boolean" },
+    waitMs: { type: "integer" },
+    sleepMs: { type: "integer" },
   },
-};
+  status: {
+    observedGeneration: { type: "integer", format: "int64" },
+    lastHandledReconcileAt: { type: "string" },
+    message: { type: "string" },
+    conditions: {
+      type: "array",
+      items: conditionSchema,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["type"],
+    },
+  },
+});
 
 const crdType: ResourceType = {
   group: "apiextensions.k8s.io",

@@ -29,6 +29,16 @@ afterAll(async () => {
 
 const readyAt = (name: string, commit: string) => h.readyAt(name, `main@sha1:${commit}`);
 
+/** A GitRepository `name` on a one-commit repository of its own, Ready: its status.artifact. */
+async function storedArtifact(name: string) {
+  const app = await h.repo(`${name}.git`);
+  const head = await app.commit({ "app.yaml": "v: 1\n" });
+  await h.create(name, { url: `${h.git.url}/${name}.git` });
+  const artifact = (await readyAt(name, head)).status?.artifact;
+  if (!artifact) throw new Error("no artifact");
+  return artifact;
+}
+
 type CoreEvent = KubeObject & {
   type: string;
   reason: string;
@@ -90,12 +100,7 @@ describe("GitRepository artifact events", () => {
 
 describe("GitRepository stored artifact checks", () => {
   it("Given a stored artifact whose bytes were altered / should warn ArtifactVerificationFailed and rebuild it", async () => {
-    const app = await h.repo("corrupt.git");
-    const head = await app.commit({ "app.yaml": "v: 1\n" });
-    await h.create("corrupt", { url: `${h.git.url}/corrupt.git` });
-    const before = await readyAt("corrupt", head);
-    const artifact = before.status?.artifact;
-    if (!artifact) throw new Error("no artifact");
+    const artifact = await storedArtifact("corrupt");
     await writeFile(h.storage.localPath(artifact.path), "not the artifact");
 
     const after = await h.requestReconcile("corrupt", "check");
@@ -115,12 +120,7 @@ describe("GitRepository stored artifact checks", () => {
   });
 
   it("Given a stored artifact file that was deleted / should build it again on the next reconcile", async () => {
-    const app = await h.repo("deleted.git");
-    const head = await app.commit({ "app.yaml": "v: 1\n" });
-    await h.create("deleted", { url: `${h.git.url}/deleted.git` });
-    const before = await readyAt("deleted", head);
-    const artifact = before.status?.artifact;
-    if (!artifact) throw new Error("no artifact");
+    const artifact = await storedArtifact("deleted");
     await rm(h.storage.localPath(artifact.path));
 
     const after = await h.requestReconcile("deleted", "check");

@@ -212,18 +212,18 @@ export function reconcileInclude(deps: StepDeps): GitStep {
   };
 }
 
+/** The artifact in storage is the one for `revision`: no longer outdated. */
+function markStored(obj: GitRepositoryObject, revision: string): void {
+  removeCondition(obj, Condition.ArtifactOutdated);
+  markTrue(obj, Condition.ArtifactInStorage, Reasons.Succeeded, `stored artifact for revision '${revision}'`);
+}
+
 /** Artifact: archive the checkout, record status.artifact and the observed settings, emit NewArtifact, collect garbage. */
 export function reconcileArtifact(deps: StepDeps): GitStep {
   return async (ctx, obj, state) => {
     const artifact = obj.status?.artifact;
     if (state.upToDate && artifact) {
-      removeCondition(obj, Condition.ArtifactOutdated);
-      markTrue(
-        obj,
-        Condition.ArtifactInStorage,
-        Reasons.Succeeded,
-        `stored artifact for revision '${artifact.revision}'`,
-      );
+      markStored(obj, artifact.revision);
       await deps.storage.garbageCollect(identity(obj), artifact.path).catch(() => undefined);
       return;
     }
@@ -255,13 +255,7 @@ export function reconcileArtifact(deps: StepDeps): GitStep {
       size: result.size,
     };
     recordObserved(obj, state);
-    removeCondition(obj, Condition.ArtifactOutdated);
-    markTrue(
-      obj,
-      Condition.ArtifactInStorage,
-      Reasons.Succeeded,
-      `stored artifact for revision '${checkout.revision}'`,
-    );
+    markStored(obj, checkout.revision);
     // Flux announces an artifact only when its digest is new: a rebuild of the same bytes is no news.
     if (state.previousDigest !== result.digest) {
       ctx.events.event(

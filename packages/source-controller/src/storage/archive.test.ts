@@ -1,21 +1,12 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { list } from "tar";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BuildError } from "../errors.js";
+import { useTempDirs } from "../testing/temp-dirs.js";
 import { archiveDirectory, collectEntries } from "./archive.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "capstan-archive-"));
-  dirs.push(d);
-  return d;
-}
+const tmp = useTempDirs("archive");
 
 async function write(root: string, files: Record<string, string>, order = Object.keys(files)): Promise<void> {
   for (const path of order) {

@@ -1,20 +1,12 @@
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StorageError } from "../errors.js";
+import { useTempDirs } from "../testing/temp-dirs.js";
 import { copyArtifactToPath } from "./include.js";
 import { Storage } from "./storage.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "capstan-storage-"));
-  dirs.push(d);
-  return d;
-}
+const tmp = useTempDirs("storage");
 
 const obj = { kind: "GitRepository", namespace: "ns", name: "app" };
 

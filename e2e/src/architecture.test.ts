@@ -50,10 +50,12 @@ describe("Given the controller packages", () => {
 // Dev tooling (tools/*: the local control plane, git servers, the e2e harness and the demo) stays out of the product:
 // a controller's published build holds neither its own test helpers nor anything that imports tools/*.
 describe("Given the controller packages' builds", () => {
-  const tools = readdirSync(join(root, "tools")).map((d) => {
-    const pkg = JSON.parse(readFileSync(join(root, "tools", d, "package.json"), "utf8")) as { name: string };
-    return pkg.name;
-  });
+  const tools = readdirSync(join(root, "tools"), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const pkg = JSON.parse(readFileSync(join(root, "tools", d.name, "package.json"), "utf8")) as { name: string };
+      return pkg.name;
+    });
   const isTestFile = (file: string) => /\.test\.ts$/.test(file) || file.split("/").includes("testing");
 
   it("should find the dev tooling packages", () => {

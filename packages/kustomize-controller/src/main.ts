@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // kustomize-controller: flags → wiring.
-import { FlagError, KubeClient, Manager, parseFlags } from "@capstan/runtime";
+import { KubeClient, Manager, parseFlagsOrExit } from "@capstan/runtime";
 import { controllerName, registerKustomizeController } from "./controller.js";
 import { behaviourFromFlags, kustomizeControllerFlags } from "./flags.js";
 import { resolveExecutable } from "./render/executable.js";
@@ -15,12 +15,7 @@ function sopsBinary(name: string): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseFlags(controllerName, kustomizeControllerFlags, argv);
-  if (parsed.help) {
-    process.stdout.write(parsed.usage);
-    return 0;
-  }
-  const flags = parsed.values;
+  const flags = parseFlagsOrExit(controllerName, kustomizeControllerFlags, argv);
   const client = KubeClient.fromFlags(flags, controllerName);
   const manager = new Manager({ name: controllerName, flags, client });
   if (flags.insecureKubeconfigExec) {
@@ -49,7 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(err instanceof FlagError ? `${err.message}\n` : `${controllerName}: ${String(err)}\n`);
-    process.exit(err instanceof FlagError ? 2 : 1);
+    process.stderr.write(`${controllerName}: ${String(err)}\n`);
+    process.exit(1);
   },
 );

@@ -33,6 +33,7 @@ let kubeconfig: string;
 let work: string;
 let git: GitHttpServer;
 let repo: TestRepo;
+const ownRepos: TestRepo[] = [];
 let shim: GitShim;
 let client: KubeClient;
 let ns: TestNamespace;
@@ -61,7 +62,7 @@ afterAll(async () => {
   await ns?.delete();
   client?.close();
   await git?.close();
-  if (repo) await rm(repo.work, { recursive: true, force: true });
+  for (const r of [repo, ...ownRepos]) if (r) await rm(r.work, { recursive: true, force: true });
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -81,7 +82,35 @@ function start(storagePort?: number): Promise<ControllerProcess> {
 }
 
 const ref = { apiVersion: gitRepositoryType.apiVersion, kind: "GitRepository", name: "app" };
-const get = () => client.get<GitRepositoryObject>({ ...ref, namespace: ns.name });
+const get = (name = "app") => client.get<GitRepositoryObject>({ ...ref, name, namespace: ns.name });
+
+/** A repository and a GitRepository (labelled for this run) of its own, so that a test passes or fails on its own. */
+async function ownSource(name: string): Promise<string> {
+  const r = await createTestRepo(join(work, "git"), `${name}.git`, "main");
+  ownRepos.push(r);
+  const head = await r.commit({ "deploy/app.yaml": "v: 1\n" });
+  await client.create({
+    ...ref,
+    metadata: { name, namespace: ns.name, labels: { [runLabel]: ns.name } },
+    spec: { interval: "10m", url: `${git.url}/${name}.git`, ref: { branch: "main" } },
+  });
+  return head;
+}
+
+/** Waits until the GitRepository is Ready with an artifact at main@sha1:<head>. */
+function readyAt(name: string, head: string, controller: ControllerProcess): Promise<GitRepositoryObject> {
+  return eventually(
+    async () => {
+      const obj = await get(name);
+      return obj &&
+        getCondition(obj, "Ready")?.status === "True" &&
+        obj.status?.artifact?.revision === `main@sha1:${head}`
+        ? obj
+        : undefined;
+    },
+    { timeoutMs: 60_000, what: () => `${name} Ready; log:\n${controller.output().slice(-2000)}` },
+  );
+}
 
 async function download(url: string): Promise<string> {
   const res = await fetch(url);
@@ -92,12 +121,8 @@ async function download(url: string): Promise<string> {
 }
 
 describe("source-controller process (dist/main.js, chart arguments)", () => {
-  let first: GitRepositoryObject;
-  let storagePort: number;
-
   it("Given the chart's arguments / should elect itself, make a GitRepository Ready, serve the artifact, and exit 0 on SIGTERM", async () => {
     const controller = await start();
-    storagePort = Number(controller.storageAddress.split(":")[1]);
     await controller.ready();
     const head = await repo.commit({ "deploy/app.yaml": "v: 1\n" });
     await client.create({
@@ -105,7 +130,7 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
       metadata: { name: "app", namespace: ns.name, labels: { [runLabel]: ns.name } },
       spec: { interval: "10m", url: `${git.url}/app.git`, ref: { branch: "main" } },
     });
-    first = await eventually(
+    const first = await eventually(
       async () => {
         const obj = await get();
         return obj && getCondition(obj, "Ready")?.status === "True" ? obj : undefined;
@@ -132,8 +157,14 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
   });
 
   it("Given a restart on the same storage / should keep serving the artifact and not fetch the unchanged revision", async () => {
-    const artifact = first.status?.artifact;
-    if (!artifact) throw new Error("the first test did not store an artifact");
+    // Its own object, stored by a process of its own that is then stopped.
+    const before = await start();
+    const storagePort = Number(before.storageAddress.split(":")[1]);
+    await before.ready();
+    const stored = await readyAt("restarted", await ownSource("restarted"), before);
+    const artifact = stored.status?.artifact;
+    if (!artifact) throw new Error("restarted is Ready without an artifact");
+    expect(await before.terminate()).toEqual({ code: 0, signal: null });
     const fetches = await shim.count("fetch");
     const lsRemotes = await shim.count("ls-remote");
 
@@ -143,12 +174,12 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
     expect(await download(artifact.url)).toBe(artifact.digest);
 
     await client.mergePatch(
-      { ...ref, namespace: ns.name },
+      { ...ref, name: "restarted", namespace: ns.name },
       { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "after-restart" } } },
     );
     const after = await eventually(
       async () => {
-        const obj = await get();
+        const obj = await get("restarted");
         return obj?.status?.lastHandledReconcileAt === "after-restart" ? obj : undefined;
       },
       { timeoutMs: 90_000, what: () => `request handled; log:\n${controller.output().slice(-2000)}` },
@@ -162,11 +193,12 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
   });
 
   it("Given two replicas on one shared storage volume / should reconcile on the leader only, serve artifacts from both, and fail over on SIGTERM", async () => {
-    const artifact = first.status?.artifact;
-    if (!artifact) throw new Error("the first test did not store an artifact");
     const leads = (p: ControllerProcess) => p.logs.some((l) => l.msg === "successfully acquired lease");
-    const leader = await start(storagePort);
+    const leader = await start();
     await eventually(() => leads(leader), { timeoutMs: 60_000, what: "first replica leading" });
+    // Its own object, reconciled by this leader.
+    const artifact = (await readyAt("failover", await ownSource("failover"), leader)).status?.artifact;
+    if (!artifact) throw new Error("failover is Ready without an artifact");
     const standby = await start();
     await standby.ready();
     expect(leads(standby)).toBe(false);

@@ -57,7 +57,7 @@ async function down(): Promise<number> {
     return 0;
   }
   killGroup(state.supervisorPid, "SIGTERM");
-  for (let i = 0; i < 60 && isAlive(state.supervisorPid); i++) await sleep(250);
+  for (let i = 0; i < 300 && isAlive(state.supervisorPid); i++) await sleep(50); // up to 15 s
   // A supervisor that could not clean up leaves its components behind: stop their groups directly.
   for (const pid of [state.supervisorPid, ...(state.pids ?? [])]) if (isAlive(pid)) killGroup(pid, "SIGKILL");
   if (state.dir) rmSync(state.dir, { recursive: true, force: true });

@@ -62,8 +62,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // Reverse start order: workloads first, etcd last.
-    for (const p of [...processes.values()].reverse()) await p.stop();
+    // Every workload (the apiserver's clients) together, then the apiserver, then etcd: the workloads' graceful waits
+    // overlap instead of adding up, and nothing loses its backend while it shuts down.
+    const backends: Component[] = ["kube-apiserver", "etcd"];
+    await Promise.all([...processes].filter(([c]) => !backends.includes(c)).map(([, p]) => p.stop()));
+    for (const c of backends) await processes.get(c)?.stop();
     await rm(dir, { recursive: true, force: true });
   };
 

@@ -307,8 +307,26 @@ describe.skipIf(!sshdAvailable())("Given SSH (needs sshd: openssh-server)", () =
 });
 
 describe("Given every failure above", () => {
-  it("no error message, cause or serialized error / should contain a credential", () => {
-    expect(errors.length).toBeGreaterThan(10);
+  it("no error message, cause or serialized error / should contain a credential", async () => {
+    // Failures of its own with every kind of credential, so that it has something to search when run alone; with the
+    // file it searches every failure above as well.
+    const withPassword = { url: `${basic.url}/app.git`, secret: basicSecret() };
+    await failure(resolveSource({ ...withPassword, ref: { branch: "nope" } }));
+    await failure(resolveSource({ ...withPassword, url: `${basic.url}/nope.git` }));
+    await failure(resolveSource({ ...withPassword, secret: { username: b(user), password: b("wrong-pass-x") } }));
+    await failure(resolveSource({ url: `${bearer.url}/app.git`, secret: { bearerToken: b(token) } }));
+    await failure(
+      resolveSource({ url: `${bearer.url}/app.git`, secret: { bearerToken: b("bad-token-x"), "ca.crt": pki.caCert } }),
+    );
+    if (sshd) {
+      const secret = {
+        identity: b(sshKeyWithPass.privateKey),
+        password: b("wrong-passphrase-x"),
+        known_hosts: b(sshd.knownHosts),
+      };
+      await failure(resolveSource({ url: `${sshd.urlPrefix}${repo.bare}`, secret }));
+    }
+    expect(errors.length).toBeGreaterThanOrEqual(15);
     const all = errors.join("\n");
     for (const secret of [
       password,

@@ -50,6 +50,28 @@ afterAll(async () => {
   await h?.stop();
 });
 
+/** A repository on branch main whose GitRepository looks for branch "nope". */
+async function missingBranch(name: string): Promise<Record<string, unknown>> {
+  await repo(name, { "a.yaml": "a: 1\n" });
+  return { url: `${h.git.url}/${name}.git`, ref: { branch: "nope" } };
+}
+
+/** A tagged repository whose GitRepository has a semver range that does not parse (stalls). */
+async function malformedSemver(name: string): Promise<Record<string, unknown>> {
+  const r = await repo(name, { "a.yaml": "a: 1\n" });
+  await r.tag("v1.0.0");
+  return { url: `${h.git.url}/${name}.git`, ref: { semver: ">= one.two" } };
+}
+
+/** A healthy repository with a file where the GitRepository's artifact directory must go. */
+async function blockedStorage(name: string): Promise<Record<string, unknown>> {
+  await repo(name, { "a.yaml": "a: 1\n" });
+  const blocker = h.storage.localPath(`gitrepository/${h.ns.name}/${name}`);
+  await mkdir(dirname(blocker), { recursive: true });
+  await writeFile(blocker, "not a directory");
+  return { url: `${h.git.url}/${name}.git` };
+}
+
 /** info/refs requests the git server saw for one repository: one per ls-remote, i.e. one per reconcile. */
 const lsRemotes = (repoName: string) =>
   h.git.requests.filter((r) => r.path.startsWith(`/${repoName}.git/info/refs`)).length;
@@ -102,10 +124,7 @@ const rows: Row[] = [
   {
     name: "no-branch",
     given: "a branch that does not exist",
-    setup: async () => {
-      await repo("no-branch", { "a.yaml": "a: 1\n" });
-      return { url: `${h.git.url}/no-branch.git`, ref: { branch: "nope" } };
-    },
+    setup: () => missingBranch("no-branch"),
     condition: "FetchFailed",
     reason: "GitOperationFailed",
     message: /branch 'nope' not found in the remote repository \(check spec\.ref\)/,
@@ -138,11 +157,7 @@ const rows: Row[] = [
   {
     name: "bad-semver",
     given: "a malformed semver range",
-    setup: async () => {
-      const r = await repo("bad-semver", { "a.yaml": "a: 1\n" });
-      await r.tag("v1.0.0");
-      return { url: `${h.git.url}/bad-semver.git`, ref: { semver: ">= one.two" } };
-    },
+    setup: () => malformedSemver("bad-semver"),
     condition: "FetchFailed",
     reason: "GitOperationFailed",
     message: /invalid semver range '>= one\.two'/,
@@ -190,13 +205,7 @@ const rows: Row[] = [
   {
     name: "storage-blocked",
     given: "a file where the artifact directory must go",
-    setup: async () => {
-      await repo("storage-blocked", { "a.yaml": "a: 1\n" });
-      const blocker = h.storage.localPath(`gitrepository/${h.ns.name}/storage-blocked`);
-      await mkdir(dirname(blocker), { recursive: true });
-      await writeFile(blocker, "not a directory");
-      return { url: `${h.git.url}/storage-blocked.git` };
-    },
+    setup: () => blockedStorage("storage-blocked"),
     condition: "StorageOperationFailed",
     reason: "DirectoryCreationFailed",
     message: /create artifact directory: (a file is in the way of a directory|a path component is not a directory)/,
@@ -264,24 +273,38 @@ describe("GitRepository faults", () => {
   });
 
   it("Given a storage directory blocked by a file / should recover by itself once the file is gone", async () => {
-    await h.failing("storage-blocked", "DirectoryCreationFailed");
-    await rm(h.storage.localPath(`gitrepository/${h.ns.name}/storage-blocked`));
-    const obj = await h.ready("storage-blocked", "recovered without a spec change");
+    // Its own object (not the table row's), so it passes or fails on its own when run alone.
+    await h.create("storage-unblocked", await blockedStorage("storage-unblocked"));
+    await h.failing("storage-unblocked", "DirectoryCreationFailed");
+    await rm(h.storage.localPath(`gitrepository/${h.ns.name}/storage-unblocked`));
+    const obj = await h.ready("storage-unblocked", "recovered without a spec change");
     expect(getCondition(obj, "StorageOperationFailed")).toBeUndefined();
     expect(sha256(await h.download(obj.status?.artifact?.url ?? ""))).toBe(obj.status?.artifact?.digest);
   });
 
   it("Given a transient failure / should retry with backoff until the fault is fixed upstream, while a stalled object is not retried", async () => {
-    await h.failing("no-branch", "GitOperationFailed");
-    const stalledAt = lsRemotes("bad-semver");
-    const before = lsRemotes("no-branch");
-    await eventually(() => lsRemotes("no-branch") >= before + 3, { what: "no-branch retried" });
+    // Its own objects (not the table rows'), so it passes or fails on its own when run alone.
+    await h.create("stalled-semver", await malformedSemver("stalled-semver"));
+    const stalled = await eventually(
+      async () => {
+        const o = await h.get("stalled-semver");
+        return o && getCondition(o, "Stalled")?.status === "True" ? o : undefined;
+      },
+      { what: "stalled-semver Stalled=True" },
+    );
+    expect(getCondition(stalled, "Ready")?.reason).toBe("GitOperationFailed");
+    // Status writes do not enqueue (only spec changes and reconcile requests do): the stalled object is done.
+    const stalledAt = lsRemotes("stalled-semver");
+    await h.create("retried-branch", await missingBranch("retried-branch"));
+    await h.failing("retried-branch", "GitOperationFailed");
+    const before = lsRemotes("retried-branch");
+    await eventually(() => lsRemotes("retried-branch") >= before + 3, { what: "retried-branch retried" });
     // Three retries of another object later, the stalled one has not asked the server again.
-    expect(lsRemotes("bad-semver")).toBe(stalledAt);
-    const r = repos.get("no-branch");
+    expect(lsRemotes("stalled-semver")).toBe(stalledAt);
+    const r = repos.get("retried-branch");
     await r?.branch("nope");
     const head = await r?.commit({ "b.yaml": "b: 1\n" });
-    const obj = await h.ready("no-branch", "recovered without a spec change");
+    const obj = await h.ready("retried-branch", "recovered without a spec change");
     expect(obj.status?.artifact?.revision).toBe(`nope@sha1:${head}`);
   });
 
@@ -334,16 +357,28 @@ describe("GitRepository faults", () => {
   });
 
   it("Given credentials in Secrets / should never show them in status, Events or the controller's log", async () => {
+    // Its own failing object, so that it has something to search when run alone; with the file, it searches them all.
+    await repo("leak-check", { "a.yaml": "a: 1\n" });
+    await h.create("leak-check", { url: `${h.git.url}/leak-check.git`, secretRef: { name: "bad-auth" } });
+    await h.failing("leak-check", "AuthenticationFailed");
+    await eventually(() => logLines.some((l) => l.includes("Reconciler error") && l.includes("leak-check")), {
+      what: "leak-check's reconcile error logged",
+    });
     const objects = (await h.client.list<GitRepositoryObject>(gitRepositoryType, { namespace: h.ns.name })).items;
-    const events = (
-      await h.client.list<KubeObject>(
-        { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
-        { namespace: h.ns.name },
-      )
-    ).items;
-    expect(objects.length).toBeGreaterThan(rows.length);
+    const events = await eventually(
+      async () => {
+        const items = (
+          await h.client.list<KubeObject>(
+            { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
+            { namespace: h.ns.name },
+          )
+        ).items;
+        return items.some((e) => (e as { type?: string }).type === "Warning") ? items : undefined;
+      },
+      { what: "a Warning Event" },
+    );
+    expect(objects.map((o) => o.metadata.name)).toContain("leak-check");
     expect(events.some((e) => (e as { type?: string }).type === "Warning")).toBe(true);
-    expect(logLines.some((l) => l.includes("Reconciler error"))).toBe(true);
     const haystacks = {
       status: JSON.stringify(objects.map((o) => o.status)),
       events: JSON.stringify(events),

@@ -122,7 +122,7 @@ async function down(): Promise<number> {
   const state = readDemoState();
   if (state && isAlive(state.supervisorPid)) {
     process.kill(state.supervisorPid, "SIGTERM");
-    for (let i = 0; i < 60 && isAlive(state.supervisorPid); i++) await sleep(250);
+    for (let i = 0; i < 300 && isAlive(state.supervisorPid); i++) await sleep(50); // up to 15 s
     for (const pid of [state.supervisorPid, ...(state.pids ?? [])]) {
       if (isAlive(pid)) process.kill(pid, "SIGKILL");
     }

@@ -9,7 +9,7 @@ export function parseFlagsOrExit<S extends FlagSpecs>(
   try {
     const parsed = parseFlags(program, specs, argv);
     if (parsed.help) {
-      process.stdout.write(`${parsed.usage}\n`);
+      process.stdout.write(parsed.usage.endsWith("\n") ? parsed.usage : `${parsed.usage}\n`);
       process.exit(0);
     }
     return parsed.values;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // kustomize-controller: flags → wiring.
-import { KubeClient, Manager, parseFlagsOrExit } from "@capstan/runtime";
+import { KubeClient, Manager, parseFlagsOrExit, runMain } from "@capstan/runtime";
 import { controllerName, registerKustomizeController } from "./controller.js";
 import { behaviourFromFlags, kustomizeControllerFlags } from "./flags.js";
 import { resolveExecutable } from "./render/executable.js";
@@ -41,10 +41,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${controllerName}: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(controllerName, () => main(process.argv.slice(2)));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // source-controller: flags → wiring (controller.ts) → run until SIGTERM has drained in-flight reconciles.
-import { KubeClient, parseFlagsOrExit } from "@capstan/runtime";
+import { KubeClient, parseFlagsOrExit, runMain } from "@capstan/runtime";
 import { createSourceController } from "./controller.js";
 import { controllerName, sourceControllerFlags } from "./flags.js";
 
@@ -16,10 +16,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${controllerName}: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(controllerName, () => main(process.argv.slice(2)));

@@ -1,5 +1,7 @@
 // kstatus-style health of an applied object, computed from what the apiserver returns for it: the same questions
 // kustomize-controller's health checks ask (generation observed, replicas updated and available, Ready condition).
+
+import { Conditions } from "@capstan/runtime";
 import type { Health } from "../shared/types.js";
 import { clip, condition, type Obj } from "./model.js";
 
@@ -18,11 +20,11 @@ export function healthOf(obj: Obj): HealthResult {
   if (typeof generation === "number" && typeof observed === "number" && observed < generation) {
     return { health: "InProgress", message: `generation ${generation} not yet observed (${observed})` };
   }
-  const stalled = condition(obj, "Stalled");
+  const stalled = condition(obj, Conditions.Stalled);
   if (stalled?.status === "True") return { health: "Failed", message: clip(stalled.message) };
   const byKind = kindHealth[obj.kind];
   if (byKind) return byKind(obj, status, obj.spec ?? {});
-  const ready = condition(obj, "Ready");
+  const ready = condition(obj, Conditions.Ready);
   if (ready?.status === "True") return { health: "Current", message: clip(ready.message) };
   if (ready) return { health: "InProgress", message: clip(ready.message) };
   return { health: "Current", message: "" };
@@ -55,7 +57,7 @@ const kindHealth: Record<string, (obj: Obj, status: Fields, spec: Fields) => Hea
     const phase = clip(status.phase, 32);
     if (phase === "Failed") return { health: "Failed", message: "pod failed" };
     if (phase === "Succeeded") return { health: "Current", message: "pod succeeded" };
-    if (condition(obj, "Ready")?.status === "True") return { health: "Current", message: "pod ready" };
+    if (condition(obj, Conditions.Ready)?.status === "True") return { health: "Current", message: "pod ready" };
     return { health: "InProgress", message: `pod ${phase || "pending"}` };
   },
   Job: (obj) => {

@@ -1,5 +1,7 @@
 // Pure summaries of toolkit objects: the state the overview counts, the fields the lists show. Everything here reads
 // hostile data (any tenant writes specs, any controller writes status) and bounds what it copies.
+
+import { Conditions } from "@capstan/runtime";
 import type { EventView, ObjectRefView, State, Summary, SummaryKind } from "../shared/types.js";
 import { healthOf } from "./health.js";
 
@@ -51,9 +53,9 @@ export function condition(obj: Obj, type: string): Cond | undefined {
 /** kstatus plus suspend: suspended wins, then Stalled, Reconciling, Ready. */
 export function stateOf(obj: Obj): State {
   if (obj.spec?.suspend === true) return "suspended";
-  if (condition(obj, "Stalled")?.status === "True") return "stalled";
-  if (condition(obj, "Reconciling")?.status === "True") return "reconciling";
-  const ready = condition(obj, "Ready");
+  if (condition(obj, Conditions.Stalled)?.status === "True") return "stalled";
+  if (condition(obj, Conditions.Reconciling)?.status === "True") return "reconciling";
+  const ready = condition(obj, Conditions.Ready);
   const observed = obj.status?.observedGeneration;
   const generation = obj.metadata.generation;
   if (typeof observed === "number" && typeof generation === "number" && observed >= 0 && observed < generation) {
@@ -109,8 +111,8 @@ function refView(raw: unknown, defaultNamespace: string): ObjectRefView | undefi
 export function summarize(obj: Obj): Summary {
   const kind = obj.kind as SummaryKind;
   const namespace = obj.metadata.namespace ?? "";
-  const ready = condition(obj, "Ready");
-  const stalled = condition(obj, "Stalled");
+  const ready = condition(obj, Conditions.Ready);
+  const stalled = condition(obj, Conditions.Stalled);
   const shown = stalled?.status === "True" ? stalled : ready;
   const status = obj.status ?? {};
   const spec = obj.spec ?? {};

@@ -9,4 +9,4 @@ export {
   type ParsedFlags,
   parseFlags,
 } from "./flags.js";
-export { parseFlagsOrExit } from "./main.js";
+export { parseFlagsOrExit, runMain } from "./main.js";

@@ -19,3 +19,14 @@ export function parseFlagsOrExit<S extends FlagSpecs>(
     process.exit(2);
   }
 }
+
+/** For a controller's main.ts: runs `main` and exits with its code, or with 1 and the error on stderr. */
+export function runMain(program: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${program}: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -166,7 +166,9 @@ export async function startHelmRepoServer(options: HelmRepoServerOptions = {}): 
       const entries: Record<string, unknown[]> = {};
       for (const e of raw) {
         const target = options.absoluteUrls ? `${url}/${e.file}` : e.file;
-        (entries[e.name] ??= []).push({ apiVersion: "v2", name: e.name, version: e.version, urls: [target] });
+        const list = entries[e.name] ?? [];
+        list.push({ apiVersion: "v2", name: e.name, version: e.version, urls: [target] });
+        entries[e.name] = list;
       }
       const extra = join(work, "raw-index.yaml");
       await writeFile(extra, JSON.stringify({ apiVersion: "v1", entries }));

@@ -1,6 +1,6 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, helmChartType, helmRepositoryType, kustomizationType } from "@capstan/api";
 import type { Informer, ResourceType } from "@capstan/runtime";
 import type { WatchedObject } from "./watched.js";
 
@@ -8,6 +8,16 @@ import type { WatchedObject } from "./watched.js";
 export const watchableKinds: Readonly<Record<string, ResourceType>> = {
   GitRepository: gitRepositoryType,
   Kustomization: kustomizationType,
+  HelmRepository: helmRepositoryType,
+  HelmChart: helmChartType,
+  // helm-controller's kind; its CRD comes with charts/helm-controller (an Alert on it waits until that is installed).
+  HelmRelease: {
+    group: "helm.toolkit.fluxcd.io",
+    version: "v2",
+    kind: "HelmRelease",
+    plural: "helmreleases",
+    namespaced: true,
+  },
 };
 
 export interface SourceSink {

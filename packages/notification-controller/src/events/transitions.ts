@@ -2,8 +2,9 @@
 // events are new. Pure, so the live path (informer updates) and the restart path (stored high-water mark vs the first
 // list) run the same code.
 import { createHash } from "node:crypto";
-import { ConditionStatus, GitRepositoryReasons } from "@capstan/api";
+import { ConditionStatus } from "@capstan/api";
 import { Conditions, Reasons } from "@capstan/runtime";
+import { artifactEvent } from "./artifact-event.js";
 import { EventAnnotationPrefix, type FluxEvent, fluxTimestamp, MetaRevisionKey } from "./event.js";
 import { transitionKey } from "./event-id.js";
 import { findCondition, reportingControllerFor, type WatchedObject } from "./watched.js";
@@ -150,13 +151,8 @@ export function detectTransitions(
 
   const artifact = status.artifact?.revision;
   if (artifact && now.artifact !== before.artifact) {
-    base(
-      "info",
-      GitRepositoryReasons.NewArtifact,
-      `stored artifact for revision '${artifact}'`,
-      status.artifact?.lastUpdateTime,
-      artifact,
-    );
+    const { reason, message } = artifactEvent(obj, artifact);
+    base("info", reason, message, status.artifact?.lastUpdateTime, artifact);
   }
 
   const ready = findCondition(obj, Conditions.Ready);

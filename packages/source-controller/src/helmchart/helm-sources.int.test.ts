@@ -72,7 +72,13 @@ const ref = (kind: string, name: string) => ({
   name,
 });
 
-type Source = WithConditions & { status?: { artifact?: { revision: string; url: string; path: string; digest: string; size?: number }; url?: string; observedValuesFiles?: string[] } };
+type Source = WithConditions & {
+  status?: {
+    artifact?: { revision: string; url: string; path: string; digest: string; size?: number };
+    url?: string;
+    observedValuesFiles?: string[];
+  };
+};
 
 function waitFor(kind: string, name: string, pred: (o: Source) => boolean, what: string): Promise<Source> {
   return eventually(
@@ -137,7 +143,11 @@ describe("HelmRepository", () => {
 
   it("Given an unreachable repository / should report FetchFailed and store nothing", async () => {
     const port = await freePort();
-    await create("HelmRepository", "unreachable", { url: `http://127.0.0.1:${port}/charts`, interval: "10m", timeout: "5s" });
+    await create("HelmRepository", "unreachable", {
+      url: `http://127.0.0.1:${port}/charts`,
+      interval: "10m",
+      timeout: "5s",
+    });
     const obj = await failing("HelmRepository", "unreachable", "Failed");
     expect(getCondition(obj, "FetchFailed")).toMatchObject({ status: "True", reason: "Failed" });
     expect(getCondition(obj, "FetchFailed")?.message).toMatch(/^failed to fetch Helm repository index: .*ECONNREFUSED/);
@@ -162,7 +172,10 @@ describe("HelmChart from a HelmRepository", () => {
       interval: "10m",
     });
     const obj = await readyAt("HelmChart", "ranged", "1.0.0");
-    expect(getCondition(obj, "Ready")).toMatchObject({ reason: "ChartPullSucceeded", message: "pulled 'myapp' chart with version '1.0.0'" });
+    expect(getCondition(obj, "Ready")).toMatchObject({
+      reason: "ChartPullSucceeded",
+      message: "pulled 'myapp' chart with version '1.0.0'",
+    });
     expect(obj.status?.artifact?.path).toBe(`helmchart/${h.ns.name}/ranged/myapp-1.0.0.tgz`);
     const pulled = await h.download(obj.status?.artifact?.url ?? "");
     expect(pulled).toEqual(await readFile(join(helmRepo.dir, "myapp-1.0.0.tgz")));
@@ -173,12 +186,17 @@ describe("HelmChart from a HelmRepository", () => {
       metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "publish-1.1.0" } },
     });
     const moved = await readyAt("HelmChart", "ranged", "1.1.0");
-    expect(await template(await h.download(moved.status?.artifact?.url ?? ""), "ranged.tgz")).toContain('message: "two"');
-    const { items: events } = await h.client.list<KubeObject & { reason: string; message: string; involvedObject: { name: string } }>(
-      { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
-      { namespace: h.ns.name },
+    expect(await template(await h.download(moved.status?.artifact?.url ?? ""), "ranged.tgz")).toContain(
+      'message: "two"',
     );
-    expect(events.some((e) => e.involvedObject.name === "ranged" && e.reason === "ChartPullSucceeded" && e.message.includes("'1.1.0'"))).toBe(true);
+    const { items: events } = await h.client.list<
+      KubeObject & { reason: string; message: string; involvedObject: { name: string } }
+    >({ group: "", version: "v1", kind: "Event", plural: "events", namespaced: true }, { namespace: h.ns.name });
+    expect(
+      events.some(
+        (e) => e.involvedObject.name === "ranged" && e.reason === "ChartPullSucceeded" && e.message.includes("'1.1.0'"),
+      ),
+    ).toBe(true);
   });
 
   it("Given values files / should package the chart with merged values and version <version>+<generation>", async () => {
@@ -225,14 +243,20 @@ describe("HelmChart from a HelmRepository", () => {
 
   it("Given a chart over --helm-chart-max-size, or a tarball that is not a chart / should fail with ChartPullError", async () => {
     // Random bytes do not compress: the package stays over the cap.
-    const big = Buffer.from(Array.from({ length: 3 * chartMaxSize }, () => Math.floor(Math.random() * 256))).toString("base64");
+    const big = Buffer.from(Array.from({ length: 3 * chartMaxSize }, () => Math.floor(Math.random() * 256))).toString(
+      "base64",
+    );
     await helmRepo.publish({ name: "huge", version: "1.0.0", files: { "blob.txt": big } });
     await helmRepo.placeFile("bad/notachart-1.0.0.tgz", Buffer.from("this is not a gzip'd tar"));
     await helmRepo.addRawEntries([{ name: "notachart", version: "1.0.0", file: "bad/notachart-1.0.0.tgz" }]);
     await h.client.mergePatch(ref("HelmRepository", "repo"), {
       metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "publish-bad" } },
     });
-    await create("HelmChart", "huge", { chart: "huge", sourceRef: { kind: "HelmRepository", name: "repo" }, interval: "10m" });
+    await create("HelmChart", "huge", {
+      chart: "huge",
+      sourceRef: { kind: "HelmRepository", name: "repo" },
+      interval: "10m",
+    });
     await create("HelmChart", "notachart", {
       chart: "notachart",
       sourceRef: { kind: "HelmRepository", name: "repo" },

@@ -20,6 +20,9 @@ export const watchableKinds: Readonly<Record<string, ResourceType>> = {
   },
 };
 
+/** Kinds whose CRD comes with another controller's chart and may be absent. */
+const optionalKinds = new Set(["HelmRelease"]);
+
 export interface SourceSink {
   observe(obj: WatchedObject): void;
   forget(obj: WatchedObject): void;
@@ -47,11 +50,25 @@ export class WatchedSources {
     return kind in this.kinds;
   }
 
-  /** Starts watching `kind` if needed and resolves once its cache is synced. */
-  async ensure(kind: string): Promise<void> {
+  /**
+   * Starts watching `kind` if needed and resolves once its cache is synced. A kind another chart installs (HelmRelease)
+   * may have no CRD yet: its informer keeps retrying in the background, and the Alert binds without waiting longer
+   * than `optionalWaitMs`, so one missing CRD never holds an Alert's other sources back.
+   */
+  async ensure(kind: string, optionalWaitMs = 5_000): Promise<void> {
     const informer = this.#informer(kind);
     if (!informer) throw new Error(`kind ${kind} is not watched by Capstan`);
-    await informer.start();
+    if (!optionalKinds.has(kind)) {
+      await informer.start();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      informer.start(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, optionalWaitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Every cached object of every watched kind. */

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { freePort, type HelmRepoServer, startHelmRepoServer, type TestRepo } from "@capstan/gitserver";
+import { createTestPki, freePort, type HelmRepoServer, startHelmRepoServer, type TestRepo } from "@capstan/gitserver";
 import { getCondition, type KubeObject, type WithConditions } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
@@ -355,5 +355,85 @@ describe("HelmChart from a GitRepository", () => {
     expect(getCondition(obj, "BuildFailed")?.message).toBe(
       "values files merge error: no values file found at path 'envs/staging.yaml'",
     );
+  });
+});
+
+describe("HelmRepository transport", () => {
+  const servers: HelmRepoServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  it("Given an HTTPS repository demanding a client certificate / should connect with certSecretRef's CA and key pair", async () => {
+    const pki = await createTestPki();
+    const tls = await startHelmRepoServer({
+      helm,
+      tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requireClientCert: true },
+    });
+    servers.push(tls);
+    await tls.publish({ name: "secure", version: "0.1.0" });
+    await h.client.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "helm-tls", namespace: h.ns.name },
+      stringData: {
+        "ca.crt": pki.caCert.toString(),
+        "tls.crt": pki.clientCert.toString(),
+        "tls.key": pki.clientKey.toString(),
+      },
+    });
+    await h.client.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "helm-ca-only", namespace: h.ns.name },
+      stringData: { "ca.crt": pki.caCert.toString() },
+    });
+    await create("HelmRepository", "mtls", { url: tls.url, interval: "10m", certSecretRef: { name: "helm-tls" } });
+    await create("HelmRepository", "no-client-cert", { url: tls.url, interval: "10m", certSecretRef: { name: "helm-ca-only" } });
+    await create("HelmRepository", "no-ca", { url: tls.url, interval: "10m" });
+    const served = await readFile(join(tls.dir, "index.yaml"));
+    await readyAt("HelmRepository", "mtls", sha256(served));
+    await create("HelmChart", "secure", { chart: "secure", sourceRef: { kind: "HelmRepository", name: "mtls" }, interval: "10m" });
+    await readyAt("HelmChart", "secure", "0.1.0");
+    const noClient = await failing("HelmRepository", "no-client-cert", "Failed");
+    expect(getCondition(noClient, "FetchFailed")?.message).toContain("403");
+    const noCa = await failing("HelmRepository", "no-ca", "Failed");
+    expect(getCondition(noCa, "FetchFailed")?.message).toMatch(/certificate|self-signed|SELF_SIGNED|UNABLE_TO_VERIFY/i);
+    expect(JSON.stringify([noClient, noCa])).not.toContain(pki.clientKey.toString().split("\n")[1] ?? "-----");
+  });
+
+  it("Given chart URLs on another host / should send the credentials there only with passCredentials", async () => {
+    const other = await startHelmRepoServer({ helm, basicAuth: { username: "capstan", password }, absoluteUrls: true });
+    servers.push(other);
+    await other.publish({ name: "elsewhere", version: "1.0.0" });
+    // The repository is addressed as localhost; the index names 127.0.0.1: another host to Helm's rule.
+    const url = other.url.replace("127.0.0.1", "localhost");
+    await create("HelmRepository", "strict", { url, interval: "10m", secretRef: { name: "helm-auth" } });
+    await create("HelmRepository", "passing", {
+      url,
+      interval: "10m",
+      secretRef: { name: "helm-auth" },
+      passCredentials: true,
+    });
+    for (const repo of ["strict", "passing"]) {
+      await create("HelmChart", `elsewhere-${repo}`, {
+        chart: "elsewhere",
+        sourceRef: { kind: "HelmRepository", name: repo },
+        interval: "10m",
+      });
+    }
+    await readyAt("HelmChart", "elsewhere-passing", "1.0.0");
+    const strict = await failing("HelmChart", "elsewhere-strict", "ChartPullError");
+    expect(getCondition(strict, "FetchFailed")?.message).toContain("401");
+    expect(JSON.stringify(strict)).not.toContain(password);
+  });
+
+  it("Given a repository that accepts connections and never answers / should time out after spec.timeout", async () => {
+    const hung = await startHelmRepoServer({ helm });
+    servers.push(hung);
+    hung.setStalled(true);
+    await create("HelmRepository", "hung", { url: hung.url, interval: "10m", timeout: "2s" });
+    const obj = await failing("HelmRepository", "hung", "Failed");
+    expect(getCondition(obj, "FetchFailed")?.message).toMatch(/^failed to fetch Helm repository index: timeout after 2s/);
   });
 });

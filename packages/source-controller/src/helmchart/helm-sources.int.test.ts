@@ -329,11 +329,11 @@ describe("HelmChart from a GitRepository", () => {
       sourceRef: { kind: "GitRepository", name: "charts" },
       interval: "10m",
     });
-    const escape = await failing("HelmChart", "escape", "InvalidChartReference");
-    expect(getCondition(escape, "FetchFailed")?.message).toBe(
+    const escaped = await failing("HelmChart", "escape", "InvalidChartReference");
+    expect(getCondition(escaped, "FetchFailed")?.message).toBe(
       "invalid chart reference: path '../../etc' is outside the source: it must stay inside the source artifact",
     );
-    expect(getCondition(escape, "Stalled")?.status).toBe("True");
+    expect(getCondition(escaped, "Stalled")?.status).toBe("True");
     const values = await failing("HelmChart", "escape-values", "ValuesFilesError");
     expect(getCondition(values, "BuildFailed")?.status).toBe("True");
     expect(getCondition(values, "FetchFailed")).toBeUndefined();
@@ -389,11 +389,19 @@ describe("HelmRepository transport", () => {
       stringData: { "ca.crt": pki.caCert.toString() },
     });
     await create("HelmRepository", "mtls", { url: tls.url, interval: "10m", certSecretRef: { name: "helm-tls" } });
-    await create("HelmRepository", "no-client-cert", { url: tls.url, interval: "10m", certSecretRef: { name: "helm-ca-only" } });
+    await create("HelmRepository", "no-client-cert", {
+      url: tls.url,
+      interval: "10m",
+      certSecretRef: { name: "helm-ca-only" },
+    });
     await create("HelmRepository", "no-ca", { url: tls.url, interval: "10m" });
     const served = await readFile(join(tls.dir, "index.yaml"));
     await readyAt("HelmRepository", "mtls", sha256(served));
-    await create("HelmChart", "secure", { chart: "secure", sourceRef: { kind: "HelmRepository", name: "mtls" }, interval: "10m" });
+    await create("HelmChart", "secure", {
+      chart: "secure",
+      sourceRef: { kind: "HelmRepository", name: "mtls" },
+      interval: "10m",
+    });
     await readyAt("HelmChart", "secure", "0.1.0");
     const noClient = await failing("HelmRepository", "no-client-cert", "Failed");
     expect(getCondition(noClient, "FetchFailed")?.message).toContain("403");
@@ -434,6 +442,8 @@ describe("HelmRepository transport", () => {
     hung.setStalled(true);
     await create("HelmRepository", "hung", { url: hung.url, interval: "10m", timeout: "2s" });
     const obj = await failing("HelmRepository", "hung", "Failed");
-    expect(getCondition(obj, "FetchFailed")?.message).toMatch(/^failed to fetch Helm repository index: timeout after 2s/);
+    expect(getCondition(obj, "FetchFailed")?.message).toMatch(
+      /^failed to fetch Helm repository index: timeout after 2s/,
+    );
   });
 });

@@ -164,3 +164,98 @@ export const HelmEventAnnotations = {
   OCIDigest: "helm.toolkit.fluxcd.io/oci-digest",
   Token: "helm.toolkit.fluxcd.io/token",
 } as const;
+// ── source.toolkit.fluxcd.io/v1 HelmRepository and HelmChart ─────────────────────────────────────────────────
+
+/** HelmRepository condition types besides Ready/Reconciling/Stalled (Flux's sourcev1 names, shared with Git). */
+export const HelmRepositoryConditions = {
+  ArtifactInStorage: "ArtifactInStorage",
+  ArtifactOutdated: "ArtifactOutdated",
+  FetchFailed: "FetchFailed",
+  StorageOperationFailed: "StorageOperationFailed",
+} as const;
+export type HelmRepositoryCondition = (typeof HelmRepositoryConditions)[keyof typeof HelmRepositoryConditions];
+
+/** The abnormal-true HelmRepository conditions. */
+export const helmRepositoryNegativeConditions: readonly HelmRepositoryCondition[] = [
+  HelmRepositoryConditions.StorageOperationFailed,
+  HelmRepositoryConditions.FetchFailed,
+  HelmRepositoryConditions.ArtifactOutdated,
+];
+
+/** HelmRepository condition and Event reasons. */
+export const HelmRepositoryReasons = {
+  /** FetchFailed: the index could not be parsed or validated. */
+  IndexationFailed: "IndexationFailed",
+  URLInvalid: "URLInvalid",
+  AuthenticationFailed: "AuthenticationFailed",
+  /** FetchFailed: the index could not be downloaded (Flux's meta.FailedReason). */
+  Failed: "Failed",
+  DirCreationFailed: "DirectoryCreationFailed",
+  ArchiveOperationFailed: "ArchiveOperationFailed",
+  ArtifactUpToDate: "ArtifactUpToDate",
+  /** ArtifactOutdated: the index changed. */
+  NewRevision: "NewRevision",
+  /** Event: a new index artifact was stored. */
+  NewArtifact: "NewArtifact",
+  ArtifactVerificationFailed: "ArtifactVerificationFailed",
+} as const;
+export type HelmRepositoryReason = (typeof HelmRepositoryReasons)[keyof typeof HelmRepositoryReasons];
+
+/** HelmChart condition types besides Ready/Reconciling/Stalled. */
+export const HelmChartConditions = {
+  ArtifactInStorage: "ArtifactInStorage",
+  ArtifactOutdated: "ArtifactOutdated",
+  FetchFailed: "FetchFailed",
+  /** Abnormal-true: the chart could not be packaged (metadata, values files, dependencies, packaging). */
+  BuildFailed: "BuildFailed",
+  StorageOperationFailed: "StorageOperationFailed",
+  SourceVerified: "SourceVerified",
+} as const;
+export type HelmChartCondition = (typeof HelmChartConditions)[keyof typeof HelmChartConditions];
+
+/** The abnormal-true HelmChart conditions. */
+export const helmChartNegativeConditions: readonly HelmChartCondition[] = [
+  HelmChartConditions.StorageOperationFailed,
+  HelmChartConditions.FetchFailed,
+  HelmChartConditions.BuildFailed,
+  HelmChartConditions.ArtifactOutdated,
+];
+
+/** HelmChart condition and Event reasons (Flux's sourcev1 reasons and its chart build error reasons). */
+export const HelmChartReasons = {
+  /** Ready/ArtifactInStorage and Event: a chart was pulled from a HelmRepository. */
+  ChartPullSucceeded: "ChartPullSucceeded",
+  /** Ready/ArtifactInStorage and Event: a chart was packaged (from a GitRepository, or with values files merged). */
+  ChartPackageSucceeded: "ChartPackageSucceeded",
+  /** FetchFailed: the chart name, path or version matches nothing. */
+  InvalidChartReference: "InvalidChartReference",
+  /** FetchFailed: the chart could not be downloaded, or is not a chart. */
+  ChartPullError: "ChartPullError",
+  /** BuildFailed: Chart.yaml could not be read or rewritten. */
+  MetadataPatchError: "MetadataPatchError",
+  /** BuildFailed: a values file is missing or not a YAML map. */
+  ValuesFilesError: "ValuesFilesError",
+  /** BuildFailed: a dependency could not be resolved. */
+  DependencyBuildError: "DependencyBuildError",
+  /** BuildFailed: the chart could not be packaged. */
+  ChartPackageError: "ChartPackageError",
+  ChartVerificationError: "ChartVerificationError",
+  /** FetchFailed: any other build failure. */
+  Unknown: "Unknown",
+  /** FetchFailed: the source object could not be read. */
+  SourceUnavailable: "SourceUnavailable",
+  /** Stalled: the source kind is not served. */
+  UnsupportedSourceKind: "UnsupportedSourceKind",
+  /** FetchFailed: the source has no artifact yet. */
+  NoSourceArtifact: "NoSourceArtifact",
+  /** ArtifactOutdated: a different chart name or version was resolved. */
+  NewChart: "NewChart",
+  URLInvalid: "URLInvalid",
+  AuthenticationFailed: "AuthenticationFailed",
+  DirCreationFailed: "DirectoryCreationFailed",
+  ReadOperationFailed: "ReadOperationFailed",
+  ArchiveOperationFailed: "ArchiveOperationFailed",
+  ArtifactUpToDate: "ArtifactUpToDate",
+  ArtifactVerificationFailed: "ArtifactVerificationFailed",
+} as const;
+export type HelmChartReason = (typeof HelmChartReasons)[keyof typeof HelmChartReasons];

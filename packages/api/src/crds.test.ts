@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { loadCrds } from "./crds.js";
-import { alertType, allKinds, gitRepositoryType, kustomizationType, providerType, receiverType } from "./kinds.js";
+import {
+  alertType,
+  allKinds,
+  gitRepositoryType,
+  helmChartType,
+  helmRepositoryType,
+  kustomizationType,
+  providerType,
+  receiverType,
+} from "./kinds.js";
 
 const crds = loadCrds();
 const crdOf = (kind: string) => {
@@ -12,7 +21,7 @@ const columns = (kind: string) =>
   (crdOf(kind).spec.versions[0]?.additionalPrinterColumns ?? []).map((c) => `${c.name}=${c.jsonPath}`);
 
 describe("Given the CRDs shipped in crds/", () => {
-  it("should define exactly the Flux kinds Capstan serves, one served storage version each", () => {
+  it("should define exactly the eight Flux kinds, one served storage version each", () => {
     expect(
       crds.map((c) => `${c.spec.group}/${c.spec.versions.map((v) => v.name).join(",")}/${c.spec.names.kind}`),
     ).toEqual([
@@ -22,6 +31,8 @@ describe("Given the CRDs shipped in crds/", () => {
       "notification.toolkit.fluxcd.io/v1beta3/Provider",
       "notification.toolkit.fluxcd.io/v1/Receiver",
       "source.toolkit.fluxcd.io/v1/GitRepository",
+      "source.toolkit.fluxcd.io/v1/HelmChart",
+      "source.toolkit.fluxcd.io/v1/HelmRepository",
     ]);
     for (const crd of crds) {
       expect(crd.spec.versions).toEqual([expect.objectContaining({ served: true, storage: true })]);
@@ -45,6 +56,8 @@ describe("Given the CRDs shipped in crds/", () => {
   it("should give the short names and categories kubectl users type", () => {
     expect(crdOf(gitRepositoryType.kind).spec.names.shortNames).toEqual(["gitrepo"]);
     expect(crdOf(kustomizationType.kind).spec.names.shortNames).toEqual(["ks"]);
+    expect(crdOf(helmRepositoryType.kind).spec.names.shortNames).toEqual(["helmrepo"]);
+    expect(crdOf(helmChartType.kind).spec.names.shortNames).toEqual(["hc"]);
     for (const crd of crds) expect(crd.spec.names.categories).toEqual(expect.arrayContaining(["all", "flux"]));
     expect(crdOf(gitRepositoryType.kind).spec.names.categories).toEqual(
       expect.arrayContaining(["fluxcd", "fluxcd-sources"]),
@@ -53,6 +66,16 @@ describe("Given the CRDs shipped in crds/", () => {
 
   it("should print Flux's columns", () => {
     const ready = '.status.conditions[?(@.type=="Ready")]';
+    expect(columns(helmRepositoryType.kind)).toEqual(columns(gitRepositoryType.kind));
+    expect(columns(helmChartType.kind)).toEqual([
+      "Chart=.spec.chart",
+      "Version=.spec.version",
+      "Source Kind=.spec.sourceRef.kind",
+      "Source Name=.spec.sourceRef.name",
+      "Age=.metadata.creationTimestamp",
+      `Ready=${ready}.status`,
+      `Status=${ready}.message`,
+    ]);
     expect(columns(gitRepositoryType.kind)).toEqual([
       "URL=.spec.url",
       "Age=.metadata.creationTimestamp",

@@ -25,6 +25,8 @@ export const providerType = describe("notification.toolkit.fluxcd.io", "v1beta3"
 export const alertType = describe("notification.toolkit.fluxcd.io", "v1beta3", "Alert", "alerts");
 export const receiverType = describe("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
 export const helmReleaseType = describe("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
+export const helmRepositoryType = describe("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories");
+export const helmChartType = describe("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts");
 
 /** Every kind @capstan/api serves. */
 export const allKinds: readonly KindDescriptor[] = [
@@ -34,4 +36,6 @@ export const allKinds: readonly KindDescriptor[] = [
   providerType,
   receiverType,
   helmReleaseType,
+  helmRepositoryType,
+  helmChartType,
 ];

@@ -39,6 +39,8 @@ describe("Given the CRDs in crds/ and the generated files in the tree", () => {
       "charts/notification-controller/crds/notification.toolkit.fluxcd.io_providers.yaml",
       "charts/notification-controller/crds/notification.toolkit.fluxcd.io_receivers.yaml",
       "charts/source-controller/crds/source.toolkit.fluxcd.io_gitrepositories.yaml",
+      "charts/source-controller/crds/source.toolkit.fluxcd.io_helmcharts.yaml",
+      "charts/source-controller/crds/source.toolkit.fluxcd.io_helmrepositories.yaml",
     ]);
   });
 

@@ -3,7 +3,15 @@
 // section shows the same table (the test checks that too). Descriptions are not compared: Capstan writes its own.
 
 export interface DeliberateDifference {
-  kind: "GitRepository" | "Kustomization" | "Provider" | "Alert" | "Receiver" | "HelmRelease";
+  kind:
+    | "GitRepository"
+    | "Kustomization"
+    | "Provider"
+    | "Alert"
+    | "Receiver"
+    | "HelmRepository"
+    | "HelmChart"
+    | "HelmRelease";
   /** The line crdDiff() reports for it. */
   difference: string;
   why: string;
@@ -22,6 +30,8 @@ export const deliberateDifferences: DeliberateDifference[] = [
   fluxCategory("Alert"),
   fluxCategory("Receiver"),
   fluxCategory("HelmRelease"),
+  fluxCategory("HelmRepository"),
+  fluxCategory("HelmChart"),
   {
     kind: "Provider",
     difference: 'v1beta3 spec.type enum: +"smtp"',

@@ -186,6 +186,94 @@ export interface GitRepository {
   status?: GitRepositoryStatus;
 }
 
+export interface LocalHelmChartSourceReference {
+  /** API version of the referent. */
+  apiVersion?: string;
+  /** Kind of the referent. */
+  kind: "HelmRepository" | "GitRepository" | "Bucket";
+  /** Name of the referent. */
+  name: string;
+}
+
+export interface OIDCIdentityMatch {
+  /** Regular expression the OIDC issuer must match. */
+  issuer: string;
+  /** Regular expression the identity subject must match. */
+  subject: string;
+}
+
+export interface OCIRepositoryVerification {
+  /**
+   * Signing technology.
+   * @defaultValue "cosign" (set by the apiserver)
+   */
+  provider: "cosign" | "notation";
+  /** Secret with the trusted public keys. */
+  secretRef?: LocalObjectReference;
+  /** Identities accepted for keyless signatures; any one matching verifies. */
+  matchOIDCIdentity?: OIDCIdentityMatch[];
+}
+
+export interface HelmChartSpec {
+  /** Name of the chart in a HelmRepository, or its directory path in a GitRepository. */
+  chart: string;
+  /**
+   * SemVer range of the chart version to pull from a HelmRepository ('*', the latest, when unset); ignored for GitRepository and Bucket sources.
+   * @defaultValue "*" (set by the apiserver)
+   */
+  version?: string;
+  /** The source the chart comes from, in the same namespace. */
+  sourceRef: LocalHelmChartSourceReference;
+  /** How often the source is checked for a new chart (approximate, jittered). */
+  interval: string;
+  /**
+   * What makes a new Artifact: 'ChartVersion' (a new chart version) or 'Revision' (a new source revision, for GitRepository and Bucket sources).
+   * @defaultValue "ChartVersion" (set by the apiserver)
+   */
+  reconcileStrategy?: "ChartVersion" | "Revision";
+  /** Values files, relative to the source, merged in order (the last wins) into the chart's values.yaml, which is not included unless listed. */
+  valuesFiles?: string[];
+  /** Skips values files that do not exist instead of failing. */
+  ignoreMissingValuesFiles?: boolean;
+  /** Stops reconciliation of this HelmChart while true. */
+  suspend?: boolean;
+  /** Signature verification of charts from an OCI HelmRepository. */
+  verify?: OCIRepositoryVerification;
+}
+
+export interface HelmChartStatus {
+  /** Last generation of the object the controller acted on. */
+  observedGeneration?: number;
+  /** The source Artifact revision last observed. */
+  observedSourceArtifactRevision?: string;
+  /** The chart name last resolved. */
+  observedChartName?: string;
+  /** The values files merged into the current Artifact. */
+  observedValuesFiles?: string[];
+  /** Current state of the HelmChart. */
+  conditions?: Condition[];
+  /** Address that always serves the latest Artifact (best effort; prefer artifact.url). */
+  url?: string;
+  /** The packaged chart Artifact of the last successful reconciliation. */
+  artifact?: Artifact;
+  /** Value of the reconcile.fluxcd.io/requestedAt annotation last acted on. */
+  lastHandledReconcileAt?: string;
+}
+
+/** A HelmChart produces a packaged chart Artifact: pulled from a HelmRepository, or packaged from a directory of a GitRepository's Artifact. */
+export interface HelmChart {
+  apiVersion: "source.toolkit.fluxcd.io/v1";
+  kind: "HelmChart";
+  metadata: ObjectMeta;
+  /** Which chart, from which source, and how to build the Artifact. */
+  spec: HelmChartSpec;
+  /**
+   * What the controller last observed and produced.
+   * @defaultValue {"observedGeneration":-1} (set by the apiserver)
+   */
+  status?: HelmChartStatus;
+}
+
 export interface HelmReleaseSpecChartMetadata {
   /** Annotations to set. */
   annotations?: Record<string, string>;
@@ -695,6 +783,71 @@ export interface HelmRelease {
    * @defaultValue {"observedGeneration":-1} (set by the apiserver)
    */
   status?: HelmReleaseStatus;
+}
+
+export interface NamespaceSelector {
+  /** Labels a namespace must all have. */
+  matchLabels?: Record<string, string>;
+}
+
+export interface AccessFrom {
+  /** Namespaces selected by any of these selectors may refer to this object. */
+  namespaceSelectors: NamespaceSelector[];
+}
+
+export interface HelmRepositorySpec {
+  /** Address of the repository, http(s):// for an index, oci:// for a registry. */
+  url: string;
+  /** Secret with 'username' and 'password' for HTTP basic auth (or registry credentials for type 'oci'). TLS keys in this Secret are deprecated: use certSecretRef. */
+  secretRef?: LocalObjectReference;
+  /** Secret (Opaque or kubernetes.io/tls) with a client certificate and key ('tls.crt', 'tls.key') and/or a CA certificate ('ca.crt'); takes precedence over TLS keys in secretRef. */
+  certSecretRef?: LocalObjectReference;
+  /** Sends the secretRef credentials to chart URLs on other hosts than the repository's. Use with care: any host the index names receives them. */
+  passCredentials?: boolean;
+  /** How often the index is fetched (approximate, jittered). */
+  interval?: string;
+  /** Allows a plain-HTTP registry; only read for type 'oci'. */
+  insecure?: boolean;
+  /** Time limit for fetching the index, and for registry operations of HelmCharts pulling from an OCI repository; 60s when unset. */
+  timeout?: string;
+  /** Stops reconciliation of this HelmRepository while true. */
+  suspend?: boolean;
+  /** Cross-namespace access list (provisional in Flux, not acted on). */
+  accessFrom?: AccessFrom;
+  /** 'default' for an HTTP(S) repository with an index, 'oci' for an OCI registry (oci:// URL). */
+  type?: "default" | "oci";
+  /**
+   * Where registry credentials come from, for type 'oci' only; 'generic' uses secretRef.
+   * @defaultValue "generic" (set by the apiserver)
+   */
+  provider?: "generic" | "aws" | "azure" | "gcp";
+}
+
+export interface HelmRepositoryStatus {
+  /** Last generation of the object the controller acted on. */
+  observedGeneration?: number;
+  /** Current state of the HelmRepository. */
+  conditions?: Condition[];
+  /** Address that always serves the latest Artifact (best effort; prefer artifact.url). */
+  url?: string;
+  /** The index Artifact of the last successful reconciliation. */
+  artifact?: Artifact;
+  /** Value of the reconcile.fluxcd.io/requestedAt annotation last acted on. */
+  lastHandledReconcileAt?: string;
+}
+
+/** A HelmRepository is a Helm chart repository: an HTTP(S) one whose index.yaml becomes the Artifact, or an OCI registry (type 'oci') that HelmCharts pull from directly, with no Artifact. */
+export interface HelmRepository {
+  apiVersion: "source.toolkit.fluxcd.io/v1";
+  kind: "HelmRepository";
+  metadata: ObjectMeta;
+  /** Where the repository is, how to authenticate, and how often to fetch its index. */
+  spec: HelmRepositorySpec;
+  /**
+   * What the controller last observed and produced.
+   * @defaultValue {"observedGeneration":-1} (set by the apiserver)
+   */
+  status?: HelmRepositoryStatus;
 }
 
 export interface Decryption {

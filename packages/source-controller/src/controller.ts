@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import { type Client, Manager, type PinoLogger } from "@capstan/runtime";
 import { controllerName, type SourceControllerFlags } from "./flags.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
+import { helmChartReconciler } from "./helmchart/definition.js";
+import { helmRepositoryReconciler } from "./helmrepository/definition.js";
 import { type ArtifactServer, startArtifactServer } from "./server/server.js";
 import { Storage } from "./storage/storage.js";
 
@@ -80,6 +82,16 @@ export async function createSourceController(o: SourceControllerOptions): Promis
       storage,
       requeueDependencyMs: flags.requeueDependency,
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
+    }),
+  );
+  manager.register(helmRepositoryReconciler({ storage, indexMaxSize: flags.helmIndexMaxSize }));
+  manager.register(
+    helmChartReconciler({
+      storage,
+      indexMaxSize: flags.helmIndexMaxSize,
+      chartMaxSize: flags.helmChartMaxSize,
+      chartFileMaxSize: flags.helmChartFileMaxSize,
+      requeueDependencyMs: flags.requeueDependency,
     }),
   );
   manager.log.info({ address: storageAddr, storagePath }, "artifact server listening");

@@ -44,6 +44,27 @@ export const sourceControllerFlags = controllerFlags({
     min: 0,
     description: "Largest artifact (compressed bytes) to store; 0 means no limit. Capstan addition, not a Flux flag.",
   },
+  "helm-index-max-size": {
+    type: "number",
+    default: 50 * 1024 * 1024,
+    integer: true,
+    min: 1,
+    description: "The max allowed size in bytes of a Helm repository index file.",
+  },
+  "helm-chart-max-size": {
+    type: "number",
+    default: 10 * 1024 * 1024,
+    integer: true,
+    min: 1,
+    description: "The max allowed size in bytes of a Helm chart file.",
+  },
+  "helm-chart-file-max-size": {
+    type: "number",
+    default: 5 * 1024 * 1024,
+    integer: true,
+    min: 1,
+    description: "The max allowed size in bytes of a file in a Helm chart.",
+  },
 });
 
 export type SourceControllerFlags = FlagValues<typeof sourceControllerFlags>;

@@ -3,6 +3,13 @@
 export { freePort } from "@capstan/cluster/process";
 export { type GitHttpServer, type GitHttpServerOptions, startGitHttpServer } from "./git-http-server.js";
 export { createGitShim, type GitShim } from "./git-shim.js";
+export {
+  type ChartSpec,
+  type HelmRepoServer,
+  type HelmRepoServerOptions,
+  type RawEntry,
+  startHelmRepoServer,
+} from "./helm-repo.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
 export { startTestProxy, type TestProxy } from "./proxy.js";
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";

@@ -31,6 +31,8 @@ export interface GitRepositoryHarnessOptions {
   artifactMaxSize?: number;
   /** The controller's logger, e.g. to collect its lines; by default it logs errors only. */
   logger?: PinoLogger;
+  /** More controller flags, e.g. ["--helm-chart-max-size=4096"]. */
+  extraArgs?: string[];
 }
 
 export const sha256 = (bytes: Buffer): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -96,6 +98,7 @@ export class GitRepositoryHarness {
       "--storage-addr=127.0.0.1:0",
       "--requeue-dependency=500ms",
       ...(this.o.artifactMaxSize ? [`--artifact-max-size=${this.o.artifactMaxSize}`] : []),
+      ...(this.o.extraArgs ?? []),
     ]);
     if (parsed.help) throw new Error("unexpected --help");
     this.controller = await createSourceController({

@@ -1,0 +1,134 @@
+// A chart from an HTTP(S) HelmRepository (Flux's RemoteBuilder): the version the range selects in the repository's
+// stored index, downloaded from the URL the index names (resolved against the repository URL when relative), bounded
+// by --helm-chart-max-size, loaded to check it is a chart, and used as is unless values files must be merged (then
+// repackaged with the merged values.yaml and version `<version>+<generation>`).
+import { HelmChartReasons as Reason } from "@capstan/api";
+import semver from "semver";
+import { ArchiveError } from "../helm/archive.js";
+import type { RepositoryCredentials } from "../helm/auth.js";
+import {
+  type Chart,
+  ChartError,
+  loadChartArchive,
+  mergeMaps,
+  packageChart,
+  parseValues,
+  setChartValues,
+  setChartVersion,
+} from "../helm/chart.js";
+import { HelmFetchError, httpGet } from "../helm/http.js";
+import { IndexError, parseIndex, type RepoIndex, selectChartVersion } from "../helm/repo-index.js";
+import { scrub } from "../scrub.js";
+import { type Build, buildError } from "./build.js";
+
+export interface RemoteBuildInput {
+  /** The repository's stored index (JSON or YAML). */
+  indexBytes: Buffer;
+  /** The repository URL, normalized with a trailing slash. */
+  repositoryUrl: string;
+  chart: string;
+  version: string | undefined;
+  valuesFiles: string[];
+  ignoreMissingValuesFiles: boolean;
+  generation: number;
+  credentials: RepositoryCredentials;
+  passCredentials: boolean;
+  timeoutMs: number;
+  limits: { chartMaxSize: number; chartFileMaxSize: number };
+  /** The stored artifact is this name and version: nothing to download. */
+  cached: (name: string, version: string) => boolean;
+  signal?: AbortSignal;
+}
+
+/** Resolves the version the build will produce, before anything is downloaded. */
+export function resolveRemote(input: RemoteBuildInput): {
+  index: RepoIndex;
+  name: string;
+  version: string;
+  url: string;
+} {
+  let index: RepoIndex;
+  try {
+    index = parseIndex(input.indexBytes);
+  } catch (err) {
+    throw buildError(Reason.ChartPullError, `failed to load the repository index: ${(err as Error).message}`, err);
+  }
+  let entry: ReturnType<typeof selectChartVersion>;
+  try {
+    entry = selectChartVersion(index, input.chart, input.version);
+  } catch (err) {
+    const message = err instanceof IndexError ? err.message : String(err);
+    throw buildError(Reason.InvalidChartReference, `failed to get chart version for remote reference: ${message}`, err);
+  }
+  let version = entry.version;
+  if (input.valuesFiles.length > 0) {
+    // Flux sets the generation as build metadata, so that consumers see a values change as a new version.
+    const parsed = semver.parse(version, { loose: true });
+    version = `${parsed ? `${parsed.major}.${parsed.minor}.${parsed.patch}${parsed.prerelease.length ? `-${parsed.prerelease.join(".")}` : ""}` : version}+${input.generation}`;
+  }
+  const url = new URL(entry.urls[0] ?? "", input.repositoryUrl).toString();
+  return { index, name: entry.name, version, url };
+}
+
+export async function buildRemote(input: RemoteBuildInput): Promise<Build> {
+  const { name, version, url } = resolveRemote(input);
+  const packaged = input.valuesFiles.length > 0;
+  if (input.cached(name, version)) {
+    return { name, version, packaged, valuesFiles: input.valuesFiles, resolvedDependencies: 0 };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await httpGet(url, {
+      ...input.credentials,
+      timeoutMs: input.timeoutMs,
+      maxBytes: input.limits.chartMaxSize,
+      authHost: new URL(input.repositoryUrl).host,
+      passCredentials: input.passCredentials,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  } catch (err) {
+    const message = err instanceof HelmFetchError ? err.message : String(err);
+    throw buildError(
+      Reason.ChartPullError,
+      scrub(`failed to download chart for remote reference: ${message}`, input.credentials.secrets),
+      err,
+    );
+  }
+  let chart: Chart;
+  try {
+    chart = await loadChartArchive(bytes, {
+      maxFileBytes: input.limits.chartFileMaxSize,
+      maxTotalBytes: 10 * input.limits.chartMaxSize,
+    });
+  } catch (err) {
+    if (!(err instanceof ChartError || err instanceof ArchiveError)) throw err;
+    throw buildError(Reason.ChartPullError, `downloaded file is not a valid chart: ${err.message}`, err);
+  }
+  if (!packaged) return { name, version, packaged, valuesFiles: [], bytes, resolvedDependencies: 0 };
+
+  const found: string[] = [];
+  let values: Record<string, unknown> = {};
+  for (const path of input.valuesFiles) {
+    const content = chart.files.get(path.replace(/^\.\//, ""));
+    if (!content) {
+      if (input.ignoreMissingValuesFiles) continue;
+      throw buildError(Reason.ValuesFilesError, `no values file found at path '${path}'`);
+    }
+    try {
+      values = mergeMaps(values, parseValues(content, path));
+    } catch (err) {
+      throw buildError(Reason.ValuesFilesError, (err as Error).message, err);
+    }
+    found.push(path);
+  }
+  try {
+    chart = setChartVersion(chart, version);
+  } catch (err) {
+    throw buildError(Reason.MetadataPatchError, (err as Error).message, err);
+  }
+  chart = setChartValues(chart, values);
+  const packagedBytes = await packageChart(chart).catch((err: unknown) => {
+    throw buildError(Reason.ChartPackageError, (err as Error).message, err);
+  });
+  return { name: chart.name, version, packaged, valuesFiles: found, bytes: packagedBytes, resolvedDependencies: 0 };
+}

@@ -274,7 +274,7 @@ export interface HelmChart {
   status?: HelmChartStatus;
 }
 
-export interface HelmReleaseSpecChartMetadata {
+export interface CommonMetadata {
   /** Annotations to set. */
   annotations?: Record<string, string>;
   /** Labels to set. */
@@ -329,7 +329,7 @@ export interface HelmReleaseSpecChartSpec {
 
 export interface HelmChartTemplate {
   /** Labels and annotations of the HelmChart. */
-  metadata?: HelmReleaseSpecChartMetadata;
+  metadata?: CommonMetadata;
   /** The HelmChart's spec. */
   spec: HelmReleaseSpecChartSpec;
 }
@@ -385,7 +385,7 @@ export interface Selector {
   labelSelector?: string;
 }
 
-export interface HelmReleaseSpecDriftDetectionIgnore {
+export interface IgnoreRule {
   /** JSON pointers to ignore. */
   paths: string[];
   /** Which objects the rule applies to; all when unset. */
@@ -396,7 +396,7 @@ export interface DriftDetection {
   /** enabled corrects drift, warn only reports it, disabled (default) does neither. */
   mode?: "enabled" | "warn" | "disabled";
   /** JSON pointers (of matched objects) left out of drift detection. */
-  ignore?: HelmReleaseSpecDriftDetectionIgnore[];
+  ignore?: IgnoreRule[];
 }
 
 export interface HelmReleaseSpecInstallRemediation {
@@ -570,7 +570,7 @@ export interface HelmReleaseSpecWaitStrategy {
   name: "poller" | "legacy";
 }
 
-export interface HelmReleaseSpecHealthCheckExprs {
+export interface CustomHealthCheck {
   /** API version of the custom resource. */
   apiVersion: string;
   /** Kind of the custom resource. */
@@ -583,7 +583,7 @@ export interface HelmReleaseSpecHealthCheckExprs {
   failed?: string;
 }
 
-export interface HelmReleaseSpecPostRenderersKustomizePatches {
+export interface Patch {
   /** The patch, inline YAML. */
   patch: string;
   /** Which objects the rule applies to; all when unset. */
@@ -603,7 +603,7 @@ export interface Image {
 
 export interface HelmReleaseSpecPostRenderersKustomize {
   /** Strategic merge or JSON6902 patches, each with an optional target. */
-  patches?: HelmReleaseSpecPostRenderersKustomizePatches[];
+  patches?: Patch[];
   /** Image names, tags and digests to set. */
   images?: Image[];
 }
@@ -661,11 +661,11 @@ export interface HelmReleaseSpec {
   /** How Helm waits for the release's objects to become ready. */
   waitStrategy?: HelmReleaseSpecWaitStrategy;
   /** CEL health checks of custom resources, used when a Helm action waits with the poller strategy. */
-  healthCheckExprs?: HelmReleaseSpecHealthCheckExprs[];
+  healthCheckExprs?: CustomHealthCheck[];
   /** Post-renderers applied, in order, to the rendered manifests. */
   postRenderers?: PostRenderer[];
   /** Labels and annotations set on every object of the release. */
-  commonMetadata?: HelmReleaseSpecChartMetadata;
+  commonMetadata?: CommonMetadata;
 }
 
 export interface ResourceRef {
@@ -906,7 +906,7 @@ export interface KustomizationSpec {
   /** Kustomize build metadata added to the built objects, written into the kustomization's buildMetadata list (replacing the list it has): originAnnotations (each object's source origin) and transformerAnnotations (the transformers that changed it). */
   buildMetadata?: ("originAnnotations" | "transformerAnnotations")[];
   /** Labels and annotations set on every applied object, overriding keys it already has. */
-  commonMetadata?: HelmReleaseSpecChartMetadata;
+  commonMetadata?: CommonMetadata;
   /** Kustomizations that must be ready before this one is reconciled. */
   dependsOn?: DependencyReference[];
   /** Decryption of encrypted manifests before they are applied. */
@@ -932,7 +932,7 @@ export interface KustomizationSpec {
   /** Suffix added to the names of all applied objects. */
   nameSuffix?: string;
   /** Strategic merge or JSON 6902 patches, each applied to the objects its target selects. */
-  patches?: HelmReleaseSpecPostRenderersKustomizePatches[];
+  patches?: Patch[];
   /** Image name, tag or digest replacements. */
   images?: Image[];
   /** ServiceAccount impersonated when applying. */
@@ -957,9 +957,9 @@ export interface KustomizationSpec {
   /** Drops component paths missing from the source instead of failing the build. */
   ignoreMissingComponents?: boolean;
   /** CEL expressions assessing the health of custom resources, used when wait or healthChecks apply. */
-  healthCheckExprs?: HelmReleaseSpecHealthCheckExprs[];
+  healthCheckExprs?: CustomHealthCheck[];
   /** JSON pointers excluded from drift detection and apply. */
-  ignore?: HelmReleaseSpecDriftDetectionIgnore[];
+  ignore?: IgnoreRule[];
 }
 
 export interface Snapshot {

@@ -173,3 +173,42 @@ describe("Given a release first installed with `helm install`", () => {
     expect((await releaseSecrets("adopted")).length).toBe(1);
   });
 });
+
+describe("Given a HelmRelease with spec.serviceAccountName", () => {
+  it("should release as that account: refused while it has no rights, released once it has", async () => {
+    await s.h.client.apply(
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "deployer", namespace: s.ns.name } },
+      { fieldManager: "test" },
+    );
+    await s.h.helmRelease("tenant", {
+      ...chartRef("shared"),
+      serviceAccountName: "deployer",
+      values: { message: "t" },
+    });
+    const hr = await eventually(
+      async () => {
+        const got = await s.h.getHelmRelease("tenant");
+        return conditionOf(got, "Ready")?.status === "False" && got;
+      },
+      { timeoutMs: 60_000, what: "tenant refused" },
+    );
+    expect(conditionOf(hr, "Ready")?.reason).toBe(HelmReleaseReasons.GetLastReleaseFailed);
+    expect(conditionOf(hr, "Ready")?.message).toContain(`system:serviceaccount:${s.ns.name}:deployer`);
+    expect(await releaseSecrets("tenant")).toEqual([]);
+    await s.h.client.apply(
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "deployer-admin", namespace: s.ns.name },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+        subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: s.ns.name }],
+      },
+      { fieldManager: "test" },
+    );
+    await eventually(async () => conditionOf(await s.h.getHelmRelease("tenant"), "Ready")?.status === "True", {
+      timeoutMs: 90_000,
+      what: "tenant Ready once its account may release",
+    });
+    expect((await releaseSecrets("tenant")).length).toBe(1);
+  });
+});

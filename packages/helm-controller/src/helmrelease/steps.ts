@@ -356,23 +356,8 @@ class Releaser {
     const rel = latest ? `${releaseId(latest)} with chart ${chartId(latest)}` : `${this.namespace}/${this.name}`;
     const Action = action === "install" ? "install" : "upgrade";
     if (failure === undefined) {
-      const reason = action === "install" ? HelmReleaseReasons.InstallSucceeded : HelmReleaseReasons.UpgradeSucceeded;
-      const message = `Helm ${Action} succeeded for release ${rel}`;
-      markTrue(obj, HelmReleaseConditions.Released, reason, message);
-      removeCondition(obj, HelmReleaseConditions.Remediated);
-      this.event("Normal", reason, message);
-      if (obj.spec.test?.enable) {
-        const tested = await this.test(latest);
-        testFailed = !tested && !remediationOf(obj, action).ignoreTestFailures;
-      } else {
-        removeCondition(obj, HelmReleaseConditions.TestSuccess);
-      }
-      if (!testFailed) {
-        status.installFailures = 0;
-        status.upgradeFailures = 0;
-        status.failures = 0;
-        return;
-      }
+      if (await this.succeeded(action, latest, rel)) return;
+      testFailed = true;
       failure = "test failed";
     }
     // The attempt failed (or its tests did): count it, remediate as spec.<action>.remediation says, retry or stall.
@@ -395,6 +380,28 @@ class Releaser {
       });
     }
     throw new ReconcileError(message, { reason, event: false });
+  }
+
+  /** Records a successful action and runs the tests; false when the tests failed and that fails the release. */
+  private async succeeded(action: ReleaseAction, latest: HelmReleaseRecord | undefined, rel: string): Promise<boolean> {
+    const obj = this.obj;
+    const status = obj.status ?? {};
+    const Action = action === "install" ? "install" : "upgrade";
+    const reason = action === "install" ? HelmReleaseReasons.InstallSucceeded : HelmReleaseReasons.UpgradeSucceeded;
+    const message = `Helm ${Action} succeeded for release ${rel}`;
+    markTrue(obj, HelmReleaseConditions.Released, reason, message);
+    removeCondition(obj, HelmReleaseConditions.Remediated);
+    this.event("Normal", reason, message);
+    if (obj.spec.test?.enable) {
+      const tested = await this.test(latest);
+      if (!tested && !remediationOf(obj, action).ignoreTestFailures) return false;
+    } else {
+      removeCondition(obj, HelmReleaseConditions.TestSuccess);
+    }
+    status.installFailures = 0;
+    status.upgradeFailures = 0;
+    status.failures = 0;
+    return true;
   }
 
   private async test(latest: HelmReleaseRecord | undefined): Promise<boolean> {

@@ -59,6 +59,33 @@ async function readKey(
   return { text };
 }
 
+/** Applies one reference to `values` (in place for targetPath); returns the merged values. */
+function applyReference(values: Values, ref: ValuesReference, id: string, text: string, secrets: string[]): Values {
+  const key = ref.valuesKey || "values.yaml";
+  if (text.length > maxValuesBytes)
+    throw new ValuesError(`key '${key}' in ${id} is larger than ${maxValuesBytes} bytes`);
+  if (ref.kind === "Secret") secrets.push(text.trim(), text);
+  if (ref.targetPath) {
+    try {
+      setAtPath(values, ref.targetPath, ref.literal ? text : typedValue(text));
+    } catch (err) {
+      if (err instanceof TargetPathError) throw new ValuesError(`${err.message} (from ${id})`);
+      throw err;
+    }
+    return values;
+  }
+  let parsed: unknown;
+  try {
+    parsed = parse(text, { maxAliasCount: 100 }) ?? {};
+  } catch {
+    // The parser's message may quote the document: only say where.
+    throw new ValuesError(`unable to read values from key '${key}' in ${id}: not valid YAML`);
+  }
+  if (!isPlainObject(parsed)) throw new ValuesError(`values in key '${key}' of ${id} are not a map`);
+  if (ref.kind === "Secret") stringLeaves(parsed, secrets);
+  return mergeValues(values, parsed);
+}
+
 export async function composeValues(
   client: Client,
   namespace: string,
@@ -68,35 +95,12 @@ export async function composeValues(
   let values: Values = {};
   const secrets: string[] = [];
   for (const ref of refs) {
-    const key = ref.valuesKey || "values.yaml";
-    const id = `${ref.kind} '${namespace}/${ref.name}'`;
     const got = await readKey(client, namespace, ref);
     if ("missing" in got) {
       if (ref.optional) continue;
       throw new ValuesError(got.missing);
     }
-    if (got.text.length > maxValuesBytes)
-      throw new ValuesError(`key '${key}' in ${id} is larger than ${maxValuesBytes} bytes`);
-    if (ref.kind === "Secret") secrets.push(got.text.trim(), got.text);
-    if (ref.targetPath) {
-      try {
-        setAtPath(values, ref.targetPath, ref.literal ? got.text : typedValue(got.text));
-      } catch (err) {
-        if (err instanceof TargetPathError) throw new ValuesError(`${err.message} (from ${id})`);
-        throw err;
-      }
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = parse(got.text, { maxAliasCount: 100 }) ?? {};
-    } catch {
-      // The parser's message may quote the document: only say where.
-      throw new ValuesError(`unable to read values from key '${key}' in ${id}: not valid YAML`);
-    }
-    if (!isPlainObject(parsed)) throw new ValuesError(`values in key '${key}' of ${id} are not a map`);
-    if (ref.kind === "Secret") stringLeaves(parsed, secrets);
-    values = mergeValues(values, parsed);
+    values = applyReference(values, ref, `${ref.kind} '${namespace}/${ref.name}'`, got.text, secrets);
   }
   if (inline !== undefined && inline !== null) {
     if (!isPlainObject(inline)) throw new ValuesError("spec.values is not a map");

@@ -9,39 +9,42 @@ type Segment = { key: string } | { index: number };
 
 const maxIndex = 65536;
 
+/** `[n]` at `i` (the index of "["): the index and where it ends. */
+function parseIndex(path: string, i: number): { index: number; end: number } {
+  const end = path.indexOf("]", i);
+  const digits = end < 0 ? "" : path.slice(i + 1, end);
+  if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > maxIndex) {
+    throw new TargetPathError(`invalid targetPath '${path}': bad index`);
+  }
+  return { index: Number(digits), end };
+}
+
 export function parseTargetPath(path: string): Segment[] {
   const segments: Segment[] = [];
-  let key = "";
-  let pendingKey = false;
+  // The key being read; undefined before its first character (an escaped or empty-looking key is still a key).
+  let key: string | undefined;
+  const endKey = () => {
+    if (key !== undefined) segments.push({ key });
+    key = undefined;
+  };
   for (let i = 0; i < path.length; i++) {
     const c = path[i]!;
     if (c === "\\" && i + 1 < path.length) {
-      key += path[++i];
-      pendingKey = true;
+      key = (key ?? "") + path[++i];
     } else if (c === ".") {
-      if (pendingKey || key) segments.push({ key });
-      else if (segments.length === 0 || !("index" in segments[segments.length - 1]!)) {
-        throw new TargetPathError(`invalid targetPath '${path}': empty key`);
-      }
-      key = "";
-      pendingKey = false;
+      const afterIndex = key === undefined && segments.length > 0 && "index" in segments[segments.length - 1]!;
+      if (key === undefined && !afterIndex) throw new TargetPathError(`invalid targetPath '${path}': empty key`);
+      endKey();
     } else if (c === "[") {
-      if (pendingKey || key) segments.push({ key });
-      key = "";
-      pendingKey = false;
-      const end = path.indexOf("]", i);
-      const digits = end < 0 ? "" : path.slice(i + 1, end);
-      if (!/^[0-9]{1,5}$/.test(digits) || Number(digits) > maxIndex) {
-        throw new TargetPathError(`invalid targetPath '${path}': bad index`);
-      }
-      segments.push({ index: Number(digits) });
+      endKey();
+      const { index, end } = parseIndex(path, i);
+      segments.push({ index });
       i = end;
     } else {
-      key += c;
-      pendingKey = true;
+      key = (key ?? "") + c;
     }
   }
-  if (pendingKey || key) segments.push({ key });
+  endKey();
   if (segments.length === 0) throw new TargetPathError(`invalid targetPath '${path}': empty`);
   return segments;
 }
@@ -55,37 +58,42 @@ export function typedValue(text: string): unknown {
   return text;
 }
 
+type Container = Values | unknown[];
+
+const isContainer = (v: unknown): v is Container => isPlainObject(v) || Array.isArray(v);
+
+/** The child at `seg` of `cur`, made (a list when `next` is an index, else a map) when missing or of the other kind. */
+function child(cur: Container, seg: Segment, next: Segment, path: string): Container {
+  const wantList = "index" in next;
+  const read = (): unknown => ("key" in seg ? (cur as Values)[seg.key] : (cur as unknown[])[seg.index]);
+  const existing = read();
+  if (isContainer(existing) && Array.isArray(existing) === wantList) return existing;
+  const fresh: Container = wantList ? [] : {};
+  assign(cur, seg, fresh, path);
+  return fresh;
+}
+
+function assign(cur: Container, seg: Segment, value: unknown, path: string): void {
+  if ("key" in seg) {
+    if (!isPlainObject(cur)) throw new TargetPathError(`invalid targetPath '${path}': not a map at '${seg.key}'`);
+    cur[seg.key] = value;
+    return;
+  }
+  if (!Array.isArray(cur)) throw new TargetPathError(`invalid targetPath '${path}': not a list`);
+  while (cur.length <= seg.index) cur.push(null);
+  cur[seg.index] = value;
+}
+
 /** Sets `value` at `path` in `values` (in place), creating maps and lists on the way. */
 export function setAtPath(values: Values, path: string, value: unknown): void {
   const segments = parseTargetPath(path);
-  let cur: unknown = values;
-  for (let i = 0; i < segments.length; i++) {
+  let cur: Container = values;
+  for (let i = 0; i < segments.length - 1; i++) {
     const seg = segments[i]!;
-    const last = i === segments.length - 1;
-    const next = segments[i + 1];
-    const fresh = () => (next && "index" in next ? [] : {});
-    if ("key" in seg) {
-      if (!isPlainObject(cur)) throw new TargetPathError(`invalid targetPath '${path}': not a map at '${seg.key}'`);
-      if (last) cur[seg.key] = value;
-      else {
-        const child = cur[seg.key];
-        if (
-          !(isPlainObject(child) || Array.isArray(child)) ||
-          Array.isArray(child) !== Boolean(next && "index" in next)
-        ) {
-          cur[seg.key] = fresh();
-        }
-        cur = cur[seg.key];
-      }
-    } else {
-      if (!Array.isArray(cur)) throw new TargetPathError(`invalid targetPath '${path}': not a list`);
-      while (cur.length <= seg.index) cur.push(null);
-      if (last) cur[seg.index] = value;
-      else {
-        const child = cur[seg.index];
-        if (!(isPlainObject(child) || Array.isArray(child))) cur[seg.index] = fresh();
-        cur = cur[seg.index];
-      }
+    if ("key" in seg ? !isPlainObject(cur) : !Array.isArray(cur)) {
+      throw new TargetPathError(`invalid targetPath '${path}': ${"key" in seg ? "not a map" : "not a list"}`);
     }
+    cur = child(cur, seg, segments[i + 1]!, path);
   }
+  assign(cur, segments[segments.length - 1]!, value, path);
 }

@@ -212,3 +212,39 @@ describe("Given a HelmRelease with spec.serviceAccountName", () => {
     expect((await releaseSecrets("tenant")).length).toBe(1);
   });
 });
+
+describe("Given spec.test.enable", () => {
+  it("should run the chart's test hooks after the install and record them (TestSuccess, history testHooks)", async () => {
+    const tested = await s.h.chart(
+      demoChart("3.0.0", {
+        "templates/test.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-test
+  annotations:
+    helm.sh/hook: test
+data:
+  checked: "yes"
+`,
+      }),
+    );
+    await s.h.publish("tested", tested);
+    await s.h.helmRelease("tested", { ...chartRef("tested"), test: { enable: true } });
+    const hr = await eventually(
+      async () => {
+        const got = await s.h.getHelmRelease("tested");
+        return (
+          conditionOf(got, "Ready")?.status === "True" && conditionOf(got, HelmReleaseConditions.TestSuccess) && got
+        );
+      },
+      { timeoutMs: 60_000, what: "tested Ready with TestSuccess" },
+    );
+    expect(conditionOf(hr, HelmReleaseConditions.TestSuccess)).toMatchObject({
+      status: "True",
+      reason: HelmReleaseReasons.TestSucceeded,
+    });
+    expect(hr.status?.history?.[0]?.testHooks).toEqual({
+      "tested-test": expect.objectContaining({ phase: "Succeeded" }),
+    });
+  });
+});

@@ -147,13 +147,9 @@ export const HelmReleaseReasons = {
   DependencyNotReady: "DependencyNotReady",
   /** Flux's acl.AccessDeniedReason: a cross-namespace reference refused. */
   AccessDenied: "AccessDenied",
-  /** The release is missing from storage or out of sync with the spec (a new release is needed). */
-  DriftDetected: "DriftDetected",
-  /** The HelmChart is not ready yet. */
-  SourceNotReady: "SourceNotReady",
   /** Retries are exhausted: no more install or upgrade attempts until the spec changes. */
   RetriesExceeded: "RetriesExceeded",
-  /** Flux's ReconciliationSucceeded/Failed are runtime Reasons; these are the Helm-specific ones. */
+  /** (Capstan) Remediated=False: a failed upgrade has no earlier successful revision to roll back to. */
   MissingRollbackTarget: "MissingRollbackTarget",
 } as const;
 export type HelmReleaseReason = (typeof HelmReleaseReasons)[keyof typeof HelmReleaseReasons];

@@ -3,6 +3,7 @@
 #   docker build --target source-controller       -t capstan/source-controller .
 #   docker build --target kustomize-controller    -t capstan/kustomize-controller .
 #   docker build --target notification-controller -t capstan/notification-controller .
+#   docker build --target helm-controller         -t capstan/helm-controller .
 #   docker build --target dashboard               -t capstan/dashboard .
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -20,13 +21,21 @@ WORKDIR /src
 COPY tools/cluster/go/sops/ ./
 RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o /out/sops github.com/getsops/sops/v3/cmd/sops
 
+# The pinned helm v4 (helm-controller's engine), from the same Go module the tests use (tools/cluster/go/helm).
+FROM golang:1.26-bookworm AS helm
+WORKDIR /src
+COPY tools/cluster/go/helm/ ./
+RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$(go list -m -f '{{.Version}}' helm.sh/helm/v4)" \
+      -o /out/helm helm.sh/helm/v4/cmd/helm
+
 FROM ${NODE_IMAGE} AS build
 RUN npm install -g pnpm@10.34.9
 WORKDIR /src
 COPY . .
 RUN pnpm install --frozen-lockfile \
  && pnpm turbo run build --filter='./packages/*' \
- && for c in source kustomize notification; do \
+ && for c in source kustomize notification helm; do \
       pnpm --filter "@capstan/$c-controller" deploy --legacy --prod "/out/$c-controller"; \
     done \
  && pnpm --filter @capstan/dashboard deploy --legacy --prod /out/dashboard
@@ -60,6 +69,12 @@ ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
 
 FROM base AS notification-controller
 COPY --from=build /out/notification-controller /app
+USER 65532:65532
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+
+FROM base AS helm-controller
+COPY --from=helm /out/helm /usr/local/bin/helm
+COPY --from=build /out/helm-controller /app
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
 

@@ -16,8 +16,13 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe("Given the controller packages", () => {
-  it("should find the three controllers", () => {
-    expect(controllers.sort()).toEqual(["kustomize-controller", "notification-controller", "source-controller"]);
+  it("should find the four controllers", () => {
+    expect(controllers.sort()).toEqual([
+      "helm-controller",
+      "kustomize-controller",
+      "notification-controller",
+      "source-controller",
+    ]);
   });
 
   it.each(controllers)("should keep %s's package.json free of other controllers", (name) => {

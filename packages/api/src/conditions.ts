@@ -113,6 +113,53 @@ export const ProviderReasons = {
 } as const;
 export const AlertReasons = ProviderReasons;
 
+// ── helm.toolkit.fluxcd.io/v2 HelmRelease ────────────────────────────────────────────────────────────────────
+
+/** HelmRelease condition types besides Ready/Reconciling/Stalled (helmv2's). */
+export const HelmReleaseConditions = {
+  /** The last release action (install, upgrade) succeeded. */
+  Released: "Released",
+  /** The last Helm test run succeeded (present only with spec.test.enable). */
+  TestSuccess: "TestSuccess",
+  /** A failed release was remediated (rolled back or uninstalled). */
+  Remediated: "Remediated",
+} as const;
+export type HelmReleaseCondition = (typeof HelmReleaseConditions)[keyof typeof HelmReleaseConditions];
+
+/** HelmRelease condition and Event reasons, as helmv2 spells them. */
+export const HelmReleaseReasons = {
+  InstallSucceeded: "InstallSucceeded",
+  InstallFailed: "InstallFailed",
+  UpgradeSucceeded: "UpgradeSucceeded",
+  UpgradeFailed: "UpgradeFailed",
+  TestSucceeded: "TestSucceeded",
+  TestFailed: "TestFailed",
+  RollbackSucceeded: "RollbackSucceeded",
+  RollbackFailed: "RollbackFailed",
+  UninstallSucceeded: "UninstallSucceeded",
+  UninstallFailed: "UninstallFailed",
+  /** The chart artifact could not be fetched, verified or loaded. */
+  ArtifactFailed: "ArtifactFailed",
+  /** The release could not be initialized: values, chart template, storage or client setup failed. */
+  InitFailed: "InitFailed",
+  /** The release's storage could not be read. */
+  GetLastReleaseFailed: "GetLastReleaseFailed",
+  DependencyNotReady: "DependencyNotReady",
+  /** Flux's acl.AccessDeniedReason: a cross-namespace reference refused. */
+  AccessDenied: "AccessDenied",
+  /** Retries are exhausted: no more install or upgrade attempts until the spec changes. */
+  RetriesExceeded: "RetriesExceeded",
+  /** (Capstan) Remediated=False: a failed upgrade has no earlier successful revision to roll back to. */
+  MissingRollbackTarget: "MissingRollbackTarget",
+} as const;
+export type HelmReleaseReason = (typeof HelmReleaseReasons)[keyof typeof HelmReleaseReasons];
+
+/** Annotations of helm-controller's Events (what notification-controller forwards as metadata). */
+export const HelmEventAnnotations = {
+  Revision: "helm.toolkit.fluxcd.io/revision",
+  OCIDigest: "helm.toolkit.fluxcd.io/oci-digest",
+  Token: "helm.toolkit.fluxcd.io/token",
+} as const;
 // ── source.toolkit.fluxcd.io/v1 HelmRepository and HelmChart ─────────────────────────────────────────────────
 
 /** HelmRepository condition types besides Ready/Reconciling/Stalled (Flux's sourcev1 names, shared with Git). */

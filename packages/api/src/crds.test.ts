@@ -21,10 +21,11 @@ const columns = (kind: string) =>
   (crdOf(kind).spec.versions[0]?.additionalPrinterColumns ?? []).map((c) => `${c.name}=${c.jsonPath}`);
 
 describe("Given the CRDs shipped in crds/", () => {
-  it("should define exactly the seven Flux kinds, one served storage version each", () => {
+  it("should define exactly the eight Flux kinds, one served storage version each", () => {
     expect(
       crds.map((c) => `${c.spec.group}/${c.spec.versions.map((v) => v.name).join(",")}/${c.spec.names.kind}`),
     ).toEqual([
+      "helm.toolkit.fluxcd.io/v2/HelmRelease",
       "kustomize.toolkit.fluxcd.io/v1/Kustomization",
       "notification.toolkit.fluxcd.io/v1beta3/Alert",
       "notification.toolkit.fluxcd.io/v1beta3/Provider",

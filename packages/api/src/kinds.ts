@@ -24,6 +24,7 @@ export const kustomizationType = describe("kustomize.toolkit.fluxcd.io", "v1", "
 export const providerType = describe("notification.toolkit.fluxcd.io", "v1beta3", "Provider", "providers");
 export const alertType = describe("notification.toolkit.fluxcd.io", "v1beta3", "Alert", "alerts");
 export const receiverType = describe("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
+export const helmReleaseType = describe("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
 export const helmRepositoryType = describe("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories");
 export const helmChartType = describe("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts");
 
@@ -34,6 +35,7 @@ export const allKinds: readonly KindDescriptor[] = [
   alertType,
   providerType,
   receiverType,
+  helmReleaseType,
   helmRepositoryType,
   helmChartType,
 ];

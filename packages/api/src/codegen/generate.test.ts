@@ -33,6 +33,7 @@ describe("Given the CRDs in crds/ and the generated files in the tree", () => {
       .map((f) => f.path.replace(/.*\/charts\//, "charts/"))
       .sort();
     expect(charts).toEqual([
+      "charts/helm-controller/crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
       "charts/kustomize-controller/crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml",
       "charts/notification-controller/crds/notification.toolkit.fluxcd.io_alerts.yaml",
       "charts/notification-controller/crds/notification.toolkit.fluxcd.io_providers.yaml",

@@ -3,7 +3,15 @@
 // section shows the same table (the test checks that too). Descriptions are not compared: Capstan writes its own.
 
 export interface DeliberateDifference {
-  kind: "GitRepository" | "Kustomization" | "Provider" | "Alert" | "Receiver" | "HelmRepository" | "HelmChart";
+  kind:
+    | "GitRepository"
+    | "Kustomization"
+    | "Provider"
+    | "Alert"
+    | "Receiver"
+    | "HelmRepository"
+    | "HelmChart"
+    | "HelmRelease";
   /** The line crdDiff() reports for it. */
   difference: string;
   why: string;
@@ -21,6 +29,7 @@ export const deliberateDifferences: DeliberateDifference[] = [
   fluxCategory("Provider"),
   fluxCategory("Alert"),
   fluxCategory("Receiver"),
+  fluxCategory("HelmRelease"),
   fluxCategory("HelmRepository"),
   fluxCategory("HelmChart"),
   {

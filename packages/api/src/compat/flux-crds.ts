@@ -51,6 +51,12 @@ export const fluxControllers: FluxController[] = [
       "notification.toolkit.fluxcd.io_receivers.yaml",
     ],
   },
+  {
+    name: "helm-controller",
+    module: "github.com/fluxcd/helm-controller",
+    version: "v1.6.3",
+    crds: ["helm.toolkit.fluxcd.io_helmreleases.yaml"],
+  },
 ];
 
 const run = promisify(execFile);

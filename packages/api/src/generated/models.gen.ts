@@ -274,6 +274,517 @@ export interface HelmChart {
   status?: HelmChartStatus;
 }
 
+export interface CommonMetadata {
+  /** Annotations to set. */
+  annotations?: Record<string, string>;
+  /** Labels to set. */
+  labels?: Record<string, string>;
+}
+
+export interface HelmReleaseSpecChartSpecSourceRef {
+  /** API version of the source. */
+  apiVersion?: string;
+  /** Kind of the source. */
+  kind: "HelmRepository" | "GitRepository" | "Bucket";
+  /** Name of the source. */
+  name: string;
+  /** Namespace of the source; the HelmRelease's namespace when unset. */
+  namespace?: string;
+}
+
+export interface HelmReleaseSpecChartSpecVerify {
+  /**
+   * Verification provider.
+   * @defaultValue "cosign" (set by the apiserver)
+   */
+  provider: "cosign" | "notation";
+  /** Secret holding the public keys. */
+  secretRef?: LocalObjectReference;
+}
+
+export interface HelmReleaseSpecChartSpec {
+  /** Name or path of the chart in the source. */
+  chart: string;
+  /**
+   * Version semver expression, ignored for charts from GitRepository and Bucket sources.
+   * @defaultValue "*" (set by the apiserver)
+   */
+  version?: string;
+  /** The source the chart is in. */
+  sourceRef: HelmReleaseSpecChartSpecSourceRef;
+  /** How often the HelmChart checks for updates; the HelmRelease's interval when unset. */
+  interval?: string;
+  /**
+   * What makes a new artifact, ChartVersion or Revision (of the source).
+   * @defaultValue "ChartVersion" (set by the apiserver)
+   */
+  reconcileStrategy?: "ChartVersion" | "Revision";
+  /** Values files of the chart merged in order into its values.yaml. */
+  valuesFiles?: string[];
+  /** Missing valuesFiles are skipped rather than failing. */
+  ignoreMissingValuesFiles?: boolean;
+  /** Verification of the chart's OCI signature. */
+  verify?: HelmReleaseSpecChartSpecVerify;
+}
+
+export interface HelmChartTemplate {
+  /** Labels and annotations of the HelmChart. */
+  metadata?: CommonMetadata;
+  /** The HelmChart's spec. */
+  spec: HelmReleaseSpecChartSpec;
+}
+
+export interface HelmReleaseChartRef {
+  /** API version of the referent. */
+  apiVersion?: string;
+  /** Kind of the referent. */
+  kind: "OCIRepository" | "HelmChart" | "ExternalArtifact";
+  /** Name of the referent. */
+  name: string;
+  /** Namespace of the referent; the HelmRelease's namespace when unset. */
+  namespace?: string;
+}
+
+export interface SecretKeyReference {
+  /** Name of the Secret. */
+  name: string;
+  /** Key in the Secret. */
+  key?: string;
+}
+
+export interface KubeConfigReference {
+  /** Secret with the kubeconfig under key (default 'value' or 'value.yaml'). */
+  secretRef?: SecretKeyReference;
+  /** ConfigMap describing a cluster reached through workload identity. */
+  configMapRef?: LocalObjectReference;
+}
+
+export interface DependencyReference {
+  /** Name of the dependency. */
+  name: string;
+  /** Namespace of the dependency; this object's namespace when unset. */
+  namespace?: string;
+  /** CEL expression deciding whether the dependency is ready. */
+  readyExpr?: string;
+}
+
+export interface Selector {
+  /** API group. */
+  group?: string;
+  /** API version. */
+  version?: string;
+  /** Kind. */
+  kind?: string;
+  /** Name. */
+  name?: string;
+  /** Namespace. */
+  namespace?: string;
+  /** Annotation selector expression. */
+  annotationSelector?: string;
+  /** Label selector expression. */
+  labelSelector?: string;
+}
+
+export interface IgnoreRule {
+  /** JSON pointers to ignore. */
+  paths: string[];
+  /** Which objects the rule applies to; all when unset. */
+  target?: Selector;
+}
+
+export interface DriftDetection {
+  /** enabled corrects drift, warn only reports it, disabled (default) does neither. */
+  mode?: "enabled" | "warn" | "disabled";
+  /** JSON pointers (of matched objects) left out of drift detection. */
+  ignore?: IgnoreRule[];
+}
+
+export interface HelmReleaseSpecInstallRemediation {
+  /** Retries after a failed install (-1 without end); 0 when unset. */
+  retries?: number;
+  /** Test failures do not count as install failures; test.ignoreFailures when unset. */
+  ignoreTestFailures?: boolean;
+  /** The last failure is remediated (uninstalled) once retries are exhausted; true when retries > 0. */
+  remediateLastFailure?: boolean;
+}
+
+export interface HelmReleaseSpecInstallStrategy {
+  /** RemediateOnFailure (remediate, then retry) or RetryOnFailure (retry without remediation). */
+  name: "RemediateOnFailure" | "RetryOnFailure";
+  /** Time between retries (RetryOnFailure). */
+  retryInterval?: string;
+}
+
+export interface Install {
+  /** Timeout of the install; spec.timeout when unset. */
+  timeout?: string;
+  /** What happens when the install fails. */
+  remediation?: HelmReleaseSpecInstallRemediation;
+  /** What is done after a failure. */
+  strategy?: HelmReleaseSpecInstallStrategy;
+  /** Objects not already owned by the release are not taken over. */
+  disableTakeOwnership?: boolean;
+  /** Hooks are not run. */
+  disableHooks?: boolean;
+  /** Rendered manifests are not validated against the OpenAPI schema. */
+  disableOpenAPIValidation?: boolean;
+  /** Values are not validated against the chart's JSON schema. */
+  disableSchemaValidation?: boolean;
+  /** The install does not wait for the release's objects to be ready. */
+  disableWait?: boolean;
+  /** The install does not wait for Jobs to complete. */
+  disableWaitForJobs?: boolean;
+  /** A release name that was used before may be reused. */
+  replace?: boolean;
+  /** Deprecated, use crds. CRDs are not installed. */
+  skipCRDs?: boolean;
+  /** What happens to the chart's crds/ directory, Skip, Create (default for install) or CreateReplace. */
+  crds?: "Skip" | "Create" | "CreateReplace";
+  /** The target namespace is created when missing. */
+  createNamespace?: boolean;
+  /** Whether the objects are applied server-side. */
+  serverSideApply?: boolean;
+}
+
+export interface HelmReleaseSpecUpgradeRemediation {
+  /** Retries after a failed upgrade (-1 without end); 0 when unset. */
+  retries?: number;
+  /** Test failures do not count as upgrade failures; test.ignoreFailures when unset. */
+  ignoreTestFailures?: boolean;
+  /** The last failure is remediated once retries are exhausted; true when retries > 0. */
+  remediateLastFailure?: boolean;
+  /** How a failed upgrade is remediated, rollback (default) or uninstall. */
+  strategy?: "rollback" | "uninstall";
+}
+
+export interface HelmReleaseSpecUpgradeStrategy {
+  /** RemediateOnFailure (remediate, then retry) or RetryOnFailure (retry without remediation). */
+  name: "RemediateOnFailure" | "RetryOnFailure";
+  /** Time between retries (RetryOnFailure). */
+  retryInterval?: string;
+}
+
+export interface Upgrade {
+  /** Timeout of the upgrade; spec.timeout when unset. */
+  timeout?: string;
+  /** What happens when the upgrade fails. */
+  remediation?: HelmReleaseSpecUpgradeRemediation;
+  /** What is done after a failure. */
+  strategy?: HelmReleaseSpecUpgradeStrategy;
+  /** Objects not already owned by the release are not taken over. */
+  disableTakeOwnership?: boolean;
+  /** Hooks are not run. */
+  disableHooks?: boolean;
+  /** Rendered manifests are not validated against the OpenAPI schema. */
+  disableOpenAPIValidation?: boolean;
+  /** Values are not validated against the chart's JSON schema. */
+  disableSchemaValidation?: boolean;
+  /** The upgrade does not wait for the release's objects to be ready. */
+  disableWait?: boolean;
+  /** The upgrade does not wait for Jobs to complete. */
+  disableWaitForJobs?: boolean;
+  /** Objects are replaced (delete and create) when an update is refused. */
+  force?: boolean;
+  /** The last release's values are reused, merged under the new ones. */
+  preserveValues?: boolean;
+  /** Objects created by a failed upgrade are deleted. */
+  cleanupOnFail?: boolean;
+  /** What happens to the chart's crds/ directory, Skip, Create (default for install) or CreateReplace. */
+  crds?: "Skip" | "Create" | "CreateReplace";
+  /** What happens when the chart's name changes, InPlaceUpdate or Reinstall. */
+  chartNameChangeStrategy?: "InPlaceUpdate" | "Reinstall";
+  /** Whether the objects are applied server-side. */
+  serverSideApply?: "enabled" | "disabled" | "auto";
+}
+
+export interface HelmReleaseSpecTestFilters {
+  /** Name of the test. */
+  name: string;
+  /** The test is excluded rather than selected. */
+  exclude?: boolean;
+}
+
+export interface Test {
+  /** Runs the chart's test hooks. */
+  enable?: boolean;
+  /** Timeout of the tests; spec.timeout when unset. */
+  timeout?: string;
+  /** Failed tests do not fail the release. */
+  ignoreFailures?: boolean;
+  /** Which tests run. */
+  filters?: HelmReleaseSpecTestFilters[];
+}
+
+export interface Rollback {
+  /** Timeout of the rollback; spec.timeout when unset. */
+  timeout?: string;
+  /** The rollback does not wait for the objects to be ready. */
+  disableWait?: boolean;
+  /** The rollback does not wait for Jobs to complete. */
+  disableWaitForJobs?: boolean;
+  /** Hooks are not run. */
+  disableHooks?: boolean;
+  /** Pods are restarted. */
+  recreate?: boolean;
+  /** Objects are replaced when an update is refused. */
+  force?: boolean;
+  /** Objects created by a failed rollback are deleted. */
+  cleanupOnFail?: boolean;
+  /** Whether the objects are applied server-side. */
+  serverSideApply?: "enabled" | "disabled" | "auto";
+}
+
+export interface Uninstall {
+  /** Timeout of the uninstall; spec.timeout when unset. */
+  timeout?: string;
+  /** Hooks are not run. */
+  disableHooks?: boolean;
+  /** The release's history is kept (marked uninstalled). */
+  keepHistory?: boolean;
+  /** The uninstall does not wait for deletions to finish. */
+  disableWait?: boolean;
+  /**
+   * How dependents of deleted objects are deleted.
+   * @defaultValue "background" (set by the apiserver)
+   */
+  deletionPropagation?: "background" | "foreground" | "orphan";
+}
+
+export interface ValuesReference {
+  /** Kind of the referent. */
+  kind: "Secret" | "ConfigMap";
+  /** Name of the referent, in the HelmRelease's namespace. */
+  name: string;
+  /** Key holding the values; 'values.yaml' when unset. */
+  valuesKey?: string;
+  /** Path (Helm --set syntax) the key's value is set at, instead of merging it as YAML. */
+  targetPath?: string;
+  /** A missing referent or key is not an error. */
+  optional?: boolean;
+  /** With targetPath, the value is set as is (helm --set-literal), not parsed as --set syntax. */
+  literal?: boolean;
+}
+
+export interface HelmReleaseSpecWaitStrategy {
+  /** poller (kstatus) or legacy. */
+  name: "poller" | "legacy";
+}
+
+export interface CustomHealthCheck {
+  /** API version of the custom resource. */
+  apiVersion: string;
+  /** Kind of the custom resource. */
+  kind?: string;
+  /** CEL expression true when the resource reached its desired state. */
+  current: string;
+  /** CEL expression true while the resource has not reached it yet. */
+  inProgress?: string;
+  /** CEL expression true when the resource failed to reach it. */
+  failed?: string;
+}
+
+export interface Patch {
+  /** The patch, inline YAML. */
+  patch: string;
+  /** Which objects the rule applies to; all when unset. */
+  target?: Selector;
+}
+
+export interface Image {
+  /** Image name to match. */
+  name: string;
+  /** Name to set. */
+  newName?: string;
+  /** Tag to set. */
+  newTag?: string;
+  /** Digest to set (wins over newTag). */
+  digest?: string;
+}
+
+export interface HelmReleaseSpecPostRenderersKustomize {
+  /** Strategic merge or JSON6902 patches, each with an optional target. */
+  patches?: Patch[];
+  /** Image names, tags and digests to set. */
+  images?: Image[];
+}
+
+export interface PostRenderer {
+  /** Kustomize patches and images applied to the rendered manifests. */
+  kustomize?: HelmReleaseSpecPostRenderersKustomize;
+}
+
+export interface HelmReleaseSpec {
+  /** Template of the HelmChart the controller creates (and owns) in the source's namespace; mutually exclusive with chartRef. */
+  chart?: HelmChartTemplate;
+  /** An existing HelmChart or OCIRepository holding the chart; mutually exclusive with chart. */
+  chartRef?: HelmReleaseChartRef;
+  /** How often the release is reconciled. */
+  interval: string;
+  /** A kubeconfig Secret of the remote cluster the release is installed on. */
+  kubeConfig?: KubeConfigReference;
+  /** Suspends reconciliation; the release is left as it is. */
+  suspend?: boolean;
+  /** Name of the Helm release; '[<targetNamespace>-]<name>' when unset. */
+  releaseName?: string;
+  /** Namespace the release installs into; the HelmRelease's namespace when unset. */
+  targetNamespace?: string;
+  /** Namespace holding the release's storage Secrets; the HelmRelease's namespace when unset. */
+  storageNamespace?: string;
+  /** HelmReleases that must be ready before this one is reconciled. */
+  dependsOn?: DependencyReference[];
+  /** Time for any Kubernetes operation of a Helm action (hooks, waits); default 5m. */
+  timeout?: string;
+  /** Number of release revisions kept in storage (default 5; 0 keeps all). */
+  maxHistory?: number;
+  /** ServiceAccount impersonated for the Helm actions. */
+  serviceAccountName?: string;
+  /** Whether one Kubernetes client is kept for all Helm actions of a reconcile. */
+  persistentClient?: boolean;
+  /** How changes made to the release's objects outside Helm are detected and corrected. */
+  driftDetection?: DriftDetection;
+  /** How the release is installed. */
+  install?: Install;
+  /** How the release is upgraded. */
+  upgrade?: Upgrade;
+  /** Helm tests run after an install or upgrade. */
+  test?: Test;
+  /** How a release is rolled back. */
+  rollback?: Rollback;
+  /** How the release is uninstalled. */
+  uninstall?: Uninstall;
+  /** ConfigMaps and Secrets whose values are merged, in order, under spec.values. */
+  valuesFrom?: ValuesReference[];
+  /** Values of the release, merged over the chart's values. */
+  values?: unknown;
+  /** What the post-renderers get, nohooks, combined (Helm 4 default) or separate. */
+  postRenderStrategy?: "nohooks" | "combined" | "separate";
+  /** How Helm waits for the release's objects to become ready. */
+  waitStrategy?: HelmReleaseSpecWaitStrategy;
+  /** CEL health checks of custom resources, used when a Helm action waits with the poller strategy. */
+  healthCheckExprs?: CustomHealthCheck[];
+  /** Post-renderers applied, in order, to the rendered manifests. */
+  postRenderers?: PostRenderer[];
+  /** Labels and annotations set on every object of the release. */
+  commonMetadata?: CommonMetadata;
+}
+
+export interface ResourceRef {
+  /** Object identity as '<namespace>_<name>_<group>_<kind>'. */
+  id: string;
+  /** API version of the object's kind. */
+  v: string;
+}
+
+export interface ResourceInventory {
+  /** One entry per object. */
+  entries: ResourceRef[];
+}
+
+export interface HelmReleaseStatusHistoryTestHooks {
+  /** When the test last started. */
+  lastStarted?: string;
+  /** When the test last completed. */
+  lastCompleted?: string;
+  /** Phase of the last run (Succeeded, Failed, ...). */
+  phase?: string;
+}
+
+export interface HelmReleaseSnapshot {
+  /** The action that made the snapshot (install, upgrade, rollback, ...). */
+  action?: string;
+  /** Version of the snapshot's format. */
+  apiVersion?: string;
+  /** Checksum of the release object. */
+  digest: string;
+  /** Release name. */
+  name: string;
+  /** Namespace the release is deployed to. */
+  namespace: string;
+  /** Release revision. */
+  version: number;
+  /** Helm status of the release (deployed, failed, superseded, ...). */
+  status: string;
+  /** Name of the chart. */
+  chartName: string;
+  /** Version of the chart. */
+  chartVersion: string;
+  /** App version of the chart. */
+  appVersion?: string;
+  /** Checksum of the release's values. */
+  configDigest: string;
+  /** When the release was first deployed. */
+  firstDeployed: string;
+  /** When this revision was deployed. */
+  lastDeployed: string;
+  /** When the release was deleted. */
+  deleted?: string;
+  /** Test hooks of the revision by name, with their last run. */
+  testHooks?: Record<string, HelmReleaseStatusHistoryTestHooks>;
+  /** Digest of the OCI artifact of the chart. */
+  ociDigest?: string;
+}
+
+export interface HelmReleaseStatus {
+  /** Last generation of the object the controller acted on. */
+  observedGeneration?: number;
+  /** Digest of the post-renderers last applied. */
+  observedPostRenderersDigest?: string;
+  /** Digest of the common metadata last applied. */
+  observedCommonMetadataDigest?: string;
+  /** Generation of the last install or upgrade attempt. */
+  lastAttemptedGeneration?: number;
+  /** Current state of the HelmRelease. */
+  conditions?: Condition[];
+  /** The HelmChart ('<namespace>/<name>') the release's chart comes from. */
+  helmChart?: string;
+  /** Namespace of the release's storage, to find it again when spec.storageNamespace changes. */
+  storageNamespace?: string;
+  /** Objects of the release. */
+  inventory?: ResourceInventory;
+  /** Duration of the last release action. */
+  lastAttemptedReleaseActionDuration?: string;
+  /** Snapshots of the release's last revisions, newest first. */
+  history?: HelmReleaseSnapshot[];
+  /** The last release action attempted, install or upgrade. */
+  lastAttemptedReleaseAction?: "install" | "upgrade";
+  /** Reconcile failures since the last success. */
+  failures?: number;
+  /** Install failures since the last successful install. */
+  installFailures?: number;
+  /** Upgrade failures since the last successful upgrade. */
+  upgradeFailures?: number;
+  /** Chart version (or source revision) of the last release attempt. */
+  lastAttemptedRevision?: string;
+  /** Digest of the chart artifact of the last release attempt. */
+  lastAttemptedRevisionDigest?: string;
+  /** Deprecated, use lastAttemptedConfigDigest. */
+  lastAttemptedValuesChecksum?: string;
+  /** Deprecated, use history. */
+  lastReleaseRevision?: number;
+  /** Digest of the values of the last release attempt. */
+  lastAttemptedConfigDigest?: string;
+  /** Value of the reconcile.fluxcd.io/requestedAt annotation last acted on. */
+  lastHandledReconcileAt?: string;
+  /** Value of the reconcile.fluxcd.io/forceAt annotation last acted on. */
+  lastHandledForceAt?: string;
+  /** Value of the reconcile.fluxcd.io/resetAt annotation last acted on. */
+  lastHandledResetAt?: string;
+}
+
+/** A HelmRelease installs a Helm chart as a release and keeps the release equal to its spec. */
+export interface HelmRelease {
+  apiVersion: "helm.toolkit.fluxcd.io/v2";
+  kind: "HelmRelease";
+  metadata: ObjectMeta;
+  /** Which chart to release, with which values, and how to install, upgrade, test, roll back and uninstall it. */
+  spec: HelmReleaseSpec;
+  /**
+   * What the controller observed of the release.
+   * @defaultValue {"observedGeneration":-1} (set by the apiserver)
+   */
+  status?: HelmReleaseStatus;
+}
+
 export interface NamespaceSelector {
   /** Labels a namespace must all have. */
   matchLabels?: Record<string, string>;
@@ -339,22 +850,6 @@ export interface HelmRepository {
   status?: HelmRepositoryStatus;
 }
 
-export interface CommonMetadata {
-  /** Annotations added to every object. */
-  annotations?: Record<string, string>;
-  /** Labels added to every object. */
-  labels?: Record<string, string>;
-}
-
-export interface DependencyReference {
-  /** Name of the Kustomization. */
-  name: string;
-  /** Namespace of the Kustomization; this object's namespace when unset. */
-  namespace?: string;
-  /** CEL expression deciding whether the dependency is ready, replacing the built-in check. */
-  readyExpr?: string;
-}
-
 export interface Decryption {
   /** Decryption engine. */
   provider: "sops";
@@ -362,20 +857,6 @@ export interface Decryption {
   serviceAccountName?: string;
   /** Secret with the decryption keys; its static credentials win over serviceAccountName. */
   secretRef?: LocalObjectReference;
-}
-
-export interface SecretKeyReference {
-  /** Name of the Secret. */
-  name: string;
-  /** Key in the Secret; an implementation-specific default when unset. */
-  key?: string;
-}
-
-export interface KubeConfigReference {
-  /** Secret holding a kubeconfig under 'key' ('value' when unset); generic provider only. */
-  secretRef?: SecretKeyReference;
-  /** ConfigMap describing a cloud cluster (keys provider, cluster, address, ca.crt, audiences, serviceAccountName) to reach with workload identity. */
-  configMapRef?: LocalObjectReference;
 }
 
 export interface SubstituteReference {
@@ -410,41 +891,6 @@ export interface NamespacedObjectKindReference {
   namespace?: string;
 }
 
-export interface Selector {
-  /** API group of the objects. */
-  group?: string;
-  /** API version of the objects. */
-  version?: string;
-  /** Kind of the objects. */
-  kind?: string;
-  /** Name (a regular expression) of the objects. */
-  name?: string;
-  /** Namespace of the objects. */
-  namespace?: string;
-  /** Label-selector expression matched against the annotations. */
-  annotationSelector?: string;
-  /** Label-selector expression matched against the labels. */
-  labelSelector?: string;
-}
-
-export interface Patch {
-  /** Inline strategic merge patch, or JSON 6902 patch as a list of operations. */
-  patch: string;
-  /** Objects the patch applies to. */
-  target?: Selector;
-}
-
-export interface Image {
-  /** Image name without tag. */
-  name: string;
-  /** Replacement name. */
-  newName?: string;
-  /** Replacement tag. */
-  newTag?: string;
-  /** Replacement digest; newTag is ignored when set. */
-  digest?: string;
-}
-
 export interface CrossNamespaceSourceReference {
   /** API version of the source. */
   apiVersion?: string;
@@ -454,26 +900,6 @@ export interface CrossNamespaceSourceReference {
   name: string;
   /** Namespace of the source; this object's namespace when unset. */
   namespace?: string;
-}
-
-export interface CustomHealthCheck {
-  /** API version of the custom resource; only its group is matched. */
-  apiVersion: string;
-  /** Kind of the custom resource; when unset, every kind of the API group. */
-  kind?: string;
-  /** CEL expression true when the resource reached its desired state. */
-  current: string;
-  /** CEL expression true while the resource is still progressing. */
-  inProgress?: string;
-  /** CEL expression true when the resource failed. */
-  failed?: string;
-}
-
-export interface IgnoreRule {
-  /** JSON Pointer (RFC 6901) paths to ignore. */
-  paths: string[];
-  /** Objects the rule applies to; all objects when unset. */
-  target?: Selector;
 }
 
 export interface KustomizationSpec {
@@ -534,18 +960,6 @@ export interface KustomizationSpec {
   healthCheckExprs?: CustomHealthCheck[];
   /** JSON pointers excluded from drift detection and apply. */
   ignore?: IgnoreRule[];
-}
-
-export interface ResourceRef {
-  /** Object identity as '<namespace>_<name>_<group>_<kind>'. */
-  id: string;
-  /** API version of the object's kind. */
-  v: string;
-}
-
-export interface ResourceInventory {
-  /** One entry per applied object. */
-  entries: ResourceRef[];
 }
 
 export interface Snapshot {

@@ -14,7 +14,12 @@ export { repoRoot };
 const run = promisify(execFile);
 export const chartsDir = join(repoRoot, "charts");
 
-export const controllerNames = ["source-controller", "kustomize-controller", "notification-controller"] as const;
+export const controllerNames = [
+  "source-controller",
+  "kustomize-controller",
+  "helm-controller",
+  "notification-controller",
+] as const;
 export type ControllerName = (typeof controllerNames)[number];
 
 interface EnvVar {

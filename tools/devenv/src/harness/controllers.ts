@@ -64,6 +64,7 @@ export interface StartOptions {
 const firstRead: Record<ControllerName, { group: string; resource: string }> = {
   "source-controller": { group: "source.toolkit.fluxcd.io", resource: "gitrepositories" },
   "kustomize-controller": { group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations" },
+  "helm-controller": { group: "helm.toolkit.fluxcd.io", resource: "helmreleases" },
   "notification-controller": { group: "notification.toolkit.fluxcd.io", resource: "alerts" },
 };
 
@@ -82,6 +83,11 @@ export async function localOverrides(
       out.push(`--${m[1]}=${address}`);
     } else if (arg.startsWith("--storage-path=")) {
       out.push(`--storage-path=${join(dir, "storage")}`);
+    } else if (arg.startsWith("--helm-path=")) {
+      // The image's /usr/local/bin/helm: locally the pinned helm on PATH.
+      out.push("--helm-path=helm");
+    } else if (arg.startsWith("--work-dir=")) {
+      out.push(`--work-dir=${join(dir, "helm-work")}`);
     } else {
       out.push(arg);
     }

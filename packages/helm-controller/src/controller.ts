@@ -1,0 +1,46 @@
+// Wires the HelmRelease reconciler to a runtime Manager. main.ts parses flags and calls this; tests call it with a
+// manager of their own.
+import type { Controller, Manager } from "@capstan/runtime";
+import type { ClusterAccess } from "./helm/access.js";
+import { helmReleaseReconciler } from "./helmrelease/reconciler.js";
+import type { ImpersonatingClient } from "./helmrelease/target.js";
+import type { HelmReleaseObject, State } from "./helmrelease/types.js";
+
+export const controllerName = "helm-controller";
+
+export interface HelmControllerOptions {
+  manager: Manager;
+  /** The manager's client, which can impersonate (KubeClient). */
+  client: ImpersonatingClient;
+  /** How the helm child reaches the same cluster as `client`. */
+  access: ClusterAccess;
+  /** Builds a remote cluster's client from a Secret's kubeconfig (KubeClient.fromKubeconfig: inline credentials only). */
+  fromKubeconfig(yaml: string, options: { allowInsecureTls: boolean }): ImpersonatingClient;
+  helmBinary: string;
+  workRoot: string;
+  requeueDependencyMs?: number;
+  defaultServiceAccount?: string;
+  noCrossNamespaceRefs?: boolean;
+  insecureKubeconfigTls?: boolean;
+  chartMaxBytes?: number;
+}
+
+export function registerHelmController(options: HelmControllerOptions): Controller<HelmReleaseObject, State> {
+  return options.manager.register(
+    helmReleaseReconciler({
+      helmBinary: options.helmBinary,
+      fieldManager: controllerName,
+      requeueDependencyMs: options.requeueDependencyMs ?? 5_000,
+      noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
+      chartMaxBytes: options.chartMaxBytes ?? 10 * 1024 * 1024,
+      workRoot: options.workRoot,
+      target: {
+        root: options.client,
+        access: options.access,
+        fromKubeconfig: options.fromKubeconfig,
+        insecureKubeconfigTls: options.insecureKubeconfigTls ?? false,
+        ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
+      },
+    }),
+  );
+}

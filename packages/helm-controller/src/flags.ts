@@ -1,0 +1,60 @@
+// helm-controller's flags: the runtime's common ones plus Flux's own (names and defaults as Flux), and the Capstan
+// additions (marked so) that locate the helm binary, its scratch space and the chart size cap.
+import { controllerFlags, type FlagValues } from "@capstan/runtime";
+
+export const defaultChartMaxBytes = 10 * 1024 * 1024;
+
+export const helmControllerFlags = controllerFlags({
+  "requeue-dependency": {
+    type: "duration",
+    default: 5_000,
+    description: "The interval at which failing dependencies are reevaluated.",
+  },
+  "default-service-account": {
+    type: "string",
+    default: "",
+    description: "Default service account used for impersonation when a HelmRelease names none.",
+  },
+  "no-cross-namespace-refs": {
+    type: "boolean",
+    default: false,
+    description:
+      "When set to true, references between custom resources are allowed only if the reference and the referee are in the same namespace.",
+  },
+  "insecure-kubeconfig-tls": {
+    type: "boolean",
+    default: false,
+    description: "Allow that kubeconfigs provided for remote apply can disable TLS verification.",
+  },
+  "helm-path": {
+    type: "string",
+    default: "helm",
+    description: "(Capstan) Path of the helm binary (v4) that releases are made with.",
+  },
+  "work-dir": {
+    type: "string",
+    default: "/tmp/helm-controller",
+    description: "(Capstan) Directory of the per-reconcile scratch space (charts, values files, helm's HOME).",
+  },
+  "chart-max-size": {
+    type: "number",
+    default: defaultChartMaxBytes,
+    integer: true,
+    min: 1,
+    description: "(Capstan) Largest chart artifact downloaded, in bytes.",
+  },
+});
+
+export type HelmControllerFlags = FlagValues<typeof helmControllerFlags>;
+
+/** The reconcile behaviour the flags select, as registerHelmController takes it (main.ts and the test harness). */
+export function behaviourFromFlags(flags: HelmControllerFlags) {
+  return {
+    requeueDependencyMs: flags.requeueDependency,
+    defaultServiceAccount: flags.defaultServiceAccount,
+    noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
+    insecureKubeconfigTls: flags.insecureKubeconfigTls,
+    chartMaxBytes: flags.chartMaxSize,
+    workRoot: flags.workDir,
+  };
+}

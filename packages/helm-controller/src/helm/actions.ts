@@ -1,0 +1,149 @@
+// The helm commands of a HelmRelease's actions, with Flux's defaults mapped onto helm v4's flags. Pure argument
+// builders (unit-tested) plus a Session that runs them for one release with one cluster access and identity.
+import type { Install, Rollback, Test, Uninstall, Upgrade } from "@capstan/api";
+import { accessArgs, type ClusterAccess } from "./access.js";
+import { runHelm } from "./cli.js";
+
+export interface CommonActionOptions {
+  timeoutMs: number;
+  /** spec.maxHistory (default 5; 0 keeps all). */
+  maxHistory: number;
+}
+
+function waitArgs(disableWait: boolean | undefined, disableWaitForJobs: boolean | undefined): string[] {
+  if (disableWait) return ["--wait=hookOnly"];
+  return disableWaitForJobs ? ["--wait=watcher"] : ["--wait=watcher", "--wait-for-jobs"];
+}
+
+const flag = (on: boolean | undefined, name: string): string[] => (on ? [name] : []);
+
+export function installArgs(
+  release: string,
+  chartPath: string,
+  valuesPath: string,
+  spec: Install,
+  o: CommonActionOptions,
+): string[] {
+  const crds = spec.crds ?? (spec.skipCRDs ? "Skip" : "Create");
+  return [
+    "install",
+    release,
+    chartPath,
+    "--values",
+    valuesPath,
+    "--timeout",
+    `${o.timeoutMs}ms`,
+    ...waitArgs(spec.disableWait, spec.disableWaitForJobs),
+    ...flag(spec.createNamespace, "--create-namespace"),
+    ...flag(crds === "Skip", "--skip-crds"),
+    ...flag(spec.replace, "--replace"),
+    ...flag(spec.disableHooks, "--no-hooks"),
+    ...flag(spec.disableOpenAPIValidation, "--disable-openapi-validation"),
+    ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
+    ...flag(!spec.disableTakeOwnership, "--take-ownership"),
+    ...(spec.serverSideApply === undefined ? [] : [`--server-side=${spec.serverSideApply}`]),
+  ];
+}
+
+export function upgradeArgs(
+  release: string,
+  chartPath: string,
+  valuesPath: string,
+  spec: Upgrade,
+  o: CommonActionOptions,
+): string[] {
+  return [
+    "upgrade",
+    release,
+    chartPath,
+    "--values",
+    valuesPath,
+    spec.preserveValues ? "--reuse-values" : "--reset-values",
+    "--history-max",
+    String(o.maxHistory),
+    "--timeout",
+    `${o.timeoutMs}ms`,
+    ...waitArgs(spec.disableWait, spec.disableWaitForJobs),
+    ...flag(spec.force, "--force-replace"),
+    ...flag(spec.cleanupOnFail, "--cleanup-on-fail"),
+    ...flag(spec.disableHooks, "--no-hooks"),
+    ...flag(spec.disableOpenAPIValidation, "--disable-openapi-validation"),
+    ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
+    ...flag(!spec.disableTakeOwnership, "--take-ownership"),
+    ...(spec.serverSideApply === undefined ? [] : [`--server-side=${serverSide(spec.serverSideApply)}`]),
+  ];
+}
+
+function serverSide(v: "enabled" | "disabled" | "auto"): string {
+  return v === "enabled" ? "true" : v === "disabled" ? "false" : "auto";
+}
+
+export function rollbackArgs(release: string, revision: number, spec: Rollback, o: CommonActionOptions): string[] {
+  return [
+    "rollback",
+    release,
+    String(revision),
+    "--history-max",
+    String(o.maxHistory),
+    "--timeout",
+    `${o.timeoutMs}ms`,
+    ...waitArgs(spec.disableWait, spec.disableWaitForJobs),
+    ...flag(spec.force, "--force-replace"),
+    ...flag(spec.cleanupOnFail, "--cleanup-on-fail"),
+    ...flag(spec.disableHooks, "--no-hooks"),
+    ...(spec.serverSideApply === undefined ? [] : [`--server-side=${serverSide(spec.serverSideApply)}`]),
+  ];
+}
+
+export function uninstallArgs(release: string, spec: Uninstall, o: Pick<CommonActionOptions, "timeoutMs">): string[] {
+  return [
+    "uninstall",
+    release,
+    "--ignore-not-found",
+    "--cascade",
+    spec.deletionPropagation ?? "background",
+    "--timeout",
+    `${o.timeoutMs}ms`,
+    ...(spec.disableWait ? [] : ["--wait=watcher"]),
+    ...flag(spec.keepHistory, "--keep-history"),
+    ...flag(spec.disableHooks, "--no-hooks"),
+  ];
+}
+
+export function testArgs(release: string, spec: Test, o: Pick<CommonActionOptions, "timeoutMs">): string[] {
+  const filters = (spec.filters ?? []).map((f) => `${f.exclude ? "!" : ""}name=${f.name}`);
+  return ["test", release, "--timeout", `${o.timeoutMs}ms`, ...(filters.length ? ["--filter", filters.join(",")] : [])];
+}
+
+export interface SessionOptions {
+  binary: string;
+  workDir: string;
+  access: ClusterAccess;
+  /** Namespace of the release and its storage (helm's --namespace). */
+  namespace: string;
+  impersonateUser?: string;
+  redact: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** Runs helm commands for one release: same cluster, identity, namespace and redactions for each. */
+export class HelmSession {
+  constructor(private readonly o: SessionOptions) {}
+
+  /** Runs `args`, killing helm 30 s after the action's own timeout would have ended it. */
+  async run(args: string[], timeoutMs: number): Promise<string> {
+    const { stdout } = await runHelm(
+      [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
+      {
+        binary: this.o.binary,
+        workDir: this.o.workDir,
+        deadlineMs: timeoutMs + 30_000,
+        env: this.o.access.env,
+        redact: this.o.redact,
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+        maxStdoutBytes: 1024 * 1024,
+      },
+    );
+    return stdout;
+  }
+}

@@ -1,0 +1,132 @@
+// The chart a HelmRelease releases: spec.chart makes the controller create (and own) the HelmChart `<ns>-<name>` in
+// the source's namespace, as Flux does; spec.chartRef names an existing HelmChart. Either way the HelmChart's
+// artifact (published by source-controller) is the chart, and the release waits while it has none.
+import { HelmReleaseReasons, helmChartType } from "@capstan/api";
+import { getCondition, type ReconcileContext, StallingError, WaitingError } from "@capstan/runtime";
+import type { ChartArtifact } from "../chart/fetch.js";
+import { helmChartRefOf } from "./names.js";
+import type { HelmChartObject, HelmReleaseObject } from "./types.js";
+
+/** Labels Flux puts on the HelmChart it creates for a HelmRelease. */
+export const ownerLabels = { name: "helm.toolkit.fluxcd.io/name", namespace: "helm.toolkit.fluxcd.io/namespace" };
+
+export interface ChartSourceOptions {
+  fieldManager: string;
+  noCrossNamespaceRefs: boolean;
+  requeueMs: number;
+}
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The HelmChart object spec.chart describes. */
+export function helmChartFromTemplate(obj: HelmReleaseObject): HelmChartObject {
+  const t = obj.spec.chart;
+  const ref = helmChartRefOf(obj);
+  if (!t || !ref) throw new Error("internal: helmChartFromTemplate without spec.chart");
+  const labels = {
+    ...t.metadata?.labels,
+    [ownerLabels.name]: obj.metadata.name,
+    [ownerLabels.namespace]: obj.metadata.namespace ?? "default",
+  };
+  return {
+    apiVersion: `${helmChartType.group}/${helmChartType.version}`,
+    kind: "HelmChart",
+    metadata: {
+      name: ref.name,
+      namespace: ref.namespace,
+      labels,
+      ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+    },
+    spec: defined({
+      chart: t.spec.chart,
+      version: t.spec.version ?? "*",
+      sourceRef: defined({ kind: t.spec.sourceRef.kind, name: t.spec.sourceRef.name }),
+      interval: t.spec.interval ?? obj.spec.interval,
+      reconcileStrategy: t.spec.reconcileStrategy ?? "ChartVersion",
+      valuesFiles: t.spec.valuesFiles,
+      ignoreMissingValuesFiles: t.spec.ignoreMissingValuesFiles,
+      verify: t.spec.verify,
+    }) as HelmChartObject["spec"],
+  } as HelmChartObject;
+}
+
+/** Creates or updates the templated HelmChart, or checks the chartRef; returns its artifact once it has one. */
+export async function resolveChart(
+  ctx: ReconcileContext,
+  obj: HelmReleaseObject,
+  o: ChartSourceOptions,
+): Promise<{ artifact: ChartArtifact; helmChart: string }> {
+  const ns = obj.metadata.namespace ?? "default";
+  if (obj.spec.chartRef && obj.spec.chartRef.kind !== "HelmChart") {
+    throw new StallingError(
+      `spec.chartRef kind ${obj.spec.chartRef.kind} is not supported yet: Capstan releases charts from HelmCharts (spec.chart or chartRef kind HelmChart)`,
+      { reason: HelmReleaseReasons.InitFailed },
+    );
+  }
+  const ref = helmChartRefOf(obj);
+  if (!ref)
+    throw new StallingError("either spec.chart or spec.chartRef must be set", {
+      reason: HelmReleaseReasons.InitFailed,
+    });
+  if (o.noCrossNamespaceRefs && ref.namespace !== ns) {
+    throw new StallingError(
+      `can't access HelmChart '${ref.namespace}/${ref.name}', cross-namespace references have been blocked`,
+      {
+        reason: HelmReleaseReasons.AccessDenied,
+      },
+    );
+  }
+  const id = `${ref.namespace}/${ref.name}`;
+  if (obj.spec.chart) {
+    // A template that moved (new source namespace) leaves its old HelmChart behind: delete it, as Flux does.
+    const previous = obj.status?.helmChart;
+    if (previous && previous !== id) await deleteHelmChart(ctx, previous);
+    await ctx.client.apply(helmChartFromTemplate(obj), { fieldManager: o.fieldManager, force: true });
+  }
+  obj.status ??= {};
+  obj.status.helmChart = id;
+  const chart = await ctx.client.get<HelmChartObject>({
+    apiVersion: `${helmChartType.group}/${helmChartType.version}`,
+    kind: "HelmChart",
+    name: ref.name,
+    namespace: ref.namespace,
+  });
+  if (!chart) {
+    throw new WaitingError(`HelmChart '${id}' not found`, {
+      reason: HelmReleaseReasons.ArtifactFailed,
+      requeueAfterMs: o.requeueMs,
+    });
+  }
+  const artifact = chart.status?.artifact;
+  const ready = getCondition(chart, "Ready");
+  if (!artifact) {
+    const why = ready?.status === "False" ? `: ${ready.message}` : "";
+    throw new WaitingError(`HelmChart '${id}' is not ready${why}`, {
+      reason: HelmReleaseReasons.ArtifactFailed,
+      requeueAfterMs: o.requeueMs,
+    });
+  }
+  if (chart.metadata.generation !== undefined && chart.status?.observedGeneration !== chart.metadata.generation) {
+    throw new WaitingError(
+      `HelmChart '${id}' is not ready: its spec changed and source-controller has not built it yet`,
+      {
+        reason: HelmReleaseReasons.ArtifactFailed,
+        requeueAfterMs: o.requeueMs,
+      },
+    );
+  }
+  return { artifact: { url: artifact.url, digest: artifact.digest ?? "", revision: artifact.revision }, helmChart: id };
+}
+
+export async function deleteHelmChart(ctx: ReconcileContext, id: string): Promise<void> {
+  const [namespace, name] = id.split("/");
+  if (!namespace || !name) return;
+  await ctx.client.delete({
+    apiVersion: `${helmChartType.group}/${helmChartType.version}`,
+    kind: "HelmChart",
+    namespace,
+    name,
+  });
+}

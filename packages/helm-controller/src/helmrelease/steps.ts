@@ -1,0 +1,519 @@
+// The HelmRelease's steps, in the order they run (the runtime's step shape): check the spec, make a scratch
+// directory, check dependencies, resolve the chart (HelmChart artifact), compose values, pick the cluster and
+// identity, read the release's storage, then release: install, upgrade, test and remediate as Flux's helm-controller
+// does, with the real helm binary. The end of every pass records status.history from Helm's storage and removes the
+// scratch directory.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HelmEventAnnotations, HelmReleaseConditions, HelmReleaseReasons } from "@capstan/api";
+import {
+  markFalse,
+  markTrue,
+  type ReconcileContext,
+  ReconcileError,
+  removeCondition,
+  StallingError,
+  type Step,
+  type StepsOutcome,
+} from "@capstan/runtime";
+import { ChartFetchError, fetchChart } from "../chart/fetch.js";
+import { HelmSession, installArgs, rollbackArgs, testArgs, uninstallArgs, upgradeArgs } from "../helm/actions.js";
+import { HelmCommandError } from "../helm/cli.js";
+import {
+  configDigest,
+  type HelmReleaseRecord,
+  isPending,
+  listReleases,
+  ReleaseStatus,
+  releaseId,
+} from "../helm/release.js";
+import { composeValues, ValuesError } from "../values/compose.js";
+import { resolveChart } from "./chart-source.js";
+import { checkDependencies as checkDependsOn } from "./dependencies.js";
+import { chartId, historyOf } from "./history.js";
+import { releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { type TargetOptions, targetFor } from "./target.js";
+import { checkDurations, timeoutOf } from "./timing.js";
+import { type HelmReleaseObject, need, type State, type Target } from "./types.js";
+
+export interface StepDeps {
+  helmBinary: string;
+  target: TargetOptions;
+  fieldManager: string;
+  requeueDependencyMs: number;
+  noCrossNamespaceRefs: boolean;
+  /** Largest chart artifact downloaded, in bytes. */
+  chartMaxBytes: number;
+  /** Parent of the per-pass scratch directories. */
+  workRoot: string;
+}
+
+type HelmReleaseStep = Step<HelmReleaseObject, State>;
+
+/** Specs that cannot work as written stall before anything is read. */
+export const checkSpec: HelmReleaseStep = async (ctx, obj) => {
+  checkDurations(obj);
+  const ns = releaseNamespaceOf(obj);
+  if (obj.spec.storageNamespace && obj.spec.storageNamespace !== ns) {
+    throw new StallingError(
+      `spec.storageNamespace '${obj.spec.storageNamespace}' differs from the release namespace '${ns}': not supported yet (Capstan drives the helm CLI, which stores a release in the namespace it installs to)`,
+      { reason: HelmReleaseReasons.InitFailed },
+    );
+  }
+  if ((obj.spec.postRenderers ?? []).length > 0) {
+    throw new StallingError("spec.postRenderers is not supported yet by Capstan's helm-controller", {
+      reason: HelmReleaseReasons.InitFailed,
+    });
+  }
+  const drift = obj.spec.driftDetection?.mode;
+  if (drift === "enabled" || drift === "warn") {
+    ctx.log.info({ mode: drift }, "spec.driftDetection is not supported yet: drift is not detected");
+  }
+};
+
+/** A scratch directory for this pass: values file, chart, kubeconfig, helm's HOME. */
+export function makeWorkDir(deps: StepDeps): HelmReleaseStep {
+  return async (_ctx, _obj, state) => {
+    const dir = join(deps.workRoot, `hr-${randomBytes(6).toString("hex")}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    state.workDir = dir;
+  };
+}
+
+export function checkDependencies(deps: StepDeps): HelmReleaseStep {
+  return async (ctx, obj) => {
+    await checkDependsOn(ctx.client, obj, {
+      requeueAfterMs: deps.requeueDependencyMs,
+      noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
+    });
+  };
+}
+
+export function resolveSource(deps: StepDeps): HelmReleaseStep {
+  return async (ctx, obj, state) => {
+    state.chart = await resolveChart(ctx, obj, {
+      fieldManager: deps.fieldManager,
+      noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
+      requeueMs: deps.requeueDependencyMs,
+    });
+  };
+}
+
+export const composeValuesStep: HelmReleaseStep = async (ctx, obj, state) => {
+  try {
+    const composed = await composeValues(
+      ctx.client,
+      obj.metadata.namespace ?? "default",
+      obj.spec.valuesFrom ?? [],
+      obj.spec.values,
+    );
+    state.values = { ...composed, digest: configDigest(composed.values) };
+  } catch (err) {
+    if (err instanceof ValuesError) {
+      throw new ReconcileError(`could not compose values: ${err.message}`, { reason: HelmReleaseReasons.InitFailed });
+    }
+    throw err;
+  }
+};
+
+export function pickTarget(deps: StepDeps): HelmReleaseStep {
+  return async (_ctx, obj, state) => {
+    state.target = await targetFor(deps.target, obj, need(state, "workDir"));
+  };
+}
+
+export const readRelease: HelmReleaseStep = async (_ctx, obj, state) => {
+  const target = need(state, "target");
+  try {
+    state.releases = await listReleases(target.client, releaseNamespaceOf(obj), releaseNameOf(obj));
+  } catch (cause) {
+    throw new ReconcileError(`failed to get last release revision: ${(cause as Error).message}`, {
+      reason: HelmReleaseReasons.GetLastReleaseFailed,
+      cause,
+    });
+  }
+  obj.status ??= {};
+  obj.status.storageNamespace = releaseNamespaceOf(obj);
+};
+
+type ReleaseAction = "install" | "upgrade";
+
+interface Remediation {
+  retries: number;
+  remediateLastFailure: boolean;
+  ignoreTestFailures: boolean;
+  strategy: "rollback" | "uninstall";
+}
+
+function remediationOf(obj: HelmReleaseObject, action: ReleaseAction): Remediation {
+  const r = obj.spec[action]?.remediation;
+  const retries = r?.retries ?? 0;
+  return {
+    retries,
+    remediateLastFailure: r?.remediateLastFailure ?? retries > 0,
+    ignoreTestFailures: r?.ignoreTestFailures ?? obj.spec.test?.ignoreFailures ?? false,
+    strategy: (r && "strategy" in r ? r.strategy : undefined) ?? "rollback",
+  };
+}
+
+function failuresOf(obj: HelmReleaseObject, action: ReleaseAction): number {
+  return (action === "install" ? obj.status?.installFailures : obj.status?.upgradeFailures) ?? 0;
+}
+
+function exhausted(obj: HelmReleaseObject, action: ReleaseAction): boolean {
+  const { retries } = remediationOf(obj, action);
+  return retries >= 0 && failuresOf(obj, action) > retries;
+}
+
+/** The newest revision that was deployed successfully, other than `latest`: the rollback target. */
+function previousGood(
+  releases: readonly HelmReleaseRecord[],
+  latest: HelmReleaseRecord,
+): HelmReleaseRecord | undefined {
+  return releases.find(
+    (r) =>
+      r.version < latest.version &&
+      (r.info.status === ReleaseStatus.Superseded || r.info.status === ReleaseStatus.Deployed),
+  );
+}
+
+/** Whether the deployed release is the chart version and values asked for. */
+function inSync(latest: HelmReleaseRecord, chartVersion: string, digest: string): boolean {
+  return (
+    latest.info.status === ReleaseStatus.Deployed &&
+    latest.chart.metadata.version === chartVersion &&
+    configDigest(latest.config) === digest
+  );
+}
+
+class Releaser {
+  private readonly session: HelmSession;
+  private readonly name: string;
+  private readonly namespace: string;
+  private readonly maxHistory: number;
+
+  constructor(
+    private readonly deps: StepDeps,
+    private readonly ctx: ReconcileContext,
+    private readonly obj: HelmReleaseObject,
+    private readonly state: State,
+    target: Target,
+  ) {
+    this.name = releaseNameOf(obj);
+    this.namespace = releaseNamespaceOf(obj);
+    this.maxHistory = obj.spec.maxHistory ?? 5;
+    this.session = new HelmSession({
+      binary: deps.helmBinary,
+      workDir: need(state, "workDir"),
+      access: target.access,
+      namespace: this.namespace,
+      ...(target.impersonateUser ? { impersonateUser: target.impersonateUser } : {}),
+      redact: need(state, "values").secrets,
+      signal: ctx.signal,
+    });
+  }
+
+  private get releases(): HelmReleaseRecord[] {
+    return need(this.state, "releases");
+  }
+
+  async refresh(): Promise<HelmReleaseRecord | undefined> {
+    this.state.releases = await listReleases(need(this.state, "target").client, this.namespace, this.name);
+    return this.state.releases[0];
+  }
+
+  private event(type: "Normal" | "Warning", reason: string, message: string): void {
+    const chart = this.state.chart?.artifact.revision ?? "";
+    this.ctx.events.event(this.obj, type, reason, message, {
+      [HelmEventAnnotations.Revision]: chart,
+      [HelmEventAnnotations.Token]: this.state.values?.digest ?? "",
+    });
+  }
+
+  /** Downloads and verifies the chart into the scratch directory; writes the values file next to it. */
+  private async prepare(): Promise<{ chartPath: string; valuesPath: string }> {
+    const dir = need(this.state, "workDir");
+    const chartPath = join(dir, "chart.tgz");
+    const valuesPath = join(dir, "values.yaml");
+    try {
+      await fetchChart(need(this.state, "chart").artifact, chartPath, {
+        maxBytes: this.deps.chartMaxBytes,
+        timeoutMs: 60_000,
+        signal: this.ctx.signal,
+      });
+    } catch (err) {
+      if (err instanceof ChartFetchError) {
+        throw new ReconcileError(err.message, { reason: HelmReleaseReasons.ArtifactFailed });
+      }
+      throw err;
+    }
+    await writeFile(valuesPath, JSON.stringify(need(this.state, "values").values), { mode: 0o600 });
+    return { chartPath, valuesPath };
+  }
+
+  async run(): Promise<void> {
+    const obj = this.obj;
+    obj.status ??= {};
+    const status = obj.status;
+    const artifact = need(this.state, "chart").artifact;
+    const digest = need(this.state, "values").digest;
+    const generation = obj.metadata.generation ?? 0;
+    // A new desired state (spec, chart or values) gets fresh failure counters, as in Flux.
+    if (
+      status.lastAttemptedGeneration !== generation ||
+      status.lastAttemptedRevision !== artifact.revision ||
+      status.lastAttemptedConfigDigest !== digest
+    ) {
+      status.installFailures = 0;
+      status.upgradeFailures = 0;
+      status.failures = 0;
+    }
+    status.lastAttemptedRevision = artifact.revision;
+    status.lastAttemptedRevisionDigest = artifact.digest;
+    status.lastAttemptedConfigDigest = digest;
+    status.lastAttemptedGeneration = generation;
+
+    let latest = this.releases[0];
+    if (latest && isPending(latest.info.status)) latest = await this.unlock(latest);
+    if (latest && latest.info.status !== ReleaseStatus.Uninstalled && inSync(latest, artifact.revision, digest)) {
+      this.adopt(latest);
+      return;
+    }
+    const fresh = !latest || latest.info.status === ReleaseStatus.Uninstalled;
+    const onlyFailed =
+      !fresh &&
+      !this.releases.some(
+        (r) => r.info.status === ReleaseStatus.Deployed || r.info.status === ReleaseStatus.Superseded,
+      );
+    const action: ReleaseAction = fresh || onlyFailed ? "install" : "upgrade";
+    if (exhausted(obj, action)) {
+      throw new StallingError(`Failed to ${action} after ${failuresOf(obj, action)} attempt(s)`, {
+        reason: HelmReleaseReasons.RetriesExceeded,
+        event: false,
+      });
+    }
+    // A release that only ever failed to install cannot be upgraded by helm: it is uninstalled and installed anew.
+    if (onlyFailed)
+      await this.session.run(
+        uninstallArgs(this.name, {}, { timeoutMs: timeoutOf(obj, "uninstall") }),
+        timeoutOf(obj, "uninstall"),
+      );
+    await this.attempt(action);
+  }
+
+  /** A release left pending (a helm killed mid-action) blocks every action: roll it back or uninstall it. */
+  private async unlock(latest: HelmReleaseRecord): Promise<HelmReleaseRecord | undefined> {
+    this.ctx.log.info({ release: releaseId(latest), status: latest.info.status }, "release left pending: remediating");
+    const good = previousGood(this.releases, latest);
+    if (good) await this.rollbackTo(good, false);
+    else
+      await this.session.run(
+        uninstallArgs(this.name, {}, { timeoutMs: timeoutOf(this.obj, "uninstall") }),
+        timeoutOf(this.obj, "uninstall"),
+      );
+    return this.refresh();
+  }
+
+  /** The deployed release is what the spec asks for (adopted from `helm install`, or released earlier). */
+  private adopt(latest: HelmReleaseRecord): void {
+    const released = this.obj.status?.conditions?.find((c) => c.type === HelmReleaseConditions.Released);
+    if (released?.status === "True") return;
+    const install = latest.version === 1;
+    markTrue(
+      this.obj,
+      HelmReleaseConditions.Released,
+      install ? HelmReleaseReasons.InstallSucceeded : HelmReleaseReasons.UpgradeSucceeded,
+      `Helm ${install ? "install" : "upgrade"} succeeded for release ${releaseId(latest)} with chart ${chartId(latest)}`,
+    );
+    removeCondition(this.obj, HelmReleaseConditions.Remediated);
+  }
+
+  private async attempt(action: ReleaseAction): Promise<void> {
+    const obj = this.obj;
+    obj.status ??= {};
+    const status = obj.status;
+    status.lastAttemptedReleaseAction = action;
+    const { chartPath, valuesPath } = await this.prepare();
+    const timeoutMs = timeoutOf(obj, action);
+    const opts = { timeoutMs, maxHistory: this.maxHistory };
+    const started = Date.now();
+    let failure: string | undefined;
+    let testFailed = false;
+    try {
+      await this.session.run(
+        action === "install"
+          ? installArgs(this.name, chartPath, valuesPath, obj.spec.install ?? {}, opts)
+          : upgradeArgs(this.name, chartPath, valuesPath, obj.spec.upgrade ?? {}, opts),
+        timeoutMs,
+      );
+    } catch (err) {
+      if (!(err instanceof HelmCommandError)) throw err;
+      failure = err.message;
+    }
+    status.lastAttemptedReleaseActionDuration = `${((Date.now() - started) / 1000).toFixed(3)}s`;
+    const latest = await this.refresh();
+    const rel = latest ? `${releaseId(latest)} with chart ${chartId(latest)}` : `${this.namespace}/${this.name}`;
+    const Action = action === "install" ? "install" : "upgrade";
+    if (failure === undefined) {
+      if (await this.succeeded(action, latest, rel)) return;
+      testFailed = true;
+      failure = "test failed";
+    }
+    // The attempt failed (or its tests did): count it, remediate as spec.<action>.remediation says, retry or stall.
+    if (action === "install") status.installFailures = (status.installFailures ?? 0) + 1;
+    else status.upgradeFailures = (status.upgradeFailures ?? 0) + 1;
+    status.failures = (status.failures ?? 0) + 1;
+    const reason = action === "install" ? HelmReleaseReasons.InstallFailed : HelmReleaseReasons.UpgradeFailed;
+    const message = `Helm ${Action} failed for release ${rel}: ${failure}`;
+    if (!testFailed) {
+      markFalse(obj, HelmReleaseConditions.Released, reason, message);
+      this.event("Warning", reason, message);
+    }
+    const rem = remediationOf(obj, action);
+    const done = exhausted(obj, action);
+    if (!done || rem.remediateLastFailure) await this.remediate(action, rem, latest);
+    if (done) {
+      throw new StallingError(`Failed to ${action} after ${failuresOf(obj, action)} attempt(s)`, {
+        reason: HelmReleaseReasons.RetriesExceeded,
+        event: false,
+      });
+    }
+    throw new ReconcileError(message, { reason, event: false });
+  }
+
+  /** Records a successful action and runs the tests; false when the tests failed and that fails the release. */
+  private async succeeded(action: ReleaseAction, latest: HelmReleaseRecord | undefined, rel: string): Promise<boolean> {
+    const obj = this.obj;
+    const status = obj.status ?? {};
+    const Action = action === "install" ? "install" : "upgrade";
+    const reason = action === "install" ? HelmReleaseReasons.InstallSucceeded : HelmReleaseReasons.UpgradeSucceeded;
+    const message = `Helm ${Action} succeeded for release ${rel}`;
+    markTrue(obj, HelmReleaseConditions.Released, reason, message);
+    removeCondition(obj, HelmReleaseConditions.Remediated);
+    this.event("Normal", reason, message);
+    if (obj.spec.test?.enable) {
+      const tested = await this.test(latest);
+      if (!tested && !remediationOf(obj, action).ignoreTestFailures) return false;
+    } else {
+      removeCondition(obj, HelmReleaseConditions.TestSuccess);
+    }
+    status.installFailures = 0;
+    status.upgradeFailures = 0;
+    status.failures = 0;
+    return true;
+  }
+
+  private async test(latest: HelmReleaseRecord | undefined): Promise<boolean> {
+    const obj = this.obj;
+    const timeoutMs = timeoutOf(obj, "test");
+    const rel = latest ? `${releaseId(latest)} with chart ${chartId(latest)}` : `${this.namespace}/${this.name}`;
+    try {
+      await this.session.run(testArgs(this.name, obj.spec.test ?? {}, { timeoutMs }), timeoutMs);
+    } catch (err) {
+      if (!(err instanceof HelmCommandError)) throw err;
+      await this.refresh();
+      const message = `Helm test failed for release ${rel}: ${err.message}`;
+      markFalse(obj, HelmReleaseConditions.TestSuccess, HelmReleaseReasons.TestFailed, message);
+      this.event("Warning", HelmReleaseReasons.TestFailed, message);
+      return false;
+    }
+    const after = await this.refresh();
+    const hooks = after ? Object.keys(historyOf([after])[0]?.testHooks ?? {}).length : 0;
+    const message = `Helm test succeeded for release ${rel}: ${hooks === 0 ? "no test hooks" : `${hooks} test hook(s) completed successfully`}`;
+    markTrue(obj, HelmReleaseConditions.TestSuccess, HelmReleaseReasons.TestSucceeded, message);
+    this.event("Normal", HelmReleaseReasons.TestSucceeded, message);
+    return true;
+  }
+
+  private async remediate(
+    action: ReleaseAction,
+    rem: Remediation,
+    latest: HelmReleaseRecord | undefined,
+  ): Promise<void> {
+    if (!latest) return;
+    if (action === "upgrade" && rem.strategy === "rollback") {
+      const good = previousGood(this.releases, latest);
+      if (!good) {
+        markFalse(
+          this.obj,
+          HelmReleaseConditions.Remediated,
+          HelmReleaseReasons.MissingRollbackTarget,
+          `no previous successful release of ${this.namespace}/${this.name} to roll back to`,
+        );
+        return;
+      }
+      await this.rollbackTo(good, true);
+      return;
+    }
+    const timeoutMs = timeoutOf(this.obj, "uninstall");
+    try {
+      await this.session.run(uninstallArgs(this.name, this.obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs);
+    } catch (err) {
+      if (!(err instanceof HelmCommandError)) throw err;
+      const message = `Helm uninstall failed for release ${releaseId(latest)} with chart ${chartId(latest)}: ${err.message}`;
+      markFalse(this.obj, HelmReleaseConditions.Remediated, HelmReleaseReasons.UninstallFailed, message);
+      this.event("Warning", HelmReleaseReasons.UninstallFailed, message);
+      return;
+    }
+    await this.refresh();
+    const message = `Helm uninstall succeeded for release ${releaseId(latest)} with chart ${chartId(latest)}`;
+    markTrue(this.obj, HelmReleaseConditions.Remediated, HelmReleaseReasons.UninstallSucceeded, message);
+    this.event("Normal", HelmReleaseReasons.UninstallSucceeded, message);
+  }
+
+  private async rollbackTo(good: HelmReleaseRecord, record: boolean): Promise<void> {
+    const timeoutMs = timeoutOf(this.obj, "rollback");
+    try {
+      await this.session.run(
+        rollbackArgs(this.name, good.version, this.obj.spec.rollback ?? {}, { timeoutMs, maxHistory: this.maxHistory }),
+        timeoutMs,
+      );
+    } catch (err) {
+      if (!(err instanceof HelmCommandError)) throw err;
+      const message = `Helm rollback to previous release ${releaseId(good)} with chart ${chartId(good)} failed: ${err.message}`;
+      if (record) markFalse(this.obj, HelmReleaseConditions.Remediated, HelmReleaseReasons.RollbackFailed, message);
+      this.event("Warning", HelmReleaseReasons.RollbackFailed, message);
+      if (!record) throw new ReconcileError(message, { reason: HelmReleaseReasons.RollbackFailed });
+      return;
+    }
+    await this.refresh();
+    const message = `Helm rollback to previous release ${releaseId(good)} with chart ${chartId(good)} succeeded`;
+    if (record) markTrue(this.obj, HelmReleaseConditions.Remediated, HelmReleaseReasons.RollbackSucceeded, message);
+    this.event("Normal", HelmReleaseReasons.RollbackSucceeded, message);
+  }
+}
+
+export function release(deps: StepDeps): HelmReleaseStep {
+  return async (ctx, obj, state) => {
+    await new Releaser(deps, ctx, obj, state, need(state, "target")).run();
+  };
+}
+
+/** The end of every pass: status.history from Helm's storage, and the scratch directory goes. */
+export async function endOfPass(
+  _ctx: ReconcileContext,
+  obj: HelmReleaseObject,
+  state: State,
+  _outcome: StepsOutcome,
+): Promise<void> {
+  if (state.releases) {
+    obj.status ??= {};
+    obj.status.history = historyOf(state.releases);
+  }
+  if (state.workDir) await rm(state.workDir, { recursive: true, force: true });
+}
+
+/** The steps in order. */
+export function helmReleaseSteps(deps: StepDeps): HelmReleaseStep[] {
+  return [
+    checkSpec,
+    makeWorkDir(deps),
+    checkDependencies(deps),
+    resolveSource(deps),
+    composeValuesStep,
+    pickTarget(deps),
+    readRelease,
+    release(deps),
+  ];
+}

@@ -32,6 +32,8 @@ export interface KustomizeControllerOptions {
   sopsBinary?: string;
   artifactCacheDir: string;
   httpRetry?: number;
+  /** --concurrent-ssa: parallel server-side apply requests (reads, dry-runs, applies) within a stage (default 4). */
+  concurrentSsa?: number;
   requeueDependencyMs?: number;
   defaultServiceAccount?: string;
   /** --no-cross-namespace-refs: a sourceRef or dependsOn in another namespace is refused (AccessDenied). */
@@ -165,6 +167,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           client,
           fieldManager: controllerName,
           ownerLabels: KustomizeLabels,
+          concurrency: options.concurrentSsa ?? 4,
           onWrite: (obj) => selfWrites.wrote(obj, owner),
           onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
           ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),

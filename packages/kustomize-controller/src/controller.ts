@@ -16,6 +16,7 @@ import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from ".
 import { ConfigWatch } from "./kustomization/config-watch.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
+import { SourceIndex } from "./kustomization/source-index.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
 import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
@@ -122,6 +123,8 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
   });
   const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
+  const sourceIndex = new SourceIndex();
+  kustomizations.addHandlers(sourceIndex.handlers);
   // Sources are read whatever their shard label: --watch-label-selector shards Kustomizations only, as in Flux.
   const sources = manager.informer<GitRepositoryObject>(gitRepositoryType, { ignoreLabelSelector: true });
   const janitor = new CacheJanitor({
@@ -173,6 +176,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
+      sourceIndex,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       sources: {
         cache: sources.cache,

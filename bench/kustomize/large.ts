@@ -254,10 +254,13 @@ async function until(client: KubeClient, what: string, pred: (k: Ks) => boolean,
     await sleep(250);
   }
 }
+// Reconciling=True means a pass is still running: both controllers write progress (and Capstan's progress write
+// already carries lastHandledReconcileAt, with Ready still True from the pass before).
 const readyAt = (revision: string) => (k: Ks) =>
   k.status?.lastAppliedRevision === revision &&
   k.status?.observedGeneration === k.metadata.generation &&
-  k.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+  k.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true &&
+  !k.status?.conditions?.some((c) => c.type === "Reconciling" && c.status === "True");
 
 async function measure(side: SideName, n: number, work: string): Promise<Result> {
   const dir = join(work, `${side}-${n}`);

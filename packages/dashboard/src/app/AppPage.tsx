@@ -2,10 +2,11 @@
 // the inventory grouped by kind with each object's live health, Events, and the actions. The page re-reads its detail
 // whenever the stream says the object changed: no polling.
 import { useEffect, useState } from "preact/hooks";
-import type { Action, Detail, EventView, InventoryItem, ObjectRefView, Summary } from "../shared/types.js";
+import type { Action, Detail, DriftView, EventView, InventoryItem, Summary } from "../shared/types.js";
 import { act, detail as fetchDetail, liveYaml } from "./api.js";
+import { DepGraph } from "./DepGraph.js";
 import { EventList } from "./Overview.js";
-import { appHref, sourceHref } from "./route.js";
+import { sourceHref } from "./route.js";
 import { HealthBadge, Revision, StateBadge, Time } from "./ui.js";
 
 interface Props {
@@ -14,13 +15,16 @@ interface Props {
   name: string;
   summary: Summary | undefined;
   liveEvents: EventView[];
+  /** Everything listed, for the dependsOn graph. */
+  items: Summary[];
 }
 
-export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
+export function AppPage({ kind, namespace, name, summary, liveEvents, items }: Props) {
   const [data, setData] = useState<Detail | undefined>();
   const [error, setError] = useState("");
 
-  // summary changes identity on every pushed change of this object.
+  // summary changes identity on every pushed change of this object; a new or repeated Event may be a drift correction.
+  const eventsSeen = liveEvents.map((e) => `${e.key}:${e.count}`).join();
   useEffect(() => {
     let cancelled = false;
     fetchDetail(kind, namespace, name)
@@ -36,7 +40,7 @@ export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
     return () => {
       cancelled = true;
     };
-  }, [kind, namespace, name, summary]);
+  }, [kind, namespace, name, summary, eventsSeen]);
 
   const s = summary ?? data?.summary;
   const title = `${namespace}/${name}`;
@@ -82,13 +86,14 @@ export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
       </div>
       {kind === "Kustomization" ? (
         <>
-          <Dependencies summary={s} dependents={data?.dependents ?? []} />
+          <DepGraph items={items} self={{ kind, namespace, name }} />
           <Inventory
             source={data?.source}
             self={s}
             items={data?.inventory}
             truncated={data?.inventoryTruncated ?? false}
           />
+          <Drift drift={data?.drift} />
           <History data={data} />
         </>
       ) : null}
@@ -105,45 +110,6 @@ function mergeEvents(live: EventView[], fetched: EventView[]): EventView[] {
   for (const e of fetched) byKey.set(e.key, e);
   for (const e of live) byKey.set(e.key, e);
   return [...byKey.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 100);
-}
-
-function RefLink({ r }: { r: ObjectRefView }) {
-  return <a href={appHref(r.namespace, r.name)}>{`${r.namespace}/${r.name}`}</a>;
-}
-
-function Dependencies({ summary, dependents }: { summary: Summary; dependents: ObjectRefView[] }) {
-  const deps = summary.dependsOn ?? [];
-  if (deps.length === 0 && dependents.length === 0) return null;
-  return (
-    <section aria-labelledby="deps-h">
-      <h2 id="deps-h">Dependencies</h2>
-      <div class="depgraph">
-        <ul aria-label="Depends on">
-          {deps.map((d) => (
-            <li key={`${d.namespace}/${d.name}`}>
-              <RefLink r={d} />
-            </li>
-          ))}
-          {deps.length === 0 ? <li class="muted">nothing</li> : null}
-        </ul>
-        <span aria-hidden="true" class="arrow">
-          →
-        </span>
-        <div class="self">{`${summary.namespace}/${summary.name}`}</div>
-        <span aria-hidden="true" class="arrow">
-          →
-        </span>
-        <ul aria-label="Needed by">
-          {dependents.map((d) => (
-            <li key={`${d.namespace}/${d.name}`}>
-              <RefLink r={d} />
-            </li>
-          ))}
-          {dependents.length === 0 ? <li class="muted">nothing</li> : null}
-        </ul>
-      </div>
-    </section>
-  );
 }
 
 function Inventory(props: {
@@ -188,6 +154,35 @@ function Inventory(props: {
             ))}
           {props.truncated ? <p class="muted">Only the first objects are read live.</p> : null}
         </div>
+      )}
+    </section>
+  );
+}
+
+function Drift({ drift }: { drift: DriftView[] | undefined }) {
+  return (
+    <section aria-labelledby="drift-h">
+      <h2 id="drift-h">Drift</h2>
+      {drift === undefined ? (
+        <p class="muted">Loading…</p>
+      ) : drift.length === 0 ? (
+        <p class="muted">No object changed by hand and reverted in the recent Events.</p>
+      ) : (
+        <ol class="drift" aria-label="Drift corrections">
+          {drift.map((d) => (
+            <li key={`${d.time}/${d.objects.join()}`}>
+              <Time value={d.time} /> {d.count > 1 ? `(${d.count} times) ` : ""}
+              reverted at <Revision value={d.revision} />:
+              <ul>
+                {d.objects.map((o) => (
+                  <li key={o}>
+                    <code>{o}</code>
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ol>
       )}
     </section>
   );

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Identity } from "../shared/types.js";
 import { AppPage } from "./AppPage.js";
 import { AppsList } from "./AppsList.js";
-import { HttpError, login, logout, whoami } from "./api.js";
+import { HttpError, login, loginOptions, logout, whoami } from "./api.js";
 import { LiveModel, useLive } from "./live.js";
 import { Overview } from "./Overview.js";
 import { useRoute } from "./route.js";
@@ -26,13 +26,33 @@ function useTheme(): [Theme, () => void] {
   return [theme, next];
 }
 
+/** An OIDC login that came back refused: the server's message, in the URL it redirected to. */
+function loginErrorFromUrl(): string {
+  const message = new URLSearchParams(location.search).get("login_error") ?? "";
+  if (message) history.replaceState(null, "", `${location.pathname}${location.hash}`);
+  return message.slice(0, 300);
+}
+
 function Login({ onLogin }: { onLogin(id: Identity): void }) {
   const [token, setToken] = useState("");
-  const [error, setError] = useState("");
+  const [error, setError] = useState(loginErrorFromUrl);
   const [busy, setBusy] = useState(false);
+  const [oidc, setOidc] = useState(false);
+  useEffect(() => {
+    loginOptions()
+      .then((o) => setOidc(o.oidc))
+      .catch(() => setOidc(false));
+  }, []);
   return (
     <main class="login">
       <h1>Capstan</h1>
+      {oidc ? (
+        <p>
+          <a class="button" href="/api/oidc/login">
+            Log in with your identity provider
+          </a>
+        </p>
+      ) : null}
       <form
         aria-label="Log in"
         onSubmit={async (e) => {
@@ -111,6 +131,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
         name={route.name}
         summary={summary}
         liveEvents={liveEvents}
+        items={items}
       />
     );
   } else page = <Overview items={items} events={events} />;

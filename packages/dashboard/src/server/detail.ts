@@ -11,6 +11,7 @@ import type {
   Summary,
 } from "../shared/types.js";
 import type { Principal } from "./auth/authenticate.js";
+import { driftHistory } from "./drift.js";
 import { healthOf, parseInventoryId } from "./health.js";
 import { clip, commitUrl, conditions, type Obj, summarize } from "./model.js";
 import type { ClusterStore } from "./store.js";
@@ -65,6 +66,10 @@ export async function buildDetail(
     dependents: store
       .dependents(namespace, name)
       .map((s): ObjectRefView => ({ kind: s.kind, namespace: s.namespace, name: s.name })),
+    drift:
+      kind === "Kustomization"
+        ? driftHistory(store.rawEventsFor(kind, namespace, name), store.appliedRevisionsSeen(namespace, name))
+        : [],
   };
 }
 

@@ -125,6 +125,17 @@ export interface SourceView {
   message: string;
 }
 
+/** A drift correction: objects changed or deleted by hand and put back by an apply of an already applied revision. */
+export interface DriftView {
+  /** When the correction was applied (RFC 3339). */
+  time: string;
+  revision: string;
+  /** "<Kind>/<namespace>/<name> configured|created", as the controller's Event lists them. */
+  objects: string[];
+  /** How many corrections of this same change set the time stands for (the last one's time). */
+  count: number;
+}
+
 export interface Detail {
   summary: Summary;
   conditions: ConditionView[];
@@ -144,6 +155,8 @@ export interface Detail {
   events: EventView[];
   /** Kustomizations depending on this one. */
   dependents: ObjectRefView[];
+  /** Kustomization: drift corrections found in its Events, newest first. */
+  drift: DriftView[];
 }
 
 export type Action = "reconcile" | "suspend" | "resume";

@@ -195,18 +195,44 @@ export async function setKsStatus(
 
 /** A Warning Event about a Kustomization, as kustomize-controller records one. */
 export async function ksEvent(client: KubeClient, namespace: string, ks: string, reason: string, message: string) {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await createKsEvent(client, namespace, ks, { type: "Warning", reason, message });
+}
+
+/** A Normal Progressing Event with an apply's change set and its revision, as kustomize-controller records one. */
+export async function progressingEvent(
+  client: KubeClient,
+  namespace: string,
+  ks: string,
+  revision: string,
+  message: string,
+  time: Date,
+) {
+  await createKsEvent(client, namespace, ks, { type: "Normal", reason: "Progressing", message, revision, time });
+}
+
+async function createKsEvent(
+  client: KubeClient,
+  namespace: string,
+  ks: string,
+  e: { type: string; reason: string; message: string; revision?: string; time?: Date },
+) {
+  const at = (e.time ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z");
   await client.create({
     apiVersion: "v1",
     kind: "Event",
-    metadata: { generateName: `${ks}.`, namespace, name: "" },
+    metadata: {
+      generateName: `${ks}.`,
+      namespace,
+      name: "",
+      ...(e.revision ? { annotations: { "kustomize.toolkit.fluxcd.io/revision": e.revision } } : {}),
+    },
     involvedObject: { apiVersion: kustomizationType.apiVersion, kind: "Kustomization", name: ks, namespace },
-    reason,
-    message,
-    type: "Warning",
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
     source: { component: "kustomize-controller" },
-    firstTimestamp: now,
-    lastTimestamp: now,
+    firstTimestamp: at,
+    lastTimestamp: at,
     count: 1,
   });
 }

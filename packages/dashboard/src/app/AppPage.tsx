@@ -7,10 +7,10 @@ import { act, detail as fetchDetail, liveYaml } from "./api.js";
 import { DepGraph } from "./DepGraph.js";
 import { EventList } from "./Overview.js";
 import { sourceHref } from "./route.js";
-import { HealthBadge, Revision, StateBadge, Time } from "./ui.js";
+import { HealthBadge, Revision, StateBadge, Table, Time } from "./ui.js";
 
 interface Props {
-  kind: "Kustomization" | "GitRepository";
+  kind: "Kustomization" | "GitRepository" | "HelmRelease";
   namespace: string;
   name: string;
   summary: Summary | undefined;
@@ -56,8 +56,8 @@ export function AppPage({ kind, namespace, name, summary, liveEvents, items }: P
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
-        <a href={kind === "Kustomization" ? "#/apps" : "#/sources"}>
-          {kind === "Kustomization" ? "Applications" : "Sources"}
+        <a href={kind === "GitRepository" ? "#/sources" : "#/apps"}>
+          {kind === "GitRepository" ? "Sources" : "Applications"}
         </a>{" "}
         / {title}
       </nav>
@@ -193,34 +193,24 @@ function History({ data }: { data: Detail | undefined }) {
   return (
     <section aria-labelledby="hist-h">
       <h2 id="hist-h">History</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Revision</th>
-              <th scope="col">Status</th>
-              <th scope="col">Runs</th>
-              <th scope="col">Last</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.history.map((h) => (
-              <tr key={h.digest + h.lastReconciled}>
-                <td>
-                  <Revision value={h.revision} />
-                </td>
-                <td>{h.lastReconciledStatus}</td>
-                <td>{h.totalReconciliations}</td>
-                <td>
-                  <Time value={h.lastReconciled} />
-                </td>
-                <td>{h.lastReconciledDuration}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="History"
+        columns={["Revision", "Status", "Runs", "Last", "Duration"]}
+        rows={data.history}
+        row={(h) => (
+          <tr key={h.digest + h.lastReconciled}>
+            <td>
+              <Revision value={h.revision} />
+            </td>
+            <td>{h.lastReconciledStatus}</td>
+            <td>{h.totalReconciliations}</td>
+            <td>
+              <Time value={h.lastReconciled} />
+            </td>
+            <td>{h.lastReconciledDuration}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
@@ -262,8 +252,9 @@ function ActionBar(props: { kind: Props["kind"]; namespace: string; name: string
 function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detail | undefined }) {
   return (
     <section aria-labelledby="source-h">
-      <h2 id="source-h">{kind === "Kustomization" ? "Source" : "Artifact"}</h2>
+      <h2 id="source-h">{kind === "GitRepository" ? "Artifact" : "Source"}</h2>
       <dl class="facts">
+        {kind === "HelmRelease" ? <HelmFacts s={s} /> : null}
         {data?.source ? (
           <>
             {kind === "Kustomization" ? (
@@ -339,37 +330,47 @@ function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detai
   );
 }
 
+function HelmFacts({ s }: { s: Summary }) {
+  return (
+    <>
+      <dt>Chart</dt>
+      <dd>
+        <code>{s.path || "—"}</code>
+        {s.source ? <span class="muted">{` from ${s.source.kind} ${s.source.namespace}/${s.source.name}`}</span> : null}
+      </dd>
+      <dt>Released chart version</dt>
+      <dd data-testid="applied-revision">
+        <code>{s.revision || "—"}</code>
+      </dd>
+      <dt>Last attempted revision</dt>
+      <dd data-testid="attempted-revision">
+        <code>{s.attemptedRevision || "—"}</code>
+      </dd>
+    </>
+  );
+}
+
 function Conditions({ data }: { data: Detail | undefined }) {
   return (
     <section aria-labelledby="cond-h">
       <h2 id="cond-h">Conditions</h2>
       {data && data.conditions.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Message</th>
-                <th scope="col">Since</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.conditions.map((c) => (
-                <tr key={c.type}>
-                  <th scope="row">{c.type}</th>
-                  <td>{c.status}</td>
-                  <td>{c.reason}</td>
-                  <td class="message">{c.message}</td>
-                  <td>
-                    <Time value={c.lastTransitionTime} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Conditions"
+          columns={["Type", "Status", "Reason", "Message", "Since"]}
+          rows={data.conditions}
+          row={(c) => (
+            <tr key={c.type}>
+              <th scope="row">{c.type}</th>
+              <td>{c.status}</td>
+              <td>{c.reason}</td>
+              <td class="message">{c.message}</td>
+              <td>
+                <Time value={c.lastTransitionTime} />
+              </td>
+            </tr>
+          )}
+        />
       ) : (
         <p class="muted">None yet.</p>
       )}

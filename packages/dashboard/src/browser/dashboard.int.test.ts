@@ -9,16 +9,17 @@ import type { Dashboard } from "../server/index.js";
 import { buildApp, launchChromium, logIn } from "../test/browser.js";
 import {
   dashboard,
-  gitRepository,
-  grant,
+  ensureHelmReleaseCrd,
+  helmRelease,
   ksEvent,
   kustomization,
   progressingEvent,
   rev,
-  serviceAccountToken,
   setKsStatus,
   type TestCluster,
   testCluster,
+  twoTeams,
+  type User,
 } from "../test/harness.js";
 
 // A busy test machine (two cores, several suites) can take seconds to render: poll for longer than the default 1 s.
@@ -30,16 +31,14 @@ let app: { dir: string; remove(): void };
 let browser: Browser;
 let teamA: string;
 let teamB: string;
-let operator: { token: string; user: string };
-let viewer: { token: string; user: string };
+let operator: User;
+let viewer: User;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
   [app, browser] = await Promise.all([buildApp(), launchChromium()]);
-  teamA = await tc.namespace("ui-a");
-  teamB = await tc.namespace("ui-b");
-  for (const ns of [teamA, teamB]) await gitRepository(tc.client, ns, "repo");
+  ({ teamA, teamB, operator, viewer } = await twoTeams(tc, "ui"));
   await tc.client.create({
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -84,11 +83,8 @@ beforeAll(async () => {
       },
     },
   });
-  operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
-  viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
-  await grant(tc.client, teamA, operator.user, ["get", "list", "watch", "patch"], "operator");
-  await grant(tc.client, teamB, operator.user, ["get", "list", "watch", "patch"], "operator");
-  await grant(tc.client, teamA, viewer.user, ["get", "list", "watch"], "viewer");
+  await ensureHelmReleaseCrd(tc.client);
+  await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.7.1");
   dash = await dashboard(tc.client, { staticDir: app.dir });
 });
 afterEach(async () => {
@@ -276,6 +272,39 @@ describe("Given the dashboard in a browser", () => {
     );
   });
 
+  it("should list a HelmRelease beside the Kustomizations, with its released chart version, and open its page", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const table = page.getByRole("table", { name: "Applications" });
+    await poll(() => table.getByRole("link").allTextContents()).toContain("podinfo");
+    await table.getByRole("link", { name: "podinfo" }).click();
+    await page.getByRole("heading", { level: 1, name: `HelmRelease ${teamA}/podinfo` }).waitFor();
+    expect(await page.getByTestId("applied-revision").textContent()).toBe("6.7.1");
+    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0", {
+      status: "False",
+      reason: "UpgradeFailed",
+      message: "Helm upgrade failed: timed out waiting for the condition",
+    });
+    await page.getByTestId("status-message").filter({ hasText: "Helm upgrade failed" }).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId("attempted-revision").textContent()).toBe("6.8.0");
+    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0");
+  });
+
+  it("should keep favourites in this browser: still starred after a reload, and a filter for them", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const star = () => page.getByRole("button", { name: `Favourite ${teamA}/frontend` });
+    await star().click();
+    await poll(() => star().getAttribute("aria-pressed")).toBe("true");
+    await page.reload();
+    await poll(() => star().getAttribute("aria-pressed")).toBe("true");
+    await page.getByRole("checkbox", { name: "Favourites only" }).check();
+    const table = page.getByRole("table", { name: "Applications" });
+    await poll(() => table.getByRole("link").allTextContents()).toEqual(["frontend"]);
+    await star().click();
+    await poll(() => table.getByRole("link").allTextContents()).toEqual([]);
+  });
+
   it("should filter and sort the applications list", async () => {
     const page = await pageAs(operator.token);
     await page.goto(`${dash.url}/#/apps`);
@@ -290,6 +319,6 @@ describe("Given the dashboard in a browser", () => {
     await poll(() => table.getByRole("columnheader", { name: "Name", exact: true }).getAttribute("aria-sort")).toBe(
       "ascending",
     );
-    expect(await table.getByRole("link").allTextContents()).toEqual(["backend", "frontend", "secret-app"]);
+    expect(await table.getByRole("link").allTextContents()).toEqual(["backend", "frontend", "podinfo", "secret-app"]);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import type { Dashboard } from "../server/index.js";
 import { buildApp, launchChromium } from "../test/browser.js";
 import { dashboard, grant, kustomization, type TestCluster, testCluster } from "../test/harness.js";
-import { startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
+import { issuerOptions, startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
 
 // A busy test machine (two cores, several suites) can take seconds to render: poll for longer than the default 1 s.
 const poll = <T>(fn: () => T | Promise<T>, options: { timeout?: number } = {}) =>
@@ -31,14 +31,7 @@ beforeAll(async () => {
   await grant(tc.client, team, "group:oidc:team-a", ["get", "list", "watch"], "team-a");
   dash = await dashboard(tc.client, {
     staticDir: app.dir,
-    oidc: {
-      issuerUrl: issuer.url,
-      clientId: "capstan",
-      usernamePrefix: "oidc:",
-      groupsClaim: "groups",
-      groupsPrefix: "oidc:",
-      ca: issuer.ca,
-    },
+    oidc: issuerOptions(issuer),
   });
 });
 afterEach(async () => {

@@ -93,7 +93,7 @@ export function createRouter(deps: RouterDeps) {
       return json(res, 200, id);
     }
     if (path === "/api/stream" && req.method === "GET") return stream(res, who);
-    const detail = /^\/api\/objects\/(Kustomization|GitRepository)\/([^/]+)\/([^/]+)$/.exec(path);
+    const detail = /^\/api\/objects\/(Kustomization|GitRepository|HelmRelease)\/([^/]+)\/([^/]+)$/.exec(path);
     if (detail && req.method === "GET")
       return objectDetail(res, who, detail[1] ?? "", detail[2] ?? "", detail[3] ?? "");
     if (path === "/api/live" && req.method === "GET")

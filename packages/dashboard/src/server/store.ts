@@ -31,7 +31,15 @@ export const deploymentType: ResourceType = {
 export const controllerSelector = "app.kubernetes.io/part-of=flux";
 
 const required = [kustomizationType, gitRepositoryType];
-const optional = [providerType, alertType, receiverType];
+/** helm-controller's kind (helm.toolkit.fluxcd.io/v2), listed when its CRD is installed. */
+export const helmReleaseType: ResourceType = {
+  group: "helm.toolkit.fluxcd.io",
+  version: "v2",
+  kind: "HelmRelease",
+  plural: "helmreleases",
+  namespaced: true,
+};
+const optional = [helmReleaseType, providerType, alertType, receiverType];
 /** Events kept per involved kind, newest first, when more arrive than this. */
 const maxEventsPerKind = 2_000;
 
@@ -61,7 +69,7 @@ export class ClusterStore {
     const kinds: ResourceType[] = [...required];
     for (const t of optional) {
       try {
-        await client.resourceFor(t.apiVersion, t.kind);
+        await client.resourceFor(`${t.group}/${t.version}`, t.kind);
         kinds.push(t);
       } catch (err) {
         logger?.info({ kind: t.kind, error: (err as Error).message }, "kind not served: not shown");

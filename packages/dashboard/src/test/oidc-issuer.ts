@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { OidcOptions } from "../server/auth/oidc.js";
 
 export interface TestIssuer {
   url: string;
@@ -139,6 +140,18 @@ export async function startTestIssuer(): Promise<TestIssuer> {
       }),
   };
   return issuer;
+}
+
+/** The dashboard's options for this issuer: client "capstan", users and groups prefixed "oidc:", groups claim "groups". */
+export function issuerOptions(issuer: TestIssuer): OidcOptions {
+  return {
+    issuerUrl: issuer.url,
+    clientId: "capstan",
+    usernamePrefix: "oidc:",
+    groupsClaim: "groups",
+    groupsPrefix: "oidc:",
+    ca: issuer.ca,
+  };
 }
 
 export function otherKey(): KeyObject {

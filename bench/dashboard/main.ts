@@ -129,6 +129,8 @@ async function main(): Promise<void> {
     server = spawn(
       process.execPath,
       [
+        // As the image's entrypoint runs it (Dockerfile, dashboard target).
+        "--max-semi-space-size=1",
         dashboardMain,
         "--insecure-local",
         `--listen-addr=127.0.0.1:${port}`,

@@ -2,25 +2,29 @@
 // the inventory grouped by kind with each object's live health, Events, and the actions. The page re-reads its detail
 // whenever the stream says the object changed: no polling.
 import { useEffect, useState } from "preact/hooks";
-import type { Action, Detail, EventView, InventoryItem, ObjectRefView, Summary } from "../shared/types.js";
+import type { Action, Detail, DriftView, EventView, InventoryItem, Summary } from "../shared/types.js";
 import { act, detail as fetchDetail, liveYaml } from "./api.js";
+import { DepGraph } from "./DepGraph.js";
 import { EventList } from "./Overview.js";
-import { appHref, sourceHref } from "./route.js";
-import { HealthBadge, Revision, StateBadge, Time } from "./ui.js";
+import { sourceHref } from "./route.js";
+import { HealthBadge, Revision, StateBadge, Table, Time } from "./ui.js";
 
 interface Props {
-  kind: "Kustomization" | "GitRepository";
+  kind: "Kustomization" | "GitRepository" | "HelmRelease";
   namespace: string;
   name: string;
   summary: Summary | undefined;
   liveEvents: EventView[];
+  /** Everything listed, for the dependsOn graph. */
+  items: Summary[];
 }
 
-export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
+export function AppPage({ kind, namespace, name, summary, liveEvents, items }: Props) {
   const [data, setData] = useState<Detail | undefined>();
   const [error, setError] = useState("");
 
-  // summary changes identity on every pushed change of this object.
+  // summary changes identity on every pushed change of this object; a new or repeated Event may be a drift correction.
+  const eventsSeen = liveEvents.map((e) => `${e.key}:${e.count}`).join();
   useEffect(() => {
     let cancelled = false;
     fetchDetail(kind, namespace, name)
@@ -36,7 +40,7 @@ export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
     return () => {
       cancelled = true;
     };
-  }, [kind, namespace, name, summary]);
+  }, [kind, namespace, name, summary, eventsSeen]);
 
   const s = summary ?? data?.summary;
   const title = `${namespace}/${name}`;
@@ -52,8 +56,8 @@ export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
-        <a href={kind === "Kustomization" ? "#/apps" : "#/sources"}>
-          {kind === "Kustomization" ? "Applications" : "Sources"}
+        <a href={kind === "GitRepository" ? "#/sources" : "#/apps"}>
+          {kind === "GitRepository" ? "Sources" : "Applications"}
         </a>{" "}
         / {title}
       </nav>
@@ -82,13 +86,14 @@ export function AppPage({ kind, namespace, name, summary, liveEvents }: Props) {
       </div>
       {kind === "Kustomization" ? (
         <>
-          <Dependencies summary={s} dependents={data?.dependents ?? []} />
+          <DepGraph items={items} self={{ kind, namespace, name }} />
           <Inventory
             source={data?.source}
             self={s}
             items={data?.inventory}
             truncated={data?.inventoryTruncated ?? false}
           />
+          <Drift drift={data?.drift} />
           <History data={data} />
         </>
       ) : null}
@@ -105,45 +110,6 @@ function mergeEvents(live: EventView[], fetched: EventView[]): EventView[] {
   for (const e of fetched) byKey.set(e.key, e);
   for (const e of live) byKey.set(e.key, e);
   return [...byKey.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 100);
-}
-
-function RefLink({ r }: { r: ObjectRefView }) {
-  return <a href={appHref(r.namespace, r.name)}>{`${r.namespace}/${r.name}`}</a>;
-}
-
-function Dependencies({ summary, dependents }: { summary: Summary; dependents: ObjectRefView[] }) {
-  const deps = summary.dependsOn ?? [];
-  if (deps.length === 0 && dependents.length === 0) return null;
-  return (
-    <section aria-labelledby="deps-h">
-      <h2 id="deps-h">Dependencies</h2>
-      <div class="depgraph">
-        <ul aria-label="Depends on">
-          {deps.map((d) => (
-            <li key={`${d.namespace}/${d.name}`}>
-              <RefLink r={d} />
-            </li>
-          ))}
-          {deps.length === 0 ? <li class="muted">nothing</li> : null}
-        </ul>
-        <span aria-hidden="true" class="arrow">
-          →
-        </span>
-        <div class="self">{`${summary.namespace}/${summary.name}`}</div>
-        <span aria-hidden="true" class="arrow">
-          →
-        </span>
-        <ul aria-label="Needed by">
-          {dependents.map((d) => (
-            <li key={`${d.namespace}/${d.name}`}>
-              <RefLink r={d} />
-            </li>
-          ))}
-          {dependents.length === 0 ? <li class="muted">nothing</li> : null}
-        </ul>
-      </div>
-    </section>
-  );
 }
 
 function Inventory(props: {
@@ -193,39 +159,58 @@ function Inventory(props: {
   );
 }
 
+function Drift({ drift }: { drift: DriftView[] | undefined }) {
+  return (
+    <section aria-labelledby="drift-h">
+      <h2 id="drift-h">Drift</h2>
+      {drift === undefined ? (
+        <p class="muted">Loading…</p>
+      ) : drift.length === 0 ? (
+        <p class="muted">No object changed by hand and reverted in the recent Events.</p>
+      ) : (
+        <ol class="drift" aria-label="Drift corrections">
+          {drift.map((d) => (
+            <li key={`${d.time}/${d.objects.join()}`}>
+              <Time value={d.time} /> {d.count > 1 ? `(${d.count} times) ` : ""}
+              reverted at <Revision value={d.revision} />:
+              <ul>
+                {d.objects.map((o) => (
+                  <li key={o}>
+                    <code>{o}</code>
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
 function History({ data }: { data: Detail | undefined }) {
   if (!data || data.history.length === 0) return null;
   return (
     <section aria-labelledby="hist-h">
       <h2 id="hist-h">History</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Revision</th>
-              <th scope="col">Status</th>
-              <th scope="col">Runs</th>
-              <th scope="col">Last</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.history.map((h) => (
-              <tr key={h.digest + h.lastReconciled}>
-                <td>
-                  <Revision value={h.revision} />
-                </td>
-                <td>{h.lastReconciledStatus}</td>
-                <td>{h.totalReconciliations}</td>
-                <td>
-                  <Time value={h.lastReconciled} />
-                </td>
-                <td>{h.lastReconciledDuration}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="History"
+        columns={["Revision", "Status", "Runs", "Last", "Duration"]}
+        rows={data.history}
+        row={(h) => (
+          <tr key={h.digest + h.lastReconciled}>
+            <td>
+              <Revision value={h.revision} />
+            </td>
+            <td>{h.lastReconciledStatus}</td>
+            <td>{h.totalReconciliations}</td>
+            <td>
+              <Time value={h.lastReconciled} />
+            </td>
+            <td>{h.lastReconciledDuration}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
@@ -267,8 +252,9 @@ function ActionBar(props: { kind: Props["kind"]; namespace: string; name: string
 function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detail | undefined }) {
   return (
     <section aria-labelledby="source-h">
-      <h2 id="source-h">{kind === "Kustomization" ? "Source" : "Artifact"}</h2>
+      <h2 id="source-h">{kind === "GitRepository" ? "Artifact" : "Source"}</h2>
       <dl class="facts">
+        {kind === "HelmRelease" ? <HelmFacts s={s} /> : null}
         {data?.source ? (
           <>
             {kind === "Kustomization" ? (
@@ -344,37 +330,47 @@ function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detai
   );
 }
 
+function HelmFacts({ s }: { s: Summary }) {
+  return (
+    <>
+      <dt>Chart</dt>
+      <dd>
+        <code>{s.path || "—"}</code>
+        {s.source ? <span class="muted">{` from ${s.source.kind} ${s.source.namespace}/${s.source.name}`}</span> : null}
+      </dd>
+      <dt>Released chart version</dt>
+      <dd data-testid="applied-revision">
+        <code>{s.revision || "—"}</code>
+      </dd>
+      <dt>Last attempted revision</dt>
+      <dd data-testid="attempted-revision">
+        <code>{s.attemptedRevision || "—"}</code>
+      </dd>
+    </>
+  );
+}
+
 function Conditions({ data }: { data: Detail | undefined }) {
   return (
     <section aria-labelledby="cond-h">
       <h2 id="cond-h">Conditions</h2>
       {data && data.conditions.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Message</th>
-                <th scope="col">Since</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.conditions.map((c) => (
-                <tr key={c.type}>
-                  <th scope="row">{c.type}</th>
-                  <td>{c.status}</td>
-                  <td>{c.reason}</td>
-                  <td class="message">{c.message}</td>
-                  <td>
-                    <Time value={c.lastTransitionTime} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Conditions"
+          columns={["Type", "Status", "Reason", "Message", "Since"]}
+          rows={data.conditions}
+          row={(c) => (
+            <tr key={c.type}>
+              <th scope="row">{c.type}</th>
+              <td>{c.status}</td>
+              <td>{c.reason}</td>
+              <td class="message">{c.message}</td>
+              <td>
+                <Time value={c.lastTransitionTime} />
+              </td>
+            </tr>
+          )}
+        />
       ) : (
         <p class="muted">None yet.</p>
       )}

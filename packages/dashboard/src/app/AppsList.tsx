@@ -1,8 +1,8 @@
-// Every Kustomization: filter by namespace, state, source and text, sort by any column, favourites kept in this
+// Every Kustomization and HelmRelease: filter by namespace, state, source and text, sort by any column, favourites kept in this
 // browser. The rows are windowed (only those in view are in the DOM), so 5,000 stay smooth.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { State, Summary } from "../shared/types.js";
-import { states } from "../shared/types.js";
+import { applicationKinds, states } from "../shared/types.js";
 import { appHref } from "./route.js";
 import { Revision, StateBadge, stateLabel, stateRank, Time } from "./ui.js";
 
@@ -43,7 +43,7 @@ function compare(a: Summary, b: Summary, key: SortKey): number {
 }
 
 export function AppsList({ items }: { items: Summary[] }) {
-  const apps = useMemo(() => items.filter((s) => s.kind === "Kustomization"), [items]);
+  const apps = useMemo(() => items.filter((s) => applicationKinds.includes(s.kind)), [items]);
   const [namespace, setNamespace] = useState("");
   const [state, setState] = useState<State | "">("");
   const [source, setSource] = useState("");
@@ -237,7 +237,8 @@ function AppRow(props: { app: Summary; index: number; favourite: boolean; onFavo
         </button>
       </td>
       <th scope="row" class="c-name">
-        <a href={appHref(a.namespace, a.name)}>{a.name}</a>
+        <a href={appHref(a.namespace, a.name, a.kind)}>{a.name}</a>
+        {a.kind === "HelmRelease" ? <span class="badge kind-badge">HelmRelease</span> : null}
         <div class="sub muted" title={a.message}>
           {a.state === "ready" ? a.path || "./" : a.message}
         </div>

@@ -4,12 +4,12 @@ import { useEffect } from "preact/hooks";
 import type { EventView, State, Summary, SummaryKind } from "../shared/types.js";
 import { summaryKinds } from "../shared/types.js";
 import { appHref, sourceHref } from "./route.js";
-import { StateBadge, stateLabel, stateRank, Time } from "./ui.js";
+import { StateBadge, stateLabel, stateRank, Table, Time } from "./ui.js";
 
 const shownStates: State[] = ["ready", "failing", "stalled", "reconciling", "suspended", "unknown"];
 
 function hrefOf(s: { kind: string; namespace: string; name: string }): string | undefined {
-  if (s.kind === "Kustomization") return appHref(s.namespace, s.name);
+  if (s.kind === "Kustomization" || s.kind === "HelmRelease") return appHref(s.namespace, s.name, s.kind);
   if (s.kind === "GitRepository") return sourceHref(s.namespace, s.name);
   return undefined;
 }
@@ -97,32 +97,23 @@ export function Overview({ items, events }: { items: Summary[]; events: EventVie
         {controllers.length === 0 ? (
           <p class="muted">No controller Deployments (labelled app.kubernetes.io/part-of=flux) you may see.</p>
         ) : (
-          <div class="table-wrap">
-            <table aria-label="Controllers">
-              <thead>
-                <tr>
-                  <th scope="col">Deployment</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Replicas</th>
-                  <th scope="col">Image</th>
-                </tr>
-              </thead>
-              <tbody>
-                {controllers.map((c) => (
-                  <tr key={c.key} data-key={c.key}>
-                    <th scope="row">{`${c.namespace}/${c.name}`}</th>
-                    <td>
-                      <StateBadge state={c.state} />
-                    </td>
-                    <td>{c.message}</td>
-                    <td>
-                      <code class="wrap">{c.revision}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            label="Controllers"
+            columns={["Deployment", "State", "Replicas", "Image"]}
+            rows={controllers}
+            row={(c) => (
+              <tr key={c.key} data-key={c.key}>
+                <th scope="row">{`${c.namespace}/${c.name}`}</th>
+                <td>
+                  <StateBadge state={c.state} />
+                </td>
+                <td>{c.message}</td>
+                <td>
+                  <code class="wrap">{c.revision}</code>
+                </td>
+              </tr>
+            )}
+          />
         )}
       </section>
       <section aria-labelledby="events-h">

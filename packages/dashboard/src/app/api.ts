@@ -24,6 +24,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const whoami = () => call<Identity>("GET", "/api/whoami");
 export const login = (token: string) => call<Identity>("POST", "/api/login", { token });
+export const loginOptions = () => call<{ oidc: boolean }>("GET", "/api/login-options");
 export const logout = () => call<{ ok: boolean }>("POST", "/api/logout", {});
 export const detail = (kind: string, namespace: string, name: string) =>
   call<Detail>("GET", `/api/objects/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);

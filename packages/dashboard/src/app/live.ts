@@ -2,6 +2,7 @@
 // re-render when its version moves. No polling: the server pushes.
 import { useEffect, useState } from "preact/hooks";
 import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
+import { unpackSummary } from "../shared/wire.js";
 
 export type Connection = "connecting" | "live" | "reconnecting" | "unauthorized";
 
@@ -22,7 +23,10 @@ export class LiveModel {
       const s = JSON.parse((m as MessageEvent<string>).data) as Snapshot;
       this.items.clear();
       this.events.clear();
-      for (const i of s.items) this.items.set(i.key, i);
+      for (const w of s.items) {
+        const i = unpackSummary(w);
+        this.items.set(i.key, i);
+      }
       for (const e of s.events) this.events.set(e.key, e);
       this.connection = "live";
       this.changed();
@@ -31,7 +35,10 @@ export class LiveModel {
     });
     es.addEventListener("changes", (m) => {
       const b = JSON.parse((m as MessageEvent<string>).data) as ChangeBatch;
-      for (const i of b.upserts) this.items.set(i.key, i);
+      for (const w of b.upserts) {
+        const i = unpackSummary(w);
+        this.items.set(i.key, i);
+      }
       for (const k of b.deletes) this.items.delete(k);
       for (const e of b.events) this.events.set(e.key, e);
       for (const k of b.eventDeletes) this.events.delete(k);
@@ -47,6 +54,11 @@ export class LiveModel {
   close(): void {
     this.source?.close();
     this.source = undefined;
+  }
+
+  /** Connected or connecting (not closed, not refused). */
+  get open(): boolean {
+    return this.source !== undefined && this.source.readyState !== EventSource.CLOSED;
   }
 
   subscribe(fn: () => void): () => void {
@@ -69,6 +81,10 @@ export class LiveModel {
 /** Re-renders the calling component whenever the model changes; returns the model's version. */
 export function useLive(model: LiveModel): number {
   const [version, setVersion] = useState(model.version);
-  useEffect(() => model.subscribe(() => setVersion(model.version)), [model]);
+  useEffect(() => {
+    // A snapshot may have landed between the first render and this subscription.
+    setVersion(model.version);
+    return model.subscribe(() => setVersion(model.version));
+  }, [model]);
   return version;
 }

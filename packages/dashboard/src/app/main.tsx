@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Identity } from "../shared/types.js";
 import { AppPage } from "./AppPage.js";
 import { AppsList } from "./AppsList.js";
-import { HttpError, login, logout, whoami } from "./api.js";
+import { HttpError, login, loginOptions, logout, whoami } from "./api.js";
 import { LiveModel, useLive } from "./live.js";
 import { Overview } from "./Overview.js";
 import { useRoute } from "./route.js";
@@ -26,13 +26,33 @@ function useTheme(): [Theme, () => void] {
   return [theme, next];
 }
 
+/** An OIDC login that came back refused: the server's message, in the URL it redirected to. */
+function loginErrorFromUrl(): string {
+  const message = new URLSearchParams(location.search).get("login_error") ?? "";
+  if (message) history.replaceState(null, "", `${location.pathname}${location.hash}`);
+  return message.slice(0, 300);
+}
+
 function Login({ onLogin }: { onLogin(id: Identity): void }) {
   const [token, setToken] = useState("");
-  const [error, setError] = useState("");
+  const [error, setError] = useState(loginErrorFromUrl);
   const [busy, setBusy] = useState(false);
+  const [oidc, setOidc] = useState(false);
+  useEffect(() => {
+    loginOptions()
+      .then((o) => setOidc(o.oidc))
+      .catch(() => setOidc(false));
+  }, []);
   return (
     <main class="login">
       <h1>Capstan</h1>
+      {oidc ? (
+        <p>
+          <a class="button" href="/api/oidc/login">
+            Log in with your identity provider
+          </a>
+        </p>
+      ) : null}
       <form
         aria-label="Log in"
         onSubmit={async (e) => {
@@ -73,19 +93,24 @@ function Login({ onLogin }: { onLogin(id: Identity): void }) {
   );
 }
 
+// Opened at once, beside the whoami request rather than after it: with thousands of objects the snapshot is what the
+// first page waits for. Without a session the server refuses it, and the Shell opens it again after login.
+const model = new LiveModel();
+model.connect();
+
 function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void }) {
-  const model = useMemo(() => new LiveModel(), []);
   useEffect(() => {
-    model.connect();
+    if (!model.open) model.connect();
     return () => model.close();
-  }, [model]);
+  }, []);
   const version = useLive(model);
   const route = useRoute();
   const [theme, nextTheme] = useTheme();
-  const items = useMemo(() => [...model.items.values()], [model, version]);
-  const events = useMemo(() => [...model.events.values()], [model, version]);
+  // The model mutates in place; version says it changed.
+  const items = useMemo(() => [...model.items.values()], [version]);
+  const events = useMemo(() => [...model.events.values()], [version]);
   const current =
-    route.page === "app" || route.page === "apps"
+    route.page === "app" || route.page === "apps" || route.page === "helmrelease"
       ? "apps"
       : route.page === "source" || route.page === "sources"
         ? "sources"
@@ -97,8 +122,9 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
   let page: preact.ComponentChildren;
   if (route.page === "apps") page = <AppsList items={items} />;
   else if (route.page === "sources") page = <Sources items={items} />;
-  else if (route.page === "app" || route.page === "source") {
-    const kind = route.page === "app" ? "Kustomization" : "GitRepository";
+  else if (route.page === "app" || route.page === "source" || route.page === "helmrelease") {
+    const kind =
+      route.page === "app" ? "Kustomization" : route.page === "helmrelease" ? "HelmRelease" : "GitRepository";
     const summary = model.items.get(`${kind}/${route.namespace}/${route.name}`);
     const liveEvents = events.filter(
       (e) => e.involved.kind === kind && e.involved.namespace === route.namespace && e.involved.name === route.name,
@@ -111,6 +137,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
         name={route.name}
         summary={summary}
         liveEvents={liveEvents}
+        items={items}
       />
     );
   } else page = <Overview items={items} events={events} />;
@@ -161,7 +188,10 @@ function App() {
   useEffect(() => {
     whoami()
       .then(setIdentity)
-      .catch((e: unknown) => setIdentity(e instanceof HttpError && e.status === 401 ? null : null));
+      .catch((e: unknown) => {
+        model.close();
+        setIdentity(e instanceof HttpError && e.status === 401 ? null : null);
+      });
   }, []);
   if (identity === undefined) return <p class="loading">Loading…</p>;
   if (identity === null) return <Login onLogin={setIdentity} />;

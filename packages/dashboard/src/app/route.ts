@@ -5,6 +5,7 @@ export type Route =
   | { page: "overview" }
   | { page: "apps" }
   | { page: "app"; namespace: string; name: string }
+  | { page: "helmrelease"; namespace: string; name: string }
   | { page: "sources" }
   | { page: "source"; namespace: string; name: string };
 
@@ -13,13 +14,15 @@ export function parseRoute(hash: string): Route {
   const [page, namespace, name] = parts;
   if (page === "apps" && namespace && name) return { page: "app", namespace, name };
   if (page === "apps") return { page: "apps" };
+  if (page === "helmreleases" && namespace && name) return { page: "helmrelease", namespace, name };
   if (page === "sources" && namespace && name) return { page: "source", namespace, name };
   if (page === "sources") return { page: "sources" };
   return { page: "overview" };
 }
 
-export const appHref = (namespace: string, name: string) =>
-  `#/apps/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+/** A Kustomization's page (#/apps/…), or a HelmRelease's (#/helmreleases/…). */
+export const appHref = (namespace: string, name: string, kind = "Kustomization") =>
+  `#/${kind === "HelmRelease" ? "helmreleases" : "apps"}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 export const sourceHref = (namespace: string, name: string) =>
   `#/sources/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 

@@ -1,4 +1,5 @@
-// Small shared pieces: state and health badges, times, revisions.
+// Small shared pieces: state and health badges, times, revisions, tables.
+import type { ComponentChildren } from "preact";
 import type { Health, State } from "../shared/types.js";
 
 export const stateLabel: Record<State, string> = {
@@ -60,5 +61,25 @@ export function Time({ value }: { value: string }) {
     <time dateTime={value} title={value}>
       {ago(value)}
     </time>
+  );
+}
+
+/** A labelled table in its scrolling wrapper: a header row of column names, one body row per item. */
+export function Table<T>(props: { label: string; columns: string[]; rows: T[]; row: (item: T) => ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.rows.map(props.row)}</tbody>
+      </table>
+    </div>
   );
 }

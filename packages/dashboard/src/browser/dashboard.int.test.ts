@@ -9,33 +9,36 @@ import type { Dashboard } from "../server/index.js";
 import { buildApp, launchChromium, logIn } from "../test/browser.js";
 import {
   dashboard,
-  gitRepository,
-  grant,
+  ensureHelmReleaseCrd,
+  helmRelease,
   ksEvent,
   kustomization,
+  progressingEvent,
   rev,
-  serviceAccountToken,
   setKsStatus,
   type TestCluster,
   testCluster,
+  twoTeams,
+  type User,
 } from "../test/harness.js";
 
+// A busy test machine (two cores, several suites) can take seconds to render: poll for longer than the default 1 s.
+const poll = <T>(fn: () => T | Promise<T>, options: { timeout?: number } = {}) =>
+  expect.poll(fn, { timeout: 20_000, ...options });
 let tc: TestCluster;
 let dash: Dashboard;
 let app: { dir: string; remove(): void };
 let browser: Browser;
 let teamA: string;
 let teamB: string;
-let operator: { token: string; user: string };
-let viewer: { token: string; user: string };
+let operator: User;
+let viewer: User;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
   [app, browser] = await Promise.all([buildApp(), launchChromium()]);
-  teamA = await tc.namespace("ui-a");
-  teamB = await tc.namespace("ui-b");
-  for (const ns of [teamA, teamB]) await gitRepository(tc.client, ns, "repo");
+  ({ teamA, teamB, operator, viewer } = await twoTeams(tc, "ui"));
   await tc.client.create({
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -80,11 +83,8 @@ beforeAll(async () => {
       },
     },
   });
-  operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
-  viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
-  await grant(tc.client, teamA, operator.user, ["get", "list", "watch", "patch"], "operator");
-  await grant(tc.client, teamB, operator.user, ["get", "list", "watch", "patch"], "operator");
-  await grant(tc.client, teamA, viewer.user, ["get", "list", "watch"], "viewer");
+  await ensureHelmReleaseCrd(tc.client);
+  await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.7.1");
   dash = await dashboard(tc.client, { staticDir: app.dir });
 });
 afterEach(async () => {
@@ -116,19 +116,19 @@ describe("Given the dashboard in a browser", () => {
   it("should show the Kustomizations' states on the overview, the failing one first with the apiserver's message", async () => {
     const page = await pageAs(operator.token);
     const row = page.getByRole("row", { name: /^Kustomization/ });
-    await expect.poll(() => row.locator('[data-state="ready"]').textContent()).toBe("2");
+    await poll(() => row.locator('[data-state="ready"]').textContent()).toBe("2");
     expect(await row.locator('[data-state="failing"]').textContent()).toBe("1");
     const attention = page.getByRole("list", { name: "Failing and stalled objects" }).getByRole("listitem");
-    await expect.poll(() => attention.count()).toBe(1);
+    await poll(() => attention.count()).toBe(1);
     const first = attention.first();
     expect(await first.getByRole("link").textContent()).toBe(`${teamA}/backend`);
     expect(await first.textContent()).toContain('spec.replicas: Invalid value: "two"');
     const controller = page
       .getByRole("table", { name: "Controllers" })
       .getByRole("row", { name: new RegExp(`${teamA}/kustomize-controller`) });
-    await expect.poll(() => controller.textContent()).toContain("ghcr.io/capstan-gitops/kustomize-controller:0.1.0");
+    await poll(() => controller.textContent()).toContain("ghcr.io/capstan-gitops/kustomize-controller:0.1.0");
     const events = page.getByRole("list", { name: "Events" });
-    await expect.poll(() => events.textContent()).toContain("Deployment/backend dry-run failed");
+    await poll(() => events.textContent()).toContain("Deployment/backend dry-run failed");
     if (process.env.CAPSTAN_DASHBOARD_SCREENSHOTS) {
       mkdirSync(process.env.CAPSTAN_DASHBOARD_SCREENSHOTS, { recursive: true });
       await page.setViewportSize({ width: 1280, height: 800 });
@@ -186,7 +186,7 @@ describe("Given the dashboard in a browser", () => {
     const page = await pageAs(operator.token);
     await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
     const group = page.getByRole("list", { name: "ConfigMap objects" });
-    await expect.poll(() => group.getByRole("listitem").count()).toBe(2);
+    await poll(() => group.getByRole("listitem").count()).toBe(2);
     expect(await group.locator(`[data-id="${teamA}_settings__ConfigMap"]`).textContent()).toContain("Current");
     expect(await group.locator(`[data-id="${teamA}_gone__ConfigMap"]`).textContent()).toContain("NotFound");
   });
@@ -196,13 +196,13 @@ describe("Given the dashboard in a browser", () => {
     await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
     await page.getByRole("button", { name: `YAML of Secret ${teamA}/creds` }).click();
     const secret = page.getByRole("list", { name: "Secret objects" }).getByTestId("live-yaml");
-    await expect.poll(() => secret.textContent()).toContain("password: (hidden)");
+    await poll(() => secret.textContent()).toContain("password: (hidden)");
     const html = await page.content();
     expect(html).not.toContain("hunter2");
     expect(html).not.toContain(Buffer.from("hunter2-do-not-show").toString("base64"));
     await page.getByRole("button", { name: `YAML of ConfigMap ${teamA}/settings` }).click();
     const cm = page.getByRole("list", { name: "ConfigMap objects" }).getByTestId("live-yaml");
-    await expect.poll(() => cm.textContent()).toContain("name: settings");
+    await poll(() => cm.textContent()).toContain("name: settings");
   });
 
   it("should suspend from the UI: spec.suspend is set in the cluster and the page offers Resume", async () => {
@@ -231,9 +231,9 @@ describe("Given the dashboard in a browser", () => {
     const page = await pageAs(viewer.token);
     await page.goto(`${dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
-    await expect
-      .poll(() => table.getByRole("link").allTextContents())
-      .toEqual(expect.arrayContaining(["backend", "frontend"]));
+    await poll(() => table.getByRole("link").allTextContents()).toEqual(
+      expect.arrayContaining(["backend", "frontend"]),
+    );
     const names = await table.getByRole("row").allTextContents();
     expect(names.join("\n")).not.toContain("secret-app");
     expect(await page.getByRole("combobox", { name: "Namespace" }).locator("option").allTextContents()).not.toContain(
@@ -245,20 +245,80 @@ describe("Given the dashboard in a browser", () => {
     await op.getByRole("link", { name: "secret-app" }).waitFor();
   });
 
+  it("should draw the dependsOn graph, each Kustomization a link to its page", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/backend`);
+    const graph = page.getByRole("figure", { name: "Dependency graph" });
+    // attached, not visible: a straight edge has a bounding box of height 0.
+    await graph.locator(`[data-edge="${teamA}/frontend->${teamA}/backend"]`).waitFor({ state: "attached" });
+    expect(await graph.getByRole("link").count()).toBe(2);
+    await graph.getByRole("link", { name: `${teamA}/frontend: Ready` }).click();
+    await page.getByRole("heading", { level: 1, name: `Kustomization ${teamA}/frontend` }).waitFor();
+  });
+
+  it("should list drift corrections from the controller's Events: what was changed by hand and reverted, when", async () => {
+    const t0 = Date.now() - 120_000;
+    await progressingEvent(tc.client, teamA, "frontend", rev(7), `ConfigMap/${teamA}/settings created`, new Date(t0));
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    await page.getByText("No object changed by hand and reverted").waitFor();
+    // The same revision applied again with a change: someone had edited the ConfigMap.
+    const corrected = `ConfigMap/${teamA}/settings configured`;
+    await progressingEvent(tc.client, teamA, "frontend", rev(7), corrected, new Date(t0 + 60_000));
+    const drift = page.getByRole("list", { name: "Drift corrections" });
+    await poll(() => drift.textContent()).toContain(corrected);
+    expect(await drift.locator("time").first().getAttribute("datetime")).toBe(
+      new Date(t0 + 60_000).toISOString().replace(/\.\d+Z$/, "Z"),
+    );
+  });
+
+  it("should list a HelmRelease beside the Kustomizations, with its released chart version, and open its page", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const table = page.getByRole("table", { name: "Applications" });
+    await poll(() => table.getByRole("link").allTextContents()).toContain("podinfo");
+    await table.getByRole("link", { name: "podinfo" }).click();
+    await page.getByRole("heading", { level: 1, name: `HelmRelease ${teamA}/podinfo` }).waitFor();
+    expect(await page.getByTestId("applied-revision").textContent()).toBe("6.7.1");
+    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0", {
+      status: "False",
+      reason: "UpgradeFailed",
+      message: "Helm upgrade failed: timed out waiting for the condition",
+    });
+    await page.getByTestId("status-message").filter({ hasText: "Helm upgrade failed" }).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId("attempted-revision").textContent()).toBe("6.8.0");
+    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0");
+  });
+
+  it("should keep favourites in this browser: still starred after a reload, and a filter for them", async () => {
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/apps`);
+    const star = () => page.getByRole("button", { name: `Favourite ${teamA}/frontend` });
+    await star().click();
+    await poll(() => star().getAttribute("aria-pressed")).toBe("true");
+    await page.reload();
+    await poll(() => star().getAttribute("aria-pressed")).toBe("true");
+    await page.getByRole("checkbox", { name: "Favourites only" }).check();
+    const table = page.getByRole("table", { name: "Applications" });
+    await poll(() => table.getByRole("link").allTextContents()).toEqual(["frontend"]);
+    await star().click();
+    await poll(() => table.getByRole("link").allTextContents()).toEqual([]);
+  });
+
   it("should filter and sort the applications list", async () => {
     const page = await pageAs(operator.token);
     await page.goto(`${dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
     await page.getByRole("combobox", { name: "State" }).selectOption("failing");
-    await expect.poll(() => table.getByRole("link").allTextContents()).toEqual(["backend"]);
+    await poll(() => table.getByRole("link").allTextContents()).toEqual(["backend"]);
     await page.getByRole("combobox", { name: "State" }).selectOption("");
     await page.getByRole("searchbox", { name: "Search" }).fill("front");
-    await expect.poll(() => table.getByRole("link").allTextContents()).toEqual(["frontend"]);
+    await poll(() => table.getByRole("link").allTextContents()).toEqual(["frontend"]);
     await page.getByRole("searchbox", { name: "Search" }).fill("");
     await page.getByRole("button", { name: "Name", exact: true }).click();
-    await expect
-      .poll(() => table.getByRole("columnheader", { name: "Name", exact: true }).getAttribute("aria-sort"))
-      .toBe("ascending");
-    expect(await table.getByRole("link").allTextContents()).toEqual(["backend", "frontend", "secret-app"]);
+    await poll(() => table.getByRole("columnheader", { name: "Name", exact: true }).getAttribute("aria-sort")).toBe(
+      "ascending",
+    );
+    expect(await table.getByRole("link").allTextContents()).toEqual(["backend", "frontend", "podinfo", "secret-app"]);
   });
 });

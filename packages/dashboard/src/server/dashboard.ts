@@ -7,6 +7,7 @@ import type { KubeClient, Logger } from "@capstan/runtime";
 import { AccessReviewer } from "./auth/access.js";
 import { TokenReviewer } from "./auth/authenticate.js";
 import { type OidcOptions, OidcVerifier } from "./auth/oidc.js";
+import { OidcLogin, type OidcLoginOptions } from "./auth/oidc-login.js";
 import { Sessions } from "./auth/sessions.js";
 import { createRouter } from "./http.js";
 import { ClusterStore } from "./store.js";
@@ -28,8 +29,8 @@ export interface DashboardOptions {
   /** How long a SubjectAccessReview answer is reused (default 10 s). */
   accessTtlMs?: number;
   stream?: StreamOptions;
-  /** Also accept OIDC ID tokens from this issuer. */
-  oidc?: OidcOptions;
+  /** Also accept OIDC ID tokens from this issuer, and offer login by redirect to it. */
+  oidc?: OidcOptions & { login?: OidcLoginOptions };
 }
 
 export interface Dashboard {
@@ -63,7 +64,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     ...(options.namespace ? { namespace: options.namespace } : {}),
   });
   await store.start();
-  const reviewer = new TokenReviewer({ client, ...(options.oidc ? { oidc: new OidcVerifier(options.oidc) } : {}) });
+  const oidc = options.oidc ? new OidcVerifier(options.oidc) : undefined;
+  const reviewer = new TokenReviewer({ client, ...(oidc ? { oidc } : {}) });
   const router = createRouter({
     client,
     store,
@@ -78,6 +80,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     secureCookie: options.secureCookie ?? false,
     ...(logger ? { logger } : {}),
     ...(options.stream ? { stream: options.stream } : {}),
+    ...(oidc ? { oidcLogin: new OidcLogin(oidc, options.oidc?.login) } : {}),
   });
   const server: Server = createServer(router.handle);
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import type {
   Summary,
 } from "../shared/types.js";
 import type { Principal } from "./auth/authenticate.js";
+import { driftHistory } from "./drift.js";
 import { healthOf, parseInventoryId } from "./health.js";
 import { clip, commitUrl, conditions, type Obj, summarize } from "./model.js";
 import type { ClusterStore } from "./store.js";
@@ -27,12 +28,14 @@ export async function buildDetail(
   namespace: string,
   name: string,
 ): Promise<Detail | undefined> {
-  const obj = store.object(kind, namespace, name);
-  if (!obj) return undefined;
+  const cached = store.object(kind, namespace, name);
+  if (!cached) return undefined;
+  const as = who.insecure ? client : client.impersonate({ user: who.user, groups: who.groups });
+  // The cache holds no inventory entries or history (lean-client.ts): read the object itself, as the user.
+  const obj = kind === "Kustomization" ? ((await liveObject(as, cached)) ?? cached) : cached;
   const summary = summarize(obj);
   const status = obj.status ?? {};
   const spec = obj.spec ?? {};
-  const as = who.insecure ? client : client.impersonate({ user: who.user, groups: who.groups });
   const entries = inventoryEntries(obj);
   const inventory = await inventoryHealth(as, entries.slice(0, maxLiveInventory));
   for (const e of entries.slice(maxLiveInventory)) inventory.push({ ...e, health: "Unknown", message: "not read" });
@@ -65,7 +68,20 @@ export async function buildDetail(
     dependents: store
       .dependents(namespace, name)
       .map((s): ObjectRefView => ({ kind: s.kind, namespace: s.namespace, name: s.name })),
+    drift:
+      kind === "Kustomization"
+        ? driftHistory(store.rawEventsFor(kind, namespace, name), store.appliedRevisionsSeen(namespace, name))
+        : [],
   };
+}
+
+async function liveObject(as: KubeClient, cached: Obj): Promise<Obj | undefined> {
+  try {
+    const ref = { apiVersion: cached.apiVersion, kind: cached.kind, name: cached.metadata.name };
+    return (await as.get({ ...ref, namespace: cached.metadata.namespace ?? "" })) as Obj | undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type Entry = Omit<InventoryItem, "health" | "message">;

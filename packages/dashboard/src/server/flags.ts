@@ -43,6 +43,24 @@ export const dashboardFlags = {
   },
   "oidc-groups-claim": { type: "string", default: "", description: "ID token claim holding the user's groups." },
   "oidc-groups-prefix": { type: "string", default: "", description: "Prefix of OIDC group names." },
+  "oidc-client-secret-file": {
+    type: "string",
+    default: "",
+    description:
+      "File holding the client secret for login by redirect (a confidential client); unset: a public client (PKCE only).",
+  },
+  "oidc-redirect-url": {
+    type: "string",
+    default: "",
+    description:
+      "Callback URL registered with the issuer for login by redirect (default: the URL the browser used + /api/oidc/callback).",
+  },
+  "oidc-scopes": {
+    type: "string",
+    default: "openid,profile,email",
+    description:
+      "Scopes asked for at login by redirect (comma-separated; add your issuer's groups scope if it has one).",
+  },
   "oidc-ca-file": {
     type: "string",
     default: "",

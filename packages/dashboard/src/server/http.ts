@@ -9,6 +9,7 @@ import type { Action, Identity } from "../shared/types.js";
 import { performAction } from "./actions.js";
 import type { AccessReviewer } from "./auth/access.js";
 import { AuthenticationError, type Principal, type TokenReviewer } from "./auth/authenticate.js";
+import { type OidcLogin, stateCookie } from "./auth/oidc-login.js";
 import { cookieValue, type Sessions, sessionCookie } from "./auth/sessions.js";
 import { buildDetail } from "./detail.js";
 import { liveYaml } from "./live.js";
@@ -27,6 +28,8 @@ export interface RouterDeps {
   secureCookie: boolean;
   logger?: Logger;
   stream?: StreamOptions;
+  /** OIDC login by redirect (authorization code with PKCE), when an issuer is configured. */
+  oidcLogin?: OidcLogin;
 }
 
 const maxBody = 64 * 1024;
@@ -76,6 +79,7 @@ export function createRouter(deps: RouterDeps) {
     if (!path.startsWith("/api/")) return serveStatic(req, res, path);
 
     if (path === "/api/login" && req.method === "POST") return login(req, res);
+    if (path === "/api/login-options" || path.startsWith("/api/oidc/")) return oidcRoute(req, res, url);
     if (path === "/api/logout" && req.method === "POST") return logout(req, res);
     return authenticated(req, res, path);
   }
@@ -89,7 +93,7 @@ export function createRouter(deps: RouterDeps) {
       return json(res, 200, id);
     }
     if (path === "/api/stream" && req.method === "GET") return stream(res, who);
-    const detail = /^\/api\/objects\/(Kustomization|GitRepository)\/([^/]+)\/([^/]+)$/.exec(path);
+    const detail = /^\/api\/objects\/(Kustomization|GitRepository|HelmRelease)\/([^/]+)\/([^/]+)$/.exec(path);
     if (detail && req.method === "GET")
       return objectDetail(res, who, detail[1] ?? "", detail[2] ?? "", detail[3] ?? "");
     if (path === "/api/live" && req.method === "GET")
@@ -188,6 +192,51 @@ export function createRouter(deps: RouterDeps) {
     }
   }
 
+  function oidcRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void {
+    if (req.method !== "GET") return json(res, 405, { error: "method not allowed" });
+    if (url.pathname === "/api/login-options") {
+      return json(res, 200, { oidc: deps.oidcLogin !== undefined && !deps.insecureLocal });
+    }
+    if (url.pathname === "/api/oidc/login") return oidcBegin(req, res);
+    if (url.pathname === "/api/oidc/callback") return oidcCallback(req, res, url.searchParams);
+    return json(res, 404, { error: "not found" });
+  }
+
+  async function oidcBegin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = req.headers.host ?? "";
+    if (!deps.oidcLogin || deps.insecureLocal) return json(res, 404, { error: "OIDC login is not configured" });
+    if (!/^[A-Za-z0-9.:[\]-]{1,260}$/.test(host)) return json(res, 400, { error: "bad Host header" });
+    try {
+      const { location, state } = await deps.oidcLogin.begin(`${deps.secureCookie ? "https" : "http"}://${host}`);
+      // Lax, not Strict: the issuer's redirect back is a cross-site navigation, and must carry it.
+      res.setHeader(
+        "set-cookie",
+        `${stateCookie}=${state}; Path=/api/oidc; HttpOnly; SameSite=Lax; Max-Age=600${deps.secureCookie ? "; Secure" : ""}`,
+      );
+      redirect(res, location);
+    } catch (err) {
+      deps.logger?.error({ error: (err as Error).message, cause: causeOf(err) }, "oidc login failed");
+      redirect(res, `/?login_error=${encodeURIComponent((err as Error).message)}`);
+    }
+  }
+
+  async function oidcCallback(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+    if (!deps.oidcLogin || deps.insecureLocal) return json(res, 404, { error: "OIDC login is not configured" });
+    const clearState = `${stateCookie}=; Path=/api/oidc; HttpOnly; SameSite=Lax; Max-Age=0`;
+    try {
+      const idToken = await deps.oidcLogin.finish(q, cookieValue(req.headers.cookie, stateCookie));
+      const { id, principal } = await deps.sessions.login(idToken);
+      res.setHeader("set-cookie", [clearState, cookie(id, 8 * 3600)]);
+      deps.logger?.info({ user: principal.user }, "login (oidc)");
+      redirect(res, "/#/");
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      deps.logger?.error({ error: err.message, cause: causeOf(err) }, "oidc login failed");
+      res.setHeader("set-cookie", clearState);
+      redirect(res, `/?login_error=${encodeURIComponent(err.message)}`);
+    }
+  }
+
   function cookie(value: string, maxAge: number): string {
     return `${sessionCookie}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${deps.secureCookie ? "; Secure" : ""}`;
   }
@@ -228,6 +277,17 @@ export function createRouter(deps: RouterDeps) {
       for (const s of streams) s.close();
     },
   };
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(302, { ...securityHeaders, location, "cache-control": "no-store" });
+  res.end();
+}
+
+/** The cause's message for the log (never a token: the OIDC helpers name URLs and statuses only). */
+function causeOf(err: unknown): string | undefined {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : undefined;
 }
 
 function isJson(req: IncomingMessage): boolean {

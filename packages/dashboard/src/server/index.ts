@@ -5,6 +5,7 @@ export { type ActionRequest, fieldManager, performAction, requestedAtNow } from 
 export { AccessReviewer } from "./auth/access.js";
 export { AuthenticationError, type Principal, TokenReviewer } from "./auth/authenticate.js";
 export { type OidcOptions, OidcVerifier } from "./auth/oidc.js";
+export { OidcLogin, type OidcLoginOptions } from "./auth/oidc-login.js";
 export { type Dashboard, type DashboardOptions, defaultStaticDir, isLoopback, startDashboard } from "./dashboard.js";
 export { dashboardFlags, splitHostPort } from "./flags.js";
 export { healthOf, parseInventoryId } from "./health.js";

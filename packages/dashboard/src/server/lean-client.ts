@@ -1,14 +1,25 @@
-// The informers' view of the API without metadata.managedFields: the dashboard never shows them, and on objects
-// written by server-side apply they are often the largest part (a third of a Kustomization's bytes), so dropping them
-// before the cache keeps the server's memory down with thousands of objects.
+// The informers' view of the API, trimmed to what the summaries read: no metadata.managedFields (on objects written by
+// server-side apply often a third of the bytes), no kubectl last-applied annotation, and for a Kustomization its
+// inventory reduced to a count and no status.history (the application page reads the object live for those). With
+// thousands of objects the caches are most of the server's memory.
 import type { Client, KubeObject, ListOptions, ObjectRef, ResourceType, WatchEventType } from "@capstan/runtime";
 
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
 function strip<T extends KubeObject>(obj: T): T {
-  if (obj.metadata && "managedFields" in obj.metadata) delete obj.metadata.managedFields;
+  const meta = obj.metadata;
+  if (meta && "managedFields" in meta) delete meta.managedFields;
+  if (meta?.annotations && lastApplied in meta.annotations) delete meta.annotations[lastApplied];
+  const status = (obj as { status?: Record<string, unknown> }).status;
+  if (obj.kind === "Kustomization" && status) {
+    const entries = (status.inventory as { entries?: unknown } | undefined)?.entries;
+    if (Array.isArray(entries)) status.inventory = { count: entries.length };
+    delete status.history;
+  }
   return obj;
 }
 
-/** Reads through `client`, dropping managedFields from what list and watch return. Writes go through as they are. */
+/** Reads through `client`, trimming what list and watch return (see strip). Writes go through as they are. */
 export function leanClient(client: Client): Client {
   return {
     resourceFor: (apiVersion: string, kind: string) => client.resourceFor(apiVersion, kind),

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createLogger, KubeClient, type LogEncoding, type LogLevel, parseFlagsOrExit } from "@capstan/runtime";
 import type { OidcOptions } from "./auth/oidc.js";
+import type { OidcLoginOptions } from "./auth/oidc-login.js";
 import { isLoopback, startDashboard } from "./dashboard.js";
 import { dashboardFlags, splitHostPort } from "./flags.js";
 
@@ -31,7 +32,7 @@ try {
 }
 client.setLogger(logger);
 if (flags.oidcIssuerUrl && !flags.oidcClientId) fail("--oidc-issuer-url needs --oidc-client-id");
-let oidc: OidcOptions | undefined;
+let oidc: (OidcOptions & { login: OidcLoginOptions }) | undefined;
 if (flags.oidcIssuerUrl) {
   oidc = {
     issuerUrl: flags.oidcIssuerUrl,
@@ -40,7 +41,19 @@ if (flags.oidcIssuerUrl) {
     ...(flags.oidcUsernamePrefix ? { usernamePrefix: flags.oidcUsernamePrefix } : {}),
     ...(flags.oidcGroupsClaim ? { groupsClaim: flags.oidcGroupsClaim } : {}),
     groupsPrefix: flags.oidcGroupsPrefix,
+    login: {
+      scopes: flags.oidcScopes
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+      ...(flags.oidcRedirectUrl ? { redirectUrl: flags.oidcRedirectUrl } : {}),
+    },
   };
+  try {
+    if (flags.oidcClientSecretFile) oidc.login.clientSecret = readFileSync(flags.oidcClientSecretFile, "utf8").trim();
+  } catch (err) {
+    fail(`--oidc-client-secret-file: ${(err as Error).message}`);
+  }
   try {
     if (flags.oidcCaFile) oidc.ca = readFileSync(flags.oidcCaFile, "utf8");
   } catch (err) {

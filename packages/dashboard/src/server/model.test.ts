@@ -70,6 +70,38 @@ describe("summarize", () => {
   });
 });
 
+describe("summarize a HelmRelease", () => {
+  it("should show its chart, the chart's source, the released and the attempted version, and Ready", () => {
+    const s = summarize({
+      apiVersion: "helm.toolkit.fluxcd.io/v2",
+      kind: "HelmRelease",
+      metadata: { name: "podinfo", namespace: "team", generation: 2 },
+      spec: {
+        chart: {
+          spec: { chart: "podinfo", sourceRef: { kind: "HelmRepository", name: "charts", namespace: "infra" } },
+        },
+        dependsOn: [{ name: "cert-manager" }],
+      },
+      status: {
+        observedGeneration: 2,
+        lastAttemptedRevision: "6.8.0",
+        history: [{ chartName: "podinfo", chartVersion: "6.7.1" }],
+        conditions: [{ type: "Ready", status: "False", reason: "UpgradeFailed", message: "timed out" }],
+      },
+    });
+    expect(s).toMatchObject({
+      key: "HelmRelease/team/podinfo",
+      state: "failing",
+      reason: "UpgradeFailed",
+      revision: "6.7.1",
+      attemptedRevision: "6.8.0",
+      path: "podinfo",
+      source: { kind: "HelmRepository", name: "charts", namespace: "infra" },
+      dependsOn: [{ kind: "HelmRelease", name: "cert-manager", namespace: "team" }],
+    });
+  });
+});
+
 describe("summarize a controller Deployment", () => {
   it("should show its health, replicas and image", () => {
     const s = summarize({

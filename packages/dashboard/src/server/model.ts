@@ -97,15 +97,22 @@ function gitRef(spec: Record<string, unknown> | undefined): string {
   return "";
 }
 
-function refView(raw: unknown, defaultNamespace: string): ObjectRefView | undefined {
+function refView(raw: unknown, defaultNamespace: string, defaultKind = "Kustomization"): ObjectRefView | undefined {
   if (!raw || typeof raw !== "object") return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r.name !== "string") return undefined;
   return {
-    kind: clip(r.kind, 64) || "Kustomization",
+    kind: clip(r.kind, 64) || defaultKind,
     name: clip(r.name, 253),
     namespace: clip(r.namespace, 63) || defaultNamespace,
   };
+}
+
+/** Entries of status.inventory: the cache holds a count (lean-client.ts), an object read live the entries. */
+function inventoryCount(inventory: unknown): number {
+  const inv = inventory as { entries?: unknown[]; count?: unknown } | undefined;
+  if (Array.isArray(inv?.entries)) return inv.entries.length;
+  return typeof inv?.count === "number" ? inv.count : 0;
 }
 
 export function summarize(obj: Obj): Summary {
@@ -132,7 +139,6 @@ export function summarize(obj: Obj): Summary {
     path: "",
   };
   if (kind === "Kustomization") {
-    const inventory = status.inventory as { entries?: unknown[] } | undefined;
     const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn : [];
     return {
       ...base,
@@ -144,9 +150,10 @@ export function summarize(obj: Obj): Summary {
         .slice(0, 64)
         .map((d) => refView(d, namespace))
         .filter((d): d is ObjectRefView => !!d),
-      inventoryCount: Array.isArray(inventory?.entries) ? inventory.entries.length : 0,
+      inventoryCount: inventoryCount(status.inventory),
     };
   }
+  if (kind === "HelmRelease") return helmRelease(base, obj);
   if (kind === "GitRepository") {
     const artifact = status.artifact as { revision?: unknown } | undefined;
     return { ...base, revision: clip(artifact?.revision), path: redactUrl(spec.url), ref: gitRef(spec) };
@@ -167,6 +174,29 @@ export function summarize(obj: Obj): Summary {
   }
   // Provider, Alert, Receiver: their specs hold addresses and secret references: only the type is shown.
   return { ...base, path: clip(spec.type, 64) };
+}
+
+/** A HelmRelease, read as generically as a Kustomization: Ready, the chart and its source, the released version. */
+function helmRelease(base: Summary, obj: Obj): Summary {
+  const spec = obj.spec ?? {};
+  const status = obj.status ?? {};
+  const chart = ((spec.chart as { spec?: Record<string, unknown> } | undefined)?.spec ?? {}) as Record<string, unknown>;
+  const latest = (Array.isArray(status.history) ? status.history[0] : undefined) as
+    | { chartName?: unknown; chartVersion?: unknown }
+    | undefined;
+  const source = refView(chart.sourceRef ?? spec.chartRef, base.namespace);
+  const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn : [];
+  return {
+    ...base,
+    revision: clip(latest?.chartVersion, 128),
+    attemptedRevision: clip(status.lastAttemptedRevision, 128),
+    path: clip(chart.chart ?? latest?.chartName, 253),
+    ...(source ? { source } : {}),
+    dependsOn: dependsOn
+      .slice(0, 64)
+      .map((d) => refView(d, base.namespace, "HelmRelease"))
+      .filter((d): d is ObjectRefView => !!d),
+  };
 }
 
 export function eventView(ev: Obj): EventView {

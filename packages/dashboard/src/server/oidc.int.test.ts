@@ -3,7 +3,7 @@
 import { testKubeconfigPath } from "@capstan/cluster/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dashboard, grant, kustomization, type TestCluster, testCluster } from "../test/harness.js";
-import { startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
+import { issuerOptions, startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
 import { openStream } from "../test/sse.js";
 import type { Dashboard } from "./index.js";
 
@@ -22,14 +22,7 @@ beforeAll(async () => {
   await kustomization(tc.client, other, "app");
   await grant(tc.client, team, "group:oidc:team-a", ["get", "list", "watch", "patch"], "team-a");
   dash = await dashboard(tc.client, {
-    oidc: {
-      issuerUrl: issuer.url,
-      clientId: "capstan",
-      usernamePrefix: "oidc:",
-      groupsClaim: "groups",
-      groupsPrefix: "oidc:",
-      ca: issuer.ca,
-    },
+    oidc: issuerOptions(issuer),
   });
 });
 afterAll(async () => {

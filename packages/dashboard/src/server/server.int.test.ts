@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Detail } from "../shared/types.js";
 import {
   dashboard,
-  gitRepository,
-  grant,
   kustomization,
   rev,
-  serviceAccountToken,
   setKsStatus,
   type TestCluster,
   testCluster,
+  twoTeams,
+  type User,
 } from "../test/harness.js";
 import { openStream } from "../test/sse.js";
 import type { Dashboard } from "./index.js";
@@ -22,15 +21,13 @@ let tc: TestCluster;
 let dash: Dashboard;
 let teamA: string;
 let teamB: string;
-let viewer: { token: string; user: string };
-let operator: { token: string; user: string };
+let viewer: User;
+let operator: User;
 
 beforeAll(async () => {
   tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
-  teamA = await tc.namespace("dash-a");
-  teamB = await tc.namespace("dash-b");
+  ({ teamA, teamB, operator, viewer } = await twoTeams(tc, "dash"));
   for (const ns of [teamA, teamB]) {
-    await gitRepository(tc.client, ns, "repo");
     await kustomization(tc.client, ns, "app", undefined, { inventory: inventory(ns) });
   }
   await tc.client.create({
@@ -39,11 +36,6 @@ beforeAll(async () => {
     metadata: { name: "cfg", namespace: teamA },
     data: {},
   });
-  viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
-  operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
-  await grant(tc.client, teamA, viewer.user, ["get", "list", "watch"], "viewer");
-  await grant(tc.client, teamA, operator.user, ["get", "list", "watch", "patch"], "operator");
-  await grant(tc.client, teamB, operator.user, ["get", "list", "watch", "patch"], "operator");
   dash = await dashboard(tc.client);
 });
 afterAll(async () => {

@@ -31,7 +31,15 @@ export const deploymentType: ResourceType = {
 export const controllerSelector = "app.kubernetes.io/part-of=flux";
 
 const required = [kustomizationType, gitRepositoryType];
-const optional = [providerType, alertType, receiverType];
+/** helm-controller's kind (helm.toolkit.fluxcd.io/v2), listed when its CRD is installed. */
+export const helmReleaseType: ResourceType = {
+  group: "helm.toolkit.fluxcd.io",
+  version: "v2",
+  kind: "HelmRelease",
+  plural: "helmreleases",
+  namespaced: true,
+};
+const optional = [helmReleaseType, providerType, alertType, receiverType];
 /** Events kept per involved kind, newest first, when more arrive than this. */
 const maxEventsPerKind = 2_000;
 
@@ -48,6 +56,8 @@ export class ClusterStore {
   private readonly summaries = new Map<string, Summary>();
   private readonly events = new Map<string, EventView>();
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Per Kustomization key: when this process first saw each recent lastAppliedRevision (drift history). */
+  private readonly appliedSeen = new Map<string, Map<string, number>>();
   private synced = false;
 
   constructor(private readonly options: StoreOptions) {}
@@ -59,7 +69,7 @@ export class ClusterStore {
     const kinds: ResourceType[] = [...required];
     for (const t of optional) {
       try {
-        await client.resourceFor(t.apiVersion, t.kind);
+        await client.resourceFor(`${t.group}/${t.version}`, t.kind);
         kinds.push(t);
       } catch (err) {
         logger?.info({ kind: t.kind, error: (err as Error).message }, "kind not served: not shown");
@@ -141,13 +151,19 @@ export class ClusterStore {
   }
 
   eventsFor(kind: string, namespace: string, name: string): EventView[] {
+    return this.rawEventsFor(kind, namespace, name)
+      .map((e) => eventView(e))
+      .sort(byTimeDesc);
+  }
+
+  /** The cached Events about one object, as the API returned them (frozen). */
+  rawEventsFor(kind: string, namespace: string, name: string): Obj[] {
     const inf = this.informers.get(`Event/${kind}`);
     if (!inf) return [];
-    return inf.cache
-      .list(namespace)
-      .map((e) => eventView(e as Obj))
-      .filter((e) => e.involved.name === name && e.involved.namespace === namespace)
-      .sort(byTimeDesc);
+    return inf.cache.list(namespace).filter((e) => {
+      const involved = (e as unknown as { involvedObject?: { name?: string; namespace?: string } }).involvedObject;
+      return involved?.name === name && (involved.namespace || e.metadata.namespace) === namespace;
+    }) as Obj[];
   }
 
   /** Kustomizations whose dependsOn names this one. */
@@ -165,8 +181,24 @@ export class ClusterStore {
     };
   }
 
+  /** When this process first saw each recent lastAppliedRevision of a Kustomization. */
+  appliedRevisionsSeen(namespace: string, name: string): ReadonlyMap<string, number> {
+    return this.appliedSeen.get(summaryKey("Kustomization", namespace, name)) ?? new Map();
+  }
+
+  private noteApplied(s: Summary): void {
+    if (s.kind !== "Kustomization" || !s.revision) return;
+    const seen = this.appliedSeen.get(s.key) ?? new Map<string, number>();
+    if (seen.has(s.revision)) return;
+    seen.set(s.revision, Date.now());
+    // A few revisions are enough: drift is read from the last hour of Events.
+    if (seen.size > 8) seen.delete(seen.keys().next().value ?? "");
+    this.appliedSeen.set(s.key, seen);
+  }
+
   private putItem(type: ResourceType, o: KubeObject): void {
     const s = summarize(o as Obj);
+    this.noteApplied(s);
     const old = this.summaries.get(s.key);
     if (old && sameSummary(old, s)) return;
     this.summaries.set(s.key, s);
@@ -175,6 +207,7 @@ export class ClusterStore {
 
   private removeItem(type: ResourceType, o: KubeObject): void {
     const key = summaryKey(type.kind, o.metadata.namespace ?? "", o.metadata.name);
+    this.appliedSeen.delete(key);
     if (!this.summaries.delete(key)) return;
     this.emit({ type: "item", key, resource: type, namespace: o.metadata.namespace ?? "", summary: undefined });
   }

@@ -4,6 +4,7 @@
 import type { ServerResponse } from "node:http";
 import type { ResourceType } from "@capstan/runtime";
 import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
+import { packSummary } from "../shared/wire.js";
 import type { AccessReviewer } from "./auth/access.js";
 import type { Principal } from "./auth/authenticate.js";
 import { byTimeDesc } from "./model.js";
@@ -64,7 +65,7 @@ export class Stream {
   private async snapshot(): Promise<Snapshot> {
     const items = await this.visibleItems(this.store.items());
     const events = (await this.visibleEvents(this.store.allEvents())).sort(byTimeDesc).slice(0, snapshotEvents);
-    return { items, events };
+    return { items: items.map(packSummary), events };
   }
 
   private async visibleItems(items: Summary[]): Promise<Summary[]> {
@@ -118,7 +119,7 @@ export class Stream {
       changes.forEach((c, i) => {
         if (!allowed[i]) return;
         if (c.type === "item") {
-          if (c.summary) batch.upserts.push(c.summary);
+          if (c.summary) batch.upserts.push(packSummary(c.summary));
           else batch.deletes.push(c.key);
         } else if (c.event) batch.events.push(c.event);
         else batch.eventDeletes.push(c.key);

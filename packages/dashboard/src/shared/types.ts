@@ -1,13 +1,32 @@
 // What the server sends the browser: small, already-summarised views of the toolkit objects. Shared by both halves so
 // that the wire format has one definition. Nothing here ever carries a token, a Secret value or a Provider address.
+import type { WireSummary } from "./wire.js";
+
+export type { WireSummary } from "./wire.js";
 
 /** Where an object stands, in the words of the overview (kstatus, plus Flux's suspend). */
 export type State = "ready" | "failing" | "stalled" | "reconciling" | "suspended" | "unknown";
 export const states: readonly State[] = ["failing", "stalled", "reconciling", "suspended", "ready", "unknown"];
 
 /** The toolkit kinds, plus the controllers' own Deployments (labelled app.kubernetes.io/part-of=flux). */
-export type SummaryKind = "Kustomization" | "GitRepository" | "Provider" | "Alert" | "Receiver" | "Deployment";
-export const summaryKinds: readonly SummaryKind[] = ["Kustomization", "GitRepository", "Provider", "Alert", "Receiver"];
+export type SummaryKind =
+  | "Kustomization"
+  | "GitRepository"
+  | "Provider"
+  | "Alert"
+  | "Receiver"
+  | "Deployment"
+  | "HelmRelease";
+export const summaryKinds: readonly SummaryKind[] = [
+  "Kustomization",
+  "HelmRelease",
+  "GitRepository",
+  "Provider",
+  "Alert",
+  "Receiver",
+];
+/** What the applications list shows. */
+export const applicationKinds: readonly SummaryKind[] = ["Kustomization", "HelmRelease"];
 
 export interface ObjectRefView {
   kind: string;
@@ -29,15 +48,18 @@ export interface Summary {
   /** When Ready last changed (RFC 3339), or "". */
   since: string;
   suspended: boolean;
-  /** Kustomization: lastAppliedRevision; GitRepository: the artifact's revision. */
+  /**
+   * Kustomization: lastAppliedRevision; GitRepository: the artifact's revision; HelmRelease: the chart version of its
+   * latest release (status.history[0]).
+   */
   revision: string;
-  /** Kustomization: lastAttemptedRevision. */
+  /** Kustomization, HelmRelease: lastAttemptedRevision. */
   attemptedRevision: string;
-  /** Kustomization: its source. */
+  /** Kustomization: its source; HelmRelease: its chart's source (spec.chart.spec.sourceRef) or spec.chartRef. */
   source?: ObjectRefView;
   /** Kustomization: dependsOn, namespaces defaulted. */
   dependsOn?: ObjectRefView[];
-  /** Kustomization: spec.path; GitRepository: the URL without credentials. */
+  /** Kustomization: spec.path; GitRepository: the URL without credentials; HelmRelease: the chart's name. */
   path: string;
   /** GitRepository: branch, tag, semver or commit asked for. */
   ref?: string;
@@ -58,14 +80,15 @@ export interface EventView {
   source: string;
 }
 
+/** The first message on the stream; items in the compact form of wire.ts. */
 export interface Snapshot {
-  items: Summary[];
+  items: WireSummary[];
   events: EventView[];
 }
 
 /** A batch of changes pushed on the stream after the snapshot. */
 export interface ChangeBatch {
-  upserts: Summary[];
+  upserts: WireSummary[];
   deletes: string[];
   events: EventView[];
   eventDeletes: string[];
@@ -125,6 +148,17 @@ export interface SourceView {
   message: string;
 }
 
+/** A drift correction: objects changed or deleted by hand and put back by an apply of an already applied revision. */
+export interface DriftView {
+  /** When the correction was applied (RFC 3339). */
+  time: string;
+  revision: string;
+  /** "<Kind>/<namespace>/<name> configured|created", as the controller's Event lists them. */
+  objects: string[];
+  /** How many corrections of this same change set the time stands for (the last one's time). */
+  count: number;
+}
+
 export interface Detail {
   summary: Summary;
   conditions: ConditionView[];
@@ -144,6 +178,8 @@ export interface Detail {
   events: EventView[];
   /** Kustomizations depending on this one. */
   dependents: ObjectRefView[];
+  /** Kustomization: drift corrections found in its Events, newest first. */
+  drift: DriftView[];
 }
 
 export type Action = "reconcile" | "suspend" | "resume";

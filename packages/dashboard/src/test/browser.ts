@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 
+// For tests outside this package (e2e), which do not depend on playwright-core themselves.
+export type { Browser, BrowserContext, Page } from "playwright-core";
+
 const candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
 export function chromiumPath(): string {

@@ -2,7 +2,13 @@
 // toolkit objects with a status written directly (no controllers needed), and a dashboard started in-process.
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
-import { createTestNamespace, loadKubeConfig, rawRequest, type TestNamespace } from "@capstan/cluster/testing";
+import {
+  createTestNamespace,
+  eventually,
+  loadKubeConfig,
+  rawRequest,
+  type TestNamespace,
+} from "@capstan/cluster/testing";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { type Dashboard, type DashboardOptions, startDashboard } from "../server/index.js";
 
@@ -64,8 +70,8 @@ export async function grant(client: KubeClient, namespace: string, user: string,
       metadata: { name, namespace },
       rules: [
         {
-          apiGroups: ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"],
-          resources: ["kustomizations", "gitrepositories"],
+          apiGroups: ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"],
+          resources: ["kustomizations", "gitrepositories", "helmreleases"],
           verbs,
         },
         { apiGroups: [""], resources: ["events", "configmaps", "secrets"], verbs: ["get", "list", "watch"] },
@@ -84,6 +90,34 @@ export async function grant(client: KubeClient, namespace: string, user: string,
     },
     fm,
   );
+}
+
+export interface User {
+  token: string;
+  user: string;
+}
+
+/** The opening the server and browser tests share: two team namespaces with a GitRepository each, an operator. */
+export interface TwoTeams {
+  teamA: string;
+  teamB: string;
+  /** May get, list, watch and patch the toolkit kinds in both namespaces. */
+  operator: User;
+  /** May get, list and watch them in teamA only. */
+  viewer: User;
+}
+
+export async function twoTeams(tc: TestCluster, prefix: string): Promise<TwoTeams> {
+  const teamA = await tc.namespace(`${prefix}-a`);
+  const teamB = await tc.namespace(`${prefix}-b`);
+  for (const ns of [teamA, teamB]) await gitRepository(tc.client, ns, "repo");
+  const viewer = await serviceAccountToken(tc.path, tc.client, teamA, "viewer");
+  const operator = await serviceAccountToken(tc.path, tc.client, teamA, "operator");
+  await grant(tc.client, teamA, viewer.user, ["get", "list", "watch"], "viewer");
+  for (const ns of [teamA, teamB]) {
+    await grant(tc.client, ns, operator.user, ["get", "list", "watch", "patch"], "operator");
+  }
+  return { teamA, teamB, operator, viewer };
 }
 
 export interface ReadyInit {
@@ -193,20 +227,133 @@ export async function setKsStatus(
   );
 }
 
+/**
+ * helm-controller's HelmRelease CRD, when the cluster has none yet: a schemaless stand-in (this branch's @capstan/api
+ * does not carry it), enough for the dashboard to list HelmReleases. A real CRD already installed is left alone.
+ */
+export async function ensureHelmReleaseCrd(client: KubeClient): Promise<void> {
+  const name = "helmreleases.helm.toolkit.fluxcd.io";
+  const ref = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name };
+  if (!(await client.get(ref))) {
+    await client
+      .create({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name },
+        spec: {
+          group: "helm.toolkit.fluxcd.io",
+          names: { kind: "HelmRelease", listKind: "HelmReleaseList", plural: "helmreleases", singular: "helmrelease" },
+          scope: "Namespaced",
+          versions: [
+            {
+              name: "v2",
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+            },
+          ],
+        },
+      })
+      .catch((err: unknown) => {
+        // Another test file created it first.
+        if (!String((err as Error).message).includes("already exists")) throw err;
+      });
+  }
+  await eventually(
+    async () => {
+      const crd = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(ref);
+      return crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") === true;
+    },
+    { what: "HelmRelease CRD established" },
+  );
+}
+
+/** A HelmRelease of chart `chart` at `version`, released (Ready) or failing, with the status helm-controller writes. */
+export async function helmRelease(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  chart: string,
+  version: string,
+  cond: ReadyInit = ready,
+): Promise<void> {
+  const apiVersion = "helm.toolkit.fluxcd.io/v2";
+  await client.apply(
+    {
+      apiVersion,
+      kind: "HelmRelease",
+      metadata: { name, namespace },
+      spec: {
+        interval: "10m",
+        chart: { spec: { chart, version, sourceRef: { kind: "HelmRepository", name: "charts" } } },
+      },
+    },
+    fm,
+  );
+  await client.applyStatus(
+    {
+      apiVersion,
+      kind: "HelmRelease",
+      metadata: { name, namespace },
+      status: {
+        observedGeneration: 1,
+        lastAttemptedRevision: version,
+        history: [{ chartName: chart, chartVersion: version, name, namespace, version: 1, status: "deployed" }],
+        conditions: [
+          {
+            type: "Ready",
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+            observedGeneration: 1,
+            ...cond,
+          },
+        ],
+      },
+    },
+    fm,
+  );
+}
+
 /** A Warning Event about a Kustomization, as kustomize-controller records one. */
 export async function ksEvent(client: KubeClient, namespace: string, ks: string, reason: string, message: string) {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await createKsEvent(client, namespace, ks, { type: "Warning", reason, message });
+}
+
+/** A Normal Progressing Event with an apply's change set and its revision, as kustomize-controller records one. */
+export async function progressingEvent(
+  client: KubeClient,
+  namespace: string,
+  ks: string,
+  revision: string,
+  message: string,
+  time: Date,
+) {
+  await createKsEvent(client, namespace, ks, { type: "Normal", reason: "Progressing", message, revision, time });
+}
+
+async function createKsEvent(
+  client: KubeClient,
+  namespace: string,
+  ks: string,
+  e: { type: string; reason: string; message: string; revision?: string; time?: Date },
+) {
+  const at = (e.time ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z");
   await client.create({
     apiVersion: "v1",
     kind: "Event",
-    metadata: { generateName: `${ks}.`, namespace, name: "" },
+    metadata: {
+      generateName: `${ks}.`,
+      namespace,
+      name: "",
+      ...(e.revision ? { annotations: { "kustomize.toolkit.fluxcd.io/revision": e.revision } } : {}),
+    },
     involvedObject: { apiVersion: kustomizationType.apiVersion, kind: "Kustomization", name: ks, namespace },
-    reason,
-    message,
-    type: "Warning",
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
     source: { component: "kustomize-controller" },
-    firstTimestamp: now,
-    lastTimestamp: now,
+    firstTimestamp: at,
+    lastTimestamp: at,
     count: 1,
   });
 }

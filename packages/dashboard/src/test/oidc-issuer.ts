@@ -1,16 +1,23 @@
 // A local OIDC issuer for tests: HTTPS with a throwaway self-signed certificate (openssl), a discovery document, a
-// JWKS, and ID tokens signed with its RSA key (or any other key, to test refusals).
+// JWKS, and ID tokens signed with its RSA key (or any other key, to test refusals). It also serves the
+// authorization-code flow with PKCE: /authorize approves at once as `user` (no login page) and redirects back with a
+// code; /token hands out an ID token only for that code, redirect URI, client and the verifier of the S256 challenge.
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { OidcOptions } from "../server/auth/oidc.js";
 
 export interface TestIssuer {
   url: string;
+  /** Who /authorize logs in (claims of the ID token /token returns); undefined: it answers error=access_denied. */
+  user: Record<string, unknown> | undefined;
+  /** The query of each /authorize request, in order. */
+  authorizeRequests: URLSearchParams[];
   /** PEM of the serving certificate (self-signed: it is its own CA). */
   ca: string;
   token(claims: Record<string, unknown>, options?: { key?: KeyObject; kid?: string; alg?: string }): string;
@@ -44,10 +51,67 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = { ...publicKey.export({ format: "jwk" }), kid: "k1", use: "sig", alg: "RS256" };
   let url = "";
+  const codes = new Map<string, { query: URLSearchParams; claims: Record<string, unknown> }>();
   const server = createServer({ cert: ca, key: tlsKey }, (req, res) => {
     res.setHeader("content-type", "application/json");
+    const path = (req.url ?? "").split("?")[0];
     if (req.url === "/.well-known/openid-configuration") {
-      res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/keys` }));
+      res.end(
+        JSON.stringify({
+          issuer: url,
+          jwks_uri: `${url}/keys`,
+          authorization_endpoint: `${url}/authorize`,
+          token_endpoint: `${url}/token`,
+          code_challenge_methods_supported: ["S256"],
+        }),
+      );
+    } else if (path === "/authorize") {
+      const query = new URL(req.url ?? "", url).searchParams;
+      issuer.authorizeRequests.push(query);
+      const back = new URL(query.get("redirect_uri") ?? "");
+      back.searchParams.set("state", query.get("state") ?? "");
+      if (!issuer.user) back.searchParams.set("error", "access_denied");
+      else {
+        const code = randomBytes(16).toString("hex");
+        codes.set(code, { query, claims: issuer.user });
+        back.searchParams.set("code", code);
+      }
+      res.writeHead(302, { location: back.toString() });
+      res.end();
+    } else if (path === "/token" && req.method === "POST") {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        const grant = codes.get(form.get("code") ?? "");
+        codes.delete(form.get("code") ?? "");
+        const q = grant?.query;
+        const challenge = createHash("sha256")
+          .update(form.get("code_verifier") ?? "")
+          .digest("base64url");
+        if (
+          !grant ||
+          !q ||
+          form.get("grant_type") !== "authorization_code" ||
+          form.get("redirect_uri") !== q.get("redirect_uri") ||
+          form.get("client_id") !== q.get("client_id") ||
+          q.get("code_challenge_method") !== "S256" ||
+          challenge !== q.get("code_challenge")
+        ) {
+          res.statusCode = 400;
+          res.end(JSON.stringify({ error: "invalid_grant" }));
+          return;
+        }
+        const idToken = issuer.token({
+          aud: q.get("client_id"),
+          nonce: q.get("nonce"),
+          exp: Math.floor(Date.now() / 1000) + 600,
+          ...grant.claims,
+        });
+        res.end(JSON.stringify({ access_token: "opaque", token_type: "Bearer", id_token: idToken }));
+      });
     } else if (req.url === "/keys") {
       res.end(JSON.stringify({ keys: [jwk] }));
     } else {
@@ -57,9 +121,11 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const issuer: TestIssuer = {
     url,
     ca,
+    user: undefined,
+    authorizeRequests: [],
     token: (claims, options = {}) => {
       const header = { alg: options.alg ?? "RS256", kid: options.kid ?? "k1", typ: "JWT" };
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -72,6 +138,19 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+  return issuer;
+}
+
+/** The dashboard's options for this issuer: client "capstan", users and groups prefixed "oidc:", groups claim "groups". */
+export function issuerOptions(issuer: TestIssuer): OidcOptions {
+  return {
+    issuerUrl: issuer.url,
+    clientId: "capstan",
+    usernamePrefix: "oidc:",
+    groupsClaim: "groups",
+    groupsPrefix: "oidc:",
+    ca: issuer.ca,
   };
 }
 

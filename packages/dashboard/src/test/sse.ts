@@ -1,18 +1,26 @@
-// A minimal Server-Sent Events reader over fetch, for tests: collects the snapshot and every change batch.
-import type { ChangeBatch, Snapshot } from "../shared/types.js";
+// A minimal Server-Sent Events reader over fetch, for tests: collects the snapshot and every change batch, with the
+// summaries unpacked from their compact wire form as the page unpacks them.
+import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
+import { unpackSummary } from "../shared/wire.js";
+
+interface ReadSnapshot {
+  items: Summary[];
+  events: EventView[];
+}
+type ReadBatch = Omit<ChangeBatch, "upserts"> & { upserts: Summary[] };
 
 export interface SseClient {
-  snapshot: Promise<Snapshot>;
-  batches: ChangeBatch[];
+  snapshot: Promise<ReadSnapshot>;
+  batches: ReadBatch[];
   close(): void;
 }
 
 export function openStream(url: string, headers: Record<string, string>): SseClient {
   const abort = new AbortController();
-  const batches: ChangeBatch[] = [];
-  let resolveSnapshot: (s: Snapshot) => void = () => undefined;
+  const batches: ReadBatch[] = [];
+  let resolveSnapshot: (s: ReadSnapshot) => void = () => undefined;
   let rejectSnapshot: (e: Error) => void = () => undefined;
-  const snapshot = new Promise<Snapshot>((resolve, reject) => {
+  const snapshot = new Promise<ReadSnapshot>((resolve, reject) => {
     resolveSnapshot = resolve;
     rejectSnapshot = reject;
   });
@@ -30,8 +38,14 @@ export function openStream(url: string, headers: Record<string, string>): SseCli
           buf = buf.slice(i + 2);
           const event = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === "snapshot" && data) resolveSnapshot(JSON.parse(data) as Snapshot);
-          if (event === "changes" && data) batches.push(JSON.parse(data) as ChangeBatch);
+          if (event === "snapshot" && data) {
+            const s = JSON.parse(data) as Snapshot;
+            resolveSnapshot({ items: s.items.map(unpackSummary), events: s.events });
+          }
+          if (event === "changes" && data) {
+            const b = JSON.parse(data) as ChangeBatch;
+            batches.push({ ...b, upserts: b.upserts.map(unpackSummary) });
+          }
           i = buf.indexOf("\n\n");
         }
       }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "../paths.js";
-import { clusterKubeconfig, demoDir, demoLog, demoStateFile, readDemoState, workDir } from "./state.js";
+import { clusterKubeconfig, dashboardLine, demoDir, demoLog, demoStateFile, readDemoState, workDir } from "./state.js";
 
 // What talks to the apiserver (YAML parser, API types) loads only when needed: `status` without a control plane and
 // `down` start in a blink.
@@ -114,7 +114,7 @@ async function status(): Promise<number> {
   console.log(formatTable(await collectRows(client)));
   const state = readDemoState();
   if (state?.gitUrl) console.log(`\ngit: ${state.gitUrl}   working copy: ${workDir}`);
-  if (state?.dashboardUrl) console.log(`dashboard: ${state.dashboardUrl}   (no login; this machine only)`);
+  if (state?.dashboardUrl) console.log(dashboardLine(state.dashboardUrl));
   return 0;
 }
 

@@ -35,3 +35,8 @@ export function readDemoState(): DemoState | undefined {
 export const apps = ["web", "api"] as const;
 export const environments = ["dev", "prod"] as const;
 export const kustomizationNames = ["namespaces", ...apps.flatMap((a) => environments.map((e) => `${a}-${e}`))];
+
+/** The line `./dev demo` (and `./dev demo status`) prints for the dashboard. */
+export function dashboardLine(url: string): string {
+  return `dashboard: ${url}   (no login; this machine only)`;
+}

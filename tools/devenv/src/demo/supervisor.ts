@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gitRepositoryType, kustomizationType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
-import { type Dashboard, startDashboard } from "@capstan/dashboard";
 import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { repoRoot } from "../harness/charts.js";
 import { startControllers } from "../harness/controllers.js";
+import { startDemoDashboard } from "./dashboard.js";
 import {
   apps,
   clusterKubeconfig,
@@ -57,10 +57,7 @@ async function main(): Promise<void> {
     set: ["kustomize-controller.multitenancy.enabled=false"],
   });
   log("starting the dashboard (--insecure-local: no login, loopback only)");
-  const dashboardOptions = { client, host: "127.0.0.1", insecureLocal: true };
-  const dashboard: Dashboard = await startDashboard({ ...dashboardOptions, port: 9090 }).catch(() =>
-    startDashboard({ ...dashboardOptions, port: 0 }),
-  );
+  const dashboard = await startDemoDashboard(client);
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
     // Independent of each other: stopped together, so `./dev demo down` waits for the slowest, not for the sum.

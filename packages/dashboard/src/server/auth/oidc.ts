@@ -60,8 +60,15 @@ export function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
+/** The issuer's endpoints for the authorization-code flow, from its discovery document. */
+export interface OidcEndpoints {
+  authorization: string;
+  token: string;
+}
+
 export class OidcVerifier {
   private keys = new Map<string, KeyObject>();
+  private endpointsFound: OidcEndpoints | undefined;
   private fetchedAt = 0;
   private inflight: Promise<void> | undefined;
   private readonly issuer: string;
@@ -76,7 +83,24 @@ export class OidcVerifier {
     return this.issuer;
   }
 
-  async verify(token: string): Promise<Principal> {
+  get clientId(): string {
+    return this.options.clientId;
+  }
+
+  get ca(): string | undefined {
+    return this.options.ca;
+  }
+
+  /** authorization_endpoint and token_endpoint (https only), read with the keys. */
+  async endpoints(): Promise<OidcEndpoints> {
+    if (!this.endpointsFound) await this.refresh();
+    if (!this.endpointsFound)
+      throw new AuthenticationError("the OIDC issuer publishes no authorization or token endpoint");
+    return this.endpointsFound;
+  }
+
+  /** Validates an ID token; `nonce`, when given, must be its nonce claim (a token from the login this browser began). */
+  async verify(token: string, expect: { nonce?: string } = {}): Promise<Principal> {
     const parts = token.split(".");
     if (parts.length !== 3 || token.length > maxTokenBytes) throw new AuthenticationError("not a JWT");
     const [h = "", p = "", s = ""] = parts;
@@ -99,6 +123,9 @@ export class OidcVerifier {
     );
     if (!ok) throw new AuthenticationError("ID token: bad signature");
     this.checkClaims(claims);
+    if (expect.nonce !== undefined && claims.nonce !== expect.nonce) {
+      throw new AuthenticationError("ID token: not from this login (nonce)");
+    }
     return this.principal(claims);
   }
 
@@ -162,6 +189,10 @@ export class OidcVerifier {
       const discovery = await getJson(`${this.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`);
       if (discovery.issuer !== this.issuer) throw new Error("discovery: issuer does not match --oidc-issuer-url");
       if (typeof discovery.jwks_uri !== "string") throw new Error("discovery: no jwks_uri");
+      const { authorization_endpoint: authorization, token_endpoint: token } = discovery;
+      if (typeof authorization === "string" && typeof token === "string" && [authorization, token].every(isHttps)) {
+        this.endpointsFound = { authorization, token };
+      }
       const jwks = await getJson(discovery.jwks_uri);
       const keys = new Map<string, KeyObject>();
       for (const jwk of (Array.isArray(jwks.keys) ? jwks.keys : []).slice(0, 64) as Jwk[]) {
@@ -181,18 +212,52 @@ export class OidcVerifier {
   }
 }
 
+function isHttps(url: string): boolean {
+  try {
+    return new URL(url).protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 /** GET over HTTPS only, bounded in size and time, no redirects. */
 function getText(url: string, ca: string | undefined): Promise<string> {
+  return httpsText("GET", url, ca);
+}
+
+/** POST of a form over HTTPS only (the token request), bounded like getText. The body never reaches an error. */
+export function postForm(
+  url: string,
+  form: URLSearchParams,
+  ca: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  return httpsText("POST", url, ca, form.toString(), headers);
+}
+
+function httpsText(
+  method: string,
+  url: string,
+  ca: string | undefined,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     if (u.protocol !== "https:") {
-      reject(new Error(`GET ${url}: not https`));
+      reject(new Error(`${method} ${url}: not https`));
       return;
     }
-    const req = request(u, { method: "GET", timeout: 10_000, ...(ca ? { ca } : {}) }, (res) => {
+    const options = {
+      method,
+      timeout: 10_000,
+      ...(ca ? { ca } : {}),
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/x-www-form-urlencoded" },
+    };
+    const req = request(u, options, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
-        reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        reject(new Error(`${method} ${url}: HTTP ${res.statusCode}`));
         return;
       }
       let size = 0;
@@ -200,7 +265,7 @@ function getText(url: string, ca: string | undefined): Promise<string> {
       res.on("data", (c: Buffer) => {
         size += c.length;
         if (size > maxJwksBytes) {
-          req.destroy(new Error(`GET ${url}: response too large`));
+          req.destroy(new Error(`${method} ${url}: response too large`));
           return;
         }
         chunks.push(c);
@@ -208,8 +273,8 @@ function getText(url: string, ca: string | undefined): Promise<string> {
       res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
       res.on("error", reject);
     });
-    req.on("timeout", () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on("timeout", () => req.destroy(new Error(`${method} ${url}: timed out`)));
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }

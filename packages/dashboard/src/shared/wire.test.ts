@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { Summary } from "./types.js";
+import { packSummary, unpackSummary } from "./wire.js";
+
+const base: Summary = {
+  key: "Kustomization/team/web",
+  kind: "Kustomization",
+  namespace: "team",
+  name: "web",
+  state: "ready",
+  ready: "True",
+  reason: "ReconciliationSucceeded",
+  message: "Applied revision: main@sha1:1",
+  since: "2026-01-01T10:00:00Z",
+  suspended: false,
+  revision: `main@sha1:${"1".repeat(40)}`,
+  attemptedRevision: `main@sha1:${"1".repeat(40)}`,
+  path: "./apps/web",
+  source: { kind: "GitRepository", namespace: "team", name: "repo" },
+  dependsOn: [],
+  inventoryCount: 10,
+};
+
+describe("Given a summary on the stream", () => {
+  it.each<[string, Summary]>([
+    ["a Ready Kustomization", base],
+    [
+      "a failing, suspended Kustomization with another attempted revision and cross-namespace refs",
+      {
+        ...base,
+        state: "failing",
+        ready: "False",
+        suspended: true,
+        attemptedRevision: `main@sha1:${"2".repeat(40)}`,
+        source: { kind: "GitRepository", namespace: "flux-system", name: "repo" },
+        dependsOn: [
+          { kind: "Kustomization", namespace: "team", name: "db" },
+          { kind: "Kustomization", namespace: "infra", name: "crds" },
+        ],
+      },
+    ],
+    ["a Kustomization never applied", { ...base, state: "unknown", ready: "Unknown", revision: "", reason: "" }],
+    [
+      "a GitRepository",
+      {
+        key: "GitRepository/team/repo",
+        kind: "GitRepository",
+        namespace: "team",
+        name: "repo",
+        state: "reconciling",
+        ready: "Unknown",
+        reason: "Progressing",
+        message: "",
+        since: "",
+        suspended: false,
+        revision: "",
+        attemptedRevision: "",
+        path: "https://github.com/acme/repo.git",
+        ref: "main",
+      },
+    ],
+  ])("should unpack %s to the summary it was", (_, s) => {
+    expect(unpackSummary(JSON.parse(JSON.stringify(packSummary(s))))).toEqual(s);
+  });
+
+  it("should be well under half the plain JSON for a usual Kustomization", () => {
+    expect(JSON.stringify(packSummary(base)).length).toBeLessThan(JSON.stringify(base).length / 2);
+  });
+});

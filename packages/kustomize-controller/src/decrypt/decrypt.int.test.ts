@@ -190,6 +190,48 @@ describe("Kustomization spec.decryption (SOPS, age)", () => {
     await expectNothingLeaked(h, "kms");
   });
 
+  it("Given a tenant ServiceAccount that may not read the key Secret, should decrypt with the controller's own client and apply as the tenant", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-tenant", { flags: ["--default-service-account=default"] });
+    // The tenant may manage ConfigMaps in its namespace, nothing else: no Secret, so not the key (as in Flux, the
+    // controller reads spec.decryption.secretRef itself).
+    const rules = [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch"] }];
+    const metadata = { name: "tenant", namespace: h.namespace };
+    await h.client.apply(
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules },
+      { fieldManager: "test" },
+    );
+    await h.client.apply(
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant" },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: h.namespace }],
+      },
+      { fieldManager: "test" },
+    );
+    const key = await ageKeygen();
+    await keySecret(h, "sops-age", key);
+    const encrypted = await sopsEncrypt(
+      "settings.yaml",
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${h.namespace}\ndata:\n  token: ${apiToken}\n`,
+      key.recipient,
+      ["--encrypted-regex", "^data$"],
+    );
+    const a = await h.artifact({ "kustomization.yaml": "resources: [settings.yaml]\n", "settings.yaml": encrypted });
+    await h.publish("repo", a);
+    await h.kustomization("tenant", decryption("sops-age"));
+    await untilKustomization(h, "tenant", "applied", readyAt(a.revision));
+    const cm = await h.client.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "settings",
+      namespace: h.namespace,
+    });
+    expect(cm?.data?.token).toBe(apiToken);
+    await expectNothingLeaked(h, "tenant");
+  });
+
   it("Given a file encrypted for an OpenPGP key and the armored key under *.asc, should apply it decrypted", async () => {
     const { h } = await scenario(kubeconfig(), "ks-sops-pgp");
     const key = await pgpKey();

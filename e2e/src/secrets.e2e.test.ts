@@ -185,7 +185,12 @@ describe("Given SOPS-encrypted overlays in Git and the controllers running as th
   let env: GitOpsEnv;
   let dev: AgeKey;
   let prod: AgeKey;
-  const passwords = { dev: newPassword("dev"), prod: newPassword("prod"), tampered: newPassword("tampered") };
+  const passwords = {
+    dev: newPassword("dev"),
+    prod: newPassword("prod"),
+    tampered: newPassword("tampered"),
+    kms: newPassword("kms"),
+  };
   /** Every plaintext and key that went anywhere near the controllers. */
   const secrets: string[] = [];
 
@@ -248,6 +253,13 @@ describe("Given SOPS-encrypted overlays in Git and the controllers running as th
       "app: shop",
       "app: evil",
     );
+    // The same kind of file as if its data key were wrapped by AWS KMS alone (sops's metadata layout for kms).
+    files["bad/kms/kustomization.yaml"] = "resources: [db-secret.yaml]\n";
+    files["bad/kms/db-secret.yaml"] = (await encrypted("bad/kms/db-secret.yaml", secretYaml(passwords.kms))).replace(
+      /\n {4}age:\n(?: {8}.*\n| {6}.*\n)*?(?= {4}\S)/,
+      "\n    kms:\n        - arn: arn:aws:kms:eu-west-1:111122223333:key/example\n          enc: AQICAHh\n",
+    );
+    expect(files["bad/kms/db-secret.yaml"]).not.toMatch(/age1/);
     await env.repo.commit(files, { message: "dev and prod secrets, encrypted" });
     // Polling every 2s stands in for a push webhook.
     await env.gitRepository("app", { interval: "2s" });
@@ -279,7 +291,9 @@ describe("Given SOPS-encrypted overlays in Git and the controllers running as th
     const git = (args: string[]) => run("git", ["-C", env.repo.bare, ...args]);
     const revs = (await git(["rev-list", "--all"])).stdout.trim().split("\n");
     // The grep itself works: it finds the encrypted values.
-    expect((await git(["grep", "-F", "-c", "ENC[AES256_GCM", ...revs])).stdout).toMatch(/overlays\/prod\/db-secret\.yaml/);
+    expect((await git(["grep", "-F", "-c", "ENC[AES256_GCM", ...revs])).stdout).toMatch(
+      /overlays\/prod\/db-secret\.yaml/,
+    );
     for (const p of Object.values(passwords)) {
       const found = await git(["grep", "-F", "-e", p, ...revs]).then(
         (r) => r.stdout,
@@ -353,6 +367,13 @@ describe("Given SOPS-encrypted overlays in Git and the controllers running as th
   it.each([
     ["a key that is not a recipient", "wrong-key", "./overlays/prod", "sops-dev", /overlays\/prod\/db-secret\.yaml/],
     ["a value changed after encryption", "tampered", "./bad", "sops-dev", /bad\/db-secret\.yaml failed: MAC mismatch/],
+    [
+      "a file for a cloud KMS only",
+      "kms-only",
+      "./bad/kms",
+      "sops-dev",
+      /bad\/kms\/db-secret\.yaml failed: .*KMS.*not supported/,
+    ],
     [
       "a key Secret that does not exist",
       "no-key",

@@ -63,13 +63,14 @@ async function build(): Promise<Binaries> {
 }
 
 /** Tools built only on request (`build-binaries.sh <tool>`): long cold builds that only optional tests use. */
-export type OptionalTool = "flux";
+export type OptionalTool = "flux" | "sealed-secrets";
 
 /**
- * The cached binary of an optional tool, or undefined when it has not been built yet (build it with
- * `bash tools/cluster/build-binaries.sh flux`). Never builds: a cold build would outlast any test's timeout.
+ * The cached binary `binary` (the tool's name by default) of an optional tool, or undefined when it has not been built
+ * yet (build it with `bash tools/cluster/build-binaries.sh <tool>`). Never builds: a cold build would outlast any
+ * test's timeout.
  */
-export async function cachedTool(tool: OptionalTool): Promise<string | undefined> {
+export async function cachedTool(tool: OptionalTool, binary: string = tool): Promise<string | undefined> {
   // build-binaries.sh knows the cache key of the checked-in go.mod; with CAPSTAN_ONLY_CACHED it only says where.
   try {
     const { stdout } = await run("bash", [join(clusterPackageDir, "build-binaries.sh"), tool], {
@@ -78,7 +79,7 @@ export async function cachedTool(tool: OptionalTool): Promise<string | undefined
       env: { ...process.env, CAPSTAN_ONLY_CACHED: "1" },
     });
     const dir = (stdout.trim().split("\n").at(-1) ?? "").split(delimiter).find((d) => d.includes(`/${tool}-`));
-    return dir && existsSync(join(dir, tool)) ? join(dir, tool) : undefined;
+    return dir && existsSync(join(dir, binary)) ? join(dir, binary) : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@
 // key Secret each give Ready=False DecryptionFailed naming the file or object, nothing of the Kustomization is
 // applied, and the plaintext is in neither status nor Events.
 import { describe, expect, it, onTestFinished } from "vitest";
+import { parse as parseYaml } from "yaml";
 import type { KubeObject } from "../kube.js";
 import type { Harness } from "../testing/harness.js";
 import { readyOf } from "../testing/harness.js";
@@ -189,6 +190,114 @@ describe("Kustomization spec.decryption (SOPS, age)", () => {
     expect(await getSecret(h, "db")).toBeUndefined();
     await expectNothingLeaked(h, "kms");
   });
+
+  it("Given a tenant ServiceAccount that may not read the key Secret, should decrypt with the controller's own client and apply as the tenant", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-tenant", { flags: ["--default-service-account=default"] });
+    // The tenant may manage ConfigMaps in its namespace, nothing else: no Secret, so not the key (as in Flux, the
+    // controller reads spec.decryption.secretRef itself).
+    const rules = [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch"] }];
+    const metadata = { name: "tenant", namespace: h.namespace };
+    await h.client.apply(
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata, rules },
+      { fieldManager: "test" },
+    );
+    await h.client.apply(
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant" },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: h.namespace }],
+      },
+      { fieldManager: "test" },
+    );
+    const key = await ageKeygen();
+    await keySecret(h, "sops-age", key);
+    const encrypted = await sopsEncrypt(
+      "settings.yaml",
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${h.namespace}\ndata:\n  token: ${apiToken}\n`,
+      key.recipient,
+      ["--encrypted-regex", "^data$"],
+    );
+    const a = await h.artifact({ "kustomization.yaml": "resources: [settings.yaml]\n", "settings.yaml": encrypted });
+    await h.publish("repo", a);
+    await h.kustomization("tenant", decryption("sops-age"));
+    await untilKustomization(h, "tenant", "applied", readyAt(a.revision));
+    const cm = await h.client.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "settings",
+      namespace: h.namespace,
+    });
+    expect(cm?.data?.token).toBe(apiToken);
+    await expectNothingLeaked(h, "tenant");
+  });
+
+  it("Given generator files in every format sops writes, an unencrypted_suffix and age plus OpenPGP recipients, should apply them decrypted with either key", async () => {
+    const { h } = await scenario(kubeconfig(), "ks-sops-formats");
+    const age = await ageKeygen();
+    const pgp = await pgpKey();
+    onTestFinished(pgp.close);
+    // Every file has two recipients: the age key and the OpenPGP key (a mixed key group, as .sops.yaml can ask).
+    const enc = (name: string, content: string, args: string[] = []) =>
+      sopsEncrypt(name, content, age.recipient, ["--pgp", pgp.fingerprint, ...args], pgp.home);
+    // Bytes that are not text (sopsEncrypt writes the string as UTF-8, so these are the file's bytes).
+    const binary = `\u0000\u0001\u00fe\u00ff${apiToken}`;
+    const files = {
+      "kustomization.yaml": `resources: [db.yaml]
+generatorOptions:
+  disableNameSuffixHash: true
+secretGenerator:
+  - name: app
+    namespace: ${h.namespace}
+    envs: [app.env]
+    files: [config.json, config.yaml, config.ini, blob.bin]
+`,
+      "db.yaml": await enc("db.yaml", `${secretManifest(h.namespace)}  note_unencrypted: visible\n`, [
+        "--unencrypted-suffix",
+        "_unencrypted",
+      ]),
+      "app.env": await enc("app.env", `API_TOKEN=${apiToken}\n`),
+      "config.json": await enc("config.json", JSON.stringify({ token: apiToken, retries: 3, on: true })),
+      "config.yaml": await enc("config.yaml", `token: ${apiToken}\nhosts: [a, b]\n`),
+      "config.ini": await enc("config.ini", `[db]\npassword = ${password}\n`),
+      "blob.bin": await enc("blob.bin", binary),
+    };
+    // What sops left in clear, and what it did not.
+    expect(files["db.yaml"]).toContain("note_unencrypted: visible");
+    for (const text of Object.values(files)) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(apiToken);
+    }
+    const a = await h.artifact(files);
+    await h.publish("repo", a);
+    await h.client.apply(
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "pgp-only", namespace: h.namespace },
+        stringData: { "team.asc": pgp.armored },
+      },
+      { fieldManager: "test" },
+    );
+    await keySecret(h, "age-only", age);
+    await h.kustomization("age", { namePrefix: "age-", ...decryption("age-only") });
+    await h.kustomization("pgp", { namePrefix: "pgp-", ...decryption("pgp-only") });
+    for (const prefix of ["age", "pgp"]) {
+      await untilKustomization(h, prefix, "applied", readyAt(a.revision));
+      const db = await getSecret(h, `${prefix}-db`);
+      expect(decoded(db?.data, "password")).toBe(password);
+      expect(decoded(db?.data, "note_unencrypted")).toBe("visible");
+      const app = await getSecret(h, `${prefix}-app`);
+      expect(decoded(app?.data, "API_TOKEN")).toBe(apiToken);
+      expect(JSON.parse(decoded(app?.data, "config.json"))).toEqual({ token: apiToken, retries: 3, on: true });
+      expect(parseYaml(decoded(app?.data, "config.yaml"))).toEqual({ token: apiToken, hosts: ["a", "b"] });
+      expect(decoded(app?.data, "config.ini").replace(/\s+/g, " ").trim()).toBe(`[db] password = ${password}`);
+      expect(Buffer.from(app?.data?.["blob.bin"] ?? "", "base64")).toEqual(Buffer.from(binary));
+      await expectNothingLeaked(h, prefix);
+    }
+    // Twelve sops encryptions, an OpenPGP key and twelve decryptions: minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it("Given a file encrypted for an OpenPGP key and the armored key under *.asc, should apply it decrypted", async () => {
     const { h } = await scenario(kubeconfig(), "ks-sops-pgp");

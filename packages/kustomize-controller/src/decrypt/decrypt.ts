@@ -19,7 +19,9 @@ import { type DecryptionKeys, decryptionFailed, type Sops } from "./sops.js";
 const maxKustomizationFiles = 10_000;
 
 /**
- * The keys of spec.decryption.secretRef: `*.agekey` values are age identities, `*.asc` armored OpenPGP keys. Cloud KMS credentials (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) are not used.
+ * The keys of spec.decryption.secretRef: `*.agekey` values are age identities, `*.asc` armored OpenPGP keys. Cloud KMS
+ * credentials (sops.aws-kms, sops.gcp-kms, sops.azure-kv, sops.vault-token) are not used. `client` is the
+ * controller's own (as in Flux): a tenant's ServiceAccount needs no right to read the key, and never gets it.
  */
 export async function loadDecryptionKeys(client: Client, obj: KustomizationObject): Promise<DecryptionKeys> {
   const decryption = obj.spec.decryption;

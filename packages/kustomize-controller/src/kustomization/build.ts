@@ -130,7 +130,9 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   const spec = obj.spec;
   let built: KubeObject[];
   let objects: KubeObject[];
-  const keys = spec.decryption ? await loadDecryptionKeys(input.client, obj) : undefined;
+  // The key Secret is read with the controller's own client, as Flux does: not as the impersonated tenant, and from
+  // the Kustomization's namespace on this cluster even when spec.kubeConfig applies to another (SECURITY.md).
+  const keys = spec.decryption ? await loadDecryptionKeys(ctx.client, obj) : undefined;
   const gnupg = keys && keys.pgp.length > 0 ? await openGnupgHome(keys.pgp, deps.scratchDir) : undefined;
   const decryption = keys
     ? {

@@ -12,7 +12,7 @@ const columns = (kind: string) =>
   (crdOf(kind).spec.versions[0]?.additionalPrinterColumns ?? []).map((c) => `${c.name}=${c.jsonPath}`);
 
 describe("Given the CRDs shipped in crds/", () => {
-  it("should define exactly the five Flux kinds, one served storage version each", () => {
+  it("should define exactly the six Flux kinds, one served storage version each", () => {
     expect(
       crds.map((c) => `${c.spec.group}/${c.spec.versions.map((v) => v.name).join(",")}/${c.spec.names.kind}`),
     ).toEqual([
@@ -21,6 +21,7 @@ describe("Given the CRDs shipped in crds/", () => {
       "notification.toolkit.fluxcd.io/v1beta3/Provider",
       "notification.toolkit.fluxcd.io/v1/Receiver",
       "source.toolkit.fluxcd.io/v1/GitRepository",
+      "source.toolkit.fluxcd.io/v1/OCIRepository",
     ]);
     for (const crd of crds) {
       expect(crd.spec.versions).toEqual([expect.objectContaining({ served: true, storage: true })]);

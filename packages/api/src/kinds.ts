@@ -24,6 +24,7 @@ export const kustomizationType = describe("kustomize.toolkit.fluxcd.io", "v1", "
 export const providerType = describe("notification.toolkit.fluxcd.io", "v1beta3", "Provider", "providers");
 export const alertType = describe("notification.toolkit.fluxcd.io", "v1beta3", "Alert", "alerts");
 export const receiverType = describe("notification.toolkit.fluxcd.io", "v1", "Receiver", "receivers");
+export const ociRepositoryType = describe("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
 
 /** Every kind @capstan/api serves. */
 export const allKinds: readonly KindDescriptor[] = [
@@ -32,4 +33,5 @@ export const allKinds: readonly KindDescriptor[] = [
   alertType,
   providerType,
   receiverType,
+  ociRepositoryType,
 ];

@@ -3,7 +3,7 @@
 // section shows the same table (the test checks that too). Descriptions are not compared: Capstan writes its own.
 
 export interface DeliberateDifference {
-  kind: "GitRepository" | "Kustomization" | "Provider" | "Alert" | "Receiver";
+  kind: "GitRepository" | "Kustomization" | "Provider" | "Alert" | "Receiver" | "OCIRepository";
   /** The line crdDiff() reports for it. */
   difference: string;
   why: string;
@@ -21,6 +21,7 @@ export const deliberateDifferences: DeliberateDifference[] = [
   fluxCategory("Provider"),
   fluxCategory("Alert"),
   fluxCategory("Receiver"),
+  fluxCategory("OCIRepository"),
   {
     kind: "Provider",
     difference: 'v1beta3 spec.type enum: +"smtp"',

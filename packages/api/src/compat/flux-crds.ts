@@ -29,7 +29,7 @@ export const fluxControllers: FluxController[] = [
     name: "source-controller",
     module: "github.com/fluxcd/source-controller",
     version: "v1.9.4",
-    crds: ["source.toolkit.fluxcd.io_gitrepositories.yaml"],
+    crds: ["source.toolkit.fluxcd.io_gitrepositories.yaml", "source.toolkit.fluxcd.io_ocirepositories.yaml"],
   },
   {
     name: "kustomize-controller",

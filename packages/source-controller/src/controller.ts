@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { type Client, Manager, type PinoLogger } from "@capstan/runtime";
 import { controllerName, type SourceControllerFlags } from "./flags.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
+import { ociRepositoryReconciler } from "./ocirepository/definition.js";
 import { type ArtifactServer, startArtifactServer } from "./server/server.js";
 import { Storage } from "./storage/storage.js";
 
@@ -79,6 +80,12 @@ export async function createSourceController(o: SourceControllerOptions): Promis
     gitRepositoryReconciler({
       storage,
       requeueDependencyMs: flags.requeueDependency,
+      ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
+    }),
+  );
+  manager.register(
+    ociRepositoryReconciler({
+      storage,
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
   );

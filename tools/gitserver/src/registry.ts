@@ -33,6 +33,8 @@ export interface TestRegistry {
   /** The PKI whose CA signed the server certificate (TLS only). */
   pki?: TestPki;
   plainHttp: boolean;
+  /** The registry's filesystem storage root (tests corrupt blobs under docker/registry/v2/blobs/sha256/). */
+  dataDir: string;
   /** A kubernetes.io/dockerconfigjson .dockerconfigjson value for registryCredentials on this host. */
   dockerConfigJson(credentials?: { username: string; password: string }): string;
   close(): Promise<void>;
@@ -126,6 +128,7 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
     host,
     ...(pki ? { pki } : {}),
     plainHttp: !pki,
+    dataDir: join(dir, "data"),
     dockerConfigJson(credentials = registryCredentials) {
       const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
       return JSON.stringify({

@@ -1,5 +1,11 @@
 // The Kustomization reconciler: Flux's kustomize-controller as a list of steps over the runtime's reconcile loop.
-import { gitRepositoryType, KustomizationConditions, KustomizationReasons, kustomizationType } from "@capstan/api";
+import {
+  gitRepositoryType,
+  KustomizationConditions,
+  KustomizationReasons,
+  kustomizationType,
+  ociRepositoryType,
+} from "@capstan/api";
 import {
   type Cache,
   Conditions,
@@ -16,7 +22,7 @@ import { refOfEntry } from "../inventory/inventory.js";
 import { refOf } from "../kube.js";
 import { sourceKey } from "./source.js";
 import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
-import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
+import type { GitRepositoryObject, KustomizationObject, OCIRepositoryObject, State } from "./types.js";
 
 /** What the reconciler is built from: the steps' dependencies (steps.ts). */
 export type KustomizationReconcilerDeps = StepDeps;
@@ -66,22 +72,28 @@ export function lostFinalizer(oldObj: KustomizationObject, newObj: Kustomization
 }
 
 /** A new artifact revision of a source enqueues the Kustomizations built from it. */
-export const sourceWatch = watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
-  map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
-    const key = `${source.metadata.namespace}/${source.metadata.name}`;
-    return own
-      .list()
-      .filter((k) => k.spec.sourceRef.kind === "GitRepository" && sourceKey(k) === key)
-      .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
-  },
-  shouldEnqueue(oldObj, newObj) {
-    const a = oldObj.status?.artifact;
-    const b = newObj.status?.artifact;
-    return a?.revision !== b?.revision || a?.digest !== b?.digest;
-  },
-  // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
-  ignoreLabelSelector: true,
-});
+function sourceWatchOf<S extends GitRepositoryObject | OCIRepositoryObject>(
+  type: typeof gitRepositoryType | typeof ociRepositoryType,
+) {
+  return watch<KustomizationObject, S>(type, {
+    map(source: S, own: Cache<KustomizationObject>) {
+      const key = `${source.metadata.namespace}/${source.metadata.name}`;
+      return own
+        .list()
+        .filter((k) => k.spec.sourceRef.kind === type.kind && sourceKey(k) === key)
+        .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
+    },
+    shouldEnqueue(oldObj, newObj) {
+      const a = oldObj.status?.artifact;
+      const b = newObj.status?.artifact;
+      return a?.revision !== b?.revision || a?.digest !== b?.digest;
+    },
+    // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
+    ignoreLabelSelector: true,
+  });
+}
+export const sourceWatch = sourceWatchOf<GitRepositoryObject>(gitRepositoryType);
+export const ociSourceWatch = sourceWatchOf<OCIRepositoryObject>(ociRepositoryType);
 
 /**
  * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
@@ -132,7 +144,7 @@ export function kustomizationReconciler(
       reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [sourceWatch, dependencyWatch],
+    watches: [sourceWatch, ociSourceWatch, dependencyWatch],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -1,6 +1,6 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, kustomizationType, ociRepositoryType } from "@capstan/api";
 import type { Informer, ResourceType } from "@capstan/runtime";
 import type { WatchedObject } from "./watched.js";
 
@@ -8,6 +8,7 @@ import type { WatchedObject } from "./watched.js";
 export const watchableKinds: Readonly<Record<string, ResourceType>> = {
   GitRepository: gitRepositoryType,
   Kustomization: kustomizationType,
+  OCIRepository: ociRepositoryType,
 };
 
 export interface SourceSink {

@@ -55,6 +55,9 @@ export async function extractLayer(file: string, dir: string, limits: ExtractLim
   let bytes = 0;
   let entries = 0;
   extract.on("entry", (header, stream, next) => {
+    // Destroying the extractor destroys the entry stream with the same error: the pipeline reports it once, and an
+    // entry stream without a listener would make it an uncaught exception that ends the process.
+    stream.on("error", () => undefined);
     const fail = (message: string) => {
       stream.resume();
       extract.destroy(new OciError("layer", `failed to extract layer: ${message}`));

@@ -17,11 +17,13 @@ export function chooseSemverTag(tags: readonly string[], range: string, filter?:
       });
     }
   }
+  // As Masterminds/semver (Flux's) reads a range: one that names a prerelease admits prereleases of any version.
+  const includePrerelease = /\d-[0-9A-Za-z]/.test(range);
   let best: { tag: string; version: semver.SemVer } | undefined;
   for (const tag of tags) {
     if (pattern && !pattern.test(tag)) continue;
     const version = semver.parse(tag, { loose: true }) ?? semver.parse(tag.replace(/^v/, ""), { loose: true });
-    if (!version || !semver.satisfies(version, valid, { loose: true })) continue;
+    if (!version || !semver.satisfies(version, valid, { loose: true, includePrerelease })) continue;
     if (!best || semver.gt(version, best.version)) best = { tag, version };
   }
   if (!best) throw new OciError("ref", `no match found for semver: ${range}`);

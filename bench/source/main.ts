@@ -1,5 +1,5 @@
 // source-controller benchmarks. Prints one table (Markdown) on stdout, progress on stderr; see README.md.
-//   pnpm --filter @capstan/bench bench:source [-- --quick] [-- --only=push,scale,build] [-- --scale=100,1000]
+//   pnpm --filter @capstan/bench bench:source [-- --quick] [-- --only=push,scale,build,oci] [-- --scale=100,1000]
 // Starts its own control plane unless CAPSTAN_BENCH_KUBECONFIG names a running cluster.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { buildDist } from "../../packages/source-controller/src/testing/process.
 import { benchBuild } from "./build.js";
 import { createContext } from "./context.js";
 import { Report } from "./env.js";
+import { benchOciScale } from "./oci-scale.js";
 import { benchPush } from "./push.js";
 import { benchScale } from "./scale.js";
 
@@ -57,6 +58,8 @@ try {
     await benchPush(ctx, quick ? { samples: 3, intervalSeconds: 5 } : { samples: 8, intervalSeconds: 10 });
   if (only.has("scale")) for (const n of scales) await benchScale(ctx, n);
   if (only.has("build")) await benchBuild(ctx, { files, runs: quick ? 2 : 3 });
+  // Opt-in (--only=oci): OCIRepositories pulling from the distribution registry, at the --scale sizes.
+  if (only.has("oci")) for (const n of scales) await benchOciScale(ctx, n);
   report.print();
 } finally {
   await ctx.dispose();

@@ -21,6 +21,9 @@ specs=(
   # SOPS and age: what users and the decryption tests encrypt with (README, "Secrets").
   "sops|github.com/getsops/sops/v3|github.com/getsops/sops/v3/cmd/sops|"
   "age|filippo.io/age|filippo.io/age/cmd/age-keygen filippo.io/age/cmd/age|"
+  # The CNCF distribution registry and oras: the OCI registry the OCIRepository tests push to, and how they push.
+  "registry|github.com/distribution/distribution/v3|github.com/distribution/distribution/v3/cmd/registry|-X github.com/distribution/distribution/v3/version.version=VERSION"
+  "oras|oras.land/oras|oras.land/oras/cmd/oras|-X oras.land/oras/internal/version.BuildMetadata=capstan"
 )
 # Built only when named on the command line. flux's Makefile sets main.VERSION without the "v" (SEMVER).
 optional_specs=(

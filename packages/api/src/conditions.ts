@@ -255,3 +255,54 @@ export const HelmChartReasons = {
   ArtifactVerificationFailed: "ArtifactVerificationFailed",
 } as const;
 export type HelmChartReason = (typeof HelmChartReasons)[keyof typeof HelmChartReasons];
+// ── source.toolkit.fluxcd.io/v1 OCIRepository ────────────────────────────────────────────────────────────────
+
+/** OCIRepository condition types besides Ready/Reconciling/Stalled (the same set as GitRepository's, less includes). */
+export const OCIRepositoryConditions = {
+  /** The stored artifact is present and matches its digest. */
+  ArtifactInStorage: "ArtifactInStorage",
+  /** Abnormal-true: the registry has a manifest the stored artifact does not hold yet. */
+  ArtifactOutdated: "ArtifactOutdated",
+  /** The artifact's signature verified (spec.verify). */
+  SourceVerified: "SourceVerified",
+  /** Abnormal-true: the registry could not be read. */
+  FetchFailed: "FetchFailed",
+  /** Abnormal-true: writing, reading or archiving in the artifact storage failed. */
+  StorageOperationFailed: "StorageOperationFailed",
+} as const;
+export type OCIRepositoryCondition = (typeof OCIRepositoryConditions)[keyof typeof OCIRepositoryConditions];
+
+/** The abnormal-true OCIRepository conditions (present only when something is wrong or pending). */
+export const ociRepositoryNegativeConditions: readonly OCIRepositoryCondition[] = [
+  OCIRepositoryConditions.StorageOperationFailed,
+  OCIRepositoryConditions.FetchFailed,
+  OCIRepositoryConditions.ArtifactOutdated,
+];
+
+/** OCIRepository condition and Event reasons (sourcev1's OCI reasons and the shared source reasons). */
+export const OCIRepositoryReasons = {
+  /** FetchFailed: the manifest or layer could not be pulled (unknown repository or tag, network, registry error). */
+  OCIPullFailed: "OCIArtifactPullFailed",
+  /** FetchFailed: the selected layer could not be extracted or copied (not a tarball, over the size cap). */
+  OCILayerOperationFailed: "OCIArtifactLayerOperationFailed",
+  URLInvalid: "URLInvalid",
+  AuthenticationFailed: "AuthenticationFailed",
+  /** FetchFailed: ref.semver or ref.semverFilter is invalid, or no tag matches. */
+  ReadOperationFailed: "ReadOperationFailed",
+  InvalidProviderConfiguration: "InvalidProviderConfiguration",
+  /** SourceVerified: signature verification failed or is not supported. */
+  VerificationError: "VerificationError",
+  DirCreationFailed: "DirectoryCreationFailed",
+  StatOperationFailed: "StatOperationFailed",
+  AcquireLockFailed: "AcquireLockFailed",
+  ArchiveOperationFailed: "ArchiveOperationFailed",
+  SymlinkUpdateFailed: "SymlinkUpdateFailed",
+  ArtifactUpToDate: "ArtifactUpToDate",
+  /** ArtifactOutdated: the registry has a new manifest not yet stored. */
+  NewRevision: "NewRevision",
+  /** Event: a new artifact was stored. */
+  NewArtifact: "NewArtifact",
+  /** Event: the stored artifact no longer matched its digest and was removed. */
+  ArtifactVerificationFailed: "ArtifactVerificationFailed",
+} as const;
+export type OCIRepositoryReason = (typeof OCIRepositoryReasons)[keyof typeof OCIRepositoryReasons];

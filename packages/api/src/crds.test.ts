@@ -21,7 +21,7 @@ const columns = (kind: string) =>
   (crdOf(kind).spec.versions[0]?.additionalPrinterColumns ?? []).map((c) => `${c.name}=${c.jsonPath}`);
 
 describe("Given the CRDs shipped in crds/", () => {
-  it("should define exactly the eight Flux kinds, one served storage version each", () => {
+  it("should define exactly the nine Flux kinds, one served storage version each", () => {
     expect(
       crds.map((c) => `${c.spec.group}/${c.spec.versions.map((v) => v.name).join(",")}/${c.spec.names.kind}`),
     ).toEqual([
@@ -33,6 +33,7 @@ describe("Given the CRDs shipped in crds/", () => {
       "source.toolkit.fluxcd.io/v1/GitRepository",
       "source.toolkit.fluxcd.io/v1/HelmChart",
       "source.toolkit.fluxcd.io/v1/HelmRepository",
+      "source.toolkit.fluxcd.io/v1/OCIRepository",
     ]);
     for (const crd of crds) {
       expect(crd.spec.versions).toEqual([expect.objectContaining({ served: true, storage: true })]);

@@ -27,6 +27,7 @@ export const receiverType = describe("notification.toolkit.fluxcd.io", "v1", "Re
 export const helmReleaseType = describe("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases");
 export const helmRepositoryType = describe("source.toolkit.fluxcd.io", "v1", "HelmRepository", "helmrepositories");
 export const helmChartType = describe("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts");
+export const ociRepositoryType = describe("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories");
 
 /** Every kind @capstan/api serves. */
 export const allKinds: readonly KindDescriptor[] = [
@@ -38,4 +39,5 @@ export const allKinds: readonly KindDescriptor[] = [
   helmReleaseType,
   helmRepositoryType,
   helmChartType,
+  ociRepositoryType,
 ];

@@ -1,7 +1,7 @@
 // Wires the Kustomization reconciler to a runtime Manager: the artifact fetcher and its cache janitor, the apply
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
-import { gitRepositoryType, KustomizeLabels, kustomizationType } from "@capstan/api";
+import { gitRepositoryType, KustomizeLabels, kustomizationType, ociRepositoryType } from "@capstan/api";
 import type { Controller, Informer, KubeObject, Manager } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ApplyEngine } from "./apply/engine.js";
@@ -17,7 +17,7 @@ import { ConfigWatch } from "./kustomization/config-watch.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import { SourceIndex } from "./kustomization/source-index.js";
-import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
+import type { GitRepositoryObject, KustomizationObject, OCIRepositoryObject, State } from "./kustomization/types.js";
 import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
 export const controllerName = "kustomize-controller";
@@ -127,12 +127,15 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
   kustomizations.addHandlers(sourceIndex.handlers);
   // Sources are read whatever their shard label: --watch-label-selector shards Kustomizations only, as in Flux.
   const sources = manager.informer<GitRepositoryObject>(gitRepositoryType, { ignoreLabelSelector: true });
+  const ociSources = manager.informer<OCIRepositoryObject>(ociRepositoryType, { ignoreLabelSelector: true });
+  const sourceOf = (k: KustomizationObject) =>
+    (k.spec.sourceRef.kind === "OCIRepository" ? ociSources : sources).cache.get(sourceKey(k));
   const janitor = new CacheJanitor({
     fetcher,
     referenced: () =>
       kustomizations.cache
         .list()
-        .map((k) => sources.cache.get(sourceKey(k))?.status?.artifact?.digest)
+        .map((k) => sourceOf(k)?.status?.artifact?.digest)
         .filter((d): d is string => !!d),
     ...(options.cacheCollectDelayMs !== undefined ? { delayMs: options.cacheCollectDelayMs } : {}),
     onError: (err) => manager.log.warn({ error: (err as Error).message }, "artifact cache collection failed"),
@@ -182,6 +185,10 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
         cache: sources.cache,
         // The informer holds every GitRepository of the watched namespace (or all): the shard selector filters
         // Kustomizations only, as in Flux.
+        complete: (namespace) => !manager.watchNamespace || manager.watchNamespace === namespace,
+      },
+      ociSources: {
+        cache: ociSources.cache,
         complete: (namespace) => !manager.watchNamespace || manager.watchNamespace === namespace,
       },
       strictSubstitutions: options.strictSubstitutions ?? false,

@@ -8,6 +8,7 @@ import { controllerName, type SourceControllerFlags } from "./flags.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
 import { helmChartReconciler } from "./helmchart/definition.js";
 import { helmRepositoryReconciler } from "./helmrepository/definition.js";
+import { ociRepositoryReconciler } from "./ocirepository/definition.js";
 import { type ArtifactServer, startArtifactServer } from "./server/server.js";
 import { Storage } from "./storage/storage.js";
 
@@ -92,6 +93,12 @@ export async function createSourceController(o: SourceControllerOptions): Promis
       chartMaxSize: flags.helmChartMaxSize,
       chartFileMaxSize: flags.helmChartFileMaxSize,
       requeueDependencyMs: flags.requeueDependency,
+    }),
+  );
+  manager.register(
+    ociRepositoryReconciler({
+      storage,
+      ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
   );
   manager.log.info({ address: storageAddr, storagePath }, "artifact server listening");

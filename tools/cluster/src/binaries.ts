@@ -21,6 +21,8 @@ export const binaryNames = [
   "sops",
   "age-keygen",
   "age",
+  "registry",
+  "oras",
 ] as const;
 export type BinaryName = (typeof binaryNames)[number];
 

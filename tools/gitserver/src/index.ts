@@ -12,6 +12,16 @@ export {
 } from "./helm-repo.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
 export { startTestProxy, type TestProxy } from "./proxy.js";
+export {
+  findBinary,
+  type OrasFile,
+  type OrasPushOptions,
+  orasPush,
+  type RegistryOptions,
+  registryCredentials,
+  startRegistry,
+  type TestRegistry,
+} from "./registry.js";
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
 export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";
 export { createTestPki, type TestPki } from "./tls.js";

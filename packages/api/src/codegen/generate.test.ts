@@ -41,6 +41,7 @@ describe("Given the CRDs in crds/ and the generated files in the tree", () => {
       "charts/source-controller/crds/source.toolkit.fluxcd.io_gitrepositories.yaml",
       "charts/source-controller/crds/source.toolkit.fluxcd.io_helmcharts.yaml",
       "charts/source-controller/crds/source.toolkit.fluxcd.io_helmrepositories.yaml",
+      "charts/source-controller/crds/source.toolkit.fluxcd.io_ocirepositories.yaml",
     ]);
   });
 
@@ -67,7 +68,7 @@ describe("Given the CRDs in crds/ and the generated files in the tree", () => {
 
   it("should generate one model per kind with Flux's field names and shared types declared once", () => {
     const models = files.find((f) => f.path.endsWith("models.gen.ts"))?.content ?? "";
-    for (const kind of ["GitRepository", "Kustomization", "Provider", "Alert", "Receiver"]) {
+    for (const kind of ["GitRepository", "Kustomization", "Provider", "Alert", "Receiver", "OCIRepository"]) {
       expect(models).toContain(`export interface ${kind} {`);
     }
     expect(models).toContain('apiVersion: "source.toolkit.fluxcd.io/v1";');

@@ -7,11 +7,20 @@ import {
   gitRepositoryType,
   type KindDescriptor,
   kustomizationType,
+  ociRepositoryType,
   providerType,
   receiverType,
 } from "../kinds.js";
 import { ensureCrds } from "../testing/index.js";
-import { alerts, gitRepositories, kustomizations, providers, receivers, statusFixtures } from "./fixtures.js";
+import {
+  alerts,
+  gitRepositories,
+  kustomizations,
+  ociRepositories,
+  providers,
+  receivers,
+  statusFixtures,
+} from "./fixtures.js";
 import { useCompatScope } from "./scope.js";
 
 /** A fixture by name; each test creates its own copy under its own name, so no test reads another's objects. */
@@ -61,6 +70,9 @@ const cases: Case[] = [
   ...providers().map((f) => [providerType, f, f.spec, undefined] as const),
   ...alerts().map((f) => [alertType, f, { eventSeverity: "info", ...f.spec }, undefined] as const),
   ...receivers().map((f) => [receiverType, f, { interval: "10m", ...f.spec }, fresh] as const),
+  ...ociRepositories().map(
+    (f) => [ociRepositoryType, f, { provider: "generic", timeout: "60s", ...f.spec }, fresh] as const,
+  ),
 ];
 
 describe("Given Capstan's CRDs on the real apiserver", () => {
@@ -110,6 +122,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     [gitRepositoryType, fixtureNamed(gitRepositories(), "podinfo-everything"), statusFixtures.GitRepository],
     [kustomizationType, fixtureNamed(kustomizations(), "podinfo-everything"), statusFixtures.Kustomization],
     [receiverType, fixtureNamed(receivers(), "everything"), statusFixtures.Receiver],
+    [ociRepositoryType, fixtureNamed(ociRepositories(), "podinfo-oci-everything"), statusFixtures.OCIRepository],
   ] as const)("should store a full %s status written through the status subresource", async (t, fixture, status) => {
     const name = `${fixture.metadata.name}-status`;
     await scope.objects.create(t, { ...fixture, metadata: { name } });
@@ -140,6 +153,7 @@ describe("Given Capstan's CRDs on the real apiserver", () => {
     [receiverType, receivers()[0], ["Name", "Age", "Ready", "Status"]],
     [providerType, providers()[0], ["Name", "Age"]],
     [alertType, alerts()[0], ["Name", "Age"]],
+    [ociRepositoryType, ociRepositories()[0], ["Name", "URL", "Ready", "Status", "Age"]],
   ] as const)("should give kubectl get %s Flux's columns", async (t, fixture, expected) => {
     const name = `${fixture?.metadata.name}-columns`;
     await scope.objects.create(t, { ...fixture, metadata: { name } });

@@ -11,7 +11,8 @@ export interface DeliberateDifference {
     | "Receiver"
     | "HelmRepository"
     | "HelmChart"
-    | "HelmRelease";
+    | "HelmRelease"
+    | "OCIRepository";
   /** The line crdDiff() reports for it. */
   difference: string;
   why: string;
@@ -32,6 +33,7 @@ export const deliberateDifferences: DeliberateDifference[] = [
   fluxCategory("HelmRelease"),
   fluxCategory("HelmRepository"),
   fluxCategory("HelmChart"),
+  fluxCategory("OCIRepository"),
   {
     kind: "Provider",
     difference: 'v1beta3 spec.type enum: +"smtp"',

@@ -1,7 +1,21 @@
 // Objects after the examples in Flux's API reference. Together the fixtures of a kind set every spec field at least
 // once (statusFixtures does the same for status), so the compatibility tests exercise the whole schema.
-import type { Alert, GitRepository, Kustomization, Provider, Receiver } from "../generated/models.gen.js";
-import { alertType, gitRepositoryType, kustomizationType, providerType, receiverType } from "../kinds.js";
+import type {
+  Alert,
+  GitRepository,
+  Kustomization,
+  OCIRepository,
+  Provider,
+  Receiver,
+} from "../generated/models.gen.js";
+import {
+  alertType,
+  gitRepositoryType,
+  kustomizationType,
+  ociRepositoryType,
+  providerType,
+  receiverType,
+} from "../kinds.js";
 
 const sha = "6ab3ae9da0ad19b1c6c7f3f5e2ff4f5e8a3d5b0c";
 
@@ -42,6 +56,52 @@ export function gitRepositories(): GitRepository[] {
         serviceAccountName: "azure-devops-reader",
         ref: { name: "refs/pull/420/head" },
         verify: { mode: "head", secretRef: { name: "keys" } },
+      },
+    },
+  ];
+}
+
+export function ociRepositories(): OCIRepository[] {
+  const base = { apiVersion: ociRepositoryType.apiVersion, kind: ociRepositoryType.kind } as const;
+  return [
+    {
+      ...base,
+      metadata: { name: "podinfo-oci" },
+      spec: { interval: "5m0s", url: "oci://ghcr.io/stefanprodan/manifests/podinfo", ref: { tag: "latest" } },
+    },
+    {
+      ...base,
+      metadata: { name: "podinfo-oci-everything" },
+      spec: {
+        url: "oci://ghcr.io/stefanprodan/manifests/podinfo",
+        ref: {
+          digest: "sha256:2f3b8f3b3b0e6b4e1d1f0c5a6e6c4a8f2d0a7b9c1e3f5a7b9c1d3e5f7a9b1c3d",
+          semver: ">=6.0.0 <7.0.0",
+          semverFilter: ".*-rc.*",
+          tag: "6.0.0",
+        },
+        layerSelector: { mediaType: "application/vnd.cncf.flux.content.v1.tar+gzip", operation: "copy" },
+        provider: "generic",
+        secretRef: { name: "ghcr-auth" },
+        verify: {
+          provider: "cosign",
+          secretRef: { name: "cosign-pub" },
+          trustedRootSecretRef: { name: "sigstore-root" },
+          matchOIDCIdentity: [
+            {
+              issuer: "^https://token.actions.githubusercontent.com$",
+              subject: "^https://github.com/stefanprodan/podinfo.*$",
+            },
+          ],
+        },
+        serviceAccountName: "puller",
+        certSecretRef: { name: "registry-ca" },
+        proxySecretRef: { name: "http-proxy" },
+        interval: "1h",
+        timeout: "2m",
+        ignore: "/*\n!/deploy\n",
+        insecure: true,
+        suspend: true,
       },
     },
   ];
@@ -342,6 +402,18 @@ export const statusFixtures = {
     observedSparseCheckout: ["kustomize/"],
     sourceVerificationMode: "HEAD",
     lastHandledReconcileAt: "2026-01-02T03:04:05.123456Z",
+  },
+  OCIRepository: {
+    observedGeneration: 1,
+    conditions: [{ ...condition, message: "stored artifact for digest '6.0.0@sha256:2f3b8f3b'" }],
+    url: "http://source-controller.flux-system.svc.cluster.local./ocirepository/flux-system/podinfo/2f3b8f3b.tar.gz",
+    artifact: {
+      ...artifact,
+      revision: "6.0.0@sha256:2f3b8f3b3b0e6b4e1d1f0c5a6e6c4a8f2d0a7b9c1e3f5a7b9c1d3e5f7a9b1c3d",
+    },
+    observedIgnore: "/*\n!/deploy\n",
+    observedLayerSelector: { mediaType: "application/vnd.cncf.flux.content.v1.tar+gzip", operation: "extract" },
+    lastHandledReconcileAt: "2026-01-02T03:04:05Z",
   },
   Kustomization: {
     lastHandledReconcileAt: "2026-01-02T03:04:05Z",

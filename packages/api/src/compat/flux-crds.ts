@@ -33,6 +33,7 @@ export const fluxControllers: FluxController[] = [
       "source.toolkit.fluxcd.io_gitrepositories.yaml",
       "source.toolkit.fluxcd.io_helmrepositories.yaml",
       "source.toolkit.fluxcd.io_helmcharts.yaml",
+      "source.toolkit.fluxcd.io_ocirepositories.yaml",
     ],
   },
   {

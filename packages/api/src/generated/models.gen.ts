@@ -1012,6 +1012,113 @@ export interface Kustomization {
   status?: KustomizationStatus;
 }
 
+export interface OCIRepositoryRef {
+  /** Manifest digest to pull, 'sha256:<hex>'; takes precedence over semver. */
+  digest?: string;
+  /** SemVer range selecting the highest matching tag; takes precedence over tag. */
+  semver?: string;
+  /** Regular expression a tag must match to be considered by the semver range. */
+  semverFilter?: string;
+  /** Tag to pull; 'latest' when no other field is set. */
+  tag?: string;
+}
+
+export interface OCILayerSelector {
+  /** Media type of the layer to select; the first layer of this type is used. */
+  mediaType?: string;
+  /** 'extract' (default) unpacks the compressed tarball layer into the Artifact; 'copy' stores the layer's compressed content unchanged. */
+  operation?: "extract" | "copy";
+}
+
+export interface OIDCIdentityMatch {
+  /** Regular expression the OIDC issuer must match. */
+  issuer: string;
+  /** Regular expression the OIDC subject must match. */
+  subject: string;
+}
+
+export interface OCIRepositoryVerification {
+  /**
+   * Signing technology to verify with.
+   * @defaultValue "cosign" (set by the apiserver)
+   */
+  provider: "cosign" | "notation";
+  /** Secret with the trusted public keys. */
+  secretRef?: LocalObjectReference;
+  /** Secret with a Sigstore trusted root for self-hosted Sigstore infrastructure (cosign). */
+  trustedRootSecretRef?: LocalObjectReference;
+  /** OIDC issuer and subject patterns a keyless signature must match (cosign). */
+  matchOIDCIdentity?: OIDCIdentityMatch[];
+}
+
+export interface OCIRepositorySpec {
+  /** Address of the OCI repository, oci://<host>/<repository> (no tag or digest). */
+  url: string;
+  /** The OCI reference to pull and watch. Precedence: digest, semver, tag; the 'latest' tag when unset. */
+  ref?: OCIRepositoryRef;
+  /** Which layer of the artifact becomes the Artifact; the first layer when unset. */
+  layerSelector?: OCILayerSelector;
+  /**
+   * Authentication provider; 'generic' uses secretRef and the ServiceAccount's pull secrets.
+   * @defaultValue "generic" (set by the apiserver)
+   */
+  provider?: "generic" | "aws" | "azure" | "gcp";
+  /** Secret of type kubernetes.io/dockerconfigjson with the registry credentials. */
+  secretRef?: LocalObjectReference;
+  /** Signature verification of the artifact (cosign or notation). */
+  verify?: OCIRepositoryVerification;
+  /** ServiceAccount whose imagePullSecrets authenticate the pull. */
+  serviceAccountName?: string;
+  /** Secret with a PEM CA certificate ('ca.crt') and/or a client certificate and key ('tls.crt', 'tls.key') for connecting to the registry. */
+  certSecretRef?: LocalObjectReference;
+  /** Secret with the proxy configuration used to reach the registry. */
+  proxySecretRef?: LocalObjectReference;
+  /** How often the registry is checked for a new artifact (approximate, jittered). */
+  interval: string;
+  /**
+   * Time limit for registry operations such as pulling.
+   * @defaultValue "60s" (set by the apiserver)
+   */
+  timeout?: string;
+  /** Exclusion patterns in .sourceignore (gitignore) format, replacing the defaults. */
+  ignore?: string;
+  /** Talks to the registry over plain HTTP. */
+  insecure?: boolean;
+  /** Stops reconciliation of this OCIRepository while true. */
+  suspend?: boolean;
+}
+
+export interface OCIRepositoryStatus {
+  /** Last generation of the object the controller acted on. */
+  observedGeneration?: number;
+  /** Current state of the OCIRepository. */
+  conditions?: Condition[];
+  /** Download address of the Artifact of the last successful reconciliation. */
+  url?: string;
+  /** The Artifact of the last successful reconciliation. */
+  artifact?: Artifact;
+  /** Exclusion patterns used for the current Artifact. */
+  observedIgnore?: string;
+  /** Layer selector used for the current Artifact. */
+  observedLayerSelector?: OCILayerSelector;
+  /** Value of the reconcile.fluxcd.io/requestedAt annotation last acted on. */
+  lastHandledReconcileAt?: string;
+}
+
+/** An OCIRepository produces a tarball Artifact from one layer of an OCI artifact in a container registry. */
+export interface OCIRepository {
+  apiVersion: "source.toolkit.fluxcd.io/v1";
+  kind: "OCIRepository";
+  metadata: ObjectMeta;
+  /** Which OCI artifact to pull, how often, and which layer becomes the Artifact. */
+  spec: OCIRepositorySpec;
+  /**
+   * What the controller last observed and produced.
+   * @defaultValue {"observedGeneration":-1} (set by the apiserver)
+   */
+  status?: OCIRepositoryStatus;
+}
+
 export interface ProviderSpec {
   /** Provider implementation. */
   type: "slack" | "discord" | "msteams" | "rocket" | "generic" | "generic-hmac" | "github" | "gitlab" | "gitea" | "giteapullrequestcomment" | "bitbucketserver" | "bitbucket" | "azuredevops" | "googlechat" | "googlepubsub" | "webex" | "sentry" | "azureeventhub" | "telegram" | "lark" | "matrix" | "opsgenie" | "alertmanager" | "grafana" | "githubdispatch" | "githubpullrequestcomment" | "gitlabmergerequestcomment" | "pagerduty" | "datadog" | "nats" | "zulip" | "otel" | "smtp";

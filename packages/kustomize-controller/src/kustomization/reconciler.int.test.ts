@@ -70,10 +70,10 @@ describe("Kustomization reconciler", () => {
   it("Given decryption through cloud KMS or an unsupported source kind, should stall saying it is not supported", async () => {
     const { h } = s;
     await h.kustomization("sops", { decryption: { provider: "sops", serviceAccountName: "kms" } });
-    await h.kustomization("oci", { sourceRef: { kind: "OCIRepository", name: "x" } });
+    await h.kustomization("bucket", { sourceRef: { kind: "Bucket", name: "x" } });
     for (const [name, text] of [
       ["sops", "spec.decryption.serviceAccountName (cloud KMS through workload identity) is not supported"],
-      ["oci", "source kind 'OCIRepository' is not supported yet"],
+      ["bucket", "source kind 'Bucket' is not supported yet"],
     ] as const) {
       const k = await eventually(
         async () => {

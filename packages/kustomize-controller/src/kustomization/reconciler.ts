@@ -1,5 +1,11 @@
 // The Kustomization reconciler: Flux's kustomize-controller as a list of steps over the runtime's reconcile loop.
-import { gitRepositoryType, KustomizationConditions, KustomizationReasons, kustomizationType } from "@capstan/api";
+import {
+  gitRepositoryType,
+  KustomizationConditions,
+  KustomizationReasons,
+  kustomizationType,
+  ociRepositoryType,
+} from "@capstan/api";
 import {
   type Cache,
   Conditions,
@@ -17,7 +23,7 @@ import { refOf } from "../kube.js";
 import { sourceKey } from "./source.js";
 import type { SourceIndex } from "./source-index.js";
 import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
-import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
+import type { GitRepositoryObject, KustomizationObject, OCIRepositoryObject, State } from "./types.js";
 
 /** What the reconciler is built from: the steps' dependencies (steps.ts), and the index its source watch maps by. */
 export type KustomizationReconcilerDeps = StepDeps & { sourceIndex?: SourceIndex };
@@ -70,15 +76,18 @@ export function lostFinalizer(oldObj: KustomizationObject, newObj: Kustomization
  * A new artifact revision of a source enqueues the Kustomizations built from it, found through the index by sourceRef
  * (a scan of all Kustomizations without one). A Kustomization waiting for its source's first artifact wakes here.
  */
-export function sourceWatch(index?: SourceIndex) {
-  return watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
-    map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
+function sourceWatchOf<S extends GitRepositoryObject | OCIRepositoryObject>(
+  type: typeof gitRepositoryType | typeof ociRepositoryType,
+  index?: SourceIndex,
+) {
+  return watch<KustomizationObject, S>(type, {
+    map(source: S, own: Cache<KustomizationObject>) {
       const { namespace = "", name } = source.metadata;
-      if (index) return index.dependents(gitRepositoryType.kind, namespace, name);
+      if (index) return index.dependents(type.kind, namespace, name);
       const key = `${namespace}/${name}`;
       return own
         .list()
-        .filter((k) => k.spec.sourceRef.kind === gitRepositoryType.kind && sourceKey(k) === key)
+        .filter((k) => k.spec.sourceRef.kind === type.kind && sourceKey(k) === key)
         .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
     },
     shouldEnqueue(oldObj, newObj) {
@@ -90,6 +99,8 @@ export function sourceWatch(index?: SourceIndex) {
     ignoreLabelSelector: true,
   });
 }
+export const sourceWatch = (index?: SourceIndex) => sourceWatchOf<GitRepositoryObject>(gitRepositoryType, index);
+export const ociSourceWatch = (index?: SourceIndex) => sourceWatchOf<OCIRepositoryObject>(ociRepositoryType, index);
 
 /**
  * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
@@ -140,7 +151,7 @@ export function kustomizationReconciler(
       reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [sourceWatch(deps.sourceIndex), dependencyWatch],
+    watches: [sourceWatch(deps.sourceIndex), ociSourceWatch(deps.sourceIndex), dependencyWatch],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -83,3 +83,40 @@ describe("resolveSource with the informer cache", () => {
     expect(api.gets).toEqual([]);
   });
 });
+
+describe("resolveSource for an OCIRepository sourceRef", () => {
+  const oci = {
+    ...repo("team"),
+    kind: "OCIRepository",
+    status: { artifact: { ...artifact, revision: "1.0.0@sha256:cd" } },
+  };
+  const ociKs = {
+    ...ks(),
+    spec: { ...ks().spec, sourceRef: { kind: "OCIRepository", name: "repo" } },
+  } as KustomizationObject;
+
+  it("Given the OCIRepository in its own cache, should resolve its artifact, never the GitRepository of that name", async () => {
+    const api = apiWith([]);
+    const got = await resolveSource(
+      api.client,
+      ociKs,
+      1000,
+      false,
+      cacheOf([repo("team")], "team"),
+      cacheOf([oci as GitRepositoryObject], "team"),
+    );
+    expect(got.revision).toBe("1.0.0@sha256:cd");
+    expect(api.gets).toEqual([]);
+  });
+
+  it("Given a kind Capstan does not serve, should stall naming the kinds it serves", async () => {
+    const bucket = {
+      ...ks(),
+      spec: { ...ks().spec, sourceRef: { kind: "Bucket", name: "repo" } },
+    } as KustomizationObject;
+    const err = await resolveSource(apiWith([]).client, bucket, 1000).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      "source kind 'Bucket' is not supported yet: Capstan serves GitRepository and OCIRepository",
+    );
+  });
+});

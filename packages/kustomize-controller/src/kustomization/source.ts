@@ -1,12 +1,12 @@
-// Resolves spec.sourceRef to the Artifact the source publishes in status. Only GitRepository is served by Capstan;
-// other kinds are reported as unsupported rather than waited on forever.
+// Resolves spec.sourceRef to the Artifact the source publishes in status. GitRepository and OCIRepository are served
+// by Capstan; other kinds are reported as unsupported rather than waited on forever.
 // The source is read from the informer cache the controller keeps anyway (its watch requeues dependents), as Flux's
 // cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
 // watched one; the shard label selector does not filter sources), a miss falls back to a GET.
-import { gitRepositoryType, KustomizationReasons } from "@capstan/api";
+import { gitRepositoryType, KustomizationReasons, ociRepositoryType } from "@capstan/api";
 import { type Cache, formatDuration, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
-import type { GitRepositoryObject, KustomizationObject, SourceArtifact } from "./types.js";
+import type { KustomizationObject, SourceArtifact, SourceObject } from "./types.js";
 
 /**
  * --no-cross-namespace-refs: a reference to another namespace is refused before anything is read from it, as Flux's
@@ -24,9 +24,9 @@ export function sourceKey(obj: KustomizationObject): string {
   return `${ref.namespace || obj.metadata.namespace}/${ref.name}`;
 }
 
-/** The GitRepository informer's cache, and whether it holds every GitRepository of a namespace. */
+/** A source kind's informer cache, and whether it holds every source of that kind in a namespace. */
 export interface SourceCache {
-  cache: Cache<GitRepositoryObject>;
+  cache: Cache<SourceObject>;
   /** True when a GitRepository of `namespace` missing from the cache does not exist (as far as the watch knows). */
   complete(namespace: string): boolean;
 }
@@ -37,23 +37,28 @@ export async function resolveSource(
   requeueAfterMs: number,
   noCrossNamespaceRefs = false,
   sources?: SourceCache,
+  ociSources?: SourceCache,
 ): Promise<SourceArtifact> {
   const ref = obj.spec.sourceRef;
   if (noCrossNamespaceRefs) denyCrossNamespace(obj, ref.kind, ref.namespace || obj.metadata.namespace || "", ref.name);
-  if (ref.kind !== "GitRepository") {
-    throw new StallingError(`source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository only`, {
-      reason: KustomizationReasons.ArtifactFailed,
-    });
+  const type =
+    ref.kind === "GitRepository" ? gitRepositoryType : ref.kind === "OCIRepository" ? ociRepositoryType : undefined;
+  if (!type) {
+    throw new StallingError(
+      `source kind '${ref.kind}' is not supported yet: Capstan serves GitRepository and OCIRepository`,
+      { reason: KustomizationReasons.ArtifactFailed },
+    );
   }
+  const cached = ref.kind === "OCIRepository" ? ociSources : sources;
   const namespace = ref.namespace || obj.metadata.namespace;
   const id = `${ref.kind}/${namespace}/${ref.name}`;
-  let source: GitRepositoryObject | undefined = sources?.cache.get(sourceKey(obj));
-  const askApi = !source && !(sources && namespace && sources.complete(namespace));
+  let source: SourceObject | undefined = cached?.cache.get(sourceKey(obj));
+  const askApi = !source && !(cached && namespace && cached.complete(namespace));
   try {
     if (askApi)
-      source = await client.get<GitRepositoryObject>({
-        apiVersion: gitRepositoryType.apiVersion,
-        kind: gitRepositoryType.kind,
+      source = await client.get<SourceObject>({
+        apiVersion: type.apiVersion,
+        kind: type.kind,
         name: ref.name,
         ...(namespace ? { namespace } : {}),
       });

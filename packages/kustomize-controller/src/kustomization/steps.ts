@@ -51,6 +51,8 @@ export interface StepDeps extends BuildDeps {
   noCrossNamespaceRefs?: boolean;
   /** The GitRepository informer's cache: sources are read from it rather than fetched each reconcile. */
   sources?: SourceCache;
+  /** The OCIRepository informer's cache, the same way. */
+  ociSources?: SourceCache;
   healthIntervalMs?: number;
   /** Skips the dry-runs of an unchanged, undrifted set (needs the drift watch). */
   shortcut?: ApplyShortcut;
@@ -126,6 +128,7 @@ export function resolveSource(deps: StepDeps): KustomizationStep {
       deps.requeueDependencyMs,
       deps.noCrossNamespaceRefs,
       deps.sources,
+      deps.ociSources,
     );
   };
 }

@@ -1,5 +1,5 @@
 // The Kustomization as the reconciler handles it, and what its steps pass along.
-import type { GitRepository, Kustomization } from "@capstan/api";
+import type { GitRepository, Kustomization, OCIRepository } from "@capstan/api";
 import type { WithConditions } from "@capstan/runtime";
 import type { ChangeSetEntry } from "../apply/changeset.js";
 import type { ApplyEngine } from "../apply/engine.js";
@@ -8,6 +8,9 @@ import type { Progress } from "./progress.js";
 
 export type KustomizationObject = Kustomization & WithConditions;
 export type GitRepositoryObject = GitRepository & WithConditions;
+export type OCIRepositoryObject = OCIRepository & WithConditions;
+/** A source kind spec.sourceRef may name: each publishes status.artifact the same way. */
+export type SourceObject = GitRepositoryObject | OCIRepositoryObject;
 
 /** The artifact spec.sourceRef publishes, as the resolve-source step found it. */
 export interface SourceArtifact {

@@ -1,6 +1,13 @@
 // Informers of the kinds Alerts select, started on demand (a cluster with no Alert on Kustomizations never watches
 // them), feeding every add/update/delete to the EventPipeline.
-import { gitRepositoryType, helmChartType, helmRepositoryType, kustomizationType } from "@capstan/api";
+import {
+  gitRepositoryType,
+  helmChartType,
+  helmReleaseType,
+  helmRepositoryType,
+  kustomizationType,
+  ociRepositoryType,
+} from "@capstan/api";
 import type { Informer, ResourceType } from "@capstan/runtime";
 import type { WatchedObject } from "./watched.js";
 
@@ -11,13 +18,8 @@ export const watchableKinds: Readonly<Record<string, ResourceType>> = {
   HelmRepository: helmRepositoryType,
   HelmChart: helmChartType,
   // helm-controller's kind; its CRD comes with charts/helm-controller (an Alert on it waits until that is installed).
-  HelmRelease: {
-    group: "helm.toolkit.fluxcd.io",
-    version: "v2",
-    kind: "HelmRelease",
-    plural: "helmreleases",
-    namespaced: true,
-  },
+  HelmRelease: helmReleaseType,
+  OCIRepository: ociRepositoryType,
 };
 
 /** Kinds whose CRD comes with another controller's chart and may be absent. */

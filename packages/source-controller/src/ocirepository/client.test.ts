@@ -1,0 +1,141 @@
+// The registry client against a small distribution-API server on loopback that demands a bearer token, as Docker Hub,
+// GHCR and most hosted registries do: the token flow, the cost of an unchanged tag, and bounded reads.
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseChallenge, RegistryClient } from "./client.js";
+
+const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+const layer = Buffer.from("layer-bytes");
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    layers: [{ mediaType: "application/vnd.cncf.flux.content.v1.tar+gzip", digest: sha(layer), size: layer.length }],
+    annotations: { "org.opencontainers.image.source": "https://example.com/app" },
+  }),
+);
+const token = "token-value-never-logged";
+const basic = `Basic ${Buffer.from("user:pass-word").toString("base64")}`;
+
+let server: Server;
+let host: string;
+const seen: string[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (req.url?.startsWith("/token")) {
+      const url = new URL(req.url, "http://x");
+      if (req.headers.authorization !== basic || url.searchParams.get("scope") !== "repository:team/app:pull") {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token }));
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      res
+        .writeHead(401, {
+          "www-authenticate": `Bearer realm="http://${host}/token",service="test",scope="repository:team/app:pull"`,
+        })
+        .end();
+      return;
+    }
+    if (req.url === "/v2/team/app/manifests/1.0.0" || req.url === `/v2/team/app/manifests/${sha(manifest)}`) {
+      res.writeHead(200, {
+        "docker-content-digest": sha(manifest),
+        "content-type": "application/vnd.oci.image.manifest.v1+json",
+      });
+      res.end(req.method === "HEAD" ? undefined : manifest);
+      return;
+    }
+    if (req.url === `/v2/team/app/blobs/${sha(layer)}`) {
+      res.writeHead(200).end(layer);
+      return;
+    }
+    res
+      .writeHead(404, { "content-type": "application/json" })
+      .end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const client = (password = "pass-word") =>
+  new RegistryClient({ host, repository: "team/app", plainHttp: true, credentials: { username: "user", password } });
+
+describe("RegistryClient against a registry that demands a bearer token", () => {
+  it("Given credentials / should get a token with them and resolve a tag with one manifest HEAD", async () => {
+    const c = client();
+    seen.length = 0;
+    expect(await c.resolve("1.0.0")).toBe(sha(manifest));
+    // Challenge, token, then the one HEAD that counts; a second resolve on the same client reuses the token.
+    expect(seen).toEqual([
+      "HEAD /v2/team/app/manifests/1.0.0",
+      "GET /token?service=test&scope=repository%3Ateam%2Fapp%3Apull",
+      "HEAD /v2/team/app/manifests/1.0.0",
+    ]);
+    seen.length = 0;
+    await c.resolve("1.0.0");
+    expect(seen).toEqual(["HEAD /v2/team/app/manifests/1.0.0"]);
+    c.close();
+  });
+
+  it("Given the manifest and its layer / should read annotations and stream the layer with its digest checked", async () => {
+    const c = client();
+    const m = await c.manifest(sha(manifest));
+    expect(m.annotations).toEqual({ "org.opencontainers.image.source": "https://example.com/app" });
+    const dir = await mkdtemp(join(tmpdir(), "capstan-oci-client-"));
+    try {
+      const [l] = m.layers;
+      if (!l) throw new Error("no layer");
+      await c.downloadBlob(l, join(dir, "blob"), 1024);
+      expect(await readFile(join(dir, "blob"))).toEqual(layer);
+      await expect(c.downloadBlob(l, join(dir, "small"), 4)).rejects.toThrow(/over the limit of 4 bytes/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      c.close();
+    }
+  });
+
+  it("Given wrong credentials / should fail as AuthenticationFailed without the password or token in the message", async () => {
+    const err: unknown = await client("wrong-secret-pw")
+      .resolve("1.0.0")
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "AuthenticationFailed" });
+    expect((err as Error).message).not.toContain("wrong-secret-pw");
+  });
+
+  it("Given an unknown tag or manifest / should say not found, with the registry's error code when it sends one", async () => {
+    await expect(client().resolve("9.9.9")).rejects.toThrow("failed to resolve 'team/app:9.9.9': not found");
+    await expect(client().manifest(sha("other"))).rejects.toThrow(/not found \(MANIFEST_UNKNOWN: manifest unknown\)/);
+  });
+});
+
+describe("parseChallenge", () => {
+  it("should read scheme and quoted parameters, commas inside quotes included", () => {
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull,push"',
+      ),
+    ).toEqual({
+      scheme: "bearer",
+      params: {
+        realm: "https://auth.docker.io/token",
+        service: "registry.docker.io",
+        scope: "repository:a/b:pull,push",
+      },
+    });
+    expect(parseChallenge('Basic realm="Registry Realm"')).toEqual({
+      scheme: "basic",
+      params: { realm: "Registry Realm" },
+    });
+    expect(parseChallenge(undefined)).toBeUndefined();
+  });
+});

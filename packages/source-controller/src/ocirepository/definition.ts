@@ -1,0 +1,55 @@
+// The OCIRepository reconciler definition for the runtime: conditions as Flux's source-controller declares them, the
+// ordered steps, and the finalizer that removes stored artifacts.
+import { OCIRepositoryConditions as Condition, ociRepositoryNegativeConditions, ociRepositoryType } from "@capstan/api";
+import type { ReconcilerDefinition } from "@capstan/runtime";
+import type { Storage } from "../storage/storage.js";
+import { newState, type OCIRepositoryObject, type OciState } from "./state.js";
+import { reconcileArtifact, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
+
+export interface OCIRepositoryReconcilerOptions {
+  storage: Storage;
+  /** --artifact-max-size: bounds the downloaded layer and the stored artifact; 0/undefined: the default below. */
+  artifactMaxSize?: number;
+  /** Bounds on an extracted layer (Capstan): total file bytes and entry count. */
+  extractMaxSize?: number;
+  extractMaxEntries?: number;
+}
+
+/** Without --artifact-max-size a layer is still bounded: a hostile registry must not fill the controller's disk. */
+export const defaultLayerMaxSize = 512 * 1024 * 1024;
+export const defaultExtractMaxSize = 1024 * 1024 * 1024;
+export const defaultExtractMaxEntries = 100_000;
+
+const owned = [
+  Condition.StorageOperationFailed,
+  Condition.FetchFailed,
+  Condition.ArtifactOutdated,
+  Condition.ArtifactInStorage,
+  Condition.SourceVerified,
+];
+
+export function ociRepositoryReconciler(
+  options: OCIRepositoryReconcilerOptions,
+): ReconcilerDefinition<OCIRepositoryObject, OciState> {
+  const deps = {
+    storage: options.storage,
+    layerMaxSize: options.artifactMaxSize || defaultLayerMaxSize,
+    extractMaxSize: options.extractMaxSize ?? defaultExtractMaxSize,
+    extractMaxEntries: options.extractMaxEntries ?? defaultExtractMaxEntries,
+  };
+  return {
+    name: "ocirepository",
+    type: ociRepositoryType,
+    conditions: { owned, summarize: owned, negativePolarity: ociRepositoryNegativeConditions },
+    newState,
+    steps: [reconcileStorage(deps), reconcileSource(deps), reconcileArtifact(deps)],
+    endOfPass: (_ctx, _obj, state) => removeScratch(state),
+    finalize: async (_ctx, obj) => {
+      await options.storage.removeAll({
+        kind: ociRepositoryType.kind,
+        namespace: obj.metadata.namespace ?? "default",
+        name: obj.metadata.name,
+      });
+    },
+  };
+}

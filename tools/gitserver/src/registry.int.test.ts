@@ -1,0 +1,51 @@
+import "@capstan/cluster/testing";
+import { Agent, request } from "node:https";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { orasPush, registryCredentials, startRegistry, type TestRegistry } from "./registry.js";
+
+function get(registry: TestRegistry, path: string, auth?: string): Promise<{ status: number; auth: string }> {
+  const agent = new Agent({ ca: registry.pki?.caCert });
+  return new Promise((ok, fail) => {
+    const req = request(
+      `https://${registry.host}${path}`,
+      {
+        agent,
+        // The registry answers 404 for an OCI manifest to a client that does not accept the OCI media type.
+        headers: { accept: "application/vnd.oci.image.manifest.v1+json", ...(auth ? { authorization: auth } : {}) },
+      },
+      (res) => {
+        res.resume();
+        ok({ status: res.statusCode ?? 0, auth: String(res.headers["www-authenticate"] ?? "") });
+      },
+    );
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+describe("Given the distribution registry started with TLS and htpasswd auth", () => {
+  const binPath = inject("capstanBinPath");
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ binPath, tls: true, auth: true });
+  });
+  afterAll(async () => registry?.close());
+
+  it("should refuse anonymous requests with a Basic challenge and accept the test account", async () => {
+    expect(await get(registry, "/v2/")).toMatchObject({ status: 401, auth: expect.stringMatching(/^Basic /) });
+    const basic = `Basic ${Buffer.from(`${registryCredentials.username}:${registryCredentials.password}`).toString("base64")}`;
+    expect((await get(registry, "/v2/", basic)).status).toBe(200);
+  });
+
+  it("should take an artifact pushed by oras and serve its manifest by tag", async () => {
+    const digest = await orasPush({
+      binPath,
+      registry,
+      reference: "apps/demo:1.0.0",
+      files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
+    });
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const basic = `Basic ${Buffer.from(`${registryCredentials.username}:${registryCredentials.password}`).toString("base64")}`;
+    expect((await get(registry, "/v2/apps/demo/manifests/1.0.0", basic)).status).toBe(200);
+  });
+});

@@ -1,0 +1,196 @@
+// A real OCI registry for tests: the CNCF distribution registry (built by tools/cluster/build-binaries.sh) on a free
+// loopback port, with TLS from a test PKI and htpasswd (bcrypt) basic auth, or plain HTTP without auth. `orasPush`
+// pushes artifacts with the real oras CLI, as users and CI push them.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { freePort } from "@capstan/cluster/process";
+import { execa } from "execa";
+import { createTestPki, type TestPki } from "./tls.js";
+
+/**
+ * The one account the registry's htpasswd file holds. The registry accepts only bcrypt hashes and no bcrypt library is
+ * in the lockfile, so the hash of this fixed test password is precomputed (Go's golang.org/x/crypto/bcrypt, cost 10).
+ */
+export const registryCredentials = { username: "capstan", password: "capstan-registry-password" } as const;
+const htpasswd = "capstan:$2a$10$7eh6uOsx4qP018yntZ3nUO1lo6XKVIBtsIDaTK3L70WvvxtqGMekO\n";
+
+export interface RegistryOptions {
+  /** PATH fragment holding the pinned `registry` binary (inject("capstanBinPath") in tests). */
+  binPath: string;
+  /** Serve HTTPS with this PKI's server certificate (a fresh PKI when true); plain HTTP when false/unset. */
+  tls?: TestPki | boolean;
+  /** Require registryCredentials (htpasswd basic auth). The registry refuses htpasswd without TLS. */
+  auth?: boolean;
+}
+
+export interface TestRegistry {
+  /** host:port, e.g. 127.0.0.1:41234: what goes after oci:// and before the repository. */
+  host: string;
+  /** The PKI whose CA signed the server certificate (TLS only). */
+  pki?: TestPki;
+  plainHttp: boolean;
+  /** The registry's filesystem storage root (tests corrupt blobs under docker/registry/v2/blobs/sha256/). */
+  dataDir: string;
+  /** A kubernetes.io/dockerconfigjson .dockerconfigjson value for registryCredentials on this host. */
+  dockerConfigJson(credentials?: { username: string; password: string }): string;
+  close(): Promise<void>;
+}
+
+export function findBinary(binPath: string, name: string): string {
+  const found = binPath
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
+  if (!found)
+    throw new Error(`${name} not found in ${binPath || "(empty PATH fragment)"}: run tools/cluster/build-binaries.sh`);
+  return found;
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry exited with code ${child.exitCode}: ${output()}`);
+    const open = await new Promise<boolean>((ok) => {
+      const socket = createConnection({ port, host: "127.0.0.1" }, () => {
+        socket.destroy();
+        ok(true);
+      });
+      socket.on("error", () => ok(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`registry did not listen on port ${port}: ${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startRegistry(options: RegistryOptions): Promise<TestRegistry> {
+  const binary = findBinary(options.binPath, "registry");
+  if (options.auth && !options.tls) throw new Error("startRegistry: htpasswd auth needs tls");
+  const pki = options.tls === true ? await createTestPki() : options.tls || undefined;
+  const dir = await mkdtemp(join(tmpdir(), "capstan-registry-"));
+  await mkdir(join(dir, "data"));
+  const port = await freePort();
+  const config = [
+    "version: 0.1",
+    "log:",
+    "  level: error",
+    "  accesslog:",
+    "    disabled: true",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${join(dir, "data")}`,
+    "  delete:",
+    "    enabled: true",
+    "http:",
+    `  addr: 127.0.0.1:${port}`,
+  ];
+  if (pki) {
+    await writeFile(join(dir, "server.crt"), pki.serverCert);
+    await writeFile(join(dir, "server.key"), pki.serverKey);
+    config.push("  tls:", `    certificate: ${join(dir, "server.crt")}`, `    key: ${join(dir, "server.key")}`);
+  }
+  if (options.auth) {
+    await writeFile(join(dir, "htpasswd"), htpasswd);
+    config.push("auth:", "  htpasswd:", "    realm: capstan-test", `    path: ${join(dir, "htpasswd")}`);
+  }
+  await writeFile(join(dir, "config.yml"), `${config.join("\n")}\n`);
+  // The registry reads OTEL_* variables; a clean environment keeps a developer's tracing setup out of the tests.
+  const child = spawn(binary, ["serve", join(dir, "config.yml")], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, OTEL_TRACES_EXPORTER: "none" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4096);
+  });
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, child, () => stderr);
+  } catch (cause) {
+    await close();
+    throw cause;
+  }
+  const host = `127.0.0.1:${port}`;
+  return {
+    host,
+    ...(pki ? { pki } : {}),
+    plainHttp: !pki,
+    dataDir: join(dir, "data"),
+    dockerConfigJson(credentials = registryCredentials) {
+      const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+      return JSON.stringify({
+        auths: { [host]: { username: credentials.username, password: credentials.password, auth } },
+      });
+    },
+    close,
+  };
+}
+
+export interface OrasFile {
+  /** File name inside the artifact (oras records it as org.opencontainers.image.title). */
+  name: string;
+  content: Buffer | string;
+  mediaType: string;
+}
+
+export interface OrasPushOptions {
+  binPath: string;
+  registry: TestRegistry;
+  /** repository:tag, e.g. apps/podinfo:6.0.0 */
+  reference: string;
+  files: OrasFile[];
+  /** --artifact-type of the manifest. */
+  artifactType?: string;
+  /** Manifest annotations (org.opencontainers.image.source, .revision, ...). */
+  annotations?: Record<string, string>;
+  credentials?: { username: string; password: string };
+}
+
+/** Pushes files as one artifact with the real oras CLI; resolves to the manifest digest (sha256:<hex>). */
+export async function orasPush(options: OrasPushOptions): Promise<string> {
+  const oras = findBinary(options.binPath, "oras");
+  const dir = await mkdtemp(join(tmpdir(), "capstan-oras-"));
+  try {
+    const args = ["push", "--no-tty", "--disable-path-validation", "--format", "go-template={{.digest}}"];
+    const { registry } = options;
+    if (registry.plainHttp) args.push("--plain-http");
+    if (registry.pki) {
+      await writeFile(join(dir, "ca.crt"), registry.pki.caCert);
+      args.push("--ca-file", join(dir, "ca.crt"));
+    }
+    const credentials = options.credentials ?? (registry.pki ? registryCredentials : undefined);
+    if (credentials) args.push("--username", credentials.username, "--password-stdin");
+    if (options.artifactType) args.push("--artifact-type", options.artifactType);
+    for (const [k, v] of Object.entries(options.annotations ?? {})) args.push("--annotation", `${k}=${v}`);
+    args.push(`${registry.host}/${options.reference}`);
+    for (const f of options.files) {
+      await writeFile(join(dir, f.name), f.content);
+      args.push(`${f.name}:${f.mediaType}`);
+    }
+    // A private DOCKER_CONFIG so no developer credential store is read or written.
+    const { stdout } = await execa(oras, args, {
+      cwd: dir,
+      input: credentials?.password ?? "",
+      env: { DOCKER_CONFIG: dir, HOME: dir },
+      extendEnv: true,
+    });
+    const digest = stdout.trim().split("\n").at(-1) ?? "";
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`oras push: no digest in output: ${stdout}`);
+    return digest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -110,7 +110,7 @@ const typeNames: Record<string, string> = {
   "HelmRepository.status.artifact": "Artifact",
   "HelmRepository.status.conditions[]": "Condition",
   "HelmChart.spec.sourceRef": "LocalHelmChartSourceReference",
-  "HelmChart.spec.verify": "OCIRepositoryVerification",
+  "HelmChart.spec.verify": "HelmChartVerification",
   "HelmChart.spec.verify.secretRef": "LocalObjectReference",
   "HelmChart.spec.verify.matchOIDCIdentity[]": "OIDCIdentityMatch",
   "HelmChart.status.artifact": "Artifact",

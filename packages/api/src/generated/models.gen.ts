@@ -202,7 +202,7 @@ export interface OIDCIdentityMatch {
   subject: string;
 }
 
-export interface OCIRepositoryVerification {
+export interface HelmChartVerification {
   /**
    * Signing technology.
    * @defaultValue "cosign" (set by the apiserver)
@@ -238,7 +238,7 @@ export interface HelmChartSpec {
   /** Stops reconciliation of this HelmChart while true. */
   suspend?: boolean;
   /** Signature verification of charts from an OCI HelmRepository. */
-  verify?: OCIRepositoryVerification;
+  verify?: HelmChartVerification;
 }
 
 export interface HelmChartStatus {
@@ -1028,13 +1028,6 @@ export interface OCILayerSelector {
   mediaType?: string;
   /** 'extract' (default) unpacks the compressed tarball layer into the Artifact; 'copy' stores the layer's compressed content unchanged. */
   operation?: "extract" | "copy";
-}
-
-export interface OIDCIdentityMatch {
-  /** Regular expression the OIDC issuer must match. */
-  issuer: string;
-  /** Regular expression the OIDC subject must match. */
-  subject: string;
 }
 
 export interface OCIRepositoryVerification {

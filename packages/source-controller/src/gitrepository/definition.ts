@@ -1,7 +1,7 @@
 // The GitRepository reconciler definition for the runtime: conditions as Flux's source-controller declares them,
 // the ordered steps, the finalizer that removes stored artifacts, and the watch that re-runs includers.
 import { GitRepositoryConditions as Condition, gitRepositoryNegativeConditions, gitRepositoryType } from "@capstan/api";
-import { objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
+import { namedStep, objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import type { Storage } from "../storage/storage.js";
 import { type GitRepoState, type GitRepositoryObject, newState } from "./state.js";
 import { reconcileArtifact, reconcileInclude, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
@@ -38,7 +38,13 @@ export function gitRepositoryReconciler(
       negativePolarity: gitRepositoryNegativeConditions,
     },
     newState,
-    steps: [reconcileStorage(deps), reconcileSource(deps), reconcileInclude(deps), reconcileArtifact(deps)],
+    // Named for the reconcile trace (capstan_reconcile_step_duration_seconds{step}).
+    steps: [
+      namedStep("storage", reconcileStorage(deps)),
+      namedStep("fetch", reconcileSource(deps)),
+      namedStep("include", reconcileInclude(deps)),
+      namedStep("artifact", reconcileArtifact(deps)),
+    ],
     endOfPass: (_ctx, _obj, state) => removeScratch(state),
     finalize: async (_ctx, obj) => {
       await options.storage.removeAll({

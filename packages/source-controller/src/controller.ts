@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Client, Manager, type PinoLogger } from "@capstan/runtime";
 import { controllerName, type SourceControllerFlags } from "./flags.js";
+import { GitCache } from "./git/cache.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
 import { type ArtifactServer, startArtifactServer } from "./server/server.js";
 import { Storage } from "./storage/storage.js";
@@ -75,9 +76,12 @@ export async function createSourceController(o: SourceControllerOptions): Promis
     retentionRecords: flags.artifactRetentionRecords,
     retentionTtlMs: flags.artifactRetentionTtl,
   });
+  // (Capstan) One object cache per process for every GitRepository (git/cache.ts); removed when the controller stops.
+  const gitCache = new GitCache();
   manager.register(
     gitRepositoryReconciler({
       storage,
+      gitCache,
       requeueDependencyMs: flags.requeueDependency,
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
@@ -89,13 +93,14 @@ export async function createSourceController(o: SourceControllerOptions): Promis
     storage,
     artifacts,
     run: () => {
-      running ??= manager.start().finally(() => artifacts.close());
+      running ??= manager.start().finally(() => Promise.all([artifacts.close(), gitCache.dispose()]));
       return running;
     },
     stop: async () => {
       await manager.stop();
       await running?.catch(() => undefined);
       await artifacts.close();
+      await gitCache.dispose();
     },
   };
 }

@@ -69,7 +69,7 @@ try {
     for (let round = 0; round < rounds; round++) {
       if (round > 0)
         await repo.commit(
-          { [`deploy/f-0.yaml`]: `kind: ConfigMap\nmetadata:\n  name: f-0\ndata:\n  v: "${round}-${candidate}"\n` },
+          { "deploy/f-0.yaml": `kind: ConfigMap\nmetadata:\n  name: f-0\ndata:\n  v: "${round}-${candidate}"\n` },
           { message: `round ${round}` },
         );
       const before = await shim.invocations();

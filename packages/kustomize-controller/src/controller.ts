@@ -16,6 +16,7 @@ import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from ".
 import { ConfigWatch } from "./kustomization/config-watch.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
+import { SourceIndex } from "./kustomization/source-index.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./kustomization/types.js";
 import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
@@ -32,6 +33,8 @@ export interface KustomizeControllerOptions {
   sopsBinary?: string;
   artifactCacheDir: string;
   httpRetry?: number;
+  /** --concurrent-ssa: parallel server-side apply requests (reads, dry-runs, applies) within a stage (default 4). */
+  concurrentSsa?: number;
   requeueDependencyMs?: number;
   defaultServiceAccount?: string;
   /** --no-cross-namespace-refs: a sourceRef or dependsOn in another namespace is refused (AccessDenied). */
@@ -120,6 +123,8 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
     ...(options.defaultServiceAccount ? { defaultServiceAccount: options.defaultServiceAccount } : {}),
   });
   const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
+  const sourceIndex = new SourceIndex();
+  kustomizations.addHandlers(sourceIndex.handlers);
   // Sources are read whatever their shard label: --watch-label-selector shards Kustomizations only, as in Flux.
   const sources = manager.informer<GitRepositoryObject>(gitRepositoryType, { ignoreLabelSelector: true });
   const janitor = new CacheJanitor({
@@ -165,11 +170,13 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
           client,
           fieldManager: controllerName,
           ownerLabels: KustomizeLabels,
+          concurrency: options.concurrentSsa ?? 4,
           onWrite: (obj) => selfWrites.wrote(obj, owner),
           onDelete: (obj) => selfWrites.deletedByUs(obj, owner),
           ...(options.beforeApplyWrite ? { beforeWrite: options.beforeApplyWrite } : {}),
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
+      sourceIndex,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       sources: {
         cache: sources.cache,

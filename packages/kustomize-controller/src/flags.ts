@@ -5,6 +5,13 @@ import { defaultExtractLimits } from "./fetch/archive.js";
 import { defaultMaxDownloadBytes } from "./fetch/fetcher.js";
 
 export const kustomizeControllerFlags = controllerFlags({
+  "concurrent-ssa": {
+    type: "number",
+    default: 4,
+    integer: true,
+    min: 1,
+    description: "The number of concurrent server-side apply operations.",
+  },
   "requeue-dependency": {
     type: "duration",
     default: 30_000,
@@ -128,6 +135,7 @@ export function behaviourFromFlags(flags: KustomizeControllerFlags) {
   const gates = enabledGates(flags.featureGates);
   return {
     httpRetry: flags.httpRetry,
+    concurrentSsa: flags.concurrentSsa,
     requeueDependencyMs: flags.requeueDependency,
     defaultServiceAccount: flags.defaultServiceAccount,
     noCrossNamespaceRefs: flags.noCrossNamespaceRefs,

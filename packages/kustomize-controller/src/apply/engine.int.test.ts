@@ -226,4 +226,50 @@ describe("ApplyEngine (apply/engine.ts) against a real kube-apiserver", () => {
     expect(err).toBeInstanceOf(ReconcileError);
     expect((err as Error).message).toContain(`timeout waiting for: [Deployment/${ns.name}/stuck status: 'InProgress']`);
   });
+
+  it("Given --concurrent-ssa 4, should write one kind's objects in parallel (at most 4), kinds in order, and report each failure", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const events: string[] = [];
+    // The engine's writes (not its dry-runs) through the real client, counted.
+    const counting = Object.create(client) as KubeClient;
+    counting.apply = async (obj, options) => {
+      if (options.dryRun) return client.apply(obj, options);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      events.push(`start ${obj.kind}`);
+      try {
+        return await client.apply(obj, options);
+      } finally {
+        inFlight--;
+        events.push(`end ${obj.kind}`);
+      }
+    };
+    const parallel = new ApplyEngine({
+      client: counting,
+      fieldManager,
+      ownerLabels: KustomizeLabels,
+      concurrency: 4,
+      beforeWrite: (obj) => {
+        if (obj.metadata.name === "par-5") throw new Error("refused by the test");
+      },
+    });
+    const maps = Array.from({ length: 12 }, (_, i) => configMap(`par-${i}`, { i: String(i) }));
+    const objects = owned([deployment("par", 0), ...maps]);
+    const err = (await parallel.applyAllStaged(objects, opts()).catch((e) => e)) as ApplySetError;
+    expect(err).toBeInstanceOf(ApplySetError);
+    expect(err.errors.map((e) => e.message)).toEqual([`ConfigMap/${ns.name}/par-5 apply failed: refused by the test`]);
+    expect(err.changeSet).toHaveLength(12);
+    expect(err.changeSet.map((e) => e.subject)).not.toContain(`ConfigMap/${ns.name}/par-5`);
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
+    // Every ConfigMap write ended before the Deployment's began (the kind order holds between waves).
+    const deploymentStart = events.indexOf("start Deployment");
+    expect(deploymentStart).toBe(events.length - 2);
+    expect(events.filter((e) => e === "end ConfigMap")).toHaveLength(11);
+    for (const cm of maps.filter((m) => m.metadata.name !== "par-5")) {
+      expect(await client.get(refOf(cm))).toBeDefined();
+    }
+    expect(await client.get(refOf(maps[5]!))).toBeUndefined();
+  });
 });

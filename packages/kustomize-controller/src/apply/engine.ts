@@ -13,7 +13,7 @@ import { type ChangeSetEntry, entry } from "./changeset.js";
 import { type CleanupOptions, cleanupPatch } from "./cleanup.js";
 import { hasDrifted, type IgnoreRule } from "./diff.js";
 import { isImmutableError, isNotFound, reasonOf } from "./errors.js";
-import { compareObjects, sortObjects, stageObjects } from "./sort.js";
+import { applyWaves, compareObjects, sortObjects, stageObjects } from "./sort.js";
 
 /** The label keys naming an object's owner (kustomize-controller's are @capstan/api's KustomizeLabels). */
 export interface OwnerLabelKeys {
@@ -27,7 +27,7 @@ export interface ApplyEngineOptions {
   fieldManager: string;
   /** Keys of the owner labels, the mark that makes an object ours to prune: KustomizeLabels. */
   ownerLabels: OwnerLabelKeys;
-  /** Parallel dry-runs per stage. */
+  /** Parallel server-side apply requests (reads, dry-runs, applies) within a stage: --concurrent-ssa (default 4). */
   concurrency?: number;
   /** Told of every object this manager wrote (as the apiserver returned it), so a watch can tell our writes apart. */
   onWrite?(obj: KubeObject): void;
@@ -105,6 +105,10 @@ export class ApplyEngine {
     return this.options.client;
   }
 
+  private get concurrency(): number {
+    return Math.max(1, this.options.concurrency ?? 4);
+  }
+
   ownerLabels(name: string, namespace: string): Record<string, string> {
     const keys = this.options.ownerLabels;
     return { [keys.Name]: name, [keys.Namespace]: namespace };
@@ -149,7 +153,7 @@ export class ApplyEngine {
   /** Dry-runs every object, then applies those that drifted; errors of all objects are reported together. */
   async applyAll(objects: readonly KubeObject[], opts: ApplyOptions = {}): Promise<ChangeSetEntry[]> {
     const sorted = sortObjects(objects);
-    const planned = await mapLimit(sorted, this.options.concurrency ?? 4, (o) =>
+    const planned = await mapLimit(sorted, this.concurrency, (o) =>
       this.plan(o, opts).catch((error: unknown): Planned => ({ error: error as Error })),
     );
     const errors = planned.flatMap((p) => ("error" in p ? [p.error] : []));
@@ -157,24 +161,35 @@ export class ApplyEngine {
     // Any dry-run failure stops the stage before a single write: nothing of it was created or configured, so the
     // change set (and the Event and message built from it) is empty.
     if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), [], errors);
-    const failed = new Set<ChangeSetEntry>();
-    for (const p of planned) {
-      if (!("apply" in p) || !p.apply) continue;
-      try {
-        await opts.beforeWrite?.();
-        await this.options.beforeWrite?.(p.apply);
-        const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
-        this.options.onWrite?.(applied);
-      } catch (cause) {
-        failed.add(p.entry);
-        errors.push(
-          new ReconcileError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, {
-            reason: KustomizationReasons.ReconciliationFailed,
-            cause,
-          }),
-        );
-      }
+    // Writes run --concurrent-ssa at a time, one wave of kinds after another (applyWaves): a kind the sort puts
+    // before another is still written before it (ConfigMaps before the Deployments mounting them, webhook
+    // configurations after everything else), while the objects of one kind go in parallel.
+    const toWrite = planned.filter((p): p is { entry: ChangeSetEntry; apply: KubeObject } => "apply" in p && !!p.apply);
+    const writeErrors = new Map<ChangeSetEntry, Error>();
+    for (const wave of applyWaves(toWrite, (p) => p.apply)) {
+      await mapLimit(wave, this.concurrency, async (p) => {
+        try {
+          await opts.beforeWrite?.();
+          await this.options.beforeWrite?.(p.apply);
+          const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
+          this.options.onWrite?.(applied);
+        } catch (cause) {
+          writeErrors.set(
+            p.entry,
+            new ReconcileError(`${fmtObject(p.apply)} apply failed: ${(cause as Error).message}`, {
+              reason: KustomizationReasons.ReconciliationFailed,
+              cause,
+            }),
+          );
+        }
+      });
     }
+    // Reported in apply order, whatever order the parallel requests finished in.
+    for (const p of toWrite) {
+      const error = writeErrors.get(p.entry);
+      if (error) errors.push(error);
+    }
+    const failed = new Set(writeErrors.keys());
     // What failed was not created or configured: the change set (and the Event) tell only what was done.
     const done = entries.filter((e) => !failed.has(e));
     if (errors.length > 0) throw new ApplySetError(errors.map((e) => e.message).join("\n"), done, errors);

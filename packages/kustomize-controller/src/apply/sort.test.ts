@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../kube.js";
 import { fmtObject } from "../object.js";
-import { sortObjects, stageObjects } from "./sort.js";
+import { applyWaves, sortObjects, stageObjects } from "./sort.js";
 
 const o = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject => ({
   apiVersion,
@@ -48,5 +48,18 @@ describe("apply ordering", () => {
     const a = sortObjects(mixed).map(fmtObject);
     const b = sortObjects([...mixed].reverse()).map(fmtObject);
     expect(b).toEqual(a);
+  });
+
+  it("Given a sorted stage, should cut it into waves of one place in the kind order, unnamed kinds sharing one", () => {
+    const waves = applyWaves(stageObjects(mixed).resources, (x) => x).map((w) => w.map(fmtObject));
+    expect(waves).toEqual([
+      ["ServiceAccount/apps/web"],
+      ["ConfigMap/apps/a", "ConfigMap/apps/b"],
+      ["Service/apps/web"],
+      ["Deployment/apps/web"],
+      ["Widget/apps/w"],
+      ["ValidatingWebhookConfiguration/hook"],
+    ]);
+    expect(applyWaves([], (x: KubeObject) => x)).toEqual([]);
   });
 });

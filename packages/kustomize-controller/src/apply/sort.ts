@@ -45,6 +45,22 @@ export function compareObjects(a: KubeObject, b: KubeObject): number {
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
+/**
+ * Consecutive runs of `sorted` (in compareObjects order) whose kinds share a place in the kind order: each run can be
+ * written in parallel without breaking that order. Kinds the order does not name share one place, as in the sort.
+ */
+export function applyWaves<T>(sorted: readonly T[], objectOf: (item: T) => KubeObject): T[][] {
+  const waves: T[][] = [];
+  let rank: number | undefined;
+  for (const item of sorted) {
+    const r = kindIndex.get(objectOf(item).kind) ?? 0;
+    if (waves.length === 0 || r !== rank) waves.push([]);
+    rank = r;
+    waves[waves.length - 1]!.push(item);
+  }
+  return waves;
+}
+
 export function sortObjects<T extends KubeObject>(objects: readonly T[]): T[] {
   return [...objects].sort(compareObjects);
 }

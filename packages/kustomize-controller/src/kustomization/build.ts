@@ -49,8 +49,9 @@ function isSopsEncrypted(o: KubeObject): boolean {
 }
 
 /**
- * The previous build when nothing it was made from changed. Failing to gather the inputs (a missing substituteFrom
- * Secret, say) is not reported here: the build reports it, in the order it always has.
+ * The previous build when nothing it was made from changed (or only what comes after `kustomize build`). Failing to
+ * gather the inputs (a missing substituteFrom Secret, say) is not reported here: the build reports it, in the order
+ * it always has.
  */
 async function reusedBuild(deps: BuildDeps, input: BuildInput) {
   const cache = deps.buildCache;
@@ -64,22 +65,59 @@ async function reusedBuild(deps: BuildDeps, input: BuildInput) {
   } catch {
     return {};
   }
-  const fingerprint = cache.fingerprint({
+  const fingerprints = cache.fingerprints({
     digest: input.source.digest,
     spec: obj.spec,
     variables,
     settings: { kustomize: deps.kustomizeBinary, strict: deps.strictSubstitutions ?? false },
   });
-  return { fingerprint, variables, objects: cache.get(keyOf(obj), fingerprint) };
+  return { fingerprints, variables, reused: cache.lookup(keyOf(obj), fingerprints) };
+}
+
+/** postBuild substitution and commonMetadata: what Flux does to the objects after `kustomize build`. */
+async function afterBuild(
+  deps: BuildDeps,
+  input: BuildInput,
+  built: KubeObject[],
+  variables: Record<string, string> | undefined,
+): Promise<KubeObject[]> {
+  const spec = input.obj.spec;
+  let objects = built;
+  if (spec.postBuild) {
+    const vars =
+      variables ?? (await loadVariables(input.client, input.obj.metadata.namespace ?? "default", spec.postBuild));
+    objects = substituteObjects(objects, vars, {
+      strict: deps.strictSubstitutions ?? false,
+      always: spec.postBuild.substituteStrategy === "Always",
+    });
+  }
+  return setCommonMetadata(objects, spec.commonMetadata);
+}
+
+function failBuild(cause: unknown): never {
+  // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
+  if (cause instanceof ReconcileError) throw cause;
+  fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
 }
 
 /** The objects the artifact renders to, before owner labels. */
 export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeObject[]> {
   const { ctx, obj, source, progress } = input;
-  const reused = await reusedBuild(deps, input);
-  if (reused.objects) {
-    ctx.log.debug({ objects: reused.objects.length }, "build skipped: same artifact, spec and variables");
-    return reused.objects;
+  const { fingerprints, variables, reused } = await reusedBuild(deps, input);
+  if (reused && "output" in reused) {
+    ctx.log.debug({ objects: reused.output.length }, "build skipped: same artifact, spec and variables");
+    return reused.output;
+  }
+  if (reused) {
+    ctx.log.debug({ objects: reused.built.length }, "build skipped: same artifact and overlay, postBuild again");
+    let output: KubeObject[];
+    try {
+      output = await afterBuild(deps, input, reused.built, variables);
+    } catch (cause) {
+      failBuild(cause);
+    }
+    if (fingerprints) deps.buildCache?.set(keyOf(obj), fingerprints, output, reused.built);
+    return output;
   }
   progress.report("Fetching manifests", source.revision);
   let dir: string;
@@ -90,6 +128,7 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   }
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
+  let built: KubeObject[];
   let objects: KubeObject[];
   const keys = spec.decryption ? await loadDecryptionKeys(input.client, obj) : undefined;
   const gnupg = keys && keys.pgp.length > 0 ? await openGnupgHome(keys.pgp, deps.scratchDir) : undefined;
@@ -106,7 +145,7 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       }
     : undefined;
   try {
-    objects = await buildManifests({
+    built = await buildManifests({
       sourceDir: dir,
       path: spec.path,
       overlay: spec,
@@ -116,19 +155,11 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
         ? { prepare: (root: string, dir: string) => decryptSources(root, dir, decryption.sops, decryption.keys) }
         : {}),
     });
-    if (decryption) objects = await decryptObjects(objects, decryption.sops, decryption.keys);
-    if (spec.postBuild) {
-      const vars =
-        reused.variables ?? (await loadVariables(input.client, obj.metadata.namespace ?? "default", spec.postBuild));
-      objects = substituteObjects(objects, vars, {
-        strict: deps.strictSubstitutions ?? false,
-        always: spec.postBuild.substituteStrategy === "Always",
-      });
-    }
+    if (decryption) built = await decryptObjects(built, decryption.sops, decryption.keys);
+    // Kept before substitution changes them (substituteObjects and setCommonMetadata return new objects).
+    objects = await afterBuild(deps, input, built, variables);
   } catch (cause) {
-    // The renderer's own failures (BuildFailed) already say what failed and where; anything else gets the prefix.
-    if (cause instanceof ReconcileError) throw cause;
-    fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
+    failBuild(cause);
   } finally {
     await gnupg?.close();
   }
@@ -139,7 +170,6 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       { reason: KustomizationReasons.BuildFailed },
     );
   }
-  const result = setCommonMetadata(objects, spec.commonMetadata);
-  if (reused.fingerprint) deps.buildCache?.set(keyOf(obj), reused.fingerprint, result);
-  return result;
+  if (fingerprints) deps.buildCache?.set(keyOf(obj), fingerprints, objects, built);
+  return objects;
 }

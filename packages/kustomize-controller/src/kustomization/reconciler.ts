@@ -15,11 +15,12 @@ import { pruneExclusions } from "../apply/options.js";
 import { refOfEntry } from "../inventory/inventory.js";
 import { refOf } from "../kube.js";
 import { sourceKey } from "./source.js";
+import type { SourceIndex } from "./source-index.js";
 import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
 import type { GitRepositoryObject, KustomizationObject, State } from "./types.js";
 
-/** What the reconciler is built from: the steps' dependencies (steps.ts). */
-export type KustomizationReconcilerDeps = StepDeps;
+/** What the reconciler is built from: the steps' dependencies (steps.ts), and the index its source watch maps by. */
+export type KustomizationReconcilerDeps = StepDeps & { sourceIndex?: SourceIndex };
 
 /** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
 export function statusFieldManager(applyManager: string): string {
@@ -65,23 +66,30 @@ export function lostFinalizer(oldObj: KustomizationObject, newObj: Kustomization
   return has(oldObj) && !has(newObj) && !newObj.metadata.deletionTimestamp;
 }
 
-/** A new artifact revision of a source enqueues the Kustomizations built from it. */
-export const sourceWatch = watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
-  map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
-    const key = `${source.metadata.namespace}/${source.metadata.name}`;
-    return own
-      .list()
-      .filter((k) => k.spec.sourceRef.kind === "GitRepository" && sourceKey(k) === key)
-      .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
-  },
-  shouldEnqueue(oldObj, newObj) {
-    const a = oldObj.status?.artifact;
-    const b = newObj.status?.artifact;
-    return a?.revision !== b?.revision || a?.digest !== b?.digest;
-  },
-  // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
-  ignoreLabelSelector: true,
-});
+/**
+ * A new artifact revision of a source enqueues the Kustomizations built from it, found through the index by sourceRef
+ * (a scan of all Kustomizations without one). A Kustomization waiting for its source's first artifact wakes here.
+ */
+export function sourceWatch(index?: SourceIndex) {
+  return watch<KustomizationObject, GitRepositoryObject>(gitRepositoryType, {
+    map(source: GitRepositoryObject, own: Cache<KustomizationObject>) {
+      const { namespace = "", name } = source.metadata;
+      if (index) return index.dependents(gitRepositoryType.kind, namespace, name);
+      const key = `${namespace}/${name}`;
+      return own
+        .list()
+        .filter((k) => k.spec.sourceRef.kind === gitRepositoryType.kind && sourceKey(k) === key)
+        .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
+    },
+    shouldEnqueue(oldObj, newObj) {
+      const a = oldObj.status?.artifact;
+      const b = newObj.status?.artifact;
+      return a?.revision !== b?.revision || a?.digest !== b?.digest;
+    },
+    // The same unfiltered informer controller.ts reads sources from: a source need not carry the shard label.
+    ignoreLabelSelector: true,
+  });
+}
 
 /**
  * (Capstan) A Kustomization whose readiness or applied revision changes wakes the Kustomizations that depend on it at
@@ -132,7 +140,7 @@ export function kustomizationReconciler(
       reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [sourceWatch, dependencyWatch],
+    watches: [sourceWatch(deps.sourceIndex), dependencyWatch],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

@@ -71,4 +71,15 @@ describe("resolveSource with the informer cache", () => {
     expect(got.revision).toBe(artifact.revision);
     expect(api.gets).toEqual(["other/repo"]);
   });
+
+  it("Given a source without an artifact yet, should wait with Flux's ArtifactFailed message, --requeue-dependency as fallback", async () => {
+    const pending = { ...repo("team"), status: {} } as GitRepositoryObject;
+    const api = apiWith([]);
+    const err = await resolveSource(api.client, ks(), 30_000, false, cacheOf([pending], "team")).catch((e) => e);
+    expect(err).toBeInstanceOf(WaitingError);
+    expect((err as WaitingError).message).toBe("Source artifact not found, retrying in 30s");
+    expect((err as WaitingError).reason).toBe("ArtifactFailed");
+    expect((err as WaitingError).requeueAfterMs).toBe(30_000);
+    expect(api.gets).toEqual([]);
+  });
 });

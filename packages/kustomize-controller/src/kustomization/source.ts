@@ -4,7 +4,7 @@
 // cached client does: a no-op interval costs no GET. Where the cache cannot be complete (another namespace than the
 // watched one; the shard label selector does not filter sources), a miss falls back to a GET.
 import { gitRepositoryType, KustomizationReasons } from "@capstan/api";
-import { type Cache, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
+import { type Cache, formatDuration, ReconcileError, StallingError, WaitingError } from "@capstan/runtime";
 import type { Client } from "../kube.js";
 import type { GitRepositoryObject, KustomizationObject, SourceArtifact } from "./types.js";
 
@@ -72,7 +72,10 @@ export async function resolveSource(
   }
   const artifact = source.status?.artifact;
   if (!artifact?.url || !artifact.digest) {
-    throw new WaitingError(`Source '${id}' is not ready, artifact not found`, {
+    // Flux's message and reason. Ready=False is written once (the next waits change nothing, so neither status nor
+    // the info log repeat); the source watch wakes this Kustomization the moment the source publishes an artifact,
+    // and requeueAfterMs (--requeue-dependency) is only the fallback.
+    throw new WaitingError(`Source artifact not found, retrying in ${formatDuration(requeueAfterMs)}`, {
       reason: KustomizationReasons.ArtifactFailed,
       requeueAfterMs,
     });

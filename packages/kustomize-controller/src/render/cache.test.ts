@@ -61,6 +61,21 @@ describe("BuildCache.fingerprint", () => {
     );
   });
 
+  it.each<[string, Partial<BuildInputs>, Record<string, unknown>]>([
+    ["spec.postBuild", {}, { postBuild: { substitute: { color: "red" } } }],
+    ["a substituteFrom value", { variables: { color: "blue", password: "changed" } }, {}],
+    ["spec.commonMetadata", {}, { commonMetadata: { labels: { team: "a" } } }],
+    ["the strict substitution setting", { settings: { kustomize: "/bin/kustomize", strict: true } }, {}],
+  ])(
+    "Given a change of %s (applied after kustomize build), should keep the build's fingerprint only",
+    (_w, over, spec) => {
+      const before = cache.fingerprints(base);
+      const after = cache.fingerprints({ ...base, ...over, spec: { ...base.spec, ...spec } });
+      expect(after.build).toBe(before.build);
+      expect(after.output).not.toBe(before.output);
+    },
+  );
+
   it("Given Secret values among the variables, should not hold them in the clear nor as their plain sha256", () => {
     const fp = f({});
     expect(fp).not.toContain("hunter2");
@@ -80,6 +95,22 @@ describe("BuildCache entries", () => {
     (hit as KubeObject[])[0]!.metadata.name = "mutated";
     expect(cache.get("ns/a", "fp1")).toEqual([cm("x")]);
     expect([cache.hits, cache.misses]).toEqual([2, 2]);
+  });
+
+  it("Given only what comes after the build changed, should hand back kustomize build's objects to substitute again", () => {
+    const cache = new BuildCache();
+    const built = [cm("unsubstituted")];
+    cache.set("ns/a", { build: "b1", output: "o1" }, [cm("blue")], built);
+    expect(cache.lookup("ns/a", { build: "b1", output: "o1" })).toEqual({ output: [cm("blue")] });
+    expect(cache.lookup("ns/a", { build: "b1", output: "o2" })).toEqual({ built });
+    expect(cache.lookup("ns/a", { build: "b2", output: "o1" })).toBeUndefined();
+    expect([cache.hits, cache.misses]).toEqual([2, 1]);
+  });
+
+  it("Given an output kept without its build's objects, should not reuse it for another output", () => {
+    const cache = new BuildCache();
+    cache.set("ns/a", { build: "b1", output: "o1" }, [cm("blue")]);
+    expect(cache.lookup("ns/a", { build: "b1", output: "o2" })).toBeUndefined();
   });
 
   it("Given more owners than maxEntries, should drop the least recently used", () => {

@@ -1,6 +1,10 @@
-// (Capstan) The last build of each Kustomization, reused while its inputs stay the same: the artifact (by digest),
-// every spec field that feeds the generated overlay and postBuild, and the resolved postBuild variables. A no-op
-// interval then runs no `kustomize build` (Flux runs one every interval, even when it applies nothing).
+// (Capstan) The last build of each Kustomization, reused while its inputs stay the same. Two levels, because
+// postBuild substitution and commonMetadata run after `kustomize build` (as in Flux):
+// - the build: the artifact (by digest) and every spec field that feeds the generated overlay (not postBuild nor
+//   commonMetadata). While it holds, no `kustomize build` runs: an "upgrade" that only changes a postBuild variable
+//   substitutes the kept build again and builds nothing;
+// - the output: the build plus postBuild, commonMetadata and the resolved variables. While it holds, a no-op interval
+//   does not even substitute.
 //
 // What is kept is in memory only, bounded in entries and in size, one entry per Kustomization (never shared between
 // two), least recently used first out. Inputs are remembered as an HMAC under a key drawn per process, so the values
@@ -29,6 +33,9 @@ const notBuildInputs = new Set([
   "ignore",
 ]);
 
+/** Spec fields applied to the build's objects after `kustomize build`: inputs of the output, not of the build. */
+const afterBuild = new Set(["postBuild", "commonMetadata"]);
+
 export interface BuildInputs {
   /** The artifact's digest (sha256:<hex>). */
   digest: string;
@@ -40,6 +47,12 @@ export interface BuildInputs {
   settings: Record<string, string | boolean>;
 }
 
+/** The two keys of one build: of `kustomize build` alone, and of everything that shapes the final objects. */
+export interface Fingerprints {
+  build: string;
+  output: string;
+}
+
 export interface BuildCacheOptions {
   /** Kustomizations whose last build is kept (default 1000). */
   maxEntries?: number;
@@ -48,9 +61,17 @@ export interface BuildCacheOptions {
 }
 
 interface Entry {
-  fingerprint: string;
+  build: string;
+  /** `kustomize build`'s objects; absent when the same as output (no postBuild, no commonMetadata). */
+  built?: string;
+  output: string;
   json: string;
 }
+
+/** What a lookup found: the final objects, or only the build they are made from. */
+export type Reused = { output: KubeObject[] } | { built: KubeObject[] };
+
+const bytesOf = (e: Entry) => e.json.length + (e.built?.length ?? 0);
 
 export class BuildCache {
   private readonly entries = new Map<string, Entry>();
@@ -58,7 +79,7 @@ export class BuildCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
-  /** Lookups answered from the cache, and lookups that found nothing (or stale inputs): for tests and benchmarks. */
+  /** Lookups that ran no `kustomize build`, and lookups that found nothing (or stale inputs): for tests and benchmarks. */
   hits = 0;
   misses = 0;
 
@@ -67,19 +88,43 @@ export class BuildCache {
     this.maxBytes = options.maxBytes ?? 128 * 1024 * 1024;
   }
 
-  /** A keyed digest of everything that shapes a build's output. */
-  fingerprint(inputs: BuildInputs): string {
-    const spec = Object.fromEntries(Object.entries(inputs.spec).filter(([k]) => !notBuildInputs.has(k)));
-    const variables = inputs.variables ?? null;
-    return createHmac("sha256", this.key)
-      .update(canonical({ digest: inputs.digest, spec, variables, settings: inputs.settings }))
-      .digest("hex");
+  /** Keyed digests of what shapes the build, and of everything that shapes the output. */
+  fingerprints(inputs: BuildInputs): Fingerprints {
+    const entries = Object.entries(inputs.spec).filter(([k]) => !notBuildInputs.has(k));
+    const buildSpec = Object.fromEntries(entries.filter(([k]) => !afterBuild.has(k)));
+    const outputSpec = Object.fromEntries(entries.filter(([k]) => afterBuild.has(k)));
+    const { strict, ...buildSettings } = inputs.settings;
+    const build = this.hmac({ digest: inputs.digest, spec: buildSpec, settings: buildSettings });
+    const output = this.hmac({ build, spec: outputSpec, variables: inputs.variables ?? null, strict: strict ?? null });
+    return { build, output };
   }
 
-  /** The objects of `owner`'s last build if it had these inputs; a fresh copy the caller may change. */
+  /** A keyed digest of everything that shapes a build's output. */
+  fingerprint(inputs: BuildInputs): string {
+    return this.fingerprints(inputs).output;
+  }
+
+  /**
+   * `owner`'s final objects if its last build had the same inputs, else the objects of `kustomize build` if only
+   * what comes after the build changed; fresh copies the caller may change.
+   */
+  lookup(owner: string, fp: Fingerprints): Reused | undefined {
+    const entry = this.entries.get(owner);
+    if (!entry || entry.build !== fp.build) {
+      this.misses++;
+      return undefined;
+    }
+    this.entries.delete(owner);
+    this.entries.set(owner, entry);
+    this.hits++;
+    if (entry.output === fp.output) return { output: JSON.parse(entry.json) as KubeObject[] };
+    return { built: JSON.parse(entry.built ?? entry.json) as KubeObject[] };
+  }
+
+  /** The final objects of `owner`'s last build if it had this output fingerprint (one-level use). */
   get(owner: string, fingerprint: string): KubeObject[] | undefined {
     const entry = this.entries.get(owner);
-    if (!entry || entry.fingerprint !== fingerprint) {
+    if (!entry || entry.output !== fingerprint) {
       this.misses++;
       return undefined;
     }
@@ -89,17 +134,30 @@ export class BuildCache {
     return JSON.parse(entry.json) as KubeObject[];
   }
 
-  /** Keeps `owner`'s build, replacing the one before; a build larger than the whole budget is not kept. */
-  set(owner: string, fingerprint: string, objects: readonly KubeObject[]): void {
+  /**
+   * Keeps `owner`'s build, replacing the one before: `output`, and `built` (what `kustomize build` gave, when
+   * postBuild or commonMetadata changed it). A build larger than the whole budget is not kept.
+   */
+  set(owner: string, fp: string | Fingerprints, output: readonly KubeObject[], built?: readonly KubeObject[]): void {
     this.forget(owner);
-    const json = JSON.stringify(objects);
-    if (json.length > this.maxBytes) return;
-    this.entries.set(owner, { fingerprint, json });
-    this.bytes += json.length;
-    for (const [oldest, entry] of this.entries) {
+    const fps = typeof fp === "string" ? { build: fp, output: fp } : fp;
+    const json = JSON.stringify(output);
+    const builtJson = built ? JSON.stringify(built) : undefined;
+    const entry: Entry = {
+      build: fps.build,
+      output: fps.output,
+      json,
+      ...(builtJson !== undefined && builtJson !== json ? { built: builtJson } : {}),
+    };
+    // Without the build's own objects, a changed postBuild could not reuse them: key the entry to the output only.
+    if (builtJson === undefined && fps.build !== fps.output) entry.build = fps.output;
+    if (bytesOf(entry) > this.maxBytes) return;
+    this.entries.set(owner, entry);
+    this.bytes += bytesOf(entry);
+    for (const [oldest, e] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= entry.json.length;
+      this.bytes -= bytesOf(e);
     }
   }
 
@@ -107,11 +165,15 @@ export class BuildCache {
     const entry = this.entries.get(owner);
     if (!entry) return;
     this.entries.delete(owner);
-    this.bytes -= entry.json.length;
+    this.bytes -= bytesOf(entry);
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private hmac(value: unknown): string {
+    return createHmac("sha256", this.key).update(canonical(value)).digest("hex");
   }
 }
 

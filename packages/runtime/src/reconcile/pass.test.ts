@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { Conditions, Reasons } from "../apis/meta.js";
 import type { KubeObject, ResourceType } from "../contracts.js";
+import { createLogger } from "../telemetry/logger.js";
 import { MemoryClient, memoryReconciler } from "../testing/memory-client.js";
 import { getCondition, type WithConditions } from "./conditions.js";
 import { ReconcileError, StallingError, WaitingError } from "./errors.js";
@@ -163,6 +164,21 @@ describe("a reconcile pass", () => {
     expect(getCondition(obj, "FetchFailed")).toMatchObject({ status: "True", reason: "NoArtifact" });
     expect(outcome).toEqual({ type: "requeueAfter", delayMs: 30_000 });
     expect(events.events).toEqual([]);
+  });
+
+  it("Given the same wait twice / should log it at info once, when it changed status, and at debug after", async () => {
+    const lines: { level: string; msg: string }[] = [];
+    const log = createLogger({ level: "debug", destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+    const client = new MemoryClient([thingType]);
+    client.seed(thing());
+    const wait = async () => {
+      throw new WaitingError("source has no artifact", { reason: "NoArtifact", requeueAfterMs: 30_000 });
+    };
+    const r = memoryReconciler(definition([wait]), client, { log });
+    await r.reconcile("ns/t");
+    await r.reconcile("ns/t");
+    const said = lines.filter((l) => l.msg === "source has no artifact").map((l) => l.level);
+    expect(said).toEqual(["info", "debug"]);
   });
 
   it("Given an end-of-pass hook that throws after a clean pass / should fail the pass with its error", async () => {

@@ -185,8 +185,9 @@ async function reconcileOnce<T extends WithConditions, S>(
   if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);
   if (pass.error !== undefined) {
     const { reason, message } = describeError(pass.error);
-    // A wait is expected (a dependency not ready yet) and retried on its own: info, as Flux logs it, not an error.
-    if (pass.error instanceof WaitingError) ctx.log.info({ reason }, message);
+    // A wait is expected (a dependency not ready yet) and retried on its own: info, as Flux logs it, not an error;
+    // once, when it changed status, then debug (a Kustomization waiting minutes for its source logs it once).
+    if (pass.error instanceof WaitingError) (patched ? ctx.log.info : ctx.log.debug).call(ctx.log, { reason }, message);
     else ctx.log.error({ err: errorFields(pass.error), reason }, "Reconciler error");
     if (!(pass.error instanceof ReconcileError) || pass.error.event) {
       ctx.events.event(obj, "Warning", reason, message);

@@ -19,7 +19,8 @@ let cache: GitCache;
 let n = 0;
 const outDir = () => join(scratch, `co-${n++}`);
 const secret = (pw = password) => ({ username: Buffer.from(user), password: Buffer.from(pw) });
-const uploads = () => server.requests.filter((r) => r.method === "POST" && r.path.endsWith("git-upload-pack")).length;
+/** Conversations with the server (each ls-remote and each fetch opens one with GET info/refs). */
+const uploads = () => server.requests.filter((r) => r.method === "GET" && r.path.includes("/info/refs")).length;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "capstan-cache-root-"));
@@ -57,7 +58,8 @@ async function tree(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-describe("Given the object cache", () => {
+// Each test runs several real fetches; on a loaded 2-core machine one fetch alone has taken 20 s.
+describe("Given the object cache", { timeout: 240_000 }, () => {
   const spec = (ref: GitSourceSpec["ref"], pw?: string): GitSourceSpec => ({
     url: `${server.url}/app.git`,
     ref,
@@ -96,23 +98,34 @@ describe("Given the object cache", () => {
   });
 
   it("many GitRepositories of one URL and commit / should share one fetch, and fetch again after a push", async () => {
-    const first = await fetchSource(spec({ branch: "main" }), outDir());
+    // Resolved first, so that only the fetches are counted.
+    const resolved = await resolveSource(spec({ branch: "main" }));
+    const first = await fetchSource(spec({ branch: "main" }), outDir(), resolved);
     const before = uploads();
     const again = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const s = spec({ branch: "main" });
-        return fetchSource(s, outDir(), await resolveSource(s));
-      }),
+      Array.from({ length: 6 }, () => fetchSource(spec({ branch: "main" }), outDir(), resolved)),
     );
     expect(again.map((c) => c.revision)).toEqual(Array(6).fill(first.revision));
     expect(uploads()).toBe(before);
 
     const pushed = await repo.commit({ "deploy/app.yaml": "v: 3\n" }, { message: "third" });
-    const after = await fetchSource(spec({ branch: "main" }), outDir());
-    expect(after.commit).toBe(pushed);
-    expect(after.subject).toBe("third");
-    expect(await readFile(join(after.dir, "deploy", "app.yaml"), "utf8")).toBe("v: 3\n");
-    expect(uploads()).toBe(before + 1);
+    const next = await resolveSource(spec({ branch: "main" }));
+    // What one fetch costs on the wire (with basic auth: a 401, then the authorized request).
+    const plainStart = uploads();
+    await fetchSource({ url: `${server.url}/app.git`, ref: { branch: "main" }, secret: secret() }, outDir(), next);
+    const oneFetch = uploads() - plainStart;
+    expect(oneFetch).toBeGreaterThan(0);
+    const listed = uploads();
+    const after = await Promise.all(
+      Array.from({ length: 3 }, () => fetchSource(spec({ branch: "main" }), outDir(), next)),
+    );
+    for (const c of after) {
+      expect(c.commit).toBe(pushed);
+      expect(c.subject).toBe("third");
+      expect(await readFile(join(c.dir, "deploy", "app.yaml"), "utf8")).toBe("v: 3\n");
+    }
+    // Three GitRepositories, one fetch.
+    expect(uploads()).toBe(listed + oneFetch);
   });
 
   it("other credentials for the same URL / should not reuse what the right ones fetched", async () => {

@@ -18,7 +18,12 @@ import {
 
 async function reconciles(h: Harness, name: string): Promise<number> {
   const metric = h.manager.metrics.registry.getSingleMetric("gotk_reconcile_duration_seconds");
-  const values = (await metric?.get())?.values ?? [];
+  // A histogram's values carry the series name (_bucket, _sum, _count), which prom-client's type leaves out.
+  const values = ((await metric?.get())?.values ?? []) as {
+    metricName?: string;
+    labels: Record<string, string | number>;
+    value: number;
+  }[];
   const count = values.find(
     (v) =>
       v.metricName === "gotk_reconcile_duration_seconds_count" &&

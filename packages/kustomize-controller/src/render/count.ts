@@ -1,5 +1,5 @@
 // A cheap count of the resource documents under a build path, taken only to explain a build timeout: each Kubernetes
-// object in YAML has one top-level `kind:` line. Bounded in files and bytes read, so explaining a timeout on a huge
+// object in YAML has one top-level `kind:` line (in JSON, one line starting with `{`). Bounded in files and bytes read, so explaining a timeout on a huge
 // source costs little; past the bounds the count is a lower bound.
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -48,7 +48,8 @@ export async function countDocuments(dir: string, bounds: CountBounds = defaultB
       if (++files > bounds.maxFiles || bytes + size > bounds.maxBytes) return { documents, atLeast: true };
       bytes += size;
       const text = await readFile(path, "utf8").catch(() => "");
-      documents += text.match(/^kind:[ \t]*\S/gm)?.length ?? 0;
+      // YAML objects have a top-level `kind:` line; JSON objects (JSON is YAML) start a line with `{`.
+      documents += (text.match(/^kind:[ \t]*\S/gm)?.length ?? 0) + (text.match(/^\{/gm)?.length ?? 0);
     }
   }
   return { documents, atLeast: false };

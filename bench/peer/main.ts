@@ -154,8 +154,14 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     log(`${label}/${side}: applying ${2 * n} objects`);
     const readySeconds = await apply("6.7.0");
     log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s; upgrading`);
+    const atReady = await traceOf(running);
     const upgradeSeconds = await apply("6.7.1");
     log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
+    const atUpgrade = await traceOf(running);
+    if (atReady.size > 0) {
+      log(`${label}/${side}: reconcile trace, apply → all Ready:\n${formatTrace(atReady)}`);
+      log(`${label}/${side}: reconcile trace, upgrade only:\n${formatTrace(diffTrace(atUpgrade, atReady))}`);
+    }
     const cpu1 = await Promise.all(pids.map(cpuSeconds));
     const hwm = await Promise.all(pids.map(peakRssKiB));
     sampler.stop();
@@ -228,4 +234,46 @@ if (headline) {
   process.stdout.write(
     `capstan/flux ready ratio: ${ratio(headline.capstan.readySeconds, headline.flux.readySeconds)}\n`,
   );
+}
+
+// --- the reconcile trace (Capstan only): capstan_reconcile_step_duration_seconds and workqueue_queue_duration_seconds
+
+/** `<controller> <series>` → [sum of seconds, count], from each Capstan controller's /metrics. */
+type Trace = Map<string, [number, number]>;
+
+async function traceOf(side: Side | undefined): Promise<Trace> {
+  const out: Trace = new Map();
+  for (const c of side?.controllers ?? []) {
+    if (!c.metricsUrl) continue;
+    const text = await fetch(c.metricsUrl).then(
+      (r) => r.text(),
+      () => "",
+    );
+    for (const line of text.split("\n")) {
+      const m =
+        /^(capstan_reconcile_step_duration_seconds|workqueue_queue_duration_seconds|controller_runtime_reconcile_time_seconds)_(sum|count)\{([^}]*)\} (\S+)$/.exec(
+          line,
+        );
+      if (!m) continue;
+      const [, series = "", kind = "", labels = "", value = "0"] = m;
+      const step = /step="([^"]*)"/.exec(labels)?.[1];
+      const name = step ? `step ${/kind="([^"]*)"/.exec(labels)?.[1]}/${step}` : series.replace(/_seconds$/, "");
+      const key = `${c.name} ${name}`;
+      const cur = out.get(key) ?? [0, 0];
+      cur[kind === "sum" ? 0 : 1] += Number(value);
+      out.set(key, cur);
+    }
+  }
+  return out;
+}
+
+function diffTrace(a: Trace, b: Trace): Trace {
+  return new Map([...a].map(([k, [s, n]]) => [k, [s - (b.get(k)?.[0] ?? 0), n - (b.get(k)?.[1] ?? 0)]]));
+}
+
+function formatTrace(t: Trace): string {
+  return [...t]
+    .filter(([, [, n]]) => n > 0)
+    .map(([k, [s, n]]) => `  ${k}: ${s.toFixed(1)} s in ${n} (mean ${((s / n) * 1000).toFixed(0)} ms)`)
+    .join("\n");
 }

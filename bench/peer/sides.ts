@@ -28,6 +28,8 @@ export interface RunningController {
   pid: number;
   /** Last lines of its log, for error messages. */
   tail(): string;
+  /** Its /metrics (Capstan's: the reconcile trace is read from there). */
+  metricsUrl?: string;
 }
 
 export interface Side {
@@ -160,13 +162,14 @@ export async function buildCapstan(): Promise<void> {
 }
 
 export async function startCapstan(kustomizeBinary: string, o: SideOptions): Promise<Side> {
-  const started: { name: ControllerName; proc: ReturnType<typeof spawnController> }[] = [];
+  const started: { name: ControllerName; proc: ReturnType<typeof spawnController>; metricsUrl: string }[] = [];
   const stop = async () => {
     for (const c of started.reverse()) await terminate(c.proc.child);
   };
   const start = async (name: ControllerName, main: string, args: string[]) => {
     const health = await freePort();
     const metrics = await freePort();
+    const metricsUrl = `http://127.0.0.1:${metrics}/metrics`;
     const dir = join(o.dir, name);
     await mkdir(join(dir, "tmp"), { recursive: true });
     const healthUrl = `http://127.0.0.1:${health}`;
@@ -187,7 +190,7 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
       env: { RUNTIME_NAMESPACE: o.namespace, POD_NAME: `${name}-bench`, TMPDIR: join(dir, "tmp") },
       healthUrl,
     });
-    started.push({ name, proc });
+    started.push({ name, proc, metricsUrl });
     await proc.ready(120_000);
   };
   try {
@@ -210,7 +213,12 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
     throw err;
   }
   return {
-    controllers: started.map(({ name, proc }) => ({ name, pid: proc.pid, tail: () => proc.output().slice(-4000) })),
+    controllers: started.map(({ name, proc, metricsUrl }) => ({
+      name,
+      pid: proc.pid,
+      tail: () => proc.output().slice(-4000),
+      metricsUrl,
+    })),
     stop,
   };
 }

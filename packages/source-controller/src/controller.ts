@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Client, Manager, type PinoLogger } from "@capstan/runtime";
 import { controllerName, type SourceControllerFlags } from "./flags.js";
+import { GitCache } from "./git/cache.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
 import { helmChartReconciler } from "./helmchart/definition.js";
 import { helmRepositoryReconciler } from "./helmrepository/definition.js";
@@ -78,9 +79,12 @@ export async function createSourceController(o: SourceControllerOptions): Promis
     retentionRecords: flags.artifactRetentionRecords,
     retentionTtlMs: flags.artifactRetentionTtl,
   });
+  // (Capstan) One object cache per process for every GitRepository (git/cache.ts); removed when the controller stops.
+  const gitCache = new GitCache();
   manager.register(
     gitRepositoryReconciler({
       storage,
+      gitCache,
       requeueDependencyMs: flags.requeueDependency,
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
@@ -108,13 +112,14 @@ export async function createSourceController(o: SourceControllerOptions): Promis
     storage,
     artifacts,
     run: () => {
-      running ??= manager.start().finally(() => artifacts.close());
+      running ??= manager.start().finally(() => Promise.all([artifacts.close(), gitCache.dispose()]));
       return running;
     },
     stop: async () => {
       await manager.stop();
       await running?.catch(() => undefined);
       await artifacts.close();
+      await gitCache.dispose();
     },
   };
 }

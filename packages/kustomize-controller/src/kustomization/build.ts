@@ -1,7 +1,7 @@
 // The build step's work: the artifact fetched (or the last build reused), `kustomize build` with Flux's overlay,
 // postBuild substitution and commonMetadata; failures with Flux's reasons ArtifactFailed and BuildFailed.
 import { KustomizationReasons } from "@capstan/api";
-import { type ReconcileContext, ReconcileError } from "@capstan/runtime";
+import { type ReconcileContext, ReconcileError, traced } from "@capstan/runtime";
 import { decryptObjects, decryptSources, loadDecryptionKeys } from "../decrypt/decrypt.js";
 import { openGnupgHome } from "../decrypt/gnupg.js";
 import { Sops } from "../decrypt/sops.js";
@@ -122,7 +122,7 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   progress.report("Fetching manifests", source.revision);
   let dir: string;
   try {
-    dir = await deps.fetcher.fetch(source, ctx.signal);
+    dir = await traced(ctx, "fetch", () => deps.fetcher.fetch(source, ctx.signal));
   } catch (cause) {
     fail(KustomizationReasons.ArtifactFailed, "failed to fetch artifact", cause);
   }

@@ -7,6 +7,7 @@ import {
   describeError,
   isTrue,
   markTrue,
+  namedStep,
   parseDuration,
   Reasons,
   type ReconcileContext,
@@ -318,15 +319,16 @@ export async function endOfPass(
 
 /** The steps in order. */
 export function kustomizationSteps(deps: StepDeps): KustomizationStep[] {
+  // The names are those of the reconcile trace (capstan_reconcile_step_duration_seconds{step}).
   return [
-    checkSpec,
-    resolveSource(deps),
-    checkDependencies(deps),
-    impersonate(deps),
-    build(deps),
-    apply(deps),
-    prune,
-    checkHealth(deps),
-    finish(deps),
+    namedStep("spec", checkSpec),
+    namedStep("source", resolveSource(deps)),
+    namedStep("dependencies", checkDependencies(deps)),
+    namedStep("impersonate", impersonate(deps)),
+    namedStep("build", build(deps)),
+    namedStep("apply", apply(deps)),
+    namedStep("prune", prune),
+    namedStep("health", checkHealth(deps)),
+    namedStep("finish", finish(deps)),
   ];
 }

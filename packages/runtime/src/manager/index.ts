@@ -1,5 +1,5 @@
 export { leaseElector } from "./lease-elector.js";
-export { Manager, type ManagerOptions } from "./manager.js";
+export { leaseName, Manager, type ManagerOptions } from "./manager.js";
 export type {
   Elector,
   ElectorFactory,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Client, Informer, KubeObject, ResourceType } from "../contracts.js";
-import { Manager } from "./manager.js";
+import { leaseName, Manager } from "./manager.js";
 import { quietManagerOptions } from "./testing-options.js";
 import type { InformerOptions } from "./types.js";
 
@@ -46,5 +46,21 @@ describe("Manager.informer and --watch-label-selector", () => {
     const { manager, built } = managerWith([]);
     expect(manager.informer(secretType, { ignoreLabelSelector: true })).toBe(manager.informer(secretType));
     expect(built).toEqual([{ type: "secrets", options: {} }]);
+  });
+});
+
+describe("leaseName", () => {
+  it("Given no --watch-label-selector / should be Flux's <controller>-leader-election", () => {
+    expect(leaseName("kustomize-controller")).toBe("kustomize-controller-leader-election");
+    expect(leaseName("kustomize-controller", "")).toBe("kustomize-controller-leader-election");
+  });
+
+  it("Given shards / should give each selector its own Lease, the same one on every replica", () => {
+    const a = leaseName("kustomize-controller", "sharding.fluxcd.io/key in (shard1)");
+    const b = leaseName("kustomize-controller", "sharding.fluxcd.io/key in (shard2)");
+    const main = leaseName("kustomize-controller", "!sharding.fluxcd.io/key");
+    expect(new Set([a, b, main, leaseName("kustomize-controller")]).size).toBe(4);
+    expect(leaseName("kustomize-controller", "sharding.fluxcd.io/key in (shard1)")).toBe(a);
+    expect(a).toMatch(/^kustomize-controller-leader-election-[0-9a-f]{10}$/);
   });
 });

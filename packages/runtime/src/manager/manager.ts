@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { KubeClient } from "../client/kube-client.js";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
@@ -188,18 +188,16 @@ export class Manager {
     }
     const namespace = runtimeNamespace(this.flags, this.#opts.env ?? process.env);
     const identity = `${hostname()}_${randomUUID()}`;
+    const lease = leaseName(this.name, this.flags.watchLabelSelector);
     this.#elector = (this.#opts.elector ?? leaseElector(this.log))(this.client, {
-      name: `${this.name}-leader-election`,
+      name: lease,
       namespace,
       identity,
       leaseDurationMs: this.flags.leaderElectionLeaseDuration,
       renewDeadlineMs: this.flags.leaderElectionRenewDeadline,
       retryPeriodMs: this.flags.leaderElectionRetryPeriod,
     });
-    this.log.info(
-      { identity, lease: `${namespace}/${this.name}-leader-election` },
-      "attempting to acquire leader lease",
-    );
+    this.log.info({ identity, lease: `${namespace}/${lease}` }, "attempting to acquire leader lease");
     this.#elector.run({
       onStartedLeading: () => {
         this.log.info({ identity }, "successfully acquired lease");
@@ -309,4 +307,15 @@ export class Manager {
     })();
     return this.#stopping;
   }
+}
+
+/**
+ * The leader-election Lease: `<controller>-leader-election`, and with --watch-label-selector one Lease per selector
+ * (a suffix from its hash), as Flux's controllers do, so that shards each elect their own leader instead of one shard
+ * leading and the others idling.
+ */
+export function leaseName(controller: string, watchLabelSelector?: string): string {
+  const base = `${controller}-leader-election`;
+  if (!watchLabelSelector) return base;
+  return `${base}-${createHash("sha256").update(watchLabelSelector).digest("hex").slice(0, 10)}`;
 }

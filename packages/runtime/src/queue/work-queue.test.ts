@@ -6,6 +6,17 @@ import { startWorkers } from "./workers.js";
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe("WorkQueue", () => {
+  it("Given a key that waited in the queue, takeWait should tell how long, once", async () => {
+    let now = 1000;
+    const q = new WorkQueue<string>({ now: () => now });
+    q.add("a");
+    now += 250;
+    expect(await q.get()).toBe("a");
+    expect(q.takeWait("a")).toBe(0.25);
+    expect(q.takeWait("a")).toBeUndefined();
+    q.done("a");
+  });
+
   it("Given a key added three times before a worker takes it, should hand it out once", async () => {
     const q = new WorkQueue<string>();
     q.add("a");

@@ -26,6 +26,8 @@ export class WorkQueue<K = string> {
   readonly #dirty = new Set<K>();
   readonly #processing = new Map<K, number>();
   readonly #addedAt = new Map<K, number>();
+  /** Seconds each key being processed waited in the queue, for the reconcile's trace (takeWait). */
+  readonly #waited = new Map<K, number>();
   readonly #waiting = new Map<K, { at: number; timer: NodeJS.Timeout }>();
   readonly #getters: ((key: K | undefined) => void)[] = [];
   readonly #drainers: (() => void)[] = [];
@@ -102,10 +104,21 @@ export class WorkQueue<K = string> {
     return new Promise((resolve) => this.#getters.push(resolve));
   }
 
+  /**
+   * Seconds the key a worker now holds waited between its add and get() (the workqueue_queue_duration_seconds
+   * observation of this hand-out); undefined if not known. Read once: it is forgotten after.
+   */
+  takeWait(key: K): number | undefined {
+    const s = this.#waited.get(key);
+    this.#waited.delete(key);
+    return s;
+  }
+
   done(key: K): void {
     const started = this.#processing.get(key);
     if (started === undefined) return;
     this.#processing.delete(key);
+    this.#waited.delete(key);
     this.#metrics.worked((this.#now() - started) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
     if (this.#processing.size === 0) for (const d of this.#drainers.splice(0)) d();
@@ -141,7 +154,10 @@ export class WorkQueue<K = string> {
     this.#processing.set(key, now);
     const added = this.#addedAt.get(key);
     this.#addedAt.delete(key);
-    if (added !== undefined) this.#metrics.queued((now - added) / 1000);
+    if (added !== undefined) {
+      this.#metrics.queued((now - added) / 1000);
+      this.#waited.set(key, (now - added) / 1000);
+    }
     this.#metrics.depth(this.#queue.length);
     return key;
   }

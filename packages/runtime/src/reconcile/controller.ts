@@ -91,7 +91,8 @@ export class Controller<T extends WithConditions = WithConditions, S = Record<st
       async (key) => {
         setActive(++active);
         try {
-          return await handle(key);
+          const queueWaitSeconds = this.queue.takeWait(key);
+          return await handle(key, queueWaitSeconds === undefined ? {} : { queueWaitSeconds });
         } finally {
           setActive(--active);
         }

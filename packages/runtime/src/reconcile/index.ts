@@ -40,10 +40,11 @@ export {
   specOrRequestChanged,
   specSuspended,
 } from "./object.js";
-export { createReconcileHandler, type ReconcileDeps } from "./reconciler.js";
+export { createReconcileHandler, type HandOut, type ReconcileDeps } from "./reconciler.js";
 export { type Finished, finishPass, markFailure, type PassResult, type Timing } from "./result.js";
 export { patchStatusIfChanged, recordReconcileRequest, sameStatus } from "./status.js";
 export { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./summarize.js";
+export { namedStep, nameOfStep, ReconcileTrace, traced } from "./trace.js";
 export {
   type ReconcileContext,
   type ReconcilerDefinition,

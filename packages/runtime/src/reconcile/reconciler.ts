@@ -17,6 +17,7 @@ import { isNotFound, jittered, refOf, specDuration, specSuspended } from "./obje
 import { finishPass, type PassResult } from "./result.js";
 import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
 import { withRuntimeConditions } from "./summarize.js";
+import { nameOfStep, ReconcileTrace } from "./trace.js";
 import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
 
 export interface ReconcileDeps<T extends WithConditions> {
@@ -30,11 +31,17 @@ export interface ReconcileDeps<T extends WithConditions> {
   signal?: AbortSignal;
 }
 
+/** What the queue knows about the key it hands out. */
+export interface HandOut {
+  /** Seconds the key waited in the queue (workqueue_queue_duration_seconds' observation). */
+  queueWaitSeconds?: number;
+}
+
 /** Turns a definition into the queue's handler: one reconcile of one key, Flux's shape (GUIDE.md §4). */
 export function createReconcileHandler<T extends WithConditions, S>(
   def: ReconcilerDefinition<T, S>,
   deps: ReconcileDeps<T>,
-): (key: ObjectKey) => Promise<Outcome> {
+): (key: ObjectKey, handOut?: HandOut) => Promise<Outcome> {
   const signal = deps.signal ?? new AbortController().signal;
   const finalizer = def.finalizer === undefined ? Finalizer : def.finalizer;
   const kind = def.type.kind;
@@ -55,7 +62,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
     ctx.log.info({}, "finalizer removed");
   };
 
-  return async (key) => {
+  return async (key, handOut) => {
     const [namespace, name] = key.includes("/") ? (key.split("/", 2) as [string, string]) : [undefined, key];
     const ref = { kind, name, ...(namespace ? { namespace } : {}) };
     const cached = await current(deps, key, written).catch((err: unknown) => {
@@ -71,13 +78,17 @@ export function createReconcileHandler<T extends WithConditions, S>(
     const started = performance.now();
     const reconcileID = randomUUID();
     const log = reconcileLogger(deps.log, { controller: def.name, group, kind, name, namespace, reconcileID });
+    const trace = new ReconcileTrace();
+    trace.queueWaitSeconds = handOut?.queueWaitSeconds;
     const ctx: ReconcileContext = {
       log,
       client: deps.client,
       events: deps.events,
       reconcileID,
       signal,
-      patchStatus: async (o) => wrote(key, await writeStatus(deps.client, o, deps.fieldManager, owned)),
+      trace,
+      patchStatus: (o) =>
+        trace.span("status", async () => wrote(key, await writeStatus(deps.client, o, deps.fieldManager, owned))),
     };
     // The cache's object is shared with every reader: work on a copy.
     let obj = structuredClone(cached);
@@ -90,7 +101,10 @@ export function createReconcileHandler<T extends WithConditions, S>(
         return { type: "done" };
       }
       if (finalizer && !obj.metadata.finalizers?.includes(finalizer)) {
-        obj = await setFinalizer(deps.client, obj, finalizer, true, deps.fieldManager);
+        const withFinalizer = obj;
+        obj = await trace.span("finalizer", () =>
+          setFinalizer(deps.client, withFinalizer, finalizer, true, deps.fieldManager),
+        );
         wrote(key, obj);
       }
       if ((def.isSuspended ?? specSuspended)(obj)) {
@@ -110,8 +124,32 @@ export function createReconcileHandler<T extends WithConditions, S>(
       const seconds = (performance.now() - started) / 1000;
       deps.metrics.recordDuration(ref, seconds);
       deps.metrics.recordReconcile(def.name, metricsResult, seconds);
+      recordTrace(deps.metrics, log, kind, trace, metricsResult, seconds);
     }
   };
+}
+
+/** The trace's steps as capstan_reconcile_step_duration_seconds, and one debug line with the whole breakdown. */
+function recordTrace(
+  metrics: Metrics,
+  log: Logger,
+  kind: string,
+  trace: ReconcileTrace,
+  result: string,
+  seconds: number,
+): void {
+  for (const [step, s] of trace.seconds()) metrics.recordStep(kind, step, s);
+  const ms = (s: number) => Math.round(s * 10000) / 10;
+  const wait = trace.queueWaitSeconds;
+  log.debug(
+    {
+      result,
+      durationMs: ms(seconds),
+      ...(wait !== undefined ? { queueWaitMs: ms(wait) } : {}),
+      steps: trace.breakdownMs(),
+    },
+    "reconcile trace",
+  );
 }
 
 async function reconcileOnce<T extends WithConditions, S>(
@@ -137,8 +175,11 @@ async function reconcileOnce<T extends WithConditions, S>(
     readyWhenEmpty: def.readyWhenEmpty?.(obj) ?? { reason: Reasons.Succeeded, message: "Reconciliation succeeded" },
   });
   const patched = !sameStatus(before, obj.status);
-  if (patched)
-    wrote(await writeStatus(deps.client, obj, deps.fieldManager, withRuntimeConditions(def.conditions).owned));
+  if (patched) {
+    const owned = withRuntimeConditions(def.conditions).owned;
+    const write = () => writeStatus(deps.client, obj, deps.fieldManager, owned);
+    wrote(await (ctx.trace ? ctx.trace.span("status", write) : write()));
+  }
 
   const ready = getCondition(obj, ReadyCondition);
   if (ready) deps.metrics.recordCondition({ kind: obj.kind, ...obj.metadata }, ReadyCondition, ready.status);
@@ -169,8 +210,9 @@ async function runSteps<T extends WithConditions, S>(
   const state = def.newState ? def.newState(obj) : ({} as S);
   const pass: PassResult = {};
   try {
-    for (const step of def.steps) {
-      const result = await step(ctx, obj, state);
+    for (const [i, step] of def.steps.entries()) {
+      const run = () => step(ctx, obj, state);
+      const result = await (ctx.trace ? ctx.trace.span(nameOfStep(step, i), run) : run());
       if (result?.type === "requeue") {
         pass.requeueAfterMs = result.afterMs;
         break;
@@ -180,8 +222,10 @@ async function runSteps<T extends WithConditions, S>(
     pass.error = error;
   }
   if (def.endOfPass) {
+    const endOfPass = def.endOfPass;
     try {
-      await def.endOfPass(ctx, obj, state, { ...pass });
+      const run = () => endOfPass(ctx, obj, state, { ...pass });
+      await (ctx.trace ? ctx.trace.span("endOfPass", run) : run());
     } catch (error) {
       if (pass.error === undefined) pass.error = error;
       else ctx.log.error({ err: errorFields(error) }, "end of pass");

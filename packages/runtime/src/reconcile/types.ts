@@ -2,6 +2,7 @@ import type { Cache, Client, EventRecorder, KubeObject, ObjectKey, ResourceType 
 import type { Logger } from "../telemetry/logger.js";
 import type { WithConditions } from "./conditions.js";
 import type { ConditionPolicy } from "./summarize.js";
+import type { ReconcileTrace } from "./trace.js";
 
 /** What a sub-reconciler gets besides the object: a logger for this reconcile, the client, the event recorder. */
 export interface ReconcileContext {
@@ -17,6 +18,11 @@ export interface ReconcileContext {
    * must be on record before a step goes on: a crash after that point must find it. The final patch still runs.
    */
   patchStatus(obj: KubeObject & { status?: Record<string, unknown> }): Promise<void>;
+  /**
+   * Where this reconcile's time goes (Capstan): each step is timed by the runtime; a step marks parts of itself with
+   * `traced(ctx, "fetch", fn)`. Absent on contexts built by hand (tests).
+   */
+  readonly trace?: ReconcileTrace;
 }
 
 /**

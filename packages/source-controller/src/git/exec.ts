@@ -10,6 +10,8 @@ export interface RunOptions {
   /** Describes the operation in error messages, e.g. "git fetch". */
   operation?: string;
   gitBinary?: string;
+  /** Variables added to the session's environment for this process (e.g. GIT_INDEX_FILE). */
+  env?: Record<string, string>;
 }
 
 export async function runGit(session: GitSession, args: string[], options: RunOptions = {}): Promise<string> {
@@ -18,7 +20,7 @@ export async function runGit(session: GitSession, args: string[], options: RunOp
   // the whole process group must go, or we would wait on the pipes forever.
   const subprocess = execa(options.gitBinary ?? "git", args, {
     cwd: options.cwd,
-    env: session.env,
+    env: options.env ? { ...session.env, ...options.env } : session.env,
     extendEnv: false,
     reject: false,
     stdin: "ignore",

@@ -40,6 +40,8 @@ export async function resolveRemote(
   url: string,
   strategy: CheckoutStrategy,
   options: RemoteOptions = {},
+  /** How to list the remote's refs; the GitCache passes one shared by concurrent callers of a URL and credentials. */
+  list: () => Promise<Map<string, RemoteRef>> = () => listRemote(session, url, options),
 ): Promise<ResolvedRef> {
   if (strategy.kind === "commit") {
     const commit = strategy.commit.toLowerCase();
@@ -51,7 +53,7 @@ export async function resolveRemote(
     const reference = strategy.branch ? `refs/heads/${strategy.branch}` : "";
     return { reference, commit, revision: formatRevision(reference, commit), pinned: true };
   }
-  const refs = await listRemote(session, url, options);
+  const refs = await list();
   if (refs.size === 0) {
     throw new GitError("emptyRepository", "remote repository is empty: push a first commit, then it will be fetched");
   }

@@ -2,9 +2,11 @@
 // call opens its own credential session and removes it afterwards.
 import type { GitAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
+import type { GitCache } from "./cache.js";
+import { checkoutCached } from "./cached-checkout.js";
 import { type CheckoutOptions, type CheckoutResult, checkoutResolved } from "./checkout.js";
 import { type CheckoutStrategy, checkoutStrategy, type GitRepositoryRef } from "./reference.js";
-import { type ResolvedRef, resolveRemote } from "./remote.js";
+import { listRemote, type ResolvedRef, resolveRemote } from "./remote.js";
 import { type GitSession, openSession } from "./session.js";
 
 export interface GitSourceSpec {
@@ -19,6 +21,10 @@ export interface GitSourceSpec {
   timeoutMs?: number;
   recurseSubmodules?: boolean;
   sparseCheckout?: readonly string[];
+  /** (Capstan) The process's object cache; without it every fetch is a fresh repository. */
+  cache?: GitCache;
+  /** The checkout must be a repository (spec.verify runs git verify-commit/verify-tag in it): no cache. */
+  needsRepository?: boolean;
 }
 
 export const defaultTimeoutMs = 60_000;
@@ -49,12 +55,22 @@ async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<
   }
 }
 
-/** One `git ls-remote` (none for a pinned commit): the commit and revision the spec currently selects. */
+/**
+ * One `git ls-remote` (none for a pinned commit): the commit and revision the spec currently selects. With a cache,
+ * concurrent calls for the same URL and credentials share one ls-remote (only while it runs: a later call lists again,
+ * so a push is never hidden).
+ */
 export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal): Promise<ResolvedRef> {
   const p = prepare(spec);
-  return withSession(p, (session) =>
-    resolveRemote(session, p.url, p.strategy, { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal }),
-  );
+  const options = { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal };
+  const cache = spec.cache;
+  return withSession(p, (session) => {
+    if (!cache) return resolveRemote(session, p.url, p.strategy, options);
+    const key = `ls-remote:${cache.keyOf(p.url, p.auth, p.proxy)}`;
+    return resolveRemote(session, p.url, p.strategy, options, () =>
+      cache.shared(key, () => listRemote(session, p.url, options)),
+    );
+  });
 }
 
 /** Fetches the spec's reference into `dir` (which must not exist or be empty); resolves first unless given. */
@@ -71,6 +87,14 @@ export function fetchSource(
     const options: CheckoutOptions = { timeoutMs, recurseSubmodules: spec.recurseSubmodules ?? false };
     if (signal) options.signal = signal;
     if (spec.sparseCheckout?.length) options.sparseCheckout = spec.sparseCheckout;
+    const cache = spec.cache;
+    // Named references only (a pinned commit may need a fetch of every branch); no submodules, no sparse checkout,
+    // no verification: those need a repository of their own.
+    const cacheable =
+      cache && !target.pinned && target.reference !== "" && !options.recurseSubmodules && !options.sparseCheckout;
+    if (cacheable && !spec.needsRepository) {
+      return checkoutCached(cache, cache.keyOf(p.url, p.auth, p.proxy), session, p.url, target, dir, options);
+    }
     return checkoutResolved(session, p.url, target, dir, options);
   });
 }

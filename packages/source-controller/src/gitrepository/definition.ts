@@ -1,7 +1,8 @@
 // The GitRepository reconciler definition for the runtime: conditions as Flux's source-controller declares them,
 // the ordered steps, the finalizer that removes stored artifacts, and the watch that re-runs includers.
 import { GitRepositoryConditions as Condition, gitRepositoryNegativeConditions, gitRepositoryType } from "@capstan/api";
-import { objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
+import { namedStep, objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
+import type { GitCache } from "../git/cache.js";
 import type { Storage } from "../storage/storage.js";
 import { type GitRepoState, type GitRepositoryObject, newState } from "./state.js";
 import { reconcileArtifact, reconcileInclude, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
@@ -10,6 +11,8 @@ export interface GitRepositoryReconcilerOptions {
   storage: Storage;
   artifactMaxSize?: number;
   requeueDependencyMs?: number;
+  /** (Capstan) The process's git object cache (git/cache.ts); without it each fetch is a fresh repository. */
+  gitCache?: GitCache;
 }
 
 const owned = [
@@ -28,6 +31,7 @@ export function gitRepositoryReconciler(
     storage: options.storage,
     requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
     ...(options.artifactMaxSize ? { artifactMaxSize: options.artifactMaxSize } : {}),
+    ...(options.gitCache ? { gitCache: options.gitCache } : {}),
   };
   return {
     name: "gitrepository",
@@ -38,7 +42,13 @@ export function gitRepositoryReconciler(
       negativePolarity: gitRepositoryNegativeConditions,
     },
     newState,
-    steps: [reconcileStorage(deps), reconcileSource(deps), reconcileInclude(deps), reconcileArtifact(deps)],
+    // Named for the reconcile trace (capstan_reconcile_step_duration_seconds{step}).
+    steps: [
+      namedStep("storage", reconcileStorage(deps)),
+      namedStep("fetch", reconcileSource(deps)),
+      namedStep("include", reconcileInclude(deps)),
+      namedStep("artifact", reconcileArtifact(deps)),
+    ],
     endOfPass: (_ctx, _obj, state) => removeScratch(state),
     finalize: async (_ctx, obj) => {
       await options.storage.removeAll({

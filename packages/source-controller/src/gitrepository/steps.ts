@@ -18,6 +18,7 @@ import {
   specDuration,
   WaitingError,
 } from "@capstan/runtime";
+import type { GitCache } from "../git/cache.js";
 import { shortMessage } from "../git/revision.js";
 import type { GitSourceSpec } from "../git/source.js";
 import { fetchSource, resolveSource } from "../git/source.js";
@@ -34,6 +35,8 @@ export interface StepDeps {
   artifactMaxSize?: number;
   /** Delay before retrying when an included GitRepository has no artifact yet (Flux's --requeue-dependency). */
   requeueDependencyMs: number;
+  /** (Capstan) Shares ls-remote, fetches and objects between GitRepositories of one URL and credentials. */
+  gitCache?: GitCache;
 }
 
 type GitStep = Step<GitRepositoryObject, GitRepoState>;
@@ -90,9 +93,16 @@ export function reconcileStorage(deps: StepDeps): GitStep {
   };
 }
 
-async function sourceSpec(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject): Promise<GitSourceSpec> {
+async function sourceSpec(
+  ctx: Parameters<GitStep>[0],
+  obj: GitRepositoryObject,
+  deps: StepDeps,
+): Promise<GitSourceSpec> {
   const ns = obj.metadata.namespace ?? "default";
   const spec: GitSourceSpec = { url: obj.spec.url };
+  if (deps.gitCache) spec.cache = deps.gitCache;
+  // Verification runs git verify-commit/verify-tag in the checkout: it must be a repository of its own.
+  if (obj.spec.verify) spec.needsRepository = true;
   if (obj.spec.ref) spec.ref = obj.spec.ref;
   if (obj.spec.provider) spec.provider = obj.spec.provider;
   if (obj.spec.secretRef) spec.secret = await readSecret(ctx.client, ns, obj.spec.secretRef.name, "authentication");
@@ -142,7 +152,7 @@ export function reconcileSource(deps: StepDeps): GitStep {
   return async (ctx, obj, state) => {
     let spec: GitSourceSpec;
     try {
-      spec = await sourceSpec(ctx, obj);
+      spec = await sourceSpec(ctx, obj, deps);
       state.resolved = await resolveSource(spec, ctx.signal);
     } catch (err) {
       throw ReconcileError.wrap(err, "failed to checkout and determine revision");

@@ -108,3 +108,27 @@ imagePullSecrets: {{ toYaml . | nindent 2 }}
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end -}}
+
+{{/*
+Sharding (values.shards, as Flux documents it): the name of a shard's Deployment (and source-controller's Service),
+"<chart>-<shard>", or the chart's name for the main one ("" shard). Shard names must be DNS labels.
+*/}}
+{{- define "capstan.shardName" -}}
+{{- if .shard -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .shard) -}}
+{{- fail (printf "shards: %q is not a DNS label (lower-case letters, digits and '-')" .shard) -}}
+{{- end -}}
+{{- printf "%s-%s" .root.Chart.Name .shard -}}
+{{- else -}}
+{{- .root.Chart.Name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The --watch-label-selector of a Deployment when values.shards is set: its shard, or none of them. */}}
+{{- define "capstan.shardSelectorArg" -}}
+{{- if .shard }}
+- --watch-label-selector=sharding.fluxcd.io/key in ({{ .shard }})
+{{- else if .root.Values.shards }}
+- --watch-label-selector=!sharding.fluxcd.io/key
+{{- end }}
+{{- end -}}

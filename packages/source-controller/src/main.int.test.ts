@@ -24,7 +24,7 @@ import {
   startGitHttpServer,
   type TestRepo,
 } from "@capstan/gitserver";
-import { getCondition, KubeClient, type KubeObject } from "@capstan/runtime";
+import { getCondition, KubeClient, type KubeObject, leaseName } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { GitRepositoryObject } from "./gitrepository/state.js";
 import { buildDist, type ControllerProcess, startControllerProcess } from "./testing/process.js";
@@ -146,7 +146,8 @@ describe("source-controller process (dist/main.js, chart arguments)", () => {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       namespace: ns.name,
-      name: "source-controller-leader-election",
+      // The shard's own Lease: this process watches only its run label (--watch-label-selector).
+      name: leaseName("source-controller", `${runLabel}=${ns.name}`),
     });
     // The Lease is held by this very process: the identity it logged on acquiring it (hostname_uuid).
     const acquired = controller.logs.find((l) => l.msg === "successfully acquired lease");

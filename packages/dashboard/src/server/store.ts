@@ -1,7 +1,14 @@
 // The server's view of the cluster: one informer per toolkit kind and one per kind's Events (field-selected by
 // involvedObject.kind, so the cache holds only toolkit Events), summarised once per change and fanned out to the
 // open streams. Reads only the Kubernetes API.
-import { alertType, gitRepositoryType, kustomizationType, providerType, receiverType } from "@capstan/api";
+import {
+  alertType,
+  gitRepositoryType,
+  helmReleaseType,
+  kustomizationType,
+  providerType,
+  receiverType,
+} from "@capstan/api";
 import {
   createInformer,
   type KubeClient,
@@ -31,14 +38,7 @@ export const deploymentType: ResourceType = {
 export const controllerSelector = "app.kubernetes.io/part-of=flux";
 
 const required = [kustomizationType, gitRepositoryType];
-/** helm-controller's kind (helm.toolkit.fluxcd.io/v2), listed when its CRD is installed. */
-export const helmReleaseType: ResourceType = {
-  group: "helm.toolkit.fluxcd.io",
-  version: "v2",
-  kind: "HelmRelease",
-  plural: "helmreleases",
-  namespaced: true,
-};
+// helm-controller's HelmRelease is listed when its CRD is installed.
 const optional = [helmReleaseType, providerType, alertType, receiverType];
 /** Events kept per involved kind, newest first, when more arrive than this. */
 const maxEventsPerKind = 2_000;

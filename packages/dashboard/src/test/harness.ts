@@ -299,7 +299,21 @@ export async function helmRelease(
       status: {
         observedGeneration: 1,
         lastAttemptedRevision: version,
-        history: [{ chartName: chart, chartVersion: version, name, namespace, version: 1, status: "deployed" }],
+        history: [
+          {
+            chartName: chart,
+            chartVersion: version,
+            name,
+            namespace,
+            version: 1,
+            status: "deployed",
+            // The fields the real CRD requires of a snapshot (the schemaless stand-in takes them too).
+            configDigest: `sha256:${"0".repeat(64)}`,
+            digest: `sha256:${"1".repeat(64)}`,
+            firstDeployed: "2026-01-01T00:00:00Z",
+            lastDeployed: "2026-01-01T00:00:00Z",
+          },
+        ],
         conditions: [
           {
             type: "Ready",

@@ -102,15 +102,19 @@ describe("Given the dashboard beside the real controllers and a git server", { t
   });
 
   it("should show an object changed by hand and reverted by the controller in the drift history", async () => {
-    const fixed = await env.repo.commit({ "apps/web/service.yaml": service(80) });
-    // db: the app that never failed. web's failing passes above sent it Warning Events, and the controller's Event
-    // recorder (like client-go's and Flux's) lets only a burst of 25 per object through before it throttles them: on a
-    // loaded machine a correction recorded on web could be throttled away.
+    // db, the app that never failed, gains an object at this commit: its change set ("db-extra created") marks the
+    // revision as applied, so the correction below is a change set at a revision already applied, whatever the
+    // timing between the dashboard's watch and the controller's Events.
+    const fixed = await env.repo.commit({
+      "apps/web/service.yaml": service(80),
+      "apps/db/kustomization.yaml": kustomization(["settings.yaml", "extra.yaml"]),
+      "apps/db/extra.yaml": configMap("db-extra", "hi"),
+    });
     const db = () =>
       env.get<KubeObject & { status?: KustomizationStatus }>("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "db");
     await eventually(async () => (await db())?.status?.lastAppliedRevision === `main@sha1:${fixed}`, {
       timeoutMs: 90_000,
-      what: "the fixed commit applied to db",
+      what: "the commit applied to db",
     });
     await page.goto(`${dash.url}/#/apps/${env.namespace}/db`);
     await page.getByText("No object changed by hand and reverted").waitFor();
@@ -124,11 +128,16 @@ describe("Given the dashboard beside the real controllers and a git server", { t
       },
       { fieldManager: "kubectl-edit", force: true },
     );
+    // The controller puts it back (its drift watch), then the page lists the correction.
+    await eventually(
+      async () =>
+        (await env.get<KubeObject & { data?: Record<string, string> }>("v1", "ConfigMap", "db-settings"))?.data
+          ?.greeting === "hello",
+      { timeoutMs: 90_000, what: "db-settings reverted by the controller" },
+    );
     const drift = page.getByRole("list", { name: "Drift corrections" });
     await expect
-      .poll(() => drift.textContent(), { timeout: 90_000 })
+      .poll(() => drift.textContent(), { timeout: 60_000 })
       .toContain(`ConfigMap/${env.namespace}/db-settings configured`);
-    const cm = await env.get<KubeObject & { data?: Record<string, string> }>("v1", "ConfigMap", "db-settings");
-    expect(cm?.data?.greeting).toBe("hello");
   });
 });

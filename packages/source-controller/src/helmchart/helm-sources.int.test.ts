@@ -224,6 +224,21 @@ describe("HelmChart from a HelmRepository", () => {
     expect(obj.status?.observedValuesFiles).toEqual(["values.yaml", "values-prod.yaml"]);
     const out = await template(await h.download(obj.status?.artifact?.url ?? ""), "withenv.tgz");
     expect(out).toContain('message: "base"');
+
+    // A second reconcile takes the cached-chart short cut; it still reports the files the artifact was built from.
+    await h.client.mergePatch(ref("HelmChart", "withenv"), {
+      metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "again" } },
+    });
+    const again = await waitFor(
+      "HelmChart",
+      "withenv",
+      (o) => (o.status as { lastHandledReconcileAt?: string } | undefined)?.lastHandledReconcileAt === "again",
+      "handled the request",
+    );
+    expect(getCondition(again, "Ready")?.message).toBe(
+      "packaged 'withenv' chart with version '0.3.0+1' and merged values files [values.yaml values-prod.yaml]",
+    );
+    expect(again.status?.artifact?.digest).toBe(obj.status?.artifact?.digest);
   });
 
   it("Given a range nothing matches / should stall with InvalidChartReference and store nothing", async () => {

@@ -34,6 +34,8 @@ export interface LocalBuildInput {
   generation: number;
   limits: { chartFileMaxSize: number; maxTotalBytes: number };
   cached: (name: string, version: string) => boolean;
+  /** The values files the cached artifact was built with (status.observedValuesFiles): Flux reports these, not the spec's. */
+  cachedValuesFiles?: string[];
 }
 
 /** A path inside the source, normalized; undefined when it climbs out. Absolute paths are taken from the root. */
@@ -119,7 +121,13 @@ export async function buildLocal(input: LocalBuildInput): Promise<Build> {
   const version = metadata.length > 0 ? withMetadata(chart.version, metadata.join(".")) : chart.version;
   const packaged = true;
   if (input.cached(chart.name, version)) {
-    return { name: chart.name, version, packaged, valuesFiles: input.valuesFiles, resolvedDependencies: 0 };
+    return {
+      name: chart.name,
+      version,
+      packaged,
+      valuesFiles: input.cachedValuesFiles ?? input.valuesFiles,
+      resolvedDependencies: 0,
+    };
   }
 
   let merged: Record<string, unknown> = {};

@@ -37,6 +37,8 @@ export interface RemoteBuildInput {
   limits: { chartMaxSize: number; chartFileMaxSize: number };
   /** The stored artifact is this name and version: nothing to download. */
   cached: (name: string, version: string) => boolean;
+  /** The values files the cached artifact was built with (status.observedValuesFiles): Flux reports these, not the spec's. */
+  cachedValuesFiles?: string[];
   signal?: AbortSignal;
 }
 
@@ -74,7 +76,13 @@ export async function buildRemote(input: RemoteBuildInput): Promise<Build> {
   const { name, version, url } = resolveRemote(input);
   const packaged = input.valuesFiles.length > 0;
   if (input.cached(name, version)) {
-    return { name, version, packaged, valuesFiles: input.valuesFiles, resolvedDependencies: 0 };
+    return {
+      name,
+      version,
+      packaged,
+      valuesFiles: input.cachedValuesFiles ?? input.valuesFiles,
+      resolvedDependencies: 0,
+    };
   }
   let bytes: Buffer;
   try {

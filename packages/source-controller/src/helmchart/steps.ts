@@ -147,6 +147,7 @@ async function fromHelmRepository(ctx: Parameters<ChartStep>[0], obj: HelmChartO
     timeoutMs: specDuration(repo, "timeout") ?? 60_000,
     limits: { chartMaxSize: deps.chartMaxSize, chartFileMaxSize: deps.chartFileMaxSize },
     cached: cachedCheck(obj),
+    cachedValuesFiles: obj.status?.observedValuesFiles ?? [],
     signal: ctx.signal,
   };
   const resolved = resolveRemote(input);
@@ -187,6 +188,7 @@ async function fromGitRepository(ctx: Parameters<ChartStep>[0], obj: HelmChartOb
     generation: obj.metadata.generation ?? 0,
     limits: { chartFileMaxSize: deps.chartFileMaxSize, maxTotalBytes: 10 * deps.chartMaxSize },
     cached: cachedCheck(obj),
+    cachedValuesFiles: obj.status?.observedValuesFiles ?? [],
   });
 }
 

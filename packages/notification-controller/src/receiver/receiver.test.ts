@@ -69,11 +69,16 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(maxBodyBytes?: number, requestTimeoutMs?: number) {
+async function setup(maxBodyBytes?: number, requestTimeoutMs?: number, maxBufferedBytes?: number) {
   const backend = new MemoryBackend();
   server = await startReceiverServer(
     { host: "127.0.0.1", port: 0 },
-    { backend, ...(maxBodyBytes ? { maxBodyBytes } : {}), ...(requestTimeoutMs ? { requestTimeoutMs } : {}) },
+    {
+      backend,
+      ...(maxBodyBytes ? { maxBodyBytes } : {}),
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+      ...(maxBufferedBytes ? { maxBufferedBytes } : {}),
+    },
   );
   const base = `http://${server.address()}`;
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
@@ -300,5 +305,53 @@ describe("receiver server under a path-guessing flood", () => {
       req.flushHeaders();
     });
     expect(status).toBe(404);
+  });
+
+  it("Given stalled bodies holding the byte budget / should answer 503 with Retry-After to what would not fit, and serve what does", async () => {
+    const { backend } = await setup(undefined, 2_000, 4096);
+    const path = backend.add(receiver("generic"));
+    const address = server?.address() ?? "";
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(":")),
+      Number(address.slice(address.lastIndexOf(":") + 1)),
+    ];
+    const { request } = await import("node:http");
+    const send = (body: string) =>
+      new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
+        const req = request({ host, port, method: "POST", path, headers: { "content-length": String(body.length) } });
+        req.on("response", (r) => {
+          r.resume();
+          resolve({ status: r.statusCode ?? 0, retryAfter: r.headers["retry-after"] });
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    // Two clients send 1,800 of the 2,000 bytes they declare and stall: 3,600 of the 4,096 bytes are held.
+    const slow: Socket[] = [];
+    const closed = Array.from({ length: 2 }, () => {
+      const socket = connect(port, host);
+      slow.push(socket);
+      socket.on("error", () => undefined);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n${" ".repeat(1800)}`);
+      return new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    });
+    try {
+      const large = JSON.stringify({ pad: "x".repeat(1000) });
+      let refused: { status: number; retryAfter: unknown } | undefined;
+      for (let i = 0; i < 200 && !refused; i++) {
+        const r = await send(large);
+        if (r.status === 503) refused = r;
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(refused?.retryAfter).toBe("1");
+      const served = backend.annotated.length;
+      expect((await send("{}")).status).toBe(200);
+      expect(backend.annotated).toHaveLength(served + 1);
+      // The server drops the stalled bodies at the request timeout; their bytes return to the budget.
+      await Promise.all(closed);
+      expect((await send(large)).status).toBe(200);
+    } finally {
+      for (const s of slow) s.destroy();
+    }
   });
 });

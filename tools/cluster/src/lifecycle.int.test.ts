@@ -25,5 +25,7 @@ describe("Given a control plane started by a test", () => {
     }
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
     expect(existsSync(plane.dir)).toBe(false);
-  });
+    // Starting a second control plane (five processes) and restarting its apiserver takes far more than the default
+    // test timeout on a loaded 2-core machine; this bounds a hang, it asserts nothing about speed.
+  }, 240_000);
 });

@@ -1,8 +1,9 @@
-// The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas.
-import { kustomizationType } from "@capstan/api";
+// The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas, then
+// one per HelmRelease with its chart version, readiness, revision count in Helm's storage and replicas.
+import { helmReleaseType, kustomizationType } from "@capstan/api";
 import type { KubeObject } from "@capstan/runtime";
 import type { ObjectReader } from "./kube.js";
-import { demoNamespace, kustomizationNames } from "./state.js";
+import { demoNamespace, helmReleaseNames, kustomizationNames } from "./state.js";
 
 export interface Row {
   name: string;
@@ -22,7 +23,46 @@ interface KustomizationLike extends KubeObject {
   };
 }
 
+interface HelmReleaseLike extends KubeObject {
+  spec?: { releaseName?: string; targetNamespace?: string };
+  status?: {
+    history?: { chartVersion?: string; version?: number }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
 export async function collectRows(client: ObjectReader): Promise<Row[]> {
+  return [...(await kustomizationRows(client)), ...(await helmReleaseRows(client))];
+}
+
+async function helmReleaseRows(client: ObjectReader): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of helmReleaseNames) {
+    const hr = await client.get<HelmReleaseLike>({
+      apiVersion: helmReleaseType.apiVersion,
+      kind: helmReleaseType.kind,
+      name,
+      namespace: demoNamespace,
+    });
+    if (!hr) continue;
+    const ready = hr.status?.conditions?.find((c) => c.type === "Ready");
+    const latest = hr.status?.history?.[0];
+    // The demo's chart names its Deployment after the release.
+    const namespace = hr.spec?.targetNamespace ?? demoNamespace;
+    const release = hr.spec?.releaseName ?? name;
+    rows.push({
+      name: `hr/${name}`,
+      revision: latest?.chartVersion ? `chart ${latest.chartVersion} (v${latest.version ?? "?"})` : "-",
+      ready: ready?.status ?? "Unknown",
+      reason: ready?.reason ?? "",
+      objects: 0,
+      replicas: latest ? await replicas(client, [`${namespace}_${release}_apps_Deployment`]) : "-",
+    });
+  }
+  return rows;
+}
+
+async function kustomizationRows(client: ObjectReader): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of kustomizationNames) {
     const ks = await client.get<KustomizationLike>({
@@ -78,12 +118,12 @@ function shortRevision(revision: string | undefined): string {
 }
 
 export function progressLine(row: Row): string {
-  return `${row.name.padEnd(12)} Ready=${row.ready.padEnd(7)} ${row.reason}${row.revision !== "-" ? ` ${row.revision}` : ""}`;
+  return `${row.name.padEnd(13)} Ready=${row.ready.padEnd(7)} ${row.reason}${row.revision !== "-" ? ` ${row.revision}` : ""}`;
 }
 
 export function formatTable(rows: Row[]): string {
   const header: Row = {
-    name: "KUSTOMIZATION",
+    name: "NAME",
     revision: "REVISION",
     ready: "READY",
     reason: "REASON",
@@ -94,7 +134,7 @@ export function formatTable(rows: Row[]): string {
     r.name,
     r.revision,
     r.ready,
-    i === 0 ? "OBJECTS" : String(r.objects),
+    i === 0 ? "OBJECTS" : r.name.startsWith("hr/") ? "-" : String(r.objects),
     r.replicas,
     r.reason,
   ]);

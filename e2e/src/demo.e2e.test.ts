@@ -9,6 +9,7 @@ import { helmReleaseType } from "@capstan/api";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import { repoRoot } from "@capstan/devenv/charts";
 import { demoChartValues, demoObjects } from "@capstan/devenv/demo";
+import { collectRows } from "@capstan/devenv/demo-table";
 import { type GitOpsEnv, startGitOpsEnv } from "@capstan/devenv/gitops";
 import type { KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -81,6 +82,19 @@ describe("Given the demo's repository and objects, with the controllers the demo
     expect(prod?.spec.replicas).toBe(3);
     expect(dev?.spec.template.spec.containers[0]?.resources?.limits?.memory).toBe("128Mi");
     expect(prod?.spec.template.spec.containers[0]?.resources?.limits?.memory).toBe("512Mi");
+
+    // What `./dev demo` and `./dev demo status` print: a row per Kustomization, then one per HelmRelease.
+    const rows = await collectRows(env.client, env.namespace);
+    expect(rows.map((r) => `${r.name} ${r.ready}`)).toEqual([
+      ...kustomizations.map((k) => `${k} True`),
+      "hr/shop-dev True",
+      "hr/shop-prod True",
+    ]);
+    expect(rows.find((r) => r.name === "hr/shop-dev")).toMatchObject({ revision: "chart 0.1.0 (v1)", replicas: "1/1" });
+    expect(rows.find((r) => r.name === "hr/shop-prod")).toMatchObject({
+      revision: "chart 0.1.0 (v1)",
+      replicas: "3/3",
+    });
   });
 
   it("should upgrade only shop-prod when its values change in Git, as the demo's closing hint shows", async () => {

@@ -31,24 +31,25 @@ interface HelmReleaseLike extends KubeObject {
   };
 }
 
-export async function collectRows(client: ObjectReader): Promise<Row[]> {
-  return [...(await kustomizationRows(client)), ...(await helmReleaseRows(client))];
+/** The demo's rows; `namespace` is where the demo's objects are (the e2e test runs them in its own). */
+export async function collectRows(client: ObjectReader, namespace = demoNamespace): Promise<Row[]> {
+  return [...(await kustomizationRows(client, namespace)), ...(await helmReleaseRows(client, namespace))];
 }
 
-async function helmReleaseRows(client: ObjectReader): Promise<Row[]> {
+async function helmReleaseRows(client: ObjectReader, namespace: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of helmReleaseNames) {
     const hr = await client.get<HelmReleaseLike>({
       apiVersion: helmReleaseType.apiVersion,
       kind: helmReleaseType.kind,
       name,
-      namespace: demoNamespace,
+      namespace,
     });
     if (!hr) continue;
     const ready = hr.status?.conditions?.find((c) => c.type === "Ready");
     const latest = hr.status?.history?.[0];
     // The demo's chart names its Deployment after the release.
-    const namespace = hr.spec?.targetNamespace ?? demoNamespace;
+    const target = hr.spec?.targetNamespace ?? namespace;
     const release = hr.spec?.releaseName ?? name;
     rows.push({
       name: `hr/${name}`,
@@ -56,20 +57,20 @@ async function helmReleaseRows(client: ObjectReader): Promise<Row[]> {
       ready: ready?.status ?? "Unknown",
       reason: ready?.reason ?? "",
       objects: 0,
-      replicas: latest ? await replicas(client, [`${namespace}_${release}_apps_Deployment`]) : "-",
+      replicas: latest ? await replicas(client, [`${target}_${release}_apps_Deployment`]) : "-",
     });
   }
   return rows;
 }
 
-async function kustomizationRows(client: ObjectReader): Promise<Row[]> {
+async function kustomizationRows(client: ObjectReader, namespace: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of kustomizationNames) {
     const ks = await client.get<KustomizationLike>({
       apiVersion: kustomizationType.apiVersion,
       kind: kustomizationType.kind,
       name,
-      namespace: demoNamespace,
+      namespace,
     });
     if (!ks) continue;
     const ready = ks.status?.conditions?.find((c) => c.type === "Ready");

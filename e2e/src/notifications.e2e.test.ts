@@ -1,4 +1,5 @@
-// End-to-end: all three controllers as their charts start them. A Slack-style incoming webhook and a generic webhook
+// End-to-end: the umbrella chart's controllers (source-, kustomize-, helm- and notification-controller) as their
+// charts start them. A Slack-style incoming webhook and a generic webhook
 // receive success and failure alerts; a signed GitHub push to a Receiver makes the sync start at once.
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
@@ -53,7 +54,9 @@ spec:
           image: ${image}
 `;
 
-describe("Given all three controllers with a Slack-style and a generic webhook", { timeout: 180_000 }, () => {
+describe("Given the umbrella chart's controllers with a Slack-style and a generic webhook", {
+  timeout: 180_000,
+}, () => {
   const kubeconfig = testKubeconfigPath(inject("capstanKubeconfig"));
   let env: GitOpsEnv;
   let sink: Awaited<ReturnType<typeof startWebhookSink>>;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// pnpm demo [up] | status | down — the quickstart: a local control plane, the three controllers, a git server with
-// an example repository, and Capstan syncing it.
+// pnpm demo [up] | status | down — the quickstart: a local control plane, the umbrella chart's controllers (source-,
+// kustomize-, helm- and notification-controller), a git server with an example repository (Kustomize apps and a Helm
+// chart released per environment), and Capstan syncing it.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -98,7 +99,12 @@ Change the desired state and watch the cluster follow:
   git commit -qam "Scale web in prod to 5" && git push -q
   cd - && ./dev demo status        # web-prod shows the new revision and 5/5 replicas within seconds
 
-Look around with kubectl:   eval "$(./dev cluster env)"; kubectl get gitrepositories,kustomizations -A
+  cd ${workDir}                    # the Helm app: releases/shop-<env>.yaml release charts/shop per environment
+  sed -i 's/replicaCount: 3/replicaCount: 4/' releases/shop-prod.yaml
+  git commit -qam "Scale shop in prod to 4" && git push -q
+  cd - && ./dev demo status        # hr/shop-prod is upgraded (v2) to 4/4 replicas; hr/shop-dev stays at v1
+
+Look around with kubectl:   eval "$(./dev cluster env)"; kubectl get gitrepositories,kustomizations,helmcharts,helmreleases -A
 Logs:                       ${demoLog} and ${readDemoState()?.controllerLogs ?? "(controllers' log dir)"}
 Stop everything:            ./dev demo down
 `);

@@ -34,7 +34,14 @@ export function readDemoState(): DemoState | undefined {
 /** The apps of examples/demo-repo and the Kustomizations the demo creates for them. */
 export const apps = ["web", "api"] as const;
 export const environments = ["dev", "prod"] as const;
-export const kustomizationNames = ["namespaces", ...apps.flatMap((a) => environments.map((e) => `${a}-${e}`))];
+/** The Helm-based apps: charts/<app> released by releases/<app>-<env>.yaml, one HelmRelease per environment. */
+export const helmApps = ["shop"] as const;
+export const kustomizationNames = [
+  "namespaces",
+  ...apps.flatMap((a) => environments.map((e) => `${a}-${e}`)),
+  "releases",
+];
+export const helmReleaseNames = helmApps.flatMap((a) => environments.map((e) => `${a}-${e}`));
 
 /** The line `./dev demo` (and `./dev demo status`) prints for the dashboard. */
 export function dashboardLine(url: string): string {

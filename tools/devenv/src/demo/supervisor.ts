@@ -1,26 +1,19 @@
-// Runs in the background for `pnpm demo`: a git server holding examples/demo-repo, the three controllers started as
-// their charts start them, and the objects that point Capstan at the repository. Stops everything on SIGTERM.
+// Runs in the background for `pnpm demo`: a git server holding examples/demo-repo, the umbrella chart's controllers
+// (source-, kustomize-, helm- and notification-controller) started as their charts start them, and the objects that
+// point Capstan at the repository. Stops everything on SIGTERM.
 import { execFile } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gitRepositoryType, kustomizationType } from "@capstan/api";
+import { gitRepositoryType } from "@capstan/api";
 import { ensureCrds } from "@capstan/api/testing";
 import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { repoRoot } from "../harness/charts.js";
 import { startControllers } from "../harness/controllers.js";
 import { startDemoDashboard } from "./dashboard.js";
-import {
-  apps,
-  clusterKubeconfig,
-  type DemoState,
-  demoDir,
-  demoNamespace,
-  demoStateFile,
-  environments,
-  workDir,
-} from "./state.js";
+import { demoChartValues, demoObjects } from "./objects.js";
+import { clusterKubeconfig, type DemoState, demoDir, demoNamespace, demoStateFile, workDir } from "./state.js";
 
 const run = promisify(execFile);
 const fieldManager = "capstan-demo";
@@ -42,19 +35,25 @@ async function main(): Promise<void> {
   const git = await startGitHttpServer({ root: gitRoot });
   const repo = await createTestRepo(gitRoot, "demo.git");
   cpSync(join(repoRoot, "examples", "demo-repo"), repo.work, { recursive: true });
-  await repo.commit({}, { message: "Initial demo layout: apps/<app>/base with dev and prod overlays" });
+  await repo.commit(
+    {},
+    {
+      message: "Initial demo layout: apps/<app>/base with dev and prod overlays, charts/shop with releases/shop-<env>",
+    },
+  );
   const gitUrl = `${git.url}/demo.git`;
   // The person's working copy pushes over HTTP, exactly the way a CI job or a laptop would.
   await run("git", ["clone", "-q", gitUrl, workDir]);
   await run("git", ["-C", workDir, "config", "user.name", "Capstan Demo"]);
   await run("git", ["-C", workDir, "config", "user.email", "demo@capstan.local"]);
 
-  log("starting source-, kustomize- and notification-controller");
+  log("starting the umbrella chart's controllers: source-, kustomize-, helm- and notification-controller");
   const controllers = await startControllers({
     kubeconfig: clusterKubeconfig,
     namespace: demoNamespace,
-    // The demo applies with the controller's own rights; see charts/kustomize-controller for multi-tenancy.
-    set: ["kustomize-controller.multitenancy.enabled=false"],
+    // The demo applies and releases with the controllers' own rights; see charts/kustomize-controller and
+    // charts/helm-controller for multi-tenancy.
+    set: demoChartValues,
   });
   log("starting the dashboard (--insecure-local: no login, loopback only)");
   const dashboard = await startDemoDashboard(client);
@@ -67,31 +66,8 @@ async function main(): Promise<void> {
   };
   for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(s, () => void stop(s));
 
-  log("creating the GitRepository, the Kustomizations and a push Receiver");
-  await apply({
-    apiVersion: gitRepositoryType.apiVersion,
-    kind: gitRepositoryType.kind,
-    metadata: { name: "demo", namespace: demoNamespace },
-    spec: { url: gitUrl, interval: "1m", ref: { branch: "main" } },
-  });
-  const ks = (name: string, path: string, dependsOn: string[]) =>
-    apply({
-      apiVersion: kustomizationType.apiVersion,
-      kind: kustomizationType.kind,
-      metadata: { name, namespace: demoNamespace },
-      spec: {
-        interval: "5m",
-        path,
-        prune: true,
-        wait: true,
-        timeout: "2m",
-        sourceRef: { kind: "GitRepository", name: "demo" },
-        ...(dependsOn.length ? { dependsOn: dependsOn.map((n) => ({ name: n })) } : {}),
-      },
-    });
-  await ks("namespaces", "./infrastructure/namespaces", []);
-  for (const app of apps)
-    for (const env of environments) await ks(`${app}-${env}`, `./apps/${app}/overlays/${env}`, ["namespaces"]);
+  log("creating the GitRepository, the Kustomizations (apps and HelmReleases) and a push Receiver");
+  for (const obj of demoObjects({ namespace: demoNamespace, gitUrl })) await apply(obj);
 
   // A post-receive hook tells the Receiver about every push, so a sync starts at once instead of at the interval.
   await apply({

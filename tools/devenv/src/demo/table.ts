@@ -1,8 +1,9 @@
-// The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas.
-import { kustomizationType } from "@capstan/api";
+// The demo's view of the cluster: one row per Kustomization with its revision, readiness, objects and replicas, then
+// one per HelmRelease with its chart version, readiness, revision count in Helm's storage and replicas.
+import { helmReleaseType, kustomizationType } from "@capstan/api";
 import type { KubeObject } from "@capstan/runtime";
 import type { ObjectReader } from "./kube.js";
-import { demoNamespace, kustomizationNames } from "./state.js";
+import { demoNamespace, helmReleaseNames, kustomizationNames } from "./state.js";
 
 export interface Row {
   name: string;
@@ -22,14 +23,54 @@ interface KustomizationLike extends KubeObject {
   };
 }
 
-export async function collectRows(client: ObjectReader): Promise<Row[]> {
+interface HelmReleaseLike extends KubeObject {
+  spec?: { releaseName?: string; targetNamespace?: string };
+  status?: {
+    history?: { chartVersion?: string; version?: number }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+/** The demo's rows; `namespace` is where the demo's objects are (the e2e test runs them in its own). */
+export async function collectRows(client: ObjectReader, namespace = demoNamespace): Promise<Row[]> {
+  return [...(await kustomizationRows(client, namespace)), ...(await helmReleaseRows(client, namespace))];
+}
+
+async function helmReleaseRows(client: ObjectReader, namespace: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const name of helmReleaseNames) {
+    const hr = await client.get<HelmReleaseLike>({
+      apiVersion: helmReleaseType.apiVersion,
+      kind: helmReleaseType.kind,
+      name,
+      namespace,
+    });
+    if (!hr) continue;
+    const ready = hr.status?.conditions?.find((c) => c.type === "Ready");
+    const latest = hr.status?.history?.[0];
+    // The demo's chart names its Deployment after the release.
+    const target = hr.spec?.targetNamespace ?? namespace;
+    const release = hr.spec?.releaseName ?? name;
+    rows.push({
+      name: `hr/${name}`,
+      revision: latest?.chartVersion ? `chart ${latest.chartVersion} (v${latest.version ?? "?"})` : "-",
+      ready: ready?.status ?? "Unknown",
+      reason: ready?.reason ?? "",
+      objects: 0,
+      replicas: latest ? await replicas(client, [`${target}_${release}_apps_Deployment`]) : "-",
+    });
+  }
+  return rows;
+}
+
+async function kustomizationRows(client: ObjectReader, namespace: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const name of kustomizationNames) {
     const ks = await client.get<KustomizationLike>({
       apiVersion: kustomizationType.apiVersion,
       kind: kustomizationType.kind,
       name,
-      namespace: demoNamespace,
+      namespace,
     });
     if (!ks) continue;
     const ready = ks.status?.conditions?.find((c) => c.type === "Ready");
@@ -78,12 +119,12 @@ function shortRevision(revision: string | undefined): string {
 }
 
 export function progressLine(row: Row): string {
-  return `${row.name.padEnd(12)} Ready=${row.ready.padEnd(7)} ${row.reason}${row.revision !== "-" ? ` ${row.revision}` : ""}`;
+  return `${row.name.padEnd(13)} Ready=${row.ready.padEnd(7)} ${row.reason}${row.revision !== "-" ? ` ${row.revision}` : ""}`;
 }
 
 export function formatTable(rows: Row[]): string {
   const header: Row = {
-    name: "KUSTOMIZATION",
+    name: "NAME",
     revision: "REVISION",
     ready: "READY",
     reason: "REASON",
@@ -94,7 +135,7 @@ export function formatTable(rows: Row[]): string {
     r.name,
     r.revision,
     r.ready,
-    i === 0 ? "OBJECTS" : String(r.objects),
+    i === 0 ? "OBJECTS" : r.name.startsWith("hr/") ? "-" : String(r.objects),
     r.replicas,
     r.reason,
   ]);

@@ -67,7 +67,7 @@ export async function startGitOpsEnv(options: GitOpsEnvOptions): Promise<GitOpsE
     );
     // Each environment's controllers watch only its own namespace, so parallel test files never share objects.
     const set = [
-      ...["source-controller", "kustomize-controller", "notification-controller"].map(
+      ...["source-controller", "kustomize-controller", "helm-controller", "notification-controller"].map(
         (c) => `${c}.watchAllNamespaces=false`,
       ),
       "kustomize-controller.multitenancy.enabled=false",

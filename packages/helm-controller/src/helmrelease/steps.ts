@@ -18,6 +18,7 @@ import {
   type StepsOutcome,
 } from "@capstan/runtime";
 import { ChartFetchError, fetchChart } from "../chart/fetch.js";
+import { compileIgnoreRules } from "../drift/selector.js";
 import { HelmSession, installArgs, rollbackArgs, testArgs, uninstallArgs, upgradeArgs } from "../helm/actions.js";
 import { HelmCommandError } from "../helm/cli.js";
 import {
@@ -31,6 +32,7 @@ import {
 import { composeValues, ValuesError } from "../values/compose.js";
 import { resolveChart } from "./chart-source.js";
 import { checkDependencies as checkDependsOn } from "./dependencies.js";
+import { checkDrift } from "./drift.js";
 import { chartId, historyOf } from "./history.js";
 import { releaseNameOf, releaseNamespaceOf } from "./names.js";
 import { type TargetOptions, targetFor } from "./target.js";
@@ -52,7 +54,7 @@ export interface StepDeps {
 type HelmReleaseStep = Step<HelmReleaseObject, State>;
 
 /** Specs that cannot work as written stall before anything is read. */
-export const checkSpec: HelmReleaseStep = async (ctx, obj) => {
+export const checkSpec: HelmReleaseStep = async (_ctx, obj) => {
   checkDurations(obj);
   const ns = releaseNamespaceOf(obj);
   if (obj.spec.storageNamespace && obj.spec.storageNamespace !== ns) {
@@ -66,9 +68,15 @@ export const checkSpec: HelmReleaseStep = async (ctx, obj) => {
       reason: HelmReleaseReasons.InitFailed,
     });
   }
-  const drift = obj.spec.driftDetection?.mode;
-  if (drift === "enabled" || drift === "warn") {
-    ctx.log.info({ mode: drift }, "spec.driftDetection is not supported yet: drift is not detected");
+  const drift = obj.spec.driftDetection;
+  if (drift?.mode === "enabled" || drift?.mode === "warn") {
+    try {
+      compileIgnoreRules(drift.ignore);
+    } catch (err) {
+      throw new StallingError(`spec.driftDetection.${(err as Error).message}`, {
+        reason: HelmReleaseReasons.InitFailed,
+      });
+    }
   }
 };
 
@@ -278,6 +286,16 @@ class Releaser {
     if (latest && isPending(latest.info.status)) latest = await this.unlock(latest);
     if (latest && latest.info.status !== ReleaseStatus.Uninstalled && inSync(latest, artifact.revision, digest)) {
       this.adopt(latest);
+      await checkDrift(
+        {
+          ctx: this.ctx,
+          obj,
+          client: need(this.state, "target").client,
+          helmBinary: this.deps.helmBinary,
+          event: (type, reason, message) => this.event(type, reason, message),
+        },
+        latest,
+      );
       return;
     }
     const fresh = !latest || latest.info.status === ReleaseStatus.Uninstalled;

@@ -8,7 +8,12 @@ export interface CommonActionOptions {
   timeoutMs: number;
   /** spec.maxHistory (default 5; 0 keeps all). */
   maxHistory: number;
+  /** Name of the post-renderer plugin (spec.postRenderers) for install and upgrade. */
+  postRenderer?: string;
 }
+
+const postRendererArgs = (o: CommonActionOptions): string[] =>
+  o.postRenderer ? ["--post-renderer", o.postRenderer] : [];
 
 function waitArgs(disableWait: boolean | undefined, disableWaitForJobs: boolean | undefined): string[] {
   if (disableWait) return ["--wait=hookOnly"];
@@ -42,6 +47,7 @@ export function installArgs(
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${spec.serverSideApply}`]),
+    ...postRendererArgs(o),
   ];
 }
 
@@ -71,6 +77,7 @@ export function upgradeArgs(
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${serverSide(spec.serverSideApply)}`]),
+    ...postRendererArgs(o),
   ];
 }
 

@@ -42,6 +42,7 @@ import { checkDependencies as checkDependsOn } from "./dependencies.js";
 import { checkDrift } from "./drift.js";
 import { chartId, historyOf } from "./history.js";
 import { releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { shouldHandleForceRequest, shouldHandleResetRequest } from "./requests.js";
 import { type TargetOptions, targetFor } from "./target.js";
 import { checkDurations, timeoutOf } from "./timing.js";
 import { type HelmReleaseObject, need, type State, type Target } from "./types.js";
@@ -300,6 +301,13 @@ class Releaser {
       status.upgradeFailures = 0;
       status.failures = 0;
     }
+    if (shouldHandleResetRequest(obj)) {
+      this.ctx.log.info("resetting failure counters: requested through annotation");
+      status.installFailures = 0;
+      status.upgradeFailures = 0;
+      status.failures = 0;
+    }
+    const force = shouldHandleForceRequest(obj);
     status.lastAttemptedRevision = artifact.revision;
     status.lastAttemptedRevisionDigest = artifact.digest;
     status.lastAttemptedConfigDigest = digest;
@@ -314,7 +322,8 @@ class Releaser {
       latest &&
       latest.info.status !== ReleaseStatus.Uninstalled &&
       postRenderersInSync &&
-      inSync(latest, artifact.revision, digest)
+      inSync(latest, artifact.revision, digest) &&
+      !force
     ) {
       this.adopt(latest);
       await checkDrift(
@@ -336,7 +345,8 @@ class Releaser {
         (r) => r.info.status === ReleaseStatus.Deployed || r.info.status === ReleaseStatus.Superseded,
       );
     const action: ReleaseAction = fresh || onlyFailed ? "install" : "upgrade";
-    if (exhausted(obj, action)) {
+    if (force) this.ctx.log.info({ action }, "forcing release: requested through annotation");
+    if (exhausted(obj, action) && !force) {
       throw new StallingError(`Failed to ${action} after ${failuresOf(obj, action)} attempt(s)`, {
         reason: HelmReleaseReasons.RetriesExceeded,
         event: false,

@@ -5,7 +5,7 @@
 // scratch directory.
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { HelmEventAnnotations, HelmReleaseConditions, HelmReleaseReasons } from "@capstan/api";
 import {
   markFalse,
@@ -19,8 +19,17 @@ import {
 } from "@capstan/runtime";
 import { ChartFetchError, fetchChart } from "../chart/fetch.js";
 import { compileIgnoreRules } from "../drift/selector.js";
-import { HelmSession, installArgs, rollbackArgs, testArgs, uninstallArgs, upgradeArgs } from "../helm/actions.js";
+import {
+  HelmSession,
+  installArgs,
+  rollbackArgs,
+  showCrdsArgs,
+  testArgs,
+  uninstallArgs,
+  upgradeArgs,
+} from "../helm/actions.js";
 import { cleanMessage, HelmCommandError } from "../helm/cli.js";
+import { applyCrds, type CrdPolicy, crdObjects } from "../helm/crds.js";
 import {
   configDigest,
   type HelmReleaseRecord,
@@ -163,6 +172,15 @@ export const readRelease: HelmReleaseStep = async (_ctx, obj, state) => {
 };
 
 type ReleaseAction = "install" | "upgrade";
+
+/** The CRD policy of an action: install defaults to Create (Skip with the deprecated skipCRDs), upgrade to Skip. */
+function crdPolicyOf(obj: HelmReleaseObject, action: ReleaseAction): CrdPolicy {
+  if (action === "install") return obj.spec.install?.crds ?? (obj.spec.install?.skipCRDs ? "Skip" : "Create");
+  return obj.spec.upgrade?.crds ?? "Skip";
+}
+
+/** The chart's CRDs could not be read or applied: a failure of the install or upgrade, as in Flux. */
+class CrdError extends Error {}
 
 interface Remediation {
   retries: number;
@@ -427,6 +445,26 @@ class Releaser {
     throw new ReconcileError(message, { reason, event: false });
   }
 
+  /** install.crds CreateReplace, upgrade.crds Create|CreateReplace: the chart's CRDs, applied before helm runs. */
+  private async applyCrds(action: ReleaseAction, chartPath: string, timeoutMs: number): Promise<void> {
+    const policy = crdPolicyOf(this.obj, action);
+    if (policy === "Skip" || (action === "install" && policy === "Create")) return;
+    const yaml = await this.session.run(showCrdsArgs(chartPath), 60_000, 32 * 1024 * 1024);
+    try {
+      const crds = crdObjects(yaml);
+      if (crds.length === 0) return;
+      const changed = await applyCrds(crds, policy, {
+        client: need(this.state, "target").client,
+        fieldManager: basename(this.deps.helmBinary),
+        timeoutMs,
+        signal: this.ctx.signal,
+      });
+      if (changed.length) this.ctx.log.info({ crds: changed, policy }, "applied CustomResourceDefinitions");
+    } catch (err) {
+      throw new CrdError((err as Error).message);
+    }
+  }
+
   /** Runs helm install or upgrade; the failure's message, or undefined when it succeeded. */
   private async runAction(action: ReleaseAction): Promise<string | undefined> {
     const obj = this.obj;
@@ -438,6 +476,12 @@ class Releaser {
       maxHistory: this.maxHistory,
       ...(postRenderer ? { postRenderer: postRenderer.name } : {}),
     };
+    try {
+      await this.applyCrds(action, chartPath, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof HelmCommandError || err instanceof CrdError)) throw err;
+      return `failed to apply CustomResourceDefinitions: ${err.message}`;
+    }
     try {
       await this.session.run(
         action === "install"

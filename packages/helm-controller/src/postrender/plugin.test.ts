@@ -67,3 +67,11 @@ describe("Given a HelmRelease's postRenderers", () => {
     }
   });
 });
+
+describe("Given install.crds CreateReplace", () => {
+  it("should keep helm off crds/ (the controller applies them itself before the install)", () => {
+    const o = { timeoutMs: 1000, maxHistory: 5 };
+    expect(installArgs("r", "c", "v", { crds: "CreateReplace" }, o)).toContain("--skip-crds");
+    expect(installArgs("r", "c", "v", { crds: "Create" }, o)).not.toContain("--skip-crds");
+  });
+});

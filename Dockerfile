@@ -74,6 +74,8 @@ ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
 
 FROM base AS helm-controller
 COPY --from=helm /out/helm /usr/local/bin/helm
+# spec.postRenderers run the pinned kustomize (through a helm post-renderer plugin the controller writes per pass).
+COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
 COPY --from=build /out/helm-controller /app
 USER 65532:65532
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]

@@ -17,6 +17,8 @@ export interface HelmControllerOptions {
   /** Builds a remote cluster's client from a Secret's kubeconfig (KubeClient.fromKubeconfig: inline credentials only). */
   fromKubeconfig(yaml: string, options: { allowInsecureTls: boolean }): ImpersonatingClient;
   helmBinary: string;
+  /** The pinned kustomize for spec.postRenderers; undefined: HelmReleases with postRenderers stall. */
+  kustomizeBinary?: string;
   workRoot: string;
   requeueDependencyMs?: number;
   defaultServiceAccount?: string;
@@ -29,6 +31,7 @@ export function registerHelmController(options: HelmControllerOptions): Controll
   return options.manager.register(
     helmReleaseReconciler({
       helmBinary: options.helmBinary,
+      ...(options.kustomizeBinary ? { kustomizeBinary: options.kustomizeBinary } : {}),
       fieldManager: controllerName,
       requeueDependencyMs: options.requeueDependencyMs ?? 5_000,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,

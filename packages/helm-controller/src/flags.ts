@@ -31,6 +31,12 @@ export const helmControllerFlags = controllerFlags({
     default: "helm",
     description: "(Capstan) Path of the helm binary (v4) that releases are made with.",
   },
+  "kustomize-path": {
+    type: "string",
+    default: "kustomize",
+    description:
+      "(Capstan) Path of the kustomize binary that spec.postRenderers run with (found on PATH when not a path; without it, HelmReleases with postRenderers stall).",
+  },
   "work-dir": {
     type: "string",
     default: "/tmp/helm-controller",

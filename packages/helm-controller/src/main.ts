@@ -7,13 +7,19 @@ import { controllerName, registerHelmController } from "./controller.js";
 import { behaviourFromFlags, helmControllerFlags } from "./flags.js";
 import { controllerAccess } from "./helm/access.js";
 
-/** The helm binary: a path as given, else found on PATH. */
-function resolveHelm(name: string): string {
+/** A binary: a path as given, else found on PATH; undefined when it is not there. */
+function findBinary(name: string): string | undefined {
   if (isAbsolute(name) || name.includes("/")) return name;
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new Error(`helm binary '${name}' not found on PATH (set --helm-path)`);
+  return undefined;
+}
+
+function resolveHelm(name: string): string {
+  const found = findBinary(name);
+  if (!found) throw new Error(`helm binary '${name}' not found on PATH (set --helm-path)`);
+  return found;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -26,6 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
     access: controllerAccess(flags.kubeconfig || undefined),
     fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, { ...o, userAgent: controllerName }),
     helmBinary: resolveHelm(flags.helmPath),
+    // Optional: only spec.postRenderers need it, and those stall with a clear message without it.
+    kustomizeBinary: findBinary(flags.kustomizePath),
     ...behaviourFromFlags(flags),
   });
   try {

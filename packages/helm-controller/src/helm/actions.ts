@@ -8,7 +8,12 @@ export interface CommonActionOptions {
   timeoutMs: number;
   /** spec.maxHistory (default 5; 0 keeps all). */
   maxHistory: number;
+  /** Name of the post-renderer plugin (spec.postRenderers) for install and upgrade. */
+  postRenderer?: string;
 }
+
+const postRendererArgs = (o: CommonActionOptions): string[] =>
+  o.postRenderer ? ["--post-renderer", o.postRenderer] : [];
 
 function waitArgs(disableWait: boolean | undefined, disableWaitForJobs: boolean | undefined): string[] {
   if (disableWait) return ["--wait=hookOnly"];
@@ -35,13 +40,15 @@ export function installArgs(
     `${o.timeoutMs}ms`,
     ...waitArgs(spec.disableWait, spec.disableWaitForJobs),
     ...flag(spec.createNamespace, "--create-namespace"),
-    ...flag(crds === "Skip", "--skip-crds"),
+    // CreateReplace: the controller applies the chart's CRDs itself before the install (src/helm/crds.ts).
+    ...flag(crds === "Skip" || crds === "CreateReplace", "--skip-crds"),
     ...flag(spec.replace, "--replace"),
     ...flag(spec.disableHooks, "--no-hooks"),
     ...flag(spec.disableOpenAPIValidation, "--disable-openapi-validation"),
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${spec.serverSideApply}`]),
+    ...postRendererArgs(o),
   ];
 }
 
@@ -71,6 +78,7 @@ export function upgradeArgs(
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${serverSide(spec.serverSideApply)}`]),
+    ...postRendererArgs(o),
   ];
 }
 
@@ -110,6 +118,11 @@ export function uninstallArgs(release: string, spec: Uninstall, o: Pick<CommonAc
   ];
 }
 
+/** `helm show crds`: the CRDs of the chart's crds/ directories (its dependencies' included), as YAML documents. */
+export function showCrdsArgs(chartPath: string): string[] {
+  return ["show", "crds", chartPath];
+}
+
 export function testArgs(release: string, spec: Test, o: Pick<CommonActionOptions, "timeoutMs">): string[] {
   const filters = (spec.filters ?? []).map((f) => `${f.exclude ? "!" : ""}name=${f.name}`);
   return ["test", release, "--timeout", `${o.timeoutMs}ms`, ...(filters.length ? ["--filter", filters.join(",")] : [])];
@@ -131,7 +144,7 @@ export class HelmSession {
   constructor(private readonly o: SessionOptions) {}
 
   /** Runs `args`, killing helm 30 s after the action's own timeout would have ended it. */
-  async run(args: string[], timeoutMs: number): Promise<string> {
+  async run(args: string[], timeoutMs: number, maxStdoutBytes = 1024 * 1024): Promise<string> {
     const { stdout } = await runHelm(
       [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
       {
@@ -141,7 +154,7 @@ export class HelmSession {
         env: this.o.access.env,
         redact: this.o.redact,
         ...(this.o.signal ? { signal: this.o.signal } : {}),
-        maxStdoutBytes: 1024 * 1024,
+        maxStdoutBytes,
       },
     );
     return stdout;

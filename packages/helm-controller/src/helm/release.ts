@@ -28,6 +28,8 @@ export interface HelmReleaseRecord {
   chart: { metadata: { name: string; version: string; appVersion?: string } };
   config?: Record<string, unknown> | null;
   hooks?: HelmHook[];
+  /** The rendered (and post-rendered) objects of the revision, as Helm applied them: YAML documents. */
+  manifest?: string;
   /** sha256 of the stored record, Flux's snapshot digest. */
   digest: string;
 }

@@ -5,7 +5,7 @@
 // scratch directory.
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { HelmEventAnnotations, HelmReleaseConditions, HelmReleaseReasons } from "@capstan/api";
 import {
   markFalse,
@@ -18,8 +18,18 @@ import {
   type StepsOutcome,
 } from "@capstan/runtime";
 import { ChartFetchError, fetchChart } from "../chart/fetch.js";
-import { HelmSession, installArgs, rollbackArgs, testArgs, uninstallArgs, upgradeArgs } from "../helm/actions.js";
-import { HelmCommandError } from "../helm/cli.js";
+import { compileIgnoreRules } from "../drift/selector.js";
+import {
+  HelmSession,
+  installArgs,
+  rollbackArgs,
+  showCrdsArgs,
+  testArgs,
+  uninstallArgs,
+  upgradeArgs,
+} from "../helm/actions.js";
+import { cleanMessage, HelmCommandError } from "../helm/cli.js";
+import { applyCrds, type CrdPolicy, crdObjects } from "../helm/crds.js";
 import {
   configDigest,
   type HelmReleaseRecord,
@@ -28,11 +38,20 @@ import {
   ReleaseStatus,
   releaseId,
 } from "../helm/release.js";
+import {
+  checkPostRenderers,
+  type PostRendererFiles,
+  postRenderersDigest,
+  postRenderFailure,
+  writePostRenderer,
+} from "../postrender/plugin.js";
 import { composeValues, ValuesError } from "../values/compose.js";
 import { resolveChart } from "./chart-source.js";
 import { checkDependencies as checkDependsOn } from "./dependencies.js";
+import { checkDrift } from "./drift.js";
 import { chartId, historyOf } from "./history.js";
 import { releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { shouldHandleForceRequest, shouldHandleResetRequest } from "./requests.js";
 import { type TargetOptions, targetFor } from "./target.js";
 import { checkDurations, timeoutOf } from "./timing.js";
 import { type HelmReleaseObject, need, type State, type Target } from "./types.js";
@@ -47,30 +66,45 @@ export interface StepDeps {
   chartMaxBytes: number;
   /** Parent of the per-pass scratch directories. */
   workRoot: string;
+  /** The pinned kustomize that spec.postRenderers run with; undefined when none was found. */
+  kustomizeBinary?: string;
 }
 
 type HelmReleaseStep = Step<HelmReleaseObject, State>;
 
 /** Specs that cannot work as written stall before anything is read. */
-export const checkSpec: HelmReleaseStep = async (ctx, obj) => {
-  checkDurations(obj);
-  const ns = releaseNamespaceOf(obj);
-  if (obj.spec.storageNamespace && obj.spec.storageNamespace !== ns) {
-    throw new StallingError(
-      `spec.storageNamespace '${obj.spec.storageNamespace}' differs from the release namespace '${ns}': not supported yet (Capstan drives the helm CLI, which stores a release in the namespace it installs to)`,
-      { reason: HelmReleaseReasons.InitFailed },
-    );
-  }
-  if ((obj.spec.postRenderers ?? []).length > 0) {
-    throw new StallingError("spec.postRenderers is not supported yet by Capstan's helm-controller", {
-      reason: HelmReleaseReasons.InitFailed,
-    });
-  }
-  const drift = obj.spec.driftDetection?.mode;
-  if (drift === "enabled" || drift === "warn") {
-    ctx.log.info({ mode: drift }, "spec.driftDetection is not supported yet: drift is not detected");
-  }
-};
+export function checkSpec(deps: StepDeps): HelmReleaseStep {
+  return async (_ctx, obj) => {
+    checkDurations(obj);
+    const ns = releaseNamespaceOf(obj);
+    if (obj.spec.storageNamespace && obj.spec.storageNamespace !== ns) {
+      throw new StallingError(
+        `spec.storageNamespace '${obj.spec.storageNamespace}' differs from the release namespace '${ns}': not supported yet (Capstan drives the helm CLI, which stores a release in the namespace it installs to)`,
+        { reason: HelmReleaseReasons.InitFailed },
+      );
+    }
+    const badPostRenderers = checkPostRenderers(obj.spec.postRenderers);
+    if (badPostRenderers) {
+      throw new StallingError(`spec.postRenderers: ${badPostRenderers}`, { reason: HelmReleaseReasons.InitFailed });
+    }
+    if ((obj.spec.postRenderers ?? []).length > 0 && !deps.kustomizeBinary) {
+      throw new StallingError(
+        "spec.postRenderers need the kustomize binary, which this helm-controller does not have (--kustomize-path)",
+        { reason: HelmReleaseReasons.InitFailed },
+      );
+    }
+    const drift = obj.spec.driftDetection;
+    if (drift?.mode === "enabled" || drift?.mode === "warn") {
+      try {
+        compileIgnoreRules(drift.ignore);
+      } catch (err) {
+        throw new StallingError(`spec.driftDetection.${(err as Error).message}`, {
+          reason: HelmReleaseReasons.InitFailed,
+        });
+      }
+    }
+  };
+}
 
 /** A scratch directory for this pass: values file, chart, kubeconfig, helm's HOME. */
 export function makeWorkDir(deps: StepDeps): HelmReleaseStep {
@@ -138,6 +172,15 @@ export const readRelease: HelmReleaseStep = async (_ctx, obj, state) => {
 };
 
 type ReleaseAction = "install" | "upgrade";
+
+/** The CRD policy of an action: install defaults to Create (Skip with the deprecated skipCRDs), upgrade to Skip. */
+function crdPolicyOf(obj: HelmReleaseObject, action: ReleaseAction): CrdPolicy {
+  if (action === "install") return obj.spec.install?.crds ?? (obj.spec.install?.skipCRDs ? "Skip" : "Create");
+  return obj.spec.upgrade?.crds ?? "Skip";
+}
+
+/** The chart's CRDs could not be read or applied: a failure of the install or upgrade, as in Flux. */
+class CrdError extends Error {}
 
 interface Remediation {
   retries: number;
@@ -231,6 +274,13 @@ class Releaser {
     });
   }
 
+  /** The post-renderer plugin for spec.postRenderers, written into the scratch directory; undefined without any. */
+  private async postRenderer(): Promise<PostRendererFiles | undefined> {
+    const prs = this.obj.spec.postRenderers ?? [];
+    if (prs.length === 0 || !this.deps.kustomizeBinary) return undefined;
+    return writePostRenderer(need(this.state, "workDir"), prs, this.deps.kustomizeBinary);
+  }
+
   /** Downloads and verifies the chart into the scratch directory; writes the values file next to it. */
   private async prepare(): Promise<{ chartPath: string; valuesPath: string }> {
     const dir = need(this.state, "workDir");
@@ -269,6 +319,13 @@ class Releaser {
       status.upgradeFailures = 0;
       status.failures = 0;
     }
+    if (shouldHandleResetRequest(obj)) {
+      this.ctx.log.info("resetting failure counters: requested through annotation");
+      status.installFailures = 0;
+      status.upgradeFailures = 0;
+      status.failures = 0;
+    }
+    const force = shouldHandleForceRequest(obj);
     status.lastAttemptedRevision = artifact.revision;
     status.lastAttemptedRevisionDigest = artifact.digest;
     status.lastAttemptedConfigDigest = digest;
@@ -276,8 +333,27 @@ class Releaser {
 
     let latest = this.releases[0];
     if (latest && isPending(latest.info.status)) latest = await this.unlock(latest);
-    if (latest && latest.info.status !== ReleaseStatus.Uninstalled && inSync(latest, artifact.revision, digest)) {
+    // New post-renderers change what is applied though chart and values did not: out of sync, as in Flux.
+    const postRenderersInSync =
+      postRenderersDigest(obj.spec.postRenderers) === (status.observedPostRenderersDigest ?? "");
+    if (
+      latest &&
+      latest.info.status !== ReleaseStatus.Uninstalled &&
+      postRenderersInSync &&
+      inSync(latest, artifact.revision, digest) &&
+      !force
+    ) {
       this.adopt(latest);
+      await checkDrift(
+        {
+          ctx: this.ctx,
+          obj,
+          client: need(this.state, "target").client,
+          helmBinary: this.deps.helmBinary,
+          event: (type, reason, message) => this.event(type, reason, message),
+        },
+        latest,
+      );
       return;
     }
     const fresh = !latest || latest.info.status === ReleaseStatus.Uninstalled;
@@ -287,7 +363,8 @@ class Releaser {
         (r) => r.info.status === ReleaseStatus.Deployed || r.info.status === ReleaseStatus.Superseded,
       );
     const action: ReleaseAction = fresh || onlyFailed ? "install" : "upgrade";
-    if (exhausted(obj, action)) {
+    if (force) this.ctx.log.info({ action }, "forcing release: requested through annotation");
+    if (exhausted(obj, action) && !force) {
       throw new StallingError(`Failed to ${action} after ${failuresOf(obj, action)} attempt(s)`, {
         reason: HelmReleaseReasons.RetriesExceeded,
         event: false,
@@ -334,23 +411,9 @@ class Releaser {
     obj.status ??= {};
     const status = obj.status;
     status.lastAttemptedReleaseAction = action;
-    const { chartPath, valuesPath } = await this.prepare();
-    const timeoutMs = timeoutOf(obj, action);
-    const opts = { timeoutMs, maxHistory: this.maxHistory };
     const started = Date.now();
-    let failure: string | undefined;
+    let failure = await this.runAction(action);
     let testFailed = false;
-    try {
-      await this.session.run(
-        action === "install"
-          ? installArgs(this.name, chartPath, valuesPath, obj.spec.install ?? {}, opts)
-          : upgradeArgs(this.name, chartPath, valuesPath, obj.spec.upgrade ?? {}, opts),
-        timeoutMs,
-      );
-    } catch (err) {
-      if (!(err instanceof HelmCommandError)) throw err;
-      failure = err.message;
-    }
     status.lastAttemptedReleaseActionDuration = `${((Date.now() - started) / 1000).toFixed(3)}s`;
     const latest = await this.refresh();
     const rel = latest ? `${releaseId(latest)} with chart ${chartId(latest)}` : `${this.namespace}/${this.name}`;
@@ -382,6 +445,60 @@ class Releaser {
     throw new ReconcileError(message, { reason, event: false });
   }
 
+  /** install.crds CreateReplace, upgrade.crds Create|CreateReplace: the chart's CRDs, applied before helm runs. */
+  private async applyCrds(action: ReleaseAction, chartPath: string, timeoutMs: number): Promise<void> {
+    const policy = crdPolicyOf(this.obj, action);
+    if (policy === "Skip" || (action === "install" && policy === "Create")) return;
+    const yaml = await this.session.run(showCrdsArgs(chartPath), 60_000, 32 * 1024 * 1024);
+    try {
+      const crds = crdObjects(yaml);
+      if (crds.length === 0) return;
+      const changed = await applyCrds(crds, policy, {
+        client: need(this.state, "target").client,
+        fieldManager: basename(this.deps.helmBinary),
+        timeoutMs,
+        signal: this.ctx.signal,
+      });
+      if (changed.length) this.ctx.log.info({ crds: changed, policy }, "applied CustomResourceDefinitions");
+    } catch (err) {
+      throw new CrdError((err as Error).message);
+    }
+  }
+
+  /** Runs helm install or upgrade; the failure's message, or undefined when it succeeded. */
+  private async runAction(action: ReleaseAction): Promise<string | undefined> {
+    const obj = this.obj;
+    const { chartPath, valuesPath } = await this.prepare();
+    const timeoutMs = timeoutOf(obj, action);
+    const postRenderer = await this.postRenderer();
+    const opts = {
+      timeoutMs,
+      maxHistory: this.maxHistory,
+      ...(postRenderer ? { postRenderer: postRenderer.name } : {}),
+    };
+    try {
+      await this.applyCrds(action, chartPath, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof HelmCommandError || err instanceof CrdError)) throw err;
+      return `failed to apply CustomResourceDefinitions: ${err.message}`;
+    }
+    try {
+      await this.session.run(
+        action === "install"
+          ? installArgs(this.name, chartPath, valuesPath, obj.spec.install ?? {}, opts)
+          : upgradeArgs(this.name, chartPath, valuesPath, obj.spec.upgrade ?? {}, opts),
+        timeoutMs,
+      );
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof HelmCommandError)) throw err;
+      // Helm keeps a post-renderer's own words to itself; the runner left them in a file.
+      const why = postRenderer ? await postRenderFailure(postRenderer) : undefined;
+      if (!why) return err.message;
+      return `${err.message}: ${cleanMessage(why, need(this.state, "workDir"), need(this.state, "values").secrets)}`;
+    }
+  }
+
   /** Records a successful action and runs the tests; false when the tests failed and that fails the release. */
   private async succeeded(action: ReleaseAction, latest: HelmReleaseRecord | undefined, rel: string): Promise<boolean> {
     const obj = this.obj;
@@ -392,6 +509,9 @@ class Releaser {
     markTrue(obj, HelmReleaseConditions.Released, reason, message);
     removeCondition(obj, HelmReleaseConditions.Remediated);
     this.event("Normal", reason, message);
+    const prDigest = postRenderersDigest(obj.spec.postRenderers);
+    if (prDigest) status.observedPostRenderersDigest = prDigest;
+    else delete status.observedPostRenderersDigest;
     if (obj.spec.test?.enable) {
       const tested = await this.test(latest);
       if (!tested && !remediationOf(obj, action).ignoreTestFailures) return false;
@@ -507,7 +627,7 @@ export async function endOfPass(
 /** The steps in order. */
 export function helmReleaseSteps(deps: StepDeps): HelmReleaseStep[] {
   return [
-    checkSpec,
+    checkSpec(deps),
     makeWorkDir(deps),
     checkDependencies(deps),
     resolveSource(deps),

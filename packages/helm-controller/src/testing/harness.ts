@@ -36,6 +36,7 @@ export class Harness {
   readonly controllerClient: KubeClient;
   manager!: Manager;
   helm = "";
+  kustomize = "";
   private server!: Server;
   private base = "";
   work = "";
@@ -52,7 +53,9 @@ export class Harness {
   }
 
   async start(): Promise<this> {
-    this.helm = (await ensureBinaries()).bin.helm;
+    const { bin } = await ensureBinaries();
+    this.helm = bin.helm;
+    this.kustomize = bin.kustomize;
     this.work = await mkdtemp(join(tmpdir(), "helm-harness-"));
     this.server = createServer((req, res) => {
       const body = this.files.get(req.url ?? "");
@@ -83,6 +86,7 @@ export class Harness {
       access: { kubeconfigPath: this.kubeconfigPath, env: {} },
       fromKubeconfig: (yaml, o) => KubeClient.fromKubeconfig(yaml, o),
       helmBinary: this.helm,
+      kustomizeBinary: this.kustomize,
       ...behaviourFromFlags(parsed.values),
       requeueDependencyMs: 500,
     });

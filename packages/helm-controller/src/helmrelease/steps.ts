@@ -96,6 +96,7 @@ export function resolveSource(deps: StepDeps): HelmReleaseStep {
       fieldManager: deps.fieldManager,
       noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
       requeueMs: deps.requeueDependencyMs,
+      chartMaxBytes: deps.chartMaxBytes,
     });
   };
 }

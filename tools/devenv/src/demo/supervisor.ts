@@ -11,6 +11,7 @@ import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { repoRoot } from "../harness/charts.js";
 import { startControllers } from "../harness/controllers.js";
 import { startDemoDashboard } from "./dashboard.js";
+import { startDemoRegistry } from "./registry.js";
 import {
   apps,
   clusterKubeconfig,
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
   await run("git", ["-C", workDir, "config", "user.name", "Capstan Demo"]);
   await run("git", ["-C", workDir, "config", "user.email", "demo@capstan.local"]);
 
+  log("starting the OCI registry (plain HTTP, loopback)");
+  const registry = await startDemoRegistry();
+
   log("starting source-, kustomize- and notification-controller");
   const controllers = await startControllers({
     kubeconfig: clusterKubeconfig,
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
     // Independent of each other: stopped together, so `./dev demo down` waits for the slowest, not for the sum.
-    await Promise.all([dashboard.close(), controllers.stop(), git.close()]);
+    await Promise.all([dashboard.close(), controllers.stop(), git.close(), registry.close()]);
     rmSync(demoStateFile, { force: true });
     process.exit(0);
   };
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
     supervisorPid: process.pid,
     ready: true,
     gitUrl,
+    registry: registry.host,
     ...(receiverUrl ? { receiverUrl } : {}),
     dashboardUrl: dashboard.url,
     controllerLogs: controllers.dir,

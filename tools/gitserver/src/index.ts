@@ -14,6 +14,8 @@ export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./k
 export { startTestProxy, type TestProxy } from "./proxy.js";
 export {
   findBinary,
+  type HelmPushOptions,
+  helmPush,
   type OrasFile,
   type OrasPushOptions,
   orasPush,

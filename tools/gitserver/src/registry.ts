@@ -194,3 +194,47 @@ export async function orasPush(options: OrasPushOptions): Promise<string> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+export interface HelmPushOptions {
+  /** The pinned helm binary (ensureBinaries().bin.helm). */
+  helm: string;
+  registry: TestRegistry;
+  /** A chart package made by `helm package`. */
+  chartFile: string;
+  /** Repository path the chart goes under: `charts` pushes oci://<host>/charts/<chart name>:<version>. */
+  repository: string;
+  credentials?: { username: string; password: string };
+}
+
+/** Pushes a packaged chart with the real `helm push`, as chart publishers do; resolves to the manifest digest. */
+export async function helmPush(options: HelmPushOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "capstan-helm-push-"));
+  try {
+    const { registry } = options;
+    const args = ["push", options.chartFile, `oci://${registry.host}/${options.repository}`];
+    if (registry.plainHttp) args.push("--plain-http");
+    if (registry.pki) {
+      await writeFile(join(dir, "ca.crt"), registry.pki.caCert);
+      args.push("--ca-file", join(dir, "ca.crt"));
+    }
+    const credentials = options.credentials ?? (registry.pki ? registryCredentials : undefined);
+    if (credentials) args.push("--username", credentials.username, "--password", credentials.password);
+    // A private HOME and registry config: no developer credential store is read or written.
+    const { stdout, stderr } = await execa(options.helm, args, {
+      env: {
+        HOME: dir,
+        HELM_REGISTRY_CONFIG: join(dir, "registry.json"),
+        HELM_CACHE_HOME: join(dir, "cache"),
+        HELM_CONFIG_HOME: join(dir, "config"),
+        HELM_DATA_HOME: join(dir, "data"),
+        DOCKER_CONFIG: dir,
+      },
+      extendEnv: true,
+    });
+    const digest = /Digest:\s*(sha256:[a-f0-9]{64})/.exec(`${stdout}\n${stderr}`)?.[1];
+    if (!digest) throw new Error(`helm push: no digest in output: ${stdout}${stderr}`);
+    return digest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -7,6 +7,11 @@ export interface ChartArtifact {
   url: string;
   digest: string;
   revision: string;
+  /**
+   * The chart package already downloaded, verified and prepared (a chart from an OCIRepository, its version rewritten
+   * as Flux rewrites it); `digest` is then the OCI manifest digest, and nothing is downloaded again.
+   */
+  content?: Buffer;
 }
 
 export interface FetchChartOptions {
@@ -34,6 +39,18 @@ function shown(url: string): string {
 
 /** Fetches the artifact to `path`; throws ChartFetchError on HTTP errors, oversize, timeout or digest mismatch. */
 export async function fetchChart(artifact: ChartArtifact, path: string, options: FetchChartOptions): Promise<void> {
+  if (artifact.content) {
+    if (artifact.content.length > options.maxBytes) {
+      throw new ChartFetchError(`chart is larger than the limit of ${options.maxBytes} bytes`);
+    }
+    await writeFile(path, artifact.content, { mode: 0o600 });
+    return;
+  }
+  await writeFile(path, await downloadChart(artifact, options), { mode: 0o600 });
+}
+
+/** Downloads the artifact into memory, bounded, and checks it against its digest. */
+export async function downloadChart(artifact: ChartArtifact, options: FetchChartOptions): Promise<Buffer> {
   const m = /^sha256:([a-f0-9]{64})$/.exec(artifact.digest);
   if (!m) throw new ChartFetchError(`unsupported artifact digest '${artifact.digest.slice(0, 80)}'`);
   const signals = [AbortSignal.timeout(options.timeoutMs)];
@@ -79,5 +96,5 @@ export async function fetchChart(artifact: ChartArtifact, path: string, options:
       `failed to verify artifact: computed digest sha256:${got} does not match '${artifact.digest}'`,
     );
   }
-  await writeFile(path, Buffer.concat(chunks), { mode: 0o600 });
+  return Buffer.concat(chunks);
 }

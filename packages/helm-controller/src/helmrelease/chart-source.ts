@@ -1,10 +1,12 @@
 // The chart a HelmRelease releases: spec.chart makes the controller create (and own) the HelmChart `<ns>-<name>` in
-// the source's namespace, as Flux does; spec.chartRef names an existing HelmChart. Either way the HelmChart's
-// artifact (published by source-controller) is the chart, and the release waits while it has none.
+// the source's namespace, as Flux does; spec.chartRef names an existing HelmChart (or an OCIRepository: see
+// oci-source.ts). Either way the source's artifact (published by source-controller) is the chart, and the release
+// waits while it has none.
 import { HelmReleaseReasons, helmChartType } from "@capstan/api";
 import { getCondition, type ReconcileContext, StallingError, WaitingError } from "@capstan/runtime";
 import type { ChartArtifact } from "../chart/fetch.js";
 import { helmChartRefOf } from "./names.js";
+import { resolveOciChart } from "./oci-source.js";
 import type { HelmChartObject, HelmReleaseObject } from "./types.js";
 
 /** Labels Flux puts on the HelmChart it creates for a HelmRelease. */
@@ -14,6 +16,8 @@ export interface ChartSourceOptions {
   fieldManager: string;
   noCrossNamespaceRefs: boolean;
   requeueMs: number;
+  /** Largest chart artifact downloaded (chartRef OCIRepository reads it here), bytes; 10 MiB when unset. */
+  chartMaxBytes?: number;
 }
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -59,9 +63,16 @@ export async function resolveChart(
   o: ChartSourceOptions,
 ): Promise<{ artifact: ChartArtifact; helmChart: string }> {
   const ns = obj.metadata.namespace ?? "default";
+  if (obj.spec.chartRef?.kind === "OCIRepository") {
+    return resolveOciChart(ctx, obj, {
+      noCrossNamespaceRefs: o.noCrossNamespaceRefs,
+      requeueMs: o.requeueMs,
+      chartMaxBytes: o.chartMaxBytes ?? 10 * 1024 * 1024,
+    });
+  }
   if (obj.spec.chartRef && obj.spec.chartRef.kind !== "HelmChart") {
     throw new StallingError(
-      `spec.chartRef kind ${obj.spec.chartRef.kind} is not supported yet: Capstan releases charts from HelmCharts (spec.chart or chartRef kind HelmChart)`,
+      `spec.chartRef kind ${obj.spec.chartRef.kind} is not supported yet: Capstan releases charts from HelmCharts and OCIRepositories`,
       { reason: HelmReleaseReasons.InitFailed },
     );
   }

@@ -15,6 +15,7 @@ import { listReleases, ReleaseStatus, releaseId } from "../helm/release.js";
 import { deleteHelmChart } from "./chart-source.js";
 import { chartId } from "./history.js";
 import { helmChartRefOf, releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { ociRepositoryWatch } from "./oci-source.js";
 import { endOfPass, helmReleaseSteps, type StepDeps } from "./steps.js";
 import { targetFor } from "./target.js";
 import { timeoutOf } from "./timing.js";
@@ -117,6 +118,6 @@ export function helmReleaseReconciler(deps: HelmReleaseReconcilerDeps): Reconcil
       reason: HelmReleaseReasons.InstallSucceeded,
       message: `Release reconciliation succeeded for ${obj.metadata.namespace}/${obj.metadata.name}`,
     }),
-    watches: [chartWatch, dependencyWatch],
+    watches: [chartWatch, dependencyWatch, ociRepositoryWatch],
   };
 }

@@ -130,6 +130,7 @@ export function resolveSource(deps: StepDeps): HelmReleaseStep {
       fieldManager: deps.fieldManager,
       noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
       requeueMs: deps.requeueDependencyMs,
+      chartMaxBytes: deps.chartMaxBytes,
     });
   };
 }

@@ -78,7 +78,16 @@ export const defaultApiVersions: Record<string, string> = {
   ImageRepository: "image.toolkit.fluxcd.io/v1",
 };
 
-export const receiverTypes = ["generic", "generic-hmac", "github", "gitlab", "bitbucket"] as const;
+export const receiverTypes = [
+  "generic",
+  "generic-hmac",
+  "github",
+  "gitlab",
+  "bitbucket",
+  "harbor",
+  "dockerhub",
+  "quay",
+] as const;
 
 class InvalidRequest extends Error {}
 
@@ -92,6 +101,33 @@ function checkEvent(receiver: ReceiverView, event: string | undefined, source: s
   const e = (event ?? "").toLowerCase();
   if (!receiver.events.some((allowed) => allowed.toLowerCase() === e)) {
     throw new InvalidRequest(`the ${source} event "${event ?? ""}" is not authorised`);
+  }
+}
+
+type Shape = "string" | "string[]" | { [key: string]: Shape };
+
+function fits(value: unknown, shape: Shape): boolean {
+  if (value === null || value === undefined) return true;
+  if (shape === "string") return typeof value === "string";
+  if (shape === "string[]") return Array.isArray(value) && value.every((v) => v === null || typeof v === "string");
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  const o = value as Record<string, unknown>;
+  return Object.entries(shape).every(([k, s]) => fits(o[k], s));
+}
+
+/**
+ * DockerHub and Quay send no signature (the Receiver's secret path is the secret): Flux only checks that the body
+ * decodes as their payload (JSON whose known fields have the right types), and so does Capstan.
+ */
+function registryPayload(body: Buffer, source: string, shape: Shape): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new InvalidRequest(`cannot decode ${source} webhook payload`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !fits(parsed, shape)) {
+    throw new InvalidRequest(`cannot decode ${source} webhook payload`);
   }
 }
 
@@ -120,6 +156,17 @@ function validate(receiver: ReceiverView, req: IncomingRequest, token: string): 
     case "bitbucket":
       verifyHmacSignature(header(req, "x-hub-signature"), req.body, token);
       checkEvent(receiver, header(req, "x-event-key"), "Bitbucket server");
+      return "annotate";
+    case "harbor":
+      if (!constantTimeEqual(header(req, "authorization"), token)) {
+        throw new InvalidRequest("the Harbor Authorization header value does not match the receiver token");
+      }
+      return "annotate";
+    case "dockerhub":
+      registryPayload(req.body, "DockerHub", { push_data: { tag: "string" }, repository: { repo_url: "string" } });
+      return "annotate";
+    case "quay":
+      registryPayload(req.body, "Quay", { docker_url: "string", updated_tags: "string[]" });
       return "annotate";
     default:
       throw new InvalidRequest(`receiver type "${receiver.type}" not supported`);

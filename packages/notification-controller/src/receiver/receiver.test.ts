@@ -160,6 +160,39 @@ describe("receiver server", () => {
     expect(backend.annotated).toHaveLength(2);
   });
 
+  it("Given Harbor, DockerHub and Quay receivers / should check Harbor's Authorization header and decode the registries' payloads as Flux does", async () => {
+    const { backend, post } = await setup();
+    const harbor = backend.add(receiver("harbor"));
+    // Harbor's push webhook, trimmed: the Authorization header carries the auth header configured on the webhook.
+    const harborBody = JSON.stringify({
+      type: "PUSH_ARTIFACT",
+      event_data: { repository: { repo_full_name: "library/podinfo" }, resources: [{ tag: "6.0.0" }] },
+    });
+    expect(await post(harbor, harborBody, { authorization: token })).toBe(200);
+    expect(await post(harbor, harborBody, { authorization: "wrong" })).toBe(400);
+    expect(await post(harbor, harborBody)).toBe(400);
+    const dockerhub = backend.add(receiver("dockerhub"));
+    const hubBody = JSON.stringify({
+      push_data: { pusher: "trustedbuilder", tag: "latest", pushed_at: 1417566161 },
+      repository: {
+        repo_name: "svendowideit/testhook",
+        repo_url: "https://registry.hub.docker.com/u/svendowideit/testhook/",
+      },
+    });
+    expect(await post(dockerhub, hubBody)).toBe(200);
+    expect(await post(dockerhub, "not json")).toBe(400);
+    expect(await post(dockerhub, JSON.stringify({ push_data: { tag: 7 } }))).toBe(400);
+    const quay = backend.add(receiver("quay"));
+    const quayBody = JSON.stringify({
+      repository: "mynamespace/repository",
+      docker_url: "quay.io/mynamespace/repository",
+      updated_tags: ["latest"],
+    });
+    expect(await post(quay, quayBody)).toBe(200);
+    expect(await post(quay, JSON.stringify({ updated_tags: "latest" }))).toBe(400);
+    expect(backend.annotated).toHaveLength(3);
+  });
+
   it("Given generic and generic-hmac receivers / should accept generic as is and generic-hmac only when signed", async () => {
     const { backend, post } = await setup();
     expect(await post(backend.add(receiver("generic")), "")).toBe(200);

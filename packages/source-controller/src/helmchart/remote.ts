@@ -42,6 +42,16 @@ export interface RemoteBuildInput {
   signal?: AbortSignal;
 }
 
+/** Flux sets the generation as build metadata when values files are merged, so consumers see a values change as a new
+ * version: `<version>+<generation>` (replacing any build metadata the version had). */
+export function withGeneration(version: string, generation: number): string {
+  const parsed = semver.parse(version, { loose: true });
+  const core = parsed
+    ? `${parsed.major}.${parsed.minor}.${parsed.patch}${parsed.prerelease.length ? `-${parsed.prerelease.join(".")}` : ""}`
+    : version;
+  return `${core}+${generation}`;
+}
+
 /** Resolves the version the build will produce, before anything is downloaded. */
 export function resolveRemote(input: RemoteBuildInput): {
   index: RepoIndex;
@@ -62,12 +72,7 @@ export function resolveRemote(input: RemoteBuildInput): {
     const message = err instanceof IndexError ? err.message : String(err);
     throw buildError(Reason.InvalidChartReference, `failed to get chart version for remote reference: ${message}`, err);
   }
-  let version = entry.version;
-  if (input.valuesFiles.length > 0) {
-    // Flux sets the generation as build metadata, so that consumers see a values change as a new version.
-    const parsed = semver.parse(version, { loose: true });
-    version = `${parsed ? `${parsed.major}.${parsed.minor}.${parsed.patch}${parsed.prerelease.length ? `-${parsed.prerelease.join(".")}` : ""}` : version}+${input.generation}`;
-  }
+  const version = input.valuesFiles.length > 0 ? withGeneration(entry.version, input.generation) : entry.version;
   const url = new URL(entry.urls[0] ?? "", input.repositoryUrl).toString();
   return { index, name: entry.name, version, url };
 }
@@ -102,6 +107,22 @@ export async function buildRemote(input: RemoteBuildInput): Promise<Build> {
       err,
     );
   }
+  return finishPulledChart(bytes, { ...input, name, version });
+}
+
+/** What a pulled chart package becomes (shared by HTTP and OCI repositories): checked to be a chart, then used as is,
+ * or repackaged with the merged values files and the version given. */
+export interface PulledChartInput {
+  name: string;
+  version: string;
+  valuesFiles: string[];
+  ignoreMissingValuesFiles: boolean;
+  limits: { chartMaxSize: number; chartFileMaxSize: number };
+}
+
+export async function finishPulledChart(bytes: Buffer, input: PulledChartInput): Promise<Build> {
+  const { name, version } = input;
+  const packaged = input.valuesFiles.length > 0;
   let chart: Chart;
   try {
     chart = await loadChartArchive(bytes, {

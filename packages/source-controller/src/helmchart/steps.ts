@@ -26,9 +26,13 @@ import { CredentialsError, repositoryCredentials } from "../helm/auth.js";
 import { storeFile, updateSymlink } from "../helm/store.js";
 import type { HelmRepositoryObject } from "../helmrepository/state.js";
 import { normalizeRepositoryUrl } from "../helmrepository/steps.js";
+import { parseOciUrl } from "../ocirepository/reference.js";
+import { scrub } from "../scrub.js";
 import type { Storage } from "../storage/storage.js";
 import { type Build, reasonFor, summary } from "./build.js";
 import { buildLocal } from "./local.js";
+import { buildOci } from "./oci.js";
+import { ociRepositoryAccess } from "./oci-access.js";
 import { buildRemote, resolveRemote } from "./remote.js";
 import type { HelmChartObject, HelmChartState } from "./state.js";
 
@@ -106,12 +110,7 @@ async function fromHelmRepository(ctx: Parameters<ChartStep>[0], obj: HelmChartO
       condition: Condition.FetchFailed,
     });
   }
-  if (repo.spec.type === "oci") {
-    throw new StallingError(
-      "charts from OCI HelmRepositories are not supported yet (Capstan): use an HTTP(S) HelmRepository or a GitRepository",
-      { reason: Reason.ChartPullError, condition: Condition.FetchFailed },
-    );
-  }
+  if (repo.spec.type === "oci") return fromOciHelmRepository(ctx, obj, repo, deps);
   const artifact = repo.status?.artifact;
   if (!artifact || !(await deps.storage.exists(artifact.path))) throw noArtifact(obj, deps);
   obj.status ??= {};
@@ -157,6 +156,69 @@ async function fromHelmRepository(ctx: Parameters<ChartStep>[0], obj: HelmChartO
     resolvedDependencies: 0,
   });
   return buildRemote(input);
+}
+
+/** A chart from an OCI HelmRepository: no repository artifact; the registry is asked for tags and the chart. */
+async function fromOciHelmRepository(
+  ctx: Parameters<ChartStep>[0],
+  obj: HelmChartObject,
+  repo: HelmRepositoryObject,
+  deps: HelmChartDeps,
+) {
+  const provider = repo.spec.provider ?? "generic";
+  if (provider !== "generic") {
+    throw new StallingError(
+      `HelmRepository provider '${provider}' is not supported by Capstan: use provider 'generic' with spec.secretRef`,
+      { reason: "InvalidProviderConfiguration", condition: Condition.FetchFailed },
+    );
+  }
+  if (obj.spec.verify) {
+    throw new StallingError(
+      `chart signature verification (verify.provider '${obj.spec.verify.provider}') is not supported by Capstan: remove spec.verify`,
+      { reason: Reason.ChartVerificationError, condition: Condition.SourceVerified },
+    );
+  }
+  const repositoryUrl = repo.spec.url.replace(/\/+$/, "");
+  let configHost: string;
+  try {
+    configHost = parseOciUrl(`${repositoryUrl}/${obj.spec.chart}`).configHost;
+  } catch (cause) {
+    throw new StallingError(`invalid OCI registry URL: ${scrub(repo.spec.url)}`, {
+      reason: Reason.URLInvalid,
+      condition: Condition.FetchFailed,
+      cause,
+    });
+  }
+  let access: Awaited<ReturnType<typeof ociRepositoryAccess>>;
+  try {
+    access = await ociRepositoryAccess(ctx.client, repo, configHost);
+  } catch (err) {
+    if (!(err instanceof CredentialsError)) throw err;
+    throw new ReconcileError(`failed to get credential from secret: ${err.message}`, {
+      reason: Reason.AuthenticationFailed,
+      condition: Condition.FetchFailed,
+    });
+  }
+  const valuesFiles = [...(obj.spec.valuesFiles ?? [])];
+  return buildOci(
+    {
+      repositoryUrl,
+      chart: obj.spec.chart,
+      version: obj.spec.version,
+      valuesFiles,
+      ignoreMissingValuesFiles: obj.spec.ignoreMissingValuesFiles ?? false,
+      generation: obj.metadata.generation ?? 0,
+      ...access,
+      plainHttp: repo.spec.insecure === true,
+      timeoutMs: specDuration(repo, "timeout") ?? 60_000,
+      limits: { chartMaxSize: deps.chartMaxSize, chartFileMaxSize: deps.chartFileMaxSize },
+      cached: cachedCheck(obj),
+      cachedValuesFiles: obj.status?.observedValuesFiles ?? [],
+      signal: ctx.signal,
+    },
+    (name, version) =>
+      observeNew(obj, name, version, { packaged: valuesFiles.length > 0, valuesFiles, resolvedDependencies: 0 }),
+  );
 }
 
 async function fromGitRepository(ctx: Parameters<ChartStep>[0], obj: HelmChartObject, deps: HelmChartDeps) {

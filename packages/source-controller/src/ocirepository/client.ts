@@ -31,6 +31,8 @@ export interface Descriptor {
 
 export interface Manifest {
   mediaType?: string;
+  /** The config descriptor, when the manifest has a well-formed one (Helm charts are told apart by its media type). */
+  config?: Descriptor;
   layers: Descriptor[];
   annotations: Record<string, string>;
 }
@@ -285,7 +287,7 @@ export class RegistryClient {
     if (actual !== digest) {
       throw new OciError("pull", `manifest digest mismatch: expected ${digest}, the registry sent ${actual}`);
     }
-    let parsed: { mediaType?: unknown; layers?: unknown; manifests?: unknown; annotations?: unknown };
+    let parsed: { mediaType?: unknown; config?: unknown; layers?: unknown; manifests?: unknown; annotations?: unknown };
     try {
       parsed = JSON.parse(body.toString("utf8")) as typeof parsed;
     } catch (cause) {
@@ -314,7 +316,12 @@ export class RegistryClient {
         if (typeof v === "string") annotations[k] = v;
       }
     }
-    return { mediaType, layers, annotations };
+    const c = parsed.config as Partial<Descriptor> | undefined;
+    const config =
+      c && typeof c.mediaType === "string" && typeof c.digest === "string" && typeof c.size === "number"
+        ? { mediaType: c.mediaType, digest: c.digest, size: c.size }
+        : undefined;
+    return { mediaType, ...(config ? { config } : {}), layers, annotations };
   }
 
   /** Every tag of the repository, following Link pagination (bounded). */

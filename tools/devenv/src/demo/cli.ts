@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "../paths.js";
+import { registryLines } from "./registry-lines.js";
 import { clusterKubeconfig, dashboardLine, demoDir, demoLog, demoStateFile, readDemoState, workDir } from "./state.js";
 
 // What talks to the apiserver (YAML parser, API types) loads only when needed: `status` without a control plane and
@@ -120,6 +121,7 @@ async function status(): Promise<number> {
   console.log(formatTable(await collectRows(client)));
   const state = readDemoState();
   if (state?.gitUrl) console.log(`\ngit: ${state.gitUrl}   working copy: ${workDir}`);
+  if (state?.registry) console.log(registryLines(state.registry));
   if (state?.dashboardUrl) console.log(dashboardLine(state.dashboardUrl));
   return 0;
 }

@@ -16,6 +16,8 @@ export interface DemoState {
   ready: boolean;
   error?: string;
   gitUrl?: string;
+  /** host:port of the demo's OCI registry (plain HTTP, no auth). */
+  registry?: string;
   receiverUrl?: string;
   /** The dashboard, served by the supervisor with --insecure-local on loopback. */
   dashboardUrl?: string;

@@ -14,6 +14,7 @@ import { startControllers } from "../harness/controllers.js";
 import { startDemoDashboard } from "./dashboard.js";
 import { demoChartValues, demoObjects } from "./objects.js";
 import { clusterKubeconfig, type DemoState, demoDir, demoNamespace, demoStateFile, workDir } from "./state.js";
+import { startDemoRegistry } from "./registry.js";
 
 const run = promisify(execFile);
 const fieldManager = "capstan-demo";
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
   await run("git", ["-C", workDir, "config", "user.name", "Capstan Demo"]);
   await run("git", ["-C", workDir, "config", "user.email", "demo@capstan.local"]);
 
+  log("starting the OCI registry (plain HTTP, loopback)");
+  const registry = await startDemoRegistry();
+
   log("starting the umbrella chart's controllers: source-, kustomize-, helm- and notification-controller");
   const controllers = await startControllers({
     kubeconfig: clusterKubeconfig,
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
     // Independent of each other: stopped together, so `./dev demo down` waits for the slowest, not for the sum.
-    await Promise.all([dashboard.close(), controllers.stop(), git.close()]);
+    await Promise.all([dashboard.close(), controllers.stop(), git.close(), registry.close()]);
     rmSync(demoStateFile, { force: true });
     process.exit(0);
   };
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
     supervisorPid: process.pid,
     ready: true,
     gitUrl,
+    registry: registry.host,
     ...(receiverUrl ? { receiverUrl } : {}),
     dashboardUrl: dashboard.url,
     controllerLogs: controllers.dir,

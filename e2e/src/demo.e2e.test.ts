@@ -84,7 +84,11 @@ describe("Given the demo's repository and objects, with the controllers the demo
     expect(prod?.spec.template.spec.containers[0]?.resources?.limits?.memory).toBe("512Mi");
 
     // What `./dev demo` and `./dev demo status` print: a row per Kustomization, then one per HelmRelease.
-    const rows = await collectRows(env.client, env.namespace);
+    // The table reads through any getter; the harness's KubeClient is one once its element type is left to the table.
+    const reader = {
+      get: <T>(ref: Parameters<typeof env.client.get>[0]) => env.client.get(ref) as Promise<T | undefined>,
+    };
+    const rows = await collectRows(reader, env.namespace);
     expect(rows.map((r) => `${r.name} ${r.ready}`)).toEqual([
       ...kustomizations.map((k) => `${k} True`),
       "hr/shop-dev True",

@@ -13,8 +13,8 @@ import { repoRoot } from "../harness/charts.js";
 import { startControllers } from "../harness/controllers.js";
 import { startDemoDashboard } from "./dashboard.js";
 import { demoChartValues, demoObjects } from "./objects.js";
-import { clusterKubeconfig, type DemoState, demoDir, demoNamespace, demoStateFile, workDir } from "./state.js";
 import { startDemoRegistry } from "./registry.js";
+import { clusterKubeconfig, type DemoState, demoDir, demoNamespace, demoStateFile, workDir } from "./state.js";
 
 const run = promisify(execFile);
 const fieldManager = "capstan-demo";

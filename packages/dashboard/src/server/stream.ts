@@ -16,6 +16,10 @@ export const snapshotEvents = 300;
 export interface StreamOptions {
   flushMs?: number;
   heartbeatMs?: number;
+  /** The browser session this stream serves (closed when it ends). */
+  sessionId?: string;
+  /** Asked at each heartbeat: false closes the stream (the session ended or its token is no longer accepted). */
+  stillValid?: () => Promise<boolean>;
 }
 
 export class Stream {
@@ -50,7 +54,22 @@ export class Stream {
     this.write("snapshot", snapshot);
     this.buffering = false;
     this.schedule();
-    this.heartbeat = setInterval(() => this.res.write(": keep-alive\n\n"), this.options.heartbeatMs ?? 25_000);
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 25_000);
+  }
+
+  get sessionId(): string | undefined {
+    return this.options.sessionId;
+  }
+
+  private beat(): void {
+    if (this.closed) return;
+    this.res.write(": keep-alive\n\n");
+    this.options
+      .stillValid?.()
+      .then((ok) => {
+        if (!ok) this.close();
+      })
+      .catch(() => this.close());
   }
 
   close(): void {

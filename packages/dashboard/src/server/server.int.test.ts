@@ -76,6 +76,29 @@ describe("Given the dashboard server on the control plane", () => {
     expect(await who.json()).toMatchObject({ user: viewer.user });
   });
 
+  it("should end the session on logout: the cookie no longer works and the session's open stream is closed", async () => {
+    const res = await fetch(`${dash.url}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: viewer.token }),
+    });
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const s = openStream(dash.url, { cookie });
+    let ended = false;
+    void s.ended.then(() => {
+      ended = true;
+    });
+    try {
+      await s.snapshot;
+      const out = await fetch(`${dash.url}/api/logout`, { method: "POST", headers: { cookie } });
+      expect(out.headers.get("set-cookie")).toMatch(/^capstan_session=; .*Max-Age=0/);
+      await eventually(() => ended, { what: "the session's stream closed by the server" });
+      expect((await fetch(`${dash.url}/api/whoami`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      s.close();
+    }
+  });
+
   it("should list only the namespaces the user may list, and strip credentials from source URLs", async () => {
     const s = openStream(dash.url, bearer(viewer.token));
     try {

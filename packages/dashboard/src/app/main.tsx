@@ -198,6 +198,9 @@ function App() {
     <Shell
       identity={identity}
       onLogout={() => {
+        // The server ends the session and closes its stream; the page drops what it was shown.
+        model.close();
+        model.clear();
         void logout().finally(() => setIdentity(null));
       }}
     />

@@ -125,6 +125,7 @@ export function createRouter(deps: RouterDeps) {
       deps.insecureLocal || req.headers.authorization ? undefined : cookieValue(req.headers.cookie, sessionCookie);
     const s = new Stream(res, who, deps.store, deps.access, {
       ...deps.stream,
+      ...(req.headers["accept-encoding"] ? { acceptEncoding: req.headers["accept-encoding"] } : {}),
       ...(sid ? { sessionId: sid, stillValid: async () => (await deps.sessions.principal(sid)) !== undefined } : {}),
     });
     streams.add(s);

@@ -99,6 +99,27 @@ describe("Given the dashboard server on the control plane", () => {
     }
   });
 
+  it("should compress the stream for a client that accepts gzip, each message still delivered as written", async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${dash.url}/api/stream`, {
+      headers: { ...bearer(viewer.token), "accept-encoding": "gzip" },
+      signal: abort.signal,
+    });
+    try {
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      // fetch inflates it: the snapshot arrives whole while the stream stays open.
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of res.body ?? []) {
+        text += decoder.decode(chunk as Uint8Array, { stream: true });
+        if (/event: snapshot\ndata: .*\n\n/.test(text)) break;
+      }
+      expect(text).toContain(`"ns":"${teamA}"`);
+    } finally {
+      abort.abort();
+    }
+  });
+
   it("should list only the namespaces the user may list, and strip credentials from source URLs", async () => {
     const s = openStream(dash.url, bearer(viewer.token));
     try {

@@ -1,16 +1,17 @@
-// One Kustomization (or GitRepository): state with reason and message, source and revisions, history, dependencies,
+// One Kustomization, HelmRelease or source (GitRepository, OCIRepository, HelmRepository, HelmChart): state with reason and message, source and revisions, history, dependencies,
 // the inventory grouped by kind with each object's live health, Events, and the actions. The page re-reads its detail
 // whenever the stream says the object changed: no polling.
 import { useEffect, useState } from "preact/hooks";
-import type { Action, Detail, DriftView, EventView, InventoryItem, Summary } from "../shared/types.js";
+import type { Action, Detail, DriftView, EventView, InventoryItem, ReleaseView, Summary } from "../shared/types.js";
 import { act, detail as fetchDetail, liveYaml } from "./api.js";
 import { DepGraph } from "./DepGraph.js";
 import { EventList } from "./Overview.js";
-import { sourceHref } from "./route.js";
+import { isSourceKind, type SourceKind, sourceHref } from "./route.js";
+import { formatSize } from "./Sources.js";
 import { HealthBadge, Revision, StateBadge, Table, Time } from "./ui.js";
 
 interface Props {
-  kind: "Kustomization" | "GitRepository" | "HelmRelease";
+  kind: "Kustomization" | "HelmRelease" | SourceKind;
   namespace: string;
   name: string;
   summary: Summary | undefined;
@@ -56,10 +57,8 @@ export function AppPage({ kind, namespace, name, summary, liveEvents, items }: P
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
-        <a href={kind === "GitRepository" ? "#/sources" : "#/apps"}>
-          {kind === "GitRepository" ? "Sources" : "Applications"}
-        </a>{" "}
-        / {title}
+        <a href={isSourceKind(kind) ? "#/sources" : "#/apps"}>{isSourceKind(kind) ? "Sources" : "Applications"}</a> /{" "}
+        {title}
       </nav>
       <header class="page-head">
         <h1>
@@ -97,6 +96,7 @@ export function AppPage({ kind, namespace, name, summary, liveEvents, items }: P
           <History data={data} />
         </>
       ) : null}
+      {kind === "HelmRelease" ? <Releases releases={data?.releases} /> : null}
       <section aria-labelledby="events-page-h">
         <h2 id="events-page-h">Events</h2>
         <EventList events={events} />
@@ -188,6 +188,40 @@ function Drift({ drift }: { drift: DriftView[] | undefined }) {
   );
 }
 
+function Releases({ releases }: { releases: ReleaseView[] | undefined }) {
+  if (!releases) return null;
+  return (
+    <section aria-labelledby="releases-h">
+      <h2 id="releases-h">History</h2>
+      {releases.length === 0 ? (
+        <p class="muted">No release yet.</p>
+      ) : (
+        <Table
+          label="Releases"
+          columns={["Revision", "Chart", "App version", "Status", "Deployed", "First deployed"]}
+          rows={releases}
+          row={(r) => (
+            <tr key={`${r.version}/${r.digest}`}>
+              <th scope="row">{r.version}</th>
+              <td>
+                <code>{`${r.chartName}-${r.chartVersion}`}</code>
+              </td>
+              <td>{r.appVersion || "—"}</td>
+              <td>{r.status}</td>
+              <td>
+                <Time value={r.lastDeployed} />
+              </td>
+              <td>
+                <Time value={r.firstDeployed} />
+              </td>
+            </tr>
+          )}
+        />
+      )}
+    </section>
+  );
+}
+
 function History({ data }: { data: Detail | undefined }) {
   if (!data || data.history.length === 0) return null;
   return (
@@ -252,54 +286,10 @@ function ActionBar(props: { kind: Props["kind"]; namespace: string; name: string
 function Facts({ kind, s, data }: { kind: Props["kind"]; s: Summary; data: Detail | undefined }) {
   return (
     <section aria-labelledby="source-h">
-      <h2 id="source-h">{kind === "GitRepository" ? "Artifact" : "Source"}</h2>
+      <h2 id="source-h">{isSourceKind(kind) ? "Artifact" : "Source"}</h2>
       <dl class="facts">
         {kind === "HelmRelease" ? <HelmFacts s={s} /> : null}
-        {data?.source ? (
-          <>
-            {kind === "Kustomization" ? (
-              <>
-                <dt>Source</dt>
-                <dd>
-                  <a href={sourceHref(data.source.namespace, data.source.name)}>
-                    {data.source.kind} {data.source.namespace}/{data.source.name}
-                  </a>{" "}
-                  <StateBadge state={data.source.state} />
-                </dd>
-              </>
-            ) : null}
-            <dt>URL</dt>
-            <dd>
-              <code>{data.source.url || "—"}</code>
-            </dd>
-            <dt>Branch / ref</dt>
-            <dd>{data.source.ref || "default"}</dd>
-            <dt>Source revision</dt>
-            <dd>
-              {data.source.commitUrl ? (
-                <a href={data.source.commitUrl} rel="noreferrer noopener" target="_blank">
-                  <Revision value={data.source.revision} />
-                </a>
-              ) : (
-                <Revision value={data.source.revision} />
-              )}
-            </dd>
-            {kind === "GitRepository" ? (
-              <>
-                <dt>Digest</dt>
-                <dd>
-                  <code class="wrap">{data.source.digest || "—"}</code>
-                </dd>
-                <dt>Size</dt>
-                <dd>{data.source.size !== undefined ? `${data.source.size} bytes` : "—"}</dd>
-                <dt>Last fetch</dt>
-                <dd>
-                  <Time value={data.source.lastUpdateTime} />
-                </dd>
-              </>
-            ) : null}
-          </>
-        ) : null}
+        {data?.source ? <SourceFacts kind={kind} src={data.source} /> : null}
         {kind === "Kustomization" ? (
           <>
             <dt>Path</dt>
@@ -413,5 +403,71 @@ function InventoryRow({ item: i }: { item: InventoryItem }) {
         </pre>
       ) : null}
     </li>
+  );
+}
+
+/** The source of a Kustomization or HelmRelease, or a source's own artifact. */
+function SourceFacts({ kind, src }: { kind: Props["kind"]; src: NonNullable<Detail["source"]> }) {
+  const refLabel = src.kind === "HelmChart" ? "Version asked" : src.kind === "HelmRepository" ? "Type" : "Branch / ref";
+  return (
+    <>
+      {kind === "Kustomization" || kind === "HelmRelease" ? (
+        <>
+          <dt>{kind === "HelmRelease" ? "Chart source" : "Source"}</dt>
+          <dd data-testid="source-link">
+            <a href={sourceHref(src.namespace, src.name, src.kind)}>
+              {src.kind} {src.namespace}/{src.name}
+            </a>{" "}
+            <StateBadge state={src.state} />
+          </dd>
+        </>
+      ) : null}
+      {src.chart !== undefined ? (
+        <>
+          <dt>Chart</dt>
+          <dd>
+            <code>{src.chart}</code>
+            {src.from ? (
+              <span class="muted">
+                {" from "}
+                <a href={sourceHref(src.from.namespace, src.from.name, src.from.kind)}>
+                  {`${src.from.kind} ${src.from.name}`}
+                </a>
+              </span>
+            ) : null}
+          </dd>
+        </>
+      ) : null}
+      <dt>URL</dt>
+      <dd>
+        <code>{src.url || "—"}</code>
+      </dd>
+      <dt>{refLabel}</dt>
+      <dd>{src.ref || "default"}</dd>
+      <dt>Source revision</dt>
+      <dd>
+        {src.commitUrl ? (
+          <a href={src.commitUrl} rel="noreferrer noopener" target="_blank">
+            <Revision value={src.revision} />
+          </a>
+        ) : (
+          <Revision value={src.revision} />
+        )}
+      </dd>
+      {isSourceKind(kind) ? (
+        <>
+          <dt>Digest</dt>
+          <dd>
+            <code class="wrap">{src.digest || "—"}</code>
+          </dd>
+          <dt>Size</dt>
+          <dd>{src.size !== undefined ? `${formatSize(src.size)} (${src.size} bytes)` : "—"}</dd>
+          <dt>Last fetch</dt>
+          <dd>
+            <Time value={src.lastUpdateTime} />
+          </dd>
+        </>
+      ) : null}
+    </>
   );
 }

@@ -3,14 +3,14 @@
 import { useEffect } from "preact/hooks";
 import type { EventView, State, Summary, SummaryKind } from "../shared/types.js";
 import { summaryKinds } from "../shared/types.js";
-import { appHref, sourceHref } from "./route.js";
+import { appHref, isSourceKind, sourceHref } from "./route.js";
 import { StateBadge, stateLabel, stateRank, Table, Time } from "./ui.js";
 
 const shownStates: State[] = ["ready", "failing", "stalled", "reconciling", "suspended", "unknown"];
 
 function hrefOf(s: { kind: string; namespace: string; name: string }): string | undefined {
   if (s.kind === "Kustomization" || s.kind === "HelmRelease") return appHref(s.namespace, s.name, s.kind);
-  if (s.kind === "GitRepository") return sourceHref(s.namespace, s.name);
+  if (isSourceKind(s.kind)) return sourceHref(s.namespace, s.name, s.kind);
   return undefined;
 }
 

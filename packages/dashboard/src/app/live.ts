@@ -56,6 +56,14 @@ export class LiveModel {
     this.source = undefined;
   }
 
+  /** Forgets everything received: on logout, so the next user of this tab never sees the last one's objects. */
+  clear(): void {
+    this.items.clear();
+    this.events.clear();
+    this.connection = "connecting";
+    this.changed();
+  }
+
   /** Connected or connecting (not closed, not refused). */
   get open(): boolean {
     return this.source !== undefined && this.source.readyState !== EventSource.CLOSED;

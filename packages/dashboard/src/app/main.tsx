@@ -123,8 +123,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
   if (route.page === "apps") page = <AppsList items={items} />;
   else if (route.page === "sources") page = <Sources items={items} />;
   else if (route.page === "app" || route.page === "source" || route.page === "helmrelease") {
-    const kind =
-      route.page === "app" ? "Kustomization" : route.page === "helmrelease" ? "HelmRelease" : "GitRepository";
+    const kind = route.page === "app" ? "Kustomization" : route.page === "helmrelease" ? "HelmRelease" : route.kind;
     const summary = model.items.get(`${kind}/${route.namespace}/${route.name}`);
     const liveEvents = events.filter(
       (e) => e.involved.kind === kind && e.involved.namespace === route.namespace && e.involved.name === route.name,
@@ -199,6 +198,9 @@ function App() {
     <Shell
       identity={identity}
       onLogout={() => {
+        // The server ends the session and closes its stream; the page drops what it was shown.
+        model.close();
+        model.clear();
         void logout().finally(() => setIdentity(null));
       }}
     />

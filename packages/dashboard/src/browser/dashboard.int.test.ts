@@ -10,6 +10,7 @@ import { buildApp, launchChromium, logIn } from "../test/browser.js";
 import {
   dashboard,
   ensureHelmReleaseCrd,
+  fluxSource,
   helmRelease,
   ksEvent,
   kustomization,
@@ -288,6 +289,123 @@ describe("Given the dashboard in a browser", () => {
     await page.getByTestId("status-message").filter({ hasText: "Helm upgrade failed" }).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("attempted-revision").textContent()).toBe("6.8.0");
     await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0");
+  });
+
+  it("should list HelmRepositories, HelmCharts and OCIRepositories on the Sources page and follow them live", async () => {
+    const sha = (c: string) => `sha256:${c.repeat(64)}`;
+    await fluxSource(
+      tc.client,
+      "HelmRepository",
+      teamA,
+      "charts",
+      { url: "https://robot:chart-s3cret@charts.example.com/stable" },
+      { revision: sha("3"), digest: sha("4"), size: 20_480 },
+    );
+    await fluxSource(
+      tc.client,
+      "HelmChart",
+      teamA,
+      `${teamA}-podinfo`,
+      { chart: "podinfo", version: "6.x", sourceRef: { kind: "HelmRepository", name: "charts" } },
+      { revision: "6.7.1", digest: sha("5"), size: 14_000 },
+      { status: "True", reason: "ChartPullSucceeded", message: "pulled 'podinfo' chart with version '6.7.1'" },
+    );
+    await fluxSource(
+      tc.client,
+      "OCIRepository",
+      teamA,
+      "manifests",
+      { url: "oci://ghcr.io/acme/manifests", ref: { tag: "latest" } },
+      { revision: `latest@${sha("6")}`, digest: sha("7"), size: 2_048 },
+    );
+    // In a namespace the viewer may not list: never sent to them.
+    await fluxSource(tc.client, "OCIRepository", teamB, "hidden", { url: "oci://ghcr.io/acme/hidden" }, undefined);
+
+    const page = await pageAs(viewer.token);
+    await page.goto(`${dash.url}/#/sources`);
+    const charts = page.getByRole("table", { name: "Helm charts" });
+    const chartRow = charts.getByRole("row", { name: new RegExp(`${teamA}/${teamA}-podinfo`) });
+    await poll(() => chartRow.textContent()).toContain("6.7.1");
+    const chartText = await chartRow.textContent();
+    expect(chartText).toContain("podinfo");
+    expect(chartText).toContain("from HelmRepository charts");
+    expect(chartText).toContain("6.x");
+    expect(chartText).toContain("sha256:555555555555");
+    expect(chartText).toContain("14 KiB");
+    expect(chartText).toContain("ChartPullSucceeded");
+    const repoRow = page
+      .getByRole("table", { name: "Helm repositories" })
+      .getByRole("row", { name: new RegExp(`${teamA}/charts`) });
+    await poll(() => repoRow.textContent()).toContain("https://charts.example.com/stable");
+    expect(await repoRow.textContent()).not.toContain("chart-s3cret");
+    expect(await repoRow.textContent()).toContain("20 KiB");
+    const oci = page.getByRole("table", { name: "OCI repositories" });
+    const ociRow = oci.getByRole("row", { name: new RegExp(`${teamA}/manifests`) });
+    await poll(() => ociRow.textContent()).toContain("oci://ghcr.io/acme/manifests");
+    expect(await ociRow.textContent()).toContain("tag:latest");
+    expect(await ociRow.locator("code.revision").first().getAttribute("title")).toBe(`latest@${sha("6")}`);
+    expect(await oci.textContent()).not.toContain("hidden");
+
+    // Live: a failed pull and a new OCI artifact appear on the open page, no reload.
+    await page.evaluate(() => {
+      (globalThis as unknown as { marker: number }).marker = 7;
+    });
+    await fluxSource(
+      tc.client,
+      "HelmChart",
+      teamA,
+      `${teamA}-podinfo`,
+      { chart: "podinfo", version: "6.x", sourceRef: { kind: "HelmRepository", name: "charts" } },
+      { revision: "6.7.1", digest: sha("5"), size: 14_000 },
+      { status: "False", reason: "ChartPullFailed", message: "chart 'podinfo' version '6.x' not found" },
+    );
+    await fluxSource(
+      tc.client,
+      "OCIRepository",
+      teamA,
+      "manifests",
+      { url: "oci://ghcr.io/acme/manifests", ref: { tag: "latest" } },
+      { revision: `latest@${sha("8")}`, digest: sha("9"), size: 4_096 },
+    );
+    await poll(() => chartRow.textContent()).toContain("chart 'podinfo' version '6.x' not found");
+    expect(await chartRow.textContent()).toContain("ChartPullFailed");
+    expect(await chartRow.textContent()).toContain("Failing");
+    await poll(() => ociRow.locator("code.revision").first().getAttribute("title")).toBe(`latest@${sha("8")}`);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(7);
+
+    // A source's own page: the artifact in full.
+    await chartRow.getByRole("link", { name: `${teamA}/${teamA}-podinfo` }).click();
+    await page.getByRole("heading", { level: 1, name: `HelmChart ${teamA}/${teamA}-podinfo` }).waitFor();
+    const facts = page.getByRole("region", { name: "Artifact" });
+    await poll(() => facts.textContent()).toContain("https://charts.example.com/stable");
+    expect(await facts.textContent()).toContain(sha("5"));
+    expect(await facts.textContent()).toContain("14000 bytes");
+  });
+
+  it("should show a HelmRelease's chart, version, release history and the HelmChart it comes from", async () => {
+    await fluxSource(
+      tc.client,
+      "HelmChart",
+      teamA,
+      `${teamA}-podinfo`,
+      { chart: "podinfo", version: "6.x", sourceRef: { kind: "HelmRepository", name: "charts" } },
+      { revision: "6.8.0", digest: `sha256:${"5".repeat(64)}`, size: 14_000 },
+      { status: "True", reason: "ChartPullSucceeded", message: "pulled 'podinfo' chart with version '6.8.0'" },
+    );
+    const page = await pageAs(operator.token);
+    await page.goto(`${dash.url}/#/helmreleases/${teamA}/podinfo`);
+    await page.getByRole("heading", { level: 1, name: `HelmRelease ${teamA}/podinfo` }).waitFor();
+    const facts = page.getByRole("region", { name: "Source" });
+    await poll(() => page.getByTestId("source-link").textContent()).toContain(`HelmChart ${teamA}/${teamA}-podinfo`);
+    expect(await facts.textContent()).toContain("podinfo");
+    expect(await page.getByTestId("applied-revision").textContent()).toMatch(/^6\.(7\.1|8\.0)$/);
+    const releases = page.getByRole("table", { name: "Releases" });
+    await poll(() => releases.getByRole("row").count()).toBe(2);
+    const first = await releases.getByRole("row").nth(1).textContent();
+    expect(first).toContain("deployed");
+    expect(first).toMatch(/podinfo-6\.(7\.1|8\.0)/);
+    await page.getByTestId("source-link").getByRole("link").click();
+    await page.getByRole("heading", { level: 1, name: `HelmChart ${teamA}/${teamA}-podinfo` }).waitFor();
   });
 
   it("should keep favourites in this browser: still starred after a reload, and a filter for them", async () => {

@@ -78,6 +78,24 @@ describe("Given the dashboard with an OIDC issuer", () => {
     expect(cookies.every((c) => !c.value.includes("."))).toBe(true);
   });
 
+  it("should log out: back to the login page, the old session cookie refused, the refresh token revoked", async () => {
+    issuer.user = { sub: "alice", groups: ["team-a"] };
+    const page = await newPage();
+    await page.goto(dash.url);
+    await page.getByRole("link", { name: "Log in with your identity provider" }).click();
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    const session = (await page.context().cookies()).find((c) => c.name === "capstan_session")?.value ?? "";
+    expect(session).not.toBe("");
+    const held = [...issuer.refreshTokens];
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("form", { name: "Log in" }).waitFor();
+    expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
+    const again = await fetch(`${dash.url}/api/whoami`, { headers: { cookie: `capstan_session=${session}` } });
+    expect(again.status).toBe(401);
+    // The session's refresh token (one of those the issuer had handed out) is revoked at the issuer.
+    await poll(() => issuer.revoked.some((t) => held.includes(t))).toBe(true);
+  });
+
   it("should show the issuer's refusal on the login page", async () => {
     issuer.user = undefined;
     const page = await newPage();

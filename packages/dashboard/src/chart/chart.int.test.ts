@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
-import { testKubeconfigPath } from "@capstan/cluster/testing";
+import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import { isForbidden, KubeClient, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
@@ -100,15 +100,19 @@ describe("Given charts/dashboard", () => {
     await kustomization(tc.client, ns, "app");
     const user = await serviceAccountToken(tc.path, tc.client, ns, "alice");
     await grant(tc.client, ns, user.user, ["get", "list", "watch", "patch"], "alice");
-    const s = openStream(dash.url, { authorization: `Bearer ${user.token}` });
-    try {
-      const snap = await s.snapshot;
-      expect(snap.items.map((i) => i.key)).toEqual(
-        expect.arrayContaining([`Kustomization/${ns}/app`, `GitRepository/${ns}/repo`]),
-      );
-    } finally {
-      s.close();
-    }
+    // The objects were just created: a stream opened before the informers saw them has a snapshot without them.
+    await eventually(
+      async () => {
+        const s = openStream(dash.url, { authorization: `Bearer ${user.token}` });
+        try {
+          const keys = (await s.snapshot).items.map((i) => i.key);
+          return keys.includes(`Kustomization/${ns}/app`) && keys.includes(`GitRepository/${ns}/repo`);
+        } finally {
+          s.close();
+        }
+      },
+      { what: "the user's snapshot lists the Kustomization and GitRepository" },
+    );
     const res = await fetch(`${dash.url}/api/actions/suspend/Kustomization/${ns}/app`, {
       method: "POST",
       headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },

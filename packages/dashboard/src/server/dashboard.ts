@@ -29,6 +29,8 @@ export interface DashboardOptions {
   /** How long a SubjectAccessReview answer is reused (default 10 s). */
   accessTtlMs?: number;
   stream?: StreamOptions;
+  /** Renew an OIDC session's ID token this long before it expires (default 60 s). */
+  sessionRefreshAheadMs?: number;
   /** Also accept OIDC ID tokens from this issuer, and offer login by redirect to it. */
   oidc?: OidcOptions & { login?: OidcLoginOptions };
 }
@@ -74,7 +76,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       ...(options.accessTtlMs !== undefined ? { ttlMs: options.accessTtlMs } : {}),
     }),
     reviewer,
-    sessions: new Sessions(reviewer),
+    sessions: new Sessions(reviewer, {
+      ...(options.oidc?.now ? { now: options.oidc.now } : {}),
+      ...(options.sessionRefreshAheadMs !== undefined ? { refreshAheadMs: options.sessionRefreshAheadMs } : {}),
+      onRefreshError: (user, err) =>
+        logger?.error(
+          { user, error: err.message, cause: (err.cause as Error | undefined)?.message },
+          "oidc refresh failed",
+        ),
+    }),
     insecureLocal: options.insecureLocal ?? false,
     staticDir: options.staticDir ?? defaultStaticDir(),
     secureCookie: options.secureCookie ?? false,

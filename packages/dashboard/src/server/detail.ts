@@ -7,9 +7,12 @@ import type {
   HistoryView,
   InventoryItem,
   ObjectRefView,
+  ReleaseView,
   SourceView,
   Summary,
+  SummaryKind,
 } from "../shared/types.js";
+import { sourceKinds } from "../shared/types.js";
 import type { Principal } from "./auth/authenticate.js";
 import { driftHistory } from "./drift.js";
 import { healthOf, parseInventoryId } from "./health.js";
@@ -40,7 +43,13 @@ export async function buildDetail(
   const inventory = await inventoryHealth(as, entries.slice(0, maxLiveInventory));
   for (const e of entries.slice(maxLiveInventory)) inventory.push({ ...e, health: "Unknown", message: "not read" });
   const source =
-    kind === "Kustomization" ? sourceView(store, summary.source) : kind === "GitRepository" ? sourceOf(obj) : undefined;
+    kind === "Kustomization"
+      ? sourceView(store, summary.source)
+      : kind === "HelmRelease"
+        ? sourceView(store, helmChartOf(obj))
+        : sourceKinds.includes(kind as SummaryKind)
+          ? sourceOf(obj, store)
+          : undefined;
   return {
     summary,
     conditions: conditions(obj).map(
@@ -61,6 +70,7 @@ export async function buildDetail(
     lastHandledReconcileAt: clip(status.lastHandledReconcileAt, 64),
     requestedAt: clip(obj.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"], 64),
     history: history(obj),
+    ...(kind === "HelmRelease" ? { releases: releases(obj) } : {}),
     ...(source ? { source } : {}),
     inventory,
     inventoryTruncated: entries.length > maxLiveInventory,
@@ -138,7 +148,8 @@ async function readHealth(as: KubeClient, e: Entry): Promise<Pick<InventoryItem,
 
 function history(obj: Obj): HistoryView[] {
   const list = obj.status?.history;
-  if (!Array.isArray(list)) return [];
+  // A HelmRelease's history is its Helm releases (releases()), not a Kustomization's reconcile history.
+  if (!Array.isArray(list) || obj.kind === "HelmRelease") return [];
   return list.slice(0, 20).map((h: Record<string, unknown>) => ({
     digest: clip(h.digest, 128),
     revision: clip((h.metadata as Record<string, unknown> | undefined)?.revision),
@@ -147,6 +158,49 @@ function history(obj: Obj): HistoryView[] {
     lastReconciledDuration: clip(h.lastReconciledDuration, 64),
     lastReconciledStatus: clip(h.lastReconciledStatus, 64),
     totalReconciliations: typeof h.totalReconciliations === "number" ? h.totalReconciliations : 0,
+  }));
+}
+
+/**
+ * The HelmChart a HelmRelease's chart comes from: the one source-controller built for spec.chart
+ * (status.helmChart, "<namespace>/<name>"; before the first reconcile, "<namespace>-<name>" in the source's namespace,
+ * as helm-controller names it), or the HelmChart or OCIRepository of spec.chartRef.
+ */
+export function helmChartOf(obj: Obj): ObjectRefView | undefined {
+  const spec = obj.spec ?? {};
+  const namespace = obj.metadata.namespace ?? "";
+  const chartRef = spec.chartRef as { kind?: unknown; name?: unknown; namespace?: unknown } | undefined;
+  if (chartRef && typeof chartRef.name === "string" && typeof chartRef.kind === "string") {
+    return {
+      kind: clip(chartRef.kind, 64),
+      name: clip(chartRef.name, 253),
+      namespace: clip(chartRef.namespace, 63) || namespace,
+    };
+  }
+  const built = obj.status?.helmChart;
+  if (typeof built === "string" && /^[^/]+\/[^/]+$/.test(built)) {
+    const [ns, name] = built.split("/") as [string, string];
+    return { kind: "HelmChart", namespace: clip(ns, 63), name: clip(name, 253) };
+  }
+  const chartSpec = (spec.chart as { spec?: { sourceRef?: { namespace?: unknown } } } | undefined)?.spec;
+  if (!chartSpec) return undefined;
+  const sourceNs = clip(chartSpec.sourceRef?.namespace, 63) || namespace;
+  return { kind: "HelmChart", namespace: sourceNs, name: clip(`${namespace}-${obj.metadata.name}`, 253) };
+}
+
+/** A HelmRelease's status.history: its Helm releases, newest first (helm-controller keeps the last few). */
+function releases(obj: Obj): ReleaseView[] {
+  const list = obj.status?.history;
+  if (!Array.isArray(list)) return [];
+  return list.slice(0, 20).map((h: Record<string, unknown>) => ({
+    version: typeof h.version === "number" ? h.version : 0,
+    chartName: clip(h.chartName, 253),
+    chartVersion: clip(h.chartVersion, 128),
+    appVersion: clip(h.appVersion, 128),
+    status: clip(h.status, 64),
+    firstDeployed: clip(h.firstDeployed, 64),
+    lastDeployed: clip(h.lastDeployed, 64),
+    digest: clip(h.digest, 128),
   }));
 }
 
@@ -165,19 +219,26 @@ function sourceView(store: ClusterStore, ref: ObjectRefView | undefined): Source
       message: "not found",
     };
   }
-  return sourceOf(obj);
+  return sourceOf(obj, store);
 }
 
-export function sourceOf(obj: Obj): SourceView {
+/** A source as its page (or the page of what uses it) shows it. A HelmChart shows its chart and where it comes from. */
+export function sourceOf(obj: Obj, store?: ClusterStore): SourceView {
   const s: Summary = summarize(obj);
   const artifact = (obj.status?.artifact ?? {}) as Record<string, unknown>;
-  const link = commitUrl(s.path, s.revision);
+  const link = s.kind === "GitRepository" ? commitUrl(s.path, s.revision) : undefined;
+  const chart = s.kind === "HelmChart";
+  const from = chart ? s.source : undefined;
+  // The chart's repository URL, from the HelmRepository (or GitRepository) it is pulled from.
+  const fromUrl = from ? (store?.summary(from.kind, from.namespace, from.name)?.path ?? "") : "";
   return {
     kind: s.kind,
     namespace: s.namespace,
     name: s.name,
-    url: s.path,
+    url: chart ? fromUrl : s.path,
     ref: s.ref ?? "",
+    ...(chart ? { chart: s.path } : {}),
+    ...(from ? { from } : {}),
     revision: s.revision,
     digest: clip(artifact.digest, 128),
     ...(typeof artifact.size === "number" ? { size: artifact.size } : {}),

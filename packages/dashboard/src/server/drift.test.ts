@@ -60,6 +60,25 @@ describe("Given a Kustomization's Progressing Events", () => {
     expect(driftHistory([events[0] as Obj], seen)).toEqual([]);
   });
 
+  it("should tell a correction soon after a no-change first apply from the apply, by the Event's client-go name", () => {
+    // The revision's first apply changed nothing (no change set Event); the dashboard saw it applied at 10:00:00.400.
+    const seenMs = Date.parse("2026-01-01T10:00:00.400Z");
+    const seen = new Map([[rev(4), seenMs]]);
+    const named = (ms: number) => `app.${(BigInt(ms) * 1_000_000n + 123n).toString(16)}`;
+    const correction = progressing(rev(4), "ConfigMap/team/a configured", "2026-01-01T10:00:00Z");
+    correction.metadata.name = named(seenMs + 500);
+    expect(driftHistory([correction], seen)).toEqual([
+      { time: "2026-01-01T10:00:00Z", revision: rev(4), objects: ["ConfigMap/team/a configured"], count: 1 },
+    ]);
+    // The change set of a revision's own first apply is created before its status says it is applied.
+    const own = progressing(rev(4), "ConfigMap/team/a configured", "2026-01-01T10:00:00Z");
+    own.metadata.name = named(seenMs - 50);
+    expect(driftHistory([own], seen)).toEqual([]);
+    // Without such a name the time is known to the second: within two seconds it cannot tell, and says nothing.
+    const unnamed = progressing(rev(4), "ConfigMap/team/a configured", "2026-01-01T10:00:01Z");
+    expect(driftHistory([unnamed], seen)).toEqual([]);
+  });
+
   it("should count the repeats of one change set the recorder folded into one Event", () => {
     const drift = driftHistory([
       progressing(rev(1), "ConfigMap/team/a configured", "2026-01-01T10:00:00Z", {

@@ -57,6 +57,11 @@ const name = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 export function createRouter(deps: RouterDeps) {
   const streams = new Set<Stream>();
 
+  // A session that ends (logout, expiry, a token no longer accepted) closes its open streams at once.
+  deps.sessions.onClose((id) => {
+    for (const s of streams) if (s.sessionId === id) s.close();
+  });
+
   async function principalOf(req: IncomingMessage): Promise<Principal | undefined> {
     if (deps.insecureLocal) return insecurePrincipal;
     const auth = req.headers.authorization;
@@ -92,8 +97,11 @@ export function createRouter(deps: RouterDeps) {
       const id: Identity = { user: who.user, groups: who.groups, insecure: who.insecure };
       return json(res, 200, id);
     }
-    if (path === "/api/stream" && req.method === "GET") return stream(res, who);
-    const detail = /^\/api\/objects\/(Kustomization|GitRepository|HelmRelease)\/([^/]+)\/([^/]+)$/.exec(path);
+    if (path === "/api/stream" && req.method === "GET") return stream(req, res, who);
+    const detail =
+      /^\/api\/objects\/(Kustomization|HelmRelease|GitRepository|OCIRepository|HelmRepository|HelmChart)\/([^/]+)\/([^/]+)$/.exec(
+        path,
+      );
     if (detail && req.method === "GET")
       return objectDetail(res, who, detail[1] ?? "", detail[2] ?? "", detail[3] ?? "");
     if (path === "/api/live" && req.method === "GET")
@@ -110,8 +118,16 @@ export function createRouter(deps: RouterDeps) {
     json(res, 200, { ok: true });
   }
 
-  async function stream(res: ServerResponse, who: Principal): Promise<void> {
-    const s = new Stream(res, who, deps.store, deps.access, deps.stream);
+  async function stream(req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
+    // A browser's stream is tied to its session: checked at each heartbeat (which also renews an OIDC session's ID
+    // token while the page sits open) and closed when the session ends. A bearer-token client's is not.
+    const sid =
+      deps.insecureLocal || req.headers.authorization ? undefined : cookieValue(req.headers.cookie, sessionCookie);
+    const s = new Stream(res, who, deps.store, deps.access, {
+      ...deps.stream,
+      ...(req.headers["accept-encoding"] ? { acceptEncoding: req.headers["accept-encoding"] } : {}),
+      ...(sid ? { sessionId: sid, stillValid: async () => (await deps.sessions.principal(sid)) !== undefined } : {}),
+    });
     streams.add(s);
     res.on("close", () => streams.delete(s));
     await s.start();
@@ -224,8 +240,17 @@ export function createRouter(deps: RouterDeps) {
     if (!deps.oidcLogin || deps.insecureLocal) return json(res, 404, { error: "OIDC login is not configured" });
     const clearState = `${stateCookie}=; Path=/api/oidc; HttpOnly; SameSite=Lax; Max-Age=0`;
     try {
-      const idToken = await deps.oidcLogin.finish(q, cookieValue(req.headers.cookie, stateCookie));
-      const { id, principal } = await deps.sessions.login(idToken);
+      const login = deps.oidcLogin;
+      const tokens = await login.finish(q, cookieValue(req.headers.cookie, stateCookie));
+      // With a refresh token the session renews its ID token before it expires (sessions.ts).
+      const refresher = tokens.refreshToken
+        ? {
+            refreshToken: tokens.refreshToken,
+            refresh: (rt: string) => login.refresh(rt),
+            revoke: (rt: string) => login.revoke(rt),
+          }
+        : undefined;
+      const { id, principal } = await deps.sessions.login(tokens.idToken, refresher);
       res.setHeader("set-cookie", [clearState, cookie(id, 8 * 3600)]);
       deps.logger?.info({ user: principal.user }, "login (oidc)");
       redirect(res, "/#/");

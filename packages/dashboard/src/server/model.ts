@@ -87,14 +87,31 @@ export function redactUrl(raw: unknown): string {
   }
 }
 
-function gitRef(spec: Record<string, unknown> | undefined): string {
+function sourceRefField(spec: Record<string, unknown> | undefined, fields: readonly string[]): string {
   const ref = spec?.ref as Record<string, unknown> | undefined;
   if (!ref || typeof ref !== "object") return "";
-  for (const field of ["commit", "name", "semver", "tag", "branch"]) {
+  for (const field of fields) {
     const v = ref[field];
     if (typeof v === "string" && v) return `${field === "branch" ? "" : `${field}:`}${clip(v, 256)}`;
   }
   return "";
+}
+
+/** GitRepository's spec.ref, most specific first, as Flux resolves it. */
+const gitRef = (spec: Record<string, unknown> | undefined) =>
+  sourceRefField(spec, ["commit", "name", "semver", "tag", "branch"]);
+/** OCIRepository's spec.ref: digest wins over semver over tag. */
+const ociRef = (spec: Record<string, unknown> | undefined) => sourceRefField(spec, ["digest", "semver", "tag"]);
+
+/** A source's artifact: digest, size and when it last changed, bounded. */
+function artifactOf(status: Record<string, unknown>): Summary["artifact"] {
+  const a = status.artifact as Record<string, unknown> | undefined;
+  if (!a || typeof a !== "object") return undefined;
+  return {
+    digest: clip(a.digest, 128),
+    lastUpdate: clip(a.lastUpdateTime, 64),
+    ...(typeof a.size === "number" && Number.isFinite(a.size) ? { size: a.size } : {}),
+  };
 }
 
 function refView(raw: unknown, defaultNamespace: string, defaultKind = "Kustomization"): ObjectRefView | undefined {
@@ -154,9 +171,8 @@ export function summarize(obj: Obj): Summary {
     };
   }
   if (kind === "HelmRelease") return helmRelease(base, obj);
-  if (kind === "GitRepository") {
-    const artifact = status.artifact as { revision?: unknown } | undefined;
-    return { ...base, revision: clip(artifact?.revision), path: redactUrl(spec.url), ref: gitRef(spec) };
+  if (kind === "GitRepository" || kind === "OCIRepository" || kind === "HelmRepository" || kind === "HelmChart") {
+    return sourceSummary(base, obj);
   }
   if (kind === "Deployment") {
     const h = healthOf(obj);
@@ -174,6 +190,27 @@ export function summarize(obj: Obj): Summary {
   }
   // Provider, Alert, Receiver: their specs hold addresses and secret references: only the type is shown.
   return { ...base, path: clip(spec.type, 64) };
+}
+
+/** A source: its artifact, URL (or chart and source, for a HelmChart) and the ref asked for. */
+function sourceSummary(base: Summary, obj: Obj): Summary {
+  const spec = obj.spec ?? {};
+  const status = obj.status ?? {};
+  const artifact = status.artifact as { revision?: unknown } | undefined;
+  const a = artifactOf(status);
+  const common = { ...base, revision: clip(artifact?.revision), ...(a ? { artifact: a } : {}) };
+  if (base.kind === "GitRepository") return { ...common, path: redactUrl(spec.url), ref: gitRef(spec) };
+  if (base.kind === "OCIRepository") return { ...common, path: redactUrl(spec.url), ref: ociRef(spec) };
+  if (base.kind === "HelmRepository")
+    return { ...common, path: redactUrl(spec.url), ref: clip(spec.type, 16) || "default" };
+  // A HelmChart's sourceRef has no namespace: it is always in the chart's own.
+  const source = refView(spec.sourceRef, base.namespace, "HelmRepository");
+  return {
+    ...common,
+    path: clip(spec.chart, 253),
+    ref: clip(spec.version, 128) || "*",
+    ...(source ? { source: { ...source, namespace: base.namespace } } : {}),
+  };
 }
 
 /** A HelmRelease, read as generically as a Kustomization: Ready, the chart and its source, the released version. */

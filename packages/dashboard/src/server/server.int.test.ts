@@ -76,6 +76,50 @@ describe("Given the dashboard server on the control plane", () => {
     expect(await who.json()).toMatchObject({ user: viewer.user });
   });
 
+  it("should end the session on logout: the cookie no longer works and the session's open stream is closed", async () => {
+    const res = await fetch(`${dash.url}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: viewer.token }),
+    });
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const s = openStream(dash.url, { cookie });
+    let ended = false;
+    void s.ended.then(() => {
+      ended = true;
+    });
+    try {
+      await s.snapshot;
+      const out = await fetch(`${dash.url}/api/logout`, { method: "POST", headers: { cookie } });
+      expect(out.headers.get("set-cookie")).toMatch(/^capstan_session=; .*Max-Age=0/);
+      await eventually(() => ended, { what: "the session's stream closed by the server" });
+      expect((await fetch(`${dash.url}/api/whoami`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("should compress the stream for a client that accepts gzip, each message still delivered as written", async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${dash.url}/api/stream`, {
+      headers: { ...bearer(viewer.token), "accept-encoding": "gzip" },
+      signal: abort.signal,
+    });
+    try {
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      // fetch inflates it: the snapshot arrives whole while the stream stays open.
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of res.body ?? []) {
+        text += decoder.decode(chunk as Uint8Array, { stream: true });
+        if (/event: snapshot\ndata: .*\n\n/.test(text)) break;
+      }
+      expect(text).toContain(`"ns":"${teamA}"`);
+    } finally {
+      abort.abort();
+    }
+  });
+
   it("should list only the namespaces the user may list, and strip credentials from source URLs", async () => {
     const s = openStream(dash.url, bearer(viewer.token));
     try {

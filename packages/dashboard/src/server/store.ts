@@ -4,8 +4,11 @@
 import {
   alertType,
   gitRepositoryType,
+  helmChartType,
   helmReleaseType,
+  helmRepositoryType,
   kustomizationType,
+  ociRepositoryType,
   providerType,
   receiverType,
 } from "@capstan/api";
@@ -38,8 +41,17 @@ export const deploymentType: ResourceType = {
 export const controllerSelector = "app.kubernetes.io/part-of=flux";
 
 const required = [kustomizationType, gitRepositoryType];
-// helm-controller's HelmRelease is listed when its CRD is installed.
-const optional = [helmReleaseType, providerType, alertType, receiverType];
+// helm-controller's HelmRelease, the notification kinds and the Helm and OCI sources are listed when their CRD is
+// installed.
+const optional = [
+  helmReleaseType,
+  providerType,
+  alertType,
+  receiverType,
+  helmRepositoryType,
+  helmChartType,
+  ociRepositoryType,
+];
 /** Events kept per involved kind, newest first, when more arrive than this. */
 const maxEventsPerKind = 2_000;
 

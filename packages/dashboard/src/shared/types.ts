@@ -16,7 +16,10 @@ export type SummaryKind =
   | "Alert"
   | "Receiver"
   | "Deployment"
-  | "HelmRelease";
+  | "HelmRelease"
+  | "HelmRepository"
+  | "HelmChart"
+  | "OCIRepository";
 export const summaryKinds: readonly SummaryKind[] = [
   "Kustomization",
   "HelmRelease",
@@ -24,7 +27,12 @@ export const summaryKinds: readonly SummaryKind[] = [
   "Provider",
   "Alert",
   "Receiver",
+  "HelmRepository",
+  "HelmChart",
+  "OCIRepository",
 ];
+/** The source kinds the Sources page lists (and links to). */
+export const sourceKinds: readonly SummaryKind[] = ["GitRepository", "OCIRepository", "HelmRepository", "HelmChart"];
 /** What the applications list shows. */
 export const applicationKinds: readonly SummaryKind[] = ["Kustomization", "HelmRelease"];
 
@@ -49,20 +57,31 @@ export interface Summary {
   since: string;
   suspended: boolean;
   /**
-   * Kustomization: lastAppliedRevision; GitRepository: the artifact's revision; HelmRelease: the chart version of its
-   * latest release (status.history[0]).
+   * Kustomization: lastAppliedRevision; a source (GitRepository, OCIRepository, HelmRepository, HelmChart): the
+   * artifact's revision; HelmRelease: the chart version of its latest release (status.history[0]).
    */
   revision: string;
   /** Kustomization, HelmRelease: lastAttemptedRevision. */
   attemptedRevision: string;
-  /** Kustomization: its source; HelmRelease: its chart's source (spec.chart.spec.sourceRef) or spec.chartRef. */
+  /**
+   * Kustomization: its source; HelmRelease: its chart's source (spec.chart.spec.sourceRef) or spec.chartRef;
+   * HelmChart: its source (spec.sourceRef).
+   */
   source?: ObjectRefView;
   /** Kustomization: dependsOn, namespaces defaulted. */
   dependsOn?: ObjectRefView[];
-  /** Kustomization: spec.path; GitRepository: the URL without credentials; HelmRelease: the chart's name. */
+  /**
+   * Kustomization: spec.path; GitRepository, OCIRepository, HelmRepository: the URL without credentials; HelmRelease,
+   * HelmChart: the chart's name.
+   */
   path: string;
-  /** GitRepository: branch, tag, semver or commit asked for. */
+  /**
+   * GitRepository: branch, tag, semver or commit asked for; OCIRepository: tag, semver or digest asked for;
+   * HelmChart: the version asked for; HelmRepository: its type ("oci" or "default").
+   */
   ref?: string;
+  /** Sources: the artifact's digest, size (bytes) and when it last changed (RFC 3339). */
+  artifact?: { digest: string; size?: number; lastUpdate: string };
   /** Number of applied objects (Kustomization inventory). */
   inventoryCount?: number;
 }
@@ -132,12 +151,31 @@ export interface HistoryView {
   totalReconciliations: number;
 }
 
+/** One Helm release of a HelmRelease (status.history: a snapshot per release, newest first). */
+export interface ReleaseView {
+  /** The Helm release's revision (helm history's REVISION). */
+  version: number;
+  chartName: string;
+  chartVersion: string;
+  appVersion: string;
+  /** deployed, superseded, failed, uninstalled… as Helm writes it. */
+  status: string;
+  firstDeployed: string;
+  lastDeployed: string;
+  digest: string;
+}
+
 export interface SourceView {
   kind: string;
   namespace: string;
   name: string;
+  /** Without credentials; a HelmChart's: that of the repository it is pulled from. */
   url: string;
+  /** Git: branch, tag…; OCI: tag, semver or digest; HelmChart: the version asked for; HelmRepository: its type. */
   ref: string;
+  /** HelmChart: the chart's name, and the source it is pulled from. */
+  chart?: string;
+  from?: ObjectRefView;
   revision: string;
   digest: string;
   size?: number;
@@ -170,6 +208,12 @@ export interface Detail {
   lastHandledReconcileAt: string;
   requestedAt: string;
   history: HistoryView[];
+  /** HelmRelease: its Helm releases (status.history), newest first. */
+  releases?: ReleaseView[];
+  /**
+   * Kustomization: its source; HelmRelease: the HelmChart (or spec.chartRef's OCIRepository) its chart comes from;
+   * a source: itself.
+   */
   source?: SourceView;
   /** Grouped by kind on the page; here in inventory order. */
   inventory: InventoryItem[];

@@ -24,6 +24,8 @@ export interface WireSummary {
   d?: WireRef[];
   f?: string;
   i?: number;
+  /** A source's artifact: [digest, lastUpdateTime, size?]. */
+  a?: [string, string] | [string, string, number];
 }
 
 const ref = (r: ObjectRefView, ns: string): WireRef =>
@@ -45,6 +47,10 @@ export function packSummary(s: Summary): WireSummary {
   if (s.dependsOn?.length) w.d = s.dependsOn.map((d) => ref(d, s.namespace));
   if (s.ref !== undefined) w.f = s.ref;
   if (s.inventoryCount !== undefined) w.i = s.inventoryCount;
+  if (s.artifact) {
+    const { digest, lastUpdate, size } = s.artifact;
+    w.a = size === undefined ? [digest, lastUpdate] : [digest, lastUpdate, size];
+  }
   return w;
 }
 
@@ -68,5 +74,6 @@ export function unpackSummary(w: WireSummary): Summary {
   if (w.k === "Kustomization" || w.k === "HelmRelease") s.dependsOn = (w.d ?? []).map((d) => unref(d, w.ns));
   if (w.f !== undefined) s.ref = w.f;
   if (w.i !== undefined) s.inventoryCount = w.i;
+  if (w.a) s.artifact = { digest: w.a[0], lastUpdate: w.a[1], ...(w.a[2] !== undefined ? { size: w.a[2] } : {}) };
   return s;
 }

@@ -71,7 +71,14 @@ export async function grant(client: KubeClient, namespace: string, user: string,
       rules: [
         {
           apiGroups: ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"],
-          resources: ["kustomizations", "gitrepositories", "helmreleases"],
+          resources: [
+            "kustomizations",
+            "gitrepositories",
+            "helmreleases",
+            "helmrepositories",
+            "helmcharts",
+            "ocirepositories",
+          ],
           verbs,
         },
         { apiGroups: [""], resources: ["events", "configmaps", "secrets"], verbs: ["get", "list", "watch"] },
@@ -299,6 +306,8 @@ export async function helmRelease(
       status: {
         observedGeneration: 1,
         lastAttemptedRevision: version,
+        // The HelmChart source-controller builds for spec.chart, as helm-controller records it.
+        helmChart: `${namespace}/${namespace}-${name}`,
         history: [
           {
             chartName: chart,
@@ -314,6 +323,63 @@ export async function helmRelease(
             lastDeployed: "2026-01-01T00:00:00Z",
           },
         ],
+        conditions: [
+          {
+            type: "Ready",
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+            observedGeneration: 1,
+            ...cond,
+          },
+        ],
+      },
+    },
+    fm,
+  );
+}
+
+export interface ArtifactInit {
+  revision: string;
+  digest: string;
+  size?: number;
+  /** RFC 3339; default T0. */
+  lastUpdateTime?: string;
+}
+
+/**
+ * A Helm or OCI source (HelmRepository, HelmChart, OCIRepository) with `spec`, and the status source-controller writes:
+ * an artifact (when given) and Ready.
+ */
+export async function fluxSource(
+  client: KubeClient,
+  kind: "HelmRepository" | "HelmChart" | "OCIRepository",
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  artifact: ArtifactInit | undefined,
+  cond: ReadyInit = ready,
+): Promise<void> {
+  const apiVersion = "source.toolkit.fluxcd.io/v1";
+  await client.apply({ apiVersion, kind, metadata: { name, namespace }, spec: { interval: "10m", ...spec } }, fm);
+  const plural = kind.toLowerCase();
+  await client.applyStatus(
+    {
+      apiVersion,
+      kind,
+      metadata: { name, namespace },
+      status: {
+        observedGeneration: 1,
+        ...(artifact
+          ? {
+              artifact: {
+                path: `${plural}/${namespace}/${name}/artifact.tgz`,
+                url: `http://source-controller/${plural}/${namespace}/${name}/artifact.tgz`,
+                revision: artifact.revision,
+                digest: artifact.digest,
+                lastUpdateTime: artifact.lastUpdateTime ?? T0,
+                ...(artifact.size !== undefined ? { size: artifact.size } : {}),
+              },
+            }
+          : {}),
         conditions: [
           {
             type: "Ready",

@@ -1,7 +1,9 @@
 // A local OIDC issuer for tests: HTTPS with a throwaway self-signed certificate (openssl), a discovery document, a
 // JWKS, and ID tokens signed with its RSA key (or any other key, to test refusals). It also serves the
 // authorization-code flow with PKCE: /authorize approves at once as `user` (no login page) and redirects back with a
-// code; /token hands out an ID token only for that code, redirect URI, client and the verifier of the S256 challenge.
+// code; /token hands out an ID token only for that code, redirect URI, client and the verifier of the S256 challenge,
+// with a refresh token (rotated at each use: grant_type=refresh_token returns an ID token for the current `user`), and
+// /revoke (RFC 7009) forgets one.
 import { execFile } from "node:child_process";
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +20,16 @@ export interface TestIssuer {
   user: Record<string, unknown> | undefined;
   /** The query of each /authorize request, in order. */
   authorizeRequests: URLSearchParams[];
+  /** Lifetime of the ID tokens /token issues, in seconds (default 600). */
+  idTokenTtlS: number;
+  /** Whether /token issues refresh tokens (default true). */
+  issueRefreshTokens: boolean;
+  /** Refresh tokens /token will still accept. */
+  refreshTokens: Set<string>;
+  /** How many refresh grants /token answered with a new ID token. */
+  refreshGrants: number;
+  /** Tokens /revoke was asked to revoke. */
+  revoked: string[];
   /** PEM of the serving certificate (self-signed: it is its own CA). */
   ca: string;
   token(claims: Record<string, unknown>, options?: { key?: KeyObject; kid?: string; alg?: string }): string;
@@ -62,6 +74,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
           jwks_uri: `${url}/keys`,
           authorization_endpoint: `${url}/authorize`,
           token_endpoint: `${url}/token`,
+          revocation_endpoint: `${url}/revoke`,
           code_challenge_methods_supported: ["S256"],
         }),
       );
@@ -85,6 +98,30 @@ export async function startTestIssuer(): Promise<TestIssuer> {
       });
       req.on("end", () => {
         const form = new URLSearchParams(body);
+        const refreshToken = () => {
+          if (!issuer.issueRefreshTokens) return {};
+          const rt = randomBytes(16).toString("hex");
+          issuer.refreshTokens.add(rt);
+          return { refresh_token: rt };
+        };
+        const idToken = (clientId: string | null, extra: Record<string, unknown>) =>
+          issuer.token({
+            aud: clientId,
+            exp: Math.floor(Date.now() / 1000) + issuer.idTokenTtlS,
+            ...extra,
+            ...(issuer.user ?? {}),
+          });
+        if (form.get("grant_type") === "refresh_token") {
+          const rt = form.get("refresh_token") ?? "";
+          if (!issuer.refreshTokens.delete(rt) || !issuer.user || form.get("client_id") !== "capstan") {
+            res.statusCode = 400;
+            res.end(JSON.stringify({ error: "invalid_grant" }));
+            return;
+          }
+          issuer.refreshGrants++;
+          res.end(JSON.stringify({ id_token: idToken(form.get("client_id"), {}), ...refreshToken() }));
+          return;
+        }
         const grant = codes.get(form.get("code") ?? "");
         codes.delete(form.get("code") ?? "");
         const q = grant?.query;
@@ -104,13 +141,25 @@ export async function startTestIssuer(): Promise<TestIssuer> {
           res.end(JSON.stringify({ error: "invalid_grant" }));
           return;
         }
-        const idToken = issuer.token({
-          aud: q.get("client_id"),
-          nonce: q.get("nonce"),
-          exp: Math.floor(Date.now() / 1000) + 600,
-          ...grant.claims,
-        });
-        res.end(JSON.stringify({ access_token: "opaque", token_type: "Bearer", id_token: idToken }));
+        res.end(
+          JSON.stringify({
+            access_token: "opaque",
+            token_type: "Bearer",
+            id_token: idToken(q.get("client_id"), { nonce: q.get("nonce"), ...grant.claims }),
+            ...refreshToken(),
+          }),
+        );
+      });
+    } else if (path === "/revoke" && req.method === "POST") {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        const token = new URLSearchParams(body).get("token") ?? "";
+        issuer.revoked.push(token);
+        issuer.refreshTokens.delete(token);
+        res.end("{}");
       });
     } else if (req.url === "/keys") {
       res.end(JSON.stringify({ keys: [jwk] }));
@@ -126,6 +175,11 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     ca,
     user: undefined,
     authorizeRequests: [],
+    idTokenTtlS: 600,
+    issueRefreshTokens: true,
+    refreshTokens: new Set(),
+    refreshGrants: 0,
+    revoked: [],
     token: (claims, options = {}) => {
       const header = { alg: options.alg ?? "RS256", kid: options.kid ?? "k1", typ: "JWT" };
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");

@@ -12,6 +12,8 @@ type ReadBatch = Omit<ChangeBatch, "upserts"> & { upserts: Summary[] };
 export interface SseClient {
   snapshot: Promise<ReadSnapshot>;
   batches: ReadBatch[];
+  /** Resolves when the server ends the stream (or it fails, or is closed here). */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -24,7 +26,7 @@ export function openStream(url: string, headers: Record<string, string>): SseCli
     resolveSnapshot = resolve;
     rejectSnapshot = reject;
   });
-  void (async () => {
+  const ended = (async () => {
     try {
       const res = await fetch(`${url}/api/stream`, { headers, signal: abort.signal });
       if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
@@ -52,6 +54,7 @@ export function openStream(url: string, headers: Record<string, string>): SseCli
     } catch (err) {
       rejectSnapshot(err as Error);
     }
+    rejectSnapshot(new Error("stream: ended before a snapshot"));
   })();
-  return { snapshot, batches, close: () => abort.abort() };
+  return { snapshot, batches, ended, close: () => abort.abort() };
 }

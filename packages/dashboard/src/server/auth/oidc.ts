@@ -60,10 +60,24 @@ export function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
+/** When a JWT says it expires (ms since the epoch), without verifying anything: to refresh a session's in time. */
+export function unverifiedExpiry(token: string): number | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3 || token.length > maxTokenBytes) return undefined;
+  try {
+    const exp = b64json(parts[1] ?? "").exp;
+    return typeof exp === "number" ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The issuer's endpoints for the authorization-code flow, from its discovery document. */
 export interface OidcEndpoints {
   authorization: string;
   token: string;
+  /** RFC 7009 token revocation (revocation_endpoint), when the issuer has one: a logout revokes the refresh token. */
+  revocation?: string;
 }
 
 export class OidcVerifier {
@@ -191,7 +205,12 @@ export class OidcVerifier {
       if (typeof discovery.jwks_uri !== "string") throw new Error("discovery: no jwks_uri");
       const { authorization_endpoint: authorization, token_endpoint: token } = discovery;
       if (typeof authorization === "string" && typeof token === "string" && [authorization, token].every(isHttps)) {
-        this.endpointsFound = { authorization, token };
+        const { revocation_endpoint: revocation } = discovery;
+        this.endpointsFound = {
+          authorization,
+          token,
+          ...(typeof revocation === "string" && isHttps(revocation) ? { revocation } : {}),
+        };
       }
       const jwks = await getJson(discovery.jwks_uri);
       const keys = new Map<string, KeyObject>();

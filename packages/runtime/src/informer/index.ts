@@ -6,5 +6,6 @@ export {
   type InformerStats,
   type InformerTestingHooks,
   type KubeInformer,
+  stripManagedFields,
 } from "./informer.js";
 export { deepFreeze, Store } from "./store.js";

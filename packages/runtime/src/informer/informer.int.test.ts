@@ -2,7 +2,7 @@ import { eventually } from "@capstan/cluster/testing";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { KubeObject, ResourceType } from "../contracts.js";
 import { useClusterScope } from "../testing/cluster-scope.js";
-import { createInformer } from "./informer.js";
+import { createInformer, stripManagedFields } from "./informer.js";
 import { recordHandlers } from "./testing-recorder.js";
 
 describe("Informer against a real kube-apiserver", () => {
@@ -50,6 +50,35 @@ describe("Informer against a real kube-apiserver", () => {
     const late = recordHandlers();
     informer.addHandlers(late.handlers);
     expect(late.of("pre")).toEqual(["add"]);
+  });
+
+  it("Given stripManagedFields as transform / should cache listed and watched objects without managedFields", async () => {
+    await put("listed", { v: "1" }, { app: "strip" });
+    const informer = createInformer(cluster.client, configMaps, {
+      namespace: cluster.ns.name,
+      labelSelector: "app=strip",
+      transform: stripManagedFields,
+    });
+    onTestFinished(() => informer.stop());
+    const rec = recordHandlers();
+    informer.addHandlers(rec.handlers);
+    await informer.start();
+    await put("watched", { v: "1" }, { app: "strip" });
+    await eventually(() => rec.of("watched").includes("add"), { what: "add of watched" });
+    for (const name of ["listed", "watched"]) {
+      const cached = informer.cache.get(`${cluster.ns.name}/${name}`);
+      expect(cached?.data).toEqual({ v: "1" });
+      expect(cached?.metadata.resourceVersion).toBeTruthy();
+      expect(cached?.metadata).not.toHaveProperty("managedFields");
+    }
+    // The apiserver does record them: the transform, not the server, left them out.
+    const live = await cluster.client.get({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "watched",
+      namespace: cluster.ns.name,
+    });
+    expect(live?.metadata.managedFields?.length).toBeGreaterThan(0);
   });
 
   it("Given metadataOnly, should cache names, labels and versions without the data", async () => {

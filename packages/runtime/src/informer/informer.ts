@@ -17,7 +17,7 @@ import { Backoff, type BackoffOptions } from "./backoff.js";
 import { diffSnapshot } from "./diff.js";
 import { Store } from "./store.js";
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -35,6 +35,22 @@ export interface InformerOptions {
   watchdogMs?: number;
   backoff?: BackoffOptions;
   logger?: Logger;
+  /**
+   * (Capstan) Applied to every object before it enters the cache or reaches a handler (controller-runtime's
+   * cache TransformFunc), to keep only what readers need, e.g. stripManagedFields. It may change and return its
+   * argument (a fresh object from the API, not yet shared).
+   */
+  transform?: (obj: T) => T;
+}
+
+/**
+ * (Capstan) Drops metadata.managedFields, bookkeeping of the apiserver's field ownership that no reconciler reads from
+ * a cache and that is often most of a small object's size (one entry per field manager, each listing every field it
+ * owns): as controller-runtime's cache.TransformStripManagedFields.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata && "managedFields" in obj.metadata) delete obj.metadata.managedFields;
+  return obj;
 }
 
 /** Counters, for tests and metrics. */
@@ -71,7 +87,7 @@ const minWatchTimeoutSeconds = 300;
 export function createInformer<T extends KubeObject = KubeObject>(
   client: Client,
   type: ResourceType,
-  options: InformerOptions = {},
+  options: InformerOptions<T> = {},
 ): KubeInformer<T> {
   return new InformerImpl<T>(client, type, options);
 }
@@ -104,7 +120,7 @@ class InformerImpl<T extends KubeObject> implements KubeInformer<T> {
   constructor(
     private readonly client: Client,
     readonly type: ResourceType,
-    private readonly options: InformerOptions,
+    private readonly options: InformerOptions<T>,
   ) {
     this.cache = this.store;
     this.backoff = new Backoff(options.backoff);
@@ -188,8 +204,11 @@ class InformerImpl<T extends KubeObject> implements KubeInformer<T> {
 
   private async relist(resync: boolean): Promise<void> {
     this.counters.lists++;
-    const { items, resourceVersion } = await this.client.list<T>(this.type, this.listOptions());
+    const listed = await this.client.list<T>(this.type, this.listOptions());
     if (this.stopped) return;
+    const { resourceVersion } = listed;
+    const transform = this.options.transform;
+    const items = transform ? listed.items.map((o) => transform(o)) : listed.items;
     const diff = diffSnapshot(this.store.entries(), items, resync);
     this.resourceVersion = resourceVersion;
     for (const obj of diff.added) {
@@ -246,7 +265,8 @@ class InformerImpl<T extends KubeObject> implements KubeInformer<T> {
             if (outcome) return;
             feedWatchdog();
             this.backoff.reset();
-            this.apply(eventType, obj as T);
+            const transform = this.options.transform;
+            this.apply(eventType, transform && eventType !== "BOOKMARK" ? transform(obj as T) : (obj as T));
           },
           (err) => {
             if (!err) return finish("closed");

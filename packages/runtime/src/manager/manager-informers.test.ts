@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Client, Informer, KubeObject, ResourceType } from "../contracts.js";
+import { stripManagedFields } from "../informer/index.js";
 import { leaseName, Manager } from "./manager.js";
 import { quietManagerOptions } from "./testing-options.js";
 import type { InformerOptions } from "./types.js";
@@ -32,8 +33,11 @@ describe("Manager.informer and --watch-label-selector", () => {
     const widgets = manager.informer(widgetType);
     const secrets = manager.informer(secretType, { ignoreLabelSelector: true });
     expect(built).toEqual([
-      { type: "widgets", options: { labelSelector: "sharding.fluxcd.io/key=shard1" } },
-      { type: "secrets", options: {} },
+      {
+        type: "widgets",
+        options: { labelSelector: "sharding.fluxcd.io/key=shard1", transform: stripManagedFields },
+      },
+      { type: "secrets", options: { transform: stripManagedFields } },
     ]);
     // Shared per (kind, selector): asking again returns the same informer; the filtered one is a distinct cache.
     expect(manager.informer(secretType, { ignoreLabelSelector: true })).toBe(secrets);
@@ -45,7 +49,15 @@ describe("Manager.informer and --watch-label-selector", () => {
   it("Given no selector / should share one informer whether or not ignoreLabelSelector is asked", () => {
     const { manager, built } = managerWith([]);
     expect(manager.informer(secretType, { ignoreLabelSelector: true })).toBe(manager.informer(secretType));
-    expect(built).toEqual([{ type: "secrets", options: {} }]);
+    expect(built).toEqual([{ type: "secrets", options: { transform: stripManagedFields } }]);
+  });
+
+  it("Given keepManagedFields / should build a distinct informer that keeps them", () => {
+    const { manager, built } = managerWith([]);
+    const lean = manager.informer(secretType);
+    const full = manager.informer(secretType, { keepManagedFields: true });
+    expect(full).not.toBe(lean);
+    expect(built[1]).toEqual({ type: "secrets", options: {} });
   });
 });
 

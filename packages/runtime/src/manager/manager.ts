@@ -4,7 +4,7 @@ import { KubeClient } from "../client/kube-client.js";
 import type { Client, EventRecorder, Informer, KubeObject, ResourceType } from "../contracts.js";
 import { createEventRecorder, type KubeEventRecorder } from "../events/index.js";
 import { type CommonFlags, runtimeNamespace } from "../flags/common.js";
-import { createInformer } from "../informer/index.js";
+import { createInformer, stripManagedFields } from "../informer/index.js";
 import type { WithConditions } from "../reconcile/conditions.js";
 import { Controller } from "../reconcile/controller.js";
 import type { ReconcilerDefinition } from "../reconcile/types.js";
@@ -20,6 +20,7 @@ import type {
   EventRecorderFactory,
   InformerFactory,
   ManagedInformerUse,
+  InformerOptions as ManagerInformerOptions,
   Runnable,
 } from "./types.js";
 
@@ -99,14 +100,17 @@ export class Manager {
   informer<T extends KubeObject = KubeObject>(type: ResourceType, options: ManagedInformerUse = {}): Informer<T> {
     const labelSelector = options.ignoreLabelSelector ? undefined : this.flags.watchLabelSelector || undefined;
     // Filtered and unfiltered informers of one kind are distinct caches; without a selector they are the same one.
-    const key = `${type.group}/${type.version}/${type.plural}${labelSelector ? `?labelSelector=${labelSelector}` : ""}`;
+    const key = `${type.group}/${type.version}/${type.plural}${labelSelector ? `?labelSelector=${labelSelector}` : ""}${options.keepManagedFields ? "#managedFields" : ""}`;
     let informer = this.#informers.get(key);
     if (!informer) {
       const factory: InformerFactory =
-        this.#opts.informers ?? ((client, t, o) => createInformer(client, t, { ...o, logger: this.log }));
+        this.#opts.informers ??
+        (<U extends KubeObject>(client: Client, t: ResourceType, o: ManagerInformerOptions) =>
+          createInformer<U>(client, t, { ...o, logger: this.log }));
       informer = factory<KubeObject>(this.client, type, {
         ...(type.namespaced && this.watchNamespace ? { namespace: this.watchNamespace } : {}),
         ...(labelSelector ? { labelSelector } : {}),
+        ...(options.keepManagedFields ? {} : { transform: stripManagedFields }),
       });
       this.#informers.set(key, informer);
       if (this.#state === "starting" || this.#state === "running") void this.#startInformer(key, informer);

@@ -5,6 +5,8 @@ export interface InformerOptions {
   namespace?: string;
   /** --watch-label-selector (sharding). */
   labelSelector?: string;
+  /** (Capstan) What the cache keeps of each object: stripManagedFields unless the use asks for keepManagedFields. */
+  transform?: <T extends KubeObject>(obj: T) => T;
 }
 
 /** How a caller uses a managed informer (Manager.informer's options). */
@@ -14,6 +16,11 @@ export interface ManagedInformerUse {
    * another controller's kinds), which sharding labels do not select in Flux.
    */
   ignoreLabelSelector?: boolean;
+  /**
+   * (Capstan) Keep metadata.managedFields in the cached objects. By default the manager's informers drop them (see
+   * stripManagedFields): no reconciler reads field ownership from a cache, and they are much of a cached object.
+   */
+  keepManagedFields?: boolean;
 }
 
 /** Builds an informer for a kind; the manager shares one per (type, namespace). */

@@ -17,6 +17,24 @@ describe("WorkQueue", () => {
     q.done("a");
   });
 
+  it("Given a key added again while it waited / takeRequestedAt should name the latest add, once", async () => {
+    let now = 1000;
+    const q = new WorkQueue<string>({ now: () => now });
+    q.add("a");
+    now = 1100;
+    q.add("a"); // deduplicated, but an event newer than the first add: the hand-out answers it too
+    now = 1300;
+    expect(await q.get()).toBe("a");
+    expect(q.takeRequestedAt("a")).toBe(1100);
+    expect(q.takeRequestedAt("a")).toBeUndefined();
+    now = 1400;
+    q.add("a"); // while processing: it belongs to the next hand-out
+    q.done("a");
+    expect(await q.get()).toBe("a");
+    expect(q.takeRequestedAt("a")).toBe(1400);
+    q.done("a");
+  });
+
   it("Given a key added three times before a worker takes it, should hand it out once", async () => {
     const q = new WorkQueue<string>();
     q.add("a");

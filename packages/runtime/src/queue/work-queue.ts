@@ -28,6 +28,12 @@ export class WorkQueue<K = string> {
   readonly #addedAt = new Map<K, number>();
   /** Seconds each key being processed waited in the queue, for the reconcile's trace (takeWait). */
   readonly #waited = new Map<K, number>();
+  /**
+   * (Capstan) The clock reading of each key's latest add, deduplicated adds included: the newest event the next
+   * reconcile of the key answers. Moved to #requested when the key is handed out (takeRequestedAt).
+   */
+  readonly #lastAdd = new Map<K, number>();
+  readonly #requested = new Map<K, number>();
   readonly #waiting = new Map<K, { at: number; timer: NodeJS.Timeout }>();
   readonly #getters: ((key: K | undefined) => void)[] = [];
   readonly #drainers: (() => void)[] = [];
@@ -57,7 +63,9 @@ export class WorkQueue<K = string> {
   }
 
   add(key: K): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    if (this.#shuttingDown) return;
+    this.#lastAdd.set(key, this.#now());
+    if (this.#dirty.has(key)) return;
     this.#metrics.add();
     this.#dirty.add(key);
     this.#addedAt.set(key, this.#now());
@@ -114,11 +122,23 @@ export class WorkQueue<K = string> {
     return s;
   }
 
+  /**
+   * (Capstan) The clock reading (performance.now() unless the queue was given another clock) of the latest add of
+   * the key a worker now holds, deduplicated adds included: whatever happened before it is something this hand-out
+   * answers, so a result computed after it (a shared `git ls-remote`) is as fresh as one computed now. Read once.
+   */
+  takeRequestedAt(key: K): number | undefined {
+    const at = this.#requested.get(key);
+    this.#requested.delete(key);
+    return at;
+  }
+
   done(key: K): void {
     const started = this.#processing.get(key);
     if (started === undefined) return;
     this.#processing.delete(key);
     this.#waited.delete(key);
+    this.#requested.delete(key);
     this.#metrics.worked((this.#now() - started) / 1000);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#enqueue(key);
     if (this.#processing.size === 0) for (const d of this.#drainers.splice(0)) d();
@@ -154,6 +174,9 @@ export class WorkQueue<K = string> {
     this.#processing.set(key, now);
     const added = this.#addedAt.get(key);
     this.#addedAt.delete(key);
+    const last = this.#lastAdd.get(key);
+    this.#lastAdd.delete(key);
+    if (last !== undefined) this.#requested.set(key, last);
     if (added !== undefined) {
       this.#metrics.queued((now - added) / 1000);
       this.#waited.set(key, (now - added) / 1000);

@@ -92,7 +92,11 @@ export class Controller<T extends WithConditions = WithConditions, S = Record<st
         setActive(++active);
         try {
           const queueWaitSeconds = this.queue.takeWait(key);
-          return await handle(key, queueWaitSeconds === undefined ? {} : { queueWaitSeconds });
+          const requestedAt = this.queue.takeRequestedAt(key);
+          return await handle(key, {
+            ...(queueWaitSeconds === undefined ? {} : { queueWaitSeconds }),
+            ...(requestedAt === undefined ? {} : { requestedAt }),
+          });
         } finally {
           setActive(--active);
         }

@@ -35,6 +35,8 @@ export interface ReconcileDeps<T extends WithConditions> {
 export interface HandOut {
   /** Seconds the key waited in the queue (workqueue_queue_duration_seconds' observation). */
   queueWaitSeconds?: number;
+  /** (Capstan) performance.now() of the key's latest add (WorkQueue.takeRequestedAt). */
+  requestedAt?: number;
 }
 
 /** Turns a definition into the queue's handler: one reconcile of one key, Flux's shape (GUIDE.md §4). */
@@ -87,6 +89,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
       reconcileID,
       signal,
       trace,
+      ...(handOut?.requestedAt !== undefined ? { requestedAt: handOut.requestedAt } : {}),
       patchStatus: (o) =>
         trace.span("status", async () => wrote(key, await writeStatus(deps.client, o, deps.fieldManager, owned))),
     };

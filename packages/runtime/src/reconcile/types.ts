@@ -23,6 +23,13 @@ export interface ReconcileContext {
    * `traced(ctx, "fetch", fn)`. Absent on contexts built by hand (tests).
    */
   readonly trace?: ReconcileTrace;
+  /**
+   * (Capstan) performance.now() of the latest add of this object's key to the work queue: the newest event (watch
+   * event, requeue, webhook annotation) this reconcile answers. A result computed by another reconcile after this
+   * moment is as fresh as one computed now, so it may be shared (source-controller's ls-remote). Absent on contexts
+   * built by hand: then share nothing that finished before.
+   */
+  readonly requestedAt?: number;
 }
 
 /**

@@ -55,6 +55,28 @@ describe("GitCache", () => {
     expect(await cache.shared("k", work)).toBe(2);
   });
 
+  it("Given a finished listing / listing() should reuse it only for callers asked for before it started", async () => {
+    const cache = await newCache();
+    let runs = 0;
+    const work = async () => ++runs;
+    const askedBefore = performance.now();
+    expect(await cache.listing("k", askedBefore, work)).toBe(1);
+    // Asked for before the listing began: what it saw is as fresh as a new one.
+    expect(await cache.listing("k", askedBefore, work)).toBe(1);
+    // Asked for after it began (a webhook after a push): lists again.
+    expect(await cache.listing("k", performance.now() + 1, work)).toBe(2);
+    // No request time: only a running listing is shared, a finished one never.
+    expect(await cache.listing("k", undefined, work)).toBe(3);
+    expect(await cache.listing("other", askedBefore, work)).toBe(4);
+  });
+
+  it("Given a failed listing / listing() should not keep it", async () => {
+    const cache = await newCache();
+    const askedBefore = performance.now();
+    await expect(cache.listing("k", askedBefore, () => Promise.reject(new Error("down")))).rejects.toThrow("down");
+    expect(await cache.listing("k", askedBefore, async () => "up")).toBe("up");
+  });
+
   it("Given concurrent first users / should initialise one repository, and drop a broken one", async () => {
     const cache = await newCache();
     let inits = 0;

@@ -42,6 +42,8 @@ export class GitCache {
   readonly #secret = randomBytes(32);
   readonly #repos = new Map<string, CacheRepo>();
   readonly #inflight = new Map<string, Promise<unknown>>();
+  /** The latest listing per key, kept after it settles (successful ones only) for callers it is fresh enough for. */
+  readonly #listings = new Map<string, { startedAt: number; running: boolean; result: Promise<unknown> }>();
   readonly #options: Required<Omit<GitCacheOptions, "parent">> & { parent: string };
   #root: Promise<string> | undefined;
   #disposed = false;
@@ -73,6 +75,37 @@ export class GitCache {
     const p = fn().finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, p);
     return p;
+  }
+
+  /**
+   * (Capstan) A listing (ls-remote) of `key` shared by the reconciles it is fresh enough for: one that started at or
+   * after `notBefore` (the caller's ReconcileContext.requestedAt, the newest event it answers) is as fresh as one
+   * started now, running or finished. Without `notBefore` only a running one is shared (as shared() does). A failed
+   * listing is never kept. So N GitRepositories of one URL and credentials queued by one apply cost one ls-remote,
+   * while a webhook's or a requeue's reconcile always sees a listing that began after it was asked for.
+   */
+  listing<T>(key: string, notBefore: number | undefined, fn: () => Promise<T>): Promise<T> {
+    const last = this.#listings.get(key);
+    if (last && (notBefore === undefined ? last.running : last.startedAt >= notBefore)) {
+      return last.result as Promise<T>;
+    }
+    const entry = { startedAt: performance.now(), running: true, result: fn() as Promise<unknown> };
+    entry.result.then(
+      () => {
+        entry.running = false;
+      },
+      () => {
+        entry.running = false;
+        if (this.#listings.get(key) === entry) this.#listings.delete(key);
+      },
+    );
+    this.#listings.delete(key); // re-inserted last: the Map's order is the eviction order
+    this.#listings.set(key, entry);
+    for (const k of this.#listings.keys()) {
+      if (this.#listings.size <= this.#options.maxRepos) break;
+      this.#listings.delete(k);
+    }
+    return entry.result as Promise<T>;
   }
 
   /** The bare repository of `key`, held until release() (an evicted repository is never one in use). */
@@ -139,6 +172,7 @@ export class GitCache {
   async dispose(): Promise<void> {
     this.#disposed = true;
     this.#repos.clear();
+    this.#listings.clear();
     const root = await this.#root?.catch(() => undefined);
     if (root) await rm(root, { recursive: true, force: true });
   }

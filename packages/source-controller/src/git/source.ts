@@ -57,10 +57,11 @@ async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<
 
 /**
  * One `git ls-remote` (none for a pinned commit): the commit and revision the spec currently selects. With a cache,
- * concurrent calls for the same URL and credentials share one ls-remote (only while it runs: a later call lists again,
- * so a push is never hidden).
+ * calls for the same URL and credentials share one ls-remote: a running one, or (with `notBefore`, the caller's
+ * ReconcileContext.requestedAt) one that started after the caller was asked for, so a push announced before the
+ * request is never hidden (GitCache.listing).
  */
-export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal): Promise<ResolvedRef> {
+export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal, notBefore?: number): Promise<ResolvedRef> {
   const p = prepare(spec);
   const options = { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal };
   const cache = spec.cache;
@@ -68,9 +69,32 @@ export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal): Promis
     if (!cache) return resolveRemote(session, p.url, p.strategy, options);
     const key = `ls-remote:${cache.keyOf(p.url, p.auth, p.proxy)}`;
     return resolveRemote(session, p.url, p.strategy, options, () =>
-      cache.shared(key, () => listRemote(session, p.url, options)),
+      cache.listing(key, notBefore, () => listRemote(session, p.url, options)),
     );
   });
+}
+
+/**
+ * Whether fetchSource takes the object cache's path for this spec and resolved reference: named references only (a
+ * pinned commit may need a fetch of every branch); no submodules, no sparse checkout, no verification: those need a
+ * repository of their own.
+ */
+export function checksOutCached(spec: GitSourceSpec, target: ResolvedRef): boolean {
+  return Boolean(
+    spec.cache &&
+      !target.pinned &&
+      target.reference !== "" &&
+      !spec.recurseSubmodules &&
+      !spec.sparseCheckout?.length &&
+      !spec.needsRepository,
+  );
+}
+
+/** The GitCache key of the spec's URL, credentials and proxy (undefined without a cache). */
+export function cacheKeyOf(spec: GitSourceSpec): string | undefined {
+  if (!spec.cache) return undefined;
+  const p = prepare(spec);
+  return spec.cache.keyOf(p.url, p.auth, p.proxy);
 }
 
 /** Fetches the spec's reference into `dir` (which must not exist or be empty); resolves first unless given. */
@@ -88,11 +112,7 @@ export function fetchSource(
     if (signal) options.signal = signal;
     if (spec.sparseCheckout?.length) options.sparseCheckout = spec.sparseCheckout;
     const cache = spec.cache;
-    // Named references only (a pinned commit may need a fetch of every branch); no submodules, no sparse checkout,
-    // no verification: those need a repository of their own.
-    const cacheable =
-      cache && !target.pinned && target.reference !== "" && !options.recurseSubmodules && !options.sparseCheckout;
-    if (cacheable && !spec.needsRepository) {
+    if (cache && checksOutCached(spec, target)) {
       return checkoutCached(cache, cache.keyOf(p.url, p.auth, p.proxy), session, p.url, target, dir, options);
     }
     return checkoutResolved(session, p.url, target, dir, options);

@@ -4,6 +4,7 @@ import { GitRepositoryConditions as Condition, gitRepositoryNegativeConditions, 
 import { namedStep, objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import type { GitCache } from "../git/cache.js";
 import type { Storage } from "../storage/storage.js";
+import { ArtifactShare } from "./share.js";
 import { type GitRepoState, type GitRepositoryObject, newState } from "./state.js";
 import { reconcileArtifact, reconcileInclude, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
 
@@ -31,7 +32,7 @@ export function gitRepositoryReconciler(
     storage: options.storage,
     requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
     ...(options.artifactMaxSize ? { artifactMaxSize: options.artifactMaxSize } : {}),
-    ...(options.gitCache ? { gitCache: options.gitCache } : {}),
+    ...(options.gitCache ? { gitCache: options.gitCache, artifactShare: new ArtifactShare() } : {}),
   };
   return {
     name: "gitrepository",

@@ -3,6 +3,7 @@ import type { Artifact, GitRepository, GitRepositoryInclude } from "@capstan/api
 import type { WithConditions } from "@capstan/runtime";
 import type { CheckoutResult } from "../git/checkout.js";
 import type { ResolvedRef } from "../git/remote.js";
+import type { SharedArtifact } from "./share.js";
 
 export type GitRepositoryObject = GitRepository & WithConditions;
 
@@ -21,6 +22,10 @@ export interface GitRepoState {
   previousDigest?: string;
   /** The remote revision and content settings match the stored artifact: nothing to fetch or build. */
   upToDate: boolean;
+  /** (Capstan) Another GitRepository's identical archive, already linked at `path` (this object's own): no checkout. */
+  linked?: SharedArtifact;
+  /** (Capstan) This reconcile builds an archive others may share: ends that build (share.ts), at the latest at pass end. */
+  endShare?: (result?: SharedArtifact) => void;
 }
 
 export const newState = (): GitRepoState => ({ includes: [], upToDate: false });

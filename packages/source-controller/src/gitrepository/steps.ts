@@ -16,17 +16,19 @@ import {
   removeCondition,
   type Step,
   specDuration,
+  traced,
   WaitingError,
 } from "@capstan/runtime";
 import type { GitCache } from "../git/cache.js";
 import { shortMessage } from "../git/revision.js";
 import type { GitSourceSpec } from "../git/source.js";
-import { fetchSource, resolveSource } from "../git/source.js";
+import { cacheKeyOf, checksOutCached, fetchSource, resolveSource } from "../git/source.js";
 import { loadIgnoreMatcher } from "../storage/ignore.js";
 import { copyArtifactToPath } from "../storage/include.js";
 import type { Storage } from "../storage/storage.js";
 import { normalizeMode, verifyCheckout } from "../verify/verify.js";
 import { readSecret } from "./secrets.js";
+import { ArtifactShare } from "./share.js";
 import { contentConfigUnchanged, type GitRepoState, type GitRepositoryObject, normalizeIncludes } from "./state.js";
 
 export interface StepDeps {
@@ -37,6 +39,8 @@ export interface StepDeps {
   requeueDependencyMs: number;
   /** (Capstan) Shares ls-remote, fetches and objects between GitRepositories of one URL and credentials. */
   gitCache?: GitCache;
+  /** (Capstan) One archive for GitRepositories of identical content (share.ts); used with gitCache. */
+  artifactShare?: ArtifactShare;
 }
 
 type GitStep = Step<GitRepositoryObject, GitRepoState>;
@@ -153,7 +157,7 @@ export function reconcileSource(deps: StepDeps): GitStep {
     let spec: GitSourceSpec;
     try {
       spec = await sourceSpec(ctx, obj, deps);
-      state.resolved = await resolveSource(spec, ctx.signal);
+      state.resolved = await resolveSource(spec, ctx.signal, ctx.requestedAt);
     } catch (err) {
       throw ReconcileError.wrap(err, "failed to checkout and determine revision");
     }
@@ -173,6 +177,19 @@ export function reconcileSource(deps: StepDeps): GitStep {
       markTrue(obj, Condition.ArtifactOutdated, GitRepositoryReasons.NewRevision, message);
       markReconciling(obj, Reasons.Progressing, `building artifact: ${message}`);
     }
+    const shareKey = shareKeyOf(deps, spec, obj, state);
+    if (shareKey && deps.artifactShare) {
+      const share = deps.artifactShare;
+      const dest = deps.storage.artifactPath(identity(obj), `${resolved.commit}.tar.gz`);
+      const linked = await traced(ctx, "share", () => share.linkTo(shareKey, deps.storage, dest));
+      if (linked) {
+        state.linked = { ...linked, path: dest };
+        removeCondition(obj, Condition.FetchFailed);
+        await verify(ctx, obj, state);
+        return;
+      }
+      state.endShare = share.begin(shareKey);
+    }
     state.tmp = await mkdtemp(join(tmpdir(), "capstan-gitrepository-"));
     try {
       state.checkout = await fetchSource(spec, join(state.tmp, "checkout"), resolved, ctx.signal);
@@ -182,6 +199,19 @@ export function reconcileSource(deps: StepDeps): GitStep {
     removeCondition(obj, Condition.FetchFailed);
     await verify(ctx, obj, state);
   };
+}
+
+/** The ArtifactShare key when this reconcile's archive may be shared (share.ts), else undefined. */
+function shareKeyOf(
+  deps: StepDeps,
+  spec: GitSourceSpec,
+  obj: GitRepositoryObject,
+  state: GitRepoState,
+): string | undefined {
+  const resolved = state.resolved;
+  if (!deps.artifactShare || !resolved || state.includes.length > 0 || !checksOutCached(spec, resolved)) return;
+  const cacheKey = cacheKeyOf(spec);
+  return cacheKey ? ArtifactShare.key(cacheKey, resolved.commit, obj.spec.ignore) : undefined;
 }
 
 async function verify(ctx: Parameters<GitStep>[0], obj: GitRepositoryObject, state: GitRepoState): Promise<void> {
@@ -237,23 +267,8 @@ export function reconcileArtifact(deps: StepDeps): GitStep {
       await deps.storage.garbageCollect(identity(obj), artifact.path).catch(() => undefined);
       return;
     }
-    const checkout = state.checkout;
-    // The source step either found the artifact up to date or left a checkout (or threw): unreachable otherwise.
-    if (!checkout) {
-      throw new ReconcileError("no checkout to build an artifact from", { reason: Reasons.ReconciliationFailed });
-    }
-    const path = deps.storage.artifactPath(identity(obj), `${checkout.commit}.tar.gz`);
-    let result: { digest: string; size: number };
-    try {
-      const matcher = await loadIgnoreMatcher(checkout.dir, obj.spec.ignore);
-      const options = {
-        exclude: (p: string, isDir: boolean) => matcher.ignores(p, isDir),
-        ...(deps.artifactMaxSize ? { maxSize: deps.artifactMaxSize } : {}),
-      };
-      result = await deps.storage.archive(path, checkout.dir, options);
-    } catch (err) {
-      throw ReconcileError.wrap(err, "failed to build artifact");
-    }
+    const built = state.linked ? linkedArtifact(state) : await buildArtifact(deps, obj, state);
+    const { path, result, checkout } = built;
     removeCondition(obj, Condition.StorageOperationFailed);
     obj.status ??= {};
     obj.status.artifact = {
@@ -285,6 +300,49 @@ export function reconcileArtifact(deps: StepDeps): GitStep {
   };
 }
 
+interface Built {
+  path: string;
+  result: { digest: string; size: number };
+  checkout: { revision: string; subject: string };
+}
+
+/** The artifact another GitRepository built, linked at this object's path by the source step. */
+function linkedArtifact(state: GitRepoState): Built {
+  const linked = state.linked as NonNullable<GitRepoState["linked"]>;
+  const revision = state.resolved?.revision ?? "";
+  return {
+    path: linked.path,
+    result: { digest: linked.digest, size: linked.size },
+    checkout: { revision, subject: linked.subject },
+  };
+}
+
+/** Archives the checkout into this object's artifact path, and offers it to identical GitRepositories. */
+async function buildArtifact(deps: StepDeps, obj: GitRepositoryObject, state: GitRepoState): Promise<Built> {
+  const checkout = state.checkout;
+  // The source step either found the artifact up to date, linked one, or left a checkout (or threw).
+  if (!checkout) {
+    throw new ReconcileError("no checkout to build an artifact from", { reason: Reasons.ReconciliationFailed });
+  }
+  const path = deps.storage.artifactPath(identity(obj), `${checkout.commit}.tar.gz`);
+  let result: { digest: string; size: number };
+  try {
+    const matcher = await loadIgnoreMatcher(checkout.dir, obj.spec.ignore);
+    const options = {
+      exclude: (p: string, isDir: boolean) => matcher.ignores(p, isDir),
+      ...(deps.artifactMaxSize ? { maxSize: deps.artifactMaxSize } : {}),
+    };
+    result = await deps.storage.archive(path, checkout.dir, options);
+  } catch (err) {
+    throw ReconcileError.wrap(err, "failed to build artifact");
+  }
+  // Shared only if what was checked out is the commit the share key names (the ref may have moved since ls-remote).
+  if (checkout.commit === state.resolved?.commit) {
+    state.endShare?.({ path, ...result, commit: checkout.commit, subject: checkout.subject });
+  }
+  return { path, result, checkout };
+}
+
 function recordObserved(obj: GitRepositoryObject, state: GitRepoState): void {
   obj.status ??= {};
   const status = obj.status;
@@ -303,5 +361,7 @@ function recordObserved(obj: GitRepositoryObject, state: GitRepoState): void {
 
 /** The end-of-pass hook: the scratch directory of this pass goes, whatever the steps did. */
 export async function removeScratch(state: GitRepoState): Promise<void> {
+  // A build announced to the share and not finished (failed, interrupted): the GitRepositories waiting build their own.
+  state.endShare?.();
   if (state.tmp) await rm(state.tmp, { recursive: true, force: true });
 }

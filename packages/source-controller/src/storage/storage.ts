@@ -4,8 +4,8 @@
 
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readdir, rm, stat } from "node:fs/promises";
-import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { copyFile, link, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { GitRepositoryConditions, GitRepositoryReasons } from "@capstan/api";
 import { SourceError, StorageError } from "../errors.js";
@@ -145,6 +145,30 @@ export class Storage {
       return await archiveDirectory(dir, dest, options);
     } catch (err) {
       throw storageError(GitRepositoryReasons.ArchiveOperationFailed, "write artifact to storage", err);
+    }
+  }
+
+  /**
+   * (Capstan) Makes `to` the same bytes as the stored artifact `from`, atomically: a hard link (a copy where the file
+   * system refuses links) under a temporary name, renamed into place. For GitRepositories that share one archive.
+   */
+  async link(from: string, to: string): Promise<void> {
+    const src = this.localPath(from);
+    const dest = this.localPath(to);
+    const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${Date.now()}.link`);
+    try {
+      await mkdir(dirname(dest), { recursive: true });
+      try {
+        await link(src, tmp);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw err;
+        await copyFile(src, tmp);
+      }
+      await rename(tmp, dest);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw storageError(GitRepositoryReasons.ArchiveOperationFailed, "link shared artifact", err);
     }
   }
 

@@ -17,7 +17,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,6 +42,10 @@ const { values } = parseArgs({
     order: { type: "string", default: "flux,capstan" },
     window: { type: "string", default: "95" },
     "concurrent-ssa": { type: "string", default: "4" },
+    // debug adds Capstan's "reconcile trace" line (where each reconcile's time went) to the controller's log.
+    "log-level": { type: "string", default: "info" },
+    // Keep each side's controller log here (<dir>/<side>-<n>.log); the work directory is removed at the end.
+    "keep-logs": { type: "string" },
   },
 });
 const sizes = values.objects.split(",").map(Number);
@@ -177,7 +181,7 @@ async function startController(side: SideName, kubeconfig: string, dir: string):
   const common = [
     `--health-addr=127.0.0.1:${health}`,
     `--metrics-addr=127.0.0.1:${metrics}`,
-    "--log-level=info",
+    `--log-level=${values["log-level"]}`,
     "--log-encoding=json",
     "--watch-all-namespaces=true",
     `--concurrent-ssa=${values["concurrent-ssa"]}`,
@@ -357,6 +361,10 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
     throw new Error(`${side}/${n}: ${(err as Error).message}\n${running?.tail() ?? ""}`, { cause: err });
   } finally {
     if (running) await stopController(running.child);
+    if (values["keep-logs"]) {
+      await mkdir(values["keep-logs"], { recursive: true });
+      await copyFile(join(dir, "controller.log"), join(values["keep-logs"], `${side}-${n}.log`)).catch(() => {});
+    }
     await served.close();
     client.close();
     await plane.stop();

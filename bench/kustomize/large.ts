@@ -17,7 +17,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,6 +42,10 @@ const { values } = parseArgs({
     order: { type: "string", default: "flux,capstan" },
     window: { type: "string", default: "95" },
     "concurrent-ssa": { type: "string", default: "4" },
+    // debug adds Capstan's "reconcile trace" line (where each reconcile's time went) to the controller's log.
+    "log-level": { type: "string", default: "info" },
+    // Keep each side's controller log here (<dir>/<side>-<n>.log); the work directory is removed at the end.
+    "keep-logs": { type: "string" },
   },
 });
 const sizes = values.objects.split(",").map(Number);
@@ -60,8 +64,10 @@ const counted = new Set(["configmaps", "kustomizations", "gitrepositories", "eve
 interface Result {
   createSeconds: number;
   createRequests: number;
+  createCpu: number;
   fullSeconds: number;
   fullRequests: number;
+  fullCpu: number;
   windowReconciles: number;
   windowRequests: number;
   windowCpu: number;
@@ -177,7 +183,7 @@ async function startController(side: SideName, kubeconfig: string, dir: string):
   const common = [
     `--health-addr=127.0.0.1:${health}`,
     `--metrics-addr=127.0.0.1:${metrics}`,
-    "--log-level=info",
+    `--log-level=${values["log-level"]}`,
     "--log-encoding=json",
     "--watch-all-namespaces=true",
     `--concurrent-ssa=${values["concurrent-ssa"]}`,
@@ -294,7 +300,10 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
     );
     running = await startController(side, plane.kubeconfig, dir);
     const pid = running.child.pid ?? -1;
-    const timeoutMs = Math.max(300_000, n * 300);
+    // kustomize's build time grows faster than the object count (5,000 ConfigMaps take minutes of CPU on either side,
+    // in Flux's process or in Capstan's kustomize child): spec.timeout grows with the size, the same on both sides.
+    const specTimeoutMinutes = Math.max(10, Math.ceil(n / 100));
+    const timeoutMs = (specTimeoutMinutes + 10) * 60_000;
     const revision = served.artifact.revision;
     const ks = (interval: string): KubeObject => ({
       apiVersion: ksRef.apiVersion,
@@ -302,7 +311,7 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
       metadata: { name: ksRef.name, namespace },
       spec: {
         interval,
-        timeout: "10m",
+        timeout: `${specTimeoutMinutes}m`,
         prune: true,
         path: "./",
         targetNamespace: namespace,
@@ -312,19 +321,23 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
 
     log(`${side}/${n}: first apply`);
     let r0 = await apiRequests(plane.kubeconfig);
+    let cpu0 = await cpuSeconds(pid);
     let t0 = performance.now();
     await client.apply(ks("60m"), { fieldManager: "bench" });
     const createSeconds = ((await until(client, "first apply", readyAt(revision), timeoutMs)) - t0) / 1000;
     const createRequests = (await apiRequests(plane.kubeconfig)) - r0;
+    const createCpu = (await cpuSeconds(pid)) - cpu0;
     log(`${side}/${n}: Ready in ${createSeconds.toFixed(1)} s, ${createRequests} requests; full reconcile`);
 
     const token = `bench-${Date.now()}`;
     r0 = await apiRequests(plane.kubeconfig);
+    cpu0 = await cpuSeconds(pid);
     t0 = performance.now();
     await client.mergePatch(ksRef, { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": token } } });
     const handled = (k: Ks) => k.status?.lastHandledReconcileAt === token && readyAt(revision)(k);
     const fullSeconds = ((await until(client, "full reconcile", handled, timeoutMs)) - t0) / 1000;
     const fullRequests = (await apiRequests(plane.kubeconfig)) - r0;
+    const fullCpu = (await cpuSeconds(pid)) - cpu0;
     log(`${side}/${n}: full reconcile ${fullSeconds.toFixed(1)} s, ${fullRequests} requests; no-op window`);
 
     // interval 30s: a spec change (generation 2) reconciles once; the window starts when it is done.
@@ -344,8 +357,10 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
     const result: Result = {
       createSeconds,
       createRequests,
+      createCpu,
       fullSeconds,
       fullRequests,
+      fullCpu,
       windowReconciles: w1 - w0,
       windowRequests: q1 - q0,
       windowCpu: c1 - c0,
@@ -357,6 +372,10 @@ async function measure(side: SideName, n: number, work: string): Promise<Result>
     throw new Error(`${side}/${n}: ${(err as Error).message}\n${running?.tail() ?? ""}`, { cause: err });
   } finally {
     if (running) await stopController(running.child);
+    if (values["keep-logs"]) {
+      await mkdir(values["keep-logs"], { recursive: true });
+      await copyFile(join(dir, "controller.log"), join(values["keep-logs"], `${side}-${n}.log`)).catch(() => {});
+    }
     await served.close();
     client.close();
     await plane.stop();
@@ -391,8 +410,18 @@ for (const n of sizes) {
   const per = (pick: (r: Result) => number) => (r: Result) => pick(r) / Math.max(1, r.windowReconciles);
   row("first apply → Ready", (r) => r.createSeconds, s);
   row("API requests, first apply", (r) => r.createRequests, k);
+  row(
+    "controller CPU s, first apply",
+    (r) => r.createCpu,
+    (x) => x.toFixed(1),
+  );
   row("full reconcile of the unchanged set (requestedAt) → Ready", (r) => r.fullSeconds, s);
   row("API requests, full reconcile", (r) => r.fullRequests, k);
+  row(
+    "controller CPU s, full reconcile",
+    (r) => r.fullCpu,
+    (x) => x.toFixed(1),
+  );
   row("reconciles in the no-op window", (r) => r.windowReconciles, k);
   row(
     "API requests per no-op reconcile (window)",

@@ -168,6 +168,44 @@ describe("ApplyEngine (apply/engine.ts) against a real kube-apiserver", () => {
     expect(await client.get(refOf(off!))).toBeUndefined();
   });
 
+  it("Given new objects, should dry-run and create them without reading them first; existing ones are read once", async () => {
+    const counts = new Map<string, number>();
+    const counting = new KubeClient({
+      kubeconfigPath: testKubeconfigPath(inject("capstanKubeconfig")),
+      onRequest: (r) => counts.set(`${r.verb} ${r.resource}`, (counts.get(`${r.verb} ${r.resource}`) ?? 0) + 1),
+    });
+    try {
+      const counted = new ApplyEngine({ client: counting, fieldManager, ownerLabels: KustomizeLabels });
+      const objects = owned([configMap("lean-1", { a: "1" }), configMap("lean-2", { a: "1" })]);
+      const created = await counted.applyAllStaged(objects, opts());
+      expect(created.map((e) => e.action)).toEqual(["created", "created"]);
+      // A dry-run and an apply each, no read of objects that are not there.
+      expect(counts.get("get configmaps") ?? 0).toBe(0);
+      expect(counts.get("apply configmaps")).toBe(4);
+      counts.clear();
+      const changed = owned([configMap("lean-1", { a: "1" }), configMap("lean-2", { a: "2" })]);
+      expect((await counted.applyAllStaged(changed, opts())).map((e) => e.action)).toEqual(["unchanged", "configured"]);
+      // Existing objects: a dry-run and a read each, an apply for the changed one.
+      expect(counts.get("get configmaps")).toBe(2);
+      expect(counts.get("apply configmaps")).toBe(3);
+      expect((await client.get(refOf(changed[1]!)))?.data).toEqual({ a: "2" });
+    } finally {
+      counting.close();
+    }
+  });
+
+  it("Given a live object marked reconcile: disabled whose dry-run fails, should skip it rather than fail", async () => {
+    const [held] = owned([configMap("held", { a: "1" }, { immutable: true })]);
+    await engine.applyAllStaged([held!], opts());
+    await client.mergePatch(refOf(held!), {
+      metadata: { annotations: { "kustomize.toolkit.fluxcd.io/reconcile": "disabled" } },
+    });
+    // An immutable ConfigMap's data cannot change: the dry-run fails, but the live mark leaves the object alone.
+    const result = await engine.applyAllStaged([{ ...held!, data: { a: "2" } }], opts());
+    expect(result.map((e) => e.action)).toEqual(["skipped"]);
+    expect((await client.get(refOf(held!)))?.data).toEqual({ a: "1" });
+  });
+
   it("Given a CRD and its custom resource in one set, should apply the CRD first and wait until it is Established", async () => {
     const plural = `widgets${randomBytes(3).toString("hex")}`;
     const group = "test.capstan.dev";

@@ -23,6 +23,8 @@ export interface ApplyInput {
   shortcut: ApplyShortcut | undefined;
   /** Logs that the apply was skipped. */
   skipped(objects: number): void;
+  /** A part of the apply as a span of the reconcile trace (the runtime's `traced` over the reconcile's context). */
+  span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
 }
 
 const { exclusionSelector, ifNotPresentSelector } = kustomizeApplyOptions("", {});
@@ -69,9 +71,12 @@ async function applyAll(input: ApplyInput): Promise<ChangeSetEntry[]> {
         timeoutMs: input.timeoutMs,
       }),
       beforeWrite: () => {
-        intent ??= recordIntent(obj, rendered.objects, input.progress);
+        intent ??= input.span
+          ? input.span("apply.intent", () => recordIntent(obj, rendered.objects, input.progress))
+          : recordIntent(obj, rendered.objects, input.progress);
         return intent;
       },
+      ...(input.span ? { span: input.span } : {}),
     });
   } catch (cause) {
     const done = cause instanceof ApplySetError ? changeLog(cause.changeSet) : "";

@@ -151,7 +151,12 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
       sourceDir: dir,
       path: spec.path,
       overlay: spec,
-      kustomize: { binary: deps.kustomizeBinary, timeoutMs: input.timeoutMs, signal: ctx.signal },
+      kustomize: {
+        binary: deps.kustomizeBinary,
+        timeoutMs: input.timeoutMs,
+        signal: ctx.signal,
+        span: (name, fn) => traced(ctx, name, fn),
+      },
       ...(deps.scratchDir ? { scratchDir: deps.scratchDir } : {}),
       ...(decryption
         ? { prepare: (root: string, dir: string) => decryptSources(root, dir, decryption.sops, decryption.keys) }

@@ -16,6 +16,7 @@ import {
   StallingError,
   type Step,
   type StepsOutcome,
+  traced,
 } from "@capstan/runtime";
 import { changeLog } from "../apply/changeset.js";
 import type { ApplyEngine } from "../apply/engine.js";
@@ -200,6 +201,7 @@ export function apply(deps: StepDeps): KustomizationStep {
       progress,
       shortcut: deps.shortcut,
       skipped: (objects) => ctx.log.debug({ objects }, "apply skipped: same objects, no drift seen by the watch"),
+      span: (name, fn) => traced(ctx, name, fn),
     });
     event(ctx, obj, source, changeLog(state.applied.changeSet));
   };

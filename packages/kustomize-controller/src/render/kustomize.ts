@@ -16,6 +16,8 @@ export interface KustomizeOptions {
   signal?: AbortSignal;
   /** How the build path is named in messages (spec.path); the directory's base name by default. */
   label?: string;
+  /** Runs a part of the build as a span of the reconcile trace: `kustomize` (the child process), `parse` (its output). */
+  span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
 }
 
 /**
@@ -91,9 +93,10 @@ export async function kustomizeBuild(dir: string, options: KustomizeOptions): Pr
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
+  const span = options.span ?? ((_name, fn) => fn());
   let stdout: string;
   try {
-    stdout = (await subprocess).stdout;
+    stdout = (await span("kustomize", async () => await subprocess)).stdout;
   } catch (cause) {
     if (timedOut) throw await timeoutError(dir, timeoutMs, options.label, cause);
     if (options.signal?.aborted)
@@ -113,7 +116,7 @@ export async function kustomizeBuild(dir: string, options: KustomizeOptions): Pr
       liveGroups.delete(pid);
     }
   }
-  return parseManifests(stdout, "kustomize output");
+  return span("parse", async () => parseManifests(stdout, "kustomize output"));
 }
 
 /**

@@ -341,7 +341,7 @@ describe("receiver server under a path-guessing flood", () => {
   });
 
   it("Given stalled bodies holding the byte budget / should answer 503 with Retry-After to what would not fit, and serve what does", async () => {
-    const { backend } = await setup(undefined, 2_000, 4096);
+    const { backend } = await setup(undefined, 5_000, 4096);
     const path = backend.add(receiver("generic"));
     const address = server?.address() ?? "";
     const [host, port] = [
@@ -369,19 +369,24 @@ describe("receiver server under a path-guessing flood", () => {
       return new Promise<void>((resolve) => socket.on("close", () => resolve()));
     });
     try {
-      const large = JSON.stringify({ pad: "x".repeat(1000) });
-      let refused: { status: number; retryAfter: unknown } | undefined;
-      for (let i = 0; i < 200 && !refused; i++) {
-        const r = await send(large);
-        if (r.status === 503) refused = r;
-        else await new Promise((resolve) => setTimeout(resolve, 10));
+      // Wait until the server holds both stalled bodies: only then is the budget's state known.
+      for (let i = 0; i < 3_000 && server?.bufferedBytes() !== 3_600; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      expect(refused?.retryAfter).toBe("1");
+      expect(server?.bufferedBytes()).toBe(3_600);
+      const large = JSON.stringify({ pad: "x".repeat(1000) });
+      const refused = await send(large);
+      expect(refused.status).toBe(503);
+      expect(refused.retryAfter).toBe("1");
       const served = backend.annotated.length;
       expect((await send("{}")).status).toBe(200);
       expect(backend.annotated).toHaveLength(served + 1);
       // The server drops the stalled bodies at the request timeout; their bytes return to the budget.
       await Promise.all(closed);
+      for (let i = 0; i < 3_000 && server?.bufferedBytes() !== 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(server?.bufferedBytes()).toBe(0);
       expect((await send(large)).status).toBe(200);
     } finally {
       for (const s of slow) s.destroy();

@@ -42,12 +42,17 @@ export class ByteBudget {
   release(n: number): void {
     this.used -= n;
   }
+  get held(): number {
+    return this.used;
+  }
 }
 
 export interface ReceiverServer {
   readonly server: Server;
   /** host:port actually bound (port 0 resolved). */
   address(): string;
+  /** Body bytes the requests in flight hold now, out of maxBufferedBytes. */
+  bufferedBytes(): number;
   close(): Promise<void>;
 }
 
@@ -178,6 +183,7 @@ export async function startReceiverServer(
   });
   return {
     server,
+    bufferedBytes: () => budget.held,
     address() {
       const a = server.address() as AddressInfo;
       return a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;

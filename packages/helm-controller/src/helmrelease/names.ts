@@ -17,12 +17,12 @@ export function releaseNamespaceOf(obj: HelmReleaseObject): string {
 }
 
 /**
- * Where the release is stored. Helm's CLI stores a release in the namespace it installs to, so Capstan stores it
- * there (spec.storageNamespace must equal it when set); Flux's default, the HelmRelease's namespace, differs only
- * with spec.targetNamespace (a documented difference).
+ * Where the release is stored: spec.storageNamespace, else the release namespace. Flux's default is the HelmRelease's
+ * namespace, which differs only with spec.targetNamespace (a documented difference: Capstan keeps helm's CLI default
+ * so `helm ls -n <targetNamespace>` finds releases made before storageNamespace was served).
  */
 export function storageNamespaceOf(obj: HelmReleaseObject): string {
-  return releaseNamespaceOf(obj);
+  return obj.spec.storageNamespace || releaseNamespaceOf(obj);
 }
 
 /** The HelmChart spec.chart creates: `<namespace>-<name>` in the source's namespace. */

@@ -11,10 +11,11 @@ import {
   watch,
 } from "@capstan/runtime";
 import { HelmSession, uninstallArgs } from "../helm/actions.js";
-import { listReleases, ReleaseStatus, releaseId } from "../helm/release.js";
+import { ReleaseStatus, releaseId } from "../helm/release.js";
+import { ReleaseStorage } from "../helm/storage.js";
 import { deleteHelmChart } from "./chart-source.js";
 import { chartId } from "./history.js";
-import { helmChartRefOf, releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { helmChartRefOf, releaseNameOf, releaseNamespaceOf, storageNamespaceOf } from "./names.js";
 import { ociRepositoryWatch } from "./oci-source.js";
 import { endOfPass, helmReleaseSteps, type StepDeps } from "./steps.js";
 import { targetFor } from "./target.js";
@@ -32,7 +33,8 @@ async function finalize(deps: StepDeps, ctx: ReconcileContext, obj: HelmReleaseO
     const target = await targetFor(deps.target, obj, workDir);
     const name = releaseNameOf(obj);
     const namespace = releaseNamespaceOf(obj);
-    const latest = (await listReleases(target.client, namespace, name))[0];
+    const storage = new ReleaseStorage(target.client, name, namespace, storageNamespaceOf(obj));
+    const latest = (await storage.list())[0];
     if (latest && latest.info.status !== ReleaseStatus.Uninstalled) {
       const timeoutMs = timeoutOf(obj, "uninstall");
       const session = new HelmSession({
@@ -44,7 +46,7 @@ async function finalize(deps: StepDeps, ctx: ReconcileContext, obj: HelmReleaseO
         redact: [],
         signal: ctx.signal,
       });
-      await session.run(uninstallArgs(name, obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs);
+      await storage.around(() => session.run(uninstallArgs(name, obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs));
       ctx.events.event(
         obj,
         "Normal",

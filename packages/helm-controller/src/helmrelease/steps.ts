@@ -30,14 +30,8 @@ import {
 } from "../helm/actions.js";
 import { cleanMessage, HelmCommandError } from "../helm/cli.js";
 import { applyCrds, type CrdPolicy, crdObjects } from "../helm/crds.js";
-import {
-  configDigest,
-  type HelmReleaseRecord,
-  isPending,
-  listReleases,
-  ReleaseStatus,
-  releaseId,
-} from "../helm/release.js";
+import { configDigest, type HelmReleaseRecord, isPending, ReleaseStatus, releaseId } from "../helm/release.js";
+import { ReleaseStorage } from "../helm/storage.js";
 import {
   checkPostRenderers,
   type PostRendererFiles,
@@ -50,7 +44,8 @@ import { resolveChart } from "./chart-source.js";
 import { checkDependencies as checkDependsOn } from "./dependencies.js";
 import { checkDrift } from "./drift.js";
 import { chartId, historyOf } from "./history.js";
-import { releaseNameOf, releaseNamespaceOf } from "./names.js";
+import { releaseNameOf, releaseNamespaceOf, storageNamespaceOf } from "./names.js";
+import { uninstallPreviousTarget } from "./previous-target.js";
 import { shouldHandleForceRequest, shouldHandleResetRequest } from "./requests.js";
 import { type TargetOptions, targetFor } from "./target.js";
 import { checkDurations, timeoutOf } from "./timing.js";
@@ -76,13 +71,6 @@ type HelmReleaseStep = Step<HelmReleaseObject, State>;
 export function checkSpec(deps: StepDeps): HelmReleaseStep {
   return async (_ctx, obj) => {
     checkDurations(obj);
-    const ns = releaseNamespaceOf(obj);
-    if (obj.spec.storageNamespace && obj.spec.storageNamespace !== ns) {
-      throw new StallingError(
-        `spec.storageNamespace '${obj.spec.storageNamespace}' differs from the release namespace '${ns}': not supported yet (Capstan drives the helm CLI, which stores a release in the namespace it installs to)`,
-        { reason: HelmReleaseReasons.InitFailed },
-      );
-    }
     const badPostRenderers = checkPostRenderers(obj.spec.postRenderers);
     if (badPostRenderers) {
       throw new StallingError(`spec.postRenderers: ${badPostRenderers}`, { reason: HelmReleaseReasons.InitFailed });
@@ -158,19 +146,32 @@ export function pickTarget(deps: StepDeps): HelmReleaseStep {
   };
 }
 
-export const readRelease: HelmReleaseStep = async (_ctx, obj, state) => {
-  const target = need(state, "target");
-  try {
-    state.releases = await listReleases(target.client, releaseNamespaceOf(obj), releaseNameOf(obj));
-  } catch (cause) {
-    throw new ReconcileError(`failed to get last release revision: ${(cause as Error).message}`, {
-      reason: HelmReleaseReasons.GetLastReleaseFailed,
-      cause,
-    });
-  }
-  obj.status ??= {};
-  obj.status.storageNamespace = releaseNamespaceOf(obj);
-};
+export function readRelease(deps: StepDeps): HelmReleaseStep {
+  return async (ctx, obj, state) => {
+    const target = need(state, "target");
+    const storage = new ReleaseStorage(
+      target.client,
+      releaseNameOf(obj),
+      releaseNamespaceOf(obj),
+      storageNamespaceOf(obj),
+    );
+    state.storage = storage;
+    try {
+      // A new release name, release namespace or storage namespace: the release stored under the old ones is
+      // uninstalled first, as Flux does, and the new one installed.
+      await uninstallPreviousTarget(deps, ctx, obj, state);
+      state.releases = await storage.list();
+    } catch (cause) {
+      if (cause instanceof ReconcileError) throw cause;
+      throw new ReconcileError(`failed to get last release revision: ${(cause as Error).message}`, {
+        reason: HelmReleaseReasons.GetLastReleaseFailed,
+        cause,
+      });
+    }
+    obj.status ??= {};
+    obj.status.storageNamespace = storage.storageNamespace;
+  };
+}
 
 type ReleaseAction = "install" | "upgrade";
 
@@ -263,8 +264,13 @@ class Releaser {
   }
 
   async refresh(): Promise<HelmReleaseRecord | undefined> {
-    this.state.releases = await listReleases(need(this.state, "target").client, this.namespace, this.name);
+    this.state.releases = await need(this.state, "storage").list();
     return this.state.releases[0];
+  }
+
+  /** Runs a helm command of the release, its records checked out of spec.storageNamespace when that differs. */
+  private helm(args: string[], timeoutMs: number): Promise<string> {
+    return need(this.state, "storage").around(() => this.session.run(args, timeoutMs));
   }
 
   private event(type: "Normal" | "Warning", reason: string, message: string): void {
@@ -373,7 +379,7 @@ class Releaser {
     }
     // A release that only ever failed to install cannot be upgraded by helm: it is uninstalled and installed anew.
     if (onlyFailed)
-      await this.session.run(
+      await this.helm(
         uninstallArgs(this.name, {}, { timeoutMs: timeoutOf(obj, "uninstall") }),
         timeoutOf(obj, "uninstall"),
       );
@@ -386,7 +392,7 @@ class Releaser {
     const good = previousGood(this.releases, latest);
     if (good) await this.rollbackTo(good, false);
     else
-      await this.session.run(
+      await this.helm(
         uninstallArgs(this.name, {}, { timeoutMs: timeoutOf(this.obj, "uninstall") }),
         timeoutOf(this.obj, "uninstall"),
       );
@@ -484,7 +490,7 @@ class Releaser {
       return `failed to apply CustomResourceDefinitions: ${err.message}`;
     }
     try {
-      await this.session.run(
+      await this.helm(
         action === "install"
           ? installArgs(this.name, chartPath, valuesPath, obj.spec.install ?? {}, opts)
           : upgradeArgs(this.name, chartPath, valuesPath, obj.spec.upgrade ?? {}, opts),
@@ -530,7 +536,7 @@ class Releaser {
     const timeoutMs = timeoutOf(obj, "test");
     const rel = latest ? `${releaseId(latest)} with chart ${chartId(latest)}` : `${this.namespace}/${this.name}`;
     try {
-      await this.session.run(testArgs(this.name, obj.spec.test ?? {}, { timeoutMs }), timeoutMs);
+      await this.helm(testArgs(this.name, obj.spec.test ?? {}, { timeoutMs }), timeoutMs);
     } catch (err) {
       if (!(err instanceof HelmCommandError)) throw err;
       await this.refresh();
@@ -569,7 +575,7 @@ class Releaser {
     }
     const timeoutMs = timeoutOf(this.obj, "uninstall");
     try {
-      await this.session.run(uninstallArgs(this.name, this.obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs);
+      await this.helm(uninstallArgs(this.name, this.obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs);
     } catch (err) {
       if (!(err instanceof HelmCommandError)) throw err;
       const message = `Helm uninstall failed for release ${releaseId(latest)} with chart ${chartId(latest)}: ${err.message}`;
@@ -586,7 +592,7 @@ class Releaser {
   private async rollbackTo(good: HelmReleaseRecord, record: boolean): Promise<void> {
     const timeoutMs = timeoutOf(this.obj, "rollback");
     try {
-      await this.session.run(
+      await this.helm(
         rollbackArgs(this.name, good.version, this.obj.spec.rollback ?? {}, { timeoutMs, maxHistory: this.maxHistory }),
         timeoutMs,
       );
@@ -634,7 +640,7 @@ export function helmReleaseSteps(deps: StepDeps): HelmReleaseStep[] {
     resolveSource(deps),
     composeValuesStep,
     pickTarget(deps),
-    readRelease,
+    readRelease(deps),
     release(deps),
   ];
 }

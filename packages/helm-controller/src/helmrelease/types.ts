@@ -4,6 +4,7 @@ import type { Client, WithConditions } from "@capstan/runtime";
 import type { ChartArtifact } from "../chart/fetch.js";
 import type { ClusterAccess } from "../helm/access.js";
 import type { HelmReleaseRecord } from "../helm/release.js";
+import type { ReleaseStorage } from "../helm/storage.js";
 
 export type HelmReleaseObject = HelmRelease & WithConditions;
 export type HelmChartObject = HelmChart & WithConditions;
@@ -23,6 +24,8 @@ export interface State {
   chart?: { artifact: ChartArtifact; helmChart: string };
   values?: { values: Record<string, unknown>; digest: string; secrets: string[] };
   target?: Target;
+  /** Where the release's records live (spec.storageNamespace). */
+  storage?: ReleaseStorage;
   /** Stored revisions of the release, newest first. */
   releases?: HelmReleaseRecord[];
 }

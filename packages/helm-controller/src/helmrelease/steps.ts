@@ -34,6 +34,8 @@ import { configDigest, type HelmReleaseRecord, isPending, ReleaseStatus, release
 import { ReleaseStorage } from "../helm/storage.js";
 import {
   checkPostRenderers,
+  commonMetadataDigest,
+  originLabels,
   type PostRendererFiles,
   postRenderersDigest,
   postRenderFailure,
@@ -281,11 +283,17 @@ class Releaser {
     });
   }
 
-  /** The post-renderer plugin for spec.postRenderers, written into the scratch directory; undefined without any. */
-  private async postRenderer(): Promise<PostRendererFiles | undefined> {
-    const prs = this.obj.spec.postRenderers ?? [];
-    if (prs.length === 0 || !this.deps.kustomizeBinary) return undefined;
-    return writePostRenderer(need(this.state, "workDir"), prs, this.deps.kustomizeBinary);
+  /**
+   * The post-renderer plugin, written into the scratch directory: spec.commonMetadata, spec.postRenderers and Flux's
+   * origin labels, so it runs for every install and upgrade.
+   */
+  private async postRenderer(): Promise<PostRendererFiles> {
+    const { metadata, spec } = this.obj;
+    const common = spec.commonMetadata;
+    return writePostRenderer(need(this.state, "workDir"), spec.postRenderers ?? [], this.deps.kustomizeBinary, {
+      ...(common ? { common } : {}),
+      origin: originLabels(metadata.name, metadata.namespace ?? "default"),
+    });
   }
 
   /** Downloads and verifies the chart into the scratch directory; writes the values file next to it. */
@@ -340,9 +348,11 @@ class Releaser {
 
     let latest = this.releases[0];
     if (latest && isPending(latest.info.status)) latest = await this.unlock(latest);
-    // New post-renderers change what is applied though chart and values did not: out of sync, as in Flux.
+    // New post-renderers or common metadata change what is applied though chart and values did not: out of sync,
+    // as in Flux.
     const postRenderersInSync =
-      postRenderersDigest(obj.spec.postRenderers) === (status.observedPostRenderersDigest ?? "");
+      postRenderersDigest(obj.spec.postRenderers) === (status.observedPostRenderersDigest ?? "") &&
+      commonMetadataDigest(obj.spec.commonMetadata) === (status.observedCommonMetadataDigest ?? "");
     if (
       latest &&
       latest.info.status !== ReleaseStatus.Uninstalled &&
@@ -481,7 +491,7 @@ class Releaser {
     const opts = {
       timeoutMs,
       maxHistory: this.maxHistory,
-      ...(postRenderer ? { postRenderer: postRenderer.name } : {}),
+      postRenderer: postRenderer.name,
     };
     try {
       await this.applyCrds(action, chartPath, timeoutMs);
@@ -500,7 +510,7 @@ class Releaser {
     } catch (err) {
       if (!(err instanceof HelmCommandError)) throw err;
       // Helm keeps a post-renderer's own words to itself; the runner left them in a file.
-      const why = postRenderer ? await postRenderFailure(postRenderer) : undefined;
+      const why = await postRenderFailure(postRenderer);
       if (!why) return err.message;
       return `${err.message}: ${cleanMessage(why, need(this.state, "workDir"), need(this.state, "values").secrets)}`;
     }
@@ -519,6 +529,9 @@ class Releaser {
     const prDigest = postRenderersDigest(obj.spec.postRenderers);
     if (prDigest) status.observedPostRenderersDigest = prDigest;
     else delete status.observedPostRenderersDigest;
+    const cmDigest = commonMetadataDigest(obj.spec.commonMetadata);
+    if (cmDigest) status.observedCommonMetadataDigest = cmDigest;
+    else delete status.observedCommonMetadataDigest;
     if (obj.spec.test?.enable) {
       const tested = await this.test(latest);
       if (!tested && !remediationOf(obj, action).ignoreTestFailures) return false;

@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { installArgs, upgradeArgs } from "../helm/actions.js";
-import { checkPostRenderers, kustomizationOf, postRenderersDigest, writePostRenderer } from "./plugin.js";
+import { checkPostRenderers, kustomizationOf, originLabels, postRenderersDigest, writePostRenderer } from "./plugin.js";
 
 const pr = {
   kustomize: {
@@ -54,7 +56,7 @@ describe("Given a HelmRelease's postRenderers", () => {
   it("should write a subprocess post-renderer plugin running the controller's own script with this Node", async () => {
     const dir = await mkdtemp(join(tmpdir(), "postrender-"));
     try {
-      const files = await writePostRenderer(dir, [pr], "/opt/kustomize");
+      const files = await writePostRenderer(dir, [pr], "/opt/kustomize", { origin: { a: "b" } });
       expect(files.name).toBe("capstan-postrender");
       const plugin = JSON.parse(await readFile(join(dir, ".plugins", "capstan-postrender", "plugin.yaml"), "utf8"));
       expect(plugin).toMatchObject({ apiVersion: "v1", type: "postrenderer/v1", runtime: "subprocess" });
@@ -62,6 +64,59 @@ describe("Given a HelmRelease's postRenderers", () => {
       const config = JSON.parse(await readFile(join(dir, "postrender", "config.json"), "utf8"));
       expect(config.kustomize).toBe("/opt/kustomize");
       expect(config.steps).toEqual([kustomizationOf(pr)]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Given a release's common metadata and origin labels and no post-renderers", () => {
+  it("should set them in every object's metadata only, keep helm's annotations and comments, without kustomize", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "postrender-"));
+    try {
+      await writePostRenderer(dir, [], undefined, {
+        common: { labels: { team: "a" }, annotations: { note: "x" } },
+        origin: originLabels("app", "apps"),
+      });
+      const manifest = [
+        "---",
+        "# Source: demo/templates/cm.yaml",
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: c",
+        "  annotations:",
+        "    postrenderer.helm.sh/postrender-filename: demo/templates/cm.yaml",
+        "  labels:",
+        "    team: old",
+        "---",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: {name: d}",
+        "spec:",
+        "  selector: {matchLabels: {app: d}}",
+        "  template: {metadata: {labels: {app: d}}}",
+        "",
+      ].join("\n");
+      const out = execFileSync(
+        process.execPath,
+        [join(dir, ".plugins", "capstan-postrender", "run.mjs"), join(dir, "postrender", "config.json")],
+        { input: manifest, encoding: "utf8" },
+      );
+      expect(out).toContain("# Source: demo/templates/cm.yaml");
+      const docs = parseAllDocuments(out).map((d) => d.toJS());
+      expect(docs).toHaveLength(2);
+      const labels = { team: "a", "helm.toolkit.fluxcd.io/name": "app", "helm.toolkit.fluxcd.io/namespace": "apps" };
+      expect(docs[0].metadata).toEqual({
+        name: "c",
+        labels,
+        annotations: { "postrenderer.helm.sh/postrender-filename": "demo/templates/cm.yaml", note: "x" },
+      });
+      expect(docs[1].metadata).toEqual({ name: "d", labels, annotations: { note: "x" } });
+      expect(docs[1].spec).toEqual({
+        selector: { matchLabels: { app: "d" } },
+        template: { metadata: { labels: { app: "d" } } },
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

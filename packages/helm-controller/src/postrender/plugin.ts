@@ -2,6 +2,11 @@
 // each with an optional target) and `images` run, in order, over the rendered manifests before helm installs or
 // upgrades, so the patched objects are what Helm applies and stores (`helm get manifest` shows them).
 //
+// Around them, as Flux's helm-controller builds its post-renderer chain: spec.commonMetadata's labels and annotations
+// are set on every object first, and Flux's origin labels `helm.toolkit.fluxcd.io/name` and `…/namespace` (the
+// HelmRelease's name and namespace) last, on every object of every release, with or without spec.postRenderers.
+// These two edit metadata only (not selectors or pod templates) and run in the script itself, without kustomize.
+//
 // Helm v4's post-renderers are plugins. For each pass the controller writes one into its own scratch directory:
 // plugin.yaml (type postrenderer/v1, runtime subprocess) whose command is this Node binary running a script the
 // controller writes next to it (RUNNER below, the controller's own code). The script runs the pinned kustomize once
@@ -11,7 +16,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PostRenderer } from "@capstan/api";
+import type { CommonMetadata, PostRenderer } from "@capstan/api";
 import { canonicalJson } from "../helm/release.js";
 
 /** The plugin's name (helm's --post-renderer). */
@@ -28,6 +33,23 @@ export const kustomizeTimeoutMs = 60_000;
 export function postRenderersDigest(prs: readonly PostRenderer[] | undefined): string {
   if (!prs || prs.length === 0) return "";
   return `sha256:${createHash("sha256").update(canonicalJson(prs)).digest("hex")}`;
+}
+
+/** Flux's observedCommonMetadataDigest: sha256 of spec.commonMetadata as canonical JSON; "" when there is none. */
+export function commonMetadataDigest(meta: CommonMetadata | undefined): string {
+  if (!meta) return "";
+  return `sha256:${createHash("sha256").update(canonicalJson(meta)).digest("hex")}`;
+}
+
+/** Labels Flux's helm-controller puts on every object of a release (its origin). */
+export function originLabels(name: string, namespace: string): Record<string, string> {
+  return { "helm.toolkit.fluxcd.io/name": name, "helm.toolkit.fluxcd.io/namespace": namespace };
+}
+
+/** Labels and annotations set on every object: spec.commonMetadata before the post-renderers, origin labels after. */
+export interface MetadataEdits {
+  common?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  origin: Record<string, string>;
 }
 
 /** Why a spec's post-renderers cannot be used, or undefined. */
@@ -73,6 +95,7 @@ const RUNNER = `import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const YAML = await import(config.yamlModule);
 function fail(message) {
   writeFileSync(config.errorFile, message.slice(-2048));
   process.stderr.write(message);
@@ -86,6 +109,27 @@ for await (const chunk of process.stdin) {
   chunks.push(chunk);
 }
 let manifest = Buffer.concat(chunks).toString("utf8");
+// Sets labels and annotations in every object's metadata (helm's own annotations, which it splits the output by, stay).
+function setMetadata(text, labels, annotations, what) {
+  try {
+    const docs = YAML.parseAllDocuments(text, { maxAliasCount: 100 });
+    const out = [];
+    for (const doc of docs) {
+      if (doc.errors.length > 0) throw doc.errors[0];
+      if (!YAML.isMap(doc.contents)) {
+        if (doc.contents !== null) out.push(doc.toString());
+        continue;
+      }
+      for (const [k, v] of Object.entries(labels ?? {})) doc.setIn(["metadata", "labels", k], v);
+      for (const [k, v] of Object.entries(annotations ?? {})) doc.setIn(["metadata", "annotations", k], v);
+      out.push(doc.toString());
+    }
+    return out.map((d) => (d.startsWith("---") ? d : "---\\n" + d)).join("");
+  } catch (err) {
+    fail(what + ": " + String(err.message ?? err).split("\\n")[0]);
+  }
+}
+if (config.common) manifest = setMetadata(manifest, config.common.labels, config.common.annotations, "commonMetadata");
 config.steps.forEach((kustomization, i) => {
   const dir = join(config.dir, "step-" + i);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -105,6 +149,7 @@ config.steps.forEach((kustomization, i) => {
     fail("post-renderer " + i + ": kustomize build failed: " + why.replaceAll(dir, ".").replace(/^Error: /, "").trim());
   }
 });
+manifest = setMetadata(manifest, config.origin, undefined, "origin labels");
 process.stdout.write(manifest);
 `;
 
@@ -122,9 +167,11 @@ export interface PostRendererFiles {
 export async function writePostRenderer(
   workDir: string,
   prs: readonly PostRenderer[],
-  kustomizeBinary: string,
+  kustomizeBinary: string | undefined,
+  edits: MetadataEdits,
   nodeBinary = process.execPath,
 ): Promise<PostRendererFiles> {
+  if (prs.length > 0 && !kustomizeBinary) throw new Error("post-renderers need the kustomize binary");
   const pluginDir = join(workDir, ".plugins", pluginName);
   const dir = join(workDir, "postrender");
   await mkdir(pluginDir, { recursive: true, mode: 0o700 });
@@ -136,7 +183,10 @@ export async function writePostRenderer(
   await writeFile(
     configPath,
     JSON.stringify({
-      kustomize: kustomizeBinary,
+      kustomize: kustomizeBinary ?? "",
+      yamlModule: import.meta.resolve("yaml"),
+      common: edits.common,
+      origin: edits.origin,
       dir,
       errorFile,
       maxBytes: maxManifestBytes,

@@ -11,6 +11,7 @@ import {
   parseInlineKubeconfig,
   ReconcileError,
   readSecret,
+  refuseConfigMapKubeconfig,
   SecretReadError,
   StallingError,
 } from "@capstan/runtime";
@@ -37,9 +38,7 @@ export async function targetFor(o: TargetOptions, obj: HelmReleaseObject, workDi
   let access = o.access;
   const kubeConfig = obj.spec.kubeConfig;
   if (kubeConfig?.configMapRef) {
-    throw new StallingError("spec.kubeConfig.configMapRef (workload identity) is not supported yet", {
-      reason: HelmReleaseReasons.InitFailed,
-    });
+    await refuseConfigMapKubeconfig(o.root, namespace, kubeConfig.configMapRef, HelmReleaseReasons.InitFailed);
   }
   if (kubeConfig?.secretRef) {
     const yaml = await kubeconfigText(o.root, namespace, kubeConfig.secretRef);

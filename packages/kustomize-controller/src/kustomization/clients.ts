@@ -9,6 +9,7 @@ import {
   KubeconfigRefusedError,
   ReconcileError,
   readSecret,
+  refuseConfigMapKubeconfig,
   type SecretObject,
   SecretReadError,
   StallingError,
@@ -42,9 +43,12 @@ export class ClientProvider {
     let base: ImpersonatingClient = this.options.root;
     const kubeConfig = obj.spec.kubeConfig;
     if (kubeConfig?.configMapRef) {
-      throw new StallingError("spec.kubeConfig.configMapRef (workload identity) is not supported yet", {
-        reason: KustomizationReasons.ReconciliationFailed,
-      });
+      await refuseConfigMapKubeconfig(
+        this.options.root,
+        namespace,
+        kubeConfig.configMapRef,
+        KustomizationReasons.ReconciliationFailed,
+      );
     }
     if (kubeConfig?.secretRef) base = await this.remoteClient(namespace, kubeConfig.secretRef);
     const account = obj.spec.serviceAccountName || this.options.defaultServiceAccount;

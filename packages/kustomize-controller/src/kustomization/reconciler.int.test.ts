@@ -67,13 +67,27 @@ describe("Kustomization reconciler", () => {
     expect(k.message).toContain(`dependency '${ns.name}/missing' is not ready`);
   });
 
-  it("Given decryption through cloud KMS or an unsupported source kind, should stall saying it is not supported", async () => {
+  it("Given decryption through cloud KMS, an unsupported source kind or a workload-identity kubeConfig, should stall saying it is not supported", async () => {
     const { h } = s;
     await h.kustomization("sops", { decryption: { provider: "sops", serviceAccountName: "kms" } });
     await h.kustomization("bucket", { sourceRef: { kind: "Bucket", name: "x" } });
+    await h.client.apply(
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "gke", namespace: s.ns.name },
+        data: { provider: "gcp", cluster: "projects/p/locations/l/clusters/c" },
+      },
+      { fieldManager: "test" },
+    );
+    await h.kustomization("remote", { kubeConfig: { configMapRef: { name: "gke" } } });
     for (const [name, text] of [
       ["sops", "spec.decryption.serviceAccountName (cloud KMS through workload identity) is not supported"],
       ["bucket", "source kind 'Bucket' is not supported yet"],
+      [
+        "remote",
+        `spec.kubeConfig.configMapRef: ConfigMap/${s.ns.name}/gke: provider 'gcp' authenticates through GCP Workload Identity (GKE) workload identity`,
+      ],
     ] as const) {
       const k = await eventually(
         async () => {

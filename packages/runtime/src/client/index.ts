@@ -21,6 +21,7 @@ export {
   parseInlineKubeconfig,
 } from "./inline-kubeconfig.js";
 export { type FlowControlLogger, type FlowControlState, KubeClient, type KubeClientOptions } from "./kube-client.js";
+export { refuseConfigMapKubeconfig } from "./kubeconfig-configmap.js";
 export { collectionPath, describeObject, formatApiVersion, objectPath, parseApiVersion } from "./paths.js";
 export { type RateLimiterOptions, TokenBucket } from "./rate-limiter.js";
 export type { Impersonation, RequestHook, RequestInfo } from "./transport.js";

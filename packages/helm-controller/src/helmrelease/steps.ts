@@ -361,16 +361,7 @@ class Releaser {
       !force
     ) {
       this.adopt(latest);
-      await checkDrift(
-        {
-          ctx: this.ctx,
-          obj,
-          client: need(this.state, "target").client,
-          helmBinary: this.deps.helmBinary,
-          event: (type, reason, message) => this.event(type, reason, message),
-        },
-        latest,
-      );
+      await this.checkDrift(latest);
       return;
     }
     const fresh = !latest || latest.info.status === ReleaseStatus.Uninstalled;
@@ -394,6 +385,24 @@ class Releaser {
         timeoutOf(obj, "uninstall"),
       );
     await this.attempt(action);
+    // As Flux's atomic release, which looks at the release state again after each action: the release just made is
+    // in sync, so its cluster state is checked for drift in the same pass (a hook or another controller may have
+    // changed what helm applied).
+    const released = this.releases[0];
+    if (released?.info.status === ReleaseStatus.Deployed) await this.checkDrift(released);
+  }
+
+  private checkDrift(latest: HelmReleaseRecord): Promise<void> {
+    return checkDrift(
+      {
+        ctx: this.ctx,
+        obj: this.obj,
+        client: need(this.state, "target").client,
+        helmBinary: this.deps.helmBinary,
+        event: (type, reason, message) => this.event(type, reason, message),
+      },
+      latest,
+    );
   }
 
   /** A release left pending (a helm killed mid-action) blocks every action: roll it back or uninstall it. */

@@ -3,42 +3,11 @@
 // are tenant input: a pattern that could backtrack without bound (a backreference, a repeated group that repeats) or
 // does not compile is refused when the spec is checked, before it ever runs.
 import type { IgnoreRule, Selector } from "@capstan/api";
-import { type KubeObject, unsafeRegex } from "@capstan/runtime";
-
-type Requirement = (labels: Record<string, string>) => boolean;
+import { type KubeObject, matchesLabelSelector, parseLabelSelector, unsafeRegex } from "@capstan/runtime";
 
 /** Largest number of ignore rules, and of paths per rule, accepted. */
 export const maxIgnoreRules = 100;
 export const maxIgnorePaths = 100;
-
-/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h` into predicates; throws on malformed input. */
-export function parseLabelSelector(selector: string): Requirement[] {
-  if (selector.length > 1024) throw new Error("selector longer than 1024 characters");
-  const parts = selector.match(/([^,(]+(\([^)]*\))?)/g) ?? [];
-  return parts
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p): Requirement => {
-      let m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(p);
-      if (m) {
-        const key = m[1] ?? "";
-        const values = new Set((m[3] ?? "").split(",").map((v) => v.trim()));
-        return m[2] === "in" ? (l) => values.has(l[key] ?? "\0") : (l) => !values.has(l[key] ?? "\0");
-      }
-      m = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(p);
-      if (m) {
-        const key = m[1] ?? "";
-        const value = m[3] ?? "";
-        return m[2] === "!=" ? (l) => l[key] !== value : (l) => l[key] === value;
-      }
-      m = /^(!?)([\w./-]+)$/.exec(p);
-      if (m) {
-        const key = m[2] ?? "";
-        return m[1] ? (l) => !(key in l) : (l) => key in l;
-      }
-      throw new Error(`invalid selector requirement '${p}'`);
-    });
-}
 
 function anchored(pattern: string): RegExp {
   const unsafe = unsafeRegex(pattern);
@@ -84,7 +53,7 @@ export function compileSelector(s: Selector | undefined): ObjectMatcher {
     if (!res.every(([key, re]) => re.test(fields[key] ?? ""))) return false;
     const l = obj.metadata.labels ?? {};
     const a = obj.metadata.annotations ?? {};
-    return labels.every((r) => r(l)) && annotations.every((r) => r(a));
+    return matchesLabelSelector(labels, l) && matchesLabelSelector(annotations, a);
   };
 }
 

@@ -1,4 +1,10 @@
 export {
+  type LabelRequirement,
+  matchesLabelSelector,
+  maxLabelSelectorLength,
+  parseLabelSelector,
+} from "./label-selector.js";
+export {
   Annotations,
   Conditions,
   type ConditionType,

@@ -48,13 +48,7 @@ describe("Given a release whose post-install hook changes one of its objects", (
     expect(detected?.message).toContain(
       `Cluster state of release ${s.ns.name}/hooked.v1 has drifted from the desired state:`,
     );
-    const cm = await s.h.client.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      name: "hooked-config",
-      namespace: s.ns.name,
-    });
-    expect(cm?.data?.message).toBe("desired");
+    expect((await s.h.configMapData("hooked-config"))?.message).toBe("desired");
     const hr = await eventually(
       async () => {
         const got = await s.h.getHelmRelease("hooked");

@@ -6,7 +6,8 @@ import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { conditionOf, demoChart, fileScenario } from "../testing/harness.js";
+import { demoChart, fileScenario } from "../testing/harness.js";
+import { readyAt } from "../testing/wait.js";
 
 const s = fileScenario("helm-metadata");
 
@@ -15,15 +16,7 @@ type Deployment = KubeObject & { spec: { template: { metadata: { labels?: Record
 const get = <T extends KubeObject>(kind: string, apiVersion: string, name: string) =>
   s.h.client.get<T>({ apiVersion, kind, name, namespace: s.ns.name });
 
-async function readyAt(name: string, version: number) {
-  return eventually(
-    async () => {
-      const hr = await s.h.getHelmRelease(name);
-      return conditionOf(hr, "Ready")?.status === "True" && hr?.status?.history?.[0]?.version === version && hr;
-    },
-    { timeoutMs: 90_000, what: `${name} Ready at v${version}` },
-  );
-}
+const ready = (name: string, version: number) => readyAt(s.h, name, version);
 
 const origin = (name: string) => ({
   "helm.toolkit.fluxcd.io/name": name,
@@ -34,7 +27,7 @@ describe("Given HelmReleases with and without spec.commonMetadata", () => {
   it("should label every object of a release with its HelmRelease's name and namespace", async () => {
     await s.h.publish("chart", await s.h.chart(demoChart("1.0.0")));
     await s.h.helmRelease("plain", { chartRef: { kind: "HelmChart", name: "chart" } });
-    await readyAt("plain", 1);
+    await ready("plain", 1);
     const cm = await get("ConfigMap", "v1", "plain-config");
     expect(cm?.metadata.labels).toMatchObject(origin("plain"));
     const deploy = await get<Deployment>("Deployment", "apps/v1", "plain");
@@ -49,7 +42,7 @@ describe("Given HelmReleases with and without spec.commonMetadata", () => {
       commonMetadata: { labels: { team: "payments" }, annotations: { "example.com/owner": "alice" } },
       driftDetection: { mode: "warn" },
     });
-    const hr = await readyAt("common", 1);
+    const hr = await ready("common", 1);
     expect(hr.status?.observedCommonMetadataDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     for (const [kind, apiVersion, name] of [
       ["ConfigMap", "v1", "common-config"],
@@ -71,7 +64,7 @@ describe("Given HelmReleases with and without spec.commonMetadata", () => {
       commonMetadata: { labels: { team: "billing" } },
       driftDetection: { mode: "warn" },
     });
-    await readyAt("common", 2);
+    await ready("common", 2);
     const cm = await get("ConfigMap", "v1", "common-config");
     expect(cm?.metadata.labels).toMatchObject({ team: "billing", ...origin("common") });
     expect(cm?.metadata.annotations?.["example.com/owner"]).toBeUndefined();

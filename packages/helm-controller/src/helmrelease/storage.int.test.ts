@@ -2,47 +2,21 @@
 // Secrets) live in the storage namespace, where the real `helm ls`/`helm history` find them, while its objects go to
 // the release namespace; changing storageNamespace uninstalls the release stored under the old one and installs anew,
 // as Flux does.
-import {
-  createTestNamespace,
-  eventually,
-  loadKubeConfig,
-  type TestNamespace,
-  testKubeconfigPath,
-} from "@capstan/cluster/testing";
-import type { KubeObject } from "@capstan/runtime";
-import { secretType } from "@capstan/runtime";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { conditionOf, demoChart, fileScenario } from "../testing/harness.js";
+import { type KubeObject, secretType } from "@capstan/runtime";
+import { describe, expect, it } from "vitest";
+import { demoChart, extraNamespace, fileScenario } from "../testing/harness.js";
+import { readyAt } from "../testing/wait.js";
 
 const s = fileScenario("helm-storage");
-let store: TestNamespace;
-
-beforeAll(async () => {
-  store = await createTestNamespace(loadKubeConfig(testKubeconfigPath(inject("capstanKubeconfig"))), "helm-store");
-});
-afterAll(async () => {
-  await store?.delete();
-});
+const store = extraNamespace("helm-store");
 
 async function records(namespace: string): Promise<string[]> {
   const { items } = await s.h.client.list<KubeObject>(secretType, { namespace, labelSelector: "owner=helm,name=app" });
   return items.map((i) => i.metadata.name).sort();
 }
 
-async function readyAt(version: number, storageNamespace: string) {
-  return eventually(
-    async () => {
-      const hr = await s.h.getHelmRelease("app");
-      return (
-        conditionOf(hr, "Ready")?.status === "True" &&
-        hr?.status?.history?.[0]?.version === version &&
-        hr.status.storageNamespace === storageNamespace &&
-        hr
-      );
-    },
-    { timeoutMs: 90_000, what: `app Ready at v${version} stored in ${storageNamespace}` },
-  );
-}
+const ready = (version: number, storageNamespace: string) =>
+  readyAt(s.h, "app", version, (hr) => hr.status?.storageNamespace === storageNamespace);
 
 describe("Given a HelmRelease whose storageNamespace differs from its release namespace", () => {
   it("should store the release in the storage namespace and put its objects in the release namespace", async () => {
@@ -52,17 +26,11 @@ describe("Given a HelmRelease whose storageNamespace differs from its release na
       storageNamespace: store.name,
       values: { message: "one" },
     });
-    const hr = await readyAt(1, store.name);
+    const hr = await ready(1, store.name);
     expect(hr.status?.history?.[0]).toMatchObject({ name: "app", namespace: s.ns.name, status: "deployed" });
     expect(await records(store.name)).toEqual(["sh.helm.release.v1.app.v1"]);
     expect(await records(s.ns.name)).toEqual([]);
-    const cm = await s.h.client.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      name: "app-config",
-      namespace: s.ns.name,
-    });
-    expect(cm?.data?.message).toBe("one");
+    expect((await s.h.configMapData("app-config"))?.message).toBe("one");
     const { stdout } = await s.h.runHelm(["ls", "-n", store.name, "-o", "json"]);
     expect(JSON.parse(stdout)).toMatchObject([
       { name: "app", namespace: s.ns.name, revision: "1", status: "deployed" },
@@ -75,7 +43,7 @@ describe("Given a HelmRelease whose storageNamespace differs from its release na
       storageNamespace: store.name,
       values: { message: "two" },
     });
-    await readyAt(2, store.name);
+    await ready(2, store.name);
     expect(await records(store.name)).toEqual(["sh.helm.release.v1.app.v1", "sh.helm.release.v1.app.v2"]);
     expect(await records(s.ns.name)).toEqual([]);
     const { stdout } = await s.h.runHelm(["history", "app", "-n", store.name, "-o", "json"]);
@@ -86,18 +54,12 @@ describe("Given a HelmRelease whose storageNamespace differs from its release na
 
   it("should uninstall the release from the old storage namespace and install it anew when storageNamespace changes", async () => {
     await s.h.helmRelease("app", { chartRef: { kind: "HelmChart", name: "chart" }, values: { message: "three" } });
-    const hr = await readyAt(1, s.ns.name);
+    const hr = await ready(1, s.ns.name);
     expect(hr.status?.history).toHaveLength(1);
     expect(await records(store.name)).toEqual([]);
     expect(await records(s.ns.name)).toEqual(["sh.helm.release.v1.app.v1"]);
     const { stdout } = await s.h.runHelm(["ls", "-n", store.name, "-o", "json"]);
     expect(JSON.parse(stdout)).toEqual([]);
-    const cm = await s.h.client.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      name: "app-config",
-      namespace: s.ns.name,
-    });
-    expect(cm?.data?.message).toBe("three");
+    expect((await s.h.configMapData("app-config"))?.message).toBe("three");
   });
 });

@@ -13,7 +13,7 @@ import { helmChartType, helmReleaseType } from "@capstan/api";
 import { ensureBinaries } from "@capstan/cluster";
 import { createTestNamespace, loadKubeConfig, type TestNamespace, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { KubeClient, Manager, parseFlags } from "@capstan/runtime";
+import { KubeClient, type KubeObject, Manager, parseFlags } from "@capstan/runtime";
 import { afterAll, beforeAll, inject } from "vitest";
 import { controllerName, registerHelmController } from "../controller.js";
 import { behaviourFromFlags, helmControllerFlags } from "../flags.js";
@@ -176,6 +176,17 @@ export class Harness {
     );
   }
 
+  /** The data of a ConfigMap of the test namespace (undefined when it does not exist). */
+  async configMapData(name: string): Promise<Record<string, string> | undefined> {
+    const cm = await this.client.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name,
+      namespace: this.namespace,
+    });
+    return cm ? (cm.data ?? {}) : undefined;
+  }
+
   getHelmRelease(name: string): Promise<HelmReleaseObject | undefined> {
     return this.client.get<HelmReleaseObject>({
       apiVersion: helmReleaseType.apiVersion,
@@ -225,6 +236,23 @@ export function fileScenario(
     get ns() {
       if (!ns) throw new Error("fileScenario: read before beforeAll");
       return ns;
+    },
+  };
+}
+
+/** Another fresh namespace for the tests of a file (say, a storage namespace), deleted after them. */
+export function extraNamespace(prefix: string): { readonly name: string } {
+  let ns: TestNamespace | undefined;
+  beforeAll(async () => {
+    ns = await createTestNamespace(loadKubeConfig(testKubeconfigPath(inject("capstanKubeconfig"))), prefix);
+  });
+  afterAll(async () => {
+    await ns?.delete();
+  });
+  return {
+    get name() {
+      if (!ns) throw new Error("extraNamespace: read before beforeAll");
+      return ns.name;
     },
   };
 }

@@ -1,10 +1,12 @@
 // Wires the HelmRelease reconciler to a runtime Manager. main.ts parses flags and calls this; tests call it with a
 // manager of their own.
 import type { Controller, Manager } from "@capstan/runtime";
+import { defaultManifestMaxBytes, defaultManifestMaxObjects } from "./flags.js";
 import type { ClusterAccess } from "./helm/access.js";
 import { helmReleaseReconciler } from "./helmrelease/reconciler.js";
 import type { ImpersonatingClient } from "./helmrelease/target.js";
 import type { HelmReleaseObject, State } from "./helmrelease/types.js";
+import type { ManifestLimits } from "./postrender/plugin.js";
 
 export const controllerName = "helm-controller";
 
@@ -25,6 +27,8 @@ export interface HelmControllerOptions {
   noCrossNamespaceRefs?: boolean;
   insecureKubeconfigTls?: boolean;
   chartMaxBytes?: number;
+  /** --max-manifest-size and --max-manifest-objects. */
+  manifestLimits?: ManifestLimits;
 }
 
 export function registerHelmController(options: HelmControllerOptions): Controller<HelmReleaseObject, State> {
@@ -37,6 +41,10 @@ export function registerHelmController(options: HelmControllerOptions): Controll
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       chartMaxBytes: options.chartMaxBytes ?? 10 * 1024 * 1024,
       workRoot: options.workRoot,
+      manifestLimits: options.manifestLimits ?? {
+        maxBytes: defaultManifestMaxBytes,
+        maxObjects: defaultManifestMaxObjects,
+      },
       target: {
         root: options.client,
         access: options.access,

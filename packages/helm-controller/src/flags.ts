@@ -3,6 +3,9 @@
 import { controllerFlags, type FlagValues } from "@capstan/runtime";
 
 export const defaultChartMaxBytes = 10 * 1024 * 1024;
+/** Largest rendered release (bytes and objects) a chart may produce; above what Helm's 1 MiB release Secret holds. */
+export const defaultManifestMaxBytes = 16 * 1024 * 1024;
+export const defaultManifestMaxObjects = 10_000;
 
 export const helmControllerFlags = controllerFlags({
   "requeue-dependency": {
@@ -49,6 +52,22 @@ export const helmControllerFlags = controllerFlags({
     min: 1,
     description: "(Capstan) Largest chart artifact downloaded, in bytes.",
   },
+  "max-manifest-size": {
+    type: "number",
+    default: defaultManifestMaxBytes,
+    integer: true,
+    min: 1,
+    description:
+      "(Capstan) Largest rendered release (a chart's templates after values, with hooks), in bytes; a chart rendering more fails its install or upgrade before anything is applied.",
+  },
+  "max-manifest-objects": {
+    type: "number",
+    default: defaultManifestMaxObjects,
+    integer: true,
+    min: 1,
+    description:
+      "(Capstan) Most objects a rendered release may hold; a chart rendering more fails its install or upgrade before anything is applied.",
+  },
 });
 
 export type HelmControllerFlags = FlagValues<typeof helmControllerFlags>;
@@ -62,5 +81,6 @@ export function behaviourFromFlags(flags: HelmControllerFlags) {
     insecureKubeconfigTls: flags.insecureKubeconfigTls,
     chartMaxBytes: flags.chartMaxSize,
     workRoot: flags.workDir,
+    manifestLimits: { maxBytes: flags.maxManifestSize, maxObjects: flags.maxManifestObjects },
   };
 }

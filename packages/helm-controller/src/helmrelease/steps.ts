@@ -35,6 +35,7 @@ import { ReleaseStorage } from "../helm/storage.js";
 import {
   checkPostRenderers,
   commonMetadataDigest,
+  type ManifestLimits,
   originLabels,
   type PostRendererFiles,
   postRenderersDigest,
@@ -65,6 +66,8 @@ export interface StepDeps {
   workRoot: string;
   /** The pinned kustomize that spec.postRenderers run with; undefined when none was found. */
   kustomizeBinary?: string;
+  /** Bounds of a rendered release, checked by the post-renderer before helm applies anything. */
+  manifestLimits: ManifestLimits;
 }
 
 type HelmReleaseStep = Step<HelmReleaseObject, State>;
@@ -293,6 +296,7 @@ class Releaser {
     return writePostRenderer(need(this.state, "workDir"), spec.postRenderers ?? [], this.deps.kustomizeBinary, {
       ...(common ? { common } : {}),
       origin: originLabels(metadata.name, metadata.namespace ?? "default"),
+      limits: this.deps.manifestLimits,
     });
   }
 

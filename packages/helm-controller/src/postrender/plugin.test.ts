@@ -7,6 +7,8 @@ import { parseAllDocuments } from "yaml";
 import { installArgs, upgradeArgs } from "../helm/actions.js";
 import { checkPostRenderers, kustomizationOf, originLabels, postRenderersDigest, writePostRenderer } from "./plugin.js";
 
+const limits = { maxBytes: 1024 * 1024, maxObjects: 100 };
+
 const pr = {
   kustomize: {
     patches: [{ patch: "- op: add\n  path: /x\n  value: 1\n", target: { kind: "Deployment", name: "web" } }],
@@ -56,7 +58,7 @@ describe("Given a HelmRelease's postRenderers", () => {
   it("should write a subprocess post-renderer plugin running the controller's own script with this Node", async () => {
     const dir = await mkdtemp(join(tmpdir(), "postrender-"));
     try {
-      const files = await writePostRenderer(dir, [pr], "/opt/kustomize", { origin: { a: "b" } });
+      const files = await writePostRenderer(dir, [pr], "/opt/kustomize", { origin: { a: "b" }, limits });
       expect(files.name).toBe("capstan-postrender");
       const plugin = JSON.parse(await readFile(join(dir, ".plugins", "capstan-postrender", "plugin.yaml"), "utf8"));
       expect(plugin).toMatchObject({ apiVersion: "v1", type: "postrenderer/v1", runtime: "subprocess" });
@@ -77,6 +79,7 @@ describe("Given a release's common metadata and origin labels and no post-render
       await writePostRenderer(dir, [], undefined, {
         common: { labels: { team: "a" }, annotations: { note: "x" } },
         origin: originLabels("app", "apps"),
+        limits,
       });
       const manifest = [
         "---",

@@ -24,8 +24,6 @@ export const pluginName = "capstan-postrender";
 
 export const maxPostRenderers = 20;
 export const maxPostRendererBytes = 256 * 1024;
-/** Largest rendered manifest the post-renderer reads or kustomize writes. */
-export const maxManifestBytes = 64 * 1024 * 1024;
 /** Time one kustomize build may take. */
 export const kustomizeTimeoutMs = 60_000;
 
@@ -50,6 +48,14 @@ export function originLabels(name: string, namespace: string): Record<string, st
 export interface MetadataEdits {
   common?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   origin: Record<string, string>;
+  /** Bounds of the rendered release (--max-manifest-size, --max-manifest-objects). */
+  limits: ManifestLimits;
+}
+
+/** A chart's output is tenant input: what helm renders is bounded before anything of it is applied. */
+export interface ManifestLimits {
+  maxBytes: number;
+  maxObjects: number;
 }
 
 /** Why a spec's post-renderers cannot be used, or undefined. */
@@ -105,14 +111,17 @@ const chunks = [];
 let size = 0;
 for await (const chunk of process.stdin) {
   size += chunk.length;
-  if (size > config.maxBytes) fail("rendered manifests larger than " + config.maxBytes + " bytes");
+  if (size > config.maxBytes) fail("rendered manifests larger than " + config.maxBytes + " bytes (--max-manifest-size)");
   chunks.push(chunk);
 }
 let manifest = Buffer.concat(chunks).toString("utf8");
 // Sets labels and annotations in every object's metadata (helm's own annotations, which it splits the output by, stay).
 function setMetadata(text, labels, annotations, what) {
   try {
-    const docs = YAML.parseAllDocuments(text, { maxAliasCount: 100 });
+    const docs = YAML.parseAllDocuments(text);
+    if (docs.length > config.maxObjects) {
+      fail("rendered manifests hold more than " + config.maxObjects + " objects (--max-manifest-objects)");
+    }
     const out = [];
     for (const doc of docs) {
       if (doc.errors.length > 0) throw doc.errors[0];
@@ -189,7 +198,8 @@ export async function writePostRenderer(
       origin: edits.origin,
       dir,
       errorFile,
-      maxBytes: maxManifestBytes,
+      maxBytes: edits.limits.maxBytes,
+      maxObjects: edits.limits.maxObjects,
       timeoutMs: kustomizeTimeoutMs,
       steps: prs.map(kustomizationOf),
     }),

@@ -12,7 +12,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureBinaries, startControlPlane } from "@capstan/cluster";
-import { createTestRepo, orasPush, startGitHttpServer, startRegistry } from "@capstan/gitserver";
+import { createTestRepo, startGitHttpServer, startRegistry } from "@capstan/gitserver";
 import { KubeClient } from "@capstan/runtime";
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
 import { cpuSeconds, peakRssKiB, sampleTreeRss } from "../peer/proc.js";
@@ -27,6 +27,7 @@ import {
   untilAllReady,
 } from "../peer/workload.js";
 import type { Report } from "./env.js";
+import { pushFluxArtifact } from "./oci-artifact.js";
 
 const run = promisify(execFile);
 const loadavg = async () => (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
@@ -115,22 +116,8 @@ export async function benchApps(work: string, sizes: readonly number[], report: 
   try {
     const repo = await createTestRepo(gitRoot, "app.git", "main");
     await repo.commit(repoFiles());
-    // The same files as an artifact: a tarball of the repository's tree (app/...), as `flux push artifact` makes it.
-    const tarball = join(work, "apps-artifact.tar.gz");
-    await run("tar", ["-czf", tarball, "-C", repo.work, "app"]);
-    await orasPush({
-      binPath,
-      registry,
-      reference: "bench/apps:1.0.0",
-      artifactType: "application/vnd.cncf.flux.config.v1+json",
-      files: [
-        {
-          name: "apps.tar.gz",
-          content: await readFile(tarball),
-          mediaType: "application/vnd.cncf.flux.content.v1.tar+gzip",
-        },
-      ],
-    });
+    // The same files as an artifact: the repository's tree (app/...), as `flux push artifact` packs it.
+    await pushFluxArtifact(binPath, registry, "bench/apps:1.0.0", repo.work, ["app"]);
     const variants: Variant[] = [
       { label: "oci", source: { kind: "OCIRepository", url: `oci://${registry.host}/bench/apps`, tag: "1.0.0" } },
       { label: "git", source: { kind: "GitRepository", url: `${git.url}/app.git` } },

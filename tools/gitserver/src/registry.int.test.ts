@@ -23,6 +23,17 @@ function get(registry: TestRegistry, path: string, auth?: string): Promise<{ sta
   });
 }
 
+/** Pushes apps/demo:1.0.0 with the real oras and checks the digest it reports. */
+async function pushDemo(registry: TestRegistry): Promise<void> {
+  const digest = await orasPush({
+    binPath: inject("capstanBinPath"),
+    registry,
+    reference: "apps/demo:1.0.0",
+    files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
+  });
+  expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+}
+
 describe("Given the distribution registry started with TLS and htpasswd auth", () => {
   const binPath = inject("capstanBinPath");
   let registry: TestRegistry;
@@ -38,13 +49,7 @@ describe("Given the distribution registry started with TLS and htpasswd auth", (
   });
 
   it("should take an artifact pushed by oras and serve its manifest by tag", async () => {
-    const digest = await orasPush({
-      binPath,
-      registry,
-      reference: "apps/demo:1.0.0",
-      files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
-    });
-    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    await pushDemo(registry);
     const basic = `Basic ${Buffer.from(`${registryCredentials.username}:${registryCredentials.password}`).toString("base64")}`;
     expect((await get(registry, "/v2/apps/demo/manifests/1.0.0", basic)).status).toBe(200);
   });
@@ -68,13 +73,7 @@ describe("Given the distribution registry started with the token auth flow", () 
 
   it("should take a push by oras through a token and refuse a forged one", async () => {
     const before = registry.token?.requests.length ?? 0;
-    const digest = await orasPush({
-      binPath,
-      registry,
-      reference: "apps/demo:1.0.0",
-      files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
-    });
-    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    await pushDemo(registry);
     const asked = registry.token?.requests.slice(before) ?? [];
     expect(asked.some((r) => r.user === "capstan" && r.outcome === 200 && r.scopes.join(" ").includes("push"))).toBe(
       true,

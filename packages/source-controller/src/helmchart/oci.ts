@@ -17,7 +17,7 @@ import { OciError } from "../ocirepository/errors.js";
 import { parseOciUrl } from "../ocirepository/reference.js";
 import { scrub } from "../scrub.js";
 import { type Build, buildError } from "./build.js";
-import { finishPulledChart, withGeneration } from "./remote.js";
+import { type ChartBuildInput, finishPulledChart, withGeneration } from "./remote.js";
 
 export const helmMediaTypes = {
   config: "application/vnd.cncf.helm.config.v1+json",
@@ -26,23 +26,13 @@ export const helmMediaTypes = {
   legacyChart: "application/tar+gzip",
 } as const;
 
-export interface OciChartInput {
+export interface OciChartInput extends ChartBuildInput {
   /** The HelmRepository URL, `oci://host[:port]/path`, without a trailing slash. */
   repositoryUrl: string;
-  chart: string;
-  version: string | undefined;
-  valuesFiles: string[];
-  ignoreMissingValuesFiles: boolean;
-  generation: number;
   credentials?: RegistryCredentials;
   tls?: RegistryTls;
   /** spec.insecure: plain HTTP. */
   plainHttp: boolean;
-  timeoutMs: number;
-  limits: { chartMaxSize: number; chartFileMaxSize: number };
-  cached: (name: string, version: string) => boolean;
-  cachedValuesFiles?: string[];
-  signal?: AbortSignal;
 }
 
 /** Helm's tag spelling of a version: `+` is not allowed in OCI tags. */

@@ -13,6 +13,7 @@ import { ReconcileError } from "@capstan/runtime";
 import semver from "semver";
 import type { RegistryCredentials, RegistryTls } from "../ocirepository/auth.js";
 import { type Manifest, RegistryClient } from "../ocirepository/client.js";
+import { deadline } from "../ocirepository/deadline.js";
 import { OciError } from "../ocirepository/errors.js";
 import { parseOciUrl } from "../ocirepository/reference.js";
 import { scrub } from "../scrub.js";
@@ -120,7 +121,8 @@ export async function buildOci(input: OciChartInput, observe: (name: string, ver
     );
   }
   const secrets = input.credentials ? [input.credentials.password] : [];
-  const signal = AbortSignal.any([AbortSignal.timeout(input.timeoutMs), ...(input.signal ? [input.signal] : [])]);
+  const pull = deadline(input.signal, input.timeoutMs);
+  const signal = pull.signal;
   const registry = new RegistryClient({
     host: address.host,
     repository: address.repository,
@@ -178,6 +180,7 @@ export async function buildOci(input: OciChartInput, observe: (name: string, ver
     return await finishPulledChart(bytes, { ...input, name: input.chart, version });
   } finally {
     registry.close();
+    pull.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }

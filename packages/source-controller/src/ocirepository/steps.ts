@@ -22,6 +22,7 @@ import { loadIgnoreFiles, matcherFrom, readPatterns } from "../storage/ignore.js
 import { type Storage, storageError } from "../storage/storage.js";
 import type { RegistryAuthCache } from "./auth-cache.js";
 import { RegistryClient } from "./client.js";
+import { deadline } from "./deadline.js";
 import { OciError } from "./errors.js";
 import { extractLayer, selectLayer } from "./layer.js";
 import { parseOciUrl, parseRef, revisionOf } from "./reference.js";
@@ -146,8 +147,11 @@ export function reconcileSource(deps: OciStepDeps): OciStep {
       removeCondition(obj, Condition.FetchFailed);
       return;
     }
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(specDuration(obj, "timeout") ?? 60_000)]);
-    const registry = await client(ctx, obj, signal, deps.authCache);
+    const pull = deadline(ctx.signal, specDuration(obj, "timeout") ?? 60_000);
+    const registry = await client(ctx, obj, pull.signal, deps.authCache).catch((err: unknown) => {
+      pull.dispose();
+      throw err;
+    });
     try {
       let tag: string | undefined;
       let digest: string;
@@ -184,6 +188,7 @@ export function reconcileSource(deps: OciStepDeps): OciStep {
       throw ReconcileError.wrap(err, "failed to pull artifact");
     } finally {
       registry.close();
+      pull.dispose();
     }
     removeCondition(obj, Condition.FetchFailed);
   };

@@ -86,16 +86,26 @@ ${labels}spec:
   };
 }
 
-/** The 2N objects applied at once: N GitRepositories and N Kustomizations, as one multi-document YAML. */
-export function appsYaml(n: number, gitUrl: string, version: string): string {
+/** Where the apps come from: the Git repository (Flux's benchmark), or the same files as an OCI artifact. */
+export type AppsSource = { kind: "GitRepository"; url: string } | { kind: "OCIRepository"; url: string; tag: string };
+
+/**
+ * The 2N objects applied at once: N sources (GitRepositories, or OCIRepositories of a plain-HTTP registry) and N
+ * Kustomizations, as one multi-document YAML. A string `source` is a Git URL.
+ */
+export function appsYaml(n: number, source: string | AppsSource, version: string): string {
+  const from: AppsSource = typeof source === "string" ? { kind: "GitRepository", url: source } : source;
   const docs: KubeObject[] = [];
   for (let i = 0; i < n; i++) {
     const name = `app-${i}`;
     docs.push({
       apiVersion: "source.toolkit.fluxcd.io/v1",
-      kind: "GitRepository",
+      kind: from.kind,
       metadata: { name, namespace: fluxNamespace },
-      spec: { interval: "60m", url: gitUrl, ref: { branch: "main" } },
+      spec:
+        from.kind === "GitRepository"
+          ? { interval: "60m", url: from.url, ref: { branch: "main" } }
+          : { interval: "60m", url: from.url, ref: { tag: from.tag }, insecure: true },
     } as KubeObject);
     docs.push({
       apiVersion: "kustomize.toolkit.fluxcd.io/v1",
@@ -108,7 +118,7 @@ export function appsYaml(n: number, gitUrl: string, version: string): string {
         wait: true,
         timeout: "1m",
         targetNamespace: appsNamespace,
-        sourceRef: { kind: "GitRepository", name },
+        sourceRef: { kind: from.kind, name },
         postBuild: { substitute: { APP_NAME: name, APP_VERSION: version } },
       },
     } as KubeObject);
@@ -125,12 +135,18 @@ const readyAtGeneration = (o: Reconciled) =>
   getCondition(o, "Ready")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
 
 /**
- * Polls until all N GitRepositories and all N Kustomizations are Ready at their current generation; resolves with
- * performance.now() at the poll that saw it. Polling is the same on both sides (one list of each kind per 250 ms).
+ * Polls until all N sources (GitRepositories unless told) and all N Kustomizations are Ready at their current
+ * generation; resolves with performance.now() at the poll that saw it. Polling is the same on both sides (one list of
+ * each kind per 250 ms).
  */
-export async function untilAllReady(client: KubeClient, n: number, timeoutMs: number): Promise<number> {
+export async function untilAllReady(
+  client: KubeClient,
+  n: number,
+  timeoutMs: number,
+  sourceKind: AppsSource["kind"] = "GitRepository",
+): Promise<number> {
   const kinds = [
-    await client.resourceFor("source.toolkit.fluxcd.io/v1", "GitRepository"),
+    await client.resourceFor("source.toolkit.fluxcd.io/v1", sourceKind),
     await client.resourceFor("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
   ];
   const deadline = Date.now() + timeoutMs;

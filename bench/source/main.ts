@@ -1,5 +1,6 @@
 // source-controller benchmarks. Prints one table (Markdown) on stdout, progress on stderr; see README.md.
 //   pnpm --filter @capstan/bench bench:source [-- --quick] [-- --only=push,scale,build,oci] [-- --scale=100,1000]
+//   pnpm --filter @capstan/bench bench:source -- --only=apps --apps=100,500   (apps.ts: OCI and Git apps, own planes)
 // Starts its own control plane unless CAPSTAN_BENCH_KUBECONFIG names a running cluster.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient } from "@capstan/runtime";
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
 import { buildDist } from "../../packages/source-controller/src/testing/process.js";
+import { benchApps } from "./apps.js";
 import { benchBuild } from "./build.js";
 import { createContext } from "./context.js";
 import { Report } from "./env.js";
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "push,scale,build" },
     scale: { type: "string" },
     files: { type: "string" },
+    apps: { type: "string", default: "100" },
   },
 });
 const quick = values.quick ?? false;
@@ -34,6 +37,19 @@ const files = Number(values.files ?? (quick ? 2_000 : 20_000));
 
 process.stderr.write("building dist/ (turbo)...\n");
 await buildDist();
+// The apps scenario starts its own control planes (with workloads) and servers: run alone, nothing else is started.
+if (only.has("apps")) {
+  const appsWork = await mkdtemp(join(tmpdir(), "capstan-bench-apps-"));
+  const appsReport = new Report();
+  try {
+    await benchApps(appsWork, (values.apps ?? "100").split(",").map(Number), appsReport);
+  } finally {
+    await rm(appsWork, { recursive: true, force: true });
+  }
+  appsReport.print();
+  only.delete("apps");
+  if (only.size === 0) process.exit(0);
+}
 const external = process.env.CAPSTAN_BENCH_KUBECONFIG;
 const plane: ControlPlane | undefined = external ? undefined : await startControlPlane({ workloads: false });
 const kubeconfig = external ?? (plane as ControlPlane).kubeconfig;

@@ -2,14 +2,13 @@
 // CNCF distribution registry on loopback, plain HTTP, pushed once with oras): time from the first create to all Ready,
 // the controller's peak RSS, and one no-op round (every object reconciled once with nothing new: one manifest HEAD
 // each, no layer download).
-import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
-import { orasPush, startRegistry } from "@capstan/gitserver";
+import { startRegistry } from "@capstan/gitserver";
 import type { BenchContext } from "./context.js";
 import { apiVersion, isReady, memoryOf, mib, pool, seconds, Watcher } from "./env.js";
+import { pushFluxArtifact } from "./oci-artifact.js";
 
 export async function benchOciScale(ctx: BenchContext, count: number): Promise<void> {
   const group = `${count} OCIRepositories`;
@@ -19,20 +18,7 @@ export async function benchOciScale(ctx: BenchContext, count: number): Promise<v
   await mkdir(join(src, "deploy"), { recursive: true });
   await writeFile(join(src, "deploy/app.yaml"), "v: 1\n");
   await writeFile(join(src, "deploy/service.yaml"), "port: 80\n");
-  await promisify(execFile)("tar", ["-czf", `${src}.tar.gz`, "-C", src, "deploy"]);
-  await orasPush({
-    binPath,
-    registry,
-    reference: "bench/app:1.0.0",
-    artifactType: "application/vnd.cncf.flux.config.v1+json",
-    files: [
-      {
-        name: "app.tar.gz",
-        content: await readFile(`${src}.tar.gz`),
-        mediaType: "application/vnd.cncf.flux.content.v1.tar+gzip",
-      },
-    ],
-  });
+  await pushFluxArtifact(binPath, registry, "bench/app:1.0.0", src, ["deploy"]);
   const names = Array.from({ length: count }, (_, i) => `app-${String(i).padStart(4, "0")}`);
   const ns = await ctx.namespace(`bench-oci-${count}`);
   const controller = await ctx.startController(`oci-${count}`);

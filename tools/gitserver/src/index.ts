@@ -27,3 +27,4 @@ export {
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
 export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";
 export { createTestPki, type TestPki } from "./tls.js";
+export { startTokenServer, type TokenRequest, type TokenServer, type TokenServerOptions } from "./token-server.js";

@@ -23,6 +23,17 @@ function get(registry: TestRegistry, path: string, auth?: string): Promise<{ sta
   });
 }
 
+/** Pushes apps/demo:1.0.0 with the real oras and checks the digest it reports. */
+async function pushDemo(registry: TestRegistry): Promise<void> {
+  const digest = await orasPush({
+    binPath: inject("capstanBinPath"),
+    registry,
+    reference: "apps/demo:1.0.0",
+    files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
+  });
+  expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+}
+
 describe("Given the distribution registry started with TLS and htpasswd auth", () => {
   const binPath = inject("capstanBinPath");
   let registry: TestRegistry;
@@ -38,14 +49,36 @@ describe("Given the distribution registry started with TLS and htpasswd auth", (
   });
 
   it("should take an artifact pushed by oras and serve its manifest by tag", async () => {
-    const digest = await orasPush({
-      binPath,
-      registry,
-      reference: "apps/demo:1.0.0",
-      files: [{ name: "a.txt", content: "hello", mediaType: "text/plain" }],
-    });
-    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    await pushDemo(registry);
     const basic = `Basic ${Buffer.from(`${registryCredentials.username}:${registryCredentials.password}`).toString("base64")}`;
     expect((await get(registry, "/v2/apps/demo/manifests/1.0.0", basic)).status).toBe(200);
+  });
+});
+
+describe("Given the distribution registry started with the token auth flow", () => {
+  const binPath = inject("capstanBinPath");
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ binPath, tls: true, auth: "token" });
+  });
+  afterAll(async () => registry?.close());
+
+  it("should answer anonymous requests with a Bearer challenge naming the token service", async () => {
+    const { status, auth } = await get(registry, "/v2/apps/demo/manifests/1.0.0");
+    expect(status).toBe(401);
+    expect(auth).toBe(
+      `Bearer realm="${registry.token?.realm}",service="capstan-registry",scope="repository:apps/demo:pull"`,
+    );
+  });
+
+  it("should take a push by oras through a token and refuse a forged one", async () => {
+    const before = registry.token?.requests.length ?? 0;
+    await pushDemo(registry);
+    const asked = registry.token?.requests.slice(before) ?? [];
+    expect(asked.some((r) => r.user === "capstan" && r.outcome === 200 && r.scopes.join(" ").includes("push"))).toBe(
+      true,
+    );
+    const forged = `${Buffer.from('{"alg":"none"}').toString("base64url")}.e30.`;
+    expect((await get(registry, "/v2/apps/demo/manifests/1.0.0", `Bearer ${forged}`)).status).toBe(401);
   });
 });

@@ -1,6 +1,7 @@
 // A real OCI registry for tests: the CNCF distribution registry (built by tools/cluster/build-binaries.sh) on a free
-// loopback port, with TLS from a test PKI and htpasswd (bcrypt) basic auth, or plain HTTP without auth. `orasPush`
-// pushes artifacts with the real oras CLI, as users and CI push them.
+// loopback port, with TLS from a test PKI and htpasswd (bcrypt) basic auth, or plain HTTP without auth, or the token
+// auth flow (`auth: "token"`: a token service of token-server.ts, whose signing certificate the registry trusts).
+// `orasPush` pushes artifacts with the real oras CLI, as users and CI push them.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { delimiter, join } from "node:path";
 import { freePort } from "@capstan/cluster/process";
 import { execa } from "execa";
 import { createTestPki, type TestPki } from "./tls.js";
+import { startTokenServer, type TokenServer } from "./token-server.js";
 
 /**
  * The one account the registry's htpasswd file holds. The registry accepts only bcrypt hashes and no bcrypt library is
@@ -23,8 +25,15 @@ export interface RegistryOptions {
   binPath: string;
   /** Serve HTTPS with this PKI's server certificate (a fresh PKI when true); plain HTTP when false/unset. */
   tls?: TestPki | boolean;
-  /** Require registryCredentials (htpasswd basic auth). The registry refuses htpasswd without TLS. */
-  auth?: boolean;
+  /**
+   * Require registryCredentials: true or "htpasswd" for basic auth (the registry refuses htpasswd without TLS),
+   * "token" for the Bearer token flow through a token service started beside it (HTTPS with the same PKI).
+   */
+  auth?: boolean | "htpasswd" | "token";
+  /** With auth "token": the realm the registry names in its challenges, instead of its token service's URL. */
+  tokenRealm?: string | ((tokenServiceRealm: string) => string);
+  /** Keep the registry's access log (one line per request, combined log format) in TestRegistry.accessLog. */
+  accessLog?: boolean;
 }
 
 export interface TestRegistry {
@@ -33,6 +42,10 @@ export interface TestRegistry {
   /** The PKI whose CA signed the server certificate (TLS only). */
   pki?: TestPki;
   plainHttp: boolean;
+  /** The token service, with auth "token" (its requests are recorded). */
+  token?: TokenServer;
+  /** Requests served so far, e.g. `"HEAD /v2/apps/web/manifests/1.0.0 HTTP/1.1" 200` (with accessLog; bounded). */
+  readonly accessLog: string[];
   /** The registry's filesystem storage root (tests corrupt blobs under docker/registry/v2/blobs/sha256/). */
   dataDir: string;
   /** A kubernetes.io/dockerconfigjson .dockerconfigjson value for registryCredentials on this host. */
@@ -70,7 +83,8 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 
 export async function startRegistry(options: RegistryOptions): Promise<TestRegistry> {
   const binary = findBinary(options.binPath, "registry");
-  if (options.auth && !options.tls) throw new Error("startRegistry: htpasswd auth needs tls");
+  const mode = options.auth === true ? "htpasswd" : options.auth || undefined;
+  if (mode === "htpasswd" && !options.tls) throw new Error("startRegistry: htpasswd auth needs tls");
   const pki = options.tls === true ? await createTestPki() : options.tls || undefined;
   const dir = await mkdtemp(join(tmpdir(), "capstan-registry-"));
   await mkdir(join(dir, "data"));
@@ -80,7 +94,7 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
     "log:",
     "  level: error",
     "  accesslog:",
-    "    disabled: true",
+    `    disabled: ${options.accessLog ? "false" : "true"}`,
     "storage:",
     "  filesystem:",
     `    rootdirectory: ${join(dir, "data")}`,
@@ -94,15 +108,38 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
     await writeFile(join(dir, "server.key"), pki.serverKey);
     config.push("  tls:", `    certificate: ${join(dir, "server.crt")}`, `    key: ${join(dir, "server.key")}`);
   }
-  if (options.auth) {
+  if (mode === "htpasswd") {
     await writeFile(join(dir, "htpasswd"), htpasswd);
     config.push("auth:", "  htpasswd:", "    realm: capstan-test", `    path: ${join(dir, "htpasswd")}`);
+  }
+  let token: TokenServer | undefined;
+  if (mode === "token") {
+    token = await startTokenServer({ ...(pki ? { pki } : {}), accounts: [registryCredentials] });
+    await writeFile(join(dir, "token-signer.crt"), token.signerCert);
+    config.push(
+      "auth:",
+      "  token:",
+      `    realm: ${typeof options.tokenRealm === "function" ? options.tokenRealm(token.realm) : (options.tokenRealm ?? token.realm)}`,
+      `    service: ${token.service}`,
+      `    issuer: ${token.issuer}`,
+      `    rootcertbundle: ${join(dir, "token-signer.crt")}`,
+    );
   }
   await writeFile(join(dir, "config.yml"), `${config.join("\n")}\n`);
   // The registry reads OTEL_* variables; a clean environment keeps a developer's tracing setup out of the tests.
   const child = spawn(binary, ["serve", join(dir, "config.yml")], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, OTEL_TRACES_EXPORTER: "none" },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", options.accessLog ? "pipe" : "ignore", "pipe"],
+  });
+  const accessLog: string[] = [];
+  let partial = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    const lines = (partial + c.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const request = /"([A-Z]+ \S+ HTTP\/[\d.]+)" (\d{3})/.exec(line);
+      if (request && accessLog.length < 100_000) accessLog.push(`"${request[1]}" ${request[2]}`);
+    }
   });
   let stderr = "";
   child.stderr?.on("data", (c: Buffer) => {
@@ -115,6 +152,7 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
+    await token?.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -128,6 +166,8 @@ export async function startRegistry(options: RegistryOptions): Promise<TestRegis
     host,
     ...(pki ? { pki } : {}),
     plainHttp: !pki,
+    ...(token ? { token } : {}),
+    accessLog,
     dataDir: join(dir, "data"),
     dockerConfigJson(credentials = registryCredentials) {
       const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
@@ -171,7 +211,7 @@ export async function orasPush(options: OrasPushOptions): Promise<string> {
       await writeFile(join(dir, "ca.crt"), registry.pki.caCert);
       args.push("--ca-file", join(dir, "ca.crt"));
     }
-    const credentials = options.credentials ?? (registry.pki ? registryCredentials : undefined);
+    const credentials = options.credentials ?? (registry.pki || registry.token ? registryCredentials : undefined);
     if (credentials) args.push("--username", credentials.username, "--password-stdin");
     if (options.artifactType) args.push("--artifact-type", options.artifactType);
     for (const [k, v] of Object.entries(options.annotations ?? {})) args.push("--annotation", `${k}=${v}`);
@@ -217,7 +257,7 @@ export async function helmPush(options: HelmPushOptions): Promise<string> {
       await writeFile(join(dir, "ca.crt"), registry.pki.caCert);
       args.push("--ca-file", join(dir, "ca.crt"));
     }
-    const credentials = options.credentials ?? (registry.pki ? registryCredentials : undefined);
+    const credentials = options.credentials ?? (registry.pki || registry.token ? registryCredentials : undefined);
     if (credentials) args.push("--username", credentials.username, "--password", credentials.password);
     // A private HOME and registry config: no developer credential store is read or written.
     const { stdout, stderr } = await execa(options.helm, args, {

@@ -13,11 +13,12 @@ import { ReconcileError } from "@capstan/runtime";
 import semver from "semver";
 import type { RegistryCredentials, RegistryTls } from "../ocirepository/auth.js";
 import { type Manifest, RegistryClient } from "../ocirepository/client.js";
+import { deadline } from "../ocirepository/deadline.js";
 import { OciError } from "../ocirepository/errors.js";
 import { parseOciUrl } from "../ocirepository/reference.js";
 import { scrub } from "../scrub.js";
 import { type Build, buildError } from "./build.js";
-import { finishPulledChart, withGeneration } from "./remote.js";
+import { type ChartBuildInput, finishPulledChart, withGeneration } from "./remote.js";
 
 export const helmMediaTypes = {
   config: "application/vnd.cncf.helm.config.v1+json",
@@ -26,23 +27,13 @@ export const helmMediaTypes = {
   legacyChart: "application/tar+gzip",
 } as const;
 
-export interface OciChartInput {
+export interface OciChartInput extends ChartBuildInput {
   /** The HelmRepository URL, `oci://host[:port]/path`, without a trailing slash. */
   repositoryUrl: string;
-  chart: string;
-  version: string | undefined;
-  valuesFiles: string[];
-  ignoreMissingValuesFiles: boolean;
-  generation: number;
   credentials?: RegistryCredentials;
   tls?: RegistryTls;
   /** spec.insecure: plain HTTP. */
   plainHttp: boolean;
-  timeoutMs: number;
-  limits: { chartMaxSize: number; chartFileMaxSize: number };
-  cached: (name: string, version: string) => boolean;
-  cachedValuesFiles?: string[];
-  signal?: AbortSignal;
 }
 
 /** Helm's tag spelling of a version: `+` is not allowed in OCI tags. */
@@ -130,7 +121,8 @@ export async function buildOci(input: OciChartInput, observe: (name: string, ver
     );
   }
   const secrets = input.credentials ? [input.credentials.password] : [];
-  const signal = AbortSignal.any([AbortSignal.timeout(input.timeoutMs), ...(input.signal ? [input.signal] : [])]);
+  const pull = deadline(input.signal, input.timeoutMs);
+  const signal = pull.signal;
   const registry = new RegistryClient({
     host: address.host,
     repository: address.repository,
@@ -188,6 +180,7 @@ export async function buildOci(input: OciChartInput, observe: (name: string, ver
     return await finishPulledChart(bytes, { ...input, name: input.chart, version });
   } finally {
     registry.close();
+    pull.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }

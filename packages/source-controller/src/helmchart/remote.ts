@@ -21,18 +21,13 @@ import { IndexError, parseIndex, type RepoIndex, selectChartVersion } from "../h
 import { scrub } from "../scrub.js";
 import { type Build, buildError } from "./build.js";
 
-export interface RemoteBuildInput {
-  /** The repository's stored index (JSON or YAML). */
-  indexBytes: Buffer;
-  /** The repository URL, normalized with a trailing slash. */
-  repositoryUrl: string;
+/** What every chart build takes, from an HTTP(S) or an OCI HelmRepository alike. */
+export interface ChartBuildInput {
   chart: string;
   version: string | undefined;
   valuesFiles: string[];
   ignoreMissingValuesFiles: boolean;
   generation: number;
-  credentials: RepositoryCredentials;
-  passCredentials: boolean;
   timeoutMs: number;
   limits: { chartMaxSize: number; chartFileMaxSize: number };
   /** The stored artifact is this name and version: nothing to download. */
@@ -40,6 +35,15 @@ export interface RemoteBuildInput {
   /** The values files the cached artifact was built with (status.observedValuesFiles): Flux reports these, not the spec's. */
   cachedValuesFiles?: string[];
   signal?: AbortSignal;
+}
+
+export interface RemoteBuildInput extends ChartBuildInput {
+  /** The repository's stored index (JSON or YAML). */
+  indexBytes: Buffer;
+  /** The repository URL, normalized with a trailing slash. */
+  repositoryUrl: string;
+  credentials: RepositoryCredentials;
+  passCredentials: boolean;
 }
 
 /** Flux sets the generation as build metadata when values files are merged, so consumers see a values change as a new

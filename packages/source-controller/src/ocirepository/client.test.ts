@@ -3,10 +3,11 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, BlockList } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RegistryAuthCache } from "./auth-cache.js";
 import { parseChallenge, RegistryClient } from "./client.js";
 
 const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -24,6 +25,8 @@ const basic = `Basic ${Buffer.from("user:pass-word").toString("base64")}`;
 
 let server: Server;
 let host: string;
+/** Where the challenge sends clients for a token: this server, under the name `realmHost` (default: `host`). */
+let realmHost: string | undefined;
 const seen: string[] = [];
 
 beforeAll(async () => {
@@ -41,7 +44,7 @@ beforeAll(async () => {
     if (req.headers.authorization !== `Bearer ${token}`) {
       res
         .writeHead(401, {
-          "www-authenticate": `Bearer realm="http://${host}/token",service="test",scope="repository:team/app:pull"`,
+          "www-authenticate": `Bearer realm="http://${realmHost ?? host}/token",service="test",scope="repository:team/app:pull"`,
         })
         .end();
       return;
@@ -67,8 +70,14 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const client = (password = "pass-word") =>
-  new RegistryClient({ host, repository: "team/app", plainHttp: true, credentials: { username: "user", password } });
+const client = (password = "pass-word", authCache?: RegistryAuthCache) =>
+  new RegistryClient({
+    host,
+    repository: "team/app",
+    plainHttp: true,
+    credentials: { username: "user", password },
+    ...(authCache ? { authCache } : {}),
+  });
 
 describe("RegistryClient against a registry that demands a bearer token", () => {
   it("Given credentials / should get a token with them and resolve a tag with one manifest HEAD", async () => {
@@ -115,6 +124,75 @@ describe("RegistryClient against a registry that demands a bearer token", () => 
   it("Given an unknown tag or manifest / should say not found, with the registry's error code when it sends one", async () => {
     await expect(client().resolve("9.9.9")).rejects.toThrow("failed to resolve 'team/app:9.9.9': not found");
     await expect(client().manifest(sha("other"))).rejects.toThrow(/not found \(MANIFEST_UNKNOWN: manifest unknown\)/);
+  });
+});
+
+describe("RegistryClient with a RegistryAuthCache shared between reconciles", () => {
+  const tokenRequest = "GET /token?service=test&scope=repository%3Ateam%2Fapp%3Apull";
+  const head = "HEAD /v2/team/app/manifests/1.0.0";
+
+  it("Given a token still valid / should send it at once: one manifest HEAD, no token request", async () => {
+    let now = 1_000_000;
+    const cache = new RegistryAuthCache({ now: () => now });
+    seen.length = 0;
+    await client("pass-word", cache).resolve("1.0.0");
+    expect(seen).toEqual([head, tokenRequest, head]);
+
+    seen.length = 0;
+    await client("pass-word", cache).resolve("1.0.0");
+    expect(seen).toEqual([head]);
+
+    // The server sent no expires_in: 60 s, as the token spec says. Past it, the known challenge means one token
+    // request before the one HEAD, without meeting a 401 first.
+    now += 61_000;
+    seen.length = 0;
+    await client("pass-word", cache).resolve("1.0.0");
+    expect(seen).toEqual([tokenRequest, head]);
+  });
+
+  it("Given other credentials for the same registry / should not reuse a token granted to the first ones", async () => {
+    const cache = new RegistryAuthCache();
+    await client("pass-word", cache).resolve("1.0.0");
+    seen.length = 0;
+    await expect(client("other-secret-pw", cache).resolve("1.0.0")).rejects.toMatchObject({
+      reason: "AuthenticationFailed",
+    });
+    expect(seen).not.toContain(head.replace("HEAD", "GET"));
+    expect(seen.filter((s) => s === tokenRequest)).toHaveLength(1);
+    expect(cache.size.tokens).toBe(1);
+  });
+});
+
+describe("RegistryClient and a token realm on another host than the registry's", () => {
+  const port = () => host.split(":")[1];
+  afterAll(() => {
+    realmHost = undefined;
+  });
+
+  it("Given a realm host that resolves to an allowed address / should send the credentials there, as docker clients do", async () => {
+    realmHost = `localhost:${port()}`;
+    const c = new RegistryClient({
+      host,
+      repository: "team/app",
+      plainHttp: true,
+      credentials: { username: "user", password: "pass-word" },
+      blockedRealmAddresses: new BlockList(),
+    });
+    seen.length = 0;
+    expect(await c.resolve("1.0.0")).toBe(sha(manifest));
+    expect(seen).toContain("GET /token?service=test&scope=repository%3Ateam%2Fapp%3Apull");
+    c.close();
+  });
+
+  it("Given a realm host that resolves to loopback (not the registry's own name) / should refuse to connect", async () => {
+    realmHost = `localhost:${port()}`;
+    seen.length = 0;
+    const err: unknown = await client()
+      .resolve("1.0.0")
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "AuthenticationFailed" });
+    expect((err as Error).message).toMatch(/token realm host 'localhost' resolves to (127\.0\.0\.1|::1)/);
+    expect(seen.filter((s) => s.startsWith("GET /token"))).toEqual([]);
   });
 });
 

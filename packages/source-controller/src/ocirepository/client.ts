@@ -2,16 +2,23 @@
 // tags, download one blob) over node:http(s), with the auth flows registries use: a 401 carrying
 // `WWW-Authenticate: Bearer realm=...,service=...,scope=...` is answered by fetching a token from the realm (with the
 // credentials as basic auth, anonymously without), a `Basic` challenge with the credentials. Everything read is
-// bounded (bytes, pages, redirects, time); credentials and tokens never appear in an error message.
+// bounded (bytes, pages, redirects, time); credentials and tokens never appear in an error message. With a
+// RegistryAuthCache the challenge and the tokens outlive the client: the next reconcile sends a token still valid at
+// once (one manifest request, no token request), or fetches one before its first request instead of meeting a 401.
+// Credentials go to the registry's origin and to a checked token realm (realm.ts) only, never across a redirect to
+// another origin, and a 401 from another origin (after a redirect) is not answered.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { BlockList } from "node:net";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { scrub } from "../scrub.js";
 import type { RegistryCredentials, RegistryTls } from "./auth.js";
+import type { RegistryAuthCache } from "./auth-cache.js";
 import { OciError } from "./errors.js";
+import { checkRealm, defaultBlockedRealmAddresses, isBlockedAddress, realmLookup, sameHost } from "./realm.js";
 import { digestPattern } from "./reference.js";
 
 export const manifestMediaTypes = {
@@ -45,10 +52,19 @@ export interface RegistryClientOptions {
   tls?: RegistryTls;
   signal?: AbortSignal;
   userAgent?: string;
+  /** Challenges and tokens shared between clients of one process (Capstan); none: each client starts afresh. */
+  authCache?: RegistryAuthCache;
+  /** Addresses a token realm on another host may not resolve to (realm.ts has the default; tests relax it). */
+  blockedRealmAddresses?: BlockList;
 }
 
 const maxManifestBytes = 4 * 1024 * 1024;
-const maxTokenBytes = 64 * 1024;
+const defaultBlocked = defaultBlockedRealmAddresses();
+
+/** The token response cap oras-go (and so Flux) applies: real tokens are a few KiB. */
+export const maxTokenBytes = 128 * 1024;
+/** What may follow `Bearer ` in a header: visible ASCII, no spaces (RFC 6750's b64token is narrower still). */
+const tokenPattern = /^[\x21-\x7e]+$/;
 const maxTagPages = 50;
 const maxRedirects = 5;
 
@@ -70,24 +86,38 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
   return { scheme: m[1].toLowerCase(), params };
 }
 
-async function readBounded(res: IncomingMessage, max: number, what: string): Promise<Buffer> {
+/** Reads a body within `max` bytes; a body cut off (timeout, reset) rejects with what `failed` makes of it. */
+async function readBounded(
+  res: IncomingMessage,
+  max: number,
+  what: string,
+  failed: (err: Error) => Error = (err) => err,
+  kind: "pull" | "auth" = "pull",
+): Promise<Buffer> {
   const declared = Number(res.headers["content-length"] ?? "0");
   if (declared > max) {
     res.destroy();
-    throw new OciError("pull", `${what} is larger than ${max} bytes`);
+    throw new OciError(kind, `${what} is larger than ${max} bytes`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      res.destroy();
-      throw new OciError("pull", `${what} is larger than ${max} bytes`);
+  try {
+    for await (const chunk of res) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        res.destroy();
+        throw new OciError(kind, `${what} is larger than ${max} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof OciError) throw err;
+    throw failed(err as Error);
   }
   return Buffer.concat(chunks);
 }
+
+const originOf = (u: URL) => `${u.protocol}//${u.host}`;
 
 /** The registry's error code and message from a JSON error body, for a message a user can act on. */
 async function registryError(res: IncomingMessage): Promise<string> {
@@ -111,6 +141,9 @@ export class RegistryClient {
   private readonly https: HttpsAgent;
   private readonly http: HttpAgent;
   private readonly secrets: string[];
+  private readonly identity: string | undefined;
+  /** Where each response came from after redirects: a 401 from another origin is not answered. */
+  private readonly finalUrl = new WeakMap<IncomingMessage, URL>();
 
   constructor(private readonly o: RegistryClientOptions) {
     this.https = new HttpsAgent({
@@ -122,6 +155,12 @@ export class RegistryClient {
     });
     this.http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
     this.secrets = o.credentials ? [o.credentials.password] : [];
+    this.identity = o.authCache?.identity({
+      plainHttp: o.plainHttp,
+      host: o.host,
+      credentials: o.credentials,
+      tls: o.tls,
+    });
   }
 
   close(): void {
@@ -133,12 +172,24 @@ export class RegistryClient {
     return `${this.o.plainHttp ? "http" : "https"}://${this.o.host}/v2/${this.o.repository}`;
   }
 
-  /** One request, following redirects (blob downloads go to storage backends); Authorization only to the registry. */
-  private send(method: string, url: string, headers: Record<string, string>, redirects = 0): Promise<IncomingMessage> {
+  /**
+   * One request, following redirects (blob downloads go to storage backends). Authorization goes to `origin` only
+   * (the registry's, or the token realm's): a redirect elsewhere, or from https to http, drops it.
+   */
+  private send(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    origin: string,
+    guard?: BlockList,
+    redirects = 0,
+  ): Promise<IncomingMessage> {
     const target = new URL(url);
-    const own = target.host === this.o.host;
+    if (guard && isBlockedAddress(target.hostname, guard)) {
+      return Promise.reject(new OciError("auth", `token request redirected to ${target.hostname}, a blocked address`));
+    }
     const h: Record<string, string> = { "user-agent": this.o.userAgent ?? "capstan-source-controller", ...headers };
-    if (!own) delete h.authorization;
+    if (originOf(target) !== origin) delete h.authorization;
     const isHttps = target.protocol === "https:";
     if (!isHttps && target.protocol !== "http:") {
       return Promise.reject(new OciError("pull", `refusing to follow a redirect to a ${target.protocol} URL`));
@@ -150,41 +201,62 @@ export class RegistryClient {
           method,
           headers: h,
           agent: isHttps ? this.https : this.http,
+          ...(guard ? { lookup: realmLookup(guard) } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
         },
         resolve,
       );
-      req.on("error", (err) => reject(this.networkError(err)));
+      req.on("error", (err) =>
+        reject(origin === this.registryOrigin() ? this.networkError(err) : this.networkError(err, target.host, "auth")),
+      );
       req.end();
     }).then((res) => {
       const status = res.statusCode ?? 0;
       if ([301, 302, 303, 307, 308].includes(status) && res.headers.location) {
         res.resume();
         if (redirects >= maxRedirects) throw new OciError("pull", `too many redirects from ${this.o.host}`);
-        return this.send(method, new URL(res.headers.location, target).toString(), h, redirects + 1);
+        return this.send(method, new URL(res.headers.location, target).toString(), h, origin, guard, redirects + 1);
       }
+      this.finalUrl.set(res, target);
       return res;
     });
   }
 
-  private networkError(err: Error): OciError {
+  /** A failed request as a condition message: to the registry (or where it redirected), or to its token service. */
+  private networkError(err: Error, tokenHost?: string, kind: "pull" | "auth" = "pull"): OciError {
+    const whom = tokenHost ? `token service ${tokenHost}` : `registry ${this.o.host}`;
     if (err.name === "AbortError" || this.o.signal?.aborted) {
-      return new OciError("pull", `request to ${this.o.host} timed out or was cancelled`, { cause: err });
+      return new OciError(kind, `request to ${whom} timed out (spec.timeout) or was cancelled`, { cause: err });
     }
     const code = (err as NodeJS.ErrnoException).code;
     const detail = scrub(code ? `${code}: ${err.message}` : err.message, this.secrets);
-    return new OciError("pull", `cannot reach registry ${this.o.host}: ${detail}`, { cause: err });
+    return new OciError(kind, `cannot reach ${whom}: ${detail}`, { cause: err });
   }
 
-  /** A registry request with the auth flow: on a 401 the challenge is answered once, then the request retried. */
+  private registryOrigin(): string {
+    return `${this.o.plainHttp ? "http" : "https"}://${this.o.host}`;
+  }
+
+  private readonly bodyError = (err: Error) => this.networkError(err);
+
+  /**
+   * A registry request with the auth flow: what the cache already knows is sent at once; on a 401 the challenge is
+   * answered once (a fresh token), then the request retried.
+   */
   private async call(method: string, url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     const withAuth = () => (this.authorization ? { ...headers, authorization: this.authorization } : headers);
-    let res = await this.send(method, url, withAuth());
+    const origin = this.registryOrigin();
+    this.authorization ??= await this.known();
+    let res = await this.send(method, url, withAuth(), origin);
     if (res.statusCode !== 401) return res;
     res.resume();
+    const from = this.finalUrl.get(res);
+    if (from && originOf(from) !== origin) {
+      throw new OciError("auth", `a redirect from ${this.o.host} led to ${from.host}, which asked for authentication`);
+    }
     const challenge = parseChallenge(String(res.headers["www-authenticate"] ?? ""));
     this.authorization = await this.answer(challenge);
-    res = await this.send(method, url, withAuth());
+    res = await this.send(method, url, withAuth(), origin);
     if (res.statusCode === 401 || res.statusCode === 403) {
       res.resume();
       throw new OciError(
@@ -202,8 +274,23 @@ export class RegistryClient {
     return c ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}` : undefined;
   }
 
+  private defaultScope(): string {
+    return `repository:${this.o.repository}:pull`;
+  }
+
+  /** The Authorization the cache lets this client send before any 401: basic credentials, or a token (cached/new). */
+  private async known(): Promise<string | undefined> {
+    const cache = this.o.authCache;
+    const challenge = this.identity ? cache?.challenge(this.identity) : undefined;
+    if (!challenge) return undefined;
+    if (challenge.scheme === "basic") return this.basic();
+    if (!challenge.realm) return undefined;
+    return this.bearer(challenge.realm, challenge.service, this.defaultScope(), false);
+  }
+
   private async answer(challenge: Challenge | undefined): Promise<string | undefined> {
     if (challenge?.scheme === "basic") {
+      if (this.identity) this.o.authCache?.setChallenge(this.identity, { scheme: "basic" });
       const basic = this.basic();
       if (!basic)
         throw new OciError(
@@ -215,19 +302,40 @@ export class RegistryClient {
     if (challenge?.scheme !== "bearer" || !challenge.params.realm) {
       throw new OciError("auth", `registry ${this.o.host} answered 401 without a usable WWW-Authenticate challenge`);
     }
-    let realm: URL;
-    try {
-      realm = new URL(challenge.params.realm);
-    } catch (cause) {
-      throw new OciError("auth", `registry ${this.o.host} named an invalid token realm`, { cause });
+    const { realm, service } = challenge.params;
+    checkRealm(realm, this.o.host, this.o.plainHttp, this.o.blockedRealmAddresses);
+    if (this.identity) {
+      this.o.authCache?.setChallenge(this.identity, { scheme: "bearer", realm, ...(service ? { service } : {}) });
     }
-    if (realm.protocol !== "https:" && !(realm.protocol === "http:" && this.o.plainHttp)) {
-      throw new OciError("auth", `registry ${this.o.host} named a token realm that is not https`);
+    return this.bearer(realm, service, challenge.params.scope || this.defaultScope(), true);
+  }
+
+  /**
+   * A token for `scope` from the realm: the cached one unless `fresh` (the registry just refused what was sent),
+   * else one fetched with the credentials as basic auth (anonymously without), within the token response cap and the
+   * client's signal (spec.timeout).
+   */
+  private async bearer(realmUrl: string, service: string | undefined, scope: string, fresh: boolean) {
+    const cache = this.o.authCache;
+    const id = this.identity;
+    if (cache && id) {
+      if (fresh) cache.dropToken(id, scope);
+      else {
+        const cached = cache.token(id, scope);
+        if (cached) {
+          this.secrets.push(cached);
+          return `Bearer ${cached}`;
+        }
+      }
     }
-    if (challenge.params.service) realm.searchParams.set("service", challenge.params.service);
-    realm.searchParams.set("scope", challenge.params.scope || `repository:${this.o.repository}:pull`);
+    const realm = checkRealm(realmUrl, this.o.host, this.o.plainHttp, this.o.blockedRealmAddresses);
+    // On another host than the registry's, the addresses it resolves to are checked as the connection is made.
+    const guard = sameHost(realm, this.o.host) ? undefined : (this.o.blockedRealmAddresses ?? defaultBlocked);
+    if (service) realm.searchParams.set("service", service);
+    realm.searchParams.set("scope", scope);
     const basic = this.basic();
-    const res = await this.send("GET", realm.toString(), basic ? { authorization: basic } : {});
+    const tokenFailed = (err: Error) => this.networkError(err, realm.host, "auth");
+    const res = await this.send("GET", realm.toString(), basic ? { authorization: basic } : {}, originOf(realm), guard);
     if (res.statusCode === 401 || res.statusCode === 403) {
       res.resume();
       throw new OciError(
@@ -239,17 +347,27 @@ export class RegistryClient {
       res.resume();
       throw new OciError("auth", `token service of ${this.o.host} answered ${res.statusCode}`);
     }
-    const body = await readBounded(res, maxTokenBytes, "token response");
+    const body = await readBounded(res, maxTokenBytes, `token response from ${realm.host}`, tokenFailed, "auth");
     let token: unknown;
+    let expiresIn: unknown;
     try {
-      const parsed = JSON.parse(body.toString("utf8")) as { token?: unknown; access_token?: unknown };
-      token = parsed.token ?? parsed.access_token;
+      const parsed = JSON.parse(body.toString("utf8")) as {
+        token?: unknown;
+        access_token?: unknown;
+        expires_in?: unknown;
+      };
+      token = parsed.access_token || parsed.token;
+      expiresIn = parsed.expires_in;
     } catch (cause) {
       throw new OciError("auth", `token service of ${this.o.host} answered with invalid JSON`, { cause });
     }
     if (typeof token !== "string" || !token)
       throw new OciError("auth", `token service of ${this.o.host} returned no token`);
+    if (!tokenPattern.test(token)) {
+      throw new OciError("auth", `token service of ${this.o.host} returned a token that is not a valid header value`);
+    }
     this.secrets.push(token);
+    if (cache && id) cache.setToken(id, scope, token, expiresIn);
     return `Bearer ${token}`;
   }
 
@@ -274,7 +392,7 @@ export class RegistryClient {
     }
     const get = await this.call("GET", url, { accept: acceptManifests });
     if (get.statusCode !== 200) throw await this.failure(get, what);
-    const body = await readBounded(get, maxManifestBytes, "manifest");
+    const body = await readBounded(get, maxManifestBytes, "manifest", this.bodyError);
     return `sha256:${createHash("sha256").update(body).digest("hex")}`;
   }
 
@@ -282,7 +400,7 @@ export class RegistryClient {
   async manifest(digest: string): Promise<Manifest> {
     const res = await this.call("GET", `${this.base()}/manifests/${digest}`, { accept: acceptManifests });
     if (res.statusCode !== 200) throw await this.failure(res, `failed to pull manifest ${digest}`);
-    const body = await readBounded(res, maxManifestBytes, "manifest");
+    const body = await readBounded(res, maxManifestBytes, "manifest", this.bodyError);
     const actual = `sha256:${createHash("sha256").update(body).digest("hex")}`;
     if (actual !== digest) {
       throw new OciError("pull", `manifest digest mismatch: expected ${digest}, the registry sent ${actual}`);
@@ -332,7 +450,9 @@ export class RegistryClient {
       const res = await this.call("GET", next);
       if (res.statusCode !== 200) throw await this.failure(res, `failed to list tags of '${this.o.repository}'`);
       const link = String(res.headers.link ?? "");
-      const body = JSON.parse((await readBounded(res, maxManifestBytes, "tag list")).toString("utf8")) as {
+      const body = JSON.parse(
+        (await readBounded(res, maxManifestBytes, "tag list", this.bodyError)).toString("utf8"),
+      ) as {
         tags?: unknown;
       };
       if (Array.isArray(body.tags)) out.push(...body.tags.filter((t): t is string => typeof t === "string"));

@@ -3,6 +3,7 @@
 import { OCIRepositoryConditions as Condition, ociRepositoryNegativeConditions, ociRepositoryType } from "@capstan/api";
 import type { ReconcilerDefinition } from "@capstan/runtime";
 import type { Storage } from "../storage/storage.js";
+import { RegistryAuthCache } from "./auth-cache.js";
 import { newState, type OCIRepositoryObject, type OciState } from "./state.js";
 import { reconcileArtifact, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
 
@@ -13,6 +14,8 @@ export interface OCIRepositoryReconcilerOptions {
   /** Bounds on an extracted layer (Capstan): total file bytes and entry count. */
   extractMaxSize?: number;
   extractMaxEntries?: number;
+  /** (Capstan) Registry challenges and tokens kept between reconciles; a private one when not given. */
+  authCache?: RegistryAuthCache;
 }
 
 /** Without --artifact-max-size a layer is still bounded: a hostile registry must not fill the controller's disk. */
@@ -36,6 +39,7 @@ export function ociRepositoryReconciler(
     layerMaxSize: options.artifactMaxSize || defaultLayerMaxSize,
     extractMaxSize: options.extractMaxSize ?? defaultExtractMaxSize,
     extractMaxEntries: options.extractMaxEntries ?? defaultExtractMaxEntries,
+    authCache: options.authCache ?? new RegistryAuthCache(),
   };
   return {
     name: "ocirepository",

@@ -3,7 +3,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ociRepositoryType } from "@capstan/api";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
 import { orasPush, registryCredentials, startRegistry, type TestRegistry } from "@capstan/gitserver";
@@ -11,7 +10,7 @@ import { getCondition } from "@capstan/runtime";
 import { c as createTar } from "tar";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { GitRepositoryHarness, sha256 } from "../testing/gitrepository-harness.js";
-import type { OCIRepositoryObject } from "./state.js";
+import { OciObjects } from "../testing/oci-objects.js";
 
 // What `flux push artifact` writes: a Flux config media type and one tar+gzip content layer.
 const fluxContent = "application/vnd.cncf.flux.content.v1.tar+gzip";
@@ -48,49 +47,12 @@ async function push(reference: string, content: Buffer, annotations: Record<stri
   });
 }
 
-const ref = (name: string) => ({
-  apiVersion: ociRepositoryType.apiVersion,
-  kind: "OCIRepository",
-  namespace: h.ns.name,
-  name,
-});
-const get = (name: string) => h.client.get<OCIRepositoryObject>(ref(name));
-
-async function create(name: string, spec: Record<string, unknown>): Promise<void> {
-  await h.client.create({
-    apiVersion: ociRepositoryType.apiVersion,
-    kind: "OCIRepository",
-    metadata: { name, namespace: h.ns.name },
-    spec: { interval: "10m", secretRef: { name: "registry-auth" }, certSecretRef: { name: "registry-ca" }, ...spec },
-  });
-}
-
-function readyAt(name: string, revision: string): Promise<OCIRepositoryObject> {
-  return eventually(
-    async () => {
-      const o = await get(name);
-      return o && getCondition(o, "Ready")?.status === "True" && o.status?.artifact?.revision === revision
-        ? o
-        : undefined;
-    },
-    { timeoutMs: 30_000, what: `${name} Ready at ${revision}` },
-  );
-}
-
-function failing(name: string, reason: string): Promise<OCIRepositoryObject> {
-  return eventually(
-    async () => {
-      const o = await get(name);
-      const r = o && getCondition(o, "Ready");
-      return r?.status === "False" && r.reason === reason ? o : undefined;
-    },
-    { timeoutMs: 30_000, what: `${name} Ready=False with ${reason}` },
-  );
-}
-
-async function requestReconcile(name: string, token: string): Promise<void> {
-  await h.client.mergePatch(ref(name), { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": token } } });
-}
+let oci: OciObjects;
+const get = (name: string) => oci.get(name);
+const create = (name: string, spec: Record<string, unknown>) => oci.create(name, spec);
+const readyAt = (name: string, revision: string) => oci.readyAt(name, revision);
+const failing = (name: string, reason: string) => oci.failing(name, reason);
+const requestReconcile = (name: string, token: string) => oci.requestReconcile(name, token);
 
 beforeAll(async () => {
   registry = await startRegistry({ binPath, tls: true, auth: true });
@@ -105,6 +67,7 @@ beforeAll(async () => {
       },
     },
   });
+  oci = new OciObjects(h, { secretRef: { name: "registry-auth" }, certSecretRef: { name: "registry-ca" } });
   // Pull secrets are typed kubernetes.io/dockerconfigjson, as `kubectl create secret docker-registry` makes them.
   await h.client.create({
     apiVersion: "v1",

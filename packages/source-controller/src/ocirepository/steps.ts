@@ -20,7 +20,9 @@ import {
 import { SourceError } from "../errors.js";
 import { loadIgnoreFiles, matcherFrom, readPatterns } from "../storage/ignore.js";
 import { type Storage, storageError } from "../storage/storage.js";
+import type { RegistryAuthCache } from "./auth-cache.js";
 import { RegistryClient } from "./client.js";
+import { deadline } from "./deadline.js";
 import { OciError } from "./errors.js";
 import { extractLayer, selectLayer } from "./layer.js";
 import { parseOciUrl, parseRef, revisionOf } from "./reference.js";
@@ -35,6 +37,8 @@ export interface OciStepDeps {
   /** Upper bounds on what an extracted layer may hold. */
   extractMaxSize: number;
   extractMaxEntries: number;
+  /** Registry challenges and tokens kept between reconciles (Capstan). */
+  authCache?: RegistryAuthCache;
 }
 
 type OciStep = Step<OCIRepositoryObject, OciState>;
@@ -114,7 +118,7 @@ function checkSupported(obj: OCIRepositoryObject): void {
   }
 }
 
-async function client(ctx: Ctx, obj: OCIRepositoryObject, signal: AbortSignal) {
+async function client(ctx: Ctx, obj: OCIRepositoryObject, signal: AbortSignal, authCache?: RegistryAuthCache) {
   const address = parseOciUrl(obj.spec.url);
   const credentials = await registryCredentials(ctx.client, obj, address.configHost);
   const tls = await registryTls(ctx.client, obj);
@@ -124,6 +128,7 @@ async function client(ctx: Ctx, obj: OCIRepositoryObject, signal: AbortSignal) {
     plainHttp: Boolean(obj.spec.insecure),
     ...(credentials ? { credentials } : {}),
     ...(tls ? { tls } : {}),
+    ...(authCache ? { authCache } : {}),
     signal,
   });
 }
@@ -142,8 +147,11 @@ export function reconcileSource(deps: OciStepDeps): OciStep {
       removeCondition(obj, Condition.FetchFailed);
       return;
     }
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(specDuration(obj, "timeout") ?? 60_000)]);
-    const registry = await client(ctx, obj, signal);
+    const pull = deadline(ctx.signal, specDuration(obj, "timeout") ?? 60_000);
+    const registry = await client(ctx, obj, pull.signal, deps.authCache).catch((err: unknown) => {
+      pull.dispose();
+      throw err;
+    });
     try {
       let tag: string | undefined;
       let digest: string;
@@ -180,6 +188,7 @@ export function reconcileSource(deps: OciStepDeps): OciStep {
       throw ReconcileError.wrap(err, "failed to pull artifact");
     } finally {
       registry.close();
+      pull.dispose();
     }
     removeCondition(obj, Condition.FetchFailed);
   };

@@ -98,6 +98,10 @@ function Login({ onLogin }: { onLogin(id: Identity): void }) {
 const model = new LiveModel();
 model.connect();
 
+const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+/** How many applications there are, from the counts (known before every one of them is in the model). */
+const applications = () => sum(model.counts.Kustomization) + sum(model.counts.HelmRelease);
+
 function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void }) {
   useEffect(() => {
     if (!model.open) model.connect();
@@ -120,7 +124,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
   }, [route.page]);
 
   let page: preact.ComponentChildren;
-  if (route.page === "apps") page = <AppsList items={items} />;
+  if (route.page === "apps") page = <AppsList items={items} complete={model.complete} total={applications()} />;
   else if (route.page === "sources") page = <Sources items={items} />;
   else if (route.page === "app" || route.page === "source" || route.page === "helmrelease") {
     const kind = route.page === "app" ? "Kustomization" : route.page === "helmrelease" ? "HelmRelease" : route.kind;
@@ -139,7 +143,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
         items={items}
       />
     );
-  } else page = <Overview items={items} events={events} />;
+  } else page = <Overview items={items} events={events} counts={model.counts} />;
 
   return (
     <>

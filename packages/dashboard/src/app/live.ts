@@ -5,7 +5,6 @@
 // what the first screen shows, and the page renders it at once; the other parts are read afterwards, each in a task
 // of its own after that first render has been painted, so the page is interactive while they load. Changes that
 // arrive meanwhile wait their turn behind them.
-import { useEffect, useState } from "preact/hooks";
 import type {
   ChangeBatch,
   EventView,
@@ -187,15 +186,4 @@ export class LiveModel {
       for (const l of this.listeners) l();
     });
   }
-}
-
-/** Re-renders the calling component whenever the model changes; returns the model's version. */
-export function useLive(model: LiveModel): number {
-  const [version, setVersion] = useState(model.version);
-  useEffect(() => {
-    // A snapshot may have landed between the first render and this subscription.
-    setVersion(model.version);
-    return model.subscribe(() => setVersion(model.version));
-  }, [model]);
-  return version;
 }

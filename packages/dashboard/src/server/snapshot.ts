@@ -22,6 +22,17 @@ export const chunkSize = 1000;
 /** Up to this many objects, the whole snapshot is one message. */
 export const oneMessageUpTo = 500;
 
+/** Where a snapshot is split (the constants above by default; tests make them small). */
+export interface SplitLimits {
+  headAttention: number;
+  headApplications: number;
+  headEvents: number;
+  chunkSize: number;
+  oneMessageUpTo: number;
+}
+
+export const defaultLimits: SplitLimits = { headAttention, headApplications, headEvents, chunkSize, oneMessageUpTo };
+
 export interface SplitSnapshot {
   counts: StateCounts;
   head: Summary[];
@@ -48,10 +59,14 @@ const needsAttention = (s: Summary) => s.state === "failing" || s.state === "sta
 const isApplication = (kind: SummaryKind) => applicationKinds.includes(kind);
 
 /** Splits what a user may see (any order; Events newest first) into the first message and the rest. */
-export function splitSnapshot(items: Summary[], events: EventView[]): SplitSnapshot {
+export function splitSnapshot(
+  items: Summary[],
+  events: EventView[],
+  limits: SplitLimits = defaultLimits,
+): SplitSnapshot {
   const sorted = [...items].sort(byStateThenKey);
   const counts = countStates(sorted);
-  if (sorted.length <= oneMessageUpTo) {
+  if (sorted.length <= limits.oneMessageUpTo) {
     return { counts, head: sorted, headEvents: events, rest: [], restEvents: [] };
   }
   const head: Summary[] = [];
@@ -60,17 +75,18 @@ export function splitSnapshot(items: Summary[], events: EventView[]): SplitSnaps
   let apps = 0;
   for (const s of sorted) {
     let first = s.kind === "Deployment";
-    if (needsAttention(s) && attention < headAttention) {
+    if (needsAttention(s) && attention < limits.headAttention) {
       attention++;
       first = true;
     }
-    if (isApplication(s.kind) && apps < headApplications) {
+    if (isApplication(s.kind) && apps < limits.headApplications) {
       apps++;
       first = true;
     }
     (first ? head : others).push(s);
   }
   const rest: Summary[][] = [];
-  for (let i = 0; i < others.length; i += chunkSize) rest.push(others.slice(i, i + chunkSize));
-  return { counts, head, headEvents: events.slice(0, headEvents), rest, restEvents: events.slice(headEvents) };
+  for (let i = 0; i < others.length; i += limits.chunkSize) rest.push(others.slice(i, i + limits.chunkSize));
+  const n = limits.headEvents;
+  return { counts, head, headEvents: events.slice(0, n), rest, restEvents: events.slice(n) };
 }

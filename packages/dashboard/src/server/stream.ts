@@ -9,7 +9,7 @@ import { packSummaries } from "../shared/wire.js";
 import type { AccessReviewer } from "./auth/access.js";
 import type { Principal } from "./auth/authenticate.js";
 import { byTimeDesc } from "./model.js";
-import { splitSnapshot } from "./snapshot.js";
+import { type SplitLimits, splitSnapshot } from "./snapshot.js";
 import { type Change, type ClusterStore, eventType } from "./store.js";
 
 /** Events in the snapshot (newest first); the page keeps about as many. */
@@ -22,6 +22,8 @@ export interface StreamOptions {
   sessionId?: string;
   /** Asked at each heartbeat: false closes the stream (the session ended or its token is no longer accepted). */
   stillValid?: () => Promise<boolean>;
+  /** Where the first snapshot is split into messages (snapshot.ts; tests make the parts small). */
+  split?: SplitLimits;
   /** The request's Accept-Encoding: with gzip the stream is compressed, each message flushed as it is written. */
   acceptEncoding?: string;
 }
@@ -119,7 +121,7 @@ export class Stream {
     const items = await this.visibleItems(this.store.items());
     const events = (await this.visibleEvents(this.store.allEvents())).sort(byTimeDesc).slice(0, snapshotEvents);
     if (this.closed) return;
-    const split = splitSnapshot(items, events);
+    const split = splitSnapshot(items, events, this.options.split);
     const first: Snapshot = {
       items: packSummaries(split.head),
       events: split.headEvents,

@@ -2,18 +2,21 @@
 // and the list are interactive, status change → visible in the DOM (p50/p99), and the server's RSS and CPU while idle
 // and during a burst of 1,000 status changes. The server runs as its own process from dist (as the image runs it).
 //   pnpm --filter @capstan/bench bench:dashboard [-- --objects=5000 --changes=100 --burst=1000 --loads=10]
-// Each page load is timed `loads` times, each in a fresh browser context (nothing cached), for p50/p99.
+//     [--compare=<another build's packages/dashboard/dist/server/main.js>]
+// Each page load is timed `loads` times, each in a fresh browser context (nothing cached), for p50/p99; with
+// --compare, the other build's loads alternate with this one's, so both see the same load on a shared machine.
 // Set CAPSTAN_BENCH_KUBECONFIG to use a running cluster instead of starting a control plane.
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type ControlPlane, freePort, startControlPlane } from "@capstan/cluster";
+import { type ControlPlane, startControlPlane } from "@capstan/cluster";
 import { KubeClient } from "@capstan/runtime";
 // Relative imports: test-only helpers of other packages, run from source (ts-hooks).
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
 import { launchChromium } from "../../packages/dashboard/src/test/browser.js";
+import { Fixtures, fm, pct, pool, usage } from "./fixtures.js";
+import { conditions, newPage, startDashboard, timeLoad } from "./loads.js";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -23,6 +26,8 @@ const { values } = parseArgs({
     changes: { type: "string", default: "100" },
     burst: { type: "string", default: "1000" },
     loads: { type: "string", default: "10" },
+    /** Another build's dist/server/main.js, whose page loads are timed in turn with this one's. */
+    compare: { type: "string" },
   },
 });
 const objects = Number(values.objects);
@@ -30,66 +35,14 @@ const namespaces = Number(values.namespaces);
 const changes = Number(values.changes);
 const burst = Number(values.burst);
 const loads = Number(values.loads);
-const fm = { fieldManager: "bench-dashboard", force: true };
-const rev = (n: number) => `main@sha1:${n.toString(16).padStart(40, "0")}`;
+const fixtures = new Fixtures(objects, namespaces);
+const { ns, ksName } = fixtures;
 const dashboardMain = resolve(import.meta.dirname, "../../packages/dashboard/dist/server/main.js");
-
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
-function pct(samples: number[], q: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-}
-
-/** RSS (MiB) and CPU time (s) of a process, from /proc. */
-function usage(pid: number): { rssMiB: number; cpuS: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMiB: rss, cpuS: ticks / 100 };
-}
-
-const ns = (i: number) => `bench-dash-${i % namespaces}`;
-const ksName = (i: number) => `app-${i}`;
-
-function ready(i: number, message: string, status: "True" | "False" = "True") {
-  return {
-    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
-    kind: "Kustomization",
-    metadata: { name: ksName(i), namespace: ns(i) },
-    status: {
-      observedGeneration: 1,
-      lastAppliedRevision: rev(1),
-      lastAttemptedRevision: rev(1),
-      inventory: {
-        entries: Array.from({ length: 10 }, (_, k) => ({ id: `${ns(i)}_${ksName(i)}-${k}__ConfigMap`, v: "v1" })),
-      },
-      conditions: [
-        {
-          type: "Ready",
-          status,
-          reason: status === "True" ? "ReconciliationSucceeded" : "ReconciliationFailed",
-          message,
-          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-          observedGeneration: 1,
-        },
-      ],
-    },
-  };
-}
 
 async function main(): Promise<void> {
   let plane: ControlPlane | undefined;
   let server: ChildProcess | undefined;
+  let otherServer: ChildProcess | undefined;
   if (!process.env.CAPSTAN_BENCH_KUBECONFIG) plane = await startControlPlane({ workloads: false });
   const kubeconfig = process.env.CAPSTAN_BENCH_KUBECONFIG ?? (plane as ControlPlane).kubeconfig;
   const client = new KubeClient({ kubeconfigPath: kubeconfig, qps: 0 });
@@ -98,106 +51,76 @@ async function main(): Promise<void> {
   try {
     await ensureCrds(kubeconfig);
     let t = Date.now();
-    for (let n = 0; n < namespaces; n++) {
-      await client.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: `bench-dash-${n}` } }, fm);
+    // Against a running cluster (CAPSTAN_BENCH_KUBECONFIG) that already holds them, the objects are reused, and
+    // those the last run changed are put back as they were.
+    const reuse = process.env.CAPSTAN_BENCH_KUBECONFIG !== undefined;
+    const wrote = await fixtures.populate(client, reuse);
+    if (!wrote) {
+      await pool(
+        Array.from({ length: Math.min(burst, objects) }, (_, i) => i),
+        32,
+        (i) => client.applyStatus(fixtures.initial(i), fm),
+      );
     }
-    await pool(
-      Array.from({ length: objects }, (_, i) => i),
-      32,
-      async (i) => {
-        await client.apply(
-          {
-            apiVersion: "kustomize.toolkit.fluxcd.io/v1",
-            kind: "Kustomization",
-            metadata: { name: ksName(i), namespace: ns(i) },
-            spec: {
-              interval: "10m",
-              prune: true,
-              path: `./apps/${i}`,
-              sourceRef: { kind: "GitRepository", name: "repo" },
-            },
-          },
-          fm,
-        );
-        // One in fifty failing, so that the overview has something to put first.
-        await client.applyStatus(
-          ready(i, i % 50 === 0 ? `dry-run failed for app ${i}` : "Applied", i % 50 === 0 ? "False" : "True"),
-          fm,
-        );
-      },
-    );
     rows.push([`create ${objects} Kustomizations + status (setup)`, `${((Date.now() - t) / 1000).toFixed(1)} s`]);
 
-    const port = await freePort();
     t = Date.now();
-    server = spawn(
-      process.execPath,
-      [
-        // As the image's entrypoint runs it (Dockerfile, dashboard target).
-        "--max-semi-space-size=1",
-        dashboardMain,
-        "--insecure-local",
-        `--listen-addr=127.0.0.1:${port}`,
-        `--kubeconfig=${kubeconfig}`,
-        "--kube-api-qps=0",
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    const url = `http://127.0.0.1:${port}`;
-    for (;;) {
-      const ok = await fetch(`${url}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const dashboard = await startDashboard(dashboardMain, kubeconfig);
+    server = dashboard.process;
+    const url = dashboard.url;
     rows.push(["server start → caches synced (/readyz)", `${Date.now() - t} ms`]);
     const pid = server.pid as number;
+    // --compare: another build's server, loaded in turn with this one (same load on the machine for both).
+    const other = values.compare ? await startDashboard(resolve(values.compare), kubeconfig) : undefined;
+    otherServer = other?.process;
 
-    // The measuring scripts are evaluated strings, which the dashboard's CSP (script-src 'self') would refuse.
-    const newPage = () => browser.newPage({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
-    const total = (
-      n: number,
-    ) => `(() => { const r = document.querySelector('tr[data-kind="Kustomization"]'); if (!r) return false;
-      let s = 0; for (const td of r.querySelectorAll('td')) s += Number(td.textContent); return s === ${n}; })()`;
-    const loadTimes = { overview: [] as number[], list: [] as number[] };
-    let phases = { dcl: 0, snapshot: 0, now: 0 };
+    const cond = conditions(objects);
+    const runs = [{ name: "", url }, ...(other ? [{ name: " [compare]", url: other.url }] : [])];
+    const times = new Map<string, number[]>();
+    const marks = new Map<string, number[]>();
+    const note = (m: Map<string, number[]>, k: string, v: number | undefined) => {
+      if (v !== undefined) m.set(k, [...(m.get(k) ?? []), v]);
+    };
     rows.push(["load average (1 min) before the page loads", loadavg()[0]?.toFixed(1) ?? "?"]);
     for (let k = 0; k < loads; k++) {
-      const p = await newPage();
-      t = Date.now();
-      await p.goto(url);
-      await p.waitForFunction(total(objects), undefined, { timeout: 60_000, polling: "raf" });
-      loadTimes.overview.push(Date.now() - t);
-      // Where the time went, in the page's clock (0 = navigation start).
-      phases = (await p.evaluate(`(() => {
-        const nav = performance.getEntriesByType("navigation")[0];
-        const snap = performance.getEntriesByName("capstan:snapshot")[0];
-        const shown = performance.getEntriesByName("capstan:overview")[0];
-        return { dcl: nav.domContentLoadedEventEnd, snapshot: snap ? snap.startTime : -1, now: shown ? shown.startTime : -1 };
-      })()`)) as { dcl: number; snapshot: number; now: number };
-      await p.context().close();
-      const q = await newPage();
-      t = Date.now();
-      await q.goto(`${url}/#/apps`);
-      await q.waitForFunction(
-        `document.querySelectorAll('table[aria-label="Applications"] tbody tr[data-key]').length > 0 &&
-         document.body.textContent.includes('${objects} of ${objects} applications')`,
-        undefined,
-        { timeout: 60_000, polling: "raf" },
-      );
-      loadTimes.list.push(Date.now() - t);
-      await q.context().close();
+      for (const run of runs) {
+        const p = await newPage(browser);
+        const o = await timeLoad(p, run.url, { overview: cond.overview });
+        await p.context().close();
+        note(times, `overview${run.name}`, o.times.overview);
+        for (const [m, v] of Object.entries(o.marks)) note(marks, `overview${run.name} ${m}`, v);
+        const q = await newPage(browser);
+        const l = await timeLoad(q, `${run.url}/#/apps`, { rows: cond.listRows, all: cond.listAll });
+        await q.context().close();
+        note(times, `list rows${run.name}`, l.times.rows);
+        note(times, `list all${run.name}`, l.times.all);
+        for (const [m, v] of Object.entries(l.marks)) note(marks, `list${run.name} ${m}`, v);
+      }
     }
-    const pcts = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p99 ${pct(xs, 0.99)} ms (${xs.length} loads)`;
-    rows.push([`overview interactive (${objects} counted, failing listed), fresh context`, pcts(loadTimes.overview)]);
-    rows.push([
-      "  page clock of the last: DOMContentLoaded / snapshot in the model / overview rendered",
-      `${phases.dcl.toFixed(0)} / ${phases.snapshot.toFixed(0)} / ${phases.now.toFixed(0)} ms`,
-    ]);
-    rows.push([`list interactive (${objects} rows, windowed), fresh context`, pcts(loadTimes.list)]);
+    const pcts = (xs: number[] = []) => `p50 ${pct(xs, 0.5)} ms, p99 ${pct(xs, 0.99)} ms (${xs.length} loads)`;
+    const median = (xs: number[] = []) => pct(xs, 0.5);
+    for (const run of runs) {
+      rows.push([
+        `overview interactive (${objects} counted, failing listed), fresh context${run.name}`,
+        pcts(times.get(`overview${run.name}`)),
+      ]);
+      rows.push([`list: first rows shown${run.name}`, pcts(times.get(`list rows${run.name}`))]);
+      rows.push([
+        `list interactive (all ${objects} rows filterable, windowed), fresh context${run.name}`,
+        pcts(times.get(`list all${run.name}`)),
+      ]);
+      for (const page of ["overview", "list"]) {
+        const phase = (m: string) => median(marks.get(`${page}${run.name} ${m}`));
+        rows.push([
+          `  ${page}, page clock (p50): DOMContentLoaded / stream open / first part in model / rendered / all in model`,
+          `${phase("domContentLoaded")} / ${phase("stream-open")} / ${phase("snapshot")} / ${phase(page)} / ${phase("complete")} ms`,
+        ]);
+      }
+    }
     rows.push(["load average (1 min) after the page loads", loadavg()[0]?.toFixed(1) ?? "?"]);
-    const page = await newPage();
+    otherServer?.kill("SIGTERM");
+    otherServer = undefined;
+    const page = await newPage(browser);
     await page.goto(`${url}/#/apps`);
     await page.waitForFunction(
       `document.body.textContent.includes('${objects} of ${objects} applications')`,
@@ -232,7 +155,7 @@ async function main(): Promise<void> {
     for (let k = 0; k < changes; k++) {
       const msg = `bench-${k}`;
       const start = Date.now();
-      await client.applyStatus(ready(target, msg, k % 2 ? "True" : "False"), fm);
+      await client.applyStatus(fixtures.ready(target, msg, k % 2 ? "True" : "False"), fm);
       const seenAt = await page.waitForFunction(`window.seen[${JSON.stringify(msg)}]`, undefined, { timeout: 10_000 });
       latencies.push(((await seenAt.jsonValue()) as number) - start);
     }
@@ -256,7 +179,7 @@ async function main(): Promise<void> {
     const b0 = usage(pid);
     t = Date.now();
     const burstIds = Array.from({ length: Math.min(burst, objects) }, (_, k) => k);
-    await pool(burstIds, 32, (i) => client.applyStatus(ready(i, `burst ${i}`, "True"), fm));
+    await pool(burstIds, 32, (i) => client.applyStatus(fixtures.ready(i, `burst ${i}`, "True"), fm));
     const writes = Date.now() - t;
     // The list page must have caught up: the last object written shows its new message on the app page.
     const last = burstIds[burstIds.length - 1] as number;
@@ -274,6 +197,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     server?.kill("SIGTERM");
+    otherServer?.kill("SIGTERM");
     client.close();
     await plane?.stop();
   }

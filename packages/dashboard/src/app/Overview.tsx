@@ -1,10 +1,11 @@
 // The overview: counts per kind and state, what needs attention first (stalled, failing) with reason and message, and
 // recent activity from Events.
 import { useEffect } from "preact/hooks";
-import type { EventView, State, Summary, SummaryKind } from "../shared/types.js";
+import { byStateThenKey, compareText } from "../shared/order.js";
+import type { EventView, State, StateCounts, Summary } from "../shared/types.js";
 import { summaryKinds } from "../shared/types.js";
 import { appHref, isSourceKind, sourceHref } from "./route.js";
-import { StateBadge, stateLabel, stateRank, Table, Time } from "./ui.js";
+import { StateBadge, stateLabel, Table, Time } from "./ui.js";
 
 const shownStates: State[] = ["ready", "failing", "stalled", "reconciling", "suspended", "unknown"];
 
@@ -14,25 +15,23 @@ function hrefOf(s: { kind: string; namespace: string; name: string }): string | 
   return undefined;
 }
 
-export function Overview({ items, events }: { items: Summary[]; events: EventView[] }) {
+/**
+ * `counts` are the model's (the server's until the whole snapshot is in): the counts table and the failing objects
+ * are right from the snapshot's first message, before the rest of the objects are read.
+ */
+export function Overview({ items, events, counts }: { items: Summary[]; events: EventView[]; counts: StateCounts }) {
   // For the benchmark (and the browser's performance panel): when the overview first showed objects.
   const shown = items.length > 0;
   useEffect(() => {
     if (shown) performance.mark("capstan:overview", { detail: items.length });
-  }, [shown, items.length]);
-  const counts = new Map<SummaryKind, Record<State, number>>();
-  for (const k of summaryKinds)
-    counts.set(k, { ready: 0, failing: 0, stalled: 0, reconciling: 0, suspended: 0, unknown: 0 });
-  for (const s of items) {
-    const c = counts.get(s.kind);
-    if (c) c[s.state]++;
-  }
-  const kinds = summaryKinds.filter((k) => Object.values(counts.get(k) ?? {}).some((n) => n > 0));
+  }, [shown]);
+  const countOf = (k: (typeof summaryKinds)[number], s: State) => counts[k]?.[s] ?? 0;
+  const kinds = summaryKinds.filter((k) => shownStates.some((s) => countOf(k, s) > 0));
   const attention = items
     .filter((s) => s.state === "failing" || s.state === "stalled")
-    .sort((a, b) => stateRank[a.state] - stateRank[b.state] || a.key.localeCompare(b.key))
+    .sort(byStateThenKey)
     .slice(0, 100);
-  const controllers = items.filter((s) => s.kind === "Deployment").sort((a, b) => a.key.localeCompare(b.key));
+  const controllers = items.filter((s) => s.kind === "Deployment").sort((a, b) => compareText(a.key, b.key));
   const recent = [...events].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, 25);
   return (
     <>
@@ -59,8 +58,8 @@ export function Overview({ items, events }: { items: Summary[]; events: EventVie
                   <tr key={k} data-kind={k}>
                     <th scope="row">{k}</th>
                     {shownStates.map((s) => (
-                      <td key={s} data-state={s} class={(counts.get(k)?.[s] ?? 0) > 0 ? `count-${s}` : "muted"}>
-                        {counts.get(k)?.[s] ?? 0}
+                      <td key={s} data-state={s} class={countOf(k, s) > 0 ? `count-${s}` : "muted"}>
+                        {countOf(k, s)}
                       </td>
                     ))}
                   </tr>

@@ -1,8 +1,10 @@
 // Sources: GitRepositories, OCIRepositories, HelmRepositories and HelmCharts with their artifact (revision, digest,
 // size, last update), URL and Ready reason and message, live from the stream; notification objects below them.
+
+import { byStateThenKey } from "../shared/order.js";
 import type { Summary, SummaryKind } from "../shared/types.js";
 import { isSourceKind, sourceHref } from "./route.js";
-import { Revision, StateBadge, stateRank, Table, Time } from "./ui.js";
+import { Revision, StateBadge, Table, Time } from "./ui.js";
 
 const sections: { kind: SummaryKind; title: string; id: string; refLabel: string }[] = [
   { kind: "GitRepository", title: "Git repositories", id: "git-h", refLabel: "Ref" },
@@ -85,7 +87,7 @@ function SourceRow({ r }: { r: Summary }) {
 }
 
 export function Sources({ items }: { items: Summary[] }) {
-  const sort = (a: Summary, b: Summary) => stateRank[a.state] - stateRank[b.state] || a.key.localeCompare(b.key);
+  const sort = byStateThenKey;
   const notifications = items
     .filter((s) => s.kind === "Provider" || s.kind === "Alert" || s.kind === "Receiver")
     .sort(sort);

@@ -6,11 +6,11 @@ import type { Identity } from "../shared/types.js";
 import { AppPage } from "./AppPage.js";
 import { AppsList } from "./AppsList.js";
 import { HttpError, login, loginOptions, logout, whoami } from "./api.js";
-import { LiveModel, useLive } from "./live.js";
+import type { LiveModel } from "./live.js";
 import { Overview } from "./Overview.js";
 import { useRoute } from "./route.js";
 import { Sources } from "./Sources.js";
-import "./styles.css";
+import { useLive } from "./use-live.js";
 
 type Theme = "system" | "light" | "dark";
 const themeKey = "capstan.theme";
@@ -93,12 +93,11 @@ function Login({ onLogin }: { onLogin(id: Identity): void }) {
   );
 }
 
-// Opened at once, beside the whoami request rather than after it: with thousands of objects the snapshot is what the
-// first page waits for. Without a session the server refuses it, and the Shell opens it again after login.
-const model = new LiveModel();
-model.connect();
+const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+/** How many applications there are, from the counts (known before every one of them is in the model). */
+const applications = (model: LiveModel) => sum(model.counts.Kustomization) + sum(model.counts.HelmRelease);
 
-function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void }) {
+function Shell({ model, identity, onLogout }: { model: LiveModel; identity: Identity; onLogout(): void }) {
   useEffect(() => {
     if (!model.open) model.connect();
     return () => model.close();
@@ -120,7 +119,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
   }, [route.page]);
 
   let page: preact.ComponentChildren;
-  if (route.page === "apps") page = <AppsList items={items} />;
+  if (route.page === "apps") page = <AppsList items={items} complete={model.complete} total={applications(model)} />;
   else if (route.page === "sources") page = <Sources items={items} />;
   else if (route.page === "app" || route.page === "source" || route.page === "helmrelease") {
     const kind = route.page === "app" ? "Kustomization" : route.page === "helmrelease" ? "HelmRelease" : route.kind;
@@ -139,7 +138,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
         items={items}
       />
     );
-  } else page = <Overview items={items} events={events} />;
+  } else page = <Overview items={items} events={events} counts={model.counts} />;
 
   return (
     <>
@@ -182,7 +181,7 @@ function Shell({ identity, onLogout }: { identity: Identity; onLogout(): void })
   );
 }
 
-function App() {
+function App({ model }: { model: LiveModel }) {
   const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
   useEffect(() => {
     whoami()
@@ -196,6 +195,7 @@ function App() {
   if (identity === null) return <Login onLogin={setIdentity} />;
   return (
     <Shell
+      model={model}
       identity={identity}
       onLogout={() => {
         // The server ends the session and closes its stream; the page drops what it was shown.
@@ -207,5 +207,8 @@ function App() {
   );
 }
 
-const root = document.getElementById("root");
-if (root) render(<App />, root);
+/** Renders the app over the model boot.ts has already connected. */
+export function start(model: LiveModel): void {
+  const root = document.getElementById("root");
+  if (root) render(<App model={model} />, root);
+}

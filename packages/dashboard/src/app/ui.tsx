@@ -11,15 +11,7 @@ export const stateLabel: Record<State, string> = {
   unknown: "Unknown",
 };
 
-/** Failing and stalled first, then in progress, suspended, unknown, ready. */
-export const stateRank: Record<State, number> = {
-  stalled: 0,
-  failing: 1,
-  reconciling: 2,
-  suspended: 3,
-  unknown: 4,
-  ready: 5,
-};
+export { stateRank } from "../shared/order.js";
 
 export function StateBadge({ state }: { state: State }) {
   return <span class={`badge state-${state}`}>{stateLabel[state]}</span>;

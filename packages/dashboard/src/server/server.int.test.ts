@@ -3,7 +3,8 @@
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import { Annotations, type KubeObject } from "@capstan/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Detail } from "../shared/types.js";
+import type { Detail, Snapshot } from "../shared/types.js";
+import { unpackSummaries } from "../shared/wire.js";
 import {
   dashboard,
   kustomization,
@@ -114,7 +115,9 @@ describe("Given the dashboard server on the control plane", () => {
         text += decoder.decode(chunk as Uint8Array, { stream: true });
         if (/event: snapshot\ndata: .*\n\n/.test(text)) break;
       }
-      expect(text).toContain(`"ns":"${teamA}"`);
+      const data = /event: snapshot\ndata: (.*)\n\n/.exec(text)?.[1] ?? "{}";
+      const items = unpackSummaries((JSON.parse(data) as Snapshot).items);
+      expect(items.map((i) => i.namespace)).toContain(teamA);
     } finally {
       abort.abort();
     }

@@ -1,14 +1,15 @@
-// The live feed: Server-Sent Events. The first message is a snapshot of what this user may list; after it, changes
-// are pushed in batches (at most every `flushMs`), each filtered by the same SubjectAccessReviews, so a status change
+// The live feed: Server-Sent Events. The first messages are a snapshot of what this user may list (split by
+// snapshot.ts so the first screen can render from the first message); after them, changes are pushed in batches (at most every `flushMs`), each filtered by the same SubjectAccessReviews, so a status change
 // reaches an open page well within a second without the browser asking.
 import type { ServerResponse } from "node:http";
 import { constants, createGzip, type Gzip } from "node:zlib";
 import type { ResourceType } from "@capstan/runtime";
-import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
-import { packSummary } from "../shared/wire.js";
+import type { ChangeBatch, EventView, Snapshot, SnapshotEnd, SnapshotItems, Summary } from "../shared/types.js";
+import { packSummaries } from "../shared/wire.js";
 import type { AccessReviewer } from "./auth/access.js";
 import type { Principal } from "./auth/authenticate.js";
 import { byTimeDesc } from "./model.js";
+import { type SplitLimits, splitSnapshot } from "./snapshot.js";
 import { type Change, type ClusterStore, eventType } from "./store.js";
 
 /** Events in the snapshot (newest first); the page keeps about as many. */
@@ -21,6 +22,8 @@ export interface StreamOptions {
   sessionId?: string;
   /** Asked at each heartbeat: false closes the stream (the session ended or its token is no longer accepted). */
   stillValid?: () => Promise<boolean>;
+  /** Where the first snapshot is split into messages (snapshot.ts; tests make the parts small). */
+  split?: SplitLimits;
   /** The request's Accept-Encoding: with gzip the stream is compressed, each message flushed as it is written. */
   acceptEncoding?: string;
 }
@@ -77,9 +80,8 @@ export class Stream {
     this.res.on("close", () => this.close());
     // Subscribe first: what changes while the snapshot is filtered is sent after it (upserts are idempotent).
     this.unsubscribe = this.store.subscribe((c) => this.onChange(c));
-    const snapshot = await this.snapshot();
+    await this.sendSnapshot();
     if (this.closed) return;
-    this.write("snapshot", snapshot);
     this.buffering = false;
     this.schedule();
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 25_000);
@@ -111,10 +113,28 @@ export class Stream {
     else this.out.end();
   }
 
-  private async snapshot(): Promise<Snapshot> {
+  /**
+   * The first message holds what the first screen shows (snapshot.ts); each later one is written once the one before
+   * has gone through gzip, so the first reaches the browser while the rest is packed.
+   */
+  private async sendSnapshot(): Promise<void> {
     const items = await this.visibleItems(this.store.items());
     const events = (await this.visibleEvents(this.store.allEvents())).sort(byTimeDesc).slice(0, snapshotEvents);
-    return { items: items.map(packSummary), events };
+    if (this.closed) return;
+    const split = splitSnapshot(items, events, this.options.split);
+    const first: Snapshot = {
+      items: packSummaries(split.head),
+      events: split.headEvents,
+      counts: split.counts,
+      more: split.rest.length > 0,
+    };
+    await this.write("snapshot", first);
+    if (!first.more) return;
+    for (const chunk of split.rest) {
+      if (this.closed) return;
+      await this.write("items", { items: packSummaries(chunk) } satisfies SnapshotItems);
+    }
+    await this.write("snapshot-end", { events: split.restEvents } satisfies SnapshotEnd);
   }
 
   private async visibleItems(items: Summary[]): Promise<Summary[]> {
@@ -163,18 +183,19 @@ export class Stream {
     const changes = [...this.pending.values()];
     this.pending = new Map();
     try {
-      const batch: ChangeBatch = { upserts: [], deletes: [], events: [], eventDeletes: [] };
+      const upserts: Summary[] = [];
+      const batch: Omit<ChangeBatch, "upserts"> = { deletes: [], events: [], eventDeletes: [] };
       const allowed = await Promise.all(changes.map((c) => this.visible(c)));
       changes.forEach((c, i) => {
         if (!allowed[i]) return;
         if (c.type === "item") {
-          if (c.summary) batch.upserts.push(packSummary(c.summary));
+          if (c.summary) upserts.push(c.summary);
           else batch.deletes.push(c.key);
         } else if (c.event) batch.events.push(c.event);
         else batch.eventDeletes.push(c.key);
       });
-      if (batch.upserts.length + batch.deletes.length + batch.events.length + batch.eventDeletes.length > 0) {
-        this.write("changes", batch);
+      if (upserts.length + batch.deletes.length + batch.events.length + batch.eventDeletes.length > 0) {
+        void this.write("changes", { upserts: packSummaries(upserts), ...batch } satisfies ChangeBatch);
       }
     } finally {
       this.flushing = false;
@@ -187,8 +208,11 @@ export class Stream {
     return this.access.canList(this.who, type, c.namespace);
   }
 
-  private write(event: string, data: unknown): void {
-    if (this.closed) return;
-    this.out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** Resolves once the message has been taken by the response (or gzip), or at once when the stream is closed. */
+  private write(event: string, data: unknown): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, () => resolve());
+    });
   }
 }

@@ -1,8 +1,8 @@
 // What the server sends the browser: small, already-summarised views of the toolkit objects. Shared by both halves so
 // that the wire format has one definition. Nothing here ever carries a token, a Secret value or a Provider address.
-import type { WireSummary } from "./wire.js";
+import type { WireBatch } from "./wire.js";
 
-export type { WireSummary } from "./wire.js";
+export type { WireBatch } from "./wire.js";
 
 /** Where an object stands, in the words of the overview (kstatus, plus Flux's suspend). */
 export type State = "ready" | "failing" | "stalled" | "reconciling" | "suspended" | "unknown";
@@ -99,15 +99,36 @@ export interface EventView {
   source: string;
 }
 
-/** The first message on the stream; items in the compact form of wire.ts. */
+/** How many objects of each kind are in each state. */
+export type StateCounts = Partial<Record<SummaryKind, Record<State, number>>>;
+
+/**
+ * The first message on the stream (event `snapshot`). With many objects it holds what the first screen needs: the
+ * counts of everything, the failing and stalled objects first in line (up to 100), the first applications in the
+ * list's order (up to 100), the controllers' Deployments and the most recent Events; `more` says the rest follows in
+ * `items` messages, then a `snapshot-end`, before any change. Items are in the order of shared/order.ts, in the
+ * compact form of wire.ts.
+ */
 export interface Snapshot {
-  items: WireSummary[];
+  items: WireBatch;
+  events: EventView[];
+  counts: StateCounts;
+  more: boolean;
+}
+
+/** The rest of a first snapshot (event `items`). */
+export interface SnapshotItems {
+  items: WireBatch;
+}
+
+/** The end of a first snapshot (event `snapshot-end`): the older Events. */
+export interface SnapshotEnd {
   events: EventView[];
 }
 
 /** A batch of changes pushed on the stream after the snapshot. */
 export interface ChangeBatch {
-  upserts: WireSummary[];
+  upserts: WireBatch;
   deletes: string[];
   events: EventView[];
   eventDeletes: string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Summary } from "./types.js";
-import { packSummary, unpackSummary } from "./wire.js";
+import { packSummaries, unpackSummaries } from "./wire.js";
 
 const base: Summary = {
   key: "Kustomization/team/web",
@@ -101,10 +101,27 @@ describe("Given a summary on the stream", () => {
       },
     ],
   ])("should unpack %s to the summary it was", (_, s) => {
-    expect(unpackSummary(JSON.parse(JSON.stringify(packSummary(s))))).toEqual(s);
+    expect(unpackSummaries(JSON.parse(JSON.stringify(packSummaries([s]))))).toEqual([s]);
   });
 
-  it("should be well under half the plain JSON for a usual Kustomization", () => {
-    expect(JSON.stringify(packSummary(base)).length).toBeLessThan(JSON.stringify(base).length / 2);
+  it("should unpack a batch of different kinds and states in order", () => {
+    const batch: Summary[] = [
+      base,
+      { ...base, key: "Kustomization/team/db", name: "db", state: "failing", ready: "False", message: "broken" },
+      { ...base, key: "Kustomization/other/web", namespace: "other", suspended: true, state: "suspended" },
+    ];
+    expect(unpackSummaries(JSON.parse(JSON.stringify(packSummaries(batch))))).toEqual(batch);
+  });
+
+  it("should be under a third of the plain JSON for many Kustomizations of one source and revision", () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({
+      ...base,
+      key: `Kustomization/team-${i % 50}/app-${i}`,
+      namespace: `team-${i % 50}`,
+      name: `app-${i}`,
+      path: `./apps/${i}`,
+      source: { kind: "GitRepository", namespace: `team-${i % 50}`, name: "repo" },
+    }));
+    expect(JSON.stringify(packSummaries(many)).length).toBeLessThan(JSON.stringify(many).length / 3);
   });
 });

@@ -1,7 +1,7 @@
-// A minimal Server-Sent Events reader over fetch, for tests: collects the snapshot and every change batch, with the
-// summaries unpacked from their compact wire form as the page unpacks them.
-import type { ChangeBatch, EventView, Snapshot, Summary } from "../shared/types.js";
-import { unpackSummary } from "../shared/wire.js";
+// A minimal Server-Sent Events reader over fetch, for tests: collects the snapshot (its parts put together) and every
+// change batch, with the summaries unpacked from their compact wire form as the page unpacks them.
+import type { ChangeBatch, EventView, Snapshot, SnapshotEnd, SnapshotItems, Summary } from "../shared/types.js";
+import { unpackSummaries } from "../shared/wire.js";
 
 interface ReadSnapshot {
   items: Summary[];
@@ -26,6 +26,25 @@ export function openStream(url: string, headers: Record<string, string>): SseCli
     resolveSnapshot = resolve;
     rejectSnapshot = reject;
   });
+  let parts: ReadSnapshot | undefined;
+  const onMessage = (block: string) => {
+    const event = /^event: (.*)$/m.exec(block)?.[1];
+    const data = /^data: (.*)$/m.exec(block)?.[1];
+    if (!data) return;
+    if (event === "snapshot") {
+      const s = JSON.parse(data) as Snapshot;
+      parts = { items: unpackSummaries(s.items), events: s.events };
+      if (!s.more) resolveSnapshot(parts);
+    } else if (event === "items" && parts) {
+      parts.items.push(...unpackSummaries((JSON.parse(data) as SnapshotItems).items));
+    } else if (event === "snapshot-end" && parts) {
+      parts.events.push(...(JSON.parse(data) as SnapshotEnd).events);
+      resolveSnapshot(parts);
+    } else if (event === "changes") {
+      const b = JSON.parse(data) as ChangeBatch;
+      batches.push({ ...b, upserts: unpackSummaries(b.upserts) });
+    }
+  };
   const ended = (async () => {
     try {
       const res = await fetch(`${url}/api/stream`, { headers, signal: abort.signal });
@@ -38,16 +57,7 @@ export function openStream(url: string, headers: Record<string, string>): SseCli
         while (i >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === "snapshot" && data) {
-            const s = JSON.parse(data) as Snapshot;
-            resolveSnapshot({ items: s.items.map(unpackSummary), events: s.events });
-          }
-          if (event === "changes" && data) {
-            const b = JSON.parse(data) as ChangeBatch;
-            batches.push({ ...b, upserts: b.upserts.map(unpackSummary) });
-          }
+          onMessage(block);
           i = buf.indexOf("\n\n");
         }
       }

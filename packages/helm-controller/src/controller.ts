@@ -1,7 +1,11 @@
 // Wires the HelmRelease reconciler to a runtime Manager. main.ts parses flags and calls this; tests call it with a
 // manager of their own.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Controller, Manager } from "@capstan/runtime";
+import { ChartCache } from "./chart/cache.js";
 import type { ClusterAccess } from "./helm/access.js";
+import { helmTelemetry } from "./helm/telemetry.js";
 import { helmReleaseReconciler } from "./helmrelease/reconciler.js";
 import type { ImpersonatingClient } from "./helmrelease/target.js";
 import type { HelmReleaseObject, State } from "./helmrelease/types.js";
@@ -25,9 +29,19 @@ export interface HelmControllerOptions {
   noCrossNamespaceRefs?: boolean;
   insecureKubeconfigTls?: boolean;
   chartMaxBytes?: number;
+  /** (Capstan) Most bytes of chart artifacts kept by digest under `<workRoot>/chart-cache`; 0 keeps none. */
+  chartCacheMaxBytes?: number;
+}
+
+/** The helm forks' shared discovery cache, emptied at start: nothing an earlier process saw is reused. */
+function kubeCacheDir(workRoot: string): string {
+  const dir = join(workRoot, "kube-cache");
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
 }
 
 export function registerHelmController(options: HelmControllerOptions): Controller<HelmReleaseObject, State> {
+  const cacheBytes = options.chartCacheMaxBytes ?? 100 * 1024 * 1024;
   return options.manager.register(
     helmReleaseReconciler({
       helmBinary: options.helmBinary,
@@ -37,6 +51,11 @@ export function registerHelmController(options: HelmControllerOptions): Controll
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       chartMaxBytes: options.chartMaxBytes ?? 10 * 1024 * 1024,
       workRoot: options.workRoot,
+      ...(cacheBytes > 0
+        ? { chartCache: new ChartCache({ dir: join(options.workRoot, "chart-cache"), maxBytes: cacheBytes }) }
+        : {}),
+      telemetry: helmTelemetry(options.manager.metrics),
+      kubeCacheDir: kubeCacheDir(options.workRoot),
       target: {
         root: options.client,
         access: options.access,

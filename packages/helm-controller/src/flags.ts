@@ -3,6 +3,7 @@
 import { controllerFlags, type FlagValues } from "@capstan/runtime";
 
 export const defaultChartMaxBytes = 10 * 1024 * 1024;
+export const defaultChartCacheMaxBytes = 100 * 1024 * 1024;
 
 export const helmControllerFlags = controllerFlags({
   "requeue-dependency": {
@@ -49,6 +50,14 @@ export const helmControllerFlags = controllerFlags({
     min: 1,
     description: "(Capstan) Largest chart artifact downloaded, in bytes.",
   },
+  "chart-cache-max-size": {
+    type: "number",
+    default: defaultChartCacheMaxBytes,
+    integer: true,
+    min: 0,
+    description:
+      "(Capstan) Most bytes of chart artifacts kept by digest in the work directory, so a chart is downloaded once per digest rather than once per action; 0 keeps none.",
+  },
 });
 
 export type HelmControllerFlags = FlagValues<typeof helmControllerFlags>;
@@ -61,6 +70,7 @@ export function behaviourFromFlags(flags: HelmControllerFlags) {
     noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
     insecureKubeconfigTls: flags.insecureKubeconfigTls,
     chartMaxBytes: flags.chartMaxSize,
+    chartCacheMaxBytes: flags.chartCacheMaxSize,
     workRoot: flags.workDir,
   };
 }

@@ -3,6 +3,7 @@
 import type { Install, Rollback, Test, Uninstall, Upgrade } from "@capstan/api";
 import { accessArgs, type ClusterAccess } from "./access.js";
 import { runHelm } from "./cli.js";
+import type { HelmTelemetry } from "./telemetry.js";
 
 export interface CommonActionOptions {
   timeoutMs: number;
@@ -137,6 +138,12 @@ export interface SessionOptions {
   impersonateUser?: string;
   redact: readonly string[];
   signal?: AbortSignal;
+  /** Discovery cache shared between forks (KUBECACHEDIR): only for the controller's own cluster. */
+  kubeCacheDir?: string;
+  /** Counts the forks and their CPU (capstan_helm_* metrics). */
+  telemetry?: HelmTelemetry;
+  /** Runs each command as a span of the reconcile trace (`helm.<command>`): the runtime's `traced`. */
+  span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
 }
 
 /** Runs helm commands for one release: same cluster, identity, namespace and redactions for each. */
@@ -145,18 +152,38 @@ export class HelmSession {
 
   /** Runs `args`, killing helm 30 s after the action's own timeout would have ended it. */
   async run(args: string[], timeoutMs: number, maxStdoutBytes = 1024 * 1024): Promise<string> {
-    const { stdout } = await runHelm(
-      [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
-      {
-        binary: this.o.binary,
-        workDir: this.o.workDir,
-        deadlineMs: timeoutMs + 30_000,
-        env: this.o.access.env,
-        redact: this.o.redact,
-        ...(this.o.signal ? { signal: this.o.signal } : {}),
-        maxStdoutBytes,
-      },
-    );
-    return stdout;
+    const command = args[0] ?? "helm";
+    const telemetry = this.o.telemetry;
+    let cpuSeconds = 0;
+    const go = async () => {
+      let result: "success" | "error" = "error";
+      try {
+        const { stdout } = await runHelm(
+          [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
+          {
+            binary: this.o.binary,
+            workDir: this.o.workDir,
+            deadlineMs: timeoutMs + 30_000,
+            env: this.o.access.env,
+            redact: this.o.redact,
+            ...(this.o.signal ? { signal: this.o.signal } : {}),
+            maxStdoutBytes,
+            ...(this.o.kubeCacheDir ? { kubeCacheDir: this.o.kubeCacheDir } : {}),
+            ...(telemetry
+              ? {
+                  onExit: () => {
+                    cpuSeconds = telemetry.reapedCpuSeconds();
+                  },
+                }
+              : {}),
+          },
+        );
+        result = "success";
+        return stdout;
+      } finally {
+        telemetry?.command(command, result, cpuSeconds);
+      }
+    };
+    return this.o.span ? this.o.span(`helm.${command}`, go) : go();
   }
 }

@@ -56,6 +56,7 @@ export function registerHelmController(options: HelmControllerOptions): Controll
         : {}),
       telemetry: helmTelemetry(options.manager.metrics),
       kubeCacheDir: kubeCacheDir(options.workRoot),
+      serverFieldValidation: true,
       target: {
         root: options.client,
         access: options.access,

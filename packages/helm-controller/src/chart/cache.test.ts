@@ -42,7 +42,7 @@ describe("ChartCache", () => {
     const dests = [0, 1, 2, 3].map((i) => join(root, `pass${i}.tgz`));
     const got = await Promise.all(dests.map((d) => cache.fetchTo(artifactOf(bytes), d, options)));
     expect(downloads).toHaveLength(1);
-    expect(got).toEqual(["download", "download", "download", "download"]);
+    expect(got.sort()).toEqual(["cache", "cache", "cache", "download"]);
     for (const d of dests) expect(await readFile(d)).toEqual(bytes);
     expect(await cache.fetchTo(artifactOf(bytes), join(root, "later.tgz"), options)).toBe("cache");
     expect(downloads).toHaveLength(1);

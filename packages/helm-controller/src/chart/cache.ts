@@ -60,34 +60,38 @@ export class ChartCache {
 
   /**
    * Puts the chart of `artifact` at `dest` (a new file in a pass's scratch directory): from the cache when it holds
-   * the digest, else downloaded, verified and kept. Says which. Throws ChartFetchError as the download does.
+   * the digest, else downloaded, verified and kept. Says which: `download` only for the pass whose download it was
+   * (passes that waited for another's say `cache`). Throws ChartFetchError as the download does.
    */
   async fetchTo(artifact: ChartArtifact, dest: string, options: FetchChartOptions): Promise<"cache" | "download"> {
     const hex = hexOf(artifact.digest);
     if (!hex) throw new ChartFetchError(`unsupported artifact digest '${artifact.digest.slice(0, 80)}'`);
     await this.#init();
     if (this.#entries.has(hex) && (await this.#linkVerified(hex, dest, options.maxBytes))) return "cache";
-    const bytes = await this.#shared(hex, artifact, options);
+    const { bytes, mine } = await this.#shared(hex, artifact, options);
     if (!this.#entries.has(hex) || !(await this.#linkVerified(hex, dest, options.maxBytes))) {
       // Not kept (larger than the cache, or evicted at once): the pass gets its own copy of the verified bytes.
       await writeFile(dest, bytes, { mode: 0o600 });
     }
-    return "download";
+    return mine ? "download" : "cache";
   }
 
   /** One download per digest and URL at a time; the verified bytes are kept before waiters read them. */
-  #shared(hex: string, artifact: ChartArtifact, options: FetchChartOptions): Promise<Buffer> {
+  async #shared(
+    hex: string,
+    artifact: ChartArtifact,
+    options: FetchChartOptions,
+  ): Promise<{ bytes: Buffer; mine: boolean }> {
     const key = `${hex} ${artifact.url}`;
-    let p = this.#inFlight.get(key);
-    if (!p) {
-      p = (async () => {
-        const bytes = await this.#download(artifact, options);
-        await this.#keep(hex, bytes);
-        return bytes;
-      })().finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, p);
-    }
-    return p;
+    const running = this.#inFlight.get(key);
+    if (running) return { bytes: await running, mine: false };
+    const p = (async () => {
+      const bytes = await this.#download(artifact, options);
+      await this.#keep(hex, bytes);
+      return bytes;
+    })().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
+    return { bytes: await p, mine: true };
   }
 
   async #keep(hex: string, bytes: Buffer): Promise<void> {

@@ -79,6 +79,11 @@ export interface StepDeps {
    * spec.kubeConfig release keeps its own in the scratch directory (another cluster, reached with tenant credentials).
    */
   kubeCacheDir?: string;
+  /**
+   * (Capstan) The controller's own cluster validates fields on every write (Kubernetes 1.27 and later): helm's
+   * client-side OpenAPI check is skipped for releases there (src/helm/actions.ts, `serverValidates`).
+   */
+  serverFieldValidation?: boolean;
   /** (Capstan) Counts helm forks, their CPU and chart fetches (capstan_helm_* metrics). */
   telemetry?: HelmTelemetry;
 }
@@ -498,6 +503,7 @@ class Releaser {
     const opts = {
       timeoutMs,
       maxHistory: this.maxHistory,
+      ...(this.deps.serverFieldValidation && !obj.spec.kubeConfig ? { serverValidates: true } : {}),
       ...(postRenderer ? { postRenderer: postRenderer.name } : {}),
     };
     try {

@@ -4,6 +4,7 @@
 // APIs allow: interval 1h (nothing reruns during the measurement), install/apply waiting for the objects (Helm's
 // default; `wait: true` on the Kustomizations), the controllers' chart defaults (--concurrent=4 for both).
 import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestNamespace, loadKubeConfig } from "@capstan/cluster/testing";
@@ -11,8 +12,9 @@ import { createTestRepo, startGitHttpServer, startHelmRepoServer } from "@capsta
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { type Controllers, startControllers } from "../../tools/devenv/src/harness/controllers.js";
 import { appObjects, appTree } from "../kustomize/app.js";
-import { cpuSeconds, peakRssKiB, sampleTreeRss, treeRssKiB } from "../peer/proc.js";
+import { cpuSplit, peakRssKiB, sampleTreeRss, treeRssKiB } from "../peer/proc.js";
 import { podinfoChart } from "./chart.js";
+import { type HelmBreakdown, helmBreakdown } from "./metrics.js";
 
 export type Side = "helm" | "kustomize";
 
@@ -26,6 +28,10 @@ export interface ControllerFigures {
   peakTreeKiB: number;
   /** CPU seconds during the run: the process plus the children it reaped. */
   cpuSeconds: number;
+  /** Of cpuSeconds: the process itself (its event loop, GC, TLS, JSON). */
+  ownCpuSeconds: number;
+  /** Of cpuSeconds: the children it reaped (helm; kustomize; git). */
+  childCpuSeconds: number;
 }
 
 export interface SideResult {
@@ -34,11 +40,15 @@ export interface SideResult {
   seconds: number;
   /** The controller under test first, then source-controller. */
   controllers: ControllerFigures[];
+  /** helm side: what helm-controller's metrics say about its forks, chart fetches and reconcile steps. */
+  helm?: HelmBreakdown;
 }
 
 const fieldManager = "capstan-bench";
 const interval = "1h";
-const timeoutMs = 90 * 60_000;
+/** Bounded: the whole run, and a stretch in which not one more object turned Ready. */
+const timeoutMs = 120 * 60_000;
+const stallMs = 15 * 60_000;
 
 const kinds = {
   helm: { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", controller: "helm-controller" },
@@ -87,30 +97,50 @@ export async function runSide(kubeconfig: string, side: Side, n: number): Promis
       return c.process.pid;
     });
     const startKiB = await Promise.all(pids.map((p) => treeRssKiB(p)));
-    const cpu0 = await Promise.all(pids.map((p) => cpuSeconds(p)));
+    const cpu0 = await Promise.all(pids.map((p) => cpuSplit(p)));
     const sampler = sampleTreeRss(pids);
     const t0 = Date.now();
     await inBatches(n, 16, (i) => client.apply(make(i), { fieldManager }));
     const resource = await client.resourceFor(apiVersion, kind);
+    // Listing N objects is work for the apiserver on the same cores: every second up to 100, less often above. The
+    // end time is the latest Ready transition (the apiserver's clock, 1 s resolution), so polling less loses nothing.
+    const pollMs = Math.max(1000, n * 10);
     let lastReport = 0;
+    let progress = { ready: -1, at: Date.now() };
+    let end = 0;
     for (;;) {
       const { items } = await client.list(resource, { namespace: ns.name });
       const ready = items.filter(isReady).length;
-      if (ready === n) break;
-      if (Date.now() - lastReport > 15_000) {
-        lastReport = Date.now();
-        process.stderr.write(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${ready}/${n} Ready\n`);
+      if (ready === n) {
+        end = Math.max(...items.map(readySince));
+        break;
       }
-      if (Date.now() - t0 > timeoutMs) {
-        throw new Error(
-          `${ready}/${n} ${kind}s Ready after ${timeoutMs / 60_000} min\n${started.get(controller).logTail(20)}`,
+      if (ready !== progress.ready) progress = { ready, at: Date.now() };
+      if (Date.now() - lastReport > 30_000) {
+        lastReport = Date.now();
+        const cpu = await cpuSplit(pids[0] as number);
+        const own = cpu.own - (cpu0[0]?.own ?? 0);
+        const children = cpu.children - (cpu0[0]?.children ?? 0);
+        process.stderr.write(
+          `  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${ready}/${n} Ready; ${controller} CPU s ${own.toFixed(1)} own + ` +
+            `${children.toFixed(1)} children; load ${await loadAverage()}\n`,
         );
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      const stuck = Date.now() - progress.at > stallMs;
+      if (Date.now() - t0 > timeoutMs || stuck) {
+        throw new Error(
+          `${ready}/${n} ${kind}s Ready after ${((Date.now() - t0) / 60_000).toFixed(0)} min` +
+            `${stuck ? ` (none more in ${stallMs / 60_000} min)` : ""}\n${started.get(controller).logTail(20)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
     }
-    const seconds = (Date.now() - t0) / 1000;
+    // The list that saw all Ready may come a poll after the last transition; the transitions are second-granular.
+    const seconds = Math.max(0, (Math.max(end, 0) || Date.now()) - t0) / 1000;
     sampler.stop();
-    const cpu1 = await Promise.all(pids.map((p) => cpuSeconds(p)));
+    const cpu1 = await Promise.all(pids.map((p) => cpuSplit(p)));
+    const metricsAddr = started.get(controller).addresses["metrics-addr"];
+    const helm = side === "helm" && metricsAddr ? await helmBreakdown(metricsAddr) : undefined;
     const own = await Promise.all(pids.map((p) => peakRssKiB(p)));
     const peaks = sampler.peak();
     return {
@@ -122,8 +152,11 @@ export async function runSide(kubeconfig: string, side: Side, n: number): Promis
         startKiB: startKiB[i] ?? 0,
         peakOwnKiB: own[i] ?? 0,
         peakTreeKiB: peaks[i] ?? 0,
-        cpuSeconds: (cpu1[i] ?? 0) - (cpu0[i] ?? 0),
+        cpuSeconds: total(cpu1[i]) - total(cpu0[i]),
+        ownCpuSeconds: (cpu1[i]?.own ?? 0) - (cpu0[i]?.own ?? 0),
+        childCpuSeconds: (cpu1[i]?.children ?? 0) - (cpu0[i]?.children ?? 0),
       })),
+      ...(helm ? { helm } : {}),
     };
   } finally {
     await cleanup();
@@ -196,6 +229,21 @@ async function source(
       sourceRef: { kind: "GitRepository", name: "app" },
     },
   });
+}
+
+const total = (c: { own: number; children: number } | undefined) => (c ? c.own + c.children : 0);
+
+async function loadAverage(): Promise<string> {
+  const text = await readFile("/proc/loadavg", "utf8").catch(() => "");
+  return text.split(" ").slice(0, 3).join(", ");
+}
+
+/** When the object's Ready condition last turned (ms since the epoch; 0 when unknown). */
+function readySince(obj: KubeObject): number {
+  const status = obj.status as { conditions?: { type: string; lastTransitionTime?: string }[] };
+  const t = status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime;
+  const ms = t ? Date.parse(t) : Number.NaN;
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function isReady(obj: KubeObject): boolean {

@@ -16,6 +16,14 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (utime + stime + cutime + cstime) / ticksPerSecond;
 }
 
+/** Seconds of CPU of `pid` itself and of the children it has reaped, apart. */
+export async function cpuSplit(pid: number): Promise<{ own: number; children: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+  return { own: (utime + stime) / ticksPerSecond, children: (cutime + cstime) / ticksPerSecond };
+}
+
 async function statusField(pid: number, name: string): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);

@@ -1,8 +1,12 @@
 // Wires the HelmRelease reconciler to a runtime Manager. main.ts parses flags and calls this; tests call it with a
 // manager of their own.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Controller, Manager } from "@capstan/runtime";
 import { defaultManifestMaxBytes, defaultManifestMaxObjects } from "./flags.js";
+import { ChartCache } from "./chart/cache.js";
 import type { ClusterAccess } from "./helm/access.js";
+import { helmTelemetry } from "./helm/telemetry.js";
 import { helmReleaseReconciler } from "./helmrelease/reconciler.js";
 import type { ImpersonatingClient } from "./helmrelease/target.js";
 import type { HelmReleaseObject, State } from "./helmrelease/types.js";
@@ -29,9 +33,19 @@ export interface HelmControllerOptions {
   chartMaxBytes?: number;
   /** --max-manifest-size and --max-manifest-objects. */
   manifestLimits?: ManifestLimits;
+  /** (Capstan) Most bytes of chart artifacts kept by digest under `<workRoot>/chart-cache`; 0 keeps none. */
+  chartCacheMaxBytes?: number;
+}
+
+/** The helm forks' shared discovery cache, emptied at start: nothing an earlier process saw is reused. */
+function kubeCacheDir(workRoot: string): string {
+  const dir = join(workRoot, "kube-cache");
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
 }
 
 export function registerHelmController(options: HelmControllerOptions): Controller<HelmReleaseObject, State> {
+  const cacheBytes = options.chartCacheMaxBytes ?? 100 * 1024 * 1024;
   return options.manager.register(
     helmReleaseReconciler({
       helmBinary: options.helmBinary,
@@ -45,6 +59,12 @@ export function registerHelmController(options: HelmControllerOptions): Controll
         maxBytes: defaultManifestMaxBytes,
         maxObjects: defaultManifestMaxObjects,
       },
+      ...(cacheBytes > 0
+        ? { chartCache: new ChartCache({ dir: join(options.workRoot, "chart-cache"), maxBytes: cacheBytes }) }
+        : {}),
+      telemetry: helmTelemetry(options.manager.metrics),
+      kubeCacheDir: kubeCacheDir(options.workRoot),
+      serverFieldValidation: true,
       target: {
         root: options.client,
         access: options.access,

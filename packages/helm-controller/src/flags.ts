@@ -6,6 +6,7 @@ export const defaultChartMaxBytes = 10 * 1024 * 1024;
 /** Largest rendered release (bytes and objects) a chart may produce; above what Helm's 1 MiB release Secret holds. */
 export const defaultManifestMaxBytes = 16 * 1024 * 1024;
 export const defaultManifestMaxObjects = 10_000;
+export const defaultChartCacheMaxBytes = 100 * 1024 * 1024;
 
 export const helmControllerFlags = controllerFlags({
   "requeue-dependency": {
@@ -67,6 +68,13 @@ export const helmControllerFlags = controllerFlags({
     min: 1,
     description:
       "(Capstan) Most objects a rendered release may hold; a chart rendering more fails its install or upgrade before anything is applied.",
+  "chart-cache-max-size": {
+    type: "number",
+    default: defaultChartCacheMaxBytes,
+    integer: true,
+    min: 0,
+    description:
+      "(Capstan) Most bytes of chart artifacts kept by digest in the work directory, so a chart is downloaded once per digest rather than once per action; 0 keeps none.",
   },
 });
 
@@ -80,6 +88,7 @@ export function behaviourFromFlags(flags: HelmControllerFlags) {
     noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
     insecureKubeconfigTls: flags.insecureKubeconfigTls,
     chartMaxBytes: flags.chartMaxSize,
+    chartCacheMaxBytes: flags.chartCacheMaxSize,
     workRoot: flags.workDir,
     manifestLimits: { maxBytes: flags.maxManifestSize, maxObjects: flags.maxManifestObjects },
   };

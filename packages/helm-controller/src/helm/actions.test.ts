@@ -5,6 +5,17 @@ import { cleanMessage } from "./cli.js";
 const o = { timeoutMs: 30_000, maxHistory: 5 };
 
 describe("Given a HelmRelease's action specs", () => {
+  it("should skip helm's client-side OpenAPI check where the cluster validates fields itself, and only there", () => {
+    const served = { ...o, serverValidates: true };
+    expect(installArgs("r", "c.tgz", "v.yaml", {}, served)).toContain("--disable-openapi-validation");
+    expect(upgradeArgs("r", "c.tgz", "v.yaml", {}, served)).toContain("--disable-openapi-validation");
+    expect(installArgs("r", "c.tgz", "v.yaml", {}, o)).not.toContain("--disable-openapi-validation");
+    expect(upgradeArgs("r", "c.tgz", "v.yaml", {}, o)).not.toContain("--disable-openapi-validation");
+    expect(installArgs("r", "c.tgz", "v.yaml", { disableOpenAPIValidation: true }, o)).toContain(
+      "--disable-openapi-validation",
+    );
+  });
+
   it("should install with Flux's defaults: wait (watcher, Jobs too), CRDs created, ownership taken", () => {
     expect(installArgs("r", "c.tgz", "v.yaml", {}, o)).toEqual([
       "install",

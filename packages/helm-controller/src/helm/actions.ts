@@ -3,6 +3,7 @@
 import type { Install, Rollback, Test, Uninstall, Upgrade } from "@capstan/api";
 import { accessArgs, type ClusterAccess } from "./access.js";
 import { runHelm } from "./cli.js";
+import type { HelmTelemetry } from "./telemetry.js";
 
 export interface CommonActionOptions {
   timeoutMs: number;
@@ -10,6 +11,12 @@ export interface CommonActionOptions {
   maxHistory: number;
   /** Name of the post-renderer plugin (spec.postRenderers) for install and upgrade. */
   postRenderer?: string;
+  /**
+   * (Capstan) The cluster validates fields on every write (Kubernetes 1.27 and later). helm's client-side OpenAPI
+   * check then only asks the cluster whether it does (fetching and parsing its OpenAPI documents, about half of a
+   * small install's CPU) and validates nothing itself, so it is skipped: what the cluster accepts is the same.
+   */
+  serverValidates?: boolean;
 }
 
 const postRendererArgs = (o: CommonActionOptions): string[] =>
@@ -44,7 +51,7 @@ export function installArgs(
     ...flag(crds === "Skip" || crds === "CreateReplace", "--skip-crds"),
     ...flag(spec.replace, "--replace"),
     ...flag(spec.disableHooks, "--no-hooks"),
-    ...flag(spec.disableOpenAPIValidation, "--disable-openapi-validation"),
+    ...flag(spec.disableOpenAPIValidation || o.serverValidates, "--disable-openapi-validation"),
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${spec.serverSideApply}`]),
@@ -74,7 +81,7 @@ export function upgradeArgs(
     ...flag(spec.force, "--force-replace"),
     ...flag(spec.cleanupOnFail, "--cleanup-on-fail"),
     ...flag(spec.disableHooks, "--no-hooks"),
-    ...flag(spec.disableOpenAPIValidation, "--disable-openapi-validation"),
+    ...flag(spec.disableOpenAPIValidation || o.serverValidates, "--disable-openapi-validation"),
     ...flag(spec.disableSchemaValidation, "--skip-schema-validation"),
     ...flag(!spec.disableTakeOwnership, "--take-ownership"),
     ...(spec.serverSideApply === undefined ? [] : [`--server-side=${serverSide(spec.serverSideApply)}`]),
@@ -137,6 +144,12 @@ export interface SessionOptions {
   impersonateUser?: string;
   redact: readonly string[];
   signal?: AbortSignal;
+  /** Discovery cache shared between forks (KUBECACHEDIR): only for the controller's own cluster. */
+  kubeCacheDir?: string;
+  /** Counts the forks and their CPU (capstan_helm_* metrics). */
+  telemetry?: HelmTelemetry;
+  /** Runs each command as a span of the reconcile trace (`helm.<command>`): the runtime's `traced`. */
+  span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
 }
 
 /** Runs helm commands for one release: same cluster, identity, namespace and redactions for each. */
@@ -145,18 +158,38 @@ export class HelmSession {
 
   /** Runs `args`, killing helm 30 s after the action's own timeout would have ended it. */
   async run(args: string[], timeoutMs: number, maxStdoutBytes = 1024 * 1024): Promise<string> {
-    const { stdout } = await runHelm(
-      [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
-      {
-        binary: this.o.binary,
-        workDir: this.o.workDir,
-        deadlineMs: timeoutMs + 30_000,
-        env: this.o.access.env,
-        redact: this.o.redact,
-        ...(this.o.signal ? { signal: this.o.signal } : {}),
-        maxStdoutBytes,
-      },
-    );
-    return stdout;
+    const command = args[0] ?? "helm";
+    const telemetry = this.o.telemetry;
+    let cpuSeconds = 0;
+    const go = async () => {
+      let result: "success" | "error" = "error";
+      try {
+        const { stdout } = await runHelm(
+          [...args, ...accessArgs(this.o.access, this.o.namespace, this.o.impersonateUser)],
+          {
+            binary: this.o.binary,
+            workDir: this.o.workDir,
+            deadlineMs: timeoutMs + 30_000,
+            env: this.o.access.env,
+            redact: this.o.redact,
+            ...(this.o.signal ? { signal: this.o.signal } : {}),
+            maxStdoutBytes,
+            ...(this.o.kubeCacheDir ? { kubeCacheDir: this.o.kubeCacheDir } : {}),
+            ...(telemetry
+              ? {
+                  onExit: () => {
+                    cpuSeconds = telemetry.reapedCpuSeconds();
+                  },
+                }
+              : {}),
+          },
+        );
+        result = "success";
+        return stdout;
+      } finally {
+        telemetry?.command(command, result, cpuSeconds);
+      }
+    };
+    return this.o.span ? this.o.span(`helm.${command}`, go) : go();
   }
 }

@@ -18,6 +18,13 @@ export interface HelmRunOptions {
   redact?: readonly string[];
   /** Bytes of stdout kept (default 4 MiB): enough for `-o json` of a status, not a chart. */
   maxStdoutBytes?: number;
+  /**
+   * Where client-go keeps the cluster's discovery (KUBECACHEDIR), shared by the helm commands that reach the
+   * controller's own cluster, so each fork does not fetch and write it again; default: in the scratch directory.
+   */
+  kubeCacheDir?: string;
+  /** Called in the child's exit event (it has just been reaped): where its CPU is read (telemetry.ts). */
+  onExit?: () => void;
 }
 
 export interface HelmRunResult {
@@ -86,6 +93,7 @@ export async function runHelm(args: readonly string[], options: HelmRunOptions):
       HELM_DATA_HOME: `${workDir}/.data`,
       HELM_PLUGINS: `${workDir}/.plugins`,
       HELM_NO_PLUGINS: "1",
+      ...(options.kubeCacheDir ? { KUBECACHEDIR: options.kubeCacheDir } : {}),
       ...options.env,
     },
     maxBuffer: { stdout: options.maxStdoutBytes ?? 4 * 1024 * 1024, stderr: 256 * 1024 },
@@ -94,6 +102,7 @@ export async function runHelm(args: readonly string[], options: HelmRunOptions):
   });
   const pid = child.pid;
   if (pid !== undefined) liveGroups.add(pid);
+  if (options.onExit) child.nodeChildProcess.once("exit", options.onExit);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

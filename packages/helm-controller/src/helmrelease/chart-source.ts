@@ -5,6 +5,7 @@
 import { HelmReleaseReasons, helmChartType } from "@capstan/api";
 import { getCondition, type ReconcileContext, StallingError, WaitingError } from "@capstan/runtime";
 import type { ChartArtifact } from "../chart/fetch.js";
+import { canonicalJson } from "../helm/release.js";
 import { helmChartRefOf } from "./names.js";
 import { resolveOciChart } from "./oci-source.js";
 import type { HelmChartObject, HelmReleaseObject } from "./types.js";
@@ -90,20 +91,24 @@ export async function resolveChart(
     );
   }
   const id = `${ref.namespace}/${ref.name}`;
-  if (obj.spec.chart) {
-    // A template that moved (new source namespace) leaves its old HelmChart behind: delete it, as Flux does.
-    const previous = obj.status?.helmChart;
-    if (previous && previous !== id) await deleteHelmChart(ctx, previous);
-    await ctx.client.apply(helmChartFromTemplate(obj), { fieldManager: o.fieldManager, force: true });
-  }
-  obj.status ??= {};
-  obj.status.helmChart = id;
-  const chart = await ctx.client.get<HelmChartObject>({
+  let chart = await ctx.client.get<HelmChartObject>({
     apiVersion: `${helmChartType.group}/${helmChartType.version}`,
     kind: "HelmChart",
     name: ref.name,
     namespace: ref.namespace,
   });
+  if (obj.spec.chart) {
+    // A template that moved (new source namespace) leaves its old HelmChart behind: delete it, as Flux does.
+    const previous = obj.status?.helmChart;
+    if (previous && previous !== id) await deleteHelmChart(ctx, previous);
+    const want = helmChartFromTemplate(obj);
+    // Applied only when it differs: most passes find it as the template says, and a read is cheaper than an apply.
+    if (!chart || !matchesTemplate(chart, want)) {
+      chart = await ctx.client.apply<HelmChartObject>(want, { fieldManager: o.fieldManager, force: true });
+    }
+  }
+  obj.status ??= {};
+  obj.status.helmChart = id;
   if (!chart) {
     throw new WaitingError(`HelmChart '${id}' not found`, {
       reason: HelmReleaseReasons.ArtifactFailed,
@@ -129,6 +134,17 @@ export async function resolveChart(
     );
   }
   return { artifact: { url: artifact.url, digest: artifact.digest ?? "", revision: artifact.revision }, helmChart: id };
+}
+
+/** Whether the live HelmChart is what applying `want` would leave: same spec, and want's labels and annotations. */
+export function matchesTemplate(live: HelmChartObject, want: HelmChartObject): boolean {
+  const has = (got: Record<string, string> | undefined, need: Record<string, string> | undefined) =>
+    Object.entries(need ?? {}).every(([k, v]) => got?.[k] === v);
+  return (
+    canonicalJson(live.spec) === canonicalJson(want.spec) &&
+    has(live.metadata.labels, want.metadata.labels) &&
+    has(live.metadata.annotations, want.metadata.annotations)
+  );
 }
 
 export async function deleteHelmChart(ctx: ReconcileContext, id: string): Promise<void> {

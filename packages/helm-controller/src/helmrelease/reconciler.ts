@@ -8,6 +8,7 @@ import {
   getCondition,
   type ReconcileContext,
   type ReconcilerDefinition,
+  traced,
   watch,
 } from "@capstan/runtime";
 import { HelmSession, uninstallArgs } from "../helm/actions.js";
@@ -45,6 +46,9 @@ async function finalize(deps: StepDeps, ctx: ReconcileContext, obj: HelmReleaseO
         ...(target.impersonateUser ? { impersonateUser: target.impersonateUser } : {}),
         redact: [],
         signal: ctx.signal,
+        ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
+        ...(deps.kubeCacheDir && !obj.spec.kubeConfig ? { kubeCacheDir: deps.kubeCacheDir } : {}),
+        span: (name, fn) => traced(ctx, name, fn),
       });
       await storage.around(() => session.run(uninstallArgs(name, obj.spec.uninstall ?? {}, { timeoutMs }), timeoutMs));
       ctx.events.event(

@@ -10,13 +10,16 @@ import { HelmEventAnnotations, HelmReleaseConditions, HelmReleaseReasons } from 
 import {
   markFalse,
   markTrue,
+  namedStep,
   type ReconcileContext,
   ReconcileError,
   removeCondition,
   StallingError,
   type Step,
   type StepsOutcome,
+  traced,
 } from "@capstan/runtime";
+import type { ChartCache } from "../chart/cache.js";
 import { ChartFetchError, fetchChart } from "../chart/fetch.js";
 import { compileIgnoreRules } from "../drift/selector.js";
 import {
@@ -30,7 +33,15 @@ import {
 } from "../helm/actions.js";
 import { cleanMessage, HelmCommandError } from "../helm/cli.js";
 import { applyCrds, type CrdPolicy, crdObjects } from "../helm/crds.js";
-import { configDigest, type HelmReleaseRecord, isPending, ReleaseStatus, releaseId } from "../helm/release.js";
+import {
+  configDigest,
+  type HelmReleaseRecord,
+  isPending,
+  listReleases,
+  ReleaseStatus,
+  releaseId,
+} from "../helm/release.js";
+import type { HelmTelemetry } from "../helm/telemetry.js";
 import { ReleaseStorage } from "../helm/storage.js";
 import {
   checkPostRenderers,
@@ -68,6 +79,20 @@ export interface StepDeps {
   kustomizeBinary?: string;
   /** Bounds of a rendered release, checked by the post-renderer before helm applies anything. */
   manifestLimits: ManifestLimits;
+  /** (Capstan) Chart artifacts kept by digest; undefined: every action downloads its chart. */
+  chartCache?: ChartCache;
+  /**
+   * (Capstan) Discovery cache the helm forks share (KUBECACHEDIR) when they reach the controller's own cluster; a
+   * spec.kubeConfig release keeps its own in the scratch directory (another cluster, reached with tenant credentials).
+   */
+  kubeCacheDir?: string;
+  /**
+   * (Capstan) The controller's own cluster validates fields on every write (Kubernetes 1.27 and later): helm's
+   * client-side OpenAPI check is skipped for releases there (src/helm/actions.ts, `serverValidates`).
+   */
+  serverFieldValidation?: boolean;
+  /** (Capstan) Counts helm forks, their CPU and chart fetches (capstan_helm_* metrics). */
+  telemetry?: HelmTelemetry;
 }
 
 type HelmReleaseStep = Step<HelmReleaseObject, State>;
@@ -261,6 +286,9 @@ class Releaser {
       ...(target.impersonateUser ? { impersonateUser: target.impersonateUser } : {}),
       redact: need(state, "values").secrets,
       signal: ctx.signal,
+      ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
+      ...(deps.kubeCacheDir && !obj.spec.kubeConfig ? { kubeCacheDir: deps.kubeCacheDir } : {}),
+      span: (name, fn) => traced(ctx, name, fn),
     });
   }
 
@@ -305,11 +333,18 @@ class Releaser {
     const dir = need(this.state, "workDir");
     const chartPath = join(dir, "chart.tgz");
     const valuesPath = join(dir, "values.yaml");
+    const artifact = need(this.state, "chart").artifact;
+    const options = { maxBytes: this.deps.chartMaxBytes, timeoutMs: 60_000, signal: this.ctx.signal };
+    const cache = this.deps.chartCache;
     try {
-      await fetchChart(need(this.state, "chart").artifact, chartPath, {
-        maxBytes: this.deps.chartMaxBytes,
-        timeoutMs: 60_000,
-        signal: this.ctx.signal,
+      await traced(this.ctx, "chart.fetch", async () => {
+        // A chart already in memory (OCIRepository, version rewritten) is written as it is.
+        if (artifact.content || !cache) {
+          await fetchChart(artifact, chartPath, options);
+          if (!artifact.content) this.deps.telemetry?.chart("download");
+          return;
+        }
+        this.deps.telemetry?.chart(await cache.fetchTo(artifact, chartPath, options));
       });
     } catch (err) {
       if (err instanceof ChartFetchError) {
@@ -504,6 +539,7 @@ class Releaser {
     const opts = {
       timeoutMs,
       maxHistory: this.maxHistory,
+      ...(this.deps.serverFieldValidation && !obj.spec.kubeConfig ? { serverValidates: true } : {}),
       postRenderer: postRenderer.name,
     };
     try {
@@ -659,14 +695,15 @@ export async function endOfPass(
 
 /** The steps in order. */
 export function helmReleaseSteps(deps: StepDeps): HelmReleaseStep[] {
+  // Named for the reconcile trace (capstan_reconcile_step_duration_seconds{step}).
   return [
-    checkSpec(deps),
-    makeWorkDir(deps),
-    checkDependencies(deps),
-    resolveSource(deps),
-    composeValuesStep,
-    pickTarget(deps),
-    readRelease(deps),
-    release(deps),
+    namedStep("checkSpec", checkSpec(deps)),
+    namedStep("makeWorkDir", makeWorkDir(deps)),
+    namedStep("checkDependencies", checkDependencies(deps)),
+    namedStep("resolveSource", resolveSource(deps)),
+    namedStep("composeValues", composeValuesStep),
+    namedStep("pickTarget", pickTarget(deps)),
+    namedStep("readRelease", readRelease(deps)),
+    namedStep("release", release(deps)),
   ];
 }

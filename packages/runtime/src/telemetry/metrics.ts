@@ -165,6 +165,19 @@ export class Metrics {
     };
   }
 
+  /**
+   * (Capstan) A counter of one controller's own, in this registry (e.g. helm-controller's helm forks and the CPU they
+   * took); returns its increment.
+   */
+  counter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+  ): (labels: Record<L, string>, by?: number) => void {
+    const c = new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+    return (labels, by = 1) => c.inc(labels as Partial<Record<L, string>>, by);
+  }
+
   /** Prometheus text exposition. */
   text(): Promise<string> {
     return this.registry.metrics();

@@ -3,8 +3,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Controller, Manager } from "@capstan/runtime";
-import { defaultManifestMaxBytes, defaultManifestMaxObjects } from "./flags.js";
 import { ChartCache } from "./chart/cache.js";
+import { defaultManifestMaxBytes, defaultManifestMaxObjects } from "./flags.js";
 import type { ClusterAccess } from "./helm/access.js";
 import { helmTelemetry } from "./helm/telemetry.js";
 import { helmReleaseReconciler } from "./helmrelease/reconciler.js";

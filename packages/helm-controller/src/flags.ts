@@ -68,6 +68,7 @@ export const helmControllerFlags = controllerFlags({
     min: 1,
     description:
       "(Capstan) Most objects a rendered release may hold; a chart rendering more fails its install or upgrade before anything is applied.",
+  },
   "chart-cache-max-size": {
     type: "number",
     default: defaultChartCacheMaxBytes,

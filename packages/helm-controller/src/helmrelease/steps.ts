@@ -33,16 +33,9 @@ import {
 } from "../helm/actions.js";
 import { cleanMessage, HelmCommandError } from "../helm/cli.js";
 import { applyCrds, type CrdPolicy, crdObjects } from "../helm/crds.js";
-import {
-  configDigest,
-  type HelmReleaseRecord,
-  isPending,
-  listReleases,
-  ReleaseStatus,
-  releaseId,
-} from "../helm/release.js";
-import type { HelmTelemetry } from "../helm/telemetry.js";
+import { configDigest, type HelmReleaseRecord, isPending, ReleaseStatus, releaseId } from "../helm/release.js";
 import { ReleaseStorage } from "../helm/storage.js";
+import type { HelmTelemetry } from "../helm/telemetry.js";
 import {
   checkPostRenderers,
   commonMetadataDigest,

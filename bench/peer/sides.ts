@@ -9,8 +9,8 @@ import { createWriteStream } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parse } from "yaml";
 import { freePort, spawnController } from "@capstan/cluster/process";
+import { parse } from "yaml";
 import { repoRoot, distMain as sourceDistMain } from "../../packages/source-controller/src/testing/process.js";
 
 const run = promisify(execFile);

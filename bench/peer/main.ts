@@ -165,7 +165,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     log(`${label}/${side}: applying ${2 * n} objects`);
     if (side === "capstan") log(`${label}/${side}: memory at start:\n${await memoryOf(running)}`);
     const readySeconds = await apply("6.7.0");
-    log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s; upgrading`);
+    log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s${values["skip-upgrade"] ? "" : "; upgrading"}`);
     const atReady = await traceOf(running);
     const upgradeSeconds = values["skip-upgrade"] ? Number.NaN : await apply("6.7.1");
     if (!values["skip-upgrade"]) log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);

@@ -20,6 +20,7 @@ import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
 import {
   buildCapstan,
   type ControllerName,
+  chartNodeOptions,
   controllers,
   type Limits,
   type Side,
@@ -41,6 +42,10 @@ const { values } = parseArgs({
     burst: { type: "string", default: "300" },
     rows: { type: "string", default: "same,defaults" },
     order: { type: "string", default: "flux,capstan" },
+    // Capstan's NODE_OPTIONS instead of the charts' nodeOptions (an experiment; the table says so).
+    "node-options": { type: "string" },
+    // Stop at all Ready (no upgrade): about half the run, for large N on a busy machine; CPU then covers the apply.
+    "skip-upgrade": { type: "boolean", default: false },
   },
 });
 const n = Number(values.apps);
@@ -128,7 +133,13 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     for (const ns of [fluxNamespace, appsNamespace]) {
       await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     }
-    const options = { kubeconfig: plane.kubeconfig, dir, limits, namespace: fluxNamespace };
+    const options = {
+      kubeconfig: plane.kubeconfig,
+      dir,
+      limits,
+      namespace: fluxNamespace,
+      ...(values["node-options"] !== undefined ? { nodeOptions: values["node-options"] } : {}),
+    };
     running =
       side === "flux" ? await startFlux(fluxBins, options) : await startCapstan(binaries.bin.kustomize, options);
     const pids = running.controllers.map((c) => c.pid);
@@ -152,15 +163,19 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
       }
     };
     log(`${label}/${side}: applying ${2 * n} objects`);
+    if (side === "capstan") log(`${label}/${side}: memory at start:\n${await memoryOf(running)}`);
     const readySeconds = await apply("6.7.0");
-    log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s; upgrading`);
+    log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s${values["skip-upgrade"] ? "" : "; upgrading"}`);
     const atReady = await traceOf(running);
-    const upgradeSeconds = await apply("6.7.1");
-    log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
+    const upgradeSeconds = values["skip-upgrade"] ? Number.NaN : await apply("6.7.1");
+    if (!values["skip-upgrade"]) log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
     const atUpgrade = await traceOf(running);
     if (atReady.size > 0) {
+      log(`${label}/${side}: memory at all Ready:\n${await memoryOf(running)}`);
       log(`${label}/${side}: reconcile trace, apply → all Ready:\n${formatTrace(atReady)}`);
-      log(`${label}/${side}: reconcile trace, upgrade only:\n${formatTrace(diffTrace(atUpgrade, atReady))}`);
+      if (!values["skip-upgrade"]) {
+        log(`${label}/${side}: reconcile trace, upgrade only:\n${formatTrace(diffTrace(atUpgrade, atReady))}`);
+      }
     }
     const cpu1 = await Promise.all(pids.map(cpuSeconds));
     const hwm = await Promise.all(pids.map(peakRssKiB));
@@ -210,7 +225,11 @@ const lines = [
   `N = ${n} apps (${2 * n} objects applied at once, ${4 * n} workload objects); Flux: ${fluxDirs.map((d) => d.split("/").at(-1)).join(", ")}; node ${process.version}; load average ${loadBefore} before, ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")} after`,
+  ...(values["skip-upgrade"]
+    ? ["--skip-upgrade: no upgrade; CPU and memory cover start-up and the apply to all Ready"]
+    : []),
   `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all four controllers (the headline)`,
+  `Capstan's NODE_OPTIONS: ${values["node-options"] !== undefined ? `"${values["node-options"]}" (--node-options, not the charts')` : `the charts' nodeOptions (source-controller "${await chartNodeOptions("source-controller")}", kustomize-controller "${await chartNodeOptions("kustomize-controller")}")`}`,
   `settings "defaults": no such flag, each controller's own defaults (Flux: source-controller --concurrent=2, kustomize-controller 4; Capstan: 4 and 4; qps 50, burst 300 everywhere)`,
   "",
   "| settings | measure | Flux | Capstan | capstan/flux |",
@@ -276,4 +295,28 @@ function formatTrace(t: Trace): string {
     .filter(([, [, n]]) => n > 0)
     .map(([k, [s, n]]) => `  ${k}: ${s.toFixed(1)} s in ${n} (mean ${((s / n) * 1000).toFixed(0)} ms)`)
     .join("\n");
+}
+
+/** Where each Capstan controller's memory is now (prom-client's process_/nodejs_ gauges), one line per controller. */
+async function memoryOf(side: Side | undefined): Promise<string> {
+  const lines: string[] = [];
+  for (const c of side?.controllers ?? []) {
+    if (!c.metricsUrl) continue;
+    const text = await fetch(c.metricsUrl).then(
+      (r) => r.text(),
+      () => "",
+    );
+    const get = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN) / 1048576;
+    const parts = [
+      ["rss", get(/^process_resident_memory_bytes (\S+)$/m)],
+      ["heap used", get(/^nodejs_heap_size_used_bytes (\S+)$/m)],
+      ["heap total", get(/^nodejs_heap_size_total_bytes (\S+)$/m)],
+      ["external", get(/^nodejs_external_memory_bytes (\S+)$/m)],
+      ["new space", get(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m)],
+      ["old space used", get(/^nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/m)],
+      ["code space", get(/^nodejs_heap_space_size_total_bytes\{space="code"\} (\S+)$/m)],
+    ] as const;
+    lines.push(`  ${c.name}: ${parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} MiB`);
+  }
+  return lines.join("\n");
 }

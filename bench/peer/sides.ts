@@ -6,10 +6,11 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, spawnController } from "@capstan/cluster/process";
+import { parse } from "yaml";
 import { repoRoot, distMain as sourceDistMain } from "../../packages/source-controller/src/testing/process.js";
 
 const run = promisify(execFile);
@@ -45,6 +46,19 @@ export interface SideOptions {
   limits?: Limits;
   /** Namespace of leases and events (RUNTIME_NAMESPACE). */
   namespace: string;
+  /** Capstan only: NODE_OPTIONS instead of the charts' `nodeOptions` value (experiments). */
+  nodeOptions?: string;
+}
+
+/**
+ * The `nodeOptions` value of a Capstan controller's chart (charts/<name>/values.yaml): the chart sets it as the
+ * container's NODE_OPTIONS, so the bench starts the controller with the same V8 flags.
+ */
+export async function chartNodeOptions(name: ControllerName): Promise<string> {
+  const values = parse(await readFile(join(repoRoot, "charts", name, "values.yaml"), "utf8")) as {
+    nodeOptions?: unknown;
+  };
+  return typeof values.nodeOptions === "string" ? values.nodeOptions : "";
 }
 
 const limitArgs = (l: Limits | undefined) =>
@@ -173,6 +187,7 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
     const dir = join(o.dir, name);
     await mkdir(join(dir, "tmp"), { recursive: true });
     const healthUrl = `http://127.0.0.1:${health}`;
+    const nodeOptions = o.nodeOptions ?? (await chartNodeOptions(name));
     const proc = spawnController({
       name,
       entry: [main],
@@ -187,7 +202,12 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
         ...limitArgs(o.limits),
         ...args,
       ],
-      env: { RUNTIME_NAMESPACE: o.namespace, POD_NAME: `${name}-bench`, TMPDIR: join(dir, "tmp") },
+      env: {
+        RUNTIME_NAMESPACE: o.namespace,
+        POD_NAME: `${name}-bench`,
+        TMPDIR: join(dir, "tmp"),
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      },
       healthUrl,
     });
     started.push({ name, proc, metricsUrl });

@@ -198,6 +198,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
+      ...(drift ? { healthChanges: (ids: readonly string[], l: () => void) => drift.onChange(ids, l) } : {}),
       ...(options.progressDelayMs !== undefined ? { progressDelayMs: options.progressDelayMs } : {}),
     }),
   );

@@ -66,12 +66,39 @@ export class DriftWatcher implements DriftView {
   private readonly pending = new Map<string, Pending[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly seqs = new Map<string, number>();
+  private readonly changeListeners = new Map<string, Set<() => void>>();
   private instances = 0;
   private syncing: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: DriftWatcherOptions) {}
+
+  /**
+   * Calls `listener` on every event (added, changed, status included, deleted) of an object with one of these
+   * inventory ids, of a kind the watch covers; returns the unsubscribe. The health check's wake-up: the objects it
+   * waits for are usually watched already, their kinds held by other inventories.
+   */
+  onChange(ids: readonly string[], listener: () => void): () => void {
+    for (const id of ids) {
+      const set = this.changeListeners.get(id) ?? new Set();
+      set.add(listener);
+      this.changeListeners.set(id, set);
+    }
+    return () => {
+      for (const id of ids) {
+        const set = this.changeListeners.get(id);
+        set?.delete(listener);
+        if (set?.size === 0) this.changeListeners.delete(id);
+      }
+    };
+  }
+
+  private changed(obj: KubeObject): void {
+    if (this.changeListeners.size === 0) return;
+    const listeners = this.changeListeners.get(entryOf(obj).id);
+    if (listeners) for (const l of [...listeners]) l();
+  }
 
   /** Follows the Kustomizations' inventories through their informer. */
   attach(kustomizations: Informer<Inventoried>): void {
@@ -196,10 +223,13 @@ export class DriftWatcher implements DriftView {
       ...this.options.informer,
     });
     informer.addHandlers({
+      onAdd: (obj) => this.changed(obj),
       onUpdate: (oldObj, newObj) => {
+        this.changed(newObj);
         if (informer.hasSynced() && mayHaveDrifted(oldObj, newObj, this.options)) this.note("MODIFIED", newObj, oldObj);
       },
       onDelete: (obj) => {
+        this.changed(obj);
         if (informer.hasSynced()) this.note("DELETED", obj, obj);
       },
     });

@@ -1,6 +1,8 @@
 // Polls objects until all are Current, failing fast on Failed (Flux's --feature-gates fail-fast is the default here)
-// and reporting, on timeout, which objects held things up in Flux's message format.
-
+// and reporting, on timeout, which objects held things up in Flux's message format. With `changes` (the drift
+// watch's events for these objects, status changes included), the next look comes as soon as one of them changes,
+// not at the next poll: a Deployment is Current a few hundred milliseconds after the apply, and a worker that slept
+// the whole interval (5 s) held a Kustomization back that long. The poll stays, for kinds nobody watches yet.
 import { setTimeout as sleep } from "node:timers/promises";
 import { KustomizationReasons } from "@capstan/api";
 import { ReconcileError } from "@capstan/runtime";
@@ -14,6 +16,13 @@ export interface WaitOptions {
   failFast?: boolean;
   exprs?: readonly CompiledExprs[];
   signal?: AbortSignal;
+  /**
+   * Subscribes to changes of the objects (any change, status included): calls `changed` on each, returns the
+   * unsubscribe. A wake-up only; what counts is the next read through `client`.
+   */
+  changes?: (changed: () => void) => () => void;
+  /** Least time between two looks when woken by changes (coalesces a burst of events). Default 200 ms. */
+  settleMs?: number;
 }
 
 export interface ObjectStatus {
@@ -54,22 +63,72 @@ export async function waitForSet(client: Client, refs: readonly ObjectRef[], opt
   if (refs.length === 0) return;
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 2000;
-  for (;;) {
-    const statuses = await checkOnce(client, refs, options.exprs);
-    const pending = statuses.filter((s) => s.result.status !== "Current");
-    if (pending.length === 0) return;
-    const stalled = pending.filter((s) => s.result.status === "Failed");
-    if (stalled.length > 0 && (options.failFast ?? true)) {
-      throw new ReconcileError(`failed early due to stalled resources: [${summary(stalled)}]${detail(stalled)}`, {
-        reason: KustomizationReasons.HealthCheckFailed,
+  const wake = new Wake();
+  // Subscribed before the first read: a change between the read and the wait still wakes the wait.
+  const unsubscribe = options.changes?.(() => wake.fire());
+  try {
+    for (;;) {
+      wake.reset();
+      const statuses = await checkOnce(client, refs, options.exprs);
+      const pending = statuses.filter((s) => s.result.status !== "Current");
+      if (pending.length === 0) return;
+      const stalled = pending.filter((s) => s.result.status === "Failed");
+      if (stalled.length > 0 && (options.failFast ?? true)) {
+        throw new ReconcileError(`failed early due to stalled resources: [${summary(stalled)}]${detail(stalled)}`, {
+          reason: KustomizationReasons.HealthCheckFailed,
+        });
+      }
+      if (Date.now() + (unsubscribe ? 0 : interval) > deadline) {
+        throw new ReconcileError(`timeout waiting for: [${summary(pending)}]${detail(pending)}`, {
+          reason: KustomizationReasons.HealthCheckFailed,
+        });
+      }
+      await wake.wait(Math.min(interval, deadline - Date.now()), options.settleMs ?? 200, options.signal);
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+/** A wait that a change ends early: fired while nobody waits, the next wait ends at once (after settleMs). */
+class Wake {
+  private fired = false;
+  private resolve: (() => void) | undefined;
+
+  fire(): void {
+    this.fired = true;
+    this.resolve?.();
+  }
+
+  reset(): void {
+    this.fired = false;
+  }
+
+  async wait(ms: number, settleMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const started = Date.now();
+    if (!this.fired) {
+      await new Promise<void>((resolve, reject) => {
+        const settle = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", abort);
+          this.resolve = undefined;
+        };
+        const done = () => {
+          settle();
+          resolve();
+        };
+        const abort = () => {
+          settle();
+          reject(signal?.reason ?? new Error("aborted"));
+        };
+        const timer = setTimeout(done, Math.max(0, ms));
+        this.resolve = done;
+        if (signal?.aborted) abort();
+        else signal?.addEventListener("abort", abort, { once: true });
       });
     }
-    if (Date.now() + interval > deadline) {
-      throw new ReconcileError(`timeout waiting for: [${summary(pending)}]${detail(pending)}`, {
-        reason: KustomizationReasons.HealthCheckFailed,
-      });
-    }
-    await sleep(interval, undefined, { signal: options.signal });
+    const rest = Math.min(settleMs, ms) - (Date.now() - started);
+    if (rest > 0) await sleep(rest, undefined, { signal });
   }
 }
 

@@ -1,6 +1,7 @@
 // wait / healthChecks through the reconciler against workloads that kwok runs: a Deployment that becomes
 // Available makes the Kustomization Healthy; one that cannot be scheduled fails the health check within
 // spec.timeout naming the Deployment, and a fixed revision recovers.
+import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import { readyOf } from "../testing/harness.js";
 import { deployment, failedWith, kubeconfig, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
@@ -49,6 +50,28 @@ describe("Kustomization wait and healthChecks", () => {
     const fixed = await h.artifact({ "deploy.yaml": deployment() });
     await h.publish("repo", fixed);
     const k = await untilKustomization(h, "app", "recovered", readyAt(fixed.revision), 90_000);
+    expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
+  });
+
+  it("Given the Deployment's kind is watched, should pass the health check when the Deployment changes, not at the next poll", async () => {
+    // A poll an hour away: only the watch's wake-up can make the second Kustomization Healthy within the test.
+    const { h } = await scenario(kubeconfig(), "ks-wait-wake", { options: { healthIntervalMs: 3_600_000 } });
+    const first = await h.artifact({ "deploy.yaml": deployment() });
+    await h.publish("repo", first);
+    await h.kustomization("first", { targetNamespace: h.namespace });
+    await untilKustomization(h, "first", "ready", readyAt(first.revision), 90_000);
+    // Its inventory holds apps/Deployment: the drift watch now covers the kind.
+    await eventually(() => h.kustomize.drift?.token(["apps/Deployment"]) !== undefined, { what: "Deployment watched" });
+
+    const second = await h.artifact({ "deploy.yaml": deployment().replaceAll("web", "api") });
+    await h.publish("repo2", second);
+    await h.kustomization("second", {
+      targetNamespace: h.namespace,
+      sourceRef: { kind: "GitRepository", name: "repo2" },
+      wait: true,
+      timeout: "10m",
+    });
+    const k = await untilKustomization(h, "second", "ready", readyAt(second.revision), 90_000);
     expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
   });
 });

@@ -27,8 +27,8 @@ import type { CacheJanitor } from "../fetch/janitor.js";
 import { compileExprs } from "../health/cel.js";
 import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
-import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
-import type { Client } from "../kube.js";
+import { entryOf, inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
+import type { Client, ObjectRef } from "../kube.js";
 import { applyOrSkip } from "./apply.js";
 import { type BuildDeps, keyOf, render } from "./build.js";
 import type { ClientProvider } from "./clients.js";
@@ -56,6 +56,8 @@ export interface StepDeps extends BuildDeps {
   /** The OCIRepository informer's cache, the same way. */
   ociSources?: SourceCache;
   healthIntervalMs?: number;
+  /** Wakes the health check when one of its objects changes (the drift watch's onChange), instead of the next poll. */
+  healthChanges?: (ids: readonly string[], listener: () => void) => () => void;
   /** Skips the dry-runs of an unchanged, undrifted set (needs the drift watch). */
   shortcut?: ApplyShortcut;
   /** Keeps artifacts in use out of cache collections, and collects after a new artifact was fetched. */
@@ -67,6 +69,13 @@ export interface StepDeps extends BuildDeps {
 }
 
 type KustomizationStep = Step<KustomizationObject, State>;
+
+const idOfRef = (r: ObjectRef) =>
+  entryOf({
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) },
+  }).id;
 
 function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
   const text = obj.spec[field];
@@ -253,6 +262,10 @@ export function checkHealth(deps: StepDeps): KustomizationStep {
       await waitForSet(client, refs, {
         timeoutMs: timeoutOf(obj),
         intervalMs: deps.healthIntervalMs ?? 5000,
+        // A remote cluster's objects (spec.kubeConfig) are not what the local watch sees.
+        ...(deps.healthChanges && !obj.spec.kubeConfig
+          ? { changes: (changed: () => void) => deps.healthChanges?.(refs.map(idOfRef), changed) ?? (() => {}) }
+          : {}),
         failFast: true,
         exprs: compileExprs(obj.spec.healthCheckExprs ?? []),
         signal: ctx.signal,

@@ -1,11 +1,11 @@
 // Turns a KubeConfig into what each request needs: a keep-alive agent holding the TLS material, and auth headers.
-// For the operator's own kubeconfig, client-node's applyToHTTPSOptions does the resolving (certificates, tokens,
-// token files, exec plugins); this keeps the result for a short while so a request does not re-read files, and
+// For the operator's own kubeconfig, its applyToHTTPSOptions does the resolving (certificates, tokens, token files;
+// exec plugins through client-node, see config.ts); this keeps the result for a short while so a request does not re-read files, and
 // refreshes it when the server says 401. A kubeconfig from a Secret is never given to client-node: it arrives as an
 // InlineKubeconfig (validated, inline data only) and is turned into options here.
 import http from "node:http";
 import https from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { LoadedKubeConfig } from "./config.js";
 import type { InlineKubeconfig } from "./inline-kubeconfig.js";
 
 export interface Credentials {
@@ -21,7 +21,7 @@ export class CredentialSource {
   private agent: { fingerprint: string; agent: http.Agent } | undefined;
 
   constructor(
-    private readonly kc: KubeConfig | InlineKubeconfig,
+    private readonly kc: LoadedKubeConfig | InlineKubeconfig,
     private readonly refreshMs = 10_000,
   ) {}
 
@@ -48,9 +48,7 @@ export class CredentialSource {
   }
 
   private async resolve(): Promise<Credentials> {
-    if (!(this.kc instanceof KubeConfig)) return this.fromInline(this.kc);
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    if (!("applyToHTTPSOptions" in this.kc)) return this.fromInline(this.kc);
     const opts: https.RequestOptions = {};
     try {
       await this.kc.applyToHTTPSOptions(opts);
@@ -58,9 +56,11 @@ export class CredentialSource {
       // The cause may carry an exec plugin's output or a token file's content: keep only its code, never its text.
       const code = (cause as { code?: unknown }).code;
       throw new Error(
-        `resolve credentials for ${cluster.server}: failed${typeof code === "string" ? ` (${code})` : ""}`,
+        `resolve credentials for ${this.kc.getCurrentCluster()?.server}: failed${typeof code === "string" ? ` (${code})` : ""}`,
       );
     }
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) {
       if (typeof v === "string") headers[k] = v;

@@ -1,4 +1,4 @@
-export { type KubeConfigSource, loadKubeConfig } from "./config.js";
+export { type KubeConfigSource, type LoadedKubeConfig, loadKubeConfig } from "./config.js";
 export { type APIResourceList, Discovery, type FetchGroupVersion } from "./discovery.js";
 export {
   ApiError,

@@ -1,6 +1,5 @@
 // KubeClient: the Client contract over the Kubernetes REST API, with requests made here so that content types
 // (apply-patch+yaml, merge-patch+json, PartialObjectMetadata) are under our control.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type {
   ApplyOptions,
   Client,
@@ -11,7 +10,7 @@ import type {
   WatchEventType,
 } from "../contracts.js";
 import type { CommonFlags } from "../flags/common.js";
-import { type KubeConfigSource, loadKubeConfig } from "./config.js";
+import { type KubeConfigSource, type LoadedKubeConfig, loadKubeConfig } from "./config.js";
 import { CredentialSource } from "./credentials.js";
 import { type APIResourceList, Discovery } from "./discovery.js";
 import { isGone, isNotFound } from "./errors.js";
@@ -35,8 +34,8 @@ import {
 import { decodeWatchLine } from "./watch-events.js";
 
 export interface KubeClientOptions extends KubeConfigSource {
-  /** A KubeConfig already loaded; takes precedence over kubeconfigPath. */
-  kubeConfig?: KubeConfig;
+  /** A kubeconfig already loaded (client-node's KubeConfig or loadKubeConfig's); takes precedence over kubeconfigPath. */
+  kubeConfig?: LoadedKubeConfig;
   /** Client-side rate limit, requests per second (Flux default 50; 0 disables). */
   qps?: number;
   /** Client-side burst (Flux default 300). */

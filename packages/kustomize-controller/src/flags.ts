@@ -1,5 +1,7 @@
 // kustomize-controller's flags: the runtime's common ones plus Flux's own (names and defaults as Flux), and the
 // Capstan additions (marked so) that locate the kustomize binary and the artifact cache.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { controllerFlags, type FlagValues } from "@capstan/runtime";
 import { defaultExtractLimits } from "./fetch/archive.js";
 import { defaultMaxDownloadBytes } from "./fetch/fetcher.js";
@@ -70,8 +72,11 @@ export const kustomizeControllerFlags = controllerFlags({
   },
   "artifact-cache-dir": {
     type: "string",
-    default: "/tmp/kustomize-controller/artifacts",
-    description: "(Capstan) Directory where downloaded artifacts are extracted and cached by digest.",
+    // Under TMPDIR (the chart sets /tmp, an emptyDir): two processes on one machine never share a cache, whose
+    // collection drops every digest its own sources do not publish.
+    default: join(tmpdir(), "kustomize-controller", "artifacts"),
+    description:
+      "(Capstan) Directory where downloaded artifacts are extracted and cached by digest (default: $TMPDIR/kustomize-controller/artifacts); one per process, never shared.",
   },
   "artifact-max-size": {
     type: "number",

@@ -17,12 +17,12 @@ export function releaseNamespaceOf(obj: HelmReleaseObject): string {
 }
 
 /**
- * Where the release is stored: spec.storageNamespace, else the release namespace. Flux's default is the HelmRelease's
- * namespace, which differs only with spec.targetNamespace (a documented difference: Capstan keeps helm's CLI default
- * so `helm ls -n <targetNamespace>` finds releases made before storageNamespace was served).
+ * Where the release is stored: spec.storageNamespace, else the HelmRelease's namespace, as Flux's default (which
+ * differs from helm's CLI only with spec.targetNamespace). A release moved from Flux is then found where Flux stored it,
+ * not uninstalled and installed anew as a changed release target.
  */
 export function storageNamespaceOf(obj: HelmReleaseObject): string {
-  return obj.spec.storageNamespace || releaseNamespaceOf(obj);
+  return obj.spec.storageNamespace || obj.metadata.namespace || "default";
 }
 
 /** The HelmChart spec.chart creates: `<namespace>-<name>` in the source's namespace. */

@@ -31,6 +31,13 @@ describe("Given a HelmRelease and where its release was last stored (Flux's Rele
       true,
     ],
     ["a status without history", hr({ storageNamespace: "store" }, "apps"), false],
+    // Flux's default storage namespace is the HelmRelease's, with or without targetNamespace: a release Flux stored
+    // must not read as a changed target (which uninstalls it).
+    [
+      "a targetNamespace release stored by Flux in the HelmRelease's namespace",
+      hr({ targetNamespace: "web" }, "apps", { name: "web-app", namespace: "web" }),
+      false,
+    ],
   ])("should say %s: %s", (_what, obj, want) => {
     expect(releaseTargetChanged(obj)).toBe(want);
   });

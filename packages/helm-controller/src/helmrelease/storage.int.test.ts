@@ -63,3 +63,28 @@ describe("Given a HelmRelease whose storageNamespace differs from its release na
     expect((await s.h.configMapData("app-config"))?.message).toBe("three");
   });
 });
+
+describe("Given a HelmRelease with targetNamespace and no storageNamespace", () => {
+  // Flux's default: the release is stored in the HelmRelease's namespace, so a release Flux made is found where Flux
+  // stored it (not uninstalled as a changed target) and `helm ls -n <HelmRelease's namespace>` lists it.
+  it("should store the release in the HelmRelease's namespace and put its objects in the target namespace", async () => {
+    await s.h.helmRelease("flux", {
+      chartRef: { kind: "HelmChart", name: "chart" },
+      targetNamespace: store.name,
+      releaseName: "web-flux",
+      values: { message: "default storage" },
+    });
+    const hr = await readyAt(s.h, "flux", 1, (o) => o.status?.storageNamespace === s.ns.name);
+    expect(hr.status?.history?.[0]).toMatchObject({ name: "web-flux", namespace: store.name, status: "deployed" });
+    const stored = async (namespace: string) =>
+      (
+        await s.h.client.list<KubeObject>(secretType, { namespace, labelSelector: "owner=helm,name=web-flux" })
+      ).items.map((i) => i.metadata.name);
+    expect(await stored(s.ns.name)).toEqual(["sh.helm.release.v1.web-flux.v1"]);
+    expect(await stored(store.name)).toEqual([]);
+    const { stdout } = await s.h.runHelm(["ls", "-n", s.ns.name, "-o", "json"]);
+    expect(JSON.parse(stdout)).toContainEqual(
+      expect.objectContaining({ name: "web-flux", namespace: store.name, status: "deployed" }),
+    );
+  });
+});

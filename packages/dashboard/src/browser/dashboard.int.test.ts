@@ -1,14 +1,9 @@
 // The dashboard in headless Chromium against the real control plane: toolkit objects and their status are written
 // through the API (no controllers run here), users are ServiceAccounts with RBAC, and the page must follow.
 import { mkdirSync } from "node:fs";
-import { testKubeconfigPath } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Dashboard } from "../server/index.js";
-import { buildApp, launchChromium, logIn } from "../test/browser.js";
+import { describe, expect, it } from "vitest";
 import {
-  dashboard,
   ensureHelmReleaseCrd,
   fluxSource,
   helmRelease,
@@ -17,28 +12,17 @@ import {
   progressingEvent,
   rev,
   setKsStatus,
-  type TestCluster,
-  testCluster,
   twoTeams,
   type User,
 } from "../test/harness.js";
+import { browserSuite, poll } from "../test/suite.js";
 
-// A busy test machine (two cores, several suites) can take seconds to render: poll for longer than the default 1 s.
-const poll = <T>(fn: () => T | Promise<T>, options: { timeout?: number } = {}) =>
-  expect.poll(fn, { timeout: 20_000, ...options });
-let tc: TestCluster;
-let dash: Dashboard;
-let app: { dir: string; remove(): void };
-let browser: Browser;
 let teamA: string;
 let teamB: string;
 let operator: User;
 let viewer: User;
-const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
-  [app, browser] = await Promise.all([buildApp(), launchChromium()]);
+const ui = browserSuite(async (tc) => {
   ({ teamA, teamB, operator, viewer } = await twoTeams(tc, "ui"));
   await tc.client.create({
     apiVersion: "v1",
@@ -86,25 +70,7 @@ beforeAll(async () => {
   });
   await ensureHelmReleaseCrd(tc.client);
   await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.7.1");
-  dash = await dashboard(tc.client, { staticDir: app.dir });
 });
-afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  await dash?.close();
-  app?.remove();
-  await tc?.cleanup();
-});
-
-async function pageAs(token: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  await logIn(page, dash.url, token);
-  return page;
-}
 
 const ksRef = (namespace: string, name: string) => ({
   apiVersion: "kustomize.toolkit.fluxcd.io/v1",
@@ -115,7 +81,7 @@ const ksRef = (namespace: string, name: string) => ({
 
 describe("Given the dashboard in a browser", () => {
   it("should show the Kustomizations' states on the overview, the failing one first with the apiserver's message", async () => {
-    const page = await pageAs(operator.token);
+    const page = await ui.pageAs(operator.token);
     const row = page.getByRole("row", { name: /^Kustomization/ });
     await poll(() => row.locator('[data-state="ready"]').textContent()).toBe("2");
     expect(await row.locator('[data-state="failing"]').textContent()).toBe("1");
@@ -138,14 +104,14 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should show a status change made through the API without a reload", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/frontend`);
     await page.getByRole("heading", { level: 1, name: `Kustomization ${teamA}/frontend` }).waitFor();
     await page.evaluate(() => {
       (globalThis as unknown as { marker: number }).marker = 42;
     });
     await setKsStatus(
-      tc.client,
+      ui.tc.client,
       teamA,
       "frontend",
       {
@@ -160,7 +126,7 @@ describe("Given the dashboard in a browser", () => {
     // The same document: a reload would have dropped the marker.
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await setKsStatus(
-      tc.client,
+      ui.tc.client,
       teamA,
       "frontend",
       { status: "True", reason: "ReconciliationSucceeded", message: "Applied revision: main@sha1:2" },
@@ -172,7 +138,7 @@ describe("Given the dashboard in a browser", () => {
 
   it("should show the inventory grouped by kind with each object's live health", async () => {
     await setKsStatus(
-      tc.client,
+      ui.tc.client,
       teamA,
       "frontend",
       { status: "True", reason: "ReconciliationSucceeded", message: "ok" },
@@ -184,8 +150,8 @@ describe("Given the dashboard in a browser", () => {
         ],
       },
     );
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/frontend`);
     const group = page.getByRole("list", { name: "ConfigMap objects" });
     await poll(() => group.getByRole("listitem").count()).toBe(2);
     expect(await group.locator(`[data-id="${teamA}_settings__ConfigMap"]`).textContent()).toContain("Current");
@@ -193,8 +159,8 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should show an inventory object's live YAML, a Secret's keys but never its values", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/frontend`);
     await page.getByRole("button", { name: `YAML of Secret ${teamA}/creds` }).click();
     const secret = page.getByRole("list", { name: "Secret objects" }).getByTestId("live-yaml");
     await poll(() => secret.textContent()).toContain("password: (hidden)");
@@ -207,30 +173,30 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should suspend from the UI: spec.suspend is set in the cluster and the page offers Resume", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamB}/secret-app`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamB}/secret-app`);
     await page.getByRole("button", { name: "Suspend" }).click();
     await page.getByRole("status").filter({ hasText: "suspended" }).waitFor();
-    const ks = await tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamB, "secret-app"));
+    const ks = await ui.tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamB, "secret-app"));
     expect(ks?.spec.suspend).toBe(true);
     await page.getByRole("button", { name: "Resume" }).waitFor();
     expect(await page.getByTestId("suspended").textContent()).toBe("yes");
   });
 
   it("should show the apiserver's refusal to a user whose RBAC forbids patch", async () => {
-    const page = await pageAs(viewer.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/backend`);
+    const page = await ui.pageAs(viewer.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/backend`);
     await page.getByRole("button", { name: "Suspend" }).click();
     const alert = page.getByRole("alert").filter({ hasText: "Refused" });
     await alert.waitFor();
     expect(await alert.textContent()).toContain(`User "${viewer.user}" cannot patch resource "kustomizations"`);
-    const ks = await tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamA, "backend"));
+    const ks = await ui.tc.client.get<KubeObject & { spec: { suspend?: boolean } }>(ksRef(teamA, "backend"));
     expect(ks?.spec.suspend).toBeUndefined();
   });
 
   it("should not show a user the applications of a namespace they may not list", async () => {
-    const page = await pageAs(viewer.token);
-    await page.goto(`${dash.url}/#/apps`);
+    const page = await ui.pageAs(viewer.token);
+    await page.goto(`${ui.dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
     await poll(() => table.getByRole("link").allTextContents()).toEqual(
       expect.arrayContaining(["backend", "frontend"]),
@@ -241,14 +207,14 @@ describe("Given the dashboard in a browser", () => {
       teamB,
     );
     // The operator, who may list both namespaces, sees it.
-    const op = await pageAs(operator.token);
-    await op.goto(`${dash.url}/#/apps`);
+    const op = await ui.pageAs(operator.token);
+    await op.goto(`${ui.dash.url}/#/apps`);
     await op.getByRole("link", { name: "secret-app" }).waitFor();
   });
 
   it("should draw the dependsOn graph, each Kustomization a link to its page", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/backend`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/backend`);
     const graph = page.getByRole("figure", { name: "Dependency graph" });
     // attached, not visible: a straight edge has a bounding box of height 0.
     await graph.locator(`[data-edge="${teamA}/frontend->${teamA}/backend"]`).waitFor({ state: "attached" });
@@ -259,13 +225,20 @@ describe("Given the dashboard in a browser", () => {
 
   it("should list drift corrections from the controller's Events: what was changed by hand and reverted, when", async () => {
     const t0 = Date.now() - 120_000;
-    await progressingEvent(tc.client, teamA, "frontend", rev(7), `ConfigMap/${teamA}/settings created`, new Date(t0));
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps/${teamA}/frontend`);
+    await progressingEvent(
+      ui.tc.client,
+      teamA,
+      "frontend",
+      rev(7),
+      `ConfigMap/${teamA}/settings created`,
+      new Date(t0),
+    );
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps/${teamA}/frontend`);
     await page.getByText("No object changed by hand and reverted").waitFor();
     // The same revision applied again with a change: someone had edited the ConfigMap.
     const corrected = `ConfigMap/${teamA}/settings configured`;
-    await progressingEvent(tc.client, teamA, "frontend", rev(7), corrected, new Date(t0 + 60_000));
+    await progressingEvent(ui.tc.client, teamA, "frontend", rev(7), corrected, new Date(t0 + 60_000));
     const drift = page.getByRole("list", { name: "Drift corrections" });
     await poll(() => drift.textContent()).toContain(corrected);
     expect(await drift.locator("time").first().getAttribute("datetime")).toBe(
@@ -274,27 +247,27 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should list a HelmRelease beside the Kustomizations, with its released chart version, and open its page", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
     await poll(() => table.getByRole("link").allTextContents()).toContain("podinfo");
     await table.getByRole("link", { name: "podinfo" }).click();
     await page.getByRole("heading", { level: 1, name: `HelmRelease ${teamA}/podinfo` }).waitFor();
     expect(await page.getByTestId("applied-revision").textContent()).toBe("6.7.1");
-    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0", {
+    await helmRelease(ui.tc.client, teamA, "podinfo", "podinfo", "6.8.0", {
       status: "False",
       reason: "UpgradeFailed",
       message: "Helm upgrade failed: timed out waiting for the condition",
     });
     await page.getByTestId("status-message").filter({ hasText: "Helm upgrade failed" }).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId("attempted-revision").textContent()).toBe("6.8.0");
-    await helmRelease(tc.client, teamA, "podinfo", "podinfo", "6.8.0");
+    await helmRelease(ui.tc.client, teamA, "podinfo", "podinfo", "6.8.0");
   });
 
   it("should list HelmRepositories, HelmCharts and OCIRepositories on the Sources page and follow them live", async () => {
     const sha = (c: string) => `sha256:${c.repeat(64)}`;
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "HelmRepository",
       teamA,
       "charts",
@@ -302,7 +275,7 @@ describe("Given the dashboard in a browser", () => {
       { revision: sha("3"), digest: sha("4"), size: 20_480 },
     );
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "HelmChart",
       teamA,
       `${teamA}-podinfo`,
@@ -311,7 +284,7 @@ describe("Given the dashboard in a browser", () => {
       { status: "True", reason: "ChartPullSucceeded", message: "pulled 'podinfo' chart with version '6.7.1'" },
     );
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "OCIRepository",
       teamA,
       "manifests",
@@ -319,10 +292,10 @@ describe("Given the dashboard in a browser", () => {
       { revision: `latest@${sha("6")}`, digest: sha("7"), size: 2_048 },
     );
     // In a namespace the viewer may not list: never sent to them.
-    await fluxSource(tc.client, "OCIRepository", teamB, "hidden", { url: "oci://ghcr.io/acme/hidden" }, undefined);
+    await fluxSource(ui.tc.client, "OCIRepository", teamB, "hidden", { url: "oci://ghcr.io/acme/hidden" }, undefined);
 
-    const page = await pageAs(viewer.token);
-    await page.goto(`${dash.url}/#/sources`);
+    const page = await ui.pageAs(viewer.token);
+    await page.goto(`${ui.dash.url}/#/sources`);
     const charts = page.getByRole("table", { name: "Helm charts" });
     const chartRow = charts.getByRole("row", { name: new RegExp(`${teamA}/${teamA}-podinfo`) });
     await poll(() => chartRow.textContent()).toContain("6.7.1");
@@ -351,7 +324,7 @@ describe("Given the dashboard in a browser", () => {
       (globalThis as unknown as { marker: number }).marker = 7;
     });
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "HelmChart",
       teamA,
       `${teamA}-podinfo`,
@@ -360,7 +333,7 @@ describe("Given the dashboard in a browser", () => {
       { status: "False", reason: "ChartPullFailed", message: "chart 'podinfo' version '6.x' not found" },
     );
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "OCIRepository",
       teamA,
       "manifests",
@@ -384,7 +357,7 @@ describe("Given the dashboard in a browser", () => {
 
   it("should show a HelmRelease's chart, version, release history and the HelmChart it comes from", async () => {
     await fluxSource(
-      tc.client,
+      ui.tc.client,
       "HelmChart",
       teamA,
       `${teamA}-podinfo`,
@@ -392,8 +365,8 @@ describe("Given the dashboard in a browser", () => {
       { revision: "6.8.0", digest: `sha256:${"5".repeat(64)}`, size: 14_000 },
       { status: "True", reason: "ChartPullSucceeded", message: "pulled 'podinfo' chart with version '6.8.0'" },
     );
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/helmreleases/${teamA}/podinfo`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/helmreleases/${teamA}/podinfo`);
     await page.getByRole("heading", { level: 1, name: `HelmRelease ${teamA}/podinfo` }).waitFor();
     const facts = page.getByRole("region", { name: "Source" });
     await poll(() => page.getByTestId("source-link").textContent()).toContain(`HelmChart ${teamA}/${teamA}-podinfo`);
@@ -409,8 +382,8 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should keep favourites in this browser: still starred after a reload, and a filter for them", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps`);
     const star = () => page.getByRole("button", { name: `Favourite ${teamA}/frontend` });
     await star().click();
     await poll(() => star().getAttribute("aria-pressed")).toBe("true");
@@ -424,8 +397,8 @@ describe("Given the dashboard in a browser", () => {
   });
 
   it("should filter and sort the applications list", async () => {
-    const page = await pageAs(operator.token);
-    await page.goto(`${dash.url}/#/apps`);
+    const page = await ui.pageAs(operator.token);
+    await page.goto(`${ui.dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
     await page.getByRole("combobox", { name: "State" }).selectOption("failing");
     await poll(() => table.getByRole("link").allTextContents()).toEqual(["backend"]);

@@ -1,62 +1,36 @@
 // OIDC login by redirect in headless Chromium: the authorization-code flow with PKCE against a local issuer on
 // loopback, the ID token validated by the dashboard as a pasted one is, and RBAC bound to the mapped group deciding
 // what the user then sees.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Dashboard } from "../server/index.js";
-import { buildApp, launchChromium } from "../test/browser.js";
-import { dashboard, grant, kustomization, type TestCluster, testCluster } from "../test/harness.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { grant, kustomization } from "../test/harness.js";
 import { issuerOptions, startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
+import { browserSuite, poll } from "../test/suite.js";
 
-// A busy test machine (two cores, several suites) can take seconds to render: poll for longer than the default 1 s.
-const poll = <T>(fn: () => T | Promise<T>, options: { timeout?: number } = {}) =>
-  expect.poll(fn, { timeout: 20_000, ...options });
-let tc: TestCluster;
 let issuer: TestIssuer;
-let dash: Dashboard;
-let app: { dir: string; remove(): void };
-let browser: Browser;
 let team: string;
 let other: string;
-const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
-  [app, browser, issuer] = await Promise.all([buildApp(), launchChromium(), startTestIssuer()]);
+const ui = browserSuite(async (tc) => {
+  issuer = await startTestIssuer();
   team = await tc.namespace("oidc-ui-a");
   other = await tc.namespace("oidc-ui-b");
   await kustomization(tc.client, team, "shop");
   await kustomization(tc.client, other, "payroll");
   await grant(tc.client, team, "group:oidc:team-a", ["get", "list", "watch"], "team-a");
-  dash = await dashboard(tc.client, {
-    staticDir: app.dir,
-    oidc: issuerOptions(issuer),
-  });
-});
-afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
+  return { oidc: issuerOptions(issuer) };
 });
 afterAll(async () => {
-  await browser?.close();
-  await dash?.close();
   await issuer?.close();
-  app?.remove();
-  await tc?.cleanup();
 });
 
-async function newPage(): Promise<Page> {
-  // The issuer's certificate is self-signed; the dashboard trusts it through its CA option.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  contexts.push(context);
-  return context.newPage();
-}
+// The issuer's certificate is self-signed; the dashboard trusts it through its CA option.
+const newPage = () => ui.newPage({ ignoreHTTPSErrors: true });
 
 describe("Given the dashboard with an OIDC issuer", () => {
   it("should log in by redirect (code flow with PKCE) and show what the mapped group may list", async () => {
     issuer.user = { sub: "alice", groups: ["team-a"] };
     const page = await newPage();
-    await page.goto(dash.url);
+    await page.goto(ui.dash.url);
     await page.getByRole("link", { name: "Log in with your identity provider" }).click();
     await page.getByRole("navigation", { name: "Main" }).waitFor();
     expect(await page.locator(".user").textContent()).toBe("oidc:alice");
@@ -64,11 +38,11 @@ describe("Given the dashboard with an OIDC issuer", () => {
     const asked = issuer.authorizeRequests.at(-1);
     expect(asked?.get("code_challenge_method")).toBe("S256");
     expect(asked?.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(asked?.get("redirect_uri")).toBe(`${dash.url}/api/oidc/callback`);
+    expect(asked?.get("redirect_uri")).toBe(`${ui.dash.url}/api/oidc/callback`);
     expect(asked?.get("scope")?.split(" ")).toContain("openid");
     expect(asked?.has("code_verifier")).toBe(false);
 
-    await page.goto(`${dash.url}/#/apps`);
+    await page.goto(`${ui.dash.url}/#/apps`);
     const table = page.getByRole("table", { name: "Applications" });
     await poll(() => table.getByRole("link").allTextContents()).toContain("shop");
     expect(await table.getByRole("link").allTextContents()).not.toContain("payroll");
@@ -81,7 +55,7 @@ describe("Given the dashboard with an OIDC issuer", () => {
   it("should log out: back to the login page, the old session cookie refused, the refresh token revoked", async () => {
     issuer.user = { sub: "alice", groups: ["team-a"] };
     const page = await newPage();
-    await page.goto(dash.url);
+    await page.goto(ui.dash.url);
     await page.getByRole("link", { name: "Log in with your identity provider" }).click();
     await page.getByRole("navigation", { name: "Main" }).waitFor();
     const session = (await page.context().cookies()).find((c) => c.name === "capstan_session")?.value ?? "";
@@ -90,7 +64,7 @@ describe("Given the dashboard with an OIDC issuer", () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("form", { name: "Log in" }).waitFor();
     expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
-    const again = await fetch(`${dash.url}/api/whoami`, { headers: { cookie: `capstan_session=${session}` } });
+    const again = await fetch(`${ui.dash.url}/api/whoami`, { headers: { cookie: `capstan_session=${session}` } });
     expect(again.status).toBe(401);
     // The session's refresh token (one of those the issuer had handed out) is revoked at the issuer.
     await poll(() => issuer.revoked.some((t) => held.includes(t))).toBe(true);
@@ -99,7 +73,7 @@ describe("Given the dashboard with an OIDC issuer", () => {
   it("should show the issuer's refusal on the login page", async () => {
     issuer.user = undefined;
     const page = await newPage();
-    await page.goto(dash.url);
+    await page.goto(ui.dash.url);
     await page.getByRole("link", { name: "Log in with your identity provider" }).click();
     const alert = page.getByRole("alert");
     await poll(() => alert.textContent()).toContain("the issuer refused the login: access_denied");
@@ -109,11 +83,11 @@ describe("Given the dashboard with an OIDC issuer", () => {
   it("should refuse a callback this browser did not start (login CSRF), without opening a session", async () => {
     issuer.user = { sub: "mallory", groups: ["team-a"] };
     // An attacker's own login, begun elsewhere: the callback URL is replayed into a victim's browser.
-    const begun = await fetch(`${dash.url}/api/oidc/login`, { redirect: "manual" });
+    const begun = await fetch(`${ui.dash.url}/api/oidc/login`, { redirect: "manual" });
     const authorize = new URL(begun.headers.get("location") ?? "");
     const state = authorize.searchParams.get("state") ?? "";
     const page = await newPage();
-    await page.goto(`${dash.url}/api/oidc/callback?state=${state}&code=whatever`);
+    await page.goto(`${ui.dash.url}/api/oidc/callback?state=${state}&code=whatever`);
     await poll(() => page.getByRole("alert").textContent()).toContain("not started in this browser");
     expect((await page.context().cookies()).map((c) => c.name)).not.toContain("capstan_session");
   });

@@ -1,66 +1,31 @@
 // The first snapshot in parts, as thousands of objects send it (server/snapshot.ts), with the parts made small here
 // so that a few objects take that path: the page renders the first part, reads the rest afterwards, and must end up
 // with every object, the right counts, the list in order, and live changes applied after the snapshot.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Dashboard } from "../server/index.js";
-import { buildApp, launchChromium, logIn } from "../test/browser.js";
-import {
-  dashboard,
-  kustomization,
-  setKsStatus,
-  type TestCluster,
-  testCluster,
-  twoTeams,
-  type User,
-} from "../test/harness.js";
+import { describe, expect, it } from "vitest";
+import { kustomization, setKsStatus, twoTeams, type User } from "../test/harness.js";
 import { openStream } from "../test/sse.js";
+import { browserSuite, poll } from "../test/suite.js";
 
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 });
 const failing = { status: "False" as const, reason: "ReconciliationFailed", message: "dry-run failed" };
-let tc: TestCluster;
-let dash: Dashboard;
-let app: { dir: string; remove(): void };
-let browser: Browser;
 let teamA: string;
 let operator: User;
-const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
-  [app, browser] = await Promise.all([buildApp(), launchChromium()]);
+const ui = browserSuite(async (tc) => {
   ({ teamA, operator } = await twoTeams(tc, "parts"));
   for (let i = 0; i < 6; i++) {
     await kustomization(tc.client, teamA, `app-${i}`, i === 1 || i === 3 ? failing : undefined);
   }
   // One failing object and two applications in the first message, then messages of two objects.
-  dash = await dashboard(tc.client, {
-    staticDir: app.dir,
+  return {
     stream: {
       split: { headAttention: 1, headApplications: 2, headEvents: 1, chunkSize: 2, oneMessageUpTo: 0 },
     },
-  });
+  };
 });
-afterAll(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-  await browser?.close();
-  await dash?.close();
-  app?.remove();
-  await tc?.cleanup();
-});
-
-async function pageAs(token: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  await logIn(page, dash.url, token);
-  return page;
-}
 
 describe("Given a first snapshot sent in parts", () => {
   it("should deliver every object the user may list exactly once", async () => {
-    const s = openStream(dash.url, { authorization: `Bearer ${operator.token}` });
+    const s = openStream(ui.dash.url, { authorization: `Bearer ${operator.token}` });
     try {
       const keys = (await s.snapshot).items.map((i) => i.key).filter((k) => k.includes(`/${teamA}/`));
       expect(keys.sort()).toEqual([
@@ -73,7 +38,7 @@ describe("Given a first snapshot sent in parts", () => {
   });
 
   it("should show the counts, every failing object, the whole list in order, and changes after it", async () => {
-    const page = await pageAs(operator.token);
+    const page = await ui.pageAs(operator.token);
     const row = page.getByRole("row", { name: /^Kustomization/ });
     await poll(() => row.locator('[data-state="ready"]').textContent()).toBe("4");
     expect(await row.locator('[data-state="failing"]').textContent()).toBe("2");
@@ -81,19 +46,19 @@ describe("Given a first snapshot sent in parts", () => {
     const attention = page.getByRole("list", { name: "Failing and stalled objects" }).getByRole("link");
     await poll(() => attention.allTextContents()).toEqual([`${teamA}/app-1`, `${teamA}/app-3`]);
 
-    await page.goto(`${dash.url}/#/apps`);
+    await page.goto(`${ui.dash.url}/#/apps`);
     await page.getByText("6 of 6 applications").waitFor();
     const keys = await page
       .locator('table[aria-label="Applications"] tbody tr[data-key]')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
     expect(keys).toEqual([1, 3, 0, 2, 4, 5].map((i) => `Kustomization/${teamA}/app-${i}`));
 
-    await setKsStatus(tc.client, teamA, "app-5", failing);
+    await setKsStatus(ui.tc.client, teamA, "app-5", failing);
     await poll(() => page.locator(`tr[data-key="Kustomization/${teamA}/app-5"] .c-state`).textContent()).toBe(
       "Failing",
     );
     // The counts the model keeps after the snapshot follow the change.
-    await page.goto(`${dash.url}/#/`);
+    await page.goto(`${ui.dash.url}/#/`);
     await poll(() => row.locator('[data-state="failing"]').textContent()).toBe("3");
     expect(await row.locator('[data-state="ready"]').textContent()).toBe("3");
   });

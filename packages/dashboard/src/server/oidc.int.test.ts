@@ -1,34 +1,26 @@
 // OIDC ID tokens end to end: a local issuer, the dashboard validating its tokens (claims mapped to user and groups as
 // the apiserver's flags map them), and RBAC bound to the mapped group deciding what the user sees and may do.
-import { testKubeconfigPath } from "@capstan/cluster/testing";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { dashboard, grant, kustomization, type TestCluster, testCluster } from "../test/harness.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { grant, kustomization } from "../test/harness.js";
 import { issuerOptions, startTestIssuer, type TestIssuer } from "../test/oidc-issuer.js";
 import { openStream } from "../test/sse.js";
-import type { Dashboard } from "./index.js";
+import { dashboardSuite } from "../test/suite.js";
 
-let tc: TestCluster;
 let issuer: TestIssuer;
-let dash: Dashboard;
 let team: string;
 let other: string;
 
-beforeAll(async () => {
-  tc = await testCluster(testKubeconfigPath(inject("capstanKubeconfig")));
+const srv = dashboardSuite(async (tc) => {
   issuer = await startTestIssuer();
   team = await tc.namespace("oidc-a");
   other = await tc.namespace("oidc-b");
   await kustomization(tc.client, team, "app");
   await kustomization(tc.client, other, "app");
   await grant(tc.client, team, "group:oidc:team-a", ["get", "list", "watch", "patch"], "team-a");
-  dash = await dashboard(tc.client, {
-    oidc: issuerOptions(issuer),
-  });
+  return { oidc: issuerOptions(issuer) };
 });
 afterAll(async () => {
-  await dash?.close();
   await issuer?.close();
-  await tc?.cleanup();
 });
 
 const idToken = (groups: string[]) =>
@@ -36,7 +28,7 @@ const idToken = (groups: string[]) =>
 
 describe("Given the dashboard accepting OIDC ID tokens", () => {
   it("should log in with an ID token, mapping its claims to user and groups", async () => {
-    const res = await fetch(`${dash.url}/api/login`, {
+    const res = await fetch(`${srv.dash.url}/api/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ token: idToken(["team-a"]) }),
@@ -47,7 +39,7 @@ describe("Given the dashboard accepting OIDC ID tokens", () => {
 
   it("should list and act with the RBAC of the mapped group, impersonating it", async () => {
     const token = idToken(["team-a"]);
-    const s = openStream(dash.url, { authorization: `Bearer ${token}` });
+    const s = openStream(srv.dash.url, { authorization: `Bearer ${token}` });
     try {
       const keys = (await s.snapshot).items.map((i) => i.key);
       expect(keys).toContain(`Kustomization/${team}/app`);
@@ -56,7 +48,7 @@ describe("Given the dashboard accepting OIDC ID tokens", () => {
       s.close();
     }
     const post = (ns: string, t: string) =>
-      fetch(`${dash.url}/api/actions/suspend/Kustomization/${ns}/app`, {
+      fetch(`${srv.dash.url}/api/actions/suspend/Kustomization/${ns}/app`, {
         method: "POST",
         headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
         body: "{}",
@@ -69,6 +61,8 @@ describe("Given the dashboard accepting OIDC ID tokens", () => {
 
   it("should refuse an ID token for another client", async () => {
     const token = issuer.token({ sub: "alice", aud: "other", exp: Math.floor(Date.now() / 1000) + 600 });
-    expect((await fetch(`${dash.url}/api/whoami`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await fetch(`${srv.dash.url}/api/whoami`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    );
   });
 });

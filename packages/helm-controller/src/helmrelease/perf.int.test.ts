@@ -6,6 +6,7 @@ import { eventually } from "@capstan/cluster/testing";
 import { secretType } from "@capstan/runtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import { conditionOf, demoChart, fileScenario } from "../testing/harness.js";
+import { releaseFailed } from "../testing/wait.js";
 
 const s = fileScenario("helm-perf");
 const chartRef = (name: string) => ({ chartRef: { kind: "HelmChart", name } });
@@ -31,13 +32,7 @@ beforeAll(async () => {
 describe("Given a chart with a field its kind does not have", () => {
   it("should fail the install with the cluster's field validation, as with helm's own check", async () => {
     await s.h.helmRelease("unknown-field", chartRef("unknown-field"));
-    const hr = await eventually(
-      async () => {
-        const got = await s.h.getHelmRelease("unknown-field");
-        return conditionOf(got, HelmReleaseConditions.Released)?.status === "False" && got;
-      },
-      { timeoutMs: 60_000, what: "unknown-field Released False" },
-    );
+    const hr = await releaseFailed(s.h, "unknown-field", 60_000);
     const released = conditionOf(hr, HelmReleaseConditions.Released);
     expect(released?.reason).toBe(HelmReleaseReasons.InstallFailed);
     expect(released?.message).toMatch(/\.bogus: field not declared in schema/);

@@ -7,6 +7,7 @@ import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
 import { conditionOf, demoChart, fileScenario, type PublishedChart } from "../testing/harness.js";
+import { readyAt, releaseFailed } from "../testing/wait.js";
 
 const s = fileScenario("helm-postrender");
 
@@ -32,16 +33,6 @@ const postRenderers = (tag: string) => [
   },
 ];
 
-async function readyAt(name: string, version: number) {
-  return eventually(
-    async () => {
-      const hr = await s.h.getHelmRelease(name);
-      return conditionOf(hr, "Ready")?.status === "True" && hr?.status?.history?.[0]?.version === version && hr;
-    },
-    { timeoutMs: 90_000, what: `${name} Ready at v${version}` },
-  );
-}
-
 describe("Given a HelmRelease with kustomize post-renderers", () => {
   let chart: PublishedChart;
 
@@ -54,7 +45,7 @@ describe("Given a HelmRelease with kustomize post-renderers", () => {
       driftDetection: { mode: "warn" },
     });
     await s.h.publish("chart-patched", chart);
-    const hr = await readyAt("patched", 1);
+    const hr = await readyAt(s.h, "patched", 1);
     expect(hr.status?.observedPostRenderersDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const live = await deployment("patched");
     expect(live?.metadata.labels?.environment).toBe("production");
@@ -98,7 +89,7 @@ describe("Given a HelmRelease with kustomize post-renderers", () => {
       postRenderers: postRenderers("2.0.1"),
       driftDetection: { mode: "warn" },
     });
-    await readyAt("patched", 2);
+    await readyAt(s.h, "patched", 2);
     expect((await deployment("patched"))?.spec.template.spec.containers[0]?.image).toBe(
       "registry.invalid/patched:2.0.1",
     );
@@ -120,13 +111,7 @@ describe("Given a HelmRelease with kustomize post-renderers", () => {
         },
       ],
     });
-    const hr = await eventually(
-      async () => {
-        const got = await s.h.getHelmRelease("broken");
-        return conditionOf(got, HelmReleaseConditions.Released)?.status === "False" && got;
-      },
-      { timeoutMs: 90_000, what: "broken's install failed" },
-    );
+    const hr = await releaseFailed(s.h, "broken");
     const released = conditionOf(hr, HelmReleaseConditions.Released);
     expect(released?.reason).toBe(HelmReleaseReasons.InstallFailed);
     expect(released?.message).toContain("post-renderer 0: kustomize build failed");

@@ -4,17 +4,13 @@
 //   CAPSTAN_BENCH_KUBECONFIG=... pnpm --filter @capstan/bench bench:dashboard:profile [-- --objects=5000 --page=/ --trace=t.json]
 // The page is watched by one small polling script (loads.ts), not Playwright's waitForFunction, whose injected
 // script would show in the trace. Uses the cluster given (populating it once, as the benchmark does) or starts its own control plane.
-import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type ControlPlane, startControlPlane } from "@capstan/cluster";
-import { KubeClient } from "@capstan/runtime";
-import { ensureCrds } from "../../packages/api/src/testing/index.js";
-import { launchChromium } from "../../packages/dashboard/src/test/browser.js";
 import { Fixtures } from "./fixtures.js";
-import { newPage, startDashboard, timeLoad } from "./loads.js";
+import { newPage, timeLoad } from "./loads.js";
+import { dashboardMain, withBench } from "./setup.js";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -31,7 +27,6 @@ const { values } = parseArgs({
   },
 });
 const objects = Number(values.objects);
-const dashboardMain = resolve(import.meta.dirname, "../../packages/dashboard/dist/server/main.js");
 
 interface TraceEvent {
   name: string;
@@ -165,17 +160,10 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples: number[]; timeDelta
 }
 
 async function main(): Promise<void> {
-  let plane: ControlPlane | undefined;
-  let server: ChildProcess | undefined;
-  if (!process.env.CAPSTAN_BENCH_KUBECONFIG) plane = await startControlPlane({ workloads: false });
-  const kubeconfig = process.env.CAPSTAN_BENCH_KUBECONFIG ?? (plane as ControlPlane).kubeconfig;
-  const client = new KubeClient({ kubeconfigPath: kubeconfig, qps: 0 });
-  const browser = await launchChromium();
-  try {
-    await ensureCrds(kubeconfig);
-    await new Fixtures(objects, Number(values.namespaces)).populate(client, true);
-    const dashboard = await startDashboard(values.main ? resolve(values.main) : dashboardMain, kubeconfig);
-    server = dashboard.process;
+  await withBench(async ({ browser, populate, startDashboard }) => {
+    // Every object put back as it was: which ones the last benchmark run changed is not known here.
+    await populate(new Fixtures(objects, Number(values.namespaces)), objects);
+    const dashboard = await startDashboard(values.main ? resolve(values.main) : dashboardMain);
     const url = dashboard.url;
     const target = `${url}${values.page}`;
     const rendered = values.page.includes("apps") ? "capstan:list" : "capstan:overview";
@@ -216,12 +204,7 @@ async function main(): Promise<void> {
     console.log("\nJS self time by function (ms), another load");
     for (const [k, v] of selfTimes(profile)) console.log(`${v.toFixed(1).padStart(8)}  ${k}`);
     console.log(`load average (1 min): ${loadavg()[0]?.toFixed(1)}`);
-  } finally {
-    await browser.close();
-    server?.kill("SIGTERM");
-    client.close();
-    await plane?.stop();
-  }
+  });
 }
 
 await main();

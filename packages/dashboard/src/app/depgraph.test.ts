@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Summary } from "../shared/types.js";
+import { summary } from "../test/summary.js";
 import { dependencyGraph } from "./depgraph.js";
 
 function ks(name: string, dependsOn: string[] = [], namespace = "team"): Summary {
   return {
-    key: `Kustomization/${namespace}/${name}`,
-    kind: "Kustomization",
-    namespace,
-    name,
-    state: "ready",
-    ready: "True",
-    reason: "",
-    message: "",
-    since: "",
-    suspended: false,
-    revision: "",
-    attemptedRevision: "",
-    path: "",
+    ...summary("Kustomization", namespace, name, "ready"),
     dependsOn: dependsOn.map((d) => ({ kind: "Kustomization", namespace, name: d })),
   };
 }

@@ -1,25 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { byStateThenKey } from "../shared/order.js";
-import type { EventView, State, Summary, SummaryKind } from "../shared/types.js";
+import type { EventView, Summary } from "../shared/types.js";
+import { summary } from "../test/summary.js";
 import { chunkSize, headApplications, headAttention, headEvents, oneMessageUpTo, splitSnapshot } from "./snapshot.js";
-
-function summary(kind: SummaryKind, namespace: string, name: string, state: State): Summary {
-  return {
-    key: `${kind}/${namespace}/${name}`,
-    kind,
-    namespace,
-    name,
-    state,
-    ready: state === "ready" ? "True" : "False",
-    reason: "",
-    message: "",
-    since: "",
-    suspended: false,
-    revision: "",
-    attemptedRevision: "",
-    path: "",
-  };
-}
 
 const event = (i: number): EventView => ({
   key: `team/e${i}`,

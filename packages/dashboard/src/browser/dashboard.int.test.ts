@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
+import { kustomizationCount } from "../test/browser.js";
 import {
   ensureHelmReleaseCrd,
   fluxSource,
@@ -82,9 +83,8 @@ const ksRef = (namespace: string, name: string) => ({
 describe("Given the dashboard in a browser", () => {
   it("should show the Kustomizations' states on the overview, the failing one first with the apiserver's message", async () => {
     const page = await ui.pageAs(operator.token);
-    const row = page.getByRole("row", { name: /^Kustomization/ });
-    await poll(() => row.locator('[data-state="ready"]').textContent()).toBe("2");
-    expect(await row.locator('[data-state="failing"]').textContent()).toBe("1");
+    await poll(() => kustomizationCount(page, "ready")).toBe("2");
+    expect(await kustomizationCount(page, "failing")).toBe("1");
     const attention = page.getByRole("list", { name: "Failing and stalled objects" }).getByRole("listitem");
     await poll(() => attention.count()).toBe(1);
     const first = attention.first();

@@ -2,6 +2,7 @@
 // so that a few objects take that path: the page renders the first part, reads the rest afterwards, and must end up
 // with every object, the right counts, the list in order, and live changes applied after the snapshot.
 import { describe, expect, it } from "vitest";
+import { kustomizationCount } from "../test/browser.js";
 import { kustomization, setKsStatus, twoTeams, type User } from "../test/harness.js";
 import { openStream } from "../test/sse.js";
 import { browserSuite, poll } from "../test/suite.js";
@@ -39,9 +40,8 @@ describe("Given a first snapshot sent in parts", () => {
 
   it("should show the counts, every failing object, the whole list in order, and changes after it", async () => {
     const page = await ui.pageAs(operator.token);
-    const row = page.getByRole("row", { name: /^Kustomization/ });
-    await poll(() => row.locator('[data-state="ready"]').textContent()).toBe("4");
-    expect(await row.locator('[data-state="failing"]').textContent()).toBe("2");
+    await poll(() => kustomizationCount(page, "ready")).toBe("4");
+    expect(await kustomizationCount(page, "failing")).toBe("2");
     // The first message held one of the two; the other came with the rest.
     const attention = page.getByRole("list", { name: "Failing and stalled objects" }).getByRole("link");
     await poll(() => attention.allTextContents()).toEqual([`${teamA}/app-1`, `${teamA}/app-3`]);
@@ -59,7 +59,7 @@ describe("Given a first snapshot sent in parts", () => {
     );
     // The counts the model keeps after the snapshot follow the change.
     await page.goto(`${ui.dash.url}/#/`);
-    await poll(() => row.locator('[data-state="failing"]').textContent()).toBe("3");
-    expect(await row.locator('[data-state="ready"]').textContent()).toBe("3");
+    await poll(() => kustomizationCount(page, "failing")).toBe("3");
+    expect(await kustomizationCount(page, "ready")).toBe("3");
   });
 });

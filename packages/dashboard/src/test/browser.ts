@@ -45,3 +45,11 @@ export async function logIn(page: Page, url: string, token: string): Promise<voi
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
+
+/** The overview's count of Kustomizations in `state` ("ready", "failing", ...), as the page shows it. */
+export function kustomizationCount(page: Page, state: string): Promise<string | null> {
+  return page
+    .getByRole("row", { name: /^Kustomization/ })
+    .locator(`[data-state="${state}"]`)
+    .textContent();
+}

@@ -4,6 +4,11 @@ import { readFileSync } from "node:fs";
 import type { KubeClient } from "@capstan/runtime";
 
 export const fm = { fieldManager: "bench-dashboard", force: true };
+/** The flags (node:util parseArgs) both scripts take for the objects: one default, so a profile reuses the bench's. */
+export const fixtureFlags = {
+  objects: { type: "string", default: "5000" },
+  namespaces: { type: "string", default: "50" },
+} as const;
 export const rev = (n: number) => `main@sha1:${n.toString(16).padStart(40, "0")}`;
 const kustomizations = {
   group: "kustomize.toolkit.fluxcd.io",

@@ -9,15 +9,14 @@
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Fixtures, fm, pct, pool, usage } from "./fixtures.js";
+import { Fixtures, fixtureFlags, fm, pct, pool, usage } from "./fixtures.js";
 import { conditions, newPage, timeLoad } from "./loads.js";
 import { type Bench, dashboardMain, withBench } from "./setup.js";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
   options: {
-    objects: { type: "string", default: "5000" },
-    namespaces: { type: "string", default: "50" },
+    ...fixtureFlags,
     changes: { type: "string", default: "100" },
     burst: { type: "string", default: "1000" },
     loads: { type: "string", default: "10" },

@@ -8,15 +8,14 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Fixtures } from "./fixtures.js";
+import { Fixtures, fixtureFlags } from "./fixtures.js";
 import { newPage, timeLoad } from "./loads.js";
 import { dashboardMain, withBench } from "./setup.js";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
   options: {
-    objects: { type: "string", default: "5000" },
-    namespaces: { type: "string", default: "50" },
+    ...fixtureFlags,
     /** The route loaded: "/" (overview) or "/#/apps" (list). */
     page: { type: "string", default: "/" },
     /** Also write the raw trace (open it in Chrome's performance panel). */

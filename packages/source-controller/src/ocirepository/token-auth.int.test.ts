@@ -240,7 +240,7 @@ describe("HelmChart from an OCI HelmRepository behind the token flow", () => {
       what: "tokenchart handled again",
     });
     expect(served(registry, "charts/tokenchart", logFrom)).toEqual([
-      '"GET /v2/charts/tokenchart/tags/list HTTP/1.1" 200',
+      '"GET /v2/charts/tokenchart/tags/list?n=1000 HTTP/1.1" 200',
     ]);
     expect(tokensFor(registry.token, "charts/tokenchart", tokensFrom)).toHaveLength(1);
     expect((await get())?.status?.artifact?.revision).toBe("1.0.0");

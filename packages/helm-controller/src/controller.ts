@@ -7,6 +7,7 @@ import { ChartCache } from "./chart/cache.js";
 import { defaultManifestMaxBytes, defaultManifestMaxObjects } from "./flags.js";
 import type { ClusterAccess } from "./helm/access.js";
 import { helmTelemetry } from "./helm/telemetry.js";
+import { ChartVersionMemo } from "./helmrelease/oci-source.js";
 import { helmReleaseReconciler } from "./helmrelease/reconciler.js";
 import type { ImpersonatingClient } from "./helmrelease/target.js";
 import type { HelmReleaseObject, State } from "./helmrelease/types.js";
@@ -62,6 +63,7 @@ export function registerHelmController(options: HelmControllerOptions): Controll
       ...(cacheBytes > 0
         ? { chartCache: new ChartCache({ dir: join(options.workRoot, "chart-cache"), maxBytes: cacheBytes }) }
         : {}),
+      chartVersions: new ChartVersionMemo(),
       telemetry: helmTelemetry(options.manager.metrics),
       kubeCacheDir: kubeCacheDir(options.workRoot),
       serverFieldValidation: true,

@@ -9,6 +9,7 @@ import { GitCache } from "./git/cache.js";
 import { gitRepositoryReconciler } from "./gitrepository/definition.js";
 import { helmChartReconciler } from "./helmchart/definition.js";
 import { helmRepositoryReconciler } from "./helmrepository/definition.js";
+import { RegistryAuthCache } from "./ocirepository/auth-cache.js";
 import { ociRepositoryReconciler } from "./ocirepository/definition.js";
 import { type ArtifactServer, startArtifactServer } from "./server/server.js";
 import { Storage } from "./storage/storage.js";
@@ -89,6 +90,9 @@ export async function createSourceController(o: SourceControllerOptions): Promis
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
   );
+  // (Capstan) One registry token cache for OCIRepositories and OCI HelmCharts: the same registry, credentials and TLS
+  // settings share a challenge and, per scope, a token (ocirepository/auth-cache.ts).
+  const authCache = new RegistryAuthCache();
   manager.register(helmRepositoryReconciler({ storage, indexMaxSize: flags.helmIndexMaxSize }));
   manager.register(
     helmChartReconciler({
@@ -97,11 +101,13 @@ export async function createSourceController(o: SourceControllerOptions): Promis
       chartMaxSize: flags.helmChartMaxSize,
       chartFileMaxSize: flags.helmChartFileMaxSize,
       requeueDependencyMs: flags.requeueDependency,
+      authCache,
     }),
   );
   manager.register(
     ociRepositoryReconciler({
       storage,
+      authCache,
       ...(flags.artifactMaxSize ? { artifactMaxSize: flags.artifactMaxSize } : {}),
     }),
   );

@@ -1,17 +1,22 @@
 // Downloads a HelmChart's artifact (the packaged chart) from the URL source-controller publishes, bounded in size and
 // time, and checks it against the published digest before helm ever reads it.
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
 
 export interface ChartArtifact {
   url: string;
+  /** The sha256 digest of the package at `url`: checked before helm reads it, and the chart cache's key. */
   digest: string;
   revision: string;
   /**
-   * The chart package already downloaded, verified and prepared (a chart from an OCIRepository, its version rewritten
-   * as Flux rewrites it); `digest` is then the OCI manifest digest, and nothing is downloaded again.
+   * The chart package already fetched, verified and prepared in this pass (a chart from an OCIRepository, its version
+   * rewritten as Flux rewrites it): written as it is, nothing is fetched again.
    */
   content?: Buffer;
+  /**
+   * A chart from an OCIRepository: its revision (`<tag>@sha256:<hex>`), whose manifest digest is
+   * status.lastAttemptedRevisionDigest; the package's Chart.yaml `chartVersion` becomes `revision` when prepared.
+   */
+  oci?: { revision: string; manifestDigest: string; chartVersion: string };
 }
 
 export interface FetchChartOptions {
@@ -35,18 +40,6 @@ function shown(url: string): string {
   } catch {
     return "(invalid URL)";
   }
-}
-
-/** Fetches the artifact to `path`; throws ChartFetchError on HTTP errors, oversize, timeout or digest mismatch. */
-export async function fetchChart(artifact: ChartArtifact, path: string, options: FetchChartOptions): Promise<void> {
-  if (artifact.content) {
-    if (artifact.content.length > options.maxBytes) {
-      throw new ChartFetchError(`chart is larger than the limit of ${options.maxBytes} bytes`);
-    }
-    await writeFile(path, artifact.content, { mode: 0o600 });
-    return;
-  }
-  await writeFile(path, await downloadChart(artifact, options), { mode: 0o600 });
 }
 
 /** Downloads the artifact into memory, bounded, and checks it against its digest. */

@@ -7,7 +7,7 @@ import { getCondition, type ReconcileContext, StallingError, WaitingError } from
 import type { ChartArtifact } from "../chart/fetch.js";
 import { canonicalJson } from "../helm/release.js";
 import { helmChartRefOf } from "./names.js";
-import { resolveOciChart } from "./oci-source.js";
+import { type OciChartOptions, resolveOciChart } from "./oci-source.js";
 import type { HelmChartObject, HelmReleaseObject } from "./types.js";
 
 /** Labels Flux puts on the HelmChart it creates for a HelmRelease. */
@@ -19,6 +19,8 @@ export interface ChartSourceOptions {
   requeueMs: number;
   /** Largest chart artifact downloaded (chartRef OCIRepository reads it here), bytes; 10 MiB when unset. */
   chartMaxBytes?: number;
+  /** chartRef OCIRepository: how its package is fetched, and the versions of packages read before. */
+  oci: Pick<OciChartOptions, "fetch" | "versions">;
 }
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -69,11 +71,21 @@ export async function resolveChart(
       noCrossNamespaceRefs: o.noCrossNamespaceRefs,
       requeueMs: o.requeueMs,
       chartMaxBytes: o.chartMaxBytes ?? 10 * 1024 * 1024,
+      ...o.oci,
     });
+  }
+  if (obj.spec.chartRef?.kind === "ExternalArtifact") {
+    // Flux 2.7's ExternalArtifact (source.toolkit.fluxcd.io/v1, written by ArtifactGenerator or third-party
+    // controllers, read by Flux's helm-controller behind a feature gate): Capstan serves no such API, so nothing would
+    // ever publish the artifact; waiting for it would hide that.
+    throw new StallingError(
+      "spec.chartRef kind ExternalArtifact is not supported: Capstan serves no ExternalArtifact API (source.toolkit.fluxcd.io/v1) and nothing publishes one; release the chart from a HelmChart (spec.chart or chartRef) or an OCIRepository",
+      { reason: HelmReleaseReasons.InitFailed },
+    );
   }
   if (obj.spec.chartRef && obj.spec.chartRef.kind !== "HelmChart") {
     throw new StallingError(
-      `spec.chartRef kind ${obj.spec.chartRef.kind} is not supported yet: Capstan releases charts from HelmCharts and OCIRepositories`,
+      `spec.chartRef kind ${obj.spec.chartRef.kind} is not supported: Capstan releases charts from HelmCharts and OCIRepositories`,
       { reason: HelmReleaseReasons.InitFailed },
     );
   }

@@ -5,6 +5,9 @@
 // the chart's version; the chart's version gets the first 12 hex digits of the manifest digest as build metadata
 // (`1.0.0+abcdef012345`), so a tag pushed again with other content is a new release; the manifest digest becomes
 // status.lastAttemptedRevisionDigest. A new artifact of the OCIRepository wakes the HelmReleases released from it.
+// (Capstan) The package is fetched through the chart cache, keyed by the artifact digest the OCIRepository publishes
+// and verified on use, as HelmChart artifacts are; its Chart.yaml version is remembered by that digest, so a pass
+// with nothing to release reads no package and one that upgrades with an unchanged artifact downloads nothing.
 import { HelmReleaseReasons, helmChartType, ociRepositoryType } from "@capstan/api";
 import {
   type Cache,
@@ -18,7 +21,7 @@ import {
   type WithConditions,
   watch,
 } from "@capstan/runtime";
-import { type ChartArtifact, ChartFetchError, downloadChart } from "../chart/fetch.js";
+import { type ChartArtifact, ChartFetchError } from "../chart/fetch.js";
 import { ChartVersionError, editChartYaml, rewriteChartYaml } from "../chart/version.js";
 import { ownerLabels } from "./chart-source.js";
 import type { HelmChartObject, HelmReleaseObject } from "./types.js";
@@ -27,6 +30,81 @@ export interface OciChartOptions {
   noCrossNamespaceRefs: boolean;
   requeueMs: number;
   chartMaxBytes: number;
+  /** Fetches the verified package (through the chart cache when there is one); throws ChartFetchError. */
+  fetch: (pkg: Pick<ChartArtifact, "url" | "digest" | "revision">) => Promise<Buffer>;
+  /** Chart versions of packages read before; without it every pass reads the package. */
+  versions?: ChartVersionMemo;
+}
+
+/**
+ * (Capstan) The Chart.yaml version of each chart package read, by the package's digest: a digest names its bytes, so
+ * the version read from them never changes. A pass whose release is in sync then reads no package at all; one that
+ * installs or upgrades gets it from the chart cache (verified on use) or downloads it. Bounded, least recently used
+ * out first.
+ */
+export class ChartVersionMemo {
+  readonly #versions = new Map<string, string>();
+  constructor(private readonly maxEntries = 4096) {}
+
+  get(digest: string): string | undefined {
+    const v = this.#versions.get(digest);
+    if (v !== undefined) {
+      this.#versions.delete(digest);
+      this.#versions.set(digest, v);
+    }
+    return v;
+  }
+
+  set(digest: string, version: string): void {
+    this.#versions.delete(digest);
+    this.#versions.set(digest, version);
+    for (const oldest of this.#versions.keys()) {
+      if (this.#versions.size <= this.maxEntries) break;
+      this.#versions.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.#versions.size;
+  }
+}
+
+/** The version Flux gives the chart (see versionFromRevision); a tag that is not the chart's version is ChartMutateError. */
+function mutatedVersion(chartVersion: string, revision: string): { version: string; digest: string } {
+  try {
+    return versionFromRevision(chartVersion, revision);
+  } catch (cause) {
+    throw new ReconcileError((cause as Error).message, { reason: ChartMutateError, cause });
+  }
+}
+
+/**
+ * The package with its Chart.yaml version rewritten from the OCIRepository revision, as Flux rewrites it; the
+ * version Chart.yaml stated comes back as `chartVersion`. Throws ReconcileError (ChartMutateError, ArtifactFailed).
+ */
+export function mutateChart(
+  bytes: Buffer,
+  maxBytes: number,
+  revision: string,
+): { content: Buffer; chartVersion: string; version: string; digest: string } {
+  let mutated: { version: string; digest: string; chartVersion: string } | undefined;
+  let content: Buffer;
+  try {
+    content = rewriteChartYaml(bytes, 10 * maxBytes, (chartYaml) => {
+      const edit = editChartYaml(chartYaml);
+      mutated = { ...mutatedVersion(edit.version, revision), chartVersion: edit.version };
+      return edit.rewrite(mutated.version);
+    });
+  } catch (err) {
+    if (err instanceof ReconcileError) throw err;
+    if (!(err instanceof ChartVersionError)) throw err;
+    throw new ReconcileError(`Could not load chart: ${err.message}`, {
+      reason: HelmReleaseReasons.ArtifactFailed,
+      cause: err,
+    });
+  }
+  if (!mutated) throw new Error("internal: chart version not rewritten");
+  return { content, ...mutated };
 }
 
 type OCIRepositoryObject = KubeObject &
@@ -164,12 +242,19 @@ export async function resolveOciChart(
       requeueAfterMs: o.requeueMs,
     });
   }
+  const pkg = { url: artifact.url, digest: artifact.digest ?? "", revision: artifact.revision };
+  // Seen before: the version comes from memory and the package is read only if the release needs it (steps.ts).
+  const known = o.versions?.get(pkg.digest);
+  if (known !== undefined) {
+    const mutated = mutatedVersion(known, artifact.revision);
+    return {
+      artifact: { ...pkg, revision: mutated.version, oci: ociOf(artifact.revision, mutated.digest, known) },
+      helmChart: "",
+    };
+  }
   let bytes: Buffer;
   try {
-    bytes = await downloadChart(
-      { url: artifact.url, digest: artifact.digest ?? "", revision: artifact.revision },
-      { maxBytes: o.chartMaxBytes, timeoutMs: 60_000, signal: ctx.signal },
-    );
+    bytes = await o.fetch(pkg);
   } catch (err) {
     if (!(err instanceof ChartFetchError)) throw err;
     throw new ReconcileError(`Could not load chart: ${err.message}`, {
@@ -177,32 +262,24 @@ export async function resolveOciChart(
       cause: err,
     });
   }
-  let mutated: { version: string; digest: string } | undefined;
-  let content: Buffer;
-  try {
-    content = rewriteChartYaml(bytes, 10 * o.chartMaxBytes, (chartYaml) => {
-      const edit = editChartYaml(chartYaml);
-      try {
-        mutated = versionFromRevision(edit.version, artifact.revision);
-      } catch (cause) {
-        throw new ReconcileError((cause as Error).message, { reason: ChartMutateError, cause });
-      }
-      return edit.rewrite(mutated.version);
-    });
-  } catch (err) {
-    if (err instanceof ReconcileError) throw err;
-    if (!(err instanceof ChartVersionError)) throw err;
-    throw new ReconcileError(`Could not load chart: ${err.message}`, {
-      reason: HelmReleaseReasons.ArtifactFailed,
-      cause: err,
-    });
-  }
-  if (!mutated) throw new Error("internal: chart version not rewritten");
+  const mutated = mutateChart(bytes, o.chartMaxBytes, artifact.revision);
+  o.versions?.set(pkg.digest, mutated.chartVersion);
   return {
-    artifact: { url: artifact.url, digest: mutated.digest, revision: mutated.version, content },
+    artifact: {
+      ...pkg,
+      revision: mutated.version,
+      content: mutated.content,
+      oci: ociOf(artifact.revision, mutated.digest, mutated.chartVersion),
+    },
     helmChart: "",
   };
 }
+
+const ociOf = (revision: string, manifestDigest: string, chartVersion: string) => ({
+  revision,
+  manifestDigest,
+  chartVersion,
+});
 
 const keyOf = (o: { metadata: { namespace?: string; name: string } }) =>
   `${o.metadata.namespace ?? ""}/${o.metadata.name}`;

@@ -4,7 +4,7 @@
 // does, with the real helm binary. The end of every pass records status.history from Helm's storage and removes the
 // scratch directory.
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { HelmEventAnnotations, HelmReleaseConditions, HelmReleaseReasons } from "@capstan/api";
 import {
@@ -20,7 +20,9 @@ import {
   traced,
 } from "@capstan/runtime";
 import type { ChartCache } from "../chart/cache.js";
-import { ChartFetchError, fetchChart } from "../chart/fetch.js";
+import type { ChartArtifact } from "../chart/fetch.js";
+import { ChartFetchError } from "../chart/fetch.js";
+import { fetchPackage } from "../chart/package.js";
 import { compileIgnoreRules } from "../drift/selector.js";
 import {
   HelmSession,
@@ -52,6 +54,7 @@ import { checkDependencies as checkDependsOn } from "./dependencies.js";
 import { checkDrift } from "./drift.js";
 import { chartId, historyOf } from "./history.js";
 import { releaseNameOf, releaseNamespaceOf, storageNamespaceOf } from "./names.js";
+import { type ChartVersionMemo, mutateChart } from "./oci-source.js";
 import { uninstallPreviousTarget } from "./previous-target.js";
 import { shouldHandleForceRequest, shouldHandleResetRequest } from "./requests.js";
 import { type TargetOptions, targetFor } from "./target.js";
@@ -74,6 +77,8 @@ export interface StepDeps {
   manifestLimits: ManifestLimits;
   /** (Capstan) Chart artifacts kept by digest; undefined: every action downloads its chart. */
   chartCache?: ChartCache;
+  /** (Capstan) Chart versions of OCIRepository packages read before; undefined: every pass reads the package. */
+  chartVersions?: ChartVersionMemo;
   /**
    * (Capstan) Discovery cache the helm forks share (KUBECACHEDIR) when they reach the controller's own cluster; a
    * spec.kubeConfig release keeps its own in the scratch directory (another cluster, reached with tenant credentials).
@@ -135,6 +140,19 @@ export function checkDependencies(deps: StepDeps): HelmReleaseStep {
   };
 }
 
+/** Puts the verified package of `pkg` at `dest` (chart cache or download) and counts where it came from. */
+async function fetchInto(
+  deps: StepDeps,
+  ctx: ReconcileContext,
+  pkg: Pick<ChartArtifact, "url" | "digest" | "revision">,
+  dest: string,
+): Promise<void> {
+  const options = { maxBytes: deps.chartMaxBytes, timeoutMs: 60_000, signal: ctx.signal };
+  await traced(ctx, "chart.fetch", async () => {
+    deps.telemetry?.chart(await fetchPackage(pkg, dest, options, deps.chartCache));
+  });
+}
+
 export function resolveSource(deps: StepDeps): HelmReleaseStep {
   return async (ctx, obj, state) => {
     state.chart = await resolveChart(ctx, obj, {
@@ -142,6 +160,14 @@ export function resolveSource(deps: StepDeps): HelmReleaseStep {
       noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
       requeueMs: deps.requeueDependencyMs,
       chartMaxBytes: deps.chartMaxBytes,
+      oci: {
+        fetch: async (pkg) => {
+          const dest = join(need(state, "workDir"), "package.tgz");
+          await fetchInto(deps, ctx, pkg, dest);
+          return readFile(dest);
+        },
+        ...(deps.chartVersions ? { versions: deps.chartVersions } : {}),
+      },
     });
   };
 }
@@ -321,24 +347,33 @@ class Releaser {
     });
   }
 
-  /** Downloads and verifies the chart into the scratch directory; writes the values file next to it. */
+  /**
+   * Puts the verified chart into the scratch directory (chart cache or download; a chart from an OCIRepository with
+   * its version rewritten); writes the values file next to it.
+   */
   private async prepare(): Promise<{ chartPath: string; valuesPath: string }> {
     const dir = need(this.state, "workDir");
     const chartPath = join(dir, "chart.tgz");
     const valuesPath = join(dir, "values.yaml");
     const artifact = need(this.state, "chart").artifact;
-    const options = { maxBytes: this.deps.chartMaxBytes, timeoutMs: 60_000, signal: this.ctx.signal };
-    const cache = this.deps.chartCache;
     try {
-      await traced(this.ctx, "chart.fetch", async () => {
-        // A chart already in memory (OCIRepository, version rewritten) is written as it is.
-        if (artifact.content || !cache) {
-          await fetchChart(artifact, chartPath, options);
-          if (!artifact.content) this.deps.telemetry?.chart("download");
-          return;
+      if (artifact.content) {
+        // Fetched, verified and rewritten by this pass's resolveSource.
+        await writeFile(chartPath, artifact.content, { mode: 0o600 });
+      } else if (artifact.oci) {
+        const pkg = join(dir, "package.tgz");
+        await fetchInto(this.deps, this.ctx, artifact, pkg);
+        const mutated = mutateChart(await readFile(pkg), this.deps.chartMaxBytes, artifact.oci.revision);
+        if (mutated.version !== artifact.revision) {
+          throw new ReconcileError(
+            `Could not load chart: package ${artifact.digest} states version ${mutated.chartVersion}, not ${artifact.oci.chartVersion}`,
+            { reason: HelmReleaseReasons.ArtifactFailed },
+          );
         }
-        this.deps.telemetry?.chart(await cache.fetchTo(artifact, chartPath, options));
-      });
+        await writeFile(chartPath, mutated.content, { mode: 0o600 });
+      } else {
+        await fetchInto(this.deps, this.ctx, artifact, chartPath);
+      }
     } catch (err) {
       if (err instanceof ChartFetchError) {
         throw new ReconcileError(err.message, { reason: HelmReleaseReasons.ArtifactFailed });
@@ -374,7 +409,7 @@ class Releaser {
     }
     const force = shouldHandleForceRequest(obj);
     status.lastAttemptedRevision = artifact.revision;
-    status.lastAttemptedRevisionDigest = artifact.digest;
+    status.lastAttemptedRevisionDigest = artifact.oci?.manifestDigest ?? artifact.digest;
     status.lastAttemptedConfigDigest = digest;
     status.lastAttemptedGeneration = generation;
 

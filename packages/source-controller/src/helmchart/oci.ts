@@ -12,6 +12,7 @@ import { HelmChartConditions, HelmChartReasons as Reason } from "@capstan/api";
 import { ReconcileError } from "@capstan/runtime";
 import semver from "semver";
 import type { RegistryCredentials, RegistryTls } from "../ocirepository/auth.js";
+import type { RegistryAuthCache } from "../ocirepository/auth-cache.js";
 import { type Manifest, RegistryClient } from "../ocirepository/client.js";
 import { deadline } from "../ocirepository/deadline.js";
 import { OciError } from "../ocirepository/errors.js";
@@ -34,6 +35,11 @@ export interface OciChartInput extends ChartBuildInput {
   tls?: RegistryTls;
   /** spec.insecure: plain HTTP. */
   plainHttp: boolean;
+  /**
+   * (Capstan) The process's registry challenges and tokens, shared with OCIRepository (ocirepository/auth-cache.ts):
+   * a chart whose version is listed again within a token's lifetime costs no token request.
+   */
+  authCache?: RegistryAuthCache;
 }
 
 /** Helm's tag spelling of a version: `+` is not allowed in OCI tags. */
@@ -129,6 +135,7 @@ export async function buildOci(input: OciChartInput, observe: (name: string, ver
     plainHttp: input.plainHttp,
     ...(input.credentials ? { credentials: input.credentials } : {}),
     ...(input.tls ? { tls: input.tls } : {}),
+    ...(input.authCache ? { authCache: input.authCache } : {}),
     signal,
   });
   let tmp: string | undefined;

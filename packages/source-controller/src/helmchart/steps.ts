@@ -26,6 +26,7 @@ import { CredentialsError, repositoryCredentials } from "../helm/auth.js";
 import { storeFile, updateSymlink } from "../helm/store.js";
 import type { HelmRepositoryObject } from "../helmrepository/state.js";
 import { normalizeRepositoryUrl } from "../helmrepository/steps.js";
+import type { RegistryAuthCache } from "../ocirepository/auth-cache.js";
 import { parseOciUrl } from "../ocirepository/reference.js";
 import { scrub } from "../scrub.js";
 import type { Storage } from "../storage/storage.js";
@@ -42,6 +43,8 @@ export interface HelmChartDeps {
   chartFileMaxSize: number;
   indexMaxSize: number;
   requeueDependencyMs: number;
+  /** (Capstan) Registry challenges and tokens kept between reconciles, shared with OCIRepository; none when unset. */
+  authCache?: RegistryAuthCache;
 }
 
 type ChartStep = Step<HelmChartObject, HelmChartState>;
@@ -210,6 +213,7 @@ async function fromOciHelmRepository(
       generation: obj.metadata.generation ?? 0,
       ...access,
       plainHttp: repo.spec.insecure === true,
+      ...(deps.authCache ? { authCache: deps.authCache } : {}),
       timeoutMs: specDuration(repo, "timeout") ?? 60_000,
       limits: { chartMaxSize: deps.chartMaxSize, chartFileMaxSize: deps.chartFileMaxSize },
       cached: cachedCheck(obj),

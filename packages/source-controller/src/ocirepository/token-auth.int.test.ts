@@ -2,11 +2,15 @@
 // `WWW-Authenticate: Bearer realm=...` and the token service of the test harness (tools/gitserver token-server.ts)
 // signs the JWTs the registry trusts. Artifacts are pushed by the real oras through the same token flow. The token
 // service also plays the hostile peer (stalls, trickles, floods, bad tokens) for repositories named hostile-*.
+import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { ensureBinaries } from "@capstan/cluster";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
 import {
+  helmPush,
   orasPush,
   registryCredentials,
   startRegistry,
@@ -166,6 +170,80 @@ describe("OCIRepository against a registry with the Bearer token flow", () => {
     expect(getCondition(obj, "Ready")?.message).toMatch(message);
     expect(plainTokens.requests).toEqual([]);
     expect(tokensFor(internalRealm.token, "apps/x")).toEqual([]);
+  });
+});
+
+/** Packages a one-ConfigMap chart with the real `helm package` and pushes it with the real `helm push`. */
+async function pushChart(target: TestRegistry, name: string, version: string): Promise<void> {
+  const helm = (await ensureBinaries()).bin.helm;
+  const dir = join(h.work, `chart-${name}-${version}`);
+  await mkdir(join(dir, "src", "templates"), { recursive: true });
+  await writeFile(join(dir, "src", "Chart.yaml"), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
+  await writeFile(
+    join(dir, "src", "templates", "cm.yaml"),
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n",
+  );
+  const { stdout } = await promisify(execFile)(helm, ["package", join(dir, "src"), "--destination", dir], {
+    env: { PATH: "/usr/bin:/bin", HOME: dir },
+  });
+  await helmPush({ helm, registry: target, chartFile: stdout.trim().split(": ").at(-1) ?? "", repository: "charts" });
+}
+
+describe("HelmChart from an OCI HelmRepository behind the token flow", () => {
+  it("Given a version range and an unchanged chart / should ask the token service once over two reconciles (the cache OCIRepository uses)", async () => {
+    await pushChart(registry, "tokenchart", "1.0.0");
+    const tokensFrom = registry.token?.requests.length ?? 0;
+    const src = { apiVersion: "source.toolkit.fluxcd.io/v1", namespace: h.ns.name };
+    await h.client.create({
+      ...src,
+      kind: "HelmRepository",
+      metadata: { name: "charts", namespace: h.ns.name },
+      spec: {
+        type: "oci",
+        url: `oci://${registry.host}/charts`,
+        secretRef: { name: "registry-auth" },
+        certSecretRef: { name: "registry-ca" },
+      },
+    });
+    await h.client.create({
+      ...src,
+      kind: "HelmChart",
+      metadata: { name: "tokenchart", namespace: h.ns.name },
+      spec: {
+        chart: "tokenchart",
+        version: "1.x",
+        sourceRef: { kind: "HelmRepository", name: "charts" },
+        interval: "10m",
+      },
+    });
+    type Chart = { status?: { artifact?: { revision: string }; lastHandledReconcileAt?: string } } & Parameters<
+      typeof getCondition
+    >[0];
+    const get = () => h.client.get<Chart>({ ...src, kind: "HelmChart", name: "tokenchart" });
+    await eventually(
+      async () => {
+        const o = await get();
+        return o && getCondition(o, "Ready")?.status === "True" && o.status?.artifact?.revision === "1.0.0";
+      },
+      { what: "tokenchart Ready at 1.0.0" },
+    );
+    expect(tokensFor(registry.token, "charts/tokenchart", tokensFrom)).toHaveLength(1);
+
+    // The version range makes every reconcile list the tags; within the token's lifetime the cached token goes with
+    // the first request: no 401, no second token request.
+    const logFrom = registry.accessLog.length;
+    await h.client.mergePatch(
+      { ...src, kind: "HelmChart", name: "tokenchart" },
+      { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": "again" } } },
+    );
+    await eventually(async () => (await get())?.status?.lastHandledReconcileAt === "again", {
+      what: "tokenchart handled again",
+    });
+    expect(served(registry, "charts/tokenchart", logFrom)).toEqual([
+      '"GET /v2/charts/tokenchart/tags/list?n=1000 HTTP/1.1" 200',
+    ]);
+    expect(tokensFor(registry.token, "charts/tokenchart", tokensFrom)).toHaveLength(1);
+    expect((await get())?.status?.artifact?.revision).toBe("1.0.0");
   });
 });
 

@@ -11,7 +11,8 @@
 //   a literal pattern only (a pattern from data, e.g. a webhook body, could be chosen to backtrack for ever), of at
 //   most `maxPatternLength` characters, without backreferences and without a repeated group that itself repeats
 //   (`(a+)+`), the shapes that make backtracking exponential.
-import { Environment, type Limits } from "@marcbachmann/cel-js";
+import { createRequire } from "node:module";
+import type { Environment, Limits } from "@marcbachmann/cel-js";
 import { unsafeRegex } from "./regex.js";
 
 /** Parse-time limits of every expression (Flux sets none; a real expression needs a few dozen nodes). */
@@ -61,8 +62,15 @@ function firstLine(err: unknown): string {
   return String((err as Error | undefined)?.message ?? err).split("\n")[0] ?? "";
 }
 
+// The CEL library loads on the first compile: a controller whose objects use no expression (source-controller always,
+// kustomize-controller without custom health checks) does not pay its 1 MiB of resident memory. require() of an ES
+// module (Node 22.12+) keeps compileCel synchronous.
+const requireCel = createRequire(import.meta.url);
+let celLibrary: typeof import("@marcbachmann/cel-js") | undefined;
+
 function environment(options: CelOptions): Environment {
-  const env = new Environment({
+  celLibrary ??= requireCel("@marcbachmann/cel-js") as typeof import("@marcbachmann/cel-js");
+  const env = new celLibrary.Environment({
     unlistedVariablesAreDyn: options.variables === undefined,
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,

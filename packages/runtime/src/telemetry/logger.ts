@@ -1,5 +1,10 @@
+import { createRequire } from "node:module";
 import { type DestinationStream, type Logger, pino } from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
+
+// pino-pretty loads only for --log-encoding=console (a human at a terminal); the JSON logs of a deployed controller
+// never need it.
+const requirePretty = createRequire(import.meta.url);
 
 export type { Logger } from "pino";
 
@@ -24,7 +29,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   const stream =
     options.encoding === "console"
-      ? pretty({
+      ? (requirePretty("pino-pretty") as typeof PinoPretty)({
           destination,
           sync: true,
           colorize: false,

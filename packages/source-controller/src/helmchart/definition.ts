@@ -10,9 +10,13 @@ import {
 } from "@capstan/api";
 import { objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import { storageStep } from "../helm/storage-step.js";
+import { lazyModule, lazyStep } from "../lazy.js";
 import type { Storage } from "../storage/storage.js";
 import { type HelmChartObject, type HelmChartState, newState } from "./state.js";
-import { type HelmChartDeps, reconcileArtifact, reconcileSource } from "./steps.js";
+import type { HelmChartDeps } from "./steps.js";
+
+// Chart fetching, packaging and the OCI client load on the first HelmChart reconcile (lazy.ts).
+const steps = lazyModule(() => import("./steps.js"));
 
 export interface HelmChartReconcilerOptions extends Omit<HelmChartDeps, "storage"> {
   storage: Storage;
@@ -61,7 +65,11 @@ export function helmChartReconciler(
     type: helmChartType,
     conditions: { owned, summarize: owned, negativePolarity: helmChartNegativeConditions },
     newState,
-    steps: [storageStep(options.storage), reconcileSource(deps), reconcileArtifact(deps)],
+    steps: [
+      storageStep(options.storage),
+      lazyStep("source", steps, (m) => m.reconcileSource(deps)),
+      lazyStep("artifact", steps, (m) => m.reconcileArtifact(deps)),
+    ],
     finalize: async (_ctx, obj) => {
       await options.storage.removeAll({
         kind: helmChartType.kind,

@@ -8,9 +8,12 @@ import {
 } from "@capstan/api";
 import { type ReconcilerDefinition, specDuration } from "@capstan/runtime";
 import { storageStep } from "../helm/storage-step.js";
+import { lazyModule, lazyStep } from "../lazy.js";
 import type { Storage } from "../storage/storage.js";
 import { type HelmRepoState, type HelmRepositoryObject, newState } from "./state.js";
-import { reconcileArtifact, reconcileSource } from "./steps.js";
+
+// The index download and parsing (YAML) load on the first HelmRepository reconcile (lazy.ts).
+const steps = lazyModule(() => import("./steps.js"));
 
 export interface HelmRepositoryReconcilerOptions {
   storage: Storage;
@@ -34,7 +37,11 @@ export function helmRepositoryReconciler(
     type: helmRepositoryType,
     conditions: { owned, summarize: owned, negativePolarity: helmRepositoryNegativeConditions },
     newState,
-    steps: [storageStep(options.storage), reconcileSource(deps), reconcileArtifact(deps)],
+    steps: [
+      storageStep(options.storage),
+      lazyStep("source", steps, (m) => m.reconcileSource(deps)),
+      lazyStep("artifact", steps, (m) => m.reconcileArtifact(deps)),
+    ],
     // Flux's GetRequeueAfter: the interval, one minute when unset.
     interval: (obj) => {
       try {

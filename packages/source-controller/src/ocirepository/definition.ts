@@ -2,10 +2,13 @@
 // ordered steps, and the finalizer that removes stored artifacts.
 import { OCIRepositoryConditions as Condition, ociRepositoryNegativeConditions, ociRepositoryType } from "@capstan/api";
 import type { ReconcilerDefinition } from "@capstan/runtime";
+import { lazyModule, lazyStep } from "../lazy.js";
 import type { Storage } from "../storage/storage.js";
 import { RegistryAuthCache } from "./auth-cache.js";
 import { newState, type OCIRepositoryObject, type OciState } from "./state.js";
-import { reconcileArtifact, reconcileSource, reconcileStorage, removeScratch } from "./steps.js";
+
+// The registry client and layer extraction load on the first OCIRepository reconcile (lazy.ts).
+const steps = lazyModule(() => import("./steps.js"));
 
 export interface OCIRepositoryReconcilerOptions {
   storage: Storage;
@@ -46,8 +49,12 @@ export function ociRepositoryReconciler(
     type: ociRepositoryType,
     conditions: { owned, summarize: owned, negativePolarity: ociRepositoryNegativeConditions },
     newState,
-    steps: [reconcileStorage(deps), reconcileSource(deps), reconcileArtifact(deps)],
-    endOfPass: (_ctx, _obj, state) => removeScratch(state),
+    steps: [
+      lazyStep("storage", steps, (m) => m.reconcileStorage(deps)),
+      lazyStep("source", steps, (m) => m.reconcileSource(deps)),
+      lazyStep("artifact", steps, (m) => m.reconcileArtifact(deps)),
+    ],
+    endOfPass: async (_ctx, _obj, state) => (await steps()).removeScratch(state),
     finalize: async (_ctx, obj) => {
       await options.storage.removeAll({
         kind: ociRepositoryType.kind,

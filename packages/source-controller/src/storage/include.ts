@@ -6,7 +6,6 @@ import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import { GitRepositoryConditions, GitRepositoryReasons } from "@capstan/api";
-import { x as extract } from "tar";
 import { SourceError, StorageError } from "../errors.js";
 import type { Storage } from "./storage.js";
 
@@ -33,6 +32,8 @@ export async function extractArtifact(storage: Storage, artifactPath: string, di
   const file = storage.localPath(artifactPath);
   await mkdir(dir, { recursive: true });
   try {
+    // tar loads on the first include only (spec.include is rare; lazy.ts).
+    const { x: extract } = await import("tar");
     await extract({ file, cwd: dir, strict: true, preservePaths: false, noChmod: false });
   } catch (err) {
     throw new StorageError(GitRepositoryReasons.ArchiveOperationFailed, `extract artifact '${artifactPath}'`, {

@@ -4,10 +4,16 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { VerificationError } from "../errors.js";
 import type { SecretData } from "../git/auth.js";
 import type { CheckoutResult } from "../git/checkout.js";
+
+// execa is imported on the first verification only: most GitRepositories verify nothing, and the import costs the
+// controller 3 MiB of resident memory (bench/peer/README.md, "source-controller memory").
+async function run(file: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeout?: number }) {
+  const { execa } = await import("execa");
+  return execa(file, args, { ...options, extendEnv: false, reject: false });
+}
 
 export type VerificationMode = "HEAD" | "head" | "Tag" | "TagAndHEAD";
 
@@ -47,12 +53,7 @@ async function openKeyring(keys: SecretData, timeoutMs: number): Promise<Keyring
       if (name.endsWith(".asc")) {
         const file = join(dir, `key-${pgp++}.asc`);
         await writeFile(file, value, { mode: 0o600 });
-        const res = await execa("gpg", ["--batch", "--no-tty", "--import", file], {
-          env,
-          extendEnv: false,
-          reject: false,
-          timeout: timeoutMs,
-        });
+        const res = await run("gpg", ["--batch", "--no-tty", "--import", file], { env, timeout: timeoutMs });
         if (res.failed) throw new VerificationError(`cannot import PGP key '${name}' from the verification Secret`);
       } else if (name.endsWith(".sshpub")) {
         for (const line of value.toString("utf8").split("\n")) {
@@ -82,7 +83,7 @@ async function openKeyring(keys: SecretData, timeoutMs: number): Promise<Keyring
     env,
     dispose: async () => {
       // gpg-agent may have been started by the import; stop it so no process outlives the keyring.
-      await execa("gpgconf", ["--kill", "all"], { env, extendEnv: false, reject: false });
+      await run("gpgconf", ["--kill", "all"], { env });
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -106,11 +107,9 @@ async function verifyObject(
   label: string,
   timeoutMs: number,
 ): Promise<string> {
-  const res = await execa("git", [what === "commit" ? "verify-commit" : "verify-tag", "--raw", object], {
+  const res = await run("git", [what === "commit" ? "verify-commit" : "verify-tag", "--raw", object], {
     cwd: dir,
     env: keyring.env,
-    extendEnv: false,
-    reject: false,
     timeout: timeoutMs,
   });
   const output = `${res.stdout}\n${res.stderr}`;

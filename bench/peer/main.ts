@@ -24,6 +24,7 @@ import {
   cpuPercentOfCore,
   fluxSelectorArgs,
   formatValue,
+  loggedNames,
   type ProcessFigures,
   processesOf,
   processLabel,
@@ -437,7 +438,7 @@ async function checkShardStorage(client: KubeClient, side: Side): Promise<void> 
   log(`all ${items.length} GitRepositories' artifacts are served by their own shard's source-controller`);
 }
 
-/** Objects each process reconciled (its per-object gotk_reconcile_duration_seconds series); a stray one is an error. */
+/** Objects each process reconciled (its per-object metric series, or its log for Flux); a stray one is an error. */
 async function ownership(
   side: Side,
   what: string,
@@ -451,8 +452,13 @@ async function ownership(
           () => "",
         )
       : "";
-    const names = reconciledNames(text);
-    if (!text.includes("gotk_reconcile_duration_seconds")) {
+    // Capstan: the per-object metric series; Flux (which dropped them): the objects its log lines name.
+    const names = text.includes("gotk_reconcile_duration_seconds_count")
+      ? reconciledNames(text)
+      : c.logPath
+        ? loggedNames(await readFile(c.logPath, "utf8").catch(() => ""))
+        : undefined;
+    if (!names) {
       out.push(undefined);
       continue;
     }
@@ -467,7 +473,7 @@ async function ownership(
     `${what}: objects reconciled per process (GitRepositories + Kustomizations): ${side.controllers
       .map(
         (c, i) =>
-          `${processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) })} ${out[i] ? `${out[i].GitRepository} + ${out[i].Kustomization}` : "unknown (no gotk_reconcile_duration_seconds)"}`,
+          `${processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) })} ${out[i] ? `${out[i].GitRepository} + ${out[i].Kustomization}` : "unknown"}`,
       )
       .join(", ")}`,
   );

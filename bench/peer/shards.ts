@@ -193,6 +193,23 @@ export function reconciledNames(metricsText: string): { kind: string; name: stri
 }
 
 /**
+ * The objects a process logged about, for controllers without per-object metrics (Flux's removed
+ * gotk_reconcile_duration_seconds in v2.5): controller-runtime's JSON log lines carry the object as
+ * `"<Kind>":{"name":"<name>","namespace":"<ns>"}`. Each object once.
+ */
+export function loggedNames(logText: string): { kind: string; name: string }[] {
+  const seen = new Set<string>();
+  const out: { kind: string; name: string }[] = [];
+  for (const m of logText.matchAll(/"(GitRepository|OCIRepository|Kustomization)":\{"name":"([^"]+)"/g)) {
+    const key = `${m[1]}/${m[2]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ kind: m[1] ?? "", name: m[2] ?? "" });
+  }
+  return out;
+}
+
+/**
  * The objects a process reconciled that are not its own: an app `app-<i>` belongs to shardOfApp(i, k) (the main
  * process when undefined). Empty when every process kept to its shard.
  */

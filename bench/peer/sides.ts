@@ -31,6 +31,8 @@ export interface RunningController {
   pid: number;
   /** Last lines of its log, for error messages. */
   tail(): string;
+  /** Where its log is written (Flux's processes). */
+  logPath?: string;
   /** source-controller: where it serves its artifacts (`http://127.0.0.1:<port>`). */
   storageUrl?: string;
   /** Its /metrics (the reconcile trace is read from Capstan's; the per-object reconcile counts from both). */
@@ -155,6 +157,7 @@ async function startFluxController(
     pid: child.pid ?? -1,
     tail,
     child,
+    logPath: join(o.dir, `${label}.log`),
     metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
   };
 }

@@ -11,6 +11,7 @@ import {
   cpuPercentOfCore,
   fluxSelectorArgs,
   formatValue,
+  loggedNames,
   type ProcessFigures,
   processesOf,
   processLabel,
@@ -203,5 +204,20 @@ describe("ReadyCount", () => {
     c.delete("K/a");
     c.delete("K/zz");
     expect([c.total, c.readyTotal]).toEqual([1, 0]);
+  });
+});
+
+describe("who Flux's processes reconciled", () => {
+  it("should read the objects from controller-runtime's JSON log lines, each once", () => {
+    const log = [
+      `{"level":"info","msg":"stored artifact","controller":"gitrepository","GitRepository":{"name":"app-2","namespace":"flux-system"},"namespace":"flux-system","name":"app-2"}`,
+      `{"level":"info","msg":"server-side apply completed","Kustomization":{"name":"app-4","namespace":"flux-system"},"name":"app-4"}`,
+      `{"level":"info","msg":"again","Kustomization":{"name":"app-4","namespace":"flux-system"}}`,
+      `{"level":"info","msg":"starting server","addr":"127.0.0.1:1234"}`,
+    ].join("\n");
+    expect(loggedNames(log)).toEqual([
+      { kind: "GitRepository", name: "app-2" },
+      { kind: "Kustomization", name: "app-4" },
+    ]);
   });
 });

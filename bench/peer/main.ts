@@ -135,12 +135,16 @@ async function fluxCrdDirs(): Promise<string[]> {
 }
 const crdDirs = withFlux ? await fluxCrdDirs() : [];
 
-// The charts as `helm template` renders them with these shards: each Capstan process gets its Deployment's args
-// (today: the --watch-label-selector; the bench sets ports, storage, logging and limits itself).
+// The charts as `helm template` renders them with these shards and multi-tenancy off: each Capstan process gets its
+// Deployment's args (today: the --watch-label-selector; the bench sets ports, storage, logging and limits itself).
 const rendered = Object.fromEntries(
   await Promise.all(
     controllers.map(async (c) => {
-      const set = shards.length > 0 ? ["--set", `shards={${shards.join(",")}}`] : [];
+      // Multi-tenancy off: Flux runs without its lockdown flags too, and the bench's apps name no service account.
+      const set = [
+        ...(c === "kustomize-controller" ? ["--set", "multitenancy.enabled=false"] : []),
+        ...(shards.length > 0 ? ["--set", `shards={${shards.join(",")}}`] : []),
+      ];
       const { stdout } = await run(
         binaries.bin.helm,
         ["template", "bench", join(here, "..", "..", "charts", c), ...set],

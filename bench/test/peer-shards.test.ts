@@ -70,8 +70,17 @@ describe("selectors", () => {
   it("should read each Deployment's args from the rendered charts, the same selectors as Flux's", async () => {
     const { bin } = await ensureBinaries();
     for (const chart of ["source-controller", "kustomize-controller"]) {
+      // As bench/peer renders them: multi-tenancy off (Flux runs without its lockdown flags too).
       const render = async (...set: string[]) =>
-        (await run(bin.helm, ["template", "bench", join(repoRoot, "charts", chart), ...set])).stdout;
+        (
+          await run(bin.helm, [
+            "template",
+            "bench",
+            join(repoRoot, "charts", chart),
+            ...(chart === "kustomize-controller" ? ["--set", "multitenancy.enabled=false"] : []),
+            ...set,
+          ])
+        ).stdout;
       const sharded = await render("--set", "shards={shard1,shard2}");
       for (const shard of [undefined, "shard1", "shard2"]) {
         expect(chartArgs(sharded, chart, shard)).toEqual(fluxSelectorArgs(shard, 2));

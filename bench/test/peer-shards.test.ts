@@ -89,7 +89,7 @@ describe("selectors", () => {
       expect(chartArgs(await render(), chart, undefined)).toEqual([]);
       expect(() => chartArgs(sharded, chart, "shard9")).toThrow(`no Deployment ${chart}-shard9`);
     }
-  });
+  }, 300_000); // six `helm template` runs, slow on a loaded machine
 
   it("should keep a chart arg the bench does not set itself", () => {
     const rendered = `kind: Deployment

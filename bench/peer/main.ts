@@ -457,7 +457,8 @@ async function ownership(
         )
       : "";
     // Capstan: the per-object metric series; Flux (which dropped them): the objects its log lines name.
-    const names = text.includes("gotk_reconcile_duration_seconds_count")
+    // (a process that reconciled nothing has the metric's HELP line and no series)
+    const names = text.includes("# TYPE gotk_reconcile_duration_seconds ")
       ? reconciledNames(text)
       : c.logPath
         ? loggedNames(await readFile(c.logPath, "utf8").catch(() => ""))

@@ -6,6 +6,8 @@
 // (progress on stderr) whose last line is `capstan/flux ready ratio: <x>` (the headline row: same limits on both).
 //   pnpm --filter @capstan/bench peer -- --apps 100
 //   pnpm --filter @capstan/bench peer -- --apps 10 --rows same --order capstan,flux
+//   pnpm --filter @capstan/bench peer -- --apps 40 --shards 2 --rows same     # K shards of each controller per side
+//   pnpm --filter @capstan/bench peer -- --apps 1000 --side capstan --skip-upgrade --idle-seconds 120
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -14,9 +16,24 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { ensureBinaries, startControlPlane } from "@capstan/cluster";
 import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
-import { KubeClient } from "@capstan/runtime";
+import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
 import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
+import {
+  chartArgs,
+  cpuPercentOfCore,
+  fluxSelectorArgs,
+  formatValue,
+  loggedNames,
+  type ProcessFigures,
+  processesOf,
+  processLabel,
+  processRows,
+  reconciledNames,
+  shardNames,
+  shardOfApp,
+  strayReconciles,
+} from "./shards.js";
 import {
   buildCapstan,
   type ControllerName,
@@ -46,14 +63,26 @@ const { values } = parseArgs({
     "node-options": { type: "string" },
     // Stop at all Ready (no upgrade): about half the run, for large N on a busy machine; CPU then covers the apply.
     "skip-upgrade": { type: "boolean", default: false },
+    // K shards of source- and kustomize-controller on each side besides the main ones, as the charts install them.
+    shards: { type: "string", default: "0" },
+    // One side only (the large runs): the same as --order <side>.
+    side: { type: "string" },
+    // The quiet window after the last all-Ready over which each process's idle CPU is measured; 0: none.
+    "idle-seconds": { type: "string", default: "120" },
   },
 });
 const n = Number(values.apps);
 if (!Number.isInteger(n) || n < 1) throw new Error(`--apps must be a positive integer, got ${values.apps}`);
 const same: Limits = { concurrent: Number(values.concurrent), qps: Number(values.qps), burst: Number(values.burst) };
 const rows = values.rows.split(",") as ("same" | "defaults")[];
-const order = values.order.split(",") as SideName[];
 type SideName = "flux" | "capstan";
+const order = (values.side ?? values.order).split(",") as SideName[];
+for (const o of order) if (o !== "flux" && o !== "capstan") throw new Error(`unknown side ${o}: flux or capstan`);
+const k = Number(values.shards);
+const shards = shardNames(k);
+const processes = processesOf(k);
+const idleSeconds = Number(values["idle-seconds"]);
+if (!(idleSeconds >= 0)) throw new Error(`--idle-seconds must be >= 0, got ${values["idle-seconds"]}`);
 
 const log = (m: string) => process.stderr.write(`[peer] ${m}\n`);
 const uptime = async () => (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
@@ -61,9 +90,8 @@ const uptime = async () => (await readFile("/proc/loadavg", "utf8")).split(" ").
 interface Result {
   readySeconds: number;
   upgradeSeconds: number;
-  cpu: Record<ControllerName, number>;
-  hwmKiB: Record<ControllerName, number>;
-  treePeakKiB: Record<ControllerName, number>;
+  /** In the order of `processes`. */
+  processes: ProcessFigures[];
 }
 
 // --- build everything first, so no build runs while anything is measured
@@ -107,6 +135,35 @@ async function fluxCrdDirs(): Promise<string[]> {
 }
 const crdDirs = withFlux ? await fluxCrdDirs() : [];
 
+// The charts as `helm template` renders them with these shards and multi-tenancy off: each Capstan process gets its
+// Deployment's args (today: the --watch-label-selector; the bench sets ports, storage, logging and limits itself).
+const rendered = Object.fromEntries(
+  await Promise.all(
+    controllers.map(async (c) => {
+      // Multi-tenancy off: Flux runs without its lockdown flags too, and the bench's apps name no service account.
+      const set = [
+        ...(c === "kustomize-controller" ? ["--set", "multitenancy.enabled=false"] : []),
+        ...(shards.length > 0 ? ["--set", `shards={${shards.join(",")}}`] : []),
+      ];
+      const { stdout } = await run(
+        binaries.bin.helm,
+        ["template", "bench", join(here, "..", "..", "charts", c), ...set],
+        {
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      return [c, stdout] as const;
+    }),
+  ),
+) as Record<ControllerName, string>;
+const capstanArgs = (c: ControllerName, shard: string | undefined) => chartArgs(rendered[c], c, shard);
+const fluxArgs = (_: ControllerName, shard: string | undefined) => fluxSelectorArgs(shard, k);
+for (const p of processes) {
+  log(
+    `${processLabel(p)}: Capstan ${JSON.stringify(capstanArgs(p.controller, p.shard))}, Flux ${JSON.stringify(fluxArgs(p.controller, p.shard))}`,
+  );
+}
+
 const work = await mkdtemp(join(tmpdir(), "capstan-bench-peer-"));
 const gitRoot = join(work, "git");
 await mkdir(gitRoot, { recursive: true });
@@ -138,17 +195,25 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
       dir,
       limits,
       namespace: fluxNamespace,
+      shards,
+      extraArgs: side === "flux" ? fluxArgs : capstanArgs,
       ...(values["node-options"] !== undefined ? { nodeOptions: values["node-options"] } : {}),
     };
     running =
       side === "flux" ? await startFlux(fluxBins, options) : await startCapstan(binaries.bin.kustomize, options);
     const pids = running.controllers.map((c) => c.pid);
+    const labels = running.controllers.map((c) =>
+      processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) }),
+    );
+    if (labels.join() !== processes.map(processLabel).join())
+      throw new Error(`started ${labels.join()}, expected ${processes.map(processLabel).join()}`);
     const cpu0 = await Promise.all(pids.map(cpuSeconds));
     const sampler = sampleTreeRss(pids);
+    // 6 s per app: at N = 10,000 almost 17 h, above any run this machine makes.
     const timeoutMs = Math.max(600_000, n * 6_000);
     const apply = async (version: string) => {
       const file = join(dir, `apps-${version}.yaml`);
-      await writeFile(file, appsYaml(n, gitUrl, version));
+      await writeFile(file, appsYaml(n, gitUrl, version, k));
       const t0 = performance.now();
       await run(kubectl, [...kc, "apply", "--server-side", "--field-manager=bench", "-f", file], {
         maxBuffer: 64 * 1024 * 1024,
@@ -164,12 +229,14 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     };
     log(`${label}/${side}: applying ${2 * n} objects`);
     if (side === "capstan") log(`${label}/${side}: memory at start:\n${await memoryOf(running)}`);
+    const t0 = performance.now();
     const readySeconds = await apply("6.7.0");
     log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s${values["skip-upgrade"] ? "" : "; upgrading"}`);
-    const atReady = await traceOf(running);
+    if (k > 0) await checkShardStorage(client, running);
+    const atReady = side === "capstan" ? await traceOf(running) : new Map();
     const upgradeSeconds = values["skip-upgrade"] ? Number.NaN : await apply("6.7.1");
     if (!values["skip-upgrade"]) log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
-    const atUpgrade = await traceOf(running);
+    const atUpgrade = side === "capstan" ? await traceOf(running) : new Map();
     if (atReady.size > 0) {
       log(`${label}/${side}: memory at all Ready:\n${await memoryOf(running)}`);
       log(`${label}/${side}: reconcile trace, apply → all Ready:\n${formatTrace(atReady)}`);
@@ -181,13 +248,30 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     const hwm = await Promise.all(pids.map(peakRssKiB));
     sampler.stop();
     const tree = sampler.peak();
-    const by = (xs: number[]) => Object.fromEntries(controllers.map((c, i) => [c, xs[i] ?? Number.NaN]));
+    // Idle: nothing changes for the quiet window (interval 60m), so this is the controllers' cost of holding N apps.
+    let idle = pids.map(() => Number.NaN);
+    if (idleSeconds > 0) {
+      log(`${label}/${side}: measuring idle CPU over ${idleSeconds} s`);
+      const w0 = performance.now();
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      const cpu2 = await Promise.all(pids.map(cpuSeconds));
+      const wall = (performance.now() - w0) / 1000;
+      idle = cpu2.map((c, i) => cpuPercentOfCore(cpu1[i] ?? 0, c, wall));
+    }
+    const reconciled = await ownership(running, `${label}/${side}`);
+    log(
+      `${label}/${side}: ${((performance.now() - t0) / 1000).toFixed(0)} s from the apply to the end of the idle window`,
+    );
     return {
       readySeconds,
       upgradeSeconds,
-      cpu: by(cpu1.map((c, i) => c - (cpu0[i] ?? 0))) as Record<ControllerName, number>,
-      hwmKiB: by(hwm) as Record<ControllerName, number>,
-      treePeakKiB: by(tree) as Record<ControllerName, number>,
+      processes: pids.map((_, i) => ({
+        cpu: (cpu1[i] ?? Number.NaN) - (cpu0[i] ?? 0),
+        hwmKiB: hwm[i] ?? Number.NaN,
+        treePeakKiB: tree[i] ?? Number.NaN,
+        idlePercent: idle[i] ?? Number.NaN,
+        ...(reconciled[i] ? { reconciled: reconciled[i] } : {}),
+      })),
     };
   } finally {
     await running?.stop();
@@ -196,14 +280,8 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
   }
 }
 
-// A side left out with --order (debugging one side) shows as NaN.
-const missing: Result = {
-  readySeconds: Number.NaN,
-  upgradeSeconds: Number.NaN,
-  cpu: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
-  hwmKiB: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
-  treePeakKiB: { "source-controller": Number.NaN, "kustomize-controller": Number.NaN },
-};
+// A side left out with --order or --side shows as NaN.
+const missing: Result = { readySeconds: Number.NaN, upgradeSeconds: Number.NaN, processes: [] };
 const loadBefore = await uptime();
 const results: { row: "same" | "defaults"; flux: Result; capstan: Result }[] = [];
 try {
@@ -219,16 +297,25 @@ try {
 }
 
 const s = (x: number) => `${x.toFixed(1)} s`;
-const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 const ratio = (c: number, f: number) => (c / f).toFixed(2);
 const lines = [
   `N = ${n} apps (${2 * n} objects applied at once, ${4 * n} workload objects); Flux: ${fluxDirs.map((d) => d.split("/").at(-1)).join(", ")}; node ${process.version}; load average ${loadBefore} before, ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")} after`,
+  ...(k > 0
+    ? [
+        `--shards ${k}: each side runs a main source- and kustomize-controller (--watch-label-selector=!sharding.fluxcd.io/key) and ${k} shard processes of each (sharding.fluxcd.io/key in (shard<i>)); app i is labelled shard<(i mod ${k}) + 1>`,
+      ]
+    : []),
   ...(values["skip-upgrade"]
     ? ["--skip-upgrade: no upgrade; CPU and memory cover start-up and the apply to all Ready"]
     : []),
-  `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all four controllers (the headline)`,
+  ...(idleSeconds > 0
+    ? [
+        `idle CPU: each process's CPU (self + children) over ${idleSeconds} s after the last all-Ready, as % of one core`,
+      ]
+    : []),
+  `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all ${2 * processes.length} processes (the headline)`,
   `Capstan's NODE_OPTIONS: ${values["node-options"] !== undefined ? `"${values["node-options"]}" (--node-options, not the charts')` : `the charts' nodeOptions (source-controller "${await chartNodeOptions("source-controller")}", kustomize-controller "${await chartNodeOptions("kustomize-controller")}")`}`,
   `settings "defaults": no such flag, each controller's own defaults (Flux: source-controller --concurrent=2, kustomize-controller 4; Capstan: 4 and 4; qps 50, burst 300 everywhere)`,
   "",
@@ -240,12 +327,18 @@ for (const { row, flux, capstan } of results) {
     lines.push(`| ${row} | ${measure} | ${fmt(f)} | ${fmt(c)} | ${ratio(c, f)} |`);
   add("apply → all Ready", flux.readySeconds, capstan.readySeconds, s);
   add("upgrade → all Ready", flux.upgradeSeconds, capstan.upgradeSeconds, s);
-  for (const c of controllers) add(`${c} CPU (self + children)`, flux.cpu[c], capstan.cpu[c], s);
-  const sum = (r: Result) => controllers.reduce((a, c) => a + r.cpu[c], 0);
-  add("CPU, both controllers", sum(flux), sum(capstan), s);
-  for (const c of controllers) add(`${c} peak RSS (VmHWM)`, flux.hwmKiB[c], capstan.hwmKiB[c], mib);
-  for (const c of controllers)
-    add(`${c} peak RSS + children (sampled)`, flux.treePeakKiB[c], capstan.treePeakKiB[c], mib);
+  for (const r of processRows(processes, flux.processes, capstan.processes, idleSeconds)) {
+    add(r.measure, r.flux, r.capstan, (x) => formatValue(x, r.unit));
+  }
+  if (k > 0) {
+    const count = (p: ProcessFigures | undefined) =>
+      p?.reconciled ? `${p.reconciled.GitRepository} + ${p.reconciled.Kustomization}` : "NaN";
+    for (const [i, p] of processes.entries()) {
+      lines.push(
+        `| ${row} | ${processLabel(p)} objects reconciled (GitRepositories + Kustomizations) | ${count(flux.processes[i])} | ${count(capstan.processes[i])} | |`,
+      );
+    }
+  }
 }
 const headline = results.find((r) => r.row === "same") ?? results[0];
 process.stdout.write(`${lines.join("\n")}\n\n`);
@@ -277,7 +370,7 @@ async function traceOf(side: Side | undefined): Promise<Trace> {
       const [, series = "", kind = "", labels = "", value = "0"] = m;
       const step = /step="([^"]*)"/.exec(labels)?.[1];
       const name = step ? `step ${/kind="([^"]*)"/.exec(labels)?.[1]}/${step}` : series.replace(/_seconds$/, "");
-      const key = `${c.name} ${name}`;
+      const key = `${processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) })} ${name}`;
       const cur = out.get(key) ?? [0, 0];
       cur[kind === "sum" ? 0 : 1] += Number(value);
       out.set(key, cur);
@@ -316,7 +409,80 @@ async function memoryOf(side: Side | undefined): Promise<string> {
       ["old space used", get(/^nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/m)],
       ["code space", get(/^nodejs_heap_space_size_total_bytes\{space="code"\} (\S+)$/m)],
     ] as const;
-    lines.push(`  ${c.name}: ${parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} MiB`);
+    lines.push(
+      `  ${processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) })}: ${parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} MiB`,
+    );
   }
   return lines.join("\n");
+}
+
+// --- sharding checks
+
+/**
+ * Every GitRepository's artifact is served by its own shard's source-controller (the storage address that process
+ * advertises), so its Kustomization, Ready at that revision, downloaded it from there.
+ */
+async function checkShardStorage(client: KubeClient, side: Side): Promise<void> {
+  const storage = new Map(side.controllers.filter((c) => c.storageUrl).map((c) => [c.shard, c.storageUrl]));
+  const type = await client.resourceFor("source.toolkit.fluxcd.io/v1", "GitRepository");
+  const { items } = await client.list<KubeObject & { status?: { artifact?: { url?: string } } }>(type, {
+    namespace: fluxNamespace,
+  });
+  const wrong = items.filter((g) => {
+    const i = Number(/^app-(\d+)$/.exec(g.metadata.name)?.[1]);
+    const want = storage.get(shardOfApp(i, k));
+    return !want || !g.status?.artifact?.url?.startsWith(`${want}/`);
+  });
+  if (wrong.length > 0) {
+    const g = wrong[0];
+    throw new Error(
+      `${wrong.length} GitRepositories' artifacts are not served by their shard's source-controller, e.g. ${g?.metadata.name}: ${g?.status?.artifact?.url}`,
+    );
+  }
+  log(`all ${items.length} GitRepositories' artifacts are served by their own shard's source-controller`);
+}
+
+/** Objects each process reconciled (its per-object metric series, or its log for Flux); a stray one is an error. */
+async function ownership(
+  side: Side,
+  what: string,
+): Promise<({ GitRepository: number; Kustomization: number } | undefined)[]> {
+  const out: ({ GitRepository: number; Kustomization: number } | undefined)[] = [];
+  const stray: string[] = [];
+  for (const c of side.controllers) {
+    const text = c.metricsUrl
+      ? await fetch(c.metricsUrl).then(
+          (r) => r.text(),
+          () => "",
+        )
+      : "";
+    // Capstan: the per-object metric series; Flux (which dropped them): the objects its log lines name.
+    // (a process that reconciled nothing has the metric's HELP line and no series)
+    const names = text.includes("# TYPE gotk_reconcile_duration_seconds ")
+      ? reconciledNames(text)
+      : c.logPath
+        ? loggedNames(await readFile(c.logPath, "utf8").catch(() => ""))
+        : undefined;
+    if (!names) {
+      out.push(undefined);
+      continue;
+    }
+    const p = { controller: c.name, ...(c.shard ? { shard: c.shard } : {}) };
+    out.push({
+      GitRepository: names.filter((x) => x.kind === "GitRepository").length,
+      Kustomization: names.filter((x) => x.kind === "Kustomization").length,
+    });
+    for (const x of strayReconciles(p, names, k)) stray.push(`${processLabel(p)} reconciled ${x.kind} ${x.name}`);
+  }
+  log(
+    `${what}: objects reconciled per process (GitRepositories + Kustomizations): ${side.controllers
+      .map(
+        (c, i) =>
+          `${processLabel({ controller: c.name, ...(c.shard ? { shard: c.shard } : {}) })} ${out[i] ? `${out[i].GitRepository} + ${out[i].Kustomization}` : "unknown"}`,
+      )
+      .join(", ")}`,
+  );
+  if (stray.length > 0)
+    throw new Error(`${what}: processes reconciled objects of another shard: ${stray.slice(0, 10).join("; ")}`);
+  return out;
 }

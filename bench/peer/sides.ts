@@ -26,10 +26,16 @@ export interface Limits {
 
 export interface RunningController {
   name: ControllerName;
+  /** The shard it serves (--watch-label-selector `sharding.fluxcd.io/key in (<shard>)`), undefined for the main one. */
+  shard?: string;
   pid: number;
   /** Last lines of its log, for error messages. */
   tail(): string;
-  /** Its /metrics (Capstan's: the reconcile trace is read from there). */
+  /** Where its log is written (Flux's processes). */
+  logPath?: string;
+  /** source-controller: where it serves its artifacts (`http://127.0.0.1:<port>`). */
+  storageUrl?: string;
+  /** Its /metrics (the reconcile trace is read from Capstan's; the per-object reconcile counts from both). */
   metricsUrl?: string;
 }
 
@@ -48,7 +54,17 @@ export interface SideOptions {
   namespace: string;
   /** Capstan only: NODE_OPTIONS instead of the charts' `nodeOptions` value (experiments). */
   nodeOptions?: string;
+  /** The shards (--shards K: shard1 … shardK); each controller runs its main process plus one per shard. */
+  shards?: string[];
+  /**
+   * The args a process gets besides the bench's own (ports, storage, logging, limits): for Capstan what the rendered
+   * chart gives that Deployment, for Flux its documented sharding flags; the --watch-label-selector when sharded.
+   */
+  extraArgs?: (controller: ControllerName, shard: string | undefined) => string[];
 }
+
+/** `<controller>` or `<controller>-<shard>`: the process's directory, log and table name (the charts' Deployment). */
+const procName = (name: ControllerName, shard: string | undefined) => (shard ? `${name}-${shard}` : name);
 
 /**
  * The `nodeOptions` value of a Capstan controller's chart (charts/<name>/values.yaml): the chart sets it as the
@@ -90,15 +106,17 @@ async function terminate(child: ChildProcess): Promise<void> {
 /** Starts one Flux controller binary with its log (stderr and stdout) in `<dir>/<name>.log`. */
 async function startFluxController(
   name: ControllerName,
+  shard: string | undefined,
   binary: string,
   args: string[],
   o: SideOptions,
 ): Promise<RunningController & { child: ChildProcess }> {
   const health = await freePort();
   const metrics = await freePort();
-  const dir = join(o.dir, name);
+  const label = procName(name, shard);
+  const dir = join(o.dir, label);
   await mkdir(join(dir, "tmp"), { recursive: true });
-  const log = createWriteStream(join(o.dir, `${name}.log`));
+  const log = createWriteStream(join(o.dir, `${label}.log`));
   let recent = "";
   const child = spawn(
     binary,
@@ -110,6 +128,7 @@ async function startFluxController(
       "--watch-all-namespaces=true",
       "--enable-leader-election=false",
       ...limitArgs(o.limits),
+      ...(o.extraArgs?.(name, shard) ?? []),
       ...args,
     ],
     {
@@ -127,26 +146,37 @@ async function startFluxController(
   child.on("exit", () => log.end());
   const tail = () => recent;
   await untilReady(
-    name,
+    label,
     `http://127.0.0.1:${health}`,
     () => child.exitCode !== null || child.signalCode !== null,
     tail,
   );
-  return { name, pid: child.pid ?? -1, tail, child };
+  return {
+    name,
+    ...(shard ? { shard } : {}),
+    pid: child.pid ?? -1,
+    tail,
+    child,
+    logPath: join(o.dir, `${label}.log`),
+    metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
+  };
 }
 
 export async function startFlux(bins: Record<ControllerName, string>, o: SideOptions): Promise<Side> {
-  const storage = await freePort();
-  const storagePath = join(o.dir, "source-controller", "storage");
-  await mkdir(storagePath, { recursive: true });
   const started: (RunningController & { child: ChildProcess })[] = [];
   const stop = async () => {
     for (const c of started.reverse()) await terminate(c.child);
   };
+  const shards = [undefined, ...(o.shards ?? [])];
   try {
-    started.push(
-      await startFluxController(
+    // Each source-controller shard serves its own artifacts (its own storage and address), as the charts' shards do.
+    for (const shard of shards) {
+      const storage = await freePort();
+      const storagePath = join(o.dir, procName("source-controller", shard), "storage");
+      await mkdir(storagePath, { recursive: true });
+      const c = await startFluxController(
         "source-controller",
+        shard,
         bins["source-controller"],
         [
           `--storage-path=${storagePath}`,
@@ -154,9 +184,12 @@ export async function startFlux(bins: Record<ControllerName, string>, o: SideOpt
           `--storage-adv-addr=127.0.0.1:${storage}`,
         ],
         o,
-      ),
-    );
-    started.push(await startFluxController("kustomize-controller", bins["kustomize-controller"], [], o));
+      );
+      started.push({ ...c, storageUrl: `http://127.0.0.1:${storage}` });
+    }
+    for (const shard of shards) {
+      started.push(await startFluxController("kustomize-controller", shard, bins["kustomize-controller"], [], o));
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -176,20 +209,33 @@ export async function buildCapstan(): Promise<void> {
 }
 
 export async function startCapstan(kustomizeBinary: string, o: SideOptions): Promise<Side> {
-  const started: { name: ControllerName; proc: ReturnType<typeof spawnController>; metricsUrl: string }[] = [];
+  const started: {
+    name: ControllerName;
+    shard: string | undefined;
+    proc: ReturnType<typeof spawnController>;
+    metricsUrl: string;
+    storageUrl?: string;
+  }[] = [];
   const stop = async () => {
     for (const c of started.reverse()) await terminate(c.proc.child);
   };
-  const start = async (name: ControllerName, main: string, args: string[]) => {
+  const start = async (
+    name: ControllerName,
+    shard: string | undefined,
+    main: string,
+    args: string[],
+    storageUrl?: string,
+  ) => {
     const health = await freePort();
     const metrics = await freePort();
     const metricsUrl = `http://127.0.0.1:${metrics}/metrics`;
-    const dir = join(o.dir, name);
+    const label = procName(name, shard);
+    const dir = join(o.dir, label);
     await mkdir(join(dir, "tmp"), { recursive: true });
     const healthUrl = `http://127.0.0.1:${health}`;
     const nodeOptions = o.nodeOptions ?? (await chartNodeOptions(name));
     const proc = spawnController({
-      name,
+      name: label,
       entry: [main],
       args: [
         `--health-addr=127.0.0.1:${health}`,
@@ -200,41 +246,56 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
         "--leader-elect=false",
         `--kubeconfig=${o.kubeconfig}`,
         ...limitArgs(o.limits),
+        ...(o.extraArgs?.(name, shard) ?? []),
         ...args,
       ],
       env: {
         RUNTIME_NAMESPACE: o.namespace,
-        POD_NAME: `${name}-bench`,
+        POD_NAME: `${label}-bench`,
         TMPDIR: join(dir, "tmp"),
         ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       },
       healthUrl,
     });
-    started.push({ name, proc, metricsUrl });
+    started.push({ name, shard, proc, metricsUrl, ...(storageUrl ? { storageUrl } : {}) });
     await proc.ready(120_000);
   };
+  const shards = [undefined, ...(o.shards ?? [])];
   try {
-    const storage = await freePort();
-    const storagePath = join(o.dir, "source-controller", "storage");
-    await mkdir(storagePath, { recursive: true });
-    await start("source-controller", sourceDistMain, [
-      `--storage-path=${storagePath}`,
-      `--storage-addr=127.0.0.1:${storage}`,
-      `--storage-adv-addr=127.0.0.1:${storage}`,
-    ]);
-    const cache = join(o.dir, "kustomize-controller", "artifacts");
-    await mkdir(cache, { recursive: true });
-    await start("kustomize-controller", kustomizeDistMain, [
-      `--kustomize-path=${kustomizeBinary}`,
-      `--artifact-cache-dir=${cache}`,
-    ]);
+    // Each source-controller shard serves its own artifacts (its own storage and address), as the charts' shards do.
+    for (const shard of shards) {
+      const storage = await freePort();
+      const storagePath = join(o.dir, procName("source-controller", shard), "storage");
+      await mkdir(storagePath, { recursive: true });
+      await start(
+        "source-controller",
+        shard,
+        sourceDistMain,
+        [
+          `--storage-path=${storagePath}`,
+          `--storage-addr=127.0.0.1:${storage}`,
+          `--storage-adv-addr=127.0.0.1:${storage}`,
+        ],
+        `http://127.0.0.1:${storage}`,
+      );
+    }
+    for (const shard of shards) {
+      const cache = join(o.dir, procName("kustomize-controller", shard), "artifacts");
+      await mkdir(cache, { recursive: true });
+      await start("kustomize-controller", shard, kustomizeDistMain, [
+        `--kustomize-path=${kustomizeBinary}`,
+        `--artifact-cache-dir=${cache}`,
+      ]);
+    }
   } catch (err) {
     await stop();
     throw err;
   }
   return {
-    controllers: started.map(({ name, proc, metricsUrl }) => ({
+    controllers: started.map(({ name, shard, proc, metricsUrl, storageUrl }) => ({
       name,
+      ...(shard ? { shard } : {}),
+      ...(storageUrl ? { storageUrl } : {}),
       pid: proc.pid,
       tail: () => proc.output().slice(-4000),
       metricsUrl,

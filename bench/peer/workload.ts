@@ -3,8 +3,9 @@
 // Deployment with 0 replicas and an Ingress. All GitRepositories clone one repository; the app's names and version
 // come from postBuild variables, so the "upgrade" is one variable (APP_VERSION) changed in every Kustomization.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Condition, getCondition, type KubeClient, type KubeObject } from "@capstan/runtime";
+import { type Condition, createInformer, getCondition, type KubeClient, type KubeObject } from "@capstan/runtime";
 import { stringify } from "yaml";
+import { shardKey, shardOfApp } from "./shards.js";
 
 export const appsNamespace = "apps";
 export const fluxNamespace = "flux-system";
@@ -91,17 +92,20 @@ export type AppsSource = { kind: "GitRepository"; url: string } | { kind: "OCIRe
 
 /**
  * The 2N objects applied at once: N sources (GitRepositories, or OCIRepositories of a plain-HTTP registry) and N
- * Kustomizations, as one multi-document YAML. A string `source` is a Git URL.
+ * Kustomizations, as one multi-document YAML. A string `source` is a Git URL. With `shards` K > 0, app i's source
+ * and Kustomization are both labelled `sharding.fluxcd.io/key: shard<(i mod K) + 1>` (round-robin).
  */
-export function appsYaml(n: number, source: string | AppsSource, version: string): string {
+export function appsYaml(n: number, source: string | AppsSource, version: string, shards = 0): string {
   const from: AppsSource = typeof source === "string" ? { kind: "GitRepository", url: source } : source;
   const docs: KubeObject[] = [];
   for (let i = 0; i < n; i++) {
     const name = `app-${i}`;
+    const shard = shardOfApp(i, shards);
+    const metadata = { name, namespace: fluxNamespace, ...(shard ? { labels: { [shardKey]: shard } } : {}) };
     docs.push({
       apiVersion: "source.toolkit.fluxcd.io/v1",
       kind: from.kind,
-      metadata: { name, namespace: fluxNamespace },
+      metadata,
       spec:
         from.kind === "GitRepository"
           ? { interval: "60m", url: from.url, ref: { branch: "main" } }
@@ -110,7 +114,7 @@ export function appsYaml(n: number, source: string | AppsSource, version: string
     docs.push({
       apiVersion: "kustomize.toolkit.fluxcd.io/v1",
       kind: "Kustomization",
-      metadata: { name, namespace: fluxNamespace },
+      metadata,
       spec: {
         interval: "60m",
         path: "./app",
@@ -135,9 +139,40 @@ const readyAtGeneration = (o: Reconciled) =>
   getCondition(o, "Ready")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
 
 /**
- * Polls until all N sources (GitRepositories unless told) and all N Kustomizations are Ready at their current
- * generation; resolves with performance.now() at the poll that saw it. Polling is the same on both sides (one list of
- * each kind per 250 ms).
+ * Counts the objects of a set and how many of them are Ready at their generation, one update at a time: what the
+ * watch-driven untilAllReady keeps (O(1) per event, whatever N).
+ */
+export class ReadyCount {
+  private readonly ready = new Map<string, boolean>();
+  private readyCount = 0;
+  set(key: string, isReady: boolean): void {
+    const was = this.ready.get(key);
+    if (was === true) this.readyCount--;
+    this.ready.set(key, isReady);
+    if (isReady) this.readyCount++;
+  }
+  delete(key: string): void {
+    if (this.ready.get(key) === true) this.readyCount--;
+    this.ready.delete(key);
+  }
+  get total(): number {
+    return this.ready.size;
+  }
+  get readyTotal(): number {
+    return this.readyCount;
+  }
+  firstNotReady(): string | undefined {
+    for (const [k, r] of this.ready) if (!r) return k;
+    return undefined;
+  }
+}
+
+/**
+ * Waits until all N sources (GitRepositories unless told) and all N Kustomizations are Ready at their current
+ * generation; resolves with performance.now() at the watch event that made it so. One informer per kind (a paginated
+ * list, then a watch from its resourceVersion, relisting on 410 Gone): the apiserver sends each status change once,
+ * instead of the 2N objects every 250 ms the bench's former poll listed (at N = 10,000, 80,000 objects a second).
+ * The same on both sides. The objects are cut to name, generation and the Ready condition before they are kept.
  */
 export async function untilAllReady(
   client: KubeClient,
@@ -145,26 +180,70 @@ export async function untilAllReady(
   timeoutMs: number,
   sourceKind: AppsSource["kind"] = "GitRepository",
 ): Promise<number> {
-  const kinds = [
-    await client.resourceFor("source.toolkit.fluxcd.io/v1", sourceKind),
-    await client.resourceFor("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
-  ];
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    const now = performance.now();
-    const lists = await Promise.all(
-      kinds.map((k) => client.list<Reconciled>(k, { namespace: fluxNamespace }).then((l) => l.items)),
-    );
-    const notReady = lists.flat().filter((o) => !readyAtGeneration(o));
-    const count = lists.reduce((a, l) => a + l.length, 0);
-    if (count === 2 * n && notReady.length === 0) return now;
-    const stuck = notReady[0];
-    last = `${notReady.length} of ${count} not Ready; e.g. ${stuck?.kind} ${stuck?.metadata.name}: ${JSON.stringify(
-      getCondition(stuck ?? ({} as Reconciled), "Ready") ?? null,
-    )}`;
-    if (Date.now() > deadline) throw new Error(`not all Ready in ${timeoutMs / 1000} s: ${last}`);
-    await sleep(250);
+  const count = new ReadyCount();
+  let doneAt: number | undefined;
+  const keep = (o: Reconciled): Reconciled => {
+    const ready = getCondition(o, "Ready");
+    return {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        resourceVersion: o.metadata.resourceVersion,
+        generation: o.metadata.generation,
+      },
+      status: { observedGeneration: o.status?.observedGeneration, conditions: ready ? [ready] : [] },
+    } as Reconciled;
+  };
+  const check = () => {
+    if (doneAt === undefined && count.total === 2 * n && count.readyTotal === 2 * n) doneAt = performance.now();
+  };
+  const informers = [];
+  for (const [apiVersion, kind] of [
+    ["source.toolkit.fluxcd.io/v1", sourceKind],
+    ["kustomize.toolkit.fluxcd.io/v1", "Kustomization"],
+  ] as const) {
+    const informer = createInformer<Reconciled>(client, await client.resourceFor(apiVersion, kind), {
+      namespace: fluxNamespace,
+      transform: keep,
+      resyncPeriodMs: 0,
+    });
+    const key = (o: Reconciled) => `${kind}/${o.metadata.name}`;
+    informer.addHandlers({
+      onAdd: (o) => {
+        count.set(key(o), readyAtGeneration(o));
+        check();
+      },
+      onUpdate: (_, o) => {
+        count.set(key(o), readyAtGeneration(o));
+        check();
+      },
+      onDelete: (o) => count.delete(key(o)),
+    });
+    informers.push(informer);
+  }
+  try {
+    await Promise.all(informers.map((i) => i.start()));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (doneAt !== undefined) return doneAt;
+      if (Date.now() > deadline) {
+        const stuck = count.firstNotReady();
+        const [kind, name] = stuck?.split("/") ?? [];
+        const obj = informers[kind === "Kustomization" ? 1 : 0]?.cache
+          .list(fluxNamespace)
+          .find((o) => o.metadata.name === name);
+        throw new Error(
+          `not all Ready in ${timeoutMs / 1000} s: ${count.total - count.readyTotal} of ${count.total} not Ready; e.g. ${stuck}: ${JSON.stringify(
+            obj ? (getCondition(obj, "Ready") ?? null) : null,
+          )}`,
+        );
+      }
+      await sleep(250);
+    }
+  } finally {
+    for (const i of informers) i.stop();
   }
 }
 

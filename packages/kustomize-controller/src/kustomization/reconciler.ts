@@ -11,7 +11,6 @@ import {
   Conditions,
   Finalizer,
   getCondition,
-  parked,
   Reasons,
   type ReconcileContext,
   type ReconcilerDefinition,
@@ -54,9 +53,12 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
   if (log.length > 0) ctx.events.event(obj, "Normal", Reasons.Progressing, log.join("\n"));
   if (obj.spec.deletionPolicy === "WaitForTermination") {
-    const gone = deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object));
-    // Pure waiting (a GET a second): parked, it holds no worker.
-    await parked(ctx, (signal) => engine.waitForTermination(gone, timeoutOf(obj), 1000, signal));
+    await engine.waitForTermination(
+      deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
+      timeoutOf(obj),
+      1000,
+      ctx.signal,
+    );
   }
 }
 

@@ -7,11 +7,4 @@ export {
   type RateLimiter,
 } from "./rate-limiter.js";
 export { WorkQueue, type WorkQueueOptions } from "./work-queue.js";
-export {
-  defaultMaxParked,
-  type Lease,
-  type Outcome,
-  startWorkers,
-  type WorkerPool,
-  type WorkerPoolOptions,
-} from "./workers.js";
+export { type Outcome, startWorkers, type WorkerPool } from "./workers.js";

@@ -62,6 +62,11 @@ export interface ApplyOptions {
    * dry-runs), `apply.write` (the writes), `apply.wait` (the wait between stages).
    */
   span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
+  /**
+   * Runs the wait between stages (pure waiting: reads and sleeps) without holding a worker (the runtime's `parked`
+   * over the reconcile's context); `signal` then replaces opts.signal for that wait.
+   */
+  park?<R>(wait: (signal: AbortSignal | undefined) => Promise<R>): Promise<R>;
 }
 
 export interface DeleteOptions {
@@ -148,15 +153,17 @@ export class ApplyEngine {
         throw err;
       }
       if (wait) {
-        await span(opts, "apply.wait", () =>
+        const waitReady = (signal: AbortSignal | undefined) =>
           waitForSet(this.client, stage.map(refOf), {
             timeoutMs: opts.waitTimeoutMs ?? 60_000,
             intervalMs: opts.waitIntervalMs ?? 500,
-            signal: opts.signal,
-          }),
-        ).catch((cause: unknown) => {
-          throw new ApplySetError(`${(cause as Error).message}`, result, [cause as Error]);
-        });
+            signal,
+          });
+        await span(opts, "apply.wait", () => (opts.park ? opts.park(waitReady) : waitReady(opts.signal))).catch(
+          (cause: unknown) => {
+            throw new ApplySetError(`${(cause as Error).message}`, result, [cause as Error]);
+          },
+        );
       }
     }
     return result;

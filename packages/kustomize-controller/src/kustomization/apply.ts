@@ -25,6 +25,8 @@ export interface ApplyInput {
   skipped(objects: number): void;
   /** A part of the apply as a span of the reconcile trace (the runtime's `traced` over the reconcile's context). */
   span?<R>(name: string, fn: () => Promise<R>): Promise<R>;
+  /** The wait between stages without holding a worker (the runtime's `parked` over the reconcile's context). */
+  park?<R>(wait: (signal: AbortSignal | undefined) => Promise<R>): Promise<R>;
 }
 
 const { exclusionSelector, ifNotPresentSelector } = kustomizeApplyOptions("", {});
@@ -77,6 +79,7 @@ async function applyAll(input: ApplyInput): Promise<ChangeSetEntry[]> {
         return intent;
       },
       ...(input.span ? { span: input.span } : {}),
+      ...(input.park ? { park: input.park } : {}),
     });
   } catch (cause) {
     const done = cause instanceof ApplySetError ? changeLog(cause.changeSet) : "";

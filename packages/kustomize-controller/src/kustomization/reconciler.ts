@@ -11,6 +11,7 @@ import {
   Conditions,
   Finalizer,
   getCondition,
+  parked,
   Reasons,
   type ReconcileContext,
   type ReconcilerDefinition,
@@ -53,12 +54,9 @@ async function finalize(deps: KustomizationReconcilerDeps, ctx: ReconcileContext
   const log = deleted.filter((e) => e.action === "deleted").map((e) => `${e.subject} deleted`);
   if (log.length > 0) ctx.events.event(obj, "Normal", Reasons.Progressing, log.join("\n"));
   if (obj.spec.deletionPolicy === "WaitForTermination") {
-    await engine.waitForTermination(
-      deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object)),
-      timeoutOf(obj),
-      1000,
-      ctx.signal,
-    );
+    const gone = deleted.filter((e) => e.action === "deleted").map((e) => refOf(e.object));
+    // Pure waiting (a GET a second): parked, it holds no worker.
+    await parked(ctx, (signal) => engine.waitForTermination(gone, timeoutOf(obj), 1000, signal));
   }
 }
 

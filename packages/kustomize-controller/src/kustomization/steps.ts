@@ -8,6 +8,7 @@ import {
   isTrue,
   markTrue,
   namedStep,
+  parked,
   parseDuration,
   Reasons,
   type ReconcileContext,
@@ -211,6 +212,7 @@ export function apply(deps: StepDeps): KustomizationStep {
       shortcut: deps.shortcut,
       skipped: (objects) => ctx.log.debug({ objects }, "apply skipped: same objects, no drift seen by the watch"),
       span: (name, fn) => traced(ctx, name, fn),
+      park: (wait) => parked(ctx, wait),
     });
     event(ctx, obj, source, changeLog(state.applied.changeSet));
   };
@@ -259,17 +261,21 @@ export function checkHealth(deps: StepDeps): KustomizationStep {
     progressOf(deps, ctx, obj, state).report("Running health checks", source.revision);
     const started = Date.now();
     try {
-      await waitForSet(client, refs, {
-        timeoutMs: timeoutOf(obj),
-        intervalMs: deps.healthIntervalMs ?? 5000,
-        // A remote cluster's objects (spec.kubeConfig) are not what the local watch sees.
-        ...(deps.healthChanges && !obj.spec.kubeConfig
-          ? { changes: (changed: () => void) => deps.healthChanges?.(refs.map(idOfRef), changed) ?? (() => {}) }
-          : {}),
-        failFast: true,
-        exprs: compileExprs(obj.spec.healthCheckExprs ?? []),
-        signal: ctx.signal,
-      });
+      const exprs = compileExprs(obj.spec.healthCheckExprs ?? []);
+      // Pure waiting, woken by watch events: parked, it holds none of the --concurrent workers (README).
+      await parked(ctx, (signal) =>
+        waitForSet(client, refs, {
+          timeoutMs: timeoutOf(obj),
+          intervalMs: deps.healthIntervalMs ?? 5000,
+          // A remote cluster's objects (spec.kubeConfig) are not what the local watch sees.
+          ...(deps.healthChanges && !obj.spec.kubeConfig
+            ? { changes: (changed: () => void) => deps.healthChanges?.(refs.map(idOfRef), changed) ?? (() => {}) }
+            : {}),
+          failFast: true,
+          exprs,
+          signal,
+        }),
+      );
     } catch (cause) {
       const message = `health check failed after ${((Date.now() - started) / 1000).toFixed(1)}s: ${(cause as Error).message}`;
       // The runtime marks Healthy False with this reason and message.

@@ -7,4 +7,11 @@ export {
   type RateLimiter,
 } from "./rate-limiter.js";
 export { WorkQueue, type WorkQueueOptions } from "./work-queue.js";
-export { type Outcome, startWorkers, type WorkerPool } from "./workers.js";
+export {
+  defaultMaxParked,
+  type Lease,
+  type Outcome,
+  startWorkers,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from "./workers.js";

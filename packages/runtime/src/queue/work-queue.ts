@@ -41,6 +41,7 @@ export class WorkQueue<K = string> {
   readonly #limiter: RateLimiter<K>;
   readonly #now: () => number;
   #shuttingDown = false;
+  readonly #stopped = new AbortController();
 
   constructor(options: WorkQueueOptions<K> = {}) {
     this.#metrics = options.metrics ?? noQueueMetrics;
@@ -50,6 +51,11 @@ export class WorkQueue<K = string> {
 
   get shuttingDown(): boolean {
     return this.#shuttingDown;
+  }
+
+  /** Aborts when shutDown() is called: what waits on behalf of a key being processed (a parked wait) ends then. */
+  get stopSignal(): AbortSignal {
+    return this.#stopped.signal;
   }
 
   /** Keys waiting for a worker (not counting delayed adds or keys being processed). */
@@ -104,12 +110,30 @@ export class WorkQueue<K = string> {
     return this.#limiter.numRequeues(key);
   }
 
-  /** The next key to work on, once there is one; undefined after shutDown(). Call done(key) when finished. */
-  get(): Promise<K | undefined> {
+  /**
+   * The next key to work on, once there is one; undefined after shutDown(), or once `signal` aborts while no key
+   * was handed out yet (a worker pool that needs the slot of its idle getter back). Call done(key) when finished.
+   */
+  get(signal?: AbortSignal): Promise<K | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
     const key = this.#queue.shift();
     if (key !== undefined) return Promise.resolve(this.#take(key));
-    return new Promise((resolve) => this.#getters.push(resolve));
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const getter = (k: K | undefined) => {
+        signal?.removeEventListener("abort", abort);
+        resolve(k);
+      };
+      const abort = () => {
+        const at = this.#getters.indexOf(getter);
+        // Already handed a key (the getter ran first): that hand-out stands.
+        if (at < 0) return;
+        this.#getters.splice(at, 1);
+        resolve(undefined);
+      };
+      this.#getters.push(getter);
+      signal?.addEventListener("abort", abort, { once: true });
+    });
   }
 
   /**
@@ -147,6 +171,7 @@ export class WorkQueue<K = string> {
   shutDown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    this.#stopped.abort(new Error("work queue shut down"));
     for (const { timer } of this.#waiting.values()) clearTimeout(timer);
     this.#waiting.clear();
     for (const g of this.#getters.splice(0)) g(undefined);

@@ -20,7 +20,10 @@ export interface ControllerDeps<T extends WithConditions> {
   log: Logger;
   metrics: Metrics;
   fieldManager: string;
+  /** Reconciles doing work at once (--concurrent); a parked reconcile (ReconcileContext.park) does not count. */
   concurrency: number;
+  /** (Capstan) Most reconciles parked at once; default the runtime's defaultMaxParked. */
+  maxParked?: number;
   backoff?: BackoffOptions;
   signal?: AbortSignal;
 }
@@ -84,25 +87,33 @@ export class Controller<T extends WithConditions = WithConditions, S = Record<st
       fieldManager: this.#def.fieldManager ?? deps.fieldManager,
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
-    let active = 0;
+    const setParked = deps.metrics.parkedReconciles(this.name);
     this.#pool = startWorkers(
       this.queue,
       deps.concurrency,
-      async (key) => {
-        setActive(++active);
-        try {
-          const queueWaitSeconds = this.queue.takeWait(key);
-          const requestedAt = this.queue.takeRequestedAt(key);
-          return await handle(key, {
-            ...(queueWaitSeconds === undefined ? {} : { queueWaitSeconds }),
-            ...(requestedAt === undefined ? {} : { requestedAt }),
-          });
-        } finally {
-          setActive(--active);
-        }
+      (key, lease) => {
+        const queueWaitSeconds = this.queue.takeWait(key);
+        const requestedAt = this.queue.takeRequestedAt(key);
+        return handle(key, {
+          ...(queueWaitSeconds === undefined ? {} : { queueWaitSeconds }),
+          ...(requestedAt === undefined ? {} : { requestedAt }),
+          park: (wait) => lease.park(wait),
+        });
       },
       (key, err) => deps.log.error({ controller: this.name, key, err: (err as Error).message }, "worker failed"),
+      {
+        ...(deps.maxParked === undefined ? {} : { maxParked: deps.maxParked }),
+        onChange: ({ active, parked }) => {
+          setActive(active);
+          setParked(parked);
+        },
+      },
     );
+  }
+
+  /** Reconciles holding a worker now, and those parked (waiting on something that costs no CPU, holding none). */
+  counts(): { active: number; parked: number } {
+    return { active: this.#pool?.active() ?? 0, parked: this.#pool?.parked() ?? 0 };
   }
 
   /** Stops intake and waits for in-flight reconciles to finish. */

@@ -46,6 +46,7 @@ export { patchStatusIfChanged, recordReconcileRequest, sameStatus } from "./stat
 export { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./summarize.js";
 export { namedStep, nameOfStep, ReconcileTrace, traced } from "./trace.js";
 export {
+  parked,
   type ReconcileContext,
   type ReconcilerDefinition,
   type Step,

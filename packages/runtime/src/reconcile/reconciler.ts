@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Finalizer, Reasons } from "../apis/meta.js";
 import type { Cache, Client, EventRecorder, KubeObject, ObjectKey } from "../contracts.js";
-import type { Outcome } from "../queue/workers.js";
+import type { Lease, Outcome } from "../queue/workers.js";
 import { type Logger, reconcileLogger } from "../telemetry/logger.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import {
@@ -14,7 +14,7 @@ import {
 import { describeError, ReconcileError, WaitingError } from "./errors.js";
 import { setFinalizer } from "./finalizers.js";
 import { isNotFound, jittered, refOf, specDuration, specSuspended } from "./object.js";
-import { finishPass, type PassResult } from "./result.js";
+import { type Finished, finishPass, type PassResult } from "./result.js";
 import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
 import { withRuntimeConditions } from "./summarize.js";
 import { nameOfStep, ReconcileTrace } from "./trace.js";
@@ -37,6 +37,8 @@ export interface HandOut {
   queueWaitSeconds?: number;
   /** (Capstan) performance.now() of the key's latest add (WorkQueue.takeRequestedAt). */
   requestedAt?: number;
+  /** (Capstan) Gives up the worker during a wait (the pool's Lease.park); absent, waits hold it. */
+  park?: Lease["park"];
 }
 
 /** Turns a definition into the queue's handler: one reconcile of one key, Flux's shape (GUIDE.md §4). */
@@ -82,6 +84,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
     const log = reconcileLogger(deps.log, { controller: def.name, group, kind, name, namespace, reconcileID });
     const trace = new ReconcileTrace();
     trace.queueWaitSeconds = handOut?.queueWaitSeconds;
+    let cancelled = false;
     const ctx: ReconcileContext = {
       log,
       client: deps.client,
@@ -90,6 +93,9 @@ export function createReconcileHandler<T extends WithConditions, S>(
       signal,
       trace,
       ...(handOut?.requestedAt !== undefined ? { requestedAt: handOut.requestedAt } : {}),
+      ...parkOf(handOut?.park, trace, signal, () => {
+        cancelled = true;
+      }),
       patchStatus: (o) =>
         trace.span("status", async () => wrote(key, await writeStatus(deps.client, o, deps.fieldManager, owned))),
     };
@@ -114,7 +120,14 @@ export function createReconcileHandler<T extends WithConditions, S>(
         log.info({}, "Reconciliation is suspended for this object");
         return { type: "done" };
       }
-      const result = await reconcileOnce(def, deps, ctx, obj, (o) => wrote(key, o));
+      const result = await reconcileOnce(
+        def,
+        deps,
+        ctx,
+        obj,
+        (o) => wrote(key, o),
+        () => cancelled,
+      );
       metricsResult = result.metricsResult;
       return result.outcome;
     } catch (err) {
@@ -130,6 +143,46 @@ export function createReconcileHandler<T extends WithConditions, S>(
       recordTrace(deps.metrics, log, kind, trace, metricsResult, seconds);
     }
   };
+}
+
+/** The context's park, when the pool lent one. */
+function parkOf(
+  park: Lease["park"] | undefined,
+  trace: ReconcileTrace,
+  signal: AbortSignal,
+  onCancel: () => void,
+): Pick<ReconcileContext, "park"> {
+  if (!park) return {};
+  return { park: (wait) => parkTraced(park, trace, signal, wait, onCancel) };
+}
+
+/**
+ * A park whose wait ends on ctx.signal too, and whose wait for a worker afterwards is traced as "unpark" (out of
+ * the step's own time). A wait that fails once its signal aborted was cancelled: `onCancel` marks the reconcile so.
+ */
+async function parkTraced<R>(
+  park: Lease["park"],
+  trace: ReconcileTrace,
+  signal: AbortSignal,
+  wait: (signal: AbortSignal) => Promise<R>,
+  onCancel: () => void,
+): Promise<R> {
+  let woke: number | undefined;
+  try {
+    return await park(async (stop) => {
+      const both = AbortSignal.any([signal, stop]);
+      try {
+        return await wait(both);
+      } catch (err) {
+        if (both.aborted) onCancel();
+        throw err;
+      } finally {
+        woke = performance.now();
+      }
+    });
+  } finally {
+    if (woke !== undefined) trace.record("unpark", performance.now() - woke);
+  }
 }
 
 /** The trace's steps as capstan_reconcile_step_duration_seconds, and one debug line with the whole breakdown. */
@@ -161,7 +214,8 @@ async function reconcileOnce<T extends WithConditions, S>(
   ctx: ReconcileContext,
   obj: T,
   wrote: (o: KubeObject) => void,
-) {
+  cancelled: () => boolean = () => false,
+): Promise<Finished> {
   const before = structuredClone(obj.status);
   const wasReady = getCondition(obj, ReadyCondition)?.status === "True";
   recordReconcileRequest(obj);
@@ -172,6 +226,12 @@ async function reconcileOnce<T extends WithConditions, S>(
   }
 
   const pass = await runSteps(def, ctx, obj);
+  if (cancelled()) {
+    // A parked wait cancelled by the controller's stop: what this pass found is no verdict on the object, so no
+    // status, no Event; whoever reconciles next starts over.
+    ctx.log.info({}, "reconcile cancelled while parked: the controller is stopping");
+    return { outcome: { type: "retry" }, metricsResult: "requeue", stalled: false };
+  }
   const finished = finishPass(obj, def.conditions, pass, {
     intervalMs: jittered(intervalOf(def, obj), def.jitter ?? 0.05),
     retryIntervalMs: def.retryInterval?.(obj),

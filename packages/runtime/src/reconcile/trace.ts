@@ -56,6 +56,16 @@ export class ReconcileTrace {
     }
   }
 
+  /**
+   * Records `ms` that passed inside the open span as a part of its own, `name` (the wait for a worker after a park),
+   * taken out of the enclosing span as a nested span's time would be.
+   */
+  record(name: string, ms: number): void {
+    const parent = this.#open.at(-1);
+    if (parent) parent.children += ms;
+    this.#add(name, ms);
+  }
+
   #add(name: string, ms: number): void {
     this.#self.set(name, (this.#self.get(name) ?? 0) + Math.max(0, ms));
   }

@@ -30,6 +30,22 @@ export interface ReconcileContext {
    * built by hand: then share nothing that finished before.
    */
   readonly requestedAt?: number;
+  /**
+   * (Capstan) Runs `wait`, something that costs no CPU (a health check woken by watch events), without holding one
+   * of the controller's --concurrent workers; see Lease.park in queue/workers.ts. `signal` aborts on ctx.signal and
+   * when the controller stops (drain, leadership lost): the wait must then end, and the reconcile ends without
+   * writing status (the next run, here or on the next leader, starts over). Absent on contexts built by hand: call
+   * it through `parked(ctx, wait)`.
+   */
+  readonly park?: <R>(wait: (signal: AbortSignal) => Promise<R>) => Promise<R>;
+}
+
+/** Runs `wait` parked (ReconcileContext.park), or simply, with ctx.signal, on a context without a park. */
+export function parked<R>(
+  ctx: Pick<ReconcileContext, "park" | "signal">,
+  wait: (signal: AbortSignal) => Promise<R>,
+): Promise<R> {
+  return ctx.park ? ctx.park(wait) : wait(ctx.signal);
 }
 
 /**

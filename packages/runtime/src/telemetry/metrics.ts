@@ -25,6 +25,7 @@ export class Metrics {
   readonly #stepDuration: Histogram<"kind" | "step">;
   readonly #maxConcurrent: Gauge<"controller">;
   readonly #activeWorkers: Gauge<"controller">;
+  readonly #parked: Gauge<"controller">;
   readonly #queue: {
     depth: Gauge<"name" | "controller">;
     adds: Counter<"name" | "controller">;
@@ -93,6 +94,12 @@ export class Metrics {
     this.#activeWorkers = new Gauge(
       perController("controller_runtime_active_workers", "Number of currently used workers per controller"),
     );
+    this.#parked = new Gauge(
+      perController(
+        "capstan_parked_reconciles",
+        "Reconciles waiting on something that costs no CPU (a health check) without holding a worker, per controller (Capstan)",
+      ),
+    );
     const queueLabels = ["name", "controller"] as const;
     const perQueue = (name: string, help: string) => ({ name, help, labelNames: queueLabels, registers });
     const queueBuckets = exponentialBuckets(10e-9, 10, 12);
@@ -147,6 +154,12 @@ export class Metrics {
     this.#reconcileTotal.inc({ controller, result: "success" }, 0);
     this.#reconcileErrors.inc({ controller }, 0);
     return (active) => this.#activeWorkers.set({ controller }, active);
+  }
+
+  /** (Capstan) Declares a controller's parked-reconciles gauge and returns its setter. */
+  parkedReconciles(controller: string): (parked: number) => void {
+    this.#parked.set({ controller }, 0);
+    return (parked) => this.#parked.set({ controller }, parked);
   }
 
   /** The workqueue_* series of one controller's queue. */

@@ -2,7 +2,7 @@
 // engine, the client provider, the drift watch and the apply shortcut. main.ts parses flags and calls this; tests
 // call it with a manager of their own.
 import { gitRepositoryType, KustomizeLabels, kustomizationType, ociRepositoryType } from "@capstan/api";
-import type { Controller, Informer, KubeObject, Manager } from "@capstan/runtime";
+import { type Controller, type Informer, type KubeObject, type Manager, TokenBucket } from "@capstan/runtime";
 import { defaultCleanup } from "./apply/cleanup.js";
 import { ApplyEngine } from "./apply/engine.js";
 import { SelfWrites } from "./drift/self-writes.js";
@@ -14,6 +14,7 @@ import { CacheJanitor } from "./fetch/janitor.js";
 import { PreferredVersions } from "./health/preferred.js";
 import { ClientProvider, type FromKubeconfig, type ImpersonatingClient } from "./kustomization/clients.js";
 import { ConfigWatch } from "./kustomization/config-watch.js";
+import type { WatchCache } from "./kustomization/health.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
 import { SourceIndex } from "./kustomization/source-index.js";
@@ -48,6 +49,11 @@ export interface KustomizeControllerOptions {
   progressDelayMs?: number;
   /** Health polling interval (Flux polls every 5s). */
   healthIntervalMs?: number;
+  /**
+   * (Capstan) The health checks' reads from the apiserver, all Kustomizations together: what the drift watch's cache
+   * cannot answer (default 20 a second, 40 at once after a quiet spell; qps 0 or less: unlimited).
+   */
+  healthReads?: { qps: number; burst: number };
   /** Backoff of artifact download retries (tests shorten it). */
   minBackoffMs?: number;
   /**
@@ -74,6 +80,26 @@ export interface KustomizeControllerOptions {
   configWatchInformer?: { watchdogMs?: number; resyncPeriodMs?: number };
   /** (Capstan) Reuse of a Kustomization's last build while its inputs are unchanged (bounds); false: build always. */
   buildCache?: BuildCacheOptions | false;
+}
+
+const defaultHealthReads = { qps: 20, burst: 40 };
+
+/** What the health check takes from the drift watch: wake-ups, its caches, and the shared pace of live reads. */
+function healthDeps(
+  drift: DriftWatcher,
+  pace: { qps: number; burst: number } = defaultHealthReads,
+): { healthChanges: (ids: readonly string[], l: () => void) => () => void; healthCache: WatchCache } {
+  const reads = new TokenBucket(pace);
+  return {
+    healthChanges: (ids, l) => drift.onChange(ids, l),
+    healthCache: {
+      lookup: (ref) => drift.lookup(ref),
+      beforeRead: async (signal) => {
+        signal?.throwIfAborted();
+        await reads.take();
+      },
+    },
+  };
 }
 
 export interface KustomizeController {
@@ -198,7 +224,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
       preferredVersions: new PreferredVersions(options.client),
       ...(shortcut ? { shortcut } : {}),
       ...(options.healthIntervalMs !== undefined ? { healthIntervalMs: options.healthIntervalMs } : {}),
-      ...(drift ? { healthChanges: (ids: readonly string[], l: () => void) => drift.onChange(ids, l) } : {}),
+      ...(drift ? healthDeps(drift, options.healthReads) : {}),
       ...(options.progressDelayMs !== undefined ? { progressDelayMs: options.progressDelayMs } : {}),
     }),
   );

@@ -10,6 +10,23 @@ export interface ChangeSetEntry {
   action: Action;
   object: KubeObject;
   version: string;
+  /**
+   * (Capstan) The object as this apply left it: the uid and generation the write returned (created, configured) or
+   * the live object had (unchanged). The health check trusts the drift watch's copy of the object only once the
+   * watch has seen this generation of this uid.
+   */
+  live?: LiveVersion;
+}
+
+export interface LiveVersion {
+  uid: string;
+  generation: number;
+}
+
+export function liveVersionOf(obj: KubeObject | undefined): LiveVersion | undefined {
+  const uid = obj?.metadata.uid;
+  const generation = obj?.metadata.generation;
+  return uid && typeof generation === "number" ? { uid, generation } : undefined;
 }
 
 export function entry(object: KubeObject, action: Action): ChangeSetEntry {

@@ -9,7 +9,7 @@ import { ReconcileError } from "@capstan/runtime";
 import { waitForSet } from "../health/wait.js";
 import { type Client, type KubeObject, type ObjectRef, refOf } from "../kube.js";
 import { anyInMetadata, fmtObject } from "../object.js";
-import { type ChangeSetEntry, entry } from "./changeset.js";
+import { type ChangeSetEntry, entry, liveVersionOf } from "./changeset.js";
 import { type CleanupOptions, cleanupPatch } from "./cleanup.js";
 import { hasDrifted, type IgnoreRule } from "./diff.js";
 import { isImmutableError, isNotFound, reasonOf } from "./errors.js";
@@ -214,6 +214,8 @@ export class ApplyEngine {
         await this.options.beforeWrite?.(p.apply);
         const applied = await this.client.apply(p.apply, { fieldManager: this.options.fieldManager, force: true });
         this.options.onWrite?.(applied);
+        const live = liveVersionOf(applied);
+        if (live) p.entry.live = live;
       } catch (cause) {
         errors.set(
           p.entry,
@@ -262,7 +264,12 @@ export class ApplyEngine {
       return this.plan(desired, opts, attempt + 1);
     }
     const patched = existing ? await this.cleanup(desired, existing, opts) : false;
-    if (!patched && !hasDrifted(existing, dryRun, opts.ignore)) return { entry: entry(desired, "unchanged") };
+    if (!patched && !hasDrifted(existing, dryRun, opts.ignore)) {
+      const unchanged = entry(desired, "unchanged");
+      const live = liveVersionOf(existing);
+      if (live) unchanged.live = live;
+      return { entry: unchanged };
+    }
     return { entry: entry(desired, dryRunVersion ? "configured" : "created"), apply: desired };
   }
 

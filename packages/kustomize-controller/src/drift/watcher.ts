@@ -6,6 +6,10 @@
 // Kustomizations holding one object, a conflict Flux also has) only voids the owner's apply shortcut, so that the
 // two fight at their intervals, as in Flux, and not in a loop; when that other Kustomization goes away, the
 // remaining holders are reconciled at once, taking their objects back.
+//
+// The same caches serve the health check (lookup): for kinds whose health is in their status (Deployments, Services,
+// custom resources...) the informer keeps whole objects, with the spec only where the kstatus rules read it; kinds
+// that have no status (ConfigMaps, Secrets, ServiceAccounts, RBAC) stay metadata-only, their data never cached.
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
 import type { OwnerLabelKeys } from "../apply/engine.js";
 import { entryOf, parseId } from "../inventory/inventory.js";
@@ -51,6 +55,56 @@ export interface DriftView {
 interface Watched {
   informer: Informer;
   instance: number;
+  /** The informer caches metadata only (a kind without status). */
+  partial: boolean;
+}
+
+/**
+ * Kinds without a status (kstatus calls them Current once they exist): watched metadata-only, so that their data
+ * (a Secret's above all) is never cached or even sent.
+ */
+const statusless = new Set<GroupKind>([
+  "/ConfigMap",
+  "/Secret",
+  "/ServiceAccount",
+  "/LimitRange",
+  "rbac.authorization.k8s.io/Role",
+  "rbac.authorization.k8s.io/ClusterRole",
+  "rbac.authorization.k8s.io/RoleBinding",
+  "rbac.authorization.k8s.io/ClusterRoleBinding",
+  "scheduling.k8s.io/PriorityClass",
+  "storage.k8s.io/StorageClass",
+  "admissionregistration.k8s.io/ValidatingWebhookConfiguration",
+  "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+]);
+
+/** Kinds whose health rule (health/kstatus.ts) reads the spec besides the status. */
+const specRead = new Set<GroupKind>([
+  "apps/Deployment",
+  "apps/StatefulSet",
+  "apps/DaemonSet",
+  "apps/ReplicaSet",
+  "/Pod",
+  "batch/Job",
+  "/Service",
+  "policy/PodDisruptionBudget",
+]);
+
+/** What the cache keeps of a whole object: metadata (managedFields included: fingerprint.ts) and status. */
+function healthView(gk: GroupKind): (obj: KubeObject) => KubeObject {
+  const keepSpec = specRead.has(gk);
+  return (obj) => {
+    const kept: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata };
+    if (keepSpec && obj.spec !== undefined) kept.spec = obj.spec;
+    if (obj.status !== undefined) kept.status = obj.status;
+    return kept;
+  };
+}
+
+/** A lookup in the watch's cache: the object as last seen, or not there; `partial` when only metadata is kept. */
+export interface CachedObject {
+  obj: KubeObject | undefined;
+  partial: boolean;
 }
 
 interface Pending {
@@ -151,6 +205,17 @@ export class DriftWatcher implements DriftView {
     return true;
   }
 
+  /**
+   * The watch's copy of an object, when its kind is watched and the informer has synced; undefined otherwise (read
+   * the apiserver). `obj` undefined: not in the cache (gone, or not carrying our owner labels).
+   */
+  lookup(ref: { apiVersion: string; kind: string; namespace?: string; name: string }): CachedObject | undefined {
+    const slash = ref.apiVersion.indexOf("/");
+    const w = this.watched.get(groupKindOf(slash < 0 ? "" : ref.apiVersion.slice(0, slash), ref.kind));
+    if (!w?.informer.hasSynced()) return undefined;
+    return { obj: w.informer.cache.get(ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name), partial: w.partial };
+  }
+
   /** The kinds being watched (for tests and diagnostics). */
   watchedKinds(): GroupKind[] {
     return [...this.watched.keys()].sort();
@@ -213,8 +278,9 @@ export class DriftWatcher implements DriftView {
       return false;
     }
     if (this.stopped) return true;
+    const partial = statusless.has(gk);
     const informer = createInformer(this.options.client as Client, type, {
-      metadataOnly: true,
+      ...(partial ? { metadataOnly: true } : { transform: healthView(gk) }),
       // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
       labelSelector: this.options.ownerNamespace
         ? `${this.options.ownerLabels.Name},${this.options.ownerLabels.Namespace}=${this.options.ownerNamespace}`
@@ -233,7 +299,7 @@ export class DriftWatcher implements DriftView {
         if (informer.hasSynced()) this.note("DELETED", obj, obj);
       },
     });
-    this.watched.set(gk, { informer, instance: ++this.instances });
+    this.watched.set(gk, { informer, instance: ++this.instances, partial });
     informer.start().catch((err: unknown) => {
       if (!this.stopped) this.warn(`drift watch ${gk}`, err);
     });

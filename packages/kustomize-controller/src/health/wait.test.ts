@@ -97,3 +97,110 @@ describe("waitForSet with changes", () => {
     await expect(done).rejects.toThrow("stop");
   });
 });
+
+describe("waitForSet with a cache (Capstan)", () => {
+  const current = (generation: number): KubeObject => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "apps", generation },
+    spec: { replicas: 1 },
+    status: {
+      observedGeneration: generation,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+      conditions: [
+        { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable" },
+        { type: "Available", status: "True" },
+      ],
+    },
+  });
+
+  it("reads a fresh copy from the cache and never the apiserver", async () => {
+    const { client, state } = fakeCluster();
+    await waitForSet(client, [ref], {
+      intervalMs: hour,
+      timeoutMs: 2 * hour,
+      cache: { lookup: () => ({ state: "fresh", obj: current(2) }) },
+    });
+    expect(state.reads).toBe(0);
+  });
+
+  it("waits for the watch while the copy is stale, without reading the apiserver, and passes when the event brings it", async () => {
+    const { client, state } = fakeCluster();
+    let cached: KubeObject | undefined;
+    let notify: (() => void) | undefined;
+    const done = waitForSet(client, [ref], {
+      intervalMs: hour,
+      timeoutMs: 2 * hour,
+      settleMs: 0,
+      changes: (changed) => {
+        notify = changed;
+        return () => {};
+      },
+      cache: { lookup: () => (cached ? { state: "fresh", obj: cached } : { state: "stale" }) },
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    cached = current(2);
+    notify?.();
+    await done;
+    expect(state.reads).toBe(0);
+  });
+
+  it("reads a stale object live once the interval passed, through beforeRead", async () => {
+    const { client, state } = fakeCluster();
+    state.observed = true;
+    let turns = 0;
+    await waitForSet(client, [ref], {
+      intervalMs: 30,
+      timeoutMs: hour,
+      settleMs: 0,
+      changes: () => () => {},
+      cache: {
+        lookup: () => ({ state: "stale" }),
+        beforeRead: async () => {
+          turns++;
+        },
+      },
+    });
+    expect(state.reads).toBe(1);
+    expect(turns).toBe(1);
+  });
+
+  it("reads live what the cache cannot answer, each read taking its turn", async () => {
+    const { client, state } = fakeCluster();
+    state.observed = true;
+    let turns = 0;
+    await waitForSet(client, [ref, { ...ref, name: "api" }], {
+      intervalMs: hour,
+      timeoutMs: 2 * hour,
+      cache: {
+        lookup: () => undefined,
+        beforeRead: async () => {
+          turns++;
+        },
+      },
+    });
+    expect(state.reads).toBe(2);
+    expect(turns).toBe(2);
+  });
+
+  it("an abort while waiting for a turn ends the wait", async () => {
+    const { client, state } = fakeCluster();
+    const abort = new AbortController();
+    const done = waitForSet(client, [ref], {
+      intervalMs: hour,
+      timeoutMs: 2 * hour,
+      signal: abort.signal,
+      cache: {
+        lookup: () => undefined,
+        beforeRead: (signal) =>
+          new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+      },
+    });
+    abort.abort(new Error("stop"));
+    await expect(done).rejects.toThrow("stop");
+    expect(state.reads).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 // wait / healthChecks through the reconciler against workloads that kwok runs: a Deployment that becomes
 // Available makes the Kustomization Healthy; one that cannot be scheduled fails the health check within
-// spec.timeout naming the Deployment, and a fixed revision recovers.
+// spec.timeout naming the Deployment, and a fixed revision recovers; once the kind is watched, the check reads the
+// Deployment from the watch's cache.
 import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import { readyOf } from "../testing/harness.js";
@@ -65,6 +66,7 @@ describe("Kustomization wait and healthChecks", () => {
 
     const second = await h.artifact({ "deploy.yaml": deployment().replaceAll("web", "api") });
     await h.publish("repo2", second);
+    h.requests.reset();
     await h.kustomization("second", {
       targetNamespace: h.namespace,
       sourceRef: { kind: "GitRepository", name: "repo2" },
@@ -73,5 +75,9 @@ describe("Kustomization wait and healthChecks", () => {
     });
     const k = await untilKustomization(h, "second", "ready", readyAt(second.revision), 90_000);
     expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
+    // (Capstan) The health check read the Deployment from the watch's cache: the apply created it without a read
+    // (its dry-run found nothing), and no health look asked the apiserver either.
+    expect(h.requests.counts.get("get deployments") ?? 0).toBe(0);
+    expect(h.requests.counts.get("apply deployments")).toBeGreaterThanOrEqual(1);
   });
 });

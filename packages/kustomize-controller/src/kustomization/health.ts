@@ -2,8 +2,12 @@
 // the Kustomization itself (it would wait on its own reconcile).
 import { KustomizationReasons } from "@capstan/api";
 import { ReconcileError } from "@capstan/runtime";
-import type { ChangeSetEntry } from "../apply/changeset.js";
+import type { ChangeSetEntry, LiveVersion } from "../apply/changeset.js";
+import type { CachedObject } from "../drift/watcher.js";
+import { type CompiledExprs, findExprs } from "../health/cel.js";
 import type { PreferredVersions } from "../health/preferred.js";
+import type { HealthCache } from "../health/wait.js";
+import { entryOf } from "../inventory/inventory.js";
 import { type ObjectRef, refOf } from "../kube.js";
 import type { KustomizationObject } from "./types.js";
 
@@ -45,4 +49,48 @@ export async function healthRefs(
       .filter((r) => !self(r));
   const refs = await Promise.all((obj.spec.healthChecks ?? []).map((h) => healthCheckRef(obj, preferred, h)));
   return refs.filter((r) => !self(r));
+}
+
+/** The inventory id of a reference. */
+export const idOfRef = (r: ObjectRef) =>
+  entryOf({
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) },
+  }).id;
+
+/** The drift watch's caches, as the health check reads them, and the turn-taking of all live reads. */
+export interface WatchCache {
+  lookup(ref: ObjectRef): CachedObject | undefined;
+  beforeRead?(signal: AbortSignal | undefined): Promise<void>;
+}
+
+/**
+ * The health check's view of the watch: only objects this reconcile applied (with its own, maybe impersonated,
+ * client: it may read them), and only once the watch has seen the uid and generation the apply left. Anything else,
+ * and objects of metadata-only kinds that custom health expressions look into, is read from the apiserver.
+ */
+export function appliedCache(
+  watch: WatchCache,
+  applied: readonly ChangeSetEntry[],
+  exprs: readonly CompiledExprs[],
+): HealthCache {
+  const expected = new Map<string, LiveVersion>();
+  for (const e of applied) if (e.live) expected.set(entryOf(e.object).id, e.live);
+  return {
+    lookup(ref) {
+      const want = expected.get(idOfRef(ref));
+      if (!want) return undefined;
+      const hit = watch.lookup(ref);
+      if (!hit) return undefined;
+      const obj = hit.obj;
+      if (!obj || obj.metadata.uid !== want.uid || (obj.metadata.generation ?? 0) < want.generation) {
+        return { state: "stale" };
+      }
+      if (!hit.partial) return { state: "fresh", obj };
+      const named = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: obj.metadata };
+      return findExprs(exprs, named) ? undefined : { state: "fresh", obj: named };
+    },
+    ...(watch.beforeRead ? { beforeRead: (signal) => watch.beforeRead?.(signal) ?? Promise.resolve() } : {}),
+  };
 }

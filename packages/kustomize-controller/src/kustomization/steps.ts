@@ -28,13 +28,13 @@ import type { CacheJanitor } from "../fetch/janitor.js";
 import { compileExprs } from "../health/cel.js";
 import type { PreferredVersions } from "../health/preferred.js";
 import { waitForSet } from "../health/wait.js";
-import { entryOf, inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
-import type { Client, ObjectRef } from "../kube.js";
+import { inventoryOf, refOfEntry, staleEntries } from "../inventory/inventory.js";
+import type { Client } from "../kube.js";
 import { applyOrSkip } from "./apply.js";
 import { type BuildDeps, keyOf, render } from "./build.js";
 import type { ClientProvider } from "./clients.js";
 import { checkDependencies as checkDependsOn } from "./dependencies.js";
-import { healthRefs } from "./health.js";
+import { appliedCache, healthRefs, idOfRef, type WatchCache } from "./health.js";
 import { recordHistory } from "./history.js";
 import { defaultProgressDelayMs, Progress } from "./progress.js";
 import { resolveSource as lookUpSource, type SourceCache } from "./source.js";
@@ -59,6 +59,8 @@ export interface StepDeps extends BuildDeps {
   healthIntervalMs?: number;
   /** Wakes the health check when one of its objects changes (the drift watch's onChange), instead of the next poll. */
   healthChanges?: (ids: readonly string[], listener: () => void) => () => void;
+  /** (Capstan) The drift watch's caches: the health check reads what it applied from them (health.ts). */
+  healthCache?: WatchCache;
   /** Skips the dry-runs of an unchanged, undrifted set (needs the drift watch). */
   shortcut?: ApplyShortcut;
   /** Keeps artifacts in use out of cache collections, and collects after a new artifact was fetched. */
@@ -70,13 +72,6 @@ export interface StepDeps extends BuildDeps {
 }
 
 type KustomizationStep = Step<KustomizationObject, State>;
-
-const idOfRef = (r: ObjectRef) =>
-  entryOf({
-    apiVersion: r.apiVersion,
-    kind: r.kind,
-    metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) },
-  }).id;
 
 function duration(obj: KustomizationObject, field: "interval" | "retryInterval" | "timeout"): number | undefined {
   const text = obj.spec[field];
@@ -270,6 +265,9 @@ export function checkHealth(deps: StepDeps): KustomizationStep {
           // A remote cluster's objects (spec.kubeConfig) are not what the local watch sees.
           ...(deps.healthChanges && !obj.spec.kubeConfig
             ? { changes: (changed: () => void) => deps.healthChanges?.(refs.map(idOfRef), changed) ?? (() => {}) }
+            : {}),
+          ...(deps.healthCache && !obj.spec.kubeConfig
+            ? { cache: appliedCache(deps.healthCache, applied, exprs) }
             : {}),
           failFast: true,
           exprs,

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { entry } from "../apply/changeset.js";
+import type { CachedObject } from "../drift/watcher.js";
+import { compileExprs } from "../health/cel.js";
+import type { KubeObject, ObjectRef } from "../kube.js";
+import { appliedCache } from "./health.js";
+
+const deployment = (uid: string, generation: number): KubeObject => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "web", namespace: "apps", uid, generation },
+  status: { observedGeneration: generation },
+});
+const web: ObjectRef = { apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "apps" };
+const cm: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", name: "settings", namespace: "apps" };
+
+/** A change set in which `web` was written at uid u1, generation 3, and the ConfigMap left unchanged. */
+function applied() {
+  const d = entry(deployment("u1", 3), "configured");
+  d.live = { uid: "u1", generation: 3 };
+  const c = entry(
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "apps" } },
+    "unchanged",
+  );
+  c.live = { uid: "c1", generation: 0 };
+  return [d, c];
+}
+
+const watchOf = (answers: Record<string, CachedObject | undefined>) => ({
+  lookup: (ref: ObjectRef) => answers[`${ref.kind}/${ref.name}`],
+});
+
+describe("appliedCache: what the health check takes from the drift watch", () => {
+  it("trusts the watch's copy once it has the uid and at least the generation the apply left", () => {
+    const cache = appliedCache(
+      watchOf({ "Deployment/web": { obj: deployment("u1", 4), partial: false } }),
+      applied(),
+      [],
+    );
+    expect(cache.lookup(web)).toEqual({ state: "fresh", obj: deployment("u1", 4) });
+  });
+
+  it("calls an older generation, another uid (a recreated object) or a missing copy stale", () => {
+    for (const obj of [deployment("u1", 2), deployment("u0", 7), undefined]) {
+      const cache = appliedCache(watchOf({ "Deployment/web": { obj, partial: false } }), applied(), []);
+      expect(cache.lookup(web)).toEqual({ state: "stale" });
+    }
+  });
+
+  it("does not answer for objects this reconcile did not apply, nor for unwatched kinds", () => {
+    const watch = watchOf({ "Deployment/other": { obj: deployment("u9", 1), partial: false } });
+    expect(appliedCache(watch, applied(), []).lookup({ ...web, name: "other" })).toBeUndefined();
+    expect(appliedCache(watchOf({}), applied(), []).lookup(web)).toBeUndefined();
+  });
+
+  it("answers for a metadata-only kind with the ref's kind, unless custom expressions read its data", () => {
+    const meta = { name: "settings", namespace: "apps", uid: "c1" };
+    const watch = watchOf({
+      "ConfigMap/settings": { obj: { apiVersion: "v1", kind: "ConfigMap", metadata: meta }, partial: true },
+    });
+    expect(appliedCache(watch, applied(), []).lookup(cm)).toEqual({
+      state: "fresh",
+      obj: { apiVersion: "v1", kind: "ConfigMap", metadata: meta },
+    });
+    const exprs = compileExprs([{ apiVersion: "v1", kind: "ConfigMap", current: "has(data.ready)" }]);
+    expect(appliedCache(watch, applied(), exprs).lookup(cm)).toBeUndefined();
+  });
+});

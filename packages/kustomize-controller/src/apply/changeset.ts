@@ -20,13 +20,20 @@ export interface ChangeSetEntry {
 
 export interface LiveVersion {
   uid: string;
-  generation: number;
+  /** Absent for kinds without one (Service, ServiceAccount...): the resourceVersion decides then. */
+  generation?: number;
+  resourceVersion?: string;
 }
 
 export function liveVersionOf(obj: KubeObject | undefined): LiveVersion | undefined {
   const uid = obj?.metadata.uid;
-  const generation = obj?.metadata.generation;
-  return uid && typeof generation === "number" ? { uid, generation } : undefined;
+  if (!uid) return undefined;
+  const { generation, resourceVersion } = obj.metadata;
+  return {
+    uid,
+    ...(typeof generation === "number" ? { generation } : {}),
+    ...(resourceVersion ? { resourceVersion } : {}),
+  };
 }
 
 export function entry(object: KubeObject, action: Action): ChangeSetEntry {

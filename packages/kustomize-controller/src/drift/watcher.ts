@@ -13,7 +13,7 @@
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
 import type { OwnerLabelKeys } from "../apply/engine.js";
 import { entryOf, parseId } from "../inventory/inventory.js";
-import { fmtObject, type GroupKind, groupKindOf } from "../object.js";
+import { fmtObject, type GroupKind, groupKindOf, groupOf } from "../object.js";
 import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
 import { InventoryIndex, type KindVersion } from "./inventory-index.js";
 import type { SelfWrites } from "./self-writes.js";
@@ -210,8 +210,7 @@ export class DriftWatcher implements DriftView {
    * the apiserver). `obj` undefined: not in the cache (gone, or not carrying our owner labels).
    */
   lookup(ref: { apiVersion: string; kind: string; namespace?: string; name: string }): CachedObject | undefined {
-    const slash = ref.apiVersion.indexOf("/");
-    const w = this.watched.get(groupKindOf(slash < 0 ? "" : ref.apiVersion.slice(0, slash), ref.kind));
+    const w = this.watched.get(groupKindOf(groupOf(ref.apiVersion), ref.kind));
     if (!w?.informer.hasSynced()) return undefined;
     return { obj: w.informer.cache.get(ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name), partial: w.partial };
   }

@@ -5,7 +5,15 @@
 import { eventually } from "@capstan/cluster/testing";
 import { describe, expect, it } from "vitest";
 import { readyOf } from "../testing/harness.js";
-import { deployment, failedWith, kubeconfig, readyAt, scenario, untilKustomization } from "../testing/scenario.js";
+import {
+  deployment,
+  failedWith,
+  kubeconfig,
+  readyAt,
+  scenario,
+  untilKustomization,
+  webService,
+} from "../testing/scenario.js";
 import type { KustomizationObject } from "./types.js";
 
 const healthy = (k: KustomizationObject) => k.status?.conditions?.find((c) => c.type === "Healthy");
@@ -57,14 +65,19 @@ describe("Kustomization wait and healthChecks", () => {
   it("Given the Deployment's kind is watched, should pass the health check when the Deployment changes, not at the next poll", async () => {
     // A poll an hour away: only the watch's wake-up can make the second Kustomization Healthy within the test.
     const { h } = await scenario(kubeconfig(), "ks-wait-wake", { options: { healthIntervalMs: 3_600_000 } });
-    const first = await h.artifact({ "deploy.yaml": deployment() });
+    const first = await h.artifact({ "deploy.yaml": deployment(), "svc.yaml": webService });
     await h.publish("repo", first);
     await h.kustomization("first", { targetNamespace: h.namespace });
     await untilKustomization(h, "first", "ready", readyAt(first.revision), 90_000);
     // Its inventory holds apps/Deployment: the drift watch now covers the kind.
-    await eventually(() => h.kustomize.drift?.token(["apps/Deployment"]) !== undefined, { what: "Deployment watched" });
+    await eventually(() => h.kustomize.drift?.token(["apps/Deployment", "/Service"]) !== undefined, {
+      what: "Deployment and Service watched",
+    });
 
-    const second = await h.artifact({ "deploy.yaml": deployment().replaceAll("web", "api") });
+    const second = await h.artifact({
+      "deploy.yaml": deployment().replaceAll("web", "api"),
+      "svc.yaml": webService.replaceAll("web", "api"),
+    });
     await h.publish("repo2", second);
     h.requests.reset();
     await h.kustomization("second", {
@@ -75,9 +88,11 @@ describe("Kustomization wait and healthChecks", () => {
     });
     const k = await untilKustomization(h, "second", "ready", readyAt(second.revision), 90_000);
     expect(healthy(k)).toMatchObject({ status: "True", reason: "Succeeded" });
-    // (Capstan) The health check read the Deployment from the watch's cache: the apply created it without a read
-    // (its dry-run found nothing), and no health look asked the apiserver either.
+    // (Capstan) The health check read the Deployment and the Service from the watch's cache (the Service, which has
+    // no generation, by its resourceVersion): the apply created them without a read (their dry-runs found nothing),
+    // and no health look asked the apiserver either.
     expect(h.requests.counts.get("get deployments") ?? 0).toBe(0);
+    expect(h.requests.counts.get("get services") ?? 0).toBe(0);
     expect(h.requests.counts.get("apply deployments")).toBeGreaterThanOrEqual(1);
   });
 });

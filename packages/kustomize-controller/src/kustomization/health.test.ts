@@ -3,7 +3,7 @@ import { entry } from "../apply/changeset.js";
 import type { CachedObject } from "../drift/watcher.js";
 import { compileExprs } from "../health/cel.js";
 import type { KubeObject, ObjectRef } from "../kube.js";
-import { appliedCache } from "./health.js";
+import { appliedCache, caughtUp } from "./health.js";
 
 const deployment = (uid: string, generation: number): KubeObject => ({
   apiVersion: "apps/v1",
@@ -64,5 +64,28 @@ describe("appliedCache: what the health check takes from the drift watch", () =>
     });
     const exprs = compileExprs([{ apiVersion: "v1", kind: "ConfigMap", current: "has(data.ready)" }]);
     expect(appliedCache(watch, applied(), exprs).lookup(cm)).toBeUndefined();
+  });
+});
+
+describe("caughtUp", () => {
+  const svc = (uid: string, resourceVersion?: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web", uid, ...(resourceVersion ? { resourceVersion } : {}) },
+  });
+
+  it("compares resourceVersions as etcd revisions for kinds without a generation", () => {
+    const want = { uid: "s1", resourceVersion: "1200" };
+    expect(caughtUp(svc("s1", "1200"), want)).toBe(true);
+    expect(caughtUp(svc("s1", "10000"), want)).toBe(true);
+    expect(caughtUp(svc("s1", "999"), want)).toBe(false);
+    expect(caughtUp(svc("s2", "5000"), want)).toBe(false);
+  });
+
+  it("never calls an opaque or missing resourceVersion caught up", () => {
+    expect(caughtUp(svc("s1", "abc"), { uid: "s1", resourceVersion: "1" })).toBe(false);
+    expect(caughtUp(svc("s1", "5"), { uid: "s1", resourceVersion: "x7" })).toBe(false);
+    expect(caughtUp(svc("s1"), { uid: "s1", resourceVersion: "1" })).toBe(false);
+    expect(caughtUp(svc("s1", "5"), { uid: "s1" })).toBe(false);
   });
 });

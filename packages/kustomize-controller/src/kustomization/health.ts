@@ -8,7 +8,7 @@ import { type CompiledExprs, findExprs } from "../health/cel.js";
 import type { PreferredVersions } from "../health/preferred.js";
 import type { HealthCache } from "../health/wait.js";
 import { entryOf } from "../inventory/inventory.js";
-import { type ObjectRef, refOf } from "../kube.js";
+import { type KubeObject, type ObjectRef, refOf } from "../kube.js";
 import type { KustomizationObject } from "./types.js";
 
 /** Flux reads a healthChecks entry by group and kind; no apiVersion means group `apps` (kept from v1beta1). */
@@ -84,9 +84,7 @@ export function appliedCache(
       const hit = watch.lookup(ref);
       if (!hit) return undefined;
       const obj = hit.obj;
-      if (!obj || obj.metadata.uid !== want.uid || (obj.metadata.generation ?? 0) < want.generation) {
-        return { state: "stale" };
-      }
+      if (!obj || !caughtUp(obj, want)) return { state: "stale" };
       if (!hit.partial) return { state: "fresh", obj };
       const named = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: obj.metadata };
       return findExprs(exprs, named) ? undefined : { state: "fresh", obj: named };
@@ -94,3 +92,18 @@ export function appliedCache(
     ...(watch.beforeRead ? { beforeRead: (signal) => watch.beforeRead?.(signal) ?? Promise.resolve() } : {}),
   };
 }
+
+/**
+ * Whether the watch's copy is the object the apply left, or newer: the same uid and at least its generation; for
+ * kinds without a generation, at least its resourceVersion, where both are the decimal revisions etcd gives (the
+ * apiserver calls them opaque: anything else never counts as caught up, and the check reads live after the interval).
+ */
+export function caughtUp(obj: KubeObject, want: LiveVersion): boolean {
+  if (obj.metadata.uid !== want.uid) return false;
+  if (want.generation !== undefined) return (obj.metadata.generation ?? 0) >= want.generation;
+  const have = obj.metadata.resourceVersion;
+  if (!have || !want.resourceVersion || !decimal.test(have) || !decimal.test(want.resourceVersion)) return false;
+  return BigInt(have) >= BigInt(want.resourceVersion);
+}
+
+const decimal = /^[0-9]{1,20}$/;

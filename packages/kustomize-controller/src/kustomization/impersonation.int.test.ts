@@ -10,20 +10,21 @@ import {
   readyAt,
   scenario,
   untilKustomization,
+  webService,
 } from "../testing/scenario.js";
 
 const rbac = "rbac.authorization.k8s.io/v1";
 
-/** Lets `account` manage ConfigMaps in the namespace (what a platform team grants a tenant). */
-async function grant(h: Harness, account: string): Promise<void> {
-  const metadata = { name: `configmaps-${account}`, namespace: h.namespace };
+/** Lets `account` manage ConfigMaps (or `resource`) in the namespace (what a platform team grants a tenant). */
+async function grant(h: Harness, account: string, resource = "configmaps"): Promise<void> {
+  const metadata = { name: `${resource}-${account}`, namespace: h.namespace };
   await h.client.apply(
     {
       apiVersion: rbac,
       kind: "Role",
       metadata,
       rules: [
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+        { apiGroups: [""], resources: [resource], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       ],
     },
     { fieldManager: "test" },
@@ -124,5 +125,33 @@ describe("Kustomization impersonation", () => {
     await grant(h, "deployer");
     await untilKustomization(h, "tenant", "applied as deployer", readyAt(v1.revision));
     expect((await getConfigMap(h, "a"))?.data).toEqual({ value: "1" });
+  });
+
+  it("Given a tenant's healthChecks naming an object another Kustomization applied, should read it as the tenant, not from the controller's cache", async () => {
+    const { ns, h } = await scenario(kubeconfig(), "ks-impersonate-health", multiTenant);
+    // The platform's Kustomization (its own ServiceAccount, which may manage Services) applies the Service "web": the
+    // drift watch, with the controller's rights, caches it.
+    await grant(h, "platform", "services");
+    await grant(h, "platform");
+    const platform = await h.artifact({ "svc.yaml": webService });
+    await h.publish("repo", platform);
+    await h.kustomization("platform", { targetNamespace: ns.name, serviceAccountName: "platform" });
+    await untilKustomization(h, "platform", "ready", readyAt(platform.revision));
+
+    // The tenant may manage ConfigMaps only; its health check names the platform's Service.
+    await grant(h, "deployer");
+    const tenant = await h.artifact({ "a.yaml": configMap("a", "1") });
+    await h.publish("tenant-repo", tenant);
+    await h.kustomization("tenant", {
+      sourceRef: { kind: "GitRepository", name: "tenant-repo" },
+      targetNamespace: ns.name,
+      serviceAccountName: "deployer",
+      healthChecks: [{ apiVersion: "v1", kind: "Service", name: "web", namespace: ns.name }],
+      timeout: "5s",
+    });
+    const failed = await untilKustomization(h, "tenant", "health check failed", failedWith("HealthCheckFailed"));
+    const message = failed.status?.conditions?.find((c) => c.type === "Ready")?.message ?? "";
+    expect(message).toContain(`Service/${ns.name}/web status: 'Unknown'`);
+    expect(message).toContain(`system:serviceaccount:${ns.name}:deployer`);
   });
 });

@@ -8,7 +8,7 @@ export {
 } from "./rate-limiter.js";
 export { WorkQueue, type WorkQueueOptions } from "./work-queue.js";
 export {
-  defaultMaxParked,
+  defaultParkedPerWorker,
   type Lease,
   type Outcome,
   startWorkers,

@@ -2,7 +2,7 @@
 // back when the wait ends; the key stays processing all along.
 import { describe, expect, it, vi } from "vitest";
 import { WorkQueue } from "./work-queue.js";
-import { type Lease, type Outcome, startWorkers } from "./workers.js";
+import { defaultParkedPerWorker, type Lease, type Outcome, startWorkers } from "./workers.js";
 
 /** A promise the test resolves when it says so. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -124,6 +124,29 @@ describe("startWorkers: park", () => {
     expect([pool.parked(), pool.active()]).toEqual([1, 1]);
     healthy.open();
     await vi.waitFor(() => expect(log).toContain("c end"));
+    q.shutDown();
+    await pool.finished;
+  });
+
+  it("Given no maxParked / should park at most defaultParkedPerWorker × the workers, the next wait holding its worker", async () => {
+    const q = new WorkQueue<string>();
+    const healthy = gate();
+    const workers = 2;
+    const bound = defaultParkedPerWorker * workers;
+    const started: string[] = [];
+    const pool = startWorkers(q, workers, async (key, lease) => {
+      started.push(key);
+      await lease.park((signal) => until(healthy, signal));
+      return done;
+    });
+    for (let i = 0; i < bound + 5; i++) q.add(`k${i}`);
+    // `bound` park, the next two wait holding both workers, the rest are not started.
+    await vi.waitFor(() => expect(started).toHaveLength(bound + workers));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toHaveLength(bound + workers);
+    expect([pool.parked(), pool.active()]).toEqual([bound, workers]);
+    healthy.open();
+    await vi.waitFor(() => expect(q.length + q.processing).toBe(0));
     q.shutDown();
     await pool.finished;
   });

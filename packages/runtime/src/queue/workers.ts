@@ -26,14 +26,21 @@ export interface Lease {
 }
 
 export interface WorkerPoolOptions {
-  /** Most handlers parked at once (default defaultMaxParked); beyond it a wait holds its worker. */
+  /** Most handlers parked at once (default defaultParkedPerWorker × concurrency); beyond it a wait holds its worker. */
   maxParked?: number;
   /** Hears the number of handlers holding a worker and the number parked, whenever one changes. */
   onChange?(counts: { active: number; parked: number }): void;
 }
 
-/** Handlers parked at once per pool unless the caller says otherwise (README: kustomize-controller's --concurrent). */
-export const defaultMaxParked = 1000;
+/**
+ * Handlers parked at once per worker unless the caller says otherwise (README: kustomize-controller's --concurrent):
+ * the pool parks at most this many times its concurrency. A bound relative to the workers, not a large constant: a
+ * parked wait is usually a wait on the cluster (a Deployment rolling out), and a controller that parks without bound
+ * starts far more of those at once than the cluster's own controllers work through within a health check's timeout
+ * (bench/peer at N = 1,000: 1,000 upgrades applied within a minute, kube-controller-manager rolled them out over three,
+ * and 782 health checks with the 1m timeout failed).
+ */
+export const defaultParkedPerWorker = 4;
 
 export interface WorkerPool {
   /** Resolves once intake stopped (queue.shutDown()) and every handler, parked ones included, returned. */
@@ -60,7 +67,7 @@ export function startWorkers<K>(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new Error(`workers: concurrency must be a positive integer, got ${concurrency}`);
   }
-  const maxParked = options.maxParked ?? defaultMaxParked;
+  const maxParked = options.maxParked ?? defaultParkedPerWorker * concurrency;
   if (!Number.isInteger(maxParked) || maxParked < 0) {
     throw new Error(`workers: maxParked must be a non-negative integer, got ${maxParked}`);
   }

@@ -22,7 +22,7 @@ export interface ControllerDeps<T extends WithConditions> {
   fieldManager: string;
   /** Reconciles doing work at once (--concurrent); a parked reconcile (ReconcileContext.park) does not count. */
   concurrency: number;
-  /** (Capstan) Most reconciles parked at once; default the runtime's defaultMaxParked. */
+  /** (Capstan) Most reconciles parked at once; default the runtime's defaultParkedPerWorker × concurrency. */
   maxParked?: number;
   backoff?: BackoffOptions;
   signal?: AbortSignal;

@@ -23,9 +23,7 @@ async function grant(h: Harness, account: string, resource = "configmaps"): Prom
       apiVersion: rbac,
       kind: "Role",
       metadata,
-      rules: [
-        { apiGroups: [""], resources: [resource], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
-      ],
+      rules: [{ apiGroups: [""], resources: [resource], verbs: ["get", "list", "watch", "create", "patch", "delete"] }],
     },
     { fieldManager: "test" },
   );

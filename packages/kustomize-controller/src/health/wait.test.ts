@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Client, KubeObject, ObjectRef } from "../kube.js";
-import { waitForSet } from "./wait.js";
+import { type HealthCache, waitForSet } from "./wait.js";
 
 const ref: ObjectRef = { apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "apps" };
 const hour = 3_600_000;
@@ -98,6 +98,18 @@ describe("waitForSet with changes", () => {
   });
 });
 
+/** A cache answering with `lookup`, counting the live reads it lets through. */
+function countedTurns(lookup: HealthCache["lookup"]): HealthCache & { turns: number } {
+  const cache = {
+    turns: 0,
+    lookup,
+    beforeRead: async () => {
+      cache.turns++;
+    },
+  };
+  return cache;
+}
+
 describe("waitForSet with a cache (Capstan)", () => {
   const current = (generation: number): KubeObject => ({
     apiVersion: "apps/v1",
@@ -151,39 +163,19 @@ describe("waitForSet with a cache (Capstan)", () => {
   it("reads a stale object live once the interval passed, through beforeRead", async () => {
     const { client, state } = fakeCluster();
     state.observed = true;
-    let turns = 0;
-    await waitForSet(client, [ref], {
-      intervalMs: 30,
-      timeoutMs: hour,
-      settleMs: 0,
-      changes: () => () => {},
-      cache: {
-        lookup: () => ({ state: "stale" }),
-        beforeRead: async () => {
-          turns++;
-        },
-      },
-    });
+    const cache = countedTurns(() => ({ state: "stale" }));
+    await waitForSet(client, [ref], { intervalMs: 30, timeoutMs: hour, settleMs: 0, changes: () => () => {}, cache });
     expect(state.reads).toBe(1);
-    expect(turns).toBe(1);
+    expect(cache.turns).toBe(1);
   });
 
   it("reads live what the cache cannot answer, each read taking its turn", async () => {
     const { client, state } = fakeCluster();
     state.observed = true;
-    let turns = 0;
-    await waitForSet(client, [ref, { ...ref, name: "api" }], {
-      intervalMs: hour,
-      timeoutMs: 2 * hour,
-      cache: {
-        lookup: () => undefined,
-        beforeRead: async () => {
-          turns++;
-        },
-      },
-    });
+    const cache = countedTurns(() => undefined);
+    await waitForSet(client, [ref, { ...ref, name: "api" }], { intervalMs: hour, timeoutMs: 2 * hour, cache });
     expect(state.reads).toBe(2);
-    expect(turns).toBe(2);
+    expect(cache.turns).toBe(2);
   });
 
   it("an abort while waiting for a turn ends the wait", async () => {

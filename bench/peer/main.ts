@@ -37,6 +37,7 @@ import {
 import {
   buildCapstan,
   type ControllerName,
+  chartEnv,
   chartNodeOptions,
   controllers,
   type Limits,
@@ -317,6 +318,7 @@ const lines = [
     : []),
   `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all ${2 * processes.length} processes (the headline)`,
   `Capstan's NODE_OPTIONS: ${values["node-options"] !== undefined ? `"${values["node-options"]}" (--node-options, not the charts')` : `the charts' nodeOptions (source-controller "${await chartNodeOptions("source-controller")}", kustomize-controller "${await chartNodeOptions("kustomize-controller")}")`}`,
+  `Capstan's MALLOC_ARENA_MAX (the charts' mallocArenaMax): source-controller ${(await chartEnv("source-controller")).MALLOC_ARENA_MAX ?? "unset"}, kustomize-controller ${(await chartEnv("kustomize-controller")).MALLOC_ARENA_MAX ?? "unset"}`,
   `settings "defaults": no such flag, each controller's own defaults (Flux: source-controller --concurrent=2, kustomize-controller 4; Capstan: 4 and 4; qps 50, burst 300 everywhere)`,
   "",
   "| settings | measure | Flux | Capstan | capstan/flux |",

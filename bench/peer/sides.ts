@@ -67,14 +67,26 @@ export interface SideOptions {
 const procName = (name: ControllerName, shard: string | undefined) => (shard ? `${name}-${shard}` : name);
 
 /**
- * The `nodeOptions` value of a Capstan controller's chart (charts/<name>/values.yaml): the chart sets it as the
- * container's NODE_OPTIONS, so the bench starts the controller with the same V8 flags.
+ * The environment a Capstan controller's chart (charts/<name>/values.yaml) gives its container from values: its
+ * `nodeOptions` as NODE_OPTIONS and its `mallocArenaMax` as MALLOC_ARENA_MAX, so the bench starts the controller with
+ * the same V8 flags and allocator settings.
  */
-export async function chartNodeOptions(name: ControllerName): Promise<string> {
+export async function chartEnv(name: ControllerName): Promise<Record<string, string>> {
   const values = parse(await readFile(join(repoRoot, "charts", name, "values.yaml"), "utf8")) as {
     nodeOptions?: unknown;
+    mallocArenaMax?: unknown;
   };
-  return typeof values.nodeOptions === "string" ? values.nodeOptions : "";
+  return {
+    ...(typeof values.nodeOptions === "string" && values.nodeOptions ? { NODE_OPTIONS: values.nodeOptions } : {}),
+    ...(typeof values.mallocArenaMax === "number" && values.mallocArenaMax > 0
+      ? { MALLOC_ARENA_MAX: String(values.mallocArenaMax) }
+      : {}),
+  };
+}
+
+/** The chart's NODE_OPTIONS of a Capstan controller ("" for none). */
+export async function chartNodeOptions(name: ControllerName): Promise<string> {
+  return (await chartEnv(name)).NODE_OPTIONS ?? "";
 }
 
 const limitArgs = (l: Limits | undefined) =>
@@ -233,7 +245,8 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
     const dir = join(o.dir, label);
     await mkdir(join(dir, "tmp"), { recursive: true });
     const healthUrl = `http://127.0.0.1:${health}`;
-    const nodeOptions = o.nodeOptions ?? (await chartNodeOptions(name));
+    const { NODE_OPTIONS: chartNodeOpts, ...chart } = await chartEnv(name);
+    const nodeOptions = o.nodeOptions ?? chartNodeOpts;
     const proc = spawnController({
       name: label,
       entry: [main],
@@ -253,6 +266,7 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
         RUNTIME_NAMESPACE: o.namespace,
         POD_NAME: `${label}-bench`,
         TMPDIR: join(dir, "tmp"),
+        ...chart,
         ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       },
       healthUrl,

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureBinaries } from "@capstan/cluster";
+import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
@@ -21,6 +22,7 @@ import {
   shardOfApp,
   strayReconciles,
 } from "../peer/shards.js";
+import { chartEnv } from "../peer/sides.js";
 import { appsYaml, ReadyCount } from "../peer/workload.js";
 
 const run = promisify(execFile);
@@ -90,6 +92,36 @@ describe("selectors", () => {
       expect(() => chartArgs(sharded, chart, "shard9")).toThrow(`no Deployment ${chart}-shard9`);
     }
   }, 300_000); // six `helm template` runs, slow on a loaded machine
+
+  it("should start each Capstan process with the environment its rendered Deployment gives it", async () => {
+    const { bin } = await ensureBinaries();
+    for (const chart of ["source-controller", "kustomize-controller"] as const) {
+      const { stdout } = await run(bin.helm, [
+        "template",
+        "bench",
+        join(repoRoot, "charts", chart),
+        "--set",
+        "shards={shard1}",
+      ]);
+      const deployments = parseAllDocuments(stdout)
+        .map((d) => d.toJSON() as KubeObject | null)
+        .filter((d): d is KubeObject => d?.kind === "Deployment");
+      expect(deployments).toHaveLength(2);
+      const fromValues = await chartEnv(chart);
+      for (const d of deployments) {
+        const env = (d.spec as { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } })
+          .template.spec.containers[0]?.env;
+        const rendered = Object.fromEntries(
+          (env ?? [])
+            .filter((e) => e.name === "NODE_OPTIONS" || e.name === "MALLOC_ARENA_MAX")
+            .map((e) => [e.name, e.value]),
+        );
+        expect(rendered).toEqual(fromValues);
+      }
+    }
+    // kustomize-controller's glibc arenas are capped (bench/peer/README.md has the measurement).
+    expect(await chartEnv("kustomize-controller")).toMatchObject({ MALLOC_ARENA_MAX: "2" });
+  }, 120_000);
 
   it("should keep a chart arg the bench does not set itself", () => {
     const rendered = `kind: Deployment

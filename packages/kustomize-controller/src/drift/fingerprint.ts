@@ -6,6 +6,7 @@
 // manager name that changes values only (another Kustomization, or another process, applying the object under
 // `kustomize-controller`) leaves the field sets as they were but moves the entry's time: that counts too, and the
 // self-writes record (self-writes.ts) tells which Kustomization, if any of ours, made it.
+import { createHash } from "node:crypto";
 import type { KubeObject } from "../kube.js";
 import { isRecord } from "../object.js";
 
@@ -36,18 +37,8 @@ function pick(map: Record<string, string> | undefined, prefix: string): [string,
 export function fingerprint(obj: KubeObject, o: FingerprintOptions): string {
   const fields = entries(obj);
   if (fields.length === 0) return `rv:${obj.metadata.resourceVersion ?? ""}`;
-  const ours = fields
-    .filter((e) => e.manager === o.fieldManager && e.operation === "Apply" && !e.subresource)
-    .map((e) => [e.apiVersion, e.time, e.fieldsV1]);
-  const cleanup = fields
-    .filter(
-      (e) =>
-        !e.subresource &&
-        typeof e.manager === "string" &&
-        !(e.manager === o.fieldManager && e.operation === "Apply") &&
-        o.cleanupManagers.some((m) => (e.manager as string).startsWith(m.name) && e.operation === m.operation),
-    )
-    .map((e) => [e.manager, e.operation, e.time, e.fieldsV1]);
+  const ours = fields.filter((e) => isOurs(e, o)).map((e) => [e.apiVersion, e.time, e.fieldsV1]);
+  const cleanup = fields.filter((e) => isCleanup(e, o)).map((e) => [e.manager, e.operation, e.time, e.fieldsV1]);
   return JSON.stringify({
     ours,
     cleanup,
@@ -56,6 +47,46 @@ export function fingerprint(obj: KubeObject, o: FingerprintOptions): string {
     deleting: obj.metadata.deletionTimestamp ?? null,
   });
 }
+
+const isOurs = (e: Record<string, unknown>, o: FingerprintOptions) =>
+  e.manager === o.fieldManager && e.operation === "Apply" && !e.subresource;
+
+const isCleanup = (e: Record<string, unknown>, o: FingerprintOptions) =>
+  !e.subresource &&
+  typeof e.manager === "string" &&
+  !(e.manager === o.fieldManager && e.operation === "Apply") &&
+  o.cleanupManagers.some((m) => (e.manager as string).startsWith(m.name) && e.operation === m.operation);
+
+/**
+ * The object's metadata as the drift watch keeps it: what fingerprint() and the health check read, nothing more.
+ * managedFields entries fingerprint() compares keep their field set as a digest (a Deployment's is kilobytes of
+ * nested keys); the others only say that they exist (an object with entries that are none of ours is still not the
+ * "no managedFields" case). Annotations: only the control ones (a kubectl last-applied-configuration can be as large
+ * as the object). Fingerprints of two lean objects differ exactly when those of the full objects do.
+ */
+export function leanMetadata(obj: KubeObject, o: FingerprintOptions): KubeObject["metadata"] {
+  const m = obj.metadata;
+  const lean: KubeObject["metadata"] = { name: m.name };
+  if (m.namespace !== undefined) lean.namespace = m.namespace;
+  if (m.uid !== undefined) lean.uid = m.uid;
+  if (m.resourceVersion !== undefined) lean.resourceVersion = m.resourceVersion;
+  if (m.generation !== undefined) lean.generation = m.generation;
+  if (m.deletionTimestamp !== undefined) lean.deletionTimestamp = m.deletionTimestamp;
+  if (m.labels !== undefined) lean.labels = m.labels;
+  const annotations = pick(m.annotations, o.controlPrefix);
+  if (annotations.length > 0) lean.annotations = Object.fromEntries(annotations);
+  if (m.managedFields !== undefined) {
+    lean.managedFields = entries(obj).map((e) =>
+      isOurs(e, o) || isCleanup(e, o)
+        ? { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, time: e.time, fieldsV1: digest(e) }
+        : {},
+    );
+  }
+  return lean;
+}
+
+const digest = (e: Record<string, unknown>) =>
+  e.fieldsV1 === undefined ? null : createHash("sha256").update(JSON.stringify(e.fieldsV1)).digest("base64");
 
 /** True when the update from old to new may have made the object drift from what we applied. */
 export function mayHaveDrifted(oldObj: KubeObject, newObj: KubeObject, o: FingerprintOptions): boolean {

@@ -8,13 +8,14 @@
 // remaining holders are reconciled at once, taking their objects back.
 //
 // The same caches serve the health check (lookup): for kinds whose health is in their status (Deployments, Services,
-// custom resources...) the informer keeps whole objects, with the spec only where the kstatus rules read it; kinds
-// that have no status (ConfigMaps, Secrets, ServiceAccounts, RBAC) stay metadata-only, their data never cached.
+// custom resources...) the informer keeps the status, and of the spec only the fields the kstatus rules read; kinds
+// that have no status (ConfigMaps, Secrets, ServiceAccounts, RBAC) stay metadata-only, their data never cached. Of
+// the metadata every kind keeps only what drift and health read (fingerprint.ts leanMetadata).
 import { type Client, createInformer, type Informer, type KubeObject, type Logger } from "@capstan/runtime";
 import type { OwnerLabelKeys } from "../apply/engine.js";
 import { entryOf, parseId } from "../inventory/inventory.js";
 import { fmtObject, type GroupKind, groupKindOf, groupOf } from "../object.js";
-import { type FingerprintOptions, mayHaveDrifted } from "./fingerprint.js";
+import { type FingerprintOptions, leanMetadata, mayHaveDrifted } from "./fingerprint.js";
 import { InventoryIndex, type KindVersion } from "./inventory-index.js";
 import type { SelfWrites } from "./self-writes.js";
 
@@ -78,24 +79,31 @@ const statusless = new Set<GroupKind>([
   "admissionregistration.k8s.io/MutatingWebhookConfiguration",
 ]);
 
-/** Kinds whose health rule (health/kstatus.ts) reads the spec besides the status. */
-const specRead = new Set<GroupKind>([
-  "apps/Deployment",
-  "apps/StatefulSet",
-  "apps/DaemonSet",
-  "apps/ReplicaSet",
-  "/Pod",
-  "batch/Job",
-  "/Service",
-  "policy/PodDisruptionBudget",
+/**
+ * The spec fields a kind's health rule (health/kstatus.ts) reads besides the status; other kinds' spec is not kept.
+ * Custom health expressions (spec.healthCheckExprs) may read any field: their objects are read live
+ * (kustomization/health.ts appliedCache).
+ */
+const specRead = new Map<GroupKind, readonly string[]>([
+  ["apps/Deployment", ["replicas"]],
+  ["apps/StatefulSet", ["replicas", "updateStrategy"]],
+  ["apps/ReplicaSet", ["replicas"]],
+  ["/Service", ["type"]],
 ]);
 
-/** What the cache keeps of a whole object: metadata (managedFields included: fingerprint.ts) and status. */
-function healthView(gk: GroupKind): (obj: KubeObject) => KubeObject {
-  const keepSpec = specRead.has(gk);
+/**
+ * What the cache keeps of an object: the lean metadata (fingerprint.ts leanMetadata), and for kinds with a status,
+ * the status and the spec fields their health rule reads.
+ */
+export function cacheView(gk: GroupKind, partial: boolean, o: FingerprintOptions): (obj: KubeObject) => KubeObject {
+  const specFields = specRead.get(gk) ?? [];
   return (obj) => {
-    const kept: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata };
-    if (keepSpec && obj.spec !== undefined) kept.spec = obj.spec;
+    const kept: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: leanMetadata(obj, o) };
+    if (partial) return kept;
+    if (specFields.length > 0 && obj.spec !== null && typeof obj.spec === "object") {
+      const spec = obj.spec as Record<string, unknown>;
+      kept.spec = Object.fromEntries(specFields.filter((f) => spec[f] !== undefined).map((f) => [f, spec[f]]));
+    }
     if (obj.status !== undefined) kept.status = obj.status;
     return kept;
   };
@@ -279,7 +287,8 @@ export class DriftWatcher implements DriftView {
     if (this.stopped) return true;
     const partial = statusless.has(gk);
     const informer = createInformer(this.options.client as Client, type, {
-      ...(partial ? { metadataOnly: true } : { transform: healthView(gk) }),
+      ...(partial ? { metadataOnly: true } : {}),
+      transform: cacheView(gk, partial, this.options),
       // Only objects carrying our owner label: what a Kustomization applied, not every object of the kind.
       labelSelector: this.options.ownerNamespace
         ? `${this.options.ownerLabels.Name},${this.options.ownerLabels.Namespace}=${this.options.ownerNamespace}`

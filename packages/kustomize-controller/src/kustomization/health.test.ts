@@ -67,6 +67,17 @@ describe("appliedCache: what the health check takes from the drift watch", () =>
   });
 });
 
+describe("appliedCache and custom health expressions", () => {
+  it("reads a watched kind with a status live when an expression covers it: the cache keeps only kstatus's fields", () => {
+    const watch = watchOf({ "Deployment/web": { obj: deployment("u1", 4), partial: false } });
+    const exprs = compileExprs([{ apiVersion: "apps/v1", kind: "Deployment", current: "spec.paused == false" }]);
+    expect(appliedCache(watch, applied(), exprs).lookup(web)).toBeUndefined();
+    // An expression for another kind leaves the Deployment to the cache.
+    const other = compileExprs([{ apiVersion: "apps/v1", kind: "StatefulSet", current: "true" }]);
+    expect(appliedCache(watch, applied(), other).lookup(web)).toEqual({ state: "fresh", obj: deployment("u1", 4) });
+  });
+});
+
 describe("caughtUp", () => {
   const svc = (uid: string, resourceVersion?: string): KubeObject => ({
     apiVersion: "v1",

@@ -68,7 +68,8 @@ export interface WatchCache {
 /**
  * The health check's view of the watch: only objects this reconcile applied (with its own, maybe impersonated,
  * client: it may read them), and only once the watch has seen the uid and generation the apply left. Anything else,
- * and objects of metadata-only kinds that custom health expressions look into, is read from the apiserver.
+ * and objects that custom health expressions look into (the cache keeps only what the built-in rules read), is read
+ * from the apiserver.
  */
 export function appliedCache(
   watch: WatchCache,
@@ -81,13 +82,16 @@ export function appliedCache(
     lookup(ref) {
       const want = expected.get(idOfRef(ref));
       if (!want) return undefined;
+      // The cache keeps only what the built-in rules read; an expression may read any field.
+      if (findExprs(exprs, { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name } })) {
+        return undefined;
+      }
       const hit = watch.lookup(ref);
       if (!hit) return undefined;
       const obj = hit.obj;
       if (!obj || !caughtUp(obj, want)) return { state: "stale" };
       if (!hit.partial) return { state: "fresh", obj };
-      const named = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: obj.metadata };
-      return findExprs(exprs, named) ? undefined : { state: "fresh", obj: named };
+      return { state: "fresh", obj: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: obj.metadata } };
     },
     ...(watch.beforeRead ? { beforeRead: (signal) => watch.beforeRead?.(signal) ?? Promise.resolve() } : {}),
   };

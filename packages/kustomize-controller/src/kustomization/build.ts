@@ -100,25 +100,9 @@ function failBuild(cause: unknown): never {
   fail(KustomizationReasons.BuildFailed, "kustomize build failed", cause);
 }
 
-/** The objects the artifact renders to, before owner labels. */
-export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeObject[]> {
+/** Fetches the artifact and runs `kustomize build` with Flux's overlay (and decryption): the objects before postBuild. */
+async function kustomizeBuild(deps: BuildDeps, input: BuildInput): Promise<KubeObject[]> {
   const { ctx, obj, source, progress } = input;
-  const { fingerprints, variables, reused } = await reusedBuild(deps, input);
-  if (reused && "output" in reused) {
-    ctx.log.debug({ objects: reused.output.length }, "build skipped: same artifact, spec and variables");
-    return reused.output;
-  }
-  if (reused) {
-    ctx.log.debug({ objects: reused.built.length }, "build skipped: same artifact and overlay, postBuild again");
-    let output: KubeObject[];
-    try {
-      output = await afterBuild(deps, input, reused.built, variables);
-    } catch (cause) {
-      failBuild(cause);
-    }
-    if (fingerprints) deps.buildCache?.set(keyOf(obj), fingerprints, output, reused.built);
-    return output;
-  }
   progress.report("Fetching manifests", source.revision);
   let dir: string;
   try {
@@ -128,8 +112,6 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
   }
   progress.report("Building manifests", source.revision);
   const spec = obj.spec;
-  let built: KubeObject[];
-  let objects: KubeObject[];
   // The key Secret is read with the controller's own client, as Flux does: not as the impersonated tenant, and from
   // the Kustomization's namespace on this cluster even when spec.kubeConfig applies to another (SECURITY.md).
   const keys = spec.decryption ? await loadDecryptionKeys(ctx.client, obj) : undefined;
@@ -146,6 +128,7 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
         }),
       }
     : undefined;
+  let built: KubeObject[];
   try {
     built = await buildManifests({
       sourceDir: dir,
@@ -163,12 +146,52 @@ export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeOb
         : {}),
     });
     if (decryption) built = await decryptObjects(built, decryption.sops, decryption.keys);
-    // Kept before substitution changes them (substituteObjects and setCommonMetadata return new objects).
-    objects = await afterBuild(deps, input, built, variables);
   } catch (cause) {
     failBuild(cause);
   } finally {
     await gnupg?.close();
+  }
+  return built;
+}
+
+/** The objects the artifact renders to, before owner labels. */
+export async function render(deps: BuildDeps, input: BuildInput): Promise<KubeObject[]> {
+  const { ctx, obj } = input;
+  const { fingerprints, variables, reused } = await reusedBuild(deps, input);
+  if (reused && "output" in reused) {
+    ctx.log.debug({ objects: reused.output.length }, "build skipped: same artifact, spec and variables");
+    return reused.output;
+  }
+  if (reused) {
+    ctx.log.debug({ objects: reused.built.length }, "build skipped: same artifact and overlay, postBuild again");
+    let output: KubeObject[];
+    try {
+      output = await afterBuild(deps, input, reused.built, variables);
+    } catch (cause) {
+      failBuild(cause);
+    }
+    if (fingerprints) deps.buildCache?.set(keyOf(obj), fingerprints, output, reused.built);
+    return output;
+  }
+  const cache = deps.buildCache;
+  let built: KubeObject[];
+  if (cache && fingerprints) {
+    const shared = await cache.sharedBuild(fingerprints.shared, () => kustomizeBuild(deps, input), ctx.signal);
+    if (shared.shared) {
+      ctx.log.debug(
+        { objects: shared.built.length },
+        "build skipped: another Kustomization built this artifact and overlay",
+      );
+    }
+    built = shared.built;
+  } else {
+    built = await kustomizeBuild(deps, input);
+  }
+  let objects: KubeObject[];
+  try {
+    objects = await afterBuild(deps, input, built, variables);
+  } catch (cause) {
+    failBuild(cause);
   }
   const encrypted = objects.find(isSopsEncrypted);
   if (encrypted) {

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${color} is the substitution syntax under test
 // A no-op reconcile (same artifact, same spec, same variables) costs no GitRepository GET (the source comes from the
 // informer cache) and no `kustomize build` (the last build is reused); a changed variable substitutes again into the
-// kept build; a change of the artifact or overlay rebuilds.
+// kept build; a change of the artifact or overlay rebuilds; Kustomizations of one artifact and overlay share one build.
 // kustomize runs through a wrapper that appends a line to a file per execution, so the count is of real processes.
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -91,5 +91,44 @@ describe("a no-op reconcile", () => {
     await h.publish("repo", b);
     await untilKustomization(h, "apps", "new revision", readyAt(b.revision));
     expect(await runs()).toBe(first + 2);
+  }, 180_000);
+
+  it("Given Kustomizations of different sources with the same artifact and overlay, differing in postBuild, should run kustomize once and apply each one's variables", async () => {
+    const before = await runs();
+    const { h } = await scenario(kubeconfig(), "ks-shared", { options: { kustomizeBinary: wrapper } });
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-${n}\ndata:\n  n: "${n}"\n';
+    const a = await h.artifact({ "cm.yaml": manifest });
+    const names = ["one", "two", "three", "four", "five"];
+    for (const n of names) await h.publish(`repo-${n}`, a);
+    for (const n of names) {
+      await h.kustomization(`app-${n}`, {
+        sourceRef: { kind: "GitRepository", name: `repo-${n}` },
+        targetNamespace: h.namespace,
+        postBuild: { substitute: { n } },
+      });
+    }
+    for (const n of names) {
+      await untilKustomization(h, `app-${n}`, "applied", readyAt(a.revision));
+      expect((await getConfigMap(h, `app-${n}`))?.data).toEqual({ n });
+    }
+    // One `kustomize build` for the five (concurrent ones wait for the first), the others from the shared level.
+    expect((await runs()) - before).toBe(1);
+    expect(h.kustomize.buildCache?.sharedHits).toBeGreaterThanOrEqual(4);
+
+    // Another overlay is another build.
+    await h.kustomization("app-one", {
+      sourceRef: { kind: "GitRepository", name: "repo-one" },
+      targetNamespace: h.namespace,
+      namePrefix: "p-",
+      postBuild: { substitute: { n: "one" } },
+    });
+    await untilKustomization(
+      h,
+      "app-one",
+      "prefixed",
+      (k) => readyAt(a.revision)(k) && k.status?.observedGeneration === 2,
+    );
+    expect((await runs()) - before).toBe(2);
+    expect((await getConfigMap(h, "p-app-one"))?.data).toEqual({ n: "one" });
   }, 180_000);
 });

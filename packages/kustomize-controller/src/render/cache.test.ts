@@ -144,3 +144,94 @@ describe("BuildCache entries", () => {
     expect(cache.size).toBe(0);
   });
 });
+
+describe("BuildCache shared builds: one `kustomize build` per artifact and overlay, whoever asks", () => {
+  const cache = new BuildCache();
+  const fp = (spec: Record<string, unknown>, over: Partial<BuildInputs> = {}) =>
+    cache.fingerprints({ ...base, ...over, spec: { ...base.spec, ...spec } });
+
+  it("should share a build between Kustomizations that differ in source name, account, cluster or postBuild only", () => {
+    const a = fp({});
+    for (const other of [
+      fp({ sourceRef: { kind: "GitRepository", name: "other-repo" } }),
+      fp({ serviceAccountName: "tenant" }),
+      fp({ kubeConfig: { secretRef: { name: "remote" } } }),
+      fp({ postBuild: { substitute: { color: "red" } } }, { variables: { color: "red" } }),
+      fp({ interval: "1h", wait: true }),
+    ]) {
+      expect(other.shared).toBe(a.shared);
+    }
+    // ... but not the per-Kustomization level: another source or account is another Kustomization's build.
+    expect(fp({ sourceRef: { kind: "GitRepository", name: "other-repo" } }).build).not.toBe(a.build);
+  });
+
+  it.each<[string, Record<string, unknown>, Partial<BuildInputs>]>([
+    ["the artifact digest", {}, { digest: "sha256:bbbb" }],
+    ["spec.path", { path: "./other" }, {}],
+    ["spec.targetNamespace", { targetNamespace: "dev" }, {}],
+    ["spec.patches", { patches: [{ patch: "- op: remove\n  path: /x" }] }, {}],
+    ["spec.decryption", { decryption: { provider: "sops" } }, {}],
+    ["a spec field the cache does not know", { someFutureField: true }, {}],
+    ["the kustomize binary", {}, { settings: { kustomize: "/other/kustomize", strict: false } }],
+  ])("should not share across a change of %s", (_what, spec, over) => {
+    expect(fp(spec, over).shared).not.toBe(fp({}).shared);
+  });
+
+  it("should run the build once, then hand out copies the caller may change", async () => {
+    const c = new BuildCache();
+    let runs = 0;
+    const build = async () => {
+      runs++;
+      return [cm("built")];
+    };
+    const first = await c.sharedBuild("k", build);
+    expect(first).toEqual({ built: [cm("built")], shared: false });
+    (first.built[0] as KubeObject).metadata.name = "mutated";
+    const second = await c.sharedBuild("k", build);
+    expect(second).toEqual({ built: [cm("built")], shared: true });
+    expect(runs).toBe(1);
+    expect([c.builds, c.sharedHits]).toEqual([1, 1]);
+  });
+
+  it("should let concurrent asks of one key wait for the running build, and build themselves if it fails", async () => {
+    const c = new BuildCache();
+    let release: (v: KubeObject[]) => void = () => {};
+    let runs = 0;
+    const slow = () => {
+      runs++;
+      return new Promise<KubeObject[]>((r) => {
+        release = r;
+      });
+    };
+    const leader = c.sharedBuild("k", slow);
+    const follower = c.sharedBuild("k", slow);
+    release([cm("one")]);
+    expect(await leader).toEqual({ built: [cm("one")], shared: false });
+    expect(await follower).toEqual({ built: [cm("one")], shared: true });
+    expect(runs).toBe(1);
+
+    const failing = c.sharedBuild("f", () => Promise.reject(new Error("leader's fetch failed")));
+    const own = c.sharedBuild("f", async () => [cm("own")]);
+    await expect(failing).rejects.toThrow("leader's fetch failed");
+    expect(await own).toEqual({ built: [cm("own")], shared: false });
+    // The failed build was not kept; the follower's own build was, and the next ask takes it.
+    expect((await c.sharedBuild("f", async () => [cm("again")])).shared).toBe(true);
+  });
+
+  it("should stop waiting for another's build when its own reconcile is aborted", async () => {
+    const c = new BuildCache();
+    void c.sharedBuild("k", () => new Promise<KubeObject[]>(() => {}));
+    const abort = new AbortController();
+    const waiting = c.sharedBuild("k", async () => [cm("x")], abort.signal);
+    abort.abort(new Error("reconcile timed out"));
+    await expect(waiting).rejects.toThrow("reconcile timed out");
+  });
+
+  it("should keep at most maxShared builds, least recently used out", async () => {
+    const c = new BuildCache({ maxShared: 1 });
+    await c.sharedBuild("a", async () => [cm("a")]);
+    await c.sharedBuild("b", async () => [cm("b")]);
+    expect((await c.sharedBuild("b", async () => [cm("b2")])).shared).toBe(true);
+    expect((await c.sharedBuild("a", async () => [cm("a2")])).built).toEqual([cm("a2")]);
+  });
+});

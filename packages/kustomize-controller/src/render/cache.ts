@@ -6,9 +6,16 @@
 // - the output: the build plus postBuild, commonMetadata and the resolved variables. While it holds, a no-op interval
 //   does not even substitute.
 //
-// What is kept is in memory only, bounded in entries and in size, one entry per Kustomization (never shared between
-// two), least recently used first out. Inputs are remembered as an HMAC under a key drawn per process, so the values
-// of substituteFrom Secrets are neither stored nor guessable from what is stored.
+// What is kept is in memory only, bounded in entries and in size, one entry per Kustomization, least recently used
+// first out. Inputs are remembered as an HMAC under a key drawn per process, so the values of substituteFrom Secrets
+// are neither stored nor guessable from what is stored.
+//
+// A third level is shared between Kustomizations: what `kustomize build` gave for an artifact digest, path and
+// overlay, whoever asked. `kustomize build` is a function of the artifact's bytes, the overlay's fields and the
+// binary (no credentials, no cluster reads, nothing of the Kustomization's namespace), so two Kustomizations that
+// agree on those get the same objects: N apps of one repository and overlay, differing in postBuild variables only,
+// run one build instead of N. Concurrent builds of one key run once (the others wait for it, and build themselves if
+// it fails). Builds with decryption are never kept, here or above (build.ts).
 import { createHmac, randomBytes } from "node:crypto";
 import type { KubeObject } from "../kube.js";
 
@@ -36,6 +43,13 @@ const notBuildInputs = new Set([
 /** Spec fields applied to the build's objects after `kustomize build`: inputs of the output, not of the build. */
 const afterBuild = new Set(["postBuild", "commonMetadata"]);
 
+/**
+ * Spec fields that pick where the artifact comes from or whom the objects are applied as: inputs of one
+ * Kustomization's build (kept per owner), not of what `kustomize build` renders from the artifact's bytes (its
+ * digest stands for them), so not of the shared level.
+ */
+const ownerOnly = new Set(["sourceRef", "serviceAccountName", "kubeConfig"]);
+
 export interface BuildInputs {
   /** The artifact's digest (sha256:<hex>). */
   digest: string;
@@ -47,9 +61,13 @@ export interface BuildInputs {
   settings: Record<string, string | boolean>;
 }
 
-/** The two keys of one build: of `kustomize build` alone, and of everything that shapes the final objects. */
+/**
+ * The keys of one build: of `kustomize build` alone, for this Kustomization and for any (shared), and of everything
+ * that shapes the final objects.
+ */
 export interface Fingerprints {
   build: string;
+  shared: string;
   output: string;
 }
 
@@ -58,6 +76,9 @@ export interface BuildCacheOptions {
   maxEntries?: number;
   /** Total size of the kept builds, as serialized JSON characters (default 128 Mi). */
   maxBytes?: number;
+  /** Shared builds kept (default 256), within maxSharedBytes (default 32 Mi). */
+  maxShared?: number;
+  maxSharedBytes?: number;
 }
 
 interface Entry {
@@ -79,13 +100,23 @@ export class BuildCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private bytes = 0;
+  private readonly shared = new Map<string, string>();
+  private readonly inflight = new Map<string, Promise<KubeObject[]>>();
+  private readonly maxShared: number;
+  private readonly maxSharedBytes: number;
+  private sharedBytes = 0;
   /** Lookups that ran no `kustomize build`, and lookups that found nothing (or stale inputs): for tests and benchmarks. */
   hits = 0;
   misses = 0;
+  /** Builds taken from the shared level (kept, or built meanwhile by another Kustomization), and builds run. */
+  sharedHits = 0;
+  builds = 0;
 
   constructor(options: BuildCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1000;
     this.maxBytes = options.maxBytes ?? 128 * 1024 * 1024;
+    this.maxShared = options.maxShared ?? 256;
+    this.maxSharedBytes = options.maxSharedBytes ?? 32 * 1024 * 1024;
   }
 
   /** Keyed digests of what shapes the build, and of everything that shapes the output. */
@@ -95,8 +126,10 @@ export class BuildCache {
     const outputSpec = Object.fromEntries(entries.filter(([k]) => afterBuild.has(k)));
     const { strict, ...buildSettings } = inputs.settings;
     const build = this.hmac({ digest: inputs.digest, spec: buildSpec, settings: buildSettings });
+    const sharedSpec = Object.fromEntries(Object.entries(buildSpec).filter(([k]) => !ownerOnly.has(k)));
+    const shared = this.hmac({ shared: true, digest: inputs.digest, spec: sharedSpec, settings: buildSettings });
     const output = this.hmac({ build, spec: outputSpec, variables: inputs.variables ?? null, strict: strict ?? null });
-    return { build, output };
+    return { build, shared, output };
   }
 
   /** A keyed digest of everything that shapes a build's output. */
@@ -108,7 +141,7 @@ export class BuildCache {
    * `owner`'s final objects if its last build had the same inputs, else the objects of `kustomize build` if only
    * what comes after the build changed; fresh copies the caller may change.
    */
-  lookup(owner: string, fp: Fingerprints): Reused | undefined {
+  lookup(owner: string, fp: Pick<Fingerprints, "build" | "output">): Reused | undefined {
     const entry = this.entries.get(owner);
     if (!entry || entry.build !== fp.build) {
       this.misses++;
@@ -138,7 +171,12 @@ export class BuildCache {
    * Keeps `owner`'s build, replacing the one before: `output`, and `built` (what `kustomize build` gave, when
    * postBuild or commonMetadata changed it). A build larger than the whole budget is not kept.
    */
-  set(owner: string, fp: string | Fingerprints, output: readonly KubeObject[], built?: readonly KubeObject[]): void {
+  set(
+    owner: string,
+    fp: string | Pick<Fingerprints, "build" | "output">,
+    output: readonly KubeObject[],
+    built?: readonly KubeObject[],
+  ): void {
     this.forget(owner);
     const fps = typeof fp === "string" ? { build: fp, output: fp } : fp;
     const json = JSON.stringify(output);
@@ -158,6 +196,60 @@ export class BuildCache {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
       this.bytes -= bytesOf(e);
+    }
+  }
+
+  /**
+   * What `kustomize build` gives for this shared key: kept from an earlier build, or from the build of this key that
+   * is running (awaited), or else from `build`, run now and kept. Fresh copies the caller may change.
+   */
+  async sharedBuild(
+    key: string,
+    build: () => Promise<KubeObject[]>,
+    signal?: AbortSignal,
+  ): Promise<{ built: KubeObject[]; shared: boolean }> {
+    const kept = this.shared.get(key);
+    if (kept !== undefined) {
+      this.shared.delete(key);
+      this.shared.set(key, kept);
+      this.sharedHits++;
+      return { built: JSON.parse(kept) as KubeObject[], shared: true };
+    }
+    const running = this.inflight.get(key);
+    if (running) {
+      const built = await abortable(running, signal).catch(() => undefined);
+      signal?.throwIfAborted();
+      if (built) {
+        this.sharedHits++;
+        return { built: structuredClone(built), shared: true };
+      }
+    }
+    this.builds++;
+    const mine = build();
+    if (!this.inflight.has(key)) {
+      this.inflight.set(key, mine);
+      mine.then(
+        (built) => this.keepShared(key, built),
+        () => {},
+      );
+      mine.finally(() => this.inflight.get(key) === mine && this.inflight.delete(key)).catch(() => {});
+    }
+    const built = await mine;
+    return { built: structuredClone(built), shared: false };
+  }
+
+  private keepShared(key: string, built: readonly KubeObject[]): void {
+    const json = JSON.stringify(built);
+    if (json.length > this.maxSharedBytes) return;
+    const before = this.shared.get(key);
+    if (before !== undefined) this.sharedBytes -= before.length;
+    this.shared.delete(key);
+    this.shared.set(key, json);
+    this.sharedBytes += json.length;
+    for (const [oldest, e] of this.shared) {
+      if (this.shared.size <= this.maxShared && this.sharedBytes <= this.maxSharedBytes) break;
+      this.shared.delete(oldest);
+      this.sharedBytes -= e.length;
     }
   }
 
@@ -184,4 +276,15 @@ function canonical(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
+}
+
+/** The promise, or a rejection when the signal aborts first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -17,7 +17,7 @@ import { ConfigWatch } from "./kustomization/config-watch.js";
 import type { WatchCache } from "./kustomization/health.js";
 import { kustomizationReconciler } from "./kustomization/reconciler.js";
 import { sourceKey } from "./kustomization/source.js";
-import { SourceIndex } from "./kustomization/source-index.js";
+import { DependsOnIndex, SourceIndex } from "./kustomization/source-index.js";
 import type { GitRepositoryObject, KustomizationObject, OCIRepositoryObject, State } from "./kustomization/types.js";
 import { BuildCache, type BuildCacheOptions } from "./render/cache.js";
 
@@ -151,6 +151,8 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
   const kustomizations = manager.informer<KustomizationObject>(kustomizationType);
   const sourceIndex = new SourceIndex();
   kustomizations.addHandlers(sourceIndex.handlers);
+  const dependsOnIndex = new DependsOnIndex();
+  kustomizations.addHandlers(dependsOnIndex.handlers);
   // Sources are read whatever their shard label: --watch-label-selector shards Kustomizations only, as in Flux.
   const sources = manager.informer<GitRepositoryObject>(gitRepositoryType, { ignoreLabelSelector: true });
   const ociSources = manager.informer<OCIRepositoryObject>(ociRepositoryType, { ignoreLabelSelector: true });
@@ -206,6 +208,7 @@ export function registerKustomizeController(options: KustomizeControllerOptions)
         }),
       requeueDependencyMs: options.requeueDependencyMs ?? 30_000,
       sourceIndex,
+      dependsOnIndex,
       noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       sources: {
         cache: sources.cache,

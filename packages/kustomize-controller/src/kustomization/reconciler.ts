@@ -22,12 +22,12 @@ import { pruneExclusions } from "../apply/options.js";
 import { refOfEntry } from "../inventory/inventory.js";
 import { refOf } from "../kube.js";
 import { sourceKey } from "./source.js";
-import type { SourceIndex } from "./source-index.js";
+import { type DependsOnIndex, dependsOnKeys, type SourceIndex } from "./source-index.js";
 import { endOfPass, kustomizationSteps, retryIntervalOf, type StepDeps, timeoutOf } from "./steps.js";
 import type { GitRepositoryObject, KustomizationObject, OCIRepositoryObject, State } from "./types.js";
 
 /** What the reconciler is built from: the steps' dependencies (steps.ts), and the index its source watch maps by. */
-export type KustomizationReconcilerDeps = StepDeps & { sourceIndex?: SourceIndex };
+export type KustomizationReconcilerDeps = StepDeps & { sourceIndex?: SourceIndex; dependsOnIndex?: DependsOnIndex };
 
 /** Flux's `gotk-<controller>`: the manager of Kustomization status and finalizer writes. */
 export function statusFieldManager(applyManager: string): string {
@@ -105,30 +105,31 @@ export const ociSourceWatch = (index?: SourceIndex) => sourceWatchOf<OCIReposito
  * once, instead of leaving them to find out at their next --requeue-dependency (30 s): a push that changes a
  * dependency and its dependents reaches all of them within seconds. The periodic requeue stays as the fallback.
  */
-export const dependencyWatch = watch<KustomizationObject, KustomizationObject>(kustomizationType, {
-  map(dependency: KustomizationObject, own: Cache<KustomizationObject>) {
-    const { namespace, name } = dependency.metadata;
-    return own
-      .list()
-      .filter((k) =>
-        (k.spec.dependsOn ?? []).some((d) => d.name === name && (d.namespace ?? k.metadata.namespace) === namespace),
-      )
-      .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
-  },
-  shouldEnqueue(oldObj, newObj) {
-    const ready = (o: KustomizationObject) => {
-      const c = getCondition(o, Conditions.Ready);
-      return `${c?.status}/${c?.reason}`;
-    };
-    return (
-      ready(oldObj) !== ready(newObj) ||
-      oldObj.status?.lastAppliedRevision !== newObj.status?.lastAppliedRevision ||
-      oldObj.status?.observedGeneration !== newObj.status?.observedGeneration
-    );
-  },
-  // A dependency need not carry this shard's label (Flux reads dependencies whatever their labels).
-  ignoreLabelSelector: true,
-});
+export const dependencyWatch = (index?: DependsOnIndex) =>
+  watch<KustomizationObject, KustomizationObject>(kustomizationType, {
+    map(dependency: KustomizationObject, own: Cache<KustomizationObject>) {
+      const { namespace = "", name } = dependency.metadata;
+      if (index) return index.dependents(namespace, name);
+      const key = `${namespace}/${name}`;
+      return own
+        .list()
+        .filter((k) => dependsOnKeys(k).includes(key))
+        .map((k) => `${k.metadata.namespace}/${k.metadata.name}`);
+    },
+    shouldEnqueue(oldObj, newObj) {
+      const ready = (o: KustomizationObject) => {
+        const c = getCondition(o, Conditions.Ready);
+        return `${c?.status}/${c?.reason}`;
+      };
+      return (
+        ready(oldObj) !== ready(newObj) ||
+        oldObj.status?.lastAppliedRevision !== newObj.status?.lastAppliedRevision ||
+        oldObj.status?.observedGeneration !== newObj.status?.observedGeneration
+      );
+    },
+    // A dependency need not carry this shard's label (Flux reads dependencies whatever their labels).
+    ignoreLabelSelector: true,
+  });
 
 export function kustomizationReconciler(
   deps: KustomizationReconcilerDeps,
@@ -149,7 +150,7 @@ export function kustomizationReconciler(
       reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,
     }),
-    watches: [sourceWatch(deps.sourceIndex), ociSourceWatch(deps.sourceIndex), dependencyWatch],
+    watches: [sourceWatch(deps.sourceIndex), ociSourceWatch(deps.sourceIndex), dependencyWatch(deps.dependsOnIndex)],
     shouldEnqueue: (oldObj, newObj) => specOrRequestChanged(oldObj, newObj) || lostFinalizer(oldObj, newObj),
   };
 }

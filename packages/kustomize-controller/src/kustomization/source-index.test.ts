@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SourceIndex } from "./source-index.js";
+import { DependsOnIndex, SourceIndex } from "./source-index.js";
 import type { KustomizationObject } from "./types.js";
 
 const ks = (name: string, source: string, namespace = "apps", sourceNamespace?: string): KustomizationObject =>
@@ -34,6 +34,38 @@ describe("SourceIndex", () => {
     expect(index.dependents("GitRepository", "apps", "other")).toEqual(["apps/a"]);
     index.handlers.onDelete?.(ks("a", "other"));
     expect(index.dependents("GitRepository", "apps", "other")).toEqual([]);
+    expect(index.size).toBe(0);
+  });
+});
+
+const dependent = (name: string, dependsOn: { name: string; namespace?: string }[], namespace = "apps") =>
+  ({ ...ks(name, "repo", namespace), spec: { ...ks(name, "repo", namespace).spec, dependsOn } }) as KustomizationObject;
+
+describe("DependsOnIndex", () => {
+  it("Given dependsOn lists, should map each dependency to its dependents (own namespace when none or empty)", () => {
+    const index = new DependsOnIndex();
+    index.handlers.onAdd?.(dependent("app", [{ name: "infra" }, { name: "crds", namespace: "platform" }]));
+    index.handlers.onAdd?.(dependent("web", [{ name: "infra", namespace: "" }]));
+    index.handlers.onAdd?.(dependent("other", [{ name: "infra" }], "team"));
+    index.handlers.onAdd?.(ks("lonely", "repo"));
+    expect(index.dependents("apps", "infra").sort()).toEqual(["apps/app", "apps/web"]);
+    expect(index.dependents("platform", "crds")).toEqual(["apps/app"]);
+    expect(index.dependents("team", "infra")).toEqual(["team/other"]);
+    // Kustomizations without dependsOn take no room.
+    expect(index.size).toBe(3);
+  });
+
+  it("Given a dependsOn changed, then a deletion, should follow both", () => {
+    const index = new DependsOnIndex();
+    index.handlers.onAdd?.(dependent("app", [{ name: "infra" }]));
+    index.handlers.onUpdate?.(dependent("app", [{ name: "infra" }]), dependent("app", [{ name: "db" }]));
+    expect(index.dependents("apps", "infra")).toEqual([]);
+    expect(index.dependents("apps", "db")).toEqual(["apps/app"]);
+    index.handlers.onUpdate?.(dependent("app", [{ name: "db" }]), dependent("app", []));
+    expect(index.dependents("apps", "db")).toEqual([]);
+    index.handlers.onAdd?.(dependent("app", [{ name: "db" }]));
+    index.handlers.onDelete?.(dependent("app", [{ name: "db" }]));
+    expect(index.dependents("apps", "db")).toEqual([]);
     expect(index.size).toBe(0);
   });
 });

@@ -40,6 +40,7 @@ import {
   chartEnv,
   chartNodeOptions,
   controllers,
+  kcmArgs,
   type Limits,
   type Side,
   startCapstan,
@@ -68,6 +69,9 @@ const { values } = parseArgs({
     shards: { type: "string", default: "0" },
     // One side only (the large runs): the same as --order <side>.
     side: { type: "string" },
+    // kube-controller-manager's client QPS (burst 1.5 × it) on both sides' control planes; unset: its defaults (20,
+    // 30), which pace every Deployment rollout (bench/peer/README.md). An environment row, never the headline.
+    "kcm-qps": { type: "string" },
     // The quiet window after the last all-Ready over which each process's idle CPU is measured; 0: none.
     "idle-seconds": { type: "string", default: "120" },
   },
@@ -84,6 +88,8 @@ const shards = shardNames(k);
 const processes = processesOf(k);
 const idleSeconds = Number(values["idle-seconds"]);
 if (!(idleSeconds >= 0)) throw new Error(`--idle-seconds must be >= 0, got ${values["idle-seconds"]}`);
+
+const controllerManagerArgs = kcmArgs(values["kcm-qps"]);
 
 const log = (m: string) => process.stderr.write(`[peer] ${m}\n`);
 const uptime = async () => (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
@@ -177,7 +183,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
   const dir = join(work, `${label}-${side}`);
   await mkdir(dir, { recursive: true });
   log(`${label}/${side}: starting a control plane (load ${await uptime()})`);
-  const plane = await startControlPlane({ workloads: true, baseDir: dir });
+  const plane = await startControlPlane({ workloads: true, baseDir: dir, controllerManagerArgs });
   const kc = ["--kubeconfig", plane.kubeconfig];
   const client = new KubeClient({ kubeconfigPath: plane.kubeconfig, qps: 0 });
   let running: Side | undefined;
@@ -314,6 +320,11 @@ const lines = [
   ...(idleSeconds > 0
     ? [
         `idle CPU: each process's CPU (self + children) over ${idleSeconds} s after the last all-Ready, as % of one core`,
+      ]
+    : []),
+  ...(controllerManagerArgs.length > 0
+    ? [
+        `--kcm-qps ${values["kcm-qps"]}: kube-controller-manager runs with ${controllerManagerArgs.join(" ")} on both sides (its defaults are 20 and 30): not the bench's shape, a row of its own`,
       ]
     : []),
   `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all ${2 * processes.length} processes (the headline)`,

@@ -89,6 +89,17 @@ export async function chartNodeOptions(name: ControllerName): Promise<string> {
   return (await chartEnv(name)).NODE_OPTIONS ?? "";
 }
 
+/**
+ * kube-controller-manager's flags for `--kcm-qps Q`: client QPS Q and burst 1.5 × Q (its defaults are 20 and 30, the
+ * same ratio); none without the option.
+ */
+export function kcmArgs(qps: string | undefined): string[] {
+  if (qps === undefined) return [];
+  const q = Number(qps);
+  if (!(Number.isInteger(q) && q > 0)) throw new Error(`--kcm-qps must be a positive integer, got ${qps}`);
+  return [`--kube-api-qps=${q}`, `--kube-api-burst=${Math.ceil(q * 1.5)}`];
+}
+
 const limitArgs = (l: Limits | undefined) =>
   l ? [`--concurrent=${l.concurrent}`, `--kube-api-qps=${l.qps}`, `--kube-api-burst=${l.burst}`] : [];
 

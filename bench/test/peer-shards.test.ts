@@ -22,7 +22,7 @@ import {
   shardOfApp,
   strayReconciles,
 } from "../peer/shards.js";
-import { chartEnv } from "../peer/sides.js";
+import { chartEnv, kcmArgs } from "../peer/sides.js";
 import { appsYaml, ReadyCount } from "../peer/workload.js";
 
 const run = promisify(execFile);
@@ -119,8 +119,9 @@ describe("selectors", () => {
         expect(rendered).toEqual(fromValues);
       }
     }
-    // kustomize-controller's glibc arenas are capped (bench/peer/README.md has the measurement).
+    // Both controllers' glibc arenas are capped (bench/peer/README.md has the measurements).
     expect(await chartEnv("kustomize-controller")).toMatchObject({ MALLOC_ARENA_MAX: "2" });
+    expect(await chartEnv("source-controller")).toMatchObject({ MALLOC_ARENA_MAX: "2" });
   }, 120_000);
 
   it("should keep a chart arg the bench does not set itself", () => {
@@ -134,6 +135,15 @@ spec:
           args: ["--health-addr=:9440", "--concurrent=4", "--default-service-account=x", "--leader-elect=true"]
 `;
     expect(chartArgs(rendered, "kustomize-controller", undefined)).toEqual(["--default-service-account=x"]);
+  });
+});
+
+describe("--kcm-qps", () => {
+  it("should give kube-controller-manager the QPS and 1.5 times it as burst, and nothing without the option", () => {
+    expect(kcmArgs(undefined)).toEqual([]);
+    expect(kcmArgs("100")).toEqual(["--kube-api-qps=100", "--kube-api-burst=150"]);
+    expect(kcmArgs("25")).toEqual(["--kube-api-qps=25", "--kube-api-burst=38"]);
+    for (const bad of ["0", "-5", "1.5", "many", ""]) expect(() => kcmArgs(bad)).toThrow(/positive integer/);
   });
 });
 

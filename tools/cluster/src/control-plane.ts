@@ -15,6 +15,11 @@ export interface ControlPlaneOptions {
    * Default true.
    */
   workloads?: boolean;
+  /**
+   * Extra flags of kube-controller-manager, after Capstan's own (a later flag wins), e.g. `--kube-api-qps=100` for a
+   * benchmark whose rollouts must not be paced by the controller manager's client. Default none.
+   */
+  controllerManagerArgs?: readonly string[];
   /** Parent of the control plane's temp dir. Default: the OS temp dir. */
   baseDir?: string;
   /** Progress messages. */
@@ -141,6 +146,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "--use-service-account-credentials=false",
         "--cluster-name=capstan",
         "--v=1",
+        ...(options.controllerManagerArgs ?? []),
       ]);
       add("kube-scheduler", binaries.bin["kube-scheduler"], [...common, `--secure-port=${await freePort()}`, "--v=1"]);
       add("kwok", binaries.bin.kwok, [

@@ -23,8 +23,12 @@ export class SelfWrites {
   constructor(options: SelfWritesOptions = {}) {
     const ttl = options.ttlMs ?? 300_000;
     const max = options.max ?? 100_000;
-    this.versions = new LRUCache({ max, ttl });
-    this.deleted = new LRUCache({ max, ttl });
+    // Bounded by count through maxSize (each entry counts 1), not `max`: lru-cache preallocates its arrays for `max`
+    // entries up front, about 4 MiB per cache at 100,000 whether one object is remembered or none (found in a heap
+    // snapshot of the N = 1,000 bench, bench/peer/README.md); with maxSize they grow with use.
+    const bound = { maxSize: max, sizeCalculation: () => 1, ttl };
+    this.versions = new LRUCache(bound);
+    this.deleted = new LRUCache(bound);
   }
 
   /** An object as the apiserver returned it after a write by the reconcile of Kustomization `by`. */

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../kube.js";
 import { BuildCache, type BuildInputs } from "./cache.js";
@@ -191,6 +193,24 @@ describe("BuildCache shared builds: one `kustomize build` per artifact and overl
     expect(second).toEqual({ built: [cm("built")], shared: true });
     expect(runs).toBe(1);
     expect([c.builds, c.sharedHits]).toEqual([1, 1]);
+  });
+
+  it("should keep one copy of a shared build for all the Kustomizations it serves, not one each", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const c = new BuildCache({ maxBytes: 1024 * 1024 * 1024 });
+    // 200 KiB of objects, as a real app's build can be; 300 Kustomizations of it that differ in postBuild only.
+    const big = Array.from({ length: 100 }, (_, i) => ({ ...cm(`cm-${i}`), data: { text: "x".repeat(2048) } }));
+    const { built } = await c.sharedBuild("k", async () => big);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 300; i++) c.set(`ns/app-${i}`, { build: `b${i}`, output: `o${i}` }, [cm(`app-${i}`)], built);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(c.size).toBe(300);
+    // One copy each would be 300 × 200 KiB, about 60 MiB.
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+    expect(c.lookup("ns/app-7", { build: "b7", output: "other" })).toEqual({ built: big });
   });
 
   it("should let concurrent asks of one key wait for the running build, and build themselves if it fails", async () => {

@@ -46,7 +46,7 @@ describe("SelfWrites", () => {
     expect(w.isOwn("DELETED", obj("e"), "ns/apps")).toBe(false);
     expect(w.isOwn("DELETED", obj("h"), "ns/apps")).toBe(true);
 
-    // The default bound (100,000 objects) is not allocated up front: ten empty ones took about 90 MiB when the
+    // The default bound (100,000 objects) is not allocated up front: ten empty ones took about 69 MB when the
     // caches preallocated their arrays, and take a few KiB now.
     const before = process.memoryUsage();
     const kept = Array.from({ length: 10 }, () => new SelfWrites());

@@ -341,8 +341,15 @@ describe("receiver server under a path-guessing flood", () => {
   });
 
   it("Given stalled bodies holding the byte budget / should answer 503 with Retry-After to what would not fit, and serve what does", async () => {
-    const { backend } = await setup(undefined, 5_000, 4096);
+    // The stalled bodies must both be held before the request timeout drops them: 15 s leaves a loaded CI machine
+    // room to connect both (at 5 s the full suite once missed it, and the wait below ran into the test's timeout).
+    const { backend } = await setup(undefined, 15_000, 4096);
     const path = backend.add(receiver("generic"));
+    const until = async (done: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !done() && Date.now() < end; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     const address = server?.address() ?? "";
     const [host, port] = [
       address.slice(0, address.lastIndexOf(":")),
@@ -370,9 +377,7 @@ describe("receiver server under a path-guessing flood", () => {
     });
     try {
       // Wait until the server holds both stalled bodies: only then is the budget's state known.
-      for (let i = 0; i < 3_000 && server?.bufferedBytes() !== 3_600; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await until(() => server?.bufferedBytes() === 3_600, 12_000);
       expect(server?.bufferedBytes()).toBe(3_600);
       const large = JSON.stringify({ pad: "x".repeat(1000) });
       const refused = await send(large);
@@ -383,13 +388,11 @@ describe("receiver server under a path-guessing flood", () => {
       expect(backend.annotated).toHaveLength(served + 1);
       // The server drops the stalled bodies at the request timeout; their bytes return to the budget.
       await Promise.all(closed);
-      for (let i = 0; i < 3_000 && server?.bufferedBytes() !== 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await until(() => server?.bufferedBytes() === 0, 20_000);
       expect(server?.bufferedBytes()).toBe(0);
       expect((await send(large)).status).toBe(200);
     } finally {
       for (const s of slow) s.destroy();
     }
-  });
+  }, 90_000); // bounds a hang: the stalled bodies live 15 s by design; nothing here asserts speed
 });

@@ -18,6 +18,17 @@ import { ensureBinaries, startControlPlane } from "@capstan/cluster";
 import { createTestRepo, startGitHttpServer } from "@capstan/gitserver";
 import { KubeClient, type KubeObject } from "@capstan/runtime";
 import { ensureCrds } from "../../packages/api/src/testing/index.js";
+import {
+  type BenchEvent,
+  type DeploymentTimeline,
+  deploymentTimeline,
+  eventSummary,
+  type RequestFigures,
+  requestCounts,
+  requestDelta,
+  requestFigures,
+  writeVerbs,
+} from "./cluster.js";
 import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
 import {
   chartArgs,
@@ -99,6 +110,8 @@ interface Result {
   upgradeSeconds: number;
   /** In the order of `processes`. */
   processes: ProcessFigures[];
+  /** What the cluster did: [the apply, the upgrade] (cluster.ts). */
+  cluster: { timeline: DeploymentTimeline; requests: RequestFigures }[];
 }
 
 // --- build everything first, so no build runs while anything is measured
@@ -218,16 +231,39 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     const sampler = sampleTreeRss(pids);
     // 6 s per app: at N = 10,000 almost 17 h, above any run this machine makes.
     const timeoutMs = Math.max(600_000, n * 6_000);
+    const apiRequests = async () =>
+      requestCounts((await run(kubectl, [...kc, "get", "--raw", "/metrics"], { maxBuffer: 64 * 1024 * 1024 })).stdout);
+    const cluster: Result["cluster"] = [];
     const apply = async (version: string) => {
       const file = join(dir, `apps-${version}.yaml`);
       await writeFile(file, appsYaml(n, gitUrl, version, k));
+      const before = await apiRequests();
+      const startWall = Date.now();
       const t0 = performance.now();
       await run(kubectl, [...kc, "apply", "--server-side", "--field-manager=bench", "-f", file], {
         maxBuffer: 64 * 1024 * 1024,
       });
       try {
         const seconds = ((await untilAllReady(client, n, timeoutMs)) - t0) / 1000;
-        await checkApplied(client, n, version);
+        const after = await apiRequests();
+        const requests = requestFigures(before, after);
+        const writes = requestDelta(before, after).filter(([key]) => writeVerbs.has(key.split(" ")[0] ?? ""));
+        log(
+          `${label}/${side} ${version}: apiserver writes per app, apply → all Ready: ${writes
+            .slice(0, 14)
+            .map(([key, d]) => `${key} ${(d / n).toFixed(2)}`)
+            .join(", ")}`,
+        );
+        cluster.push({ timeline: deploymentTimeline(await checkApplied(client, n, version), startWall), requests });
+        const events = await client.list<BenchEvent>(await client.resourceFor("v1", "Event"));
+        log(
+          `${label}/${side} ${version}: Events since the apply (component reason: objects/occurrences per app): ${eventSummary(
+            events.items,
+            startWall,
+          )
+            .map(([key, objects, count]) => `${key} ${(objects / n).toFixed(2)}/${(count / n).toFixed(2)}`)
+            .join(", ")}`,
+        );
         return seconds;
       } catch (err) {
         const tails = running?.controllers.map((c) => `--- ${c.name}\n${c.tail()}`).join("\n");
@@ -272,6 +308,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
     return {
       readySeconds,
       upgradeSeconds,
+      cluster,
       processes: pids.map((_, i) => ({
         cpu: (cpu1[i] ?? Number.NaN) - (cpu0[i] ?? 0),
         hwmKiB: hwm[i] ?? Number.NaN,
@@ -288,7 +325,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
 }
 
 // A side left out with --order or --side shows as NaN.
-const missing: Result = { readySeconds: Number.NaN, upgradeSeconds: Number.NaN, processes: [] };
+const missing: Result = { readySeconds: Number.NaN, upgradeSeconds: Number.NaN, processes: [], cluster: [] };
 const loadBefore = await uptime();
 const results: { row: "same" | "defaults"; flux: Result; capstan: Result }[] = [];
 try {
@@ -340,6 +377,42 @@ for (const { row, flux, capstan } of results) {
     lines.push(`| ${row} | ${measure} | ${fmt(f)} | ${fmt(c)} | ${ratio(c, f)} |`);
   add("apply → all Ready", flux.readySeconds, capstan.readySeconds, s);
   add("upgrade → all Ready", flux.upgradeSeconds, capstan.upgradeSeconds, s);
+  // The cluster's part (cluster.ts): when the Deployments were applied and rolled out, from their timestamps (1 s
+  // resolution), and the apiserver's requests from the apply to all Ready.
+  for (const [i, phase] of ["apply", "upgrade"].entries()) {
+    const f = flux.cluster[i];
+    const c = capstan.cluster[i];
+    if (!f && !c) continue;
+    const nan = Number.NaN;
+    const perApp = (x: number | undefined) => (x ?? nan) / n;
+    const one = (x: number) => (Number.isNaN(x) ? "NaN" : x.toFixed(1));
+    add(
+      `${phase}: first Deployment applied (s after the apply)`,
+      f?.timeline.firstApplied ?? nan,
+      c?.timeline.firstApplied ?? nan,
+      s,
+    );
+    add(`${phase}: last Deployment applied`, f?.timeline.lastApplied ?? nan, c?.timeline.lastApplied ?? nan, s);
+    add(
+      `${phase}: last Deployment rolled out (kube-controller-manager)`,
+      f?.timeline.lastComplete ?? nan,
+      c?.timeline.lastComplete ?? nan,
+      s,
+    );
+    add(
+      `${phase}: kube-controller-manager rollout writes per app`,
+      perApp(f?.requests.rolloutWrites),
+      perApp(c?.requests.rolloutWrites),
+      one,
+    );
+    add(`${phase}: apiserver writes per app, all clients`, perApp(f?.requests.writes), perApp(c?.requests.writes), one);
+    add(
+      `${phase}: apiserver GETs and LISTs per app, all clients`,
+      perApp(f?.requests.reads),
+      perApp(c?.requests.reads),
+      one,
+    );
+  }
   for (const r of processRows(processes, flux.processes, capstan.processes, idleSeconds)) {
     add(r.measure, r.flux, r.capstan, (x) => formatValue(x, r.unit));
   }

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Condition, createInformer, getCondition, type KubeClient, type KubeObject } from "@capstan/runtime";
 import { stringify } from "yaml";
+import type { TimedDeployment } from "./cluster.js";
 import { shardKey, shardOfApp } from "./shards.js";
 
 export const appsNamespace = "apps";
@@ -247,14 +248,18 @@ export async function untilAllReady(
   }
 }
 
-type Deployment = KubeObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+type Deployment = TimedDeployment & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
 
-/** Checks that the controllers did the work: N Deployments in the apps namespace, all at `version`'s image. */
-export async function checkApplied(client: KubeClient, n: number, version: string): Promise<void> {
+/**
+ * Checks that the controllers did the work: N Deployments in the apps namespace, all at `version`'s image. Returns
+ * them (bench/peer reads their timeline from them).
+ */
+export async function checkApplied(client: KubeClient, n: number, version: string): Promise<Deployment[]> {
   const type = await client.resourceFor("apps/v1", "Deployment");
   const { items } = await client.list<Deployment>(type, { namespace: appsNamespace });
   const current = items.filter((d) => d.spec?.template?.spec?.containers?.[0]?.image?.endsWith(`:${version}`));
   if (items.length !== n || current.length !== n) {
     throw new Error(`expected ${n} Deployments at ${version}, found ${items.length} (${current.length} at ${version})`);
   }
+  return items;
 }

@@ -51,6 +51,7 @@ import {
   chartEnv,
   chartNodeOptions,
   controllers,
+  imageNodeArgs,
   kcmArgs,
   type Limits,
   type Side,
@@ -74,6 +75,8 @@ const { values } = parseArgs({
     order: { type: "string", default: "flux,capstan" },
     // Capstan's NODE_OPTIONS instead of the charts' nodeOptions (an experiment; the table says so).
     "node-options": { type: "string" },
+    // Capstan's node flags instead of the images' (the Dockerfile's ENTRYPOINT), space-separated; "" for none.
+    "node-args": { type: "string" },
     // Stop at all Ready (no upgrade): about half the run, for large N on a busy machine; CPU then covers the apply.
     "skip-upgrade": { type: "boolean", default: false },
     // K shards of source- and kustomize-controller on each side besides the main ones, as the charts install them.
@@ -218,6 +221,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
       shards,
       extraArgs: side === "flux" ? fluxArgs : capstanArgs,
       ...(values["node-options"] !== undefined ? { nodeOptions: values["node-options"] } : {}),
+      ...(values["node-args"] !== undefined ? { nodeArgs: values["node-args"].split(" ").filter(Boolean) } : {}),
     };
     running =
       side === "flux" ? await startFlux(fluxBins, options) : await startCapstan(binaries.bin.kustomize, options);
@@ -366,6 +370,7 @@ const lines = [
     : []),
   `settings "same": --concurrent=${same.concurrent} --kube-api-qps=${same.qps} --kube-api-burst=${same.burst} on all ${2 * processes.length} processes (the headline)`,
   `Capstan's NODE_OPTIONS: ${values["node-options"] !== undefined ? `"${values["node-options"]}" (--node-options, not the charts')` : `the charts' nodeOptions (source-controller "${await chartNodeOptions("source-controller")}", kustomize-controller "${await chartNodeOptions("kustomize-controller")}")`}`,
+  `Capstan's node flags: ${values["node-args"] !== undefined ? `"${values["node-args"]}" (--node-args, not the images')` : `the images' (Dockerfile ENTRYPOINT: source-controller "${(await imageNodeArgs("source-controller")).join(" ")}", kustomize-controller "${(await imageNodeArgs("kustomize-controller")).join(" ")}")`}`,
   `Capstan's MALLOC_ARENA_MAX (the charts' mallocArenaMax): source-controller ${(await chartEnv("source-controller")).MALLOC_ARENA_MAX ?? "unset"}, kustomize-controller ${(await chartEnv("kustomize-controller")).MALLOC_ARENA_MAX ?? "unset"}`,
   `settings "defaults": no such flag, each controller's own defaults (Flux: source-controller --concurrent=2, kustomize-controller 4; Capstan: 4 and 4; qps 50, burst 300 everywhere)`,
   "",

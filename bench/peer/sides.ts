@@ -54,6 +54,8 @@ export interface SideOptions {
   namespace: string;
   /** Capstan only: NODE_OPTIONS instead of the charts' `nodeOptions` value (experiments). */
   nodeOptions?: string;
+  /** Capstan only: node flags instead of the images' (the Dockerfile's ENTRYPOINT; experiments). */
+  nodeArgs?: string[];
   /** The shards (--shards K: shard1 … shardK); each controller runs its main process plus one per shard. */
   shards?: string[];
   /**
@@ -82,6 +84,28 @@ export async function chartEnv(name: ControllerName): Promise<Record<string, str
       ? { MALLOC_ARENA_MAX: String(values.mallocArenaMax) }
       : {}),
   };
+}
+
+/**
+ * The node flags of a Dockerfile target's ENTRYPOINT (`["/usr/bin/tini", "--", "node", <flags…>, "/app/dist/main.js"]`):
+ * V8 flags NODE_OPTIONS does not allow (--optimize-for-size) are given there. Throws if the target or its node
+ * ENTRYPOINT is missing, so a renamed target cannot silently drop the flags from the bench.
+ */
+export function entrypointNodeArgs(dockerfile: string, target: string): string[] {
+  const stages = dockerfile.split(/^FROM\s+/m);
+  const stage = stages.find((st) => new RegExp(`^\\S+\\s+AS\\s+${target}\\s*$`, "im").test(st.split("\n")[0] ?? ""));
+  if (!stage) throw new Error(`no Dockerfile stage ${target}`);
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(stage)?.[1];
+  const entry = line ? (JSON.parse(line) as string[]) : [];
+  const node = entry.indexOf("node");
+  const script = entry.findIndex((a, i) => i > node && !a.startsWith("-"));
+  if (node < 0 || script < 0) throw new Error(`the ${target} stage's ENTRYPOINT does not run node <script>: ${line}`);
+  return entry.slice(node + 1, script);
+}
+
+/** The node flags of a Capstan controller's image (the Dockerfile's ENTRYPOINT for its target). */
+export async function imageNodeArgs(name: ControllerName): Promise<string[]> {
+  return entrypointNodeArgs(await readFile(join(repoRoot, "Dockerfile"), "utf8"), name);
 }
 
 /** The chart's NODE_OPTIONS of a Capstan controller ("" for none). */
@@ -260,7 +284,7 @@ export async function startCapstan(kustomizeBinary: string, o: SideOptions): Pro
     const nodeOptions = o.nodeOptions ?? chartNodeOpts;
     const proc = spawnController({
       name: label,
-      entry: [main],
+      entry: [...(o.nodeArgs ?? (await imageNodeArgs(name))), main],
       args: [
         `--health-addr=127.0.0.1:${health}`,
         `--metrics-addr=127.0.0.1:${metrics}`,

@@ -22,7 +22,7 @@ import {
   shardOfApp,
   strayReconciles,
 } from "../peer/shards.js";
-import { chartEnv, kcmArgs } from "../peer/sides.js";
+import { chartEnv, entrypointNodeArgs, imageNodeArgs, kcmArgs } from "../peer/sides.js";
 import { appsYaml, ReadyCount } from "../peer/workload.js";
 
 const run = promisify(execFile);
@@ -123,6 +123,25 @@ describe("selectors", () => {
     expect(await chartEnv("kustomize-controller")).toMatchObject({ MALLOC_ARENA_MAX: "2" });
     expect(await chartEnv("source-controller")).toMatchObject({ MALLOC_ARENA_MAX: "2" });
   }, 120_000);
+
+  it("should start each controller with its image's node flags, as the Dockerfile's ENTRYPOINT gives them", async () => {
+    const dockerfile = `FROM node:24 AS base
+FROM base AS source-controller
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--optimize-for-size", "--stack-size=2000", "/app/dist/main.js"]
+FROM base AS kustomize-controller
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/main.js"]
+FROM base AS kustomize-controller-debug
+ENTRYPOINT ["node", "--inspect", "/app/dist/main.js"]
+`;
+    expect(entrypointNodeArgs(dockerfile, "source-controller")).toEqual(["--optimize-for-size", "--stack-size=2000"]);
+    // The stage named exactly, not one whose name starts the same.
+    expect(entrypointNodeArgs(dockerfile, "kustomize-controller")).toEqual([]);
+    expect(() => entrypointNodeArgs(dockerfile, "helm-controller")).toThrow(/no Dockerfile stage helm-controller/);
+    expect(() => entrypointNodeArgs('FROM base AS x\nENTRYPOINT ["/bin/sh"]\n', "x")).toThrow(/does not run node/);
+    // The repository's images (bench/peer/README.md has the measurements behind the flag).
+    expect(await imageNodeArgs("source-controller")).toEqual(["--optimize-for-size"]);
+    expect(await imageNodeArgs("kustomize-controller")).toEqual(["--optimize-for-size"]);
+  });
 
   it("should keep a chart arg the bench does not set itself", () => {
     const rendered = `kind: Deployment

@@ -230,3 +230,36 @@ describe("watch()", () => {
     expect(w.shouldEnqueue?.(src("1"), src("2"))).toBe(true);
   });
 });
+
+describe("the Ready Event", () => {
+  async function twoPasses(def: ReconcilerDefinition<Thing, State>) {
+    const client = new MemoryClient([thingType]);
+    client.seed(thing());
+    const r = memoryReconciler(def, client);
+    await r.reconcile("ns/t");
+    const first = r.events.events.map((e) => `${e.type} ${e.reason}`);
+    await r.reconcile("ns/t");
+    return { first, both: r.events.events.map((e) => `${e.type} ${e.reason}`) };
+  }
+
+  it("Given no readyEvent / should emit it when Ready becomes True, and not again while it stays True", async () => {
+    const { first, both } = await twoPasses(definition([async () => {}]));
+    expect(first).toEqual([`Normal ${Reasons.Succeeded}`]);
+    expect(both).toEqual([`Normal ${Reasons.Succeeded}`]);
+  });
+
+  it("Given readyEvent / should ask it with the status the pass found, and emit only when it says so", async () => {
+    const seen: (string | undefined)[] = [];
+    const def: ReconcilerDefinition<Thing, State> = {
+      ...definition([async () => {}]),
+      readyEvent: (before, obj) => {
+        seen.push(getCondition({ ...obj, status: before }, Conditions.Ready)?.status);
+        return false;
+      },
+    };
+    const { both } = await twoPasses(def);
+    expect(both).toEqual([]);
+    // The first pass found no Ready, the second found the first's True.
+    expect(seen).toEqual([undefined, "True"]);
+  });
+});

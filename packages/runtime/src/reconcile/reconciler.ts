@@ -255,7 +255,7 @@ async function reconcileOnce<T extends WithConditions, S>(
     if (!(pass.error instanceof ReconcileError) || pass.error.event) {
       ctx.events.event(obj, "Warning", reason, message);
     }
-  } else if (ready?.status === "True" && !wasReady) {
+  } else if (ready?.status === "True" && (def.readyEvent ? def.readyEvent(before as T["status"], obj) : !wasReady)) {
     ctx.events.event(obj, "Normal", ready.reason, ready.message);
   }
   ctx.log.debug(

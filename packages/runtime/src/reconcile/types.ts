@@ -130,6 +130,12 @@ export interface ReconcilerDefinition<T extends WithConditions = WithConditions,
   /** Ready's reason and message when no summarized condition is present and nothing failed. */
   readyWhenEmpty?(obj: T): { reason: string; message: string };
   /**
+   * Whether a pass that ends with Ready True emits a Normal Event with Ready's reason and message. `before` is the
+   * status as the pass found it. Default: when Ready was not True before. source-controller's kinds follow Flux's
+   * rule instead (a new artifact has its own Event; this one marks a recovery from failure only).
+   */
+  readyEvent?(before: T["status"] | undefined, obj: T): boolean;
+  /**
    * Which updates of the controller's own objects enqueue them. Default: generation changed (spec), the
    * reconcile.fluxcd.io/requestedAt annotation changed, or deletion started (Flux's predicates).
    */

@@ -95,6 +95,8 @@ describe("GitRepository artifact events", () => {
     );
     expect(latest.message).toBe("stored artifact for commit 'fix: v2'");
     expect(latest.metadata.annotations?.["source.toolkit.fluxcd.io/digest"]).toBe(updated.status?.artifact?.digest);
+    // As Flux's notify: a pass that stores an artifact says so once; Ready's Event (Succeeded) marks a recovery only.
+    expect((await eventsFor("events")).filter((e) => e.reason !== "NewArtifact").map((e) => e.reason)).toEqual([]);
   });
 });
 

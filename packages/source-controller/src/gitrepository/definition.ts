@@ -3,6 +3,7 @@
 import { GitRepositoryConditions as Condition, gitRepositoryNegativeConditions, gitRepositoryType } from "@capstan/api";
 import { namedStep, objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import type { GitCache } from "../git/cache.js";
+import { sourceReadyEvent } from "../ready-event.js";
 import type { Storage } from "../storage/storage.js";
 import { ArtifactShare } from "./share.js";
 import { type GitRepoState, type GitRepositoryObject, newState } from "./state.js";
@@ -43,6 +44,8 @@ export function gitRepositoryReconciler(
       negativePolarity: gitRepositoryNegativeConditions,
     },
     newState,
+    // Flux's notify: a new artifact has its own Event; Ready's marks a recovery only (ready-event.ts).
+    readyEvent: sourceReadyEvent,
     // Named for the reconcile trace (capstan_reconcile_step_duration_seconds{step}).
     steps: [
       namedStep("storage", reconcileStorage(deps)),

@@ -11,6 +11,7 @@ import {
 import { objectKey, type ReconcilerDefinition, watch } from "@capstan/runtime";
 import { storageStep } from "../helm/storage-step.js";
 import { lazyModule, lazyStep } from "../lazy.js";
+import { sourceReadyEvent } from "../ready-event.js";
 import type { Storage } from "../storage/storage.js";
 import { type HelmChartObject, type HelmChartState, newState } from "./state.js";
 import type { HelmChartDeps } from "./steps.js";
@@ -65,6 +66,8 @@ export function helmChartReconciler(
     type: helmChartType,
     conditions: { owned, summarize: owned, negativePolarity: helmChartNegativeConditions },
     newState,
+    // Flux's notify: a new artifact has its own Event; Ready's marks a recovery only (ready-event.ts).
+    readyEvent: sourceReadyEvent,
     steps: [
       storageStep(options.storage),
       lazyStep("source", steps, (m) => m.reconcileSource(deps)),

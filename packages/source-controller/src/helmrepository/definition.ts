@@ -9,6 +9,7 @@ import {
 import { type ReconcilerDefinition, specDuration } from "@capstan/runtime";
 import { storageStep } from "../helm/storage-step.js";
 import { lazyModule, lazyStep } from "../lazy.js";
+import { sourceReadyEvent } from "../ready-event.js";
 import type { Storage } from "../storage/storage.js";
 import { type HelmRepoState, type HelmRepositoryObject, newState } from "./state.js";
 
@@ -37,6 +38,8 @@ export function helmRepositoryReconciler(
     type: helmRepositoryType,
     conditions: { owned, summarize: owned, negativePolarity: helmRepositoryNegativeConditions },
     newState,
+    // Flux's notify: a new artifact has its own Event; Ready's marks a recovery only (ready-event.ts).
+    readyEvent: sourceReadyEvent,
     steps: [
       storageStep(options.storage),
       lazyStep("source", steps, (m) => m.reconcileSource(deps)),

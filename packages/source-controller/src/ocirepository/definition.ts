@@ -3,6 +3,7 @@
 import { OCIRepositoryConditions as Condition, ociRepositoryNegativeConditions, ociRepositoryType } from "@capstan/api";
 import type { ReconcilerDefinition } from "@capstan/runtime";
 import { lazyModule, lazyStep } from "../lazy.js";
+import { sourceReadyEvent } from "../ready-event.js";
 import type { Storage } from "../storage/storage.js";
 import { RegistryAuthCache } from "./auth-cache.js";
 import { newState, type OCIRepositoryObject, type OciState } from "./state.js";
@@ -49,6 +50,8 @@ export function ociRepositoryReconciler(
     type: ociRepositoryType,
     conditions: { owned, summarize: owned, negativePolarity: ociRepositoryNegativeConditions },
     newState,
+    // Flux's notify: a new artifact has its own Event; Ready's marks a recovery only (ready-event.ts).
+    readyEvent: sourceReadyEvent,
     steps: [
       lazyStep("storage", steps, (m) => m.reconcileStorage(deps)),
       lazyStep("source", steps, (m) => m.reconcileSource(deps)),

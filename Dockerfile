@@ -54,10 +54,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/source-controller /app
 USER 65532:65532
-# --optimize-for-size (V8: smaller young generation, slower heap growth; not allowed in NODE_OPTIONS, so it is here):
-# peak RSS 134 -> 112 MiB at 1,000 GitRepositories for the same CPU (bench/peer/README.md, session 11). bench/peer
-# starts the controller with these node flags.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--optimize-for-size", "/app/dist/main.js"]
+# V8 flags NODE_OPTIONS does not allow, so they are here; bench/peer starts the controller with these node flags:
+# - --optimize-for-size (smaller young generation, slower heap growth): peak RSS 134 -> 112 MiB at 1,000
+#   GitRepositories for the same CPU (bench/peer/README.md, session 11);
+# - --no-opt --no-maglev (bytecode and the baseline compiler only): 112/113 -> 101/102 MiB at 1,000 GitRepositories
+#   (session 12). The optimizing compilers' code and zones cost memory and bought no measurable time: the work is
+#   git's child processes, zlib and the API, not hot JavaScript.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--optimize-for-size", "--no-opt", "--no-maglev", "/app/dist/main.js"]
 
 FROM base AS kustomize-controller
 # gnupg: sops's OpenPGP decryption (spec.decryption with *.asc keys) runs gpg.

@@ -139,7 +139,7 @@ ENTRYPOINT ["node", "--inspect", "/app/dist/main.js"]
     expect(() => entrypointNodeArgs(dockerfile, "helm-controller")).toThrow(/no Dockerfile stage helm-controller/);
     expect(() => entrypointNodeArgs('FROM base AS x\nENTRYPOINT ["/bin/sh"]\n', "x")).toThrow(/does not run node/);
     // The repository's images (bench/peer/README.md has the measurements behind the flag).
-    expect(await imageNodeArgs("source-controller")).toEqual(["--optimize-for-size"]);
+    expect(await imageNodeArgs("source-controller")).toEqual(["--optimize-for-size", "--no-opt", "--no-maglev"]);
     expect(await imageNodeArgs("kustomize-controller")).toEqual(["--optimize-for-size"]);
   });
 

@@ -17,6 +17,11 @@ export const KustomizeAnnotations = {
   Revision: "kustomize.toolkit.fluxcd.io/revision",
   /** Event metadata: the source's origin revision (`org.opencontainers.image.revision`), when it has one. */
   OriginRevision: "kustomize.toolkit.fluxcd.io/originRevision",
+  /**
+   * Event metadata, `update` on the Event of every successful reconcile: Flux's notification-controller updates a
+   * commit status from it and leaves it out of other providers' notifications.
+   */
+  CommitStatus: "kustomize.toolkit.fluxcd.io/commit_status",
 } as const;
 
 /** Owner labels kustomize-controller puts on every object it applies. */

@@ -1,6 +1,7 @@
 // What users and other controllers see around a reconcile: core/v1 Events with Flux's change-set message and
 // revision annotation, healthChecks entries without apiVersion, and the artifact cache dropping old revisions.
 import { readdir } from "node:fs/promises";
+import { kustomizationType } from "@capstan/api";
 import { eventually } from "@capstan/cluster/testing";
 import type { KubeObject } from "@capstan/runtime";
 import { describe, expect, it } from "vitest";
@@ -44,6 +45,37 @@ describe("Kustomization events, health checks and artifact cache", () => {
     expect(event).toMatchObject({ type: "Normal", reason: "Progressing" });
     expect(event.metadata.annotations).toEqual({ "kustomize.toolkit.fluxcd.io/revision": a.revision });
     expect(event.source).toMatchObject({ component: "kustomize-controller" });
+  });
+
+  it('Given a reconcile that changed nothing, should still record Flux\'s "Reconciliation finished" Event, as after the first', async () => {
+    const { ns, h } = s;
+    const a = await ownSource(h, "finished", { "a.yaml": cm("finished-a", "1") }, { interval: "10m" });
+    await applied("finished", a.revision);
+    const finished = async () =>
+      (await eventsOf("finished")).filter((e) => e.message?.startsWith("Reconciliation finished in "));
+    await eventually(async () => (await finished()).length === 1, { what: "the first pass's Event" });
+    // A reconcile request (as `flux reconcile ks` makes) with nothing to apply: Flux emits the Event again.
+    const token = "finished-again";
+    await h.client.mergePatch(
+      { apiVersion: kustomizationType.apiVersion, kind: "Kustomization", name: "finished", namespace: ns.name },
+      { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": token } } },
+    );
+    await untilKustomization(h, "finished", "the request handled", (k) => k.status?.lastHandledReconcileAt === token);
+    const both = await eventually(
+      async () => {
+        const events = await finished();
+        return events.length === 2 && events;
+      },
+      { what: "the second pass's Event" },
+    );
+    for (const event of both) {
+      expect(event).toMatchObject({ type: "Normal", reason: "ReconciliationSucceeded" });
+      expect(event.message).toMatch(/^Reconciliation finished in [0-9.]+(µs|ms|s), next run in 10m0s$/);
+      expect(event.metadata.annotations).toEqual({
+        "kustomize.toolkit.fluxcd.io/revision": a.revision,
+        "kustomize.toolkit.fluxcd.io/commit_status": "update",
+      });
+    }
   });
 
   it("Given a healthChecks entry without apiVersion, should check it as a Deployment of the apps group", async () => {

@@ -3,6 +3,7 @@ import {
   gitRepositoryType,
   KustomizationConditions,
   KustomizationReasons,
+  KustomizeAnnotations,
   kustomizationType,
   ociRepositoryType,
 } from "@capstan/api";
@@ -10,11 +11,14 @@ import {
   type Cache,
   Conditions,
   Finalizer,
+  formatDuration,
   getCondition,
   parked,
+  type ReadyEvent,
   Reasons,
   type ReconcileContext,
   type ReconcilerDefinition,
+  specDuration,
   specOrRequestChanged,
   watch,
 } from "@capstan/runtime";
@@ -131,6 +135,27 @@ export const dependencyWatch = (index?: DependsOnIndex) =>
     ignoreLabelSelector: true,
   });
 
+/**
+ * The Event of every pass that ends Ready, as Flux's kustomize-controller emits it (and logs it) after each successful
+ * reconcile, an unchanged one included: "Reconciliation finished in <time>, next run in <interval>" under Ready's
+ * reason, with the applied revision and `commit_status: update` (Flux's notification-controller sets a Git commit
+ * status from it and leaves it out of chat notifications).
+ */
+export function finishedEvent(obj: KustomizationObject, elapsedMs: number): ReadyEvent {
+  let interval: string;
+  try {
+    interval = formatDuration(specDuration(obj, "interval") ?? 0);
+  } catch {
+    interval = String(obj.spec.interval);
+  }
+  const annotations: Record<string, string> = { [KustomizeAnnotations.CommitStatus]: "update" };
+  const revision = obj.status?.lastAppliedRevision;
+  if (revision) annotations[KustomizeAnnotations.Revision] = revision;
+  const origin = obj.status?.lastAppliedOriginRevision;
+  if (origin) annotations[KustomizeAnnotations.OriginRevision] = origin;
+  return { message: `Reconciliation finished in ${formatDuration(elapsedMs)}, next run in ${interval}`, annotations };
+}
+
 export function kustomizationReconciler(
   deps: KustomizationReconcilerDeps,
 ): ReconcilerDefinition<KustomizationObject, State> {
@@ -146,6 +171,7 @@ export function kustomizationReconciler(
     endOfPass,
     finalize: (ctx, obj) => finalize(deps, ctx, obj),
     retryInterval: retryIntervalOf,
+    readyEvent: (_before, obj, pass) => finishedEvent(obj, pass.elapsedMs),
     readyWhenEmpty: (obj) => ({
       reason: KustomizationReasons.ReconciliationSucceeded,
       message: `Applied revision: ${obj.status?.lastAppliedRevision ?? ""}`,

@@ -33,16 +33,30 @@ export function parseDuration(text: string): number {
   return sign * total;
 }
 
-/** Formats milliseconds the way Go prints a time.Duration ("1m30s", "750ms", "0s"). */
+/**
+ * Formats milliseconds the way Go prints a time.Duration ("1m30s", "750ms", "1.234567s", "0s"), to the microsecond
+ * (Go prints nanoseconds; a measured time here has microseconds at best). Whole microseconds are computed in
+ * integers, so a measured 152.3487 ms reads "152.349ms", never a float's "152.34870000000001ms".
+ */
 export function formatDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (Math.abs(ms) < 1000) return `${ms}ms`;
-  const sign = ms < 0 ? "-" : "";
-  let rest = Math.abs(ms);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = rest / 1000;
-  return `${sign}${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${s}s`;
+  const us = Math.round(ms * 1000);
+  if (us === 0) return "0s";
+  const sign = us < 0 ? "-" : "";
+  let rest = Math.abs(us);
+  if (rest < 1000) return `${sign}${rest}µs`;
+  if (rest < 1_000_000) return `${sign}${decimal(rest, 1000)}ms`;
+  const h = Math.floor(rest / 3_600_000_000);
+  rest -= h * 3_600_000_000;
+  const m = Math.floor(rest / 60_000_000);
+  rest -= m * 60_000_000;
+  return `${sign}${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${decimal(rest, 1_000_000)}s`;
+}
+
+/** n / unit in decimal, without trailing zeros: decimal(1500, 1000) is "1.5". */
+function decimal(n: number, unit: number): string {
+  const whole = Math.floor(n / unit);
+  const fraction = n % unit;
+  if (fraction === 0) return String(whole);
+  const digits = String(unit).length - 1;
+  return `${whole}.${String(fraction).padStart(digits, "0").replace(/0+$/, "")}`;
 }

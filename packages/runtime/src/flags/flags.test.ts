@@ -126,6 +126,22 @@ describe("parseDuration", () => {
     expect(() => parseDuration(text)).toThrow(/invalid duration/);
   });
 
+  it.each([
+    [0, "0s"],
+    [0.0004, "0s"],
+    [0.5, "500µs"],
+    [750, "750ms"],
+    [152.3487, "152.349ms"],
+    [1000, "1s"],
+    [1234.567, "1.234567s"],
+    [90_000, "1m30s"],
+    [60_500, "1m0.5s"],
+    [3_600_000, "1h0m0s"],
+    [-2000, "-2s"],
+  ])("Given %d ms, should format it as Go prints a time.Duration: %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
   it("Given any whole-millisecond duration, should parse its Go formatting back to itself", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 * 86_400_000 }), (ms) => {

@@ -47,6 +47,7 @@ export { type ConditionPolicy, summarizeReady, withRuntimeConditions } from "./s
 export { namedStep, nameOfStep, ReconcileTrace, traced } from "./trace.js";
 export {
   parked,
+  type ReadyEvent,
   type ReconcileContext,
   type ReconcilerDefinition,
   type Step,

@@ -262,4 +262,25 @@ describe("the Ready Event", () => {
     // The first pass found no Ready, the second found the first's True.
     expect(seen).toEqual([undefined, "True"]);
   });
+
+  it("Given readyEvent returns a message / should emit it on every pass that ends Ready, with its annotations", async () => {
+    const elapsed: number[] = [];
+    const def: ReconcilerDefinition<Thing, State> = {
+      ...definition([async () => {}]),
+      readyEvent: (_before, _obj, pass) => {
+        elapsed.push(pass.elapsedMs);
+        return { message: `finished ${elapsed.length}`, annotations: { "example.com/revision": "r1" } };
+      },
+    };
+    const client = new MemoryClient([thingType]);
+    client.seed(thing());
+    const r = memoryReconciler(def, client);
+    await r.reconcile("ns/t");
+    await r.reconcile("ns/t");
+    expect(r.events.events.map((e) => [e.type, e.reason, e.message, e.annotations])).toEqual([
+      ["Normal", Reasons.Succeeded, "finished 1", { "example.com/revision": "r1" }],
+      ["Normal", Reasons.Succeeded, "finished 2", { "example.com/revision": "r1" }],
+    ]);
+    expect(elapsed.every((ms) => ms >= 0 && ms < 60_000)).toBe(true);
+  });
 });

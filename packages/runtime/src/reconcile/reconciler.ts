@@ -18,7 +18,7 @@ import { type Finished, finishPass, type PassResult } from "./result.js";
 import { recordReconcileRequest, sameStatus, writeStatus } from "./status.js";
 import { withRuntimeConditions } from "./summarize.js";
 import { nameOfStep, ReconcileTrace } from "./trace.js";
-import type { ReconcileContext, ReconcilerDefinition } from "./types.js";
+import type { ReadyEvent, ReconcileContext, ReconcilerDefinition } from "./types.js";
 
 export interface ReconcileDeps<T extends WithConditions> {
   client: Client;
@@ -127,6 +127,7 @@ export function createReconcileHandler<T extends WithConditions, S>(
         obj,
         (o) => wrote(key, o),
         () => cancelled,
+        started,
       );
       metricsResult = result.metricsResult;
       return result.outcome;
@@ -215,6 +216,7 @@ async function reconcileOnce<T extends WithConditions, S>(
   obj: T,
   wrote: (o: KubeObject) => void,
   cancelled: () => boolean = () => false,
+  started: number = performance.now(),
 ): Promise<Finished> {
   const before = structuredClone(obj.status);
   const wasReady = getCondition(obj, ReadyCondition)?.status === "True";
@@ -255,14 +257,31 @@ async function reconcileOnce<T extends WithConditions, S>(
     if (!(pass.error instanceof ReconcileError) || pass.error.event) {
       ctx.events.event(obj, "Warning", reason, message);
     }
-  } else if (ready?.status === "True" && (def.readyEvent ? def.readyEvent(before as T["status"], obj) : !wasReady)) {
-    ctx.events.event(obj, "Normal", ready.reason, ready.message);
+  } else if (ready?.status === "True") {
+    const event = def.readyEvent
+      ? def.readyEvent(before as T["status"], obj, { elapsedMs: performance.now() - started })
+      : !wasReady;
+    emitReadyEvent(ctx, obj, ready, event);
   }
   ctx.log.debug(
     { patched, reconciling: getCondition(obj, ReconcilingCondition) !== undefined, outcome: finished.outcome },
     "reconcile finished",
   );
   return finished;
+}
+
+/** The Normal Event of a pass that ended Ready, as ReconcilerDefinition.readyEvent decided: none, Ready's, or its own. */
+function emitReadyEvent(
+  ctx: ReconcileContext,
+  obj: KubeObject,
+  ready: { reason: string; message: string },
+  event: boolean | ReadyEvent,
+): void {
+  if (event === true) ctx.events.event(obj, "Normal", ready.reason, ready.message);
+  else if (event) {
+    ctx.log.info({}, event.message);
+    ctx.events.event(obj, "Normal", ready.reason, event.message, event.annotations);
+  }
 }
 
 async function runSteps<T extends WithConditions, S>(

@@ -90,6 +90,12 @@ export interface Watch<T extends KubeObject = KubeObject, O extends KubeObject =
   ignoreLabelSelector?: boolean;
 }
 
+/** A Ready Event's own message (readyEvent), and the annotations it carries, e.g. the revision, as Flux's. */
+export interface ReadyEvent {
+  message: string;
+  annotations?: Record<string, string>;
+}
+
 /** One controller: its kind, its condition bookkeeping, its ordered steps and its timing. */
 export interface ReconcilerDefinition<T extends WithConditions = WithConditions, S = Record<string, unknown>> {
   /** Controller name in logs and metrics, as controller-runtime names it: the lower-case kind ("gitrepository"). */
@@ -130,11 +136,13 @@ export interface ReconcilerDefinition<T extends WithConditions = WithConditions,
   /** Ready's reason and message when no summarized condition is present and nothing failed. */
   readyWhenEmpty?(obj: T): { reason: string; message: string };
   /**
-   * Whether a pass that ends with Ready True emits a Normal Event with Ready's reason and message. `before` is the
-   * status as the pass found it. Default: when Ready was not True before. source-controller's kinds follow Flux's
-   * rule instead (a new artifact has its own Event; this one marks a recovery from failure only).
+   * Whether a pass that ends with Ready True emits a Normal Event with Ready's reason, and with which message: true
+   * for Ready's message, a ReadyEvent for its own (logged at info too, as Flux logs "Reconciliation finished in …").
+   * `before` is the status as the pass found it; `pass.elapsedMs` the time since the pass started. Default: when
+   * Ready was not True before. source-controller's kinds follow Flux's rule instead (a new artifact has its own Event;
+   * this one marks a recovery from failure only); kustomize-controller's emits one after every successful pass.
    */
-  readyEvent?(before: T["status"] | undefined, obj: T): boolean;
+  readyEvent?(before: T["status"] | undefined, obj: T, pass: { elapsedMs: number }): boolean | ReadyEvent;
   /**
    * Which updates of the controller's own objects enqueue them. Default: generation changed (spec), the
    * reconcile.fluxcd.io/requestedAt annotation changed, or deletion started (Flux's predicates).

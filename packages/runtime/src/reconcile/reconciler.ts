@@ -216,7 +216,7 @@ async function reconcileOnce<T extends WithConditions, S>(
   obj: T,
   wrote: (o: KubeObject) => void,
   cancelled: () => boolean = () => false,
-  started: number = performance.now(),
+  started: number,
 ): Promise<Finished> {
   const before = structuredClone(obj.status);
   const wasReady = getCondition(obj, ReadyCondition)?.status === "True";

@@ -1,9 +1,12 @@
 // Resolves the spec's reference against the remote with one `git ls-remote`, so an unchanged remote costs no clone.
+// (Capstan) Over HTTP(S) without a proxy the listing is read in process first (smart-http.ts); git runs it otherwise.
 import { GitError } from "../errors.js";
+import type { HttpAuth } from "./auth.js";
 import { runGit } from "./exec.js";
 import { type CheckoutStrategy, commitOf, parseLsRemote, type RemoteRef, selectSemverTag } from "./reference.js";
 import { formatRevision } from "./revision.js";
 import type { GitSession } from "./session.js";
+import { lsRemoteHttp } from "./smart-http.js";
 
 export interface ResolvedRef {
   /** Full reference name ("refs/heads/main", "refs/tags/v1.0.0", "refs/pull/1/head"), or "" for a bare commit. */
@@ -25,14 +28,42 @@ export interface RemoteOptions {
 
 const fullHash = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
+/**
+ * The remote's refs. With `direct` (the HTTP(S) credentials of a remote reached without a proxy) the smart protocol's
+ * advertisement is read in process, and `git ls-remote` runs only when that read hands over (a redirect, dumb HTTP, a
+ * failure: git reports it), with what is left of the timeout.
+ */
 export async function listRemote(
   session: GitSession,
   url: string,
   options: RemoteOptions = {},
+  direct?: HttpAuth,
 ): Promise<Map<string, RemoteRef>> {
-  const out = await runGit(session, ["ls-remote", "--", url], { ...options, operation: "git ls-remote" });
-  return parseLsRemote(out);
+  const operation = "git ls-remote";
+  const run = (timeoutMs = options.timeoutMs) =>
+    runGit(session, ["ls-remote", "--", url], {
+      ...options,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      operation,
+    }).then(parseLsRemote);
+  if (!direct) return run();
+  const started = performance.now();
+  const limit = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : defaultListTimeoutMs;
+  const listing = await lsRemoteHttp(url, direct, { timeoutMs: limit, operation, ...signalOf(options) });
+  if (listing !== undefined) return parseLsRemote(listing);
+  return run(Math.max(1, limit - (performance.now() - started))).catch((err: unknown) => {
+    // The message names the whole deadline (spec.timeout), not the part of it git had.
+    if (err instanceof GitError && err.kind === "timeout") {
+      throw new GitError("timeout", `${operation}: timed out after ${Math.round(limit / 1000)}s`);
+    }
+    throw err;
+  });
 }
+
+/** The in-process listing's deadline when the caller gives none (git's process has none then either). */
+const defaultListTimeoutMs = 60_000;
+
+const signalOf = (options: RemoteOptions) => (options.signal ? { signal: options.signal } : {});
 
 /** Resolves a strategy to a commit. A commit strategy needs no network round trip. */
 export async function resolveRemote(

@@ -1,6 +1,6 @@
 // The entry points the reconciler uses: resolve the spec's reference remotely, and fetch it into a directory. Each
 // call opens its own credential session and removes it afterwards.
-import type { GitAuth, ProxyConfig, SecretData } from "./auth.js";
+import type { GitAuth, HttpAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
 import type { GitCache } from "./cache.js";
 import { checkoutCached } from "./cached-checkout.js";
@@ -46,6 +46,11 @@ export function prepare(spec: GitSourceSpec): Prepared {
   return prepared;
 }
 
+/** The credentials for an in-process listing (listRemote's `direct`): HTTP(S) without a proxy. */
+function direct(p: Prepared): HttpAuth | undefined {
+  return p.auth.transport === "ssh" || p.proxy ? undefined : p.auth;
+}
+
 async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<T>): Promise<T> {
   const session = await openSession(p.auth, p.proxy);
   try {
@@ -66,11 +71,10 @@ export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal, notBefo
   const options = { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal };
   const cache = spec.cache;
   return withSession(p, (session) => {
-    if (!cache) return resolveRemote(session, p.url, p.strategy, options);
+    const list = () => listRemote(session, p.url, options, direct(p));
+    if (!cache) return resolveRemote(session, p.url, p.strategy, options, list);
     const key = `ls-remote:${cache.keyOf(p.url, p.auth, p.proxy)}`;
-    return resolveRemote(session, p.url, p.strategy, options, () =>
-      cache.listing(key, notBefore, () => listRemote(session, p.url, options)),
-    );
+    return resolveRemote(session, p.url, p.strategy, options, () => cache.listing(key, notBefore, list));
   });
 }
 
@@ -107,7 +111,10 @@ export function fetchSource(
   const p = prepare(spec);
   const timeoutMs = spec.timeoutMs ?? defaultTimeoutMs;
   return withSession(p, async (session) => {
-    const target = resolved ?? (await resolveRemote(session, p.url, p.strategy, { timeoutMs, signal }));
+    const remote = { timeoutMs, signal };
+    const target =
+      resolved ??
+      (await resolveRemote(session, p.url, p.strategy, remote, () => listRemote(session, p.url, remote, direct(p))));
     const options: CheckoutOptions = { timeoutMs, recurseSubmodules: spec.recurseSubmodules ?? false };
     if (signal) options.signal = signal;
     if (spec.sparseCheckout?.length) options.sparseCheckout = spec.sparseCheckout;

@@ -14,8 +14,12 @@ const ks = (spec: Record<string, unknown>, status: Record<string, unknown> = {})
 
 describe("finishedEvent", () => {
   it("Given a pass of 1.2345 s and a 60m interval, should say so as Go prints durations", () => {
-    const event = finishedEvent(ks({}, { lastAppliedRevision: "main@sha1:abc" }), 1234.5);
+    const event = finishedEvent(
+      ks({}, { lastAppliedRevision: "main@sha1:abc", lastAttemptedRevision: "main@sha1:abc" }),
+      1234.5,
+    );
     expect(event.message).toBe("Reconciliation finished in 1.2345s, next run in 1h0m0s");
+    expect(event.logFields).toEqual({ revision: "main@sha1:abc" }); // Flux logs the attempted revision
     expect(event.annotations).toEqual({
       "kustomize.toolkit.fluxcd.io/revision": "main@sha1:abc",
       "kustomize.toolkit.fluxcd.io/commit_status": "update",

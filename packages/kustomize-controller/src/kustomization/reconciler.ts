@@ -153,7 +153,11 @@ export function finishedEvent(obj: KustomizationObject, elapsedMs: number): Read
   if (revision) annotations[KustomizeAnnotations.Revision] = revision;
   const origin = obj.status?.lastAppliedOriginRevision;
   if (origin) annotations[KustomizeAnnotations.OriginRevision] = origin;
-  return { message: `Reconciliation finished in ${formatDuration(elapsedMs)}, next run in ${interval}`, annotations };
+  return {
+    message: `Reconciliation finished in ${formatDuration(elapsedMs)}, next run in ${interval}`,
+    annotations,
+    logFields: { revision: obj.status?.lastAttemptedRevision ?? "" },
+  };
 }
 
 export function kustomizationReconciler(

@@ -269,17 +269,27 @@ describe("the Ready Event", () => {
       ...definition([async () => {}]),
       readyEvent: (_before, _obj, pass) => {
         elapsed.push(pass.elapsedMs);
-        return { message: `finished ${elapsed.length}`, annotations: { "example.com/revision": "r1" } };
+        return {
+          message: `finished ${elapsed.length}`,
+          annotations: { "example.com/revision": "r1" },
+          logFields: { revision: "r1" },
+        };
       },
     };
     const client = new MemoryClient([thingType]);
     client.seed(thing());
-    const r = memoryReconciler(def, client);
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: "info", destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+    const r = memoryReconciler(def, client, { log });
     await r.reconcile("ns/t");
     await r.reconcile("ns/t");
     expect(r.events.events.map((e) => [e.type, e.reason, e.message, e.annotations])).toEqual([
       ["Normal", Reasons.Succeeded, "finished 1", { "example.com/revision": "r1" }],
       ["Normal", Reasons.Succeeded, "finished 2", { "example.com/revision": "r1" }],
+    ]);
+    expect(lines.filter((l) => String(l.msg).startsWith("finished"))).toMatchObject([
+      { level: "info", msg: "finished 1", revision: "r1" },
+      { level: "info", msg: "finished 2", revision: "r1" },
     ]);
     expect(elapsed.every((ms) => ms >= 0 && ms < 60_000)).toBe(true);
   });

@@ -279,7 +279,7 @@ function emitReadyEvent(
 ): void {
   if (event === true) ctx.events.event(obj, "Normal", ready.reason, ready.message);
   else if (event) {
-    ctx.log.info({}, event.message);
+    ctx.log.info(event.logFields ?? {}, event.message);
     ctx.events.event(obj, "Normal", ready.reason, event.message, event.annotations);
   }
 }

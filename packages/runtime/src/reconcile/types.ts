@@ -94,6 +94,8 @@ export interface Watch<T extends KubeObject = KubeObject, O extends KubeObject =
 export interface ReadyEvent {
   message: string;
   annotations?: Record<string, string>;
+  /** Fields of the info log line that repeats the message (Flux's kustomize-controller logs the revision). */
+  logFields?: Record<string, string>;
 }
 
 /** One controller: its kind, its condition bookkeeping, its ordered steps and its timing. */

@@ -29,7 +29,7 @@ import {
   requestFigures,
   writeVerbs,
 } from "./cluster.js";
-import { cpuSeconds, peakRssKiB, sampleTreeRss } from "./proc.js";
+import { cpuSeconds, peakRssKiB, resetPeakRss, sampleTreeRss } from "./proc.js";
 import {
   chartArgs,
   cpuPercentOfCore,
@@ -275,14 +275,20 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
       }
     };
     log(`${label}/${side}: applying ${2 * n} objects`);
+    // Each VmHWM is read before the bench's own /metrics scrapes and reset after them (proc.ts, resetPeakRss).
+    const hwmStart = await Promise.all(pids.map(peakRssKiB));
     if (side === "capstan") log(`${label}/${side}: memory at start:\n${await memoryOf(running)}`);
+    await Promise.all(pids.map(resetPeakRss));
     const t0 = performance.now();
     const readySeconds = await apply("6.7.0");
     log(`${label}/${side}: all Ready in ${readySeconds.toFixed(1)} s${values["skip-upgrade"] ? "" : "; upgrading"}`);
     if (k > 0) await checkShardStorage(client, running);
+    const hwmApply = await Promise.all(pids.map(peakRssKiB));
     const atReady = side === "capstan" ? await traceOf(running) : new Map();
+    await Promise.all(pids.map(resetPeakRss));
     const upgradeSeconds = values["skip-upgrade"] ? Number.NaN : await apply("6.7.1");
     if (!values["skip-upgrade"]) log(`${label}/${side}: upgrade Ready in ${upgradeSeconds.toFixed(1)} s`);
+    const hwmUpgrade = await Promise.all(pids.map(peakRssKiB));
     const atUpgrade = side === "capstan" ? await traceOf(running) : new Map();
     if (atReady.size > 0) {
       log(`${label}/${side}: memory at all Ready:\n${await memoryOf(running)}`);
@@ -292,7 +298,7 @@ async function measure(side: SideName, limits: Limits | undefined, label: string
       }
     }
     const cpu1 = await Promise.all(pids.map(cpuSeconds));
-    const hwm = await Promise.all(pids.map(peakRssKiB));
+    const hwm = pids.map((_, i) => Math.max(hwmStart[i] ?? 0, hwmApply[i] ?? 0, hwmUpgrade[i] ?? 0));
     sampler.stop();
     const tree = sampler.peak();
     // Idle: nothing changes for the quiet window (interval 60m), so this is the controllers' cost of holding N apps.

@@ -1,7 +1,7 @@
 // CPU and memory of a controller process, read from /proc: CPU = utime + stime of the process plus cutime + cstime of
 // the children it has reaped (git, kustomize), so a controller that forks is charged for its forks; memory = VmHWM
 // (the kernel's peak resident set of the process itself) and a sampled peak of the process tree's summed VmRSS.
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 
 // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK); /proc/<pid>/stat counts in these ticks.
 const ticksPerSecond = 100;
@@ -31,6 +31,14 @@ async function statusField(pid: number, name: string): Promise<number> {
 
 /** Peak resident set of the process itself, KiB. */
 export const peakRssKiB = (pid: number) => statusField(pid, "VmHWM");
+
+/**
+ * Resets the process's VmHWM to its resident set now (`5` into /proc/<pid>/clear_refs, the kernel's documented
+ * reset). The bench reads Capstan's /metrics between phases (the reconcile trace, the memory readout); rendering a
+ * 1,000-object exposition costs a transient 10+ MiB that is the measurement's, not the workload's, and Flux's side is
+ * not scraped: the bench reads the peak before its scrapes and resets it after them.
+ */
+export const resetPeakRss = (pid: number) => writeFile(`/proc/${pid}/clear_refs`, "5");
 
 async function children(pid: number): Promise<number[]> {
   const tasks = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");

@@ -22,20 +22,44 @@ async function storageWithArtifact(): Promise<{ storage: Storage; entry: SharedA
   return { storage, entry: { path, digest, size: 13, commit: "abc", subject: "first" } };
 }
 
+/** linkOrBegin as "the linked archive, or undefined" (a claimed build is ended at once, as failed). */
+async function linkVia(share: ArtifactShare, key: string, storage: Storage, dest: string) {
+  const r = await share.linkOrBegin(key, storage, dest);
+  if ("end" in r) {
+    r.end();
+    return undefined;
+  }
+  return r.linked;
+}
+
 describe("ArtifactShare", () => {
-  it("Given a built archive / linkTo should give another object its own path to the same file", async () => {
+  it("Given callers arriving in the same tick / linkOrBegin should make one builder and link its archive to the rest", async () => {
+    const { storage, entry } = await storageWithArtifact();
+    const share = new ArtifactShare();
+    const dests = ["second", "third", "fourth"].map((n) => `gitrepository/ns/${n}/abc.tar.gz`);
+    const firstCall = share.linkOrBegin("k", storage, entry.path);
+    const rest = dests.map((d) => share.linkOrBegin("k", storage, d));
+    const first = await firstCall;
+    expect("end" in first).toBe(true); // the first caller builds...
+    if ("end" in first) first.end(entry); // ...and ends its build with the archive
+    for (const r of await Promise.all(rest)) expect(r).toEqual({ linked: entry });
+    const inodes = await Promise.all([entry.path, ...dests].map(async (p) => (await stat(storage.localPath(p))).ino));
+    expect(new Set(inodes).size).toBe(1);
+  });
+
+  it("Given a built archive / linkOrBegin should give another object its own path to the same file", async () => {
     const { storage, entry } = await storageWithArtifact();
     const share = new ArtifactShare();
     const key = ArtifactShare.key("cache-key", "abc", undefined);
     share.begin(key)(entry);
     const dest = "gitrepository/ns/second/abc.tar.gz";
-    expect(await share.linkTo(key, storage, dest)).toEqual(entry);
+    expect(await linkVia(share, key, storage, dest)).toEqual(entry);
     expect(await readFile(storage.localPath(dest), "utf8")).toBe("archive bytes");
     const [a, b] = await Promise.all([stat(storage.localPath(entry.path)), stat(storage.localPath(dest))]);
     expect(b.ino).toBe(a.ino);
     // Another key (credentials, commit or spec.ignore differ): nothing to share.
-    expect(await share.linkTo(ArtifactShare.key("other-creds", "abc", undefined), storage, dest)).toBeUndefined();
-    expect(await share.linkTo(ArtifactShare.key("cache-key", "abc", "*.md"), storage, dest)).toBeUndefined();
+    expect(await linkVia(share, ArtifactShare.key("other-creds", "abc", undefined), storage, dest)).toBeUndefined();
+    expect(await linkVia(share, ArtifactShare.key("cache-key", "abc", "*.md"), storage, dest)).toBeUndefined();
   });
 
   it("Given a build in progress / lookups should wait for it, and build their own if it fails", async () => {
@@ -53,21 +77,21 @@ describe("ArtifactShare", () => {
     expect(await share.lookup("k2")).toBeUndefined();
   });
 
-  it("Given a shared file corrupted on disk / linkTo should refuse it and forget it", async () => {
+  it("Given a shared file corrupted on disk / linkOrBegin should refuse it and forget it", async () => {
     const { storage, entry } = await storageWithArtifact();
     const share = new ArtifactShare();
     share.remember("k", entry);
     await writeFile(storage.localPath(entry.path), "tampered bytes");
-    expect(await share.linkTo("k", storage, "gitrepository/ns/second/abc.tar.gz")).toBeUndefined();
+    expect(await linkVia(share, "k", storage, "gitrepository/ns/second/abc.tar.gz")).toBeUndefined();
     await expect(stat(storage.localPath("gitrepository/ns/second/abc.tar.gz"))).rejects.toThrow();
     expect(await share.lookup("k")).toBeUndefined();
   });
 
-  it("Given a removed shared file / linkTo should let the caller build its own", async () => {
+  it("Given a removed shared file / linkOrBegin should let the caller build its own", async () => {
     const { storage, entry } = await storageWithArtifact();
     const share = new ArtifactShare();
     share.remember("k", entry);
     await rm(storage.localPath(entry.path));
-    expect(await share.linkTo("k", storage, "gitrepository/ns/second/abc.tar.gz")).toBeUndefined();
+    expect(await linkVia(share, "k", storage, "gitrepository/ns/second/abc.tar.gz")).toBeUndefined();
   });
 });

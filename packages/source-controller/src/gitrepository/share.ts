@@ -79,22 +79,35 @@ export class ArtifactShare {
   }
 
   /**
-   * Links the archive of `key` (if any, and if its file still verifies) to `dest`; returns it, or undefined when the
-   * caller must build its own. Never throws: any failure means "build it yourself".
+   * Links the archive of `key` to `dest`, or, when there is none to link, makes the caller its builder: the claim is
+   * taken in the same tick as the check that nothing is built or building, so callers that arrive together (one
+   * shared ls-remote answers them all at once) build one archive, not one each. Never throws.
    */
-  async linkTo(key: string, storage: Storage, dest: string): Promise<SharedArtifact | undefined> {
-    const entry = await this.lookup(key);
-    if (!entry || entry.path === dest) return undefined;
-    const mismatch = await storage.verify(entry.path, entry.digest);
-    if (mismatch) {
-      this.forget(key, entry);
-      return undefined;
+  async linkOrBegin(
+    key: string,
+    storage: Storage,
+    dest: string,
+  ): Promise<{ linked: SharedArtifact } | { end: (result?: SharedArtifact) => void }> {
+    // Each turn either returns or waited for a build to end; three turns cover a failed build and a stale file.
+    for (let turn = 0; turn < 3; turn++) {
+      const building = this.#building.get(key);
+      const done = this.#done.get(key);
+      if (!building && !done) return { end: this.begin(key) };
+      const entry = building ? await building : done;
+      // A build that failed or was abandoned: look again (another caller may have claimed it meanwhile).
+      if (!entry) continue;
+      if (entry.path === dest) return { end: this.begin(key) };
+      if (await storage.verify(entry.path, entry.digest)) {
+        this.forget(key, entry);
+        continue;
+      }
+      try {
+        await storage.link(entry.path, dest);
+        return { linked: entry };
+      } catch {
+        return { end: this.begin(key) };
+      }
     }
-    try {
-      await storage.link(entry.path, dest);
-    } catch {
-      return undefined;
-    }
-    return entry;
+    return { end: this.begin(key) };
   }
 }

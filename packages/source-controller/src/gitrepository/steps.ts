@@ -181,14 +181,14 @@ export function reconcileSource(deps: StepDeps): GitStep {
     if (shareKey && deps.artifactShare) {
       const share = deps.artifactShare;
       const dest = deps.storage.artifactPath(identity(obj), `${resolved.commit}.tar.gz`);
-      const linked = await traced(ctx, "share", () => share.linkTo(shareKey, deps.storage, dest));
-      if (linked) {
-        state.linked = { ...linked, path: dest };
+      const shared = await traced(ctx, "share", () => share.linkOrBegin(shareKey, deps.storage, dest));
+      if ("linked" in shared) {
+        state.linked = { ...shared.linked, path: dest };
         removeCondition(obj, Condition.FetchFailed);
         await verify(ctx, obj, state);
         return;
       }
-      state.endShare = share.begin(shareKey);
+      state.endShare = shared.end;
     }
     state.tmp = await mkdtemp(join(tmpdir(), "capstan-gitrepository-"));
     try {

@@ -8,6 +8,12 @@ import { formatRevision } from "./revision.js";
 import type { GitSession } from "./session.js";
 import { lsRemoteHttp } from "./smart-http.js";
 
+/** A session, or how to open one: the in-process listing needs none, so the caller's may open only if git runs. */
+export type SessionSource = GitSession | (() => Promise<GitSession>);
+
+const sessionOf = (source: SessionSource): Promise<GitSession> =>
+  typeof source === "function" ? source() : Promise.resolve(source);
+
 export interface ResolvedRef {
   /** Full reference name ("refs/heads/main", "refs/tags/v1.0.0", "refs/pull/1/head"), or "" for a bare commit. */
   reference: string;
@@ -34,18 +40,20 @@ const fullHash = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * failure: git reports it), with what is left of the timeout.
  */
 export async function listRemote(
-  session: GitSession,
+  session: SessionSource,
   url: string,
   options: RemoteOptions = {},
   direct?: HttpAuth,
 ): Promise<Map<string, RemoteRef>> {
   const operation = "git ls-remote";
-  const run = (timeoutMs = options.timeoutMs) =>
-    runGit(session, ["ls-remote", "--", url], {
-      ...options,
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      operation,
-    }).then(parseLsRemote);
+  const run = async (timeoutMs = options.timeoutMs) =>
+    parseLsRemote(
+      await runGit(await sessionOf(session), ["ls-remote", "--", url], {
+        ...options,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        operation,
+      }),
+    );
   if (!direct) return run();
   const started = performance.now();
   const limit = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : defaultListTimeoutMs;
@@ -67,7 +75,7 @@ const signalOf = (options: RemoteOptions) => (options.signal ? { signal: options
 
 /** Resolves a strategy to a commit. A commit strategy needs no network round trip. */
 export async function resolveRemote(
-  session: GitSession,
+  session: SessionSource,
   url: string,
   strategy: CheckoutStrategy,
   options: RemoteOptions = {},

@@ -25,6 +25,7 @@ import { parseLsRemote } from "./reference.js";
 import { listRemote } from "./remote.js";
 import { type GitSession, openSession } from "./session.js";
 import { lsRemoteHttp } from "./smart-http.js";
+import { resolveSource } from "./source.js";
 
 const user = "capstan";
 const password = "pa55-w0rd-do-not-leak";
@@ -83,6 +84,15 @@ async function serve(handler: Parameters<typeof createHttpServer>[1]): Promise<s
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
+
+/** A static file server over the repositories: dumb HTTP, which only git can list. */
+const serveDumb = () =>
+  serve(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+    const body = await readFile(join(root, path)).catch(() => undefined);
+    if (body) res.writeHead(200, { "Content-Type": "text/plain" }).end(body);
+    else res.writeHead(404).end();
+  });
 
 /** What `git ls-remote` lists for the URL with these credentials. */
 async function gitListing(url: string, auth: HttpAuth): Promise<ReturnType<typeof parseLsRemote>> {
@@ -180,12 +190,7 @@ describe("Given an answer git must handle", () => {
   });
 
   it("dumb HTTP (a static file server) / should hand over to git, whose listing matches", async () => {
-    const dumb = await serve(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-      const body = await readFile(join(root, path)).catch(() => undefined);
-      if (body) res.writeHead(200, { "Content-Type": "text/plain" }).end(body);
-      else res.writeHead(404).end();
-    });
+    const dumb = await serveDumb();
     const refs = await handOver(`${dumb}/app.git`, { transport: "http" });
     const smart = await gitListing(`${basic.url}/app.git`, basicAuth);
     expect(refs.get("refs/heads/main")).toEqual(smart.get("refs/heads/main"));
@@ -298,5 +303,36 @@ describe("Given a hostile server", () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/app.git`;
     const err = await rejection(lsRemoteHttp(url, { transport: "http" }, { timeoutMs: 500 }));
     expect(err).toMatchObject({ kind: "timeout", message: "git ls-remote: timed out after 1s" });
+  });
+});
+
+describe("Given resolveSource, the reconciler's listing", () => {
+  // A session is a 0700 temp directory (askpass and certificate files): with TMPDIR gone, opening one fails.
+  const withoutTmp = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(root, "no-such-tmp");
+    try {
+      return await fn();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  };
+  const secret = { username: Buffer.from(user), password: Buffer.from(password) };
+
+  it("read in process / should open no git session (no temp directory, no credential files)", async () => {
+    const resolved = await withoutTmp(() =>
+      resolveSource({ url: `${basic.url}/app.git`, ref: { branch: "main" }, secret, timeoutMs: 30_000 }),
+    );
+    expect(resolved.revision).toBe(
+      `main@sha1:${(await gitListing(`${basic.url}/app.git`, basicAuth)).get("refs/heads/main")?.hash}`,
+    );
+  });
+
+  it("handed over to git / should open the session then (the control: it fails without a temp directory)", async () => {
+    const dumb = await serveDumb();
+    const spec = { url: `${dumb}/app.git`, ref: { branch: "main" }, timeoutMs: 30_000 };
+    await expect(withoutTmp(() => resolveSource(spec))).rejects.toThrow(/prepare git credentials|ENOENT/);
+    expect((await resolveSource(spec)).reference).toBe("refs/heads/main");
   });
 });

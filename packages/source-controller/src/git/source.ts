@@ -1,12 +1,12 @@
 // The entry points the reconciler uses: resolve the spec's reference remotely, and fetch it into a directory. Each
-// call opens its own credential session and removes it afterwards.
+// call opens its own credential session and removes it afterwards (resolveSource only when git runs the listing).
 import type { GitAuth, HttpAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
 import type { GitCache } from "./cache.js";
 import { checkoutCached } from "./cached-checkout.js";
 import { type CheckoutOptions, type CheckoutResult, checkoutResolved } from "./checkout.js";
 import { type CheckoutStrategy, checkoutStrategy, type GitRepositoryRef } from "./reference.js";
-import { listRemote, type ResolvedRef, resolveRemote } from "./remote.js";
+import { listRemote, type ResolvedRef, resolveRemote, type SessionSource } from "./remote.js";
 import { type GitSession, openSession } from "./session.js";
 
 export interface GitSourceSpec {
@@ -61,6 +61,26 @@ async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<
 }
 
 /**
+ * A session opened on first use and removed afterwards: an in-process listing (over HTTP(S) without a proxy) writes
+ * no credential files and makes no temp directory; only a hand-over to git opens one.
+ */
+async function withLazySession<T>(p: Prepared, fn: (session: SessionSource) => Promise<T>): Promise<T> {
+  let opened: Promise<GitSession> | undefined;
+  try {
+    return await fn(() => {
+      opened ??= openSession(p.auth, p.proxy);
+      return opened;
+    });
+  } finally {
+    if (opened)
+      await opened.then(
+        (s) => s.dispose(),
+        () => undefined,
+      );
+  }
+}
+
+/**
  * One `git ls-remote` (none for a pinned commit): the commit and revision the spec currently selects. With a cache,
  * calls for the same URL and credentials share one ls-remote: a running one, or (with `notBefore`, the caller's
  * ReconcileContext.requestedAt) one that started after the caller was asked for, so a push announced before the
@@ -70,7 +90,7 @@ export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal, notBefo
   const p = prepare(spec);
   const options = { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal };
   const cache = spec.cache;
-  return withSession(p, (session) => {
+  return withLazySession(p, (session) => {
     const list = () => listRemote(session, p.url, options, direct(p));
     if (!cache) return resolveRemote(session, p.url, p.strategy, options, list);
     const key = `ls-remote:${cache.keyOf(p.url, p.auth, p.proxy)}`;

@@ -110,6 +110,27 @@ describe("Given the Helm charts", () => {
     );
   });
 
+  it.each(controllers)("should give %s's container the env of values.env (the proxy Flux documents)", async (chart) => {
+    const env = [
+      { name: "HTTPS_PROXY", value: "http://proxy.example.com:3128" },
+      { name: "NO_PROXY", value: ".cluster.local.,.cluster.local,.svc" },
+    ];
+    const sharded = chart === "source-controller" || chart === "kustomize-controller";
+    const shards = sharded ? ["--set-json", 'shards=["s1"]'] : [];
+    const rendered = docs(
+      await helm(["template", "x", join(charts, chart), "--set-json", `env=${JSON.stringify(env)}`, ...shards]),
+    );
+    const deployments = rendered.filter((o) => o.kind === "Deployment") as {
+      spec: { template: { spec: { containers: { env: unknown[] }[] } } };
+    }[];
+    expect(deployments).toHaveLength(sharded ? 2 : 1); // the main Deployment and its shard
+    for (const d of deployments) {
+      const got = d.spec.template.spec.containers[0]?.env ?? [];
+      expect(got).toEqual(expect.arrayContaining(env));
+      expect(got).toEqual(expect.arrayContaining([expect.objectContaining({ name: "RUNTIME_NAMESPACE" })]));
+    }
+  });
+
   it.each([
     ["source-controller alone", "source-controller", ["source-controller"]],
     ["all controllers through the umbrella chart", "capstan", [...controllers]],

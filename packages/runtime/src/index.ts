@@ -8,6 +8,7 @@ export * from "./flags/index.js";
 export * from "./informer/index.js";
 export * from "./leader/index.js";
 export * from "./manager/index.js";
+export * from "./proxy/index.js";
 export * from "./queue/index.js";
 export * from "./reconcile/index.js";
 export * from "./secrets/index.js";

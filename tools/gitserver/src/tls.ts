@@ -17,7 +17,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await execa("openssl", args, { cwd, stdin: "ignore" });
 }
 
-export async function createTestPki(): Promise<TestPki> {
+/** `serverNames`: more DNS names the server certificate is valid for (besides localhost and 127.0.0.1). */
+export async function createTestPki(options: { serverNames?: string[] } = {}): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), "capstan-pki-"));
   try {
     const key = (name: string) =>
@@ -48,7 +49,8 @@ export async function createTestPki(): Promise<TestPki> {
         dir,
       );
     };
-    await sign("server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+    const names = ["localhost", ...(options.serverNames ?? [])].map((n) => `DNS:${n}`).join(",");
+    await sign("server", "localhost", `subjectAltName=IP:127.0.0.1,${names}\nextendedKeyUsage=serverAuth\n`);
     await sign("client", "capstan-client", "extendedKeyUsage=clientAuth\n");
     const read = (f: string) => readFile(join(dir, f));
     return {

@@ -1,6 +1,7 @@
 // The one place notifiers touch the network: undici with a per-Provider dispatcher (custom CA, proxy) and a per-attempt
 // timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
 // (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
+import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyFor } from "@capstan/runtime";
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
 import { eventIdHeaders } from "../events/event.js";
 
@@ -44,19 +45,65 @@ export class DeliveryError extends Error {
 export interface TransportOptions {
   timeoutMs: number;
   caCert?: string;
+  /** The Provider's proxy (spec.proxy or proxySecretRef); without it, the controller's environment decides per URL. */
   proxy?: string;
+  /** (Tests) Proxy settings in place of the process's HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+  proxyEnv?: ProxyEnvironment;
+}
+
+/**
+ * The proxy URL (credentials included, for undici's Proxy-Authorization) a request to `url` takes: the Provider's, else
+ * the controller environment's as Flux's Go controllers read HTTPS_PROXY, HTTP_PROXY and NO_PROXY; undefined = direct.
+ */
+export function proxyOf(url: string, options: Pick<TransportOptions, "proxy" | "proxyEnv">): string | undefined {
+  if (options.proxy) return options.proxy;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined; // fetch reports the URL
+  }
+  let target: ReturnType<typeof proxyFor>;
+  try {
+    target = proxyFor(parsed, options.proxyEnv ?? processProxy());
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new DeliveryError(`controller environment: ${err.message}`, false);
+    throw err;
+  }
+  if (!target) return undefined;
+  if (target.url.protocol !== "http:" && target.url.protocol !== "https:") {
+    throw new DeliveryError(
+      `controller environment: a ${target.url.protocol.slice(0, -1)} proxy is not supported for notifications (http and https proxies are)`,
+      false,
+    );
+  }
+  const uri = new URL(target.url);
+  if (target.username) uri.username = encodeURIComponent(target.username);
+  if (target.password) uri.password = encodeURIComponent(target.password);
+  return uri.href;
 }
 
 export function createTransport(options: TransportOptions): HttpTransport {
   const connect = options.caCert ? { ca: options.caCert } : undefined;
-  const dispatcher: Dispatcher = options.proxy
-    ? new ProxyAgent({ uri: options.proxy, ...(connect ? { requestTls: connect } : {}) })
-    : new Agent(connect ? { connect } : {});
+  // One dispatcher per proxy in use ("" = direct): NO_PROXY can send a Provider's URLs different ways.
+  const dispatchers = new Map<string, Dispatcher>();
+  const dispatcherFor = (url: string): Dispatcher => {
+    const proxy = proxyOf(url, options) ?? "";
+    let dispatcher = dispatchers.get(proxy);
+    if (!dispatcher) {
+      dispatcher = proxy
+        ? new ProxyAgent({ uri: proxy, ...(connect ? { requestTls: connect } : {}) })
+        : new Agent(connect ? { connect } : {});
+      dispatchers.set(proxy, dispatcher);
+    }
+    return dispatcher;
+  };
   return {
     async send(request, signal) {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
       const where = `${request.method} ${origin(request.url)}`;
+      const dispatcher = dispatcherFor(request.url);
       let res: Awaited<ReturnType<typeof fetch>>;
       try {
         res = await fetch(request.url, {
@@ -84,7 +131,7 @@ export function createTransport(options: TransportOptions): HttpTransport {
       };
     },
     async close() {
-      await dispatcher.close();
+      await Promise.all([...dispatchers.values()].map((d) => d.close()));
     },
   };
 }

@@ -1,5 +1,7 @@
 // The entry points the reconciler uses: resolve the spec's reference remotely, and fetch it into a directory. Each
 // call opens its own credential session and removes it afterwards (resolveSource only when git runs the listing).
+import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyFor } from "@capstan/runtime";
+import { GitError } from "../errors.js";
 import type { GitAuth, HttpAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
 import type { GitCache } from "./cache.js";
@@ -25,6 +27,8 @@ export interface GitSourceSpec {
   cache?: GitCache;
   /** The checkout must be a repository (spec.verify runs git verify-commit/verify-tag in it): no cache. */
   needsRepository?: boolean;
+  /** (Tests) Proxy settings in place of the process's HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+  proxyEnv?: ProxyEnvironment;
 }
 
 export const defaultTimeoutMs = 60_000;
@@ -36,14 +40,37 @@ interface Prepared {
   strategy: CheckoutStrategy;
 }
 
-/** Validates the spec (URL, provider, credentials, proxy) before any process runs. */
+/**
+ * Validates the spec (URL, provider, credentials, proxy) before any process runs. The proxy is spec.proxySecretRef's,
+ * else (HTTP(S) only) the one the controller's environment gives this URL, read as Flux's Go controllers read
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY; git is then told it explicitly (a session never inherits the environment).
+ */
 export function prepare(spec: GitSourceSpec): Prepared {
   checkProvider(spec.provider);
   const url = parseRemoteUrl(spec.url);
   const auth = authFromSecret(url, spec.secret);
   const prepared: Prepared = { url: spec.url, auth, strategy: checkoutStrategy(spec.ref) };
   if (spec.proxySecret) prepared.proxy = proxyFromSecret(spec.proxySecret);
+  else if (auth.transport !== "ssh") {
+    const proxy = environmentProxy(url, spec.proxyEnv ?? processProxy());
+    if (proxy) prepared.proxy = proxy;
+  }
   return prepared;
+}
+
+function environmentProxy(url: URL, proxyEnv: ProxyEnvironment): ProxyConfig | undefined {
+  let target: ReturnType<typeof proxyFor>;
+  try {
+    target = proxyFor(url, proxyEnv);
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new GitError("other", `controller environment: ${err.message}`);
+    throw err;
+  }
+  if (!target) return undefined;
+  const proxy: ProxyConfig = { address: target.url.href };
+  if (target.username) proxy.username = target.username;
+  if (target.password) proxy.password = target.password;
+  return proxy;
 }
 
 /** The credentials for an in-process listing (listRemote's `direct`): HTTP(S) without a proxy. */

@@ -2,8 +2,9 @@
 // byte cap enforced while reading (a lying or missing Content-Length does not help a hostile server), a few
 // redirects, basic auth sent only to the repository's own host unless passCredentials says otherwise (Helm's rule),
 // and TLS with the CA and client certificate of the HelmRepository's certSecretRef.
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { type Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyAgent, proxyFor } from "@capstan/runtime";
 import { scrub } from "../scrub.js";
 
 export interface HelmHttpOptions {
@@ -18,6 +19,8 @@ export interface HelmHttpOptions {
   authHost?: string;
   passCredentials?: boolean;
   signal?: AbortSignal;
+  /** (Tests) Proxy settings in place of the process's HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+  proxyEnv?: ProxyEnvironment;
 }
 
 export type HelmFetchErrorKind = "url" | "unreachable" | "timeout" | "auth" | "notFound" | "status" | "tooLarge";
@@ -83,7 +86,25 @@ interface Pending {
   cancel: () => void;
 }
 
+/**
+ * The agent of a request through the proxy the controller's environment gives this URL (Go's rule, as Flux's
+ * source-controller reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY), or undefined to go direct. Each hop of a redirect
+ * decides again.
+ */
+function agentFor(url: URL, o: HelmHttpOptions): Agent | undefined {
+  try {
+    const proxy = proxyFor(url, o.proxyEnv ?? processProxy());
+    return proxy ? proxyAgent(url, proxy) : undefined;
+  } catch (err) {
+    if (err instanceof ProxyConfigError) {
+      throw new HelmFetchError("unreachable", `controller environment: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 function get(url: URL, o: HelmHttpOptions, deadline: number): Promise<Pending> {
+  const agent = agentFor(url, o);
   return new Promise<Pending>((resolve, reject) => {
     const headers: Record<string, string> = { "user-agent": "capstan-source-controller", accept: "*/*" };
     const sameHost = !o.authHost || o.authHost === url.host;
@@ -96,7 +117,7 @@ function get(url: URL, o: HelmHttpOptions, deadline: number): Promise<Pending> {
         : {};
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     let settled = false;
-    const req = send(url, { method: "GET", headers, ...tls }, (response) => {
+    const req = send(url, { method: "GET", headers, ...tls, ...(agent ? { agent } : {}) }, (response) => {
       settled = true;
       resolve({ response, cancel: () => req.destroy() });
     });
@@ -106,7 +127,7 @@ function get(url: URL, o: HelmHttpOptions, deadline: number): Promise<Pending> {
         new HelmFetchError("timeout", `timeout after ${Math.round(left / 1000)}s fetching ${displayUrl(url)}`),
       );
     }, left);
-    req.on("close", () => clearTimeout(timer));
+    req.on("close", () => clearTimeout(timer)); // a proxy agent keeps no socket alive: nothing else to free
     const onAbort = () => req.destroy(new HelmFetchError("timeout", `fetching ${displayUrl(url)}: aborted`));
     o.signal?.addEventListener("abort", onAbort, { once: true });
     req.on("close", () => o.signal?.removeEventListener("abort", onAbort));

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import { type AddressInfo, BlockList } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTestProxy } from "@capstan/gitserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryAuthCache } from "./auth-cache.js";
 import { parseChallenge, RegistryClient } from "./client.js";
@@ -215,5 +216,57 @@ describe("parseChallenge", () => {
       params: { realm: "Registry Realm" },
     });
     expect(parseChallenge(undefined)).toBeUndefined();
+  });
+});
+
+describe("RegistryClient behind the proxy of the controller's environment (HTTP_PROXY, NO_PROXY)", () => {
+  // The registry's name exists only in the proxy's table: what succeeds went through it.
+  const name = "registry.example.test";
+  const named = () => `${name}:${host.split(":")[1]}`;
+  const proxied = (proxyEnv: Record<string, string>) =>
+    new RegistryClient({
+      host: named(),
+      repository: "team/app",
+      plainHttp: true,
+      credentials: { username: "user", password: "pass-word" },
+      proxyEnv,
+    });
+
+  it("Given HTTP_PROXY / should take the challenge, the token request and the manifest through the proxy", async () => {
+    const proxy = await startTestProxy(undefined, { hosts: { [name]: "127.0.0.1" } });
+    realmHost = named();
+    try {
+      const c = proxied({ httpProxy: proxy.url });
+      expect(await c.resolve("1.0.0")).toBe(sha(manifest));
+      c.close();
+      expect(proxy.requests.map((r) => r.line)).toEqual([
+        `HEAD http://${named()}/v2/team/app/manifests/1.0.0`,
+        `GET http://${named()}/token?service=test&scope=repository%3Ateam%2Fapp%3Apull`,
+        `HEAD http://${named()}/v2/team/app/manifests/1.0.0`,
+      ]);
+    } finally {
+      realmHost = undefined;
+      await proxy.close();
+    }
+  });
+
+  it("Given NO_PROXY naming the registry / should go direct, where the name does not resolve", async () => {
+    const proxy = await startTestProxy(undefined, { hosts: { [name]: "127.0.0.1" } });
+    try {
+      const c = proxied({ httpProxy: proxy.url, noProxy: ".example.test" });
+      await expect(c.resolve("1.0.0")).rejects.toThrow(/cannot reach registry registry\.example\.test/);
+      c.close();
+      expect(proxy.requests).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("Given a socks5 proxy / should fail with a clear message rather than go direct", async () => {
+    const c = proxied({ httpProxy: "socks5://127.0.0.1:1080" });
+    await expect(c.resolve("1.0.0")).rejects.toThrow(
+      "controller environment: a socks5 proxy is not supported here (http and https are)",
+    );
+    c.close();
   });
 });

@@ -14,6 +14,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { BlockList } from "node:net";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyAgent, proxyFor } from "@capstan/runtime";
 import { scrub } from "../scrub.js";
 import type { RegistryCredentials, RegistryTls } from "./auth.js";
 import type { RegistryAuthCache } from "./auth-cache.js";
@@ -56,6 +57,8 @@ export interface RegistryClientOptions {
   authCache?: RegistryAuthCache;
   /** Addresses a token realm on another host may not resolve to (realm.ts has the default; tests relax it). */
   blockedRealmAddresses?: BlockList;
+  /** (Tests) Proxy settings in place of the process's HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+  proxyEnv?: ProxyEnvironment;
 }
 
 const maxManifestBytes = 4 * 1024 * 1024;
@@ -140,6 +143,8 @@ export class RegistryClient {
   private authorization: string | undefined;
   private readonly https: HttpsAgent;
   private readonly http: HttpAgent;
+  /** Agents through the environment's proxy, by target scheme and proxy. */
+  private readonly proxied = new Map<string, HttpAgent>();
   private readonly secrets: string[];
   private readonly identity: string | undefined;
   /** Where each response came from after redirects: a 401 from another origin is not answered. */
@@ -166,6 +171,37 @@ export class RegistryClient {
   close(): void {
     this.https.destroy();
     this.http.destroy();
+    for (const agent of this.proxied.values()) agent.destroy();
+  }
+
+  /**
+   * The agent for a request to `target`: through the proxy the controller's environment gives this URL (Go's rule, as
+   * Flux's source-controller reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY; every redirect hop decides again), else the
+   * client's own.
+   */
+  private agentFor(target: URL): { agent: HttpAgent; proxied: boolean } {
+    const isHttps = target.protocol === "https:";
+    try {
+      const proxy = proxyFor(target, this.o.proxyEnv ?? processProxy());
+      if (!proxy) return { agent: isHttps ? this.https : this.http, proxied: false };
+      const key = `${target.protocol}${proxy.url.href}`;
+      let agent = this.proxied.get(key);
+      if (!agent) {
+        const tls = this.o.tls;
+        agent = proxyAgent(target, proxy, {
+          keepAlive: true,
+          maxSockets: 4,
+          ...(isHttps && tls?.ca ? { ca: tls.ca } : {}),
+          ...(isHttps && tls?.cert ? { cert: tls.cert } : {}),
+          ...(isHttps && tls?.key ? { key: tls.key } : {}),
+        });
+        this.proxied.set(key, agent);
+      }
+      return { agent, proxied: true };
+    } catch (err) {
+      if (err instanceof ProxyConfigError) throw new OciError("pull", `controller environment: ${err.message}`);
+      throw err;
+    }
   }
 
   private base(): string {
@@ -194,14 +230,21 @@ export class RegistryClient {
     if (!isHttps && target.protocol !== "http:") {
       return Promise.reject(new OciError("pull", `refusing to follow a redirect to a ${target.protocol} URL`));
     }
+    let route: { agent: HttpAgent; proxied: boolean };
+    try {
+      route = this.agentFor(target);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = (isHttps ? httpsRequest : httpRequest)(
         target,
         {
           method,
           headers: h,
-          agent: isHttps ? this.https : this.http,
-          ...(guard ? { lookup: realmLookup(guard) } : {}),
+          agent: route.agent,
+          // Through a proxy the proxy resolves the name: only the literal-address check above applies then.
+          ...(guard && !route.proxied ? { lookup: realmLookup(guard) } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
         },
         resolve,

@@ -63,7 +63,7 @@ const rejection = async (p: Promise<unknown>) => {
 };
 
 describe("Given HTTP_PROXY / HTTPS_PROXY in the controller's environment", () => {
-  it("HTTP_PROXY with a login / should list and fetch through the proxy (git is told it; nothing in process)", async () => {
+  it("HTTP_PROXY with a login / should list (in process) and fetch (git, told the proxy) through the proxy", async () => {
     const spec = {
       url: `${at(plain)}/app.git`,
       ref: { branch: "main" },
@@ -82,6 +82,31 @@ describe("Given HTTP_PROXY / HTTPS_PROXY in the controller's environment", () =>
       `GET http://${name}:${new URL(plain.url).port}/app.git/info/refs?service=git-upload-pack`,
     );
     expect(through.some((l) => l.startsWith("POST ") && l.endsWith("/app.git/git-upload-pack"))).toBe(true);
+  });
+
+  it("HTTP_PROXY / should read the listing in process through the proxy: no git session (TMPDIR gone)", async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(root, "no-such-tmp");
+    const before = proxy.requests.length;
+    try {
+      const spec = {
+        url: `${at(plain)}/app.git`,
+        ref: { branch: "main" },
+        secret,
+        timeoutMs: 30_000,
+        proxyEnv: { httpProxy: login },
+      };
+      expect((await resolveSource(spec)).revision).toBe(`main@sha1:${head}`);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(proxy.requests.slice(before)).toEqual([
+      {
+        line: `GET http://${name}:${new URL(plain.url).port}/app.git/info/refs?service=git-upload-pack`,
+        allowed: true,
+      },
+    ]);
   });
 
   it("HTTPS_PROXY / should reach an https server through a CONNECT tunnel, its CA checked end to end", async () => {

@@ -1,5 +1,8 @@
 // Resolves the spec's reference against the remote with one `git ls-remote`, so an unchanged remote costs no clone.
-// (Capstan) Over HTTP(S) without a proxy the listing is read in process first (smart-http.ts); git runs it otherwise.
+// (Capstan) Over HTTP(S), directly or through an http(s) proxy, the listing is read in process first (smart-http.ts);
+// git runs it otherwise.
+
+import type { ProxyTarget } from "@capstan/runtime";
 import { GitError } from "../errors.js";
 import type { HttpAuth } from "./auth.js";
 import { runGit } from "./exec.js";
@@ -35,15 +38,17 @@ export interface RemoteOptions {
 const fullHash = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
- * The remote's refs. With `direct` (the HTTP(S) credentials of a remote reached without a proxy) the smart protocol's
- * advertisement is read in process, and `git ls-remote` runs only when that read hands over (a redirect, dumb HTTP, a
- * failure: git reports it), with what is left of the timeout.
+ * The remote's refs. With `direct` (the HTTP(S) credentials; `proxy`, the http(s) proxy to reach the remote through)
+ * the smart protocol's advertisement is read in process, and `git ls-remote` runs only when that read hands over (a
+ * redirect, dumb HTTP, a failure: git reports it), with what is left of the timeout.
  */
 export async function listRemote(
   session: SessionSource,
   url: string,
   options: RemoteOptions = {},
   direct?: HttpAuth,
+  /** The http(s) proxy the in-process read goes through (the one git would be given). */
+  proxy?: ProxyTarget,
 ): Promise<Map<string, RemoteRef>> {
   const operation = "git ls-remote";
   const run = async (timeoutMs = options.timeoutMs) =>
@@ -57,7 +62,12 @@ export async function listRemote(
   if (!direct) return run();
   const started = performance.now();
   const limit = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : defaultListTimeoutMs;
-  const listing = await lsRemoteHttp(url, direct, { timeoutMs: limit, operation, ...signalOf(options) });
+  const listing = await lsRemoteHttp(url, direct, {
+    timeoutMs: limit,
+    operation,
+    ...signalOf(options),
+    ...(proxy ? { proxy } : {}),
+  });
   if (listing !== undefined) return parseLsRemote(listing);
   return run(Math.max(1, limit - (performance.now() - started))).catch((err: unknown) => {
     // The message names the whole deadline (spec.timeout), not the part of it git had.

@@ -11,6 +11,7 @@
 // instead of a second attempt.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { type ProxyTarget, proxyAgent } from "@capstan/runtime";
 import { GitError } from "../errors.js";
 import type { HttpAuth } from "./auth.js";
 import { maxOutputBytes } from "./exec.js";
@@ -22,6 +23,8 @@ export interface AdvertisementOptions {
   maxBytes?: number;
   /** Names the operation in errors (default "git ls-remote", what the process would be called). */
   operation?: string;
+  /** An http(s) proxy to send the request through (CONNECT for https, the absolute form for http). */
+  proxy?: ProxyTarget;
 }
 
 const contentType = "application/x-git-upload-pack-advertisement";
@@ -39,7 +42,7 @@ export function infoRefsUrl(url: string): URL | undefined {
   return u;
 }
 
-function requestOptions(url: URL, auth: HttpAuth): RequestOptions & Record<string, unknown> {
+function requestOptions(url: URL, auth: HttpAuth, proxy?: ProxyTarget): RequestOptions & Record<string, unknown> {
   const headers: Record<string, string> = {
     Accept: "*/*",
     "User-Agent": "git/2.0 (capstan-source-controller)",
@@ -49,7 +52,11 @@ function requestOptions(url: URL, auth: HttpAuth): RequestOptions & Record<strin
   else if (auth.username) {
     headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ""}`).toString("base64")}`;
   }
-  const options: RequestOptions & Record<string, unknown> = { method: "GET", headers, agent: false };
+  const options: RequestOptions & Record<string, unknown> = {
+    method: "GET",
+    headers,
+    agent: proxy ? proxyAgent(url, proxy) : false,
+  };
   if (url.protocol === "https:") {
     if (auth.caCert) options.ca = auth.caCert;
     if (auth.tlsCert && auth.tlsKey) {
@@ -115,7 +122,7 @@ export function lsRemoteHttp(url: string, auth: HttpAuth, options: Advertisement
       () => fail(new GitError("timeout", `${operation}: timed out after ${Math.round(options.timeoutMs / 1000)}s`)),
       options.timeoutMs,
     );
-    const req = request(target, requestOptions(target, auth), (res) => {
+    const req = request(target, requestOptions(target, auth, options.proxy), (res) => {
       readAnswer(res, maxBytes, () =>
         fail(new GitError("other", `${operation}: the server's ref advertisement is larger than ${maxBytes} bytes`)),
       ).then((body) => finish(() => resolve(body && parseAdvertisement(body))));

@@ -1,6 +1,6 @@
 // The entry points the reconciler uses: resolve the spec's reference remotely, and fetch it into a directory. Each
 // call opens its own credential session and removes it afterwards (resolveSource only when git runs the listing).
-import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyFor } from "@capstan/runtime";
+import { ProxyConfigError, type ProxyEnvironment, type ProxyTarget, processProxy, proxyFor } from "@capstan/runtime";
 import { GitError } from "../errors.js";
 import type { GitAuth, HttpAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
@@ -73,9 +73,32 @@ function environmentProxy(url: URL, proxyEnv: ProxyEnvironment): ProxyConfig | u
   return proxy;
 }
 
-/** The credentials for an in-process listing (listRemote's `direct`): HTTP(S) without a proxy. */
+/**
+ * The credentials for an in-process listing (listRemote's `direct`): HTTP(S), directly or through an http(s) proxy
+ * (the spec's or the environment's); a socks proxy leaves the listing to git.
+ */
 function direct(p: Prepared): HttpAuth | undefined {
-  return p.auth.transport === "ssh" || p.proxy ? undefined : p.auth;
+  if (p.auth.transport === "ssh") return undefined;
+  if (p.proxy && !proxyTargetOf(p.proxy)) return undefined;
+  return p.auth;
+}
+
+/** The proxy of an in-process request, when Node can use it (http or https). */
+function proxyTargetOf(proxy: ProxyConfig | undefined): ProxyTarget | undefined {
+  if (!proxy) return undefined;
+  let url: URL;
+  try {
+    url = new URL(proxy.address);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const target: ProxyTarget = { url };
+  if (proxy.username ?? url.username) target.username = proxy.username ?? decodeURIComponent(url.username);
+  if (proxy.password ?? url.password) target.password = proxy.password ?? decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  return target;
 }
 
 async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<T>): Promise<T> {
@@ -118,7 +141,7 @@ export function resolveSource(spec: GitSourceSpec, signal?: AbortSignal, notBefo
   const options = { timeoutMs: spec.timeoutMs ?? defaultTimeoutMs, signal };
   const cache = spec.cache;
   return withLazySession(p, (session) => {
-    const list = () => listRemote(session, p.url, options, direct(p));
+    const list = () => listRemote(session, p.url, options, direct(p), proxyTargetOf(p.proxy));
     if (!cache) return resolveRemote(session, p.url, p.strategy, options, list);
     const key = `ls-remote:${cache.keyOf(p.url, p.auth, p.proxy)}`;
     return resolveRemote(session, p.url, p.strategy, options, () => cache.listing(key, notBefore, list));
@@ -161,7 +184,9 @@ export function fetchSource(
     const remote = { timeoutMs, signal };
     const target =
       resolved ??
-      (await resolveRemote(session, p.url, p.strategy, remote, () => listRemote(session, p.url, remote, direct(p))));
+      (await resolveRemote(session, p.url, p.strategy, remote, () =>
+        listRemote(session, p.url, remote, direct(p), proxyTargetOf(p.proxy)),
+      ));
     const options: CheckoutOptions = { timeoutMs, recurseSubmodules: spec.recurseSubmodules ?? false };
     if (signal) options.signal = signal;
     if (spec.sparseCheckout?.length) options.sparseCheckout = spec.sparseCheckout;

@@ -11,7 +11,7 @@ export {
   startHelmRepoServer,
 } from "./helm-repo.js";
 export { createKeyStore, type KeyStore, type PgpKey, type SshKeyPair } from "./keys.js";
-export { startTestProxy, type TestProxy } from "./proxy.js";
+export { startTestProxy, type TestProxy, type TestProxyOptions } from "./proxy.js";
 export {
   findBinary,
   type HelmPushOptions,
@@ -25,6 +25,7 @@ export {
   type TestRegistry,
 } from "./registry.js";
 export { createTestRepo, disposeTestRepo, type Signer, type TestRepo } from "./repo.js";
+export { startTestSocksProxy, type TestSocksProxy } from "./socks.js";
 export { type SshServer, sshdAvailable, sshdBinary, startSshServer } from "./sshd.js";
 export { createTestPki, type TestPki } from "./tls.js";
 export { startTokenServer, type TokenRequest, type TokenServer, type TokenServerOptions } from "./token-server.js";

@@ -1,6 +1,6 @@
 // Go's proxy-from-environment rule, case by case: what a Flux Deployment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY mean.
 import { describe, expect, it } from "vitest";
-import { ProxyConfigError, proxyEnvironment, proxyFor } from "./env.js";
+import { ProxyConfigError, proxyEnvironment, proxyFor, socksProxyFor } from "./env.js";
 
 const via = (target: string, env: NodeJS.ProcessEnv) => proxyFor(target, proxyEnvironment(env))?.url.href;
 
@@ -98,5 +98,22 @@ describe("Given the environment's proxy variables", () => {
     it("should read no_proxy when NO_PROXY is unset", () => {
       expect(via("https://github.com/", { HTTPS_PROXY: "http://proxy:3128", no_proxy: "github.com" })).toBeUndefined();
     });
+  });
+});
+
+describe("Given ALL_PROXY (the SOCKS5 proxy Flux documents for Git over SSH)", () => {
+  const socks = (host: string, env: NodeJS.ProcessEnv) => socksProxyFor(host, "22", proxyEnvironment(env))?.url.href;
+  it("should use a socks5 or socks5h proxy, with its credentials apart", () => {
+    expect(socks("github.com", { ALL_PROXY: "socks5://proxy:1080" })).toBe("socks5://proxy:1080");
+    expect(socks("github.com", { all_proxy: "socks5h://proxy:1080" })).toBe("socks5h://proxy:1080");
+    const p = socksProxyFor("github.com", "22", proxyEnvironment({ ALL_PROXY: "socks5://me:s%40c@proxy:1080" }));
+    expect(p).toMatchObject({ username: "me", password: "s@c" });
+  });
+  it("should go direct for any other value, as Go falls back, and where NO_PROXY matches", () => {
+    expect(socks("github.com", { ALL_PROXY: "http://proxy:3128" })).toBeUndefined();
+    expect(socks("github.com", { ALL_PROXY: "http://[bad" })).toBeUndefined();
+    expect(socks("github.com", {})).toBeUndefined();
+    expect(socks("github.com", { ALL_PROXY: "socks5://proxy:1080", NO_PROXY: "github.com" })).toBeUndefined();
+    expect(socks("git.corp", { ALL_PROXY: "socks5://proxy:1080", NO_PROXY: "github.com" })).toBe("socks5://proxy:1080");
   });
 });

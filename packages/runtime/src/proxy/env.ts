@@ -18,6 +18,8 @@ export interface ProxyEnvironment {
   httpProxy?: string;
   httpsProxy?: string;
   noProxy?: string;
+  /** ALL_PROXY: the SOCKS5 proxy Flux documents for Git over SSH (Go's golang.org/x/net/proxy reads it). */
+  allProxy?: string;
 }
 
 /** The proxy settings in an environment (process.env by default), Go's way: upper case first, empty means unset. */
@@ -27,6 +29,8 @@ export function proxyEnvironment(env: NodeJS.ProcessEnv = process.env): ProxyEnv
   const http = any("HTTP_PROXY", "http_proxy");
   const https = any("HTTPS_PROXY", "https_proxy");
   const no = any("NO_PROXY", "no_proxy");
+  const all = any("ALL_PROXY", "all_proxy");
+  if (all) out.allProxy = all;
   if (http) out.httpProxy = http;
   if (https) out.httpsProxy = https;
   if (no) out.noProxy = no;
@@ -155,6 +159,31 @@ export function proxyFor(target: string | URL, settings: ProxyEnvironment = proc
   const ip = isIP(host) !== 0;
   if (matchers.some((m) => m.match(host, port, ip))) return undefined;
   return parseProxy(value, variable);
+}
+
+/**
+ * The SOCKS5 proxy for a raw connection (SSH) to host:port, as Go's proxy.FromEnvironment gives it: ALL_PROXY when it
+ * is a socks5:// or socks5h:// URL (any other value: direct, as Go falls back), unless NO_PROXY matches the host
+ * (the same matching as above; loopback is not exempt here, as in Go's SOCKS dialer).
+ */
+export function socksProxyFor(
+  host: string,
+  port: string,
+  settings: ProxyEnvironment = processProxy(),
+): ProxyTarget | undefined {
+  if (!settings.allProxy) return undefined;
+  let proxy: ProxyTarget;
+  try {
+    proxy = parseProxy(settings.allProxy, "ALL_PROXY");
+  } catch {
+    return undefined;
+  }
+  if (proxy.url.protocol !== "socks5:" && proxy.url.protocol !== "socks5h:") return undefined;
+  let h = host.toLowerCase();
+  if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
+  const { all, matchers } = parseNoProxy(settings.noProxy);
+  if (all || matchers.some((m) => m.match(h, port, isIP(h) !== 0))) return undefined;
+  return proxy;
 }
 
 let cached: ProxyEnvironment | undefined;

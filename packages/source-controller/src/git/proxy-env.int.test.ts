@@ -6,14 +6,20 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  createKeyStore,
   createTestPki,
   createTestRepo,
   type GitHttpServer,
+  type SshServer,
+  sshdAvailable,
   startGitHttpServer,
+  startSshServer,
   startTestProxy,
+  startTestSocksProxy,
   type TestPki,
   type TestProxy,
   type TestRepo,
+  type TestSocksProxy,
 } from "@capstan/gitserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitError } from "../errors.js";
@@ -161,5 +167,56 @@ describe("Given HTTP_PROXY / HTTPS_PROXY in the controller's environment", () =>
       resolveSource({ url: `ssh://git@${name}:22/app.git`, timeoutMs: 5_000, proxyEnv: { httpsProxy: login } }),
     );
     expect(proxy.requests.length).toBe(before);
+  });
+});
+
+describe.skipIf(!sshdAvailable())("Given ALL_PROXY (SOCKS5, as Flux documents it for Git over SSH; needs sshd)", () => {
+  const socksPassword = "socks-pass-do-not-leak";
+  let sshd: SshServer;
+  let socks: TestSocksProxy;
+  let secret: Record<string, Buffer>;
+  let url: string;
+
+  beforeAll(async () => {
+    const keys = await createKeyStore();
+    const key = await keys.sshKey();
+    sshd = await startSshServer([key.publicKey]);
+    socks = await startTestSocksProxy({ username: "me", password: socksPassword }, { hosts: { [name]: "127.0.0.1" } });
+    // ssh checks the host key under the name it was given: the proxy resolves it, ssh never does.
+    const knownHosts = sshd.knownHosts.replace("[127.0.0.1]", `[${name}]`);
+    secret = { identity: Buffer.from(key.privateKey), known_hosts: Buffer.from(knownHosts) };
+    url = `${sshd.urlPrefix.replace("127.0.0.1", name)}${repo.bare}`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([sshd?.close(), socks?.close()]);
+  });
+
+  const allProxy = (password = socksPassword) => socks.url.replace("socks5://", `socks5://me:${password}@`);
+
+  it("with a login / should list and fetch over SSH through the proxy (ssh's ProxyCommand)", async () => {
+    const spec = { url, ref: { branch: "main" }, secret, timeoutMs: 30_000, proxyEnv: { allProxy: allProxy() } };
+    const resolved = await resolveSource(spec);
+    expect(resolved.revision).toBe(`main@sha1:${head}`);
+    const dir = join(root, "checkout-ssh");
+    expect((await fetchSource(spec, dir, resolved)).commit).toBe(head);
+    expect(await readFile(join(dir, "app.yaml"), "utf8")).toBe("kind: ConfigMap\n");
+    expect(socks.requests).toContainEqual({ line: `CONNECT ${name}:${sshd.port}`, allowed: true });
+  });
+
+  it("NO_PROXY naming the server / should go direct, where the name does not resolve", async () => {
+    const before = socks.requests.length;
+    const spec = { url, secret, timeoutMs: 30_000, proxyEnv: { allProxy: allProxy(), noProxy: name } };
+    await rejection(resolveSource(spec));
+    expect(socks.requests.length).toBe(before);
+  });
+
+  it("a refused proxy login / should fail without the password in the message", async () => {
+    const wrong = "wrong-socks-pass-do-not-leak";
+    const err = await rejection(
+      resolveSource({ url, secret, timeoutMs: 30_000, proxyEnv: { allProxy: allProxy(wrong) } }),
+    );
+    expect(err.message).not.toContain(wrong);
+    expect(socks.requests.some((r) => !r.allowed)).toBe(true);
   });
 });

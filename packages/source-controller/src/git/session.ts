@@ -4,7 +4,9 @@
 // GIT_CONFIG_* env entries, keys and certificates through 0600 files in a 0700 directory removed by dispose().
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ProxyTarget } from "@capstan/runtime";
 import type { GitAuth, ProxyConfig } from "./auth.js";
 import { secretValues } from "./auth.js";
 
@@ -30,10 +32,28 @@ printf '%s\\n' "$CAPSTAN_SSH_PASSPHRASE"
 /** Quotes a path for GIT_SSH_COMMAND, which git runs through the shell. */
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** (Capstan) ssh's ProxyCommand for a SOCKS5 proxy: socks-connect beside this module (.ts in tests, .js built). */
+const socksConnect = fileURLToPath(
+  new URL(`./socks-connect${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+/** ssh's option: the ProxyCommand (one GIT_SSH_COMMAND word; ssh runs the inner words through sh). */
+const socksProxyCommand = shq(`ProxyCommand=${shq(process.execPath)} ${shq(socksConnect)} %h %p`);
+
+/** The proxy's address and login, for socks-connect's env: never in argv (ps shows ProxyCommand's arguments). */
+function socksProxyUrl(socks: ProxyTarget): string {
+  const uri = new URL(socks.url);
+  if (socks.username) uri.username = encodeURIComponent(socks.username);
+  if (socks.password) uri.password = encodeURIComponent(socks.password);
+  return uri.href;
+}
+
 export async function openSession(
   auth: GitAuth,
   proxy?: ProxyConfig,
   baseEnv: NodeJS.ProcessEnv = process.env,
+  /** SSH only: the SOCKS5 proxy (ALL_PROXY) ssh connects through. */
+  socks?: ProxyTarget,
 ): Promise<GitSession> {
   const dir = await mkdtemp(join(tmpdir(), "capstan-git-"));
   await chmod(dir, 0o700);
@@ -96,6 +116,10 @@ export async function openSession(
       } else {
         sshArgs.push("-o", "BatchMode=yes");
       }
+      if (socks) {
+        sshArgs.push("-o", socksProxyCommand);
+        env.CAPSTAN_SOCKS_PROXY = socksProxyUrl(socks);
+      }
       env.GIT_SSH_COMMAND = sshArgs.join(" ");
       env.GIT_SSH_VARIANT = "ssh";
     } else {
@@ -123,7 +147,7 @@ export async function openSession(
   }
   return {
     env,
-    secrets: secretValues(auth, proxy),
+    secrets: [...secretValues(auth, proxy), ...(socks?.password ? [socks.password] : [])],
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

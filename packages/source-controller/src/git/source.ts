@@ -1,6 +1,13 @@
 // The entry points the reconciler uses: resolve the spec's reference remotely, and fetch it into a directory. Each
 // call opens its own credential session and removes it afterwards (resolveSource only when git runs the listing).
-import { ProxyConfigError, type ProxyEnvironment, type ProxyTarget, processProxy, proxyFor } from "@capstan/runtime";
+import {
+  ProxyConfigError,
+  type ProxyEnvironment,
+  type ProxyTarget,
+  processProxy,
+  proxyFor,
+  socksProxyFor,
+} from "@capstan/runtime";
 import { GitError } from "../errors.js";
 import type { GitAuth, HttpAuth, ProxyConfig, SecretData } from "./auth.js";
 import { authFromSecret, checkProvider, parseRemoteUrl, proxyFromSecret } from "./auth.js";
@@ -37,13 +44,16 @@ interface Prepared {
   url: string;
   auth: GitAuth;
   proxy?: ProxyConfig;
+  /** SSH: the environment's SOCKS5 proxy (ALL_PROXY), as Flux documents it for Git over SSH. */
+  socks?: ProxyTarget;
   strategy: CheckoutStrategy;
 }
 
 /**
  * Validates the spec (URL, provider, credentials, proxy) before any process runs. The proxy is spec.proxySecretRef's,
- * else (HTTP(S) only) the one the controller's environment gives this URL, read as Flux's Go controllers read
- * HTTPS_PROXY, HTTP_PROXY and NO_PROXY; git is then told it explicitly (a session never inherits the environment).
+ * else the one the controller's environment gives this URL, read as Flux's Go controllers read HTTPS_PROXY,
+ * HTTP_PROXY and NO_PROXY for http(s), and ALL_PROXY (SOCKS5) for SSH; git and ssh are then told it explicitly (a
+ * session never inherits the environment).
  */
 export function prepare(spec: GitSourceSpec): Prepared {
   checkProvider(spec.provider);
@@ -54,6 +64,9 @@ export function prepare(spec: GitSourceSpec): Prepared {
   else if (auth.transport !== "ssh") {
     const proxy = environmentProxy(url, spec.proxyEnv ?? processProxy());
     if (proxy) prepared.proxy = proxy;
+  } else {
+    const socks = socksProxyFor(url.hostname, url.port || "22", spec.proxyEnv ?? processProxy());
+    if (socks) prepared.socks = socks;
   }
   return prepared;
 }
@@ -102,7 +115,7 @@ function proxyTargetOf(proxy: ProxyConfig | undefined): ProxyTarget | undefined 
 }
 
 async function withSession<T>(p: Prepared, fn: (session: GitSession) => Promise<T>): Promise<T> {
-  const session = await openSession(p.auth, p.proxy);
+  const session = await openSession(p.auth, p.proxy, process.env, p.socks);
   try {
     return await fn(session);
   } finally {
@@ -118,7 +131,7 @@ async function withLazySession<T>(p: Prepared, fn: (session: SessionSource) => P
   let opened: Promise<GitSession> | undefined;
   try {
     return await fn(() => {
-      opened ??= openSession(p.auth, p.proxy);
+      opened ??= openSession(p.auth, p.proxy, process.env, p.socks);
       return opened;
     });
   } finally {

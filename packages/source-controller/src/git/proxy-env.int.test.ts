@@ -211,6 +211,16 @@ describe.skipIf(!sshdAvailable())("Given ALL_PROXY (SOCKS5, as Flux documents it
     expect(socks.requests.length).toBe(before);
   });
 
+  it("a host with shell metacharacters (ssh's ProxyCommand runs in a shell) / should be refused before any process", async () => {
+    const marker = join(root, "pwned");
+    const hostile = `ssh://git@a$(touch\${IFS}${marker})b:${sshd.port}${repo.bare}`;
+    const err = await rejection(
+      (async () => resolveSource({ url: hostile, secret, timeoutMs: 10_000, proxyEnv: { allProxy: allProxy() } }))(),
+    );
+    expect(err.reason).toBe("URLInvalid");
+    await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+  });
+
   it("a refused proxy login / should fail without the password in the message", async () => {
     const wrong = "wrong-socks-pass-do-not-leak";
     const err = await rejection(

@@ -66,7 +66,16 @@ export function prepare(spec: GitSourceSpec): Prepared {
     if (proxy) prepared.proxy = proxy;
   } else {
     const socks = socksProxyFor(url.hostname, url.port || "22", spec.proxyEnv ?? processProxy());
-    if (socks) prepared.socks = socks;
+    if (socks) {
+      // ssh expands the host into ProxyCommand, which its shell runs: only DNS names and IP addresses go there (ssh
+      // refuses shell metacharacters itself too; this does not depend on its version).
+      if (!/^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/.test(url.hostname)) {
+        throw new GitError("url", `invalid host in URL '${spec.url}': not a DNS name or IP address`, {
+          stalling: true,
+        });
+      }
+      prepared.socks = socks;
+    }
   }
   return prepared;
 }

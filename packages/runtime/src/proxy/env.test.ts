@@ -29,6 +29,8 @@ describe("Given the environment's proxy variables", () => {
     const p = proxyFor("https://github.com/", proxyEnvironment({ HTTPS_PROXY: "http://me:p%40ss@proxy:3128" }));
     expect(p).toMatchObject({ username: "me", password: "p@ss" });
     expect(p?.url.href).toBe("http://proxy:3128/");
+    const odd = proxyFor("https://github.com/", proxyEnvironment({ HTTPS_PROXY: "http://me:50%zz@proxy:3128" }));
+    expect(odd?.password).toBe("50%zz"); // a malformed escape is kept as written, not thrown
   });
 
   it("should refuse a proxy that is no URL, without echoing it", () => {

@@ -63,11 +63,20 @@ function parseProxy(value: string, variable: string): ProxyTarget {
     throw new ProxyConfigError(`unsupported proxy scheme '${url.protocol.slice(0, -1)}' in ${variable}`);
   }
   const target: ProxyTarget = { url };
-  if (url.username) target.username = decodeURIComponent(url.username);
-  if (url.password) target.password = decodeURIComponent(url.password);
+  if (url.username) target.username = decode(url.username);
+  if (url.password) target.password = decode(url.password);
   url.username = "";
   url.password = "";
   return target;
+}
+
+/** Percent-decoding that keeps a malformed sequence ("%zz") as written rather than throwing. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 interface Matcher {

@@ -116,8 +116,12 @@ function proxyTargetOf(proxy: ProxyConfig | undefined): ProxyTarget | undefined 
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   const target: ProxyTarget = { url };
-  if (proxy.username ?? url.username) target.username = proxy.username ?? decodeURIComponent(url.username);
-  if (proxy.password ?? url.password) target.password = proxy.password ?? decodeURIComponent(url.password);
+  try {
+    if (proxy.username ?? url.username) target.username = proxy.username ?? decodeURIComponent(url.username);
+    if (proxy.password ?? url.password) target.password = proxy.password ?? decodeURIComponent(url.password);
+  } catch {
+    return undefined; // a malformed escape in the address's login: git reads it its own way
+  }
   url.username = "";
   url.password = "";
   return target;

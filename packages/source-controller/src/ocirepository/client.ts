@@ -14,7 +14,14 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { BlockList } from "node:net";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyAgent, proxyFor } from "@capstan/runtime";
+import {
+  ProxyConfigError,
+  type ProxyEnvironment,
+  type ProxyTarget,
+  processProxy,
+  proxyAgent,
+  proxyFor,
+} from "@capstan/runtime";
 import { scrub } from "../scrub.js";
 import type { RegistryCredentials, RegistryTls } from "./auth.js";
 import type { RegistryAuthCache } from "./auth-cache.js";
@@ -59,6 +66,8 @@ export interface RegistryClientOptions {
   blockedRealmAddresses?: BlockList;
   /** (Tests) Proxy settings in place of the process's HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
   proxyEnv?: ProxyEnvironment;
+  /** spec.proxySecretRef's proxy: every request goes through it, whatever the environment says. */
+  proxy?: ProxyTarget;
 }
 
 const maxManifestBytes = 4 * 1024 * 1024;
@@ -182,7 +191,7 @@ export class RegistryClient {
   private agentFor(target: URL): { agent: HttpAgent; proxied: boolean } {
     const isHttps = target.protocol === "https:";
     try {
-      const proxy = proxyFor(target, this.o.proxyEnv ?? processProxy());
+      const proxy = this.o.proxy ?? proxyFor(target, this.o.proxyEnv ?? processProxy());
       if (!proxy) return { agent: isHttps ? this.https : this.http, proxied: false };
       const key = `${target.protocol}${proxy.url.href}`;
       let agent = this.proxied.get(key);

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { eventually, testKubeconfigPath } from "@capstan/cluster/testing";
 import type {} from "@capstan/cluster/vitest-setup";
-import { orasPush, registryCredentials, startRegistry, type TestRegistry } from "@capstan/gitserver";
+import { orasPush, registryCredentials, startRegistry, startTestProxy, type TestRegistry } from "@capstan/gitserver";
 import { getCondition } from "@capstan/runtime";
 import { c as createTar } from "tar";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -179,6 +179,41 @@ describe("OCIRepository reconciler", () => {
     expect(getCondition(obj, "FetchFailed")).toMatchObject({ status: "True", reason });
     expect(getCondition(obj, "Ready")?.message).toMatch(message);
     expect(JSON.stringify(obj.status)).not.toContain("not-the-password");
+  });
+
+  it("Given spec.proxySecretRef / should pull through the proxy, and report a refused proxy login without its password", async () => {
+    const proxyPassword = "oci-proxy-pass-do-not-leak";
+    const proxy = await startTestProxy({ username: "oci-proxy", password: proxyPassword });
+    try {
+      for (const [name, password] of [
+        ["oci-proxy", proxyPassword],
+        ["oci-bad-proxy", "wrong-oci-proxy-pass-do-not-leak"],
+      ] as const) {
+        await h.client.create({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name, namespace: h.ns.name },
+          stringData: { address: proxy.url, username: "oci-proxy", password },
+        });
+      }
+      const digest = await push("apps/proxied:1.0.0", await tarball("proxied", { "app.yaml": "v: proxied\n" }));
+      const url = `oci://${registry.host}/apps/proxied`;
+      await create("proxied", { url, ref: { tag: "1.0.0" }, proxySecretRef: { name: "oci-proxy" } });
+      await readyAt("proxied", `1.0.0@${digest}`);
+      // An explicit proxy carries every request, loopback included (only the environment's proxy spares loopback).
+      expect(proxy.requests).toContainEqual({ line: `CONNECT ${registry.host}`, allowed: true });
+
+      await create("bad-proxied", { url, ref: { tag: "1.0.0" }, proxySecretRef: { name: "oci-bad-proxy" } });
+      const failed = await failing("bad-proxied", "OCIArtifactPullFailed");
+      expect(proxy.requests.some((r) => !r.allowed)).toBe(true);
+      expect(JSON.stringify(failed)).not.toContain("wrong-oci-proxy-pass-do-not-leak");
+
+      await create("no-address", { url, ref: { tag: "1.0.0" }, proxySecretRef: { name: "registry-ca" } });
+      const invalid = await failing("no-address", "AuthenticationFailed");
+      expect(getCondition(invalid, "Ready")?.message).toBe("invalid proxy Secret 'registry-ca': 'address' is required");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it.each([

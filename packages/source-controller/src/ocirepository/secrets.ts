@@ -1,6 +1,6 @@
 // The credentials and TLS settings an OCIRepository names: spec.secretRef, else the imagePullSecrets of
 // spec.serviceAccountName (the first that holds credentials for the host), and spec.certSecretRef.
-import { type Client, type KubeObject, readSecretData, SecretReadError } from "@capstan/runtime";
+import { type Client, type KubeObject, type ProxyTarget, readSecretData, SecretReadError } from "@capstan/runtime";
 import {
   credentialsFromDockerConfig,
   dockerConfigOf,
@@ -62,4 +62,33 @@ export async function registryTls(client: Client, obj: OCIRepositoryObject): Pro
   const ref = obj.spec.certSecretRef;
   if (!ref) return undefined;
   return tlsFromSecret(await read(client, obj.metadata.namespace ?? "default", ref.name, "TLS"), ref.name);
+}
+
+/**
+ * spec.proxySecretRef, Flux's keys: `address` (an http or https proxy URL), optional `username` and `password`. The
+ * proxy carries every request of the OCIRepository (registry, token service, blob storage), whatever NO_PROXY says.
+ */
+export async function registryProxy(client: Client, obj: OCIRepositoryObject): Promise<ProxyTarget | undefined> {
+  const ref = obj.spec.proxySecretRef;
+  if (!ref) return undefined;
+  const data = await read(client, obj.metadata.namespace ?? "default", ref.name, "proxy");
+  const text = (key: string) => data[key]?.toString("utf8").trim() || undefined;
+  const invalid = (why: string) => new OciError("credentials", `invalid proxy Secret '${ref.name}': ${why}`);
+  const address = text("address");
+  if (!address) throw invalid("'address' is required");
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw invalid("'address' is not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid("'address' must be an http or https URL");
+  url.username = "";
+  url.password = "";
+  const target: ProxyTarget = { url };
+  const username = text("username");
+  const password = text("password");
+  if (username) target.username = username;
+  if (password) target.password = password;
+  return target;
 }

@@ -26,7 +26,7 @@ import { deadline } from "./deadline.js";
 import { OciError } from "./errors.js";
 import { extractLayer, selectLayer } from "./layer.js";
 import { parseOciUrl, parseRef, revisionOf } from "./reference.js";
-import { registryCredentials, registryTls } from "./secrets.js";
+import { registryCredentials, registryProxy, registryTls } from "./secrets.js";
 import { contentConfigUnchanged, normalizeSelector, type OCIRepositoryObject, type OciState } from "./state.js";
 import { chooseSemverTag } from "./tags.js";
 
@@ -111,23 +111,20 @@ function checkSupported(obj: OCIRepositoryObject): void {
       { stalling: true },
     );
   }
-  if (obj.spec.proxySecretRef) {
-    throw new OciError("unsupported", "spec.proxySecretRef is not supported by Capstan for OCIRepository yet", {
-      stalling: true,
-    });
-  }
 }
 
 async function client(ctx: Ctx, obj: OCIRepositoryObject, signal: AbortSignal, authCache?: RegistryAuthCache) {
   const address = parseOciUrl(obj.spec.url);
   const credentials = await registryCredentials(ctx.client, obj, address.configHost);
   const tls = await registryTls(ctx.client, obj);
+  const proxy = await registryProxy(ctx.client, obj);
   return new RegistryClient({
     host: address.host,
     repository: address.repository,
     plainHttp: Boolean(obj.spec.insecure),
     ...(credentials ? { credentials } : {}),
     ...(tls ? { tls } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(authCache ? { authCache } : {}),
     signal,
   });

@@ -131,6 +131,31 @@ describe("Given the Helm charts", () => {
     }
   });
 
+  it("should pass the umbrella chart's source-controller.env to source-controller alone (README's proxy example)", async () => {
+    const env = [
+      { name: "HTTPS_PROXY", value: "http://proxy.example.com:3128" },
+      { name: "NO_PROXY", value: ".cluster.local.,.cluster.local,.svc" },
+    ];
+    const rendered = docs(
+      await helm([
+        "template",
+        "capstan",
+        join(umbrella, "capstan"),
+        "--set-json",
+        `source-controller.env=${JSON.stringify(env)}`,
+      ]),
+    ) as {
+      kind?: string;
+      metadata?: { name?: string };
+      spec?: { template: { spec: { containers: { env?: { name: string }[] }[] } } };
+    }[];
+    const envOf = (name: string) =>
+      rendered.find((o) => o.kind === "Deployment" && o.metadata?.name === name)?.spec?.template.spec.containers[0]
+        ?.env ?? [];
+    expect(envOf("source-controller")).toEqual(expect.arrayContaining(env));
+    expect(envOf("kustomize-controller").map((e) => e.name)).not.toContain("HTTPS_PROXY");
+  });
+
   it.each([
     ["source-controller alone", "source-controller", ["source-controller"]],
     ["all controllers through the umbrella chart", "capstan", [...controllers]],

@@ -1,7 +1,7 @@
 // The one place notifiers touch the network: undici with a per-Provider dispatcher (custom CA, proxy) and a per-attempt
 // timeout. Failures become DeliveryErrors that say whether a retry can help, and never carry a URL path or query
 // (Telegram puts the bot token in the path; Slack and Discord webhook paths are credentials).
-import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyFor } from "@capstan/runtime";
+import { ProxyConfigError, type ProxyEnvironment, processProxy, proxyFor, proxyUrlWithLogin } from "@capstan/runtime";
 import { Agent, type Dispatcher, fetch, ProxyAgent } from "undici";
 import { eventIdHeaders } from "../events/event.js";
 
@@ -77,10 +77,7 @@ export function proxyOf(url: string, options: Pick<TransportOptions, "proxy" | "
       false,
     );
   }
-  const uri = new URL(target.url);
-  if (target.username) uri.username = encodeURIComponent(target.username);
-  if (target.password) uri.password = encodeURIComponent(target.password);
-  return uri.href;
+  return proxyUrlWithLogin(target);
 }
 
 export function createTransport(options: TransportOptions): HttpTransport {

@@ -97,7 +97,15 @@ function splitHostPort(entry: string): [string, string] {
 
 const family = (ip: string) => (isIP(ip) === 6 ? "ipv6" : "ipv4");
 
+/** The last NO_PROXY parsed: a process has one, and every request asks. */
+let lastNoProxy: { value: string | undefined; parsed: { all: boolean; matchers: Matcher[] } } | undefined;
+
 function parseNoProxy(value: string | undefined): { all: boolean; matchers: Matcher[] } {
+  if (!lastNoProxy || lastNoProxy.value !== value) lastNoProxy = { value, parsed: parseNoProxyList(value) };
+  return lastNoProxy.parsed;
+}
+
+function parseNoProxyList(value: string | undefined): { all: boolean; matchers: Matcher[] } {
   const matchers: Matcher[] = [];
   for (const raw of (value ?? "").split(",")) {
     const entry = raw.trim().toLowerCase();
@@ -212,10 +220,16 @@ export function proxyAgent(target: URL, proxy: ProxyTarget, options: HttpsAgentO
   if (proxy.url.protocol !== "http:" && proxy.url.protocol !== "https:") {
     throw new ProxyConfigError(`a ${proxy.url.protocol.slice(0, -1)} proxy is not supported here (http and https are)`);
   }
+  const uri = proxyUrlWithLogin(proxy);
+  const https = target.protocol === "https:";
+  const proxyEnv = https ? { HTTPS_PROXY: uri } : { HTTP_PROXY: uri };
+  return https ? new HttpsAgent({ ...options, proxyEnv }) : new HttpAgent({ ...options, proxyEnv });
+}
+
+/** The proxy's URL with its login percent-encoded back in: what a client that takes one URL (undici, ssh's helper) needs. */
+export function proxyUrlWithLogin(proxy: ProxyTarget): string {
   const uri = new URL(proxy.url);
   if (proxy.username) uri.username = encodeURIComponent(proxy.username);
   if (proxy.password) uri.password = encodeURIComponent(proxy.password);
-  const https = target.protocol === "https:";
-  const proxyEnv = https ? { HTTPS_PROXY: uri.href } : { HTTP_PROXY: uri.href };
-  return https ? new HttpsAgent({ ...options, proxyEnv }) : new HttpAgent({ ...options, proxyEnv });
+  return uri.href;
 }

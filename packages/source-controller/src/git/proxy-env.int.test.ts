@@ -23,7 +23,8 @@ import {
 } from "@capstan/gitserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitError } from "../errors.js";
-import { fetchSource, resolveSource } from "./source.js";
+import { withoutTempDir } from "../testing/temp-dirs.js";
+import { fetchSource, prepare, resolveSource } from "./source.js";
 
 const user = "capstan";
 const password = "git-pass-do-not-leak";
@@ -91,22 +92,16 @@ describe("Given HTTP_PROXY / HTTPS_PROXY in the controller's environment", () =>
   });
 
   it("HTTP_PROXY / should read the listing in process through the proxy: no git session (TMPDIR gone)", async () => {
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = join(root, "no-such-tmp");
     const before = proxy.requests.length;
-    try {
-      const spec = {
-        url: `${at(plain)}/app.git`,
-        ref: { branch: "main" },
-        secret,
-        timeoutMs: 30_000,
-        proxyEnv: { httpProxy: login },
-      };
-      expect((await resolveSource(spec)).revision).toBe(`main@sha1:${head}`);
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    const spec = {
+      url: `${at(plain)}/app.git`,
+      ref: { branch: "main" },
+      secret,
+      timeoutMs: 30_000,
+      proxyEnv: { httpProxy: login },
+    };
+    const resolved = await withoutTempDir(join(root, "no-such-tmp"), () => resolveSource(spec));
+    expect(resolved.revision).toBe(`main@sha1:${head}`);
     expect(proxy.requests.slice(before)).toEqual([
       {
         line: `GET http://${name}:${new URL(plain.url).port}/app.git/info/refs?service=git-upload-pack`,
@@ -160,13 +155,13 @@ describe("Given HTTP_PROXY / HTTPS_PROXY in the controller's environment", () =>
     expect(err.message).toBe("controller environment: invalid proxy address in HTTP_PROXY");
   });
 
-  it("an ssh URL / should ignore HTTPS_PROXY (Go's rule covers http and https only)", async () => {
-    // Resolving fails on the missing host key, before any connection: the proxy is never asked.
-    const before = proxy.requests.length;
-    await rejection(
-      resolveSource({ url: `ssh://git@${name}:22/app.git`, timeoutMs: 5_000, proxyEnv: { httpsProxy: login } }),
-    );
-    expect(proxy.requests.length).toBe(before);
+  it("an ssh URL / should take neither HTTPS_PROXY nor HTTP_PROXY (Go's rule covers http and https only)", () => {
+    const proxyEnv = { httpsProxy: login, httpProxy: login };
+    const ssh = prepare({ url: `ssh://git@${name}:22/app.git`, proxyEnv });
+    expect(ssh.proxy).toBeUndefined();
+    expect(ssh.socks).toBeUndefined();
+    // The control: the same settings do give an https URL its proxy.
+    expect(prepare({ url: `https://${name}/app.git`, proxyEnv }).proxy?.address).toBe(proxy.url.concat("/"));
   });
 });
 

@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProxyTarget } from "@capstan/runtime";
+import { type ProxyTarget, proxyUrlWithLogin } from "@capstan/runtime";
 import type { GitAuth, ProxyConfig } from "./auth.js";
 import { secretValues } from "./auth.js";
 
@@ -39,14 +39,6 @@ const socksConnect = fileURLToPath(
 
 /** ssh's option: the ProxyCommand (one GIT_SSH_COMMAND word; ssh runs the inner words through sh). */
 const socksProxyCommand = shq(`ProxyCommand=${shq(process.execPath)} ${shq(socksConnect)} %h %p`);
-
-/** The proxy's address and login, for socks-connect's env: never in argv (ps shows ProxyCommand's arguments). */
-function socksProxyUrl(socks: ProxyTarget): string {
-  const uri = new URL(socks.url);
-  if (socks.username) uri.username = encodeURIComponent(socks.username);
-  if (socks.password) uri.password = encodeURIComponent(socks.password);
-  return uri.href;
-}
 
 export async function openSession(
   auth: GitAuth,
@@ -118,7 +110,8 @@ export async function openSession(
       }
       if (socks) {
         sshArgs.push("-o", socksProxyCommand);
-        env.CAPSTAN_SOCKS_PROXY = socksProxyUrl(socks);
+        // The proxy's address and login in the env, never in argv (ps shows ProxyCommand's arguments).
+        env.CAPSTAN_SOCKS_PROXY = proxyUrlWithLogin(socks);
       }
       env.GIT_SSH_COMMAND = sshArgs.join(" ");
       env.GIT_SSH_VARIANT = "ssh";

@@ -19,6 +19,7 @@ import {
 } from "@capstan/gitserver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitError } from "../errors.js";
+import { withoutTempDir } from "../testing/temp-dirs.js";
 import type { HttpAuth } from "./auth.js";
 import { runGit } from "./exec.js";
 import { parseLsRemote } from "./reference.js";
@@ -307,17 +308,7 @@ describe("Given a hostile server", () => {
 });
 
 describe("Given resolveSource, the reconciler's listing", () => {
-  // A session is a 0700 temp directory (askpass and certificate files): with TMPDIR gone, opening one fails.
-  const withoutTmp = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = join(root, "no-such-tmp");
-    try {
-      return await fn();
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-  };
+  const withoutTmp = <T>(fn: () => Promise<T>) => withoutTempDir(join(root, "no-such-tmp"), fn);
   const secret = { username: Buffer.from(user), password: Buffer.from(password) };
 
   it("read in process / should open no git session (no temp directory, no credential files)", async () => {

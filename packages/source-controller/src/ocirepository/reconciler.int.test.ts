@@ -208,9 +208,23 @@ describe("OCIRepository reconciler", () => {
       expect(proxy.requests.some((r) => !r.allowed)).toBe(true);
       expect(JSON.stringify(failed)).not.toContain("wrong-oci-proxy-pass-do-not-leak");
 
-      await create("no-address", { url, ref: { tag: "1.0.0" }, proxySecretRef: { name: "registry-ca" } });
-      const invalid = await failing("no-address", "AuthenticationFailed");
-      expect(getCondition(invalid, "Ready")?.message).toBe("invalid proxy Secret 'registry-ca': 'address' is required");
+      // A tenant's Secret with no address, no URL, or a scheme no proxy here speaks: refused, the value not echoed.
+      for (const [name, address, why] of [
+        ["proxy-none", undefined, "'address' is required"],
+        ["proxy-garbage", "http://[::1:secret-ish", "'address' is not a URL"],
+        ["proxy-socks", "socks5://127.0.0.1:1080", "'address' must be an http or https URL"],
+        ["proxy-file", "file:///etc/passwd", "'address' must be an http or https URL"],
+      ] as const) {
+        await h.client.create({
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name, namespace: h.ns.name },
+          stringData: address === undefined ? { username: "x" } : { address },
+        });
+        await create(name, { url, ref: { tag: "1.0.0" }, proxySecretRef: { name } });
+        const invalid = await failing(name, "AuthenticationFailed");
+        expect(getCondition(invalid, "Ready")?.message).toBe(`invalid proxy Secret '${name}': ${why}`);
+      }
     } finally {
       await proxy.close();
     }

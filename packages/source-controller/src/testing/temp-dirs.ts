@@ -16,3 +16,18 @@ export function useTempDirs(prefix: string): () => Promise<string> {
     return d;
   };
 }
+
+/**
+ * Runs `fn` with TMPDIR pointing at a directory that does not exist: a git session (a 0700 temp directory with
+ * askpass and certificate files) cannot be opened then, so what succeeds inside opened none.
+ */
+export async function withoutTempDir<T>(missing: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = missing;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}
